@@ -1,0 +1,16 @@
+//! tamga's domain core: codes, money, declarations, reference data,
+//! format-logical control, the lifecycle and the decision pipeline.
+//!
+//! Invariant: nothing in this crate does IO (no files, network, clock or
+//! database). Time and randomness come in as arguments.
+
+pub mod codes;
+pub mod control;
+pub mod declaration;
+pub mod lifecycle;
+pub mod money;
+pub mod pipeline;
+pub mod reference;
+pub mod risk;
+pub mod signature;
+pub mod synth;

@@ -1,0 +1,375 @@
+//! The declaration's life: events, states and the transitions between them.
+//!
+//! Invariant: a declaration's state is a pure fold of its events
+//! ([`replay`]). Storage keeps a projection of the current state for
+//! queries, written in the same transaction as the event that changed it,
+//! and the story tests check that the projection equals the replay.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use crate::codes::{Eori, Lrn, Mrn};
+use crate::pipeline::{DutyResult, PaymentResult};
+use crate::risk::RiskDecision;
+
+/// Where a declaration stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// Lodged and registered (has an MRN); decision stages still running.
+    Registered,
+    /// Selected for documentary check or inspection; in the office queue.
+    UnderControl,
+    /// Cleared for release but duties are not yet secured.
+    AwaitingPayment,
+    Released,
+    Refused,
+    Invalidated,
+}
+
+impl State {
+    pub const ALL: [State; 6] = [
+        State::Registered,
+        State::UnderControl,
+        State::AwaitingPayment,
+        State::Released,
+        State::Refused,
+        State::Invalidated,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Registered => "registered",
+            State::UnderControl => "under_control",
+            State::AwaitingPayment => "awaiting_payment",
+            State::Released => "released",
+            State::Refused => "refused",
+            State::Invalidated => "invalidated",
+        }
+    }
+    pub fn parse(s: &str) -> Option<State> {
+        State::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+    /// Released, refused or invalidated: nothing more can happen.
+    pub fn is_final(self) -> bool {
+        matches!(self, State::Released | State::Refused | State::Invalidated)
+    }
+}
+
+/// Control channel chosen by risk assessment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    /// No control: release once duties are secured.
+    Green,
+    /// Documentary check.
+    Yellow,
+    /// Physical inspection.
+    Red,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Green => "green",
+            Channel::Yellow => "yellow",
+            Channel::Red => "red",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Channel> {
+        [Channel::Green, Channel::Yellow, Channel::Red]
+            .into_iter()
+            .find(|c| c.as_str() == s)
+    }
+}
+
+/// Who did a legally significant act.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "id", rename_all = "snake_case")]
+pub enum Actor {
+    /// An economic operator (trader, broker), by operator id.
+    Operator(Eori),
+    /// A customs officer, by user name.
+    Officer(String),
+    /// tamga itself (automatic registration, risk, release).
+    System,
+}
+
+/// An officer's control result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ControlOutcome {
+    Compliant,
+    Findings,
+}
+
+/// What happened. Each variant is one legally significant act.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventBody {
+    /// The signed declaration was received and passed control.
+    Lodged {
+        lrn: Lrn,
+        /// SHA-256 of the exact signed body bytes.
+        body_sha256: String,
+        signing_key: String,
+    },
+    /// Automatic registration: the declaration has its MRN.
+    Registered { mrn: Mrn },
+    RiskAssessed { decision: RiskDecision },
+    DutiesAssessed { result: DutyResult },
+    PaymentSecured { result: PaymentResult },
+    ControlResultRecorded {
+        outcome: ControlOutcome,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        notes: Option<String>,
+    },
+    Released { automatic: bool },
+    Refused { reason: String },
+    /// A signed amendment replaced the declaration data.
+    Amended {
+        version: u32,
+        body_sha256: String,
+        signing_key: String,
+    },
+    /// A signed request cancelled the declaration before release.
+    Invalidated { reason: String, signing_key: String },
+}
+
+impl EventBody {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EventBody::Lodged { .. } => "lodged",
+            EventBody::Registered { .. } => "registered",
+            EventBody::RiskAssessed { .. } => "risk_assessed",
+            EventBody::DutiesAssessed { .. } => "duties_assessed",
+            EventBody::PaymentSecured { .. } => "payment_secured",
+            EventBody::ControlResultRecorded { .. } => "control_result_recorded",
+            EventBody::Released { .. } => "released",
+            EventBody::Refused { .. } => "refused",
+            EventBody::Amended { .. } => "amended",
+            EventBody::Invalidated { .. } => "invalidated",
+        }
+    }
+}
+
+/// An event as stored: numbered per declaration and hash-chained.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub mrn: Mrn,
+    /// 1-based position in the declaration's history.
+    pub seq: u32,
+    pub actor: Actor,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub body: EventBody,
+    /// SHA-256 (hex) of the canonical JSON of `body`.
+    pub payload_hash: String,
+    /// `hash` of the previous event of this declaration ("" for the first).
+    pub prev_hash: String,
+    /// SHA-256 over mrn, seq, actor, time, payload hash and previous hash.
+    pub hash: String,
+}
+
+impl Event {
+    /// Seals a new event onto a declaration's chain.
+    pub fn seal(mrn: &Mrn, seq: u32, actor: Actor, at: OffsetDateTime, body: EventBody, prev_hash: &str) -> Event {
+        let payload = serde_json::to_vec(&body).expect("event bodies serialize");
+        let payload_hash = hex::encode(Sha256::digest(&payload));
+        let hash = chain_hash(mrn, seq, &actor, at, &payload_hash, prev_hash);
+        Event {
+            mrn: mrn.clone(),
+            seq,
+            actor,
+            at,
+            body,
+            payload_hash,
+            prev_hash: prev_hash.to_owned(),
+            hash,
+        }
+    }
+}
+
+fn chain_hash(mrn: &Mrn, seq: u32, actor: &Actor, at: OffsetDateTime, payload_hash: &str, prev_hash: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(mrn.as_str());
+    h.update([0]);
+    h.update(seq.to_be_bytes());
+    h.update(serde_json::to_vec(actor).expect("actors serialize"));
+    h.update([0]);
+    h.update(at.unix_timestamp_nanos().to_be_bytes());
+    h.update(payload_hash);
+    h.update([0]);
+    h.update(prev_hash);
+    hex::encode(h.finalize())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChainError {
+    #[error("event {seq}: expected sequence number {expected}")]
+    Sequence { seq: u32, expected: u32 },
+    #[error("event {seq}: payload hash does not match its body")]
+    Payload { seq: u32 },
+    #[error("event {seq}: chain hash does not match")]
+    Chain { seq: u32 },
+}
+
+/// Checks that a declaration's events are complete, in order and untampered.
+pub fn verify_chain(events: &[Event]) -> Result<(), ChainError> {
+    let mut prev = String::new();
+    for (i, e) in events.iter().enumerate() {
+        let expected = i as u32 + 1;
+        if e.seq != expected {
+            return Err(ChainError::Sequence { seq: e.seq, expected });
+        }
+        let payload = serde_json::to_vec(&e.body).expect("event bodies serialize");
+        if hex::encode(Sha256::digest(&payload)) != e.payload_hash {
+            return Err(ChainError::Payload { seq: e.seq });
+        }
+        if e.prev_hash != prev || chain_hash(&e.mrn, e.seq, &e.actor, e.at, &e.payload_hash, &prev) != e.hash {
+            return Err(ChainError::Chain { seq: e.seq });
+        }
+        prev = e.hash.clone();
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a {state:?} declaration cannot be {event}")]
+pub struct TransitionError {
+    pub state: Option<State>,
+    pub event: &'static str,
+}
+
+/// The declaration's state after `body`, or why that act is not allowed now.
+pub fn transition(state: Option<State>, body: &EventBody) -> Result<State, TransitionError> {
+    use EventBody as E;
+    use State as S;
+    let err = || TransitionError {
+        state,
+        event: body.kind(),
+    };
+    match (state, body) {
+        (None, E::Lodged { .. }) => Ok(S::Registered),
+        (Some(S::Registered), E::Registered { .. }) => Ok(S::Registered),
+        (Some(S::Registered), E::RiskAssessed { decision }) => Ok(match decision.channel {
+            Channel::Green => S::Registered,
+            Channel::Yellow | Channel::Red => S::UnderControl,
+        }),
+        (Some(s @ (S::Registered | S::UnderControl | S::AwaitingPayment)), E::DutiesAssessed { .. }) => Ok(s),
+        (Some(s @ (S::Registered | S::UnderControl | S::AwaitingPayment)), E::PaymentSecured { .. }) => Ok(s),
+        (Some(S::UnderControl), E::ControlResultRecorded { .. }) => Ok(S::UnderControl),
+        (Some(S::Registered | S::AwaitingPayment | S::UnderControl), E::Released { .. }) => Ok(S::Released),
+        (Some(S::UnderControl), E::Refused { .. }) => Ok(S::Refused),
+        (Some(s @ (S::Registered | S::UnderControl | S::AwaitingPayment)), E::Amended { .. }) => Ok(s),
+        (Some(S::Registered | S::UnderControl | S::AwaitingPayment), E::Invalidated { .. }) => Ok(S::Invalidated),
+        _ => Err(err()),
+    }
+}
+
+/// A declaration's state from its events.
+pub fn replay<'a>(events: impl IntoIterator<Item = &'a EventBody>) -> Result<Option<State>, TransitionError> {
+    let mut state = None;
+    for e in events {
+        state = Some(transition(state, e)?);
+    }
+    Ok(state)
+}
+
+/// A message to a trader about its declaration (the CDS DMS notifications).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    /// Accepted and registered with an MRN (DMSACC).
+    Registered,
+    /// Rejected by control, with every error (DMSREJ).
+    Rejected,
+    /// Selected for control (DMSCTL).
+    UnderControl,
+    /// Duties assessed (DMSTAX).
+    DutiesAssessed,
+    /// Released (DMSCLE).
+    Released,
+    /// Refused release (DMSROG-like).
+    Refused,
+    /// Invalidated (DMSINV).
+    Invalidated,
+    /// An amendment was accepted (DMSRES).
+    Amended,
+    /// An amendment or invalidation request was refused.
+    RequestRejected,
+}
+
+impl NotificationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Registered => "registered",
+            Self::Rejected => "rejected",
+            Self::UnderControl => "under_control",
+            Self::DutiesAssessed => "duties_assessed",
+            Self::Released => "released",
+            Self::Refused => "refused",
+            Self::Invalidated => "invalidated",
+            Self::Amended => "amended",
+            Self::RequestRejected => "request_rejected",
+        }
+    }
+}
+
+/// A notification not yet stored (storage gives it its cursor id).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewNotification {
+    pub recipient: Eori,
+    pub kind: NotificationKind,
+    pub mrn: Option<Mrn>,
+    pub lrn: Option<Lrn>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub payload: serde_json::Value,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codes::{CountryCode, MrnCategory};
+
+    fn mrn() -> Mrn {
+        Mrn::generate(2026, &CountryCode::parse("UZ").unwrap(), 7, MrnCategory::Import).unwrap()
+    }
+
+    fn lodged() -> EventBody {
+        EventBody::Lodged {
+            lrn: Lrn::parse("L1").unwrap(),
+            body_sha256: "00".into(),
+            signing_key: "k1".into(),
+        }
+    }
+
+    #[test]
+    fn transitions_follow_the_pipeline() {
+        let s = transition(None, &lodged()).unwrap();
+        assert_eq!(s, State::Registered);
+        let s = transition(Some(s), &EventBody::Released { automatic: true }).unwrap();
+        assert_eq!(s, State::Released);
+        // Nothing happens to a released declaration.
+        assert!(transition(Some(s), &EventBody::Invalidated { reason: "x".into(), signing_key: "k".into() }).is_err());
+        assert!(transition(Some(State::Registered), &EventBody::Refused { reason: "x".into() }).is_err());
+        assert!(transition(None, &EventBody::Released { automatic: true }).is_err());
+    }
+
+    #[test]
+    fn chain_detects_tampering() {
+        let t = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let a = Event::seal(&mrn(), 1, Actor::System, t, lodged(), "");
+        let b = Event::seal(&mrn(), 2, Actor::System, t, EventBody::Released { automatic: true }, &a.hash);
+        let mut events = vec![a, b];
+        assert_eq!(verify_chain(&events), Ok(()));
+        events[1].body = EventBody::Refused { reason: "edited".into() };
+        assert_eq!(verify_chain(&events), Err(ChainError::Payload { seq: 2 }));
+        events[1].body = EventBody::Released { automatic: true };
+        events[0].actor = Actor::Officer("mallory".into());
+        assert_eq!(verify_chain(&events), Err(ChainError::Chain { seq: 1 }));
+        events.remove(0);
+        assert!(matches!(verify_chain(&events), Err(ChainError::Sequence { .. })));
+    }
+}
