@@ -218,7 +218,9 @@ impl OfficeCode {
         } else {
             Err(CodeError::new(
                 "OFFICE_FORMAT",
-                format!("office code {s:?} must be 8 characters: country code + 6 letters or digits"),
+                format!(
+                    "office code {s:?} must be 8 characters: country code + 6 letters or digits"
+                ),
             ))
         }
     }
@@ -450,7 +452,13 @@ mod tests {
 
     #[test]
     fn mrn_check_digit_matches_eu_example() {
-        let mrn = Mrn::generate(2026, &CountryCode::parse("UZ").unwrap(), 1, MrnCategory::Import).unwrap();
+        let mrn = Mrn::generate(
+            2026,
+            &CountryCode::parse("UZ").unwrap(),
+            1,
+            MrnCategory::Import,
+        )
+        .unwrap();
         assert_eq!(mrn.as_str().len(), 18);
         assert!(mrn.as_str().starts_with("26UZ000000000001J"));
         assert!(Mrn::parse(mrn.as_str()).is_ok());

@@ -115,17 +115,29 @@ pub enum EventBody {
         signing_key: String,
     },
     /// Automatic registration: the declaration has its MRN.
-    Registered { mrn: Mrn },
-    RiskAssessed { decision: RiskDecision },
-    DutiesAssessed { result: DutyResult },
-    PaymentSecured { result: PaymentResult },
+    Registered {
+        mrn: Mrn,
+    },
+    RiskAssessed {
+        decision: RiskDecision,
+    },
+    DutiesAssessed {
+        result: DutyResult,
+    },
+    PaymentSecured {
+        result: PaymentResult,
+    },
     ControlResultRecorded {
         outcome: ControlOutcome,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         notes: Option<String>,
     },
-    Released { automatic: bool },
-    Refused { reason: String },
+    Released {
+        automatic: bool,
+    },
+    Refused {
+        reason: String,
+    },
     /// A signed amendment replaced the declaration data.
     Amended {
         version: u32,
@@ -133,7 +145,10 @@ pub enum EventBody {
         signing_key: String,
     },
     /// A signed request cancelled the declaration before release.
-    Invalidated { reason: String, signing_key: String },
+    Invalidated {
+        reason: String,
+        signing_key: String,
+    },
 }
 
 impl EventBody {
@@ -173,7 +188,14 @@ pub struct Event {
 
 impl Event {
     /// Seals a new event onto a declaration's chain.
-    pub fn seal(mrn: &Mrn, seq: u32, actor: Actor, at: OffsetDateTime, body: EventBody, prev_hash: &str) -> Event {
+    pub fn seal(
+        mrn: &Mrn,
+        seq: u32,
+        actor: Actor,
+        at: OffsetDateTime,
+        body: EventBody,
+        prev_hash: &str,
+    ) -> Event {
         let payload = serde_json::to_vec(&body).expect("event bodies serialize");
         let payload_hash = hex::encode(Sha256::digest(&payload));
         let hash = chain_hash(mrn, seq, &actor, at, &payload_hash, prev_hash);
@@ -190,7 +212,14 @@ impl Event {
     }
 }
 
-fn chain_hash(mrn: &Mrn, seq: u32, actor: &Actor, at: OffsetDateTime, payload_hash: &str, prev_hash: &str) -> String {
+fn chain_hash(
+    mrn: &Mrn,
+    seq: u32,
+    actor: &Actor,
+    at: OffsetDateTime,
+    payload_hash: &str,
+    prev_hash: &str,
+) -> String {
     let mut h = Sha256::new();
     h.update(mrn.as_str());
     h.update([0]);
@@ -220,13 +249,18 @@ pub fn verify_chain(events: &[Event]) -> Result<(), ChainError> {
     for (i, e) in events.iter().enumerate() {
         let expected = i as u32 + 1;
         if e.seq != expected {
-            return Err(ChainError::Sequence { seq: e.seq, expected });
+            return Err(ChainError::Sequence {
+                seq: e.seq,
+                expected,
+            });
         }
         let payload = serde_json::to_vec(&e.body).expect("event bodies serialize");
         if hex::encode(Sha256::digest(&payload)) != e.payload_hash {
             return Err(ChainError::Payload { seq: e.seq });
         }
-        if e.prev_hash != prev || chain_hash(&e.mrn, e.seq, &e.actor, e.at, &e.payload_hash, &prev) != e.hash {
+        if e.prev_hash != prev
+            || chain_hash(&e.mrn, e.seq, &e.actor, e.at, &e.payload_hash, &prev) != e.hash
+        {
             return Err(ChainError::Chain { seq: e.seq });
         }
         prev = e.hash.clone();
@@ -256,19 +290,33 @@ pub fn transition(state: Option<State>, body: &EventBody) -> Result<State, Trans
             Channel::Green => S::Registered,
             Channel::Yellow | Channel::Red => S::UnderControl,
         }),
-        (Some(s @ (S::Registered | S::UnderControl | S::AwaitingPayment)), E::DutiesAssessed { .. }) => Ok(s),
-        (Some(s @ (S::Registered | S::UnderControl | S::AwaitingPayment)), E::PaymentSecured { .. }) => Ok(s),
+        (
+            Some(s @ (S::Registered | S::UnderControl | S::AwaitingPayment)),
+            E::DutiesAssessed { .. },
+        ) => Ok(s),
+        (
+            Some(s @ (S::Registered | S::UnderControl | S::AwaitingPayment)),
+            E::PaymentSecured { .. },
+        ) => Ok(s),
         (Some(S::UnderControl), E::ControlResultRecorded { .. }) => Ok(S::UnderControl),
-        (Some(S::Registered | S::AwaitingPayment | S::UnderControl), E::Released { .. }) => Ok(S::Released),
+        (Some(S::Registered | S::AwaitingPayment | S::UnderControl), E::Released { .. }) => {
+            Ok(S::Released)
+        }
         (Some(S::UnderControl), E::Refused { .. }) => Ok(S::Refused),
-        (Some(s @ (S::Registered | S::UnderControl | S::AwaitingPayment)), E::Amended { .. }) => Ok(s),
-        (Some(S::Registered | S::UnderControl | S::AwaitingPayment), E::Invalidated { .. }) => Ok(S::Invalidated),
+        (Some(s @ (S::Registered | S::UnderControl | S::AwaitingPayment)), E::Amended { .. }) => {
+            Ok(s)
+        }
+        (Some(S::Registered | S::UnderControl | S::AwaitingPayment), E::Invalidated { .. }) => {
+            Ok(S::Invalidated)
+        }
         _ => Err(err()),
     }
 }
 
 /// A declaration's state from its events.
-pub fn replay<'a>(events: impl IntoIterator<Item = &'a EventBody>) -> Result<Option<State>, TransitionError> {
+pub fn replay<'a>(
+    events: impl IntoIterator<Item = &'a EventBody>,
+) -> Result<Option<State>, TransitionError> {
     let mut state = None;
     for e in events {
         state = Some(transition(state, e)?);
@@ -334,7 +382,13 @@ mod tests {
     use crate::codes::{CountryCode, MrnCategory};
 
     fn mrn() -> Mrn {
-        Mrn::generate(2026, &CountryCode::parse("UZ").unwrap(), 7, MrnCategory::Import).unwrap()
+        Mrn::generate(
+            2026,
+            &CountryCode::parse("UZ").unwrap(),
+            7,
+            MrnCategory::Import,
+        )
+        .unwrap()
     }
 
     fn lodged() -> EventBody {
@@ -352,8 +406,19 @@ mod tests {
         let s = transition(Some(s), &EventBody::Released { automatic: true }).unwrap();
         assert_eq!(s, State::Released);
         // Nothing happens to a released declaration.
-        assert!(transition(Some(s), &EventBody::Invalidated { reason: "x".into(), signing_key: "k".into() }).is_err());
-        assert!(transition(Some(State::Registered), &EventBody::Refused { reason: "x".into() }).is_err());
+        assert!(transition(
+            Some(s),
+            &EventBody::Invalidated {
+                reason: "x".into(),
+                signing_key: "k".into()
+            }
+        )
+        .is_err());
+        assert!(transition(
+            Some(State::Registered),
+            &EventBody::Refused { reason: "x".into() }
+        )
+        .is_err());
         assert!(transition(None, &EventBody::Released { automatic: true }).is_err());
     }
 
@@ -361,15 +426,27 @@ mod tests {
     fn chain_detects_tampering() {
         let t = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
         let a = Event::seal(&mrn(), 1, Actor::System, t, lodged(), "");
-        let b = Event::seal(&mrn(), 2, Actor::System, t, EventBody::Released { automatic: true }, &a.hash);
+        let b = Event::seal(
+            &mrn(),
+            2,
+            Actor::System,
+            t,
+            EventBody::Released { automatic: true },
+            &a.hash,
+        );
         let mut events = vec![a, b];
         assert_eq!(verify_chain(&events), Ok(()));
-        events[1].body = EventBody::Refused { reason: "edited".into() };
+        events[1].body = EventBody::Refused {
+            reason: "edited".into(),
+        };
         assert_eq!(verify_chain(&events), Err(ChainError::Payload { seq: 2 }));
         events[1].body = EventBody::Released { automatic: true };
         events[0].actor = Actor::Officer("mallory".into());
         assert_eq!(verify_chain(&events), Err(ChainError::Chain { seq: 1 }));
         events.remove(0);
-        assert!(matches!(verify_chain(&events), Err(ChainError::Sequence { .. })));
+        assert!(matches!(
+            verify_chain(&events),
+            Err(ChainError::Sequence { .. })
+        ));
     }
 }

@@ -41,7 +41,11 @@ impl Money {
 
     /// Parses an amount that must not carry more decimals than the currency's
     /// minor unit allows (`minor_units` from ISO 4217).
-    pub fn exact(amount: Decimal, currency: CurrencyCode, minor_units: u32) -> Result<Self, MoneyError> {
+    pub fn exact(
+        amount: Decimal,
+        currency: CurrencyCode,
+        minor_units: u32,
+    ) -> Result<Self, MoneyError> {
         let normalized = amount.normalize();
         if normalized.scale() > minor_units {
             return Err(MoneyError::TooManyDecimals {
@@ -117,13 +121,23 @@ mod tests {
         assert!(Money::exact(Decimal::from_str("10.25").unwrap(), usd(), 2).is_ok());
         assert!(Money::exact(Decimal::from_str("10.2500").unwrap(), usd(), 2).is_ok());
         let e = Money::exact(Decimal::from_str("10.251").unwrap(), usd(), 2).unwrap_err();
-        assert!(matches!(e, MoneyError::TooManyDecimals { scale: 3, allowed: 2, .. }));
+        assert!(matches!(
+            e,
+            MoneyError::TooManyDecimals {
+                scale: 3,
+                allowed: 2,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn arithmetic_is_checked_and_currency_safe() {
         let a = Money::new(Decimal::MAX, usd());
-        assert_eq!(a.checked_add(&Money::new(Decimal::ONE, usd())), Err(MoneyError::Overflow));
+        assert_eq!(
+            a.checked_add(&Money::new(Decimal::ONE, usd())),
+            Err(MoneyError::Overflow)
+        );
         let eur = Money::new(Decimal::ONE, CurrencyCode::parse("EUR").unwrap());
         assert!(matches!(
             Money::new(Decimal::ONE, usd()).checked_add(&eur),
@@ -134,8 +148,21 @@ mod tests {
     #[test]
     fn rounding_is_explicit() {
         let m = Money::new(Decimal::from_str("2.345").unwrap(), usd());
-        assert_eq!(m.round_to(2, RoundingStrategy::MidpointAwayFromZero).amount.to_string(), "2.35");
-        assert_eq!(m.round_to(2, RoundingStrategy::MidpointNearestEven).amount.to_string(), "2.34");
-        assert_eq!(m.round_to(2, RoundingStrategy::ToZero).amount.to_string(), "2.34");
+        assert_eq!(
+            m.round_to(2, RoundingStrategy::MidpointAwayFromZero)
+                .amount
+                .to_string(),
+            "2.35"
+        );
+        assert_eq!(
+            m.round_to(2, RoundingStrategy::MidpointNearestEven)
+                .amount
+                .to_string(),
+            "2.34"
+        );
+        assert_eq!(
+            m.round_to(2, RoundingStrategy::ToZero).amount.to_string(),
+            "2.34"
+        );
     }
 }

@@ -126,11 +126,14 @@ fn read_rows(
     let idx: Vec<usize> = columns
         .iter()
         .map(|c| {
-            headers.iter().position(|h| h == *c).ok_or_else(|| BundleError {
-                file,
-                line: 1,
-                message: format!("missing column {c}"),
-            })
+            headers
+                .iter()
+                .position(|h| h == *c)
+                .ok_or_else(|| BundleError {
+                    file,
+                    line: 1,
+                    message: format!("missing column {c}"),
+                })
         })
         .collect::<Result<_, _>>()?;
     let mut out = Vec::new();
@@ -141,20 +144,35 @@ fn read_rows(
             message: e.to_string(),
         })?;
         let line = rec.position().map_or(0, |p| p.line());
-        out.push((line, idx.iter().map(|&i| rec.get(i).unwrap_or("").to_owned()).collect()));
+        out.push((
+            line,
+            idx.iter()
+                .map(|&i| rec.get(i).unwrap_or("").to_owned())
+                .collect(),
+        ));
     }
     Ok(out)
 }
 
 impl ReferenceBundle {
     pub fn from_csv(csv: &ReferenceCsv<'_>) -> Result<Self, BundleError> {
-        let err = |file, line, message: String| BundleError { file, line, message };
+        let err = |file, line, message: String| BundleError {
+            file,
+            line,
+            message,
+        };
         let mut b = ReferenceBundle::default();
-        for (line, r) in read_rows("hs2022.csv", csv.hs, &["section", "hscode", "description", "parent", "level"])? {
+        for (line, r) in read_rows(
+            "hs2022.csv",
+            csv.hs,
+            &["section", "hscode", "description", "parent", "level"],
+        )? {
             if r[1] == "TOTAL" {
                 continue;
             }
-            let level: u8 = r[4].parse().map_err(|_| err("hs2022.csv", line, format!("bad level {:?}", r[4])))?;
+            let level: u8 = r[4]
+                .parse()
+                .map_err(|_| err("hs2022.csv", line, format!("bad level {:?}", r[4])))?;
             b.hs.push(HsEntry {
                 code: r[1].clone(),
                 description: r[2].clone(),
@@ -166,26 +184,61 @@ impl ReferenceBundle {
             });
         }
         for (_, r) in read_rows("countries.csv", csv.countries, &["code", "name"])? {
-            b.countries.push(Country { code: r[0].clone(), name: r[1].clone() });
+            b.countries.push(Country {
+                code: r[0].clone(),
+                name: r[1].clone(),
+            });
         }
-        for (line, r) in read_rows("currencies.csv", csv.currencies, &["code", "name", "minor_units"])? {
-            let minor_units = r[2]
-                .parse()
-                .map_err(|_| err("currencies.csv", line, format!("bad minor_units {:?}", r[2])))?;
-            b.currencies.push(Currency { code: r[0].clone(), name: r[1].clone(), minor_units });
+        for (line, r) in read_rows(
+            "currencies.csv",
+            csv.currencies,
+            &["code", "name", "minor_units"],
+        )? {
+            let minor_units = r[2].parse().map_err(|_| {
+                err(
+                    "currencies.csv",
+                    line,
+                    format!("bad minor_units {:?}", r[2]),
+                )
+            })?;
+            b.currencies.push(Currency {
+                code: r[0].clone(),
+                name: r[1].clone(),
+                minor_units,
+            });
         }
-        for (line, r) in read_rows("procedures.csv", csv.procedures, &["code", "declaration_types", "description"])? {
+        for (line, r) in read_rows(
+            "procedures.csv",
+            csv.procedures,
+            &["code", "declaration_types", "description"],
+        )? {
             let declaration_types = r[1]
                 .split(';')
                 .map(|t| {
-                    DeclarationType::parse(t.trim())
-                        .ok_or_else(|| err("procedures.csv", line, format!("bad declaration type {t:?}")))
+                    DeclarationType::parse(t.trim()).ok_or_else(|| {
+                        err(
+                            "procedures.csv",
+                            line,
+                            format!("bad declaration type {t:?}"),
+                        )
+                    })
                 })
                 .collect::<Result<_, _>>()?;
-            b.procedures.push(Procedure { code: r[0].clone(), declaration_types, description: r[2].clone() });
+            b.procedures.push(Procedure {
+                code: r[0].clone(),
+                declaration_types,
+                description: r[2].clone(),
+            });
         }
-        for (_, r) in read_rows("additional_procedures.csv", csv.additional_procedures, &["code", "description"])? {
-            b.additional_procedures.push(CodeDescription { code: r[0].clone(), description: r[1].clone() });
+        for (_, r) in read_rows(
+            "additional_procedures.csv",
+            csv.additional_procedures,
+            &["code", "description"],
+        )? {
+            b.additional_procedures.push(CodeDescription {
+                code: r[0].clone(),
+                description: r[1].clone(),
+            });
         }
         for (_, r) in read_rows(
             "procedure_combinations.csv",
@@ -194,8 +247,15 @@ impl ReferenceBundle {
         )? {
             b.procedure_combinations.push((r[0].clone(), r[1].clone()));
         }
-        for (_, r) in read_rows("document_types.csv", csv.document_types, &["code", "description"])? {
-            b.document_types.push(CodeDescription { code: r[0].clone(), description: r[1].clone() });
+        for (_, r) in read_rows(
+            "document_types.csv",
+            csv.document_types,
+            &["code", "description"],
+        )? {
+            b.document_types.push(CodeDescription {
+                code: r[0].clone(),
+                description: r[1].clone(),
+            });
         }
         for (_, r) in read_rows(
             "procedure_documents.csv",
@@ -211,14 +271,29 @@ impl ReferenceBundle {
         for (line, r) in read_rows(
             "offices.csv",
             csv.offices,
-            &["code", "name", "country", "roles", "city", "latitude", "longitude"],
+            &[
+                "code",
+                "name",
+                "country",
+                "roles",
+                "city",
+                "latitude",
+                "longitude",
+            ],
         )? {
-            let coord = |s: &str| s.parse::<f64>().map_err(|_| err("offices.csv", line, format!("bad coordinate {s:?}")));
+            let coord = |s: &str| {
+                s.parse::<f64>()
+                    .map_err(|_| err("offices.csv", line, format!("bad coordinate {s:?}")))
+            };
             b.offices.push(Office {
                 code: r[0].clone(),
                 name: r[1].clone(),
                 country: r[2].clone(),
-                roles: r[3].split(';').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect(),
+                roles: r[3]
+                    .split(';')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect(),
                 city: r[4].clone(),
                 latitude: coord(&r[5])?,
                 longitude: coord(&r[6])?,
@@ -267,15 +342,35 @@ impl ReferenceData {
                 .push((d.document_code.clone(), d.reason.clone()));
         }
         Self {
-            hs: b.hs.iter().map(|e| (e.code.clone(), (e.valid_from, e.valid_to))).collect(),
+            hs: b
+                .hs
+                .iter()
+                .map(|e| (e.code.clone(), (e.valid_from, e.valid_to)))
+                .collect(),
             countries: b.countries.iter().map(|c| c.code.clone()).collect(),
-            currencies: b.currencies.iter().map(|c| (c.code.clone(), c.minor_units)).collect(),
-            procedures: b.procedures.iter().map(|p| (p.code.clone(), p.declaration_types.clone())).collect(),
-            additional_procedures: b.additional_procedures.iter().map(|c| c.code.clone()).collect(),
+            currencies: b
+                .currencies
+                .iter()
+                .map(|c| (c.code.clone(), c.minor_units))
+                .collect(),
+            procedures: b
+                .procedures
+                .iter()
+                .map(|p| (p.code.clone(), p.declaration_types.clone()))
+                .collect(),
+            additional_procedures: b
+                .additional_procedures
+                .iter()
+                .map(|c| c.code.clone())
+                .collect(),
             combinations: b.procedure_combinations.iter().cloned().collect(),
             document_types: b.document_types.iter().map(|c| c.code.clone()).collect(),
             procedure_documents,
-            offices: b.offices.iter().map(|o| (o.code.clone(), o.roles.clone())).collect(),
+            offices: b
+                .offices
+                .iter()
+                .map(|o| (o.code.clone(), o.roles.clone()))
+                .collect(),
         }
     }
 
@@ -323,7 +418,8 @@ impl ReferenceData {
     }
 
     pub fn combination_allowed(&self, p: &ProcedureCode, a: &AdditionalProcedureCode) -> bool {
-        self.combinations.contains(&(p.as_str().to_owned(), a.as_str().to_owned()))
+        self.combinations
+            .contains(&(p.as_str().to_owned(), a.as_str().to_owned()))
     }
 
     pub fn document_type_exists(&self, d: &DocumentTypeCode) -> bool {
@@ -332,7 +428,9 @@ impl ReferenceData {
 
     /// Documents (code, reason) that every declaration under `p` must carry.
     pub fn required_documents(&self, p: &ProcedureCode) -> &[(String, String)] {
-        self.procedure_documents.get(p.as_str()).map_or(&[], Vec::as_slice)
+        self.procedure_documents
+            .get(p.as_str())
+            .map_or(&[], Vec::as_slice)
     }
 
     /// Roles of an office, if it exists.

@@ -108,11 +108,16 @@ impl SelectivityCriterion {
         }
         // Item-level conditions must hold together on one item.
         let item = d.items.iter().find(|i| {
-            self.hs_prefix.as_ref().is_none_or(|p| i.hs_code.starts_with(p))
+            self.hs_prefix
+                .as_ref()
+                .is_none_or(|p| i.hs_code.starts_with(p))
                 && self.origin.as_ref().is_none_or(|o| &i.origin == o)
         })?;
         if let Some(p) = &self.hs_prefix {
-            why.push(format!("item {} code {} starts with {p}", item.sequence, item.hs_code));
+            why.push(format!(
+                "item {} code {} starts with {p}",
+                item.sequence, item.hs_code
+            ));
         }
         if let Some(o) = &self.origin {
             why.push(format!("item {} originates in {o}", item.sequence));
@@ -147,7 +152,10 @@ impl Default for RandomSelection {
 impl RandomSelection {
     pub fn check(&self) -> Result<(), CriterionError> {
         let ok = |r: Decimal| r >= Decimal::ZERO && r <= Decimal::ONE;
-        if !ok(self.yellow_rate) || !ok(self.red_rate) || self.yellow_rate + self.red_rate > Decimal::ONE {
+        if !ok(self.yellow_rate)
+            || !ok(self.red_rate)
+            || self.yellow_rate + self.red_rate > Decimal::ONE
+        {
             return Err(CriterionError {
                 code: "RANDOM_RATE",
                 field: "/yellowRate",
@@ -206,7 +214,12 @@ pub struct RiskDecision {
 
 /// Applies the active criteria and the random draw: the strictest channel
 /// wins.
-pub fn assess(d: &Declaration, mrn: &Mrn, criteria: &[SelectivityCriterion], random: &RandomSelection) -> RiskDecision {
+pub fn assess(
+    d: &Declaration,
+    mrn: &Mrn,
+    criteria: &[SelectivityCriterion],
+    random: &RandomSelection,
+) -> RiskDecision {
     let hits: Vec<CriterionHit> = criteria
         .iter()
         .filter_map(|c| {
@@ -235,7 +248,14 @@ pub fn assess(d: &Declaration, mrn: &Mrn, criteria: &[SelectivityCriterion], ran
         .unwrap_or(Channel::Green);
     let mut parts: Vec<String> = hits
         .iter()
-        .map(|h| format!("criterion {} ({}) hit: {}", h.criterion_id, h.channel.as_str(), h.reason))
+        .map(|h| {
+            format!(
+                "criterion {} ({}) hit: {}",
+                h.criterion_id,
+                h.channel.as_str(),
+                h.reason
+            )
+        })
         .collect();
     if let Some(s) = selected {
         parts.push(format!("random selection for {} (draw {draw})", s.as_str()));

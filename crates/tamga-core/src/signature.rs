@@ -23,7 +23,9 @@ pub fn parse_public_key(b64: &str) -> Result<VerifyingKey, SignatureError> {
 
 /// Verifies a base64 detached signature over `body`.
 pub fn verify(key: &VerifyingKey, body: &[u8], signature_b64: &str) -> Result<(), SignatureError> {
-    let bytes = B64.decode(signature_b64.trim()).map_err(|_| SignatureError::Malformed)?;
+    let bytes = B64
+        .decode(signature_b64.trim())
+        .map_err(|_| SignatureError::Malformed)?;
     let sig = Signature::from_slice(&bytes).map_err(|_| SignatureError::Malformed)?;
     key.verify(body, &sig).map_err(|_| SignatureError::Mismatch)
 }
@@ -54,10 +56,22 @@ mod tests {
         let sig = sign(&k, body);
         let pk = parse_public_key(&public_key_b64(&k.verifying_key())).unwrap();
         assert_eq!(verify(&pk, body, &sig), Ok(()));
-        assert_eq!(verify(&pk, br#"{"lrn":"A2"}"#, &sig), Err(SignatureError::Mismatch));
-        assert_eq!(verify(&pk, body, "not base64!"), Err(SignatureError::Malformed));
-        assert_eq!(parse_public_key("AAAA").unwrap_err(), SignatureError::BadKey);
+        assert_eq!(
+            verify(&pk, br#"{"lrn":"A2"}"#, &sig),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify(&pk, body, "not base64!"),
+            Err(SignatureError::Malformed)
+        );
+        assert_eq!(
+            parse_public_key("AAAA").unwrap_err(),
+            SignatureError::BadKey
+        );
         let other = signing_key_from_seed([8; 32]);
-        assert_eq!(verify(&other.verifying_key(), body, &sig), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify(&other.verifying_key(), body, &sig),
+            Err(SignatureError::Mismatch)
+        );
     }
 }

@@ -1,1 +1,152 @@
+//! tamga's HTTP surface: the only crate that speaks HTTP and wire formats.
+//!
+//! - [`router`] builds the axum router over a started [`Clearance`].
+//! - Errors are always JSON ([`error::ApiError`]) with stable codes,
+//!   including 404/405 fallbacks, oversized bodies and panics.
+//! - [`webhook`] pushes notifications to traders' webhooks, one delivery
+//!   task per trader so a slow endpoint never delays another's.
 
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use tower_http::catch_panic::CatchPanicLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use tamga_app::Clearance;
+
+pub mod auth;
+pub mod error;
+pub mod routes;
+pub mod webhook;
+
+use error::ApiError;
+
+/// Largest accepted request body (a 999-item declaration fits easily).
+pub const MAX_BODY: usize = 2 * 1024 * 1024;
+
+pub struct AppStateInner {
+    pub clearance: Arc<Clearance>,
+    pub tokens: auth::TokenCache,
+    pub webhooks: webhook::Dispatcher,
+}
+
+pub type AppState = Arc<AppStateInner>;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "tamga", description = "Open digital customs: lodging, control, registration, risk, release."),
+    paths(
+        routes::healthz, routes::lodge, routes::list, routes::get, routes::events, routes::amend,
+        routes::invalidate, routes::control_result, routes::release, routes::refuse, routes::queue,
+        routes::notifications, routes::set_webhook, routes::add_signing_key, routes::whoami,
+        routes::criteria, routes::put_criterion, routes::random, routes::set_random, routes::rules,
+    ),
+    components(schemas(error::ErrorBody, error::ErrorDetail)),
+    modifiers(&Bearer),
+)]
+pub struct ApiDoc;
+
+struct Bearer;
+
+impl Modify for Bearer {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+        "no such endpoint; see /api/v1/openapi.json",
+    )
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        "method not allowed on this endpoint",
+    )
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    tracing::error!("handler panicked");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "INTERNAL",
+        "internal error",
+    )
+    .into_response()
+}
+
+/// Builds the state (and starts webhook delivery) for a started service.
+pub fn state(clearance: Arc<Clearance>) -> AppState {
+    let webhooks = webhook::Dispatcher::start(clearance.clone());
+    Arc::new(AppStateInner {
+        clearance,
+        tokens: auth::TokenCache::default(),
+        webhooks,
+    })
+}
+
+pub fn router(state: AppState) -> Router {
+    use routes as r;
+    Router::new()
+        .route("/healthz", get(r::healthz))
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/declarations", post(r::lodge).get(r::list))
+        .route("/api/v1/declarations/{mrn}", get(r::get))
+        .route("/api/v1/declarations/{mrn}/events", get(r::events))
+        .route("/api/v1/declarations/{mrn}/amendments", post(r::amend))
+        .route(
+            "/api/v1/declarations/{mrn}/invalidation",
+            post(r::invalidate),
+        )
+        .route(
+            "/api/v1/declarations/{mrn}/control-result",
+            post(r::control_result),
+        )
+        .route("/api/v1/declarations/{mrn}/release", post(r::release))
+        .route("/api/v1/declarations/{mrn}/refusal", post(r::refuse))
+        .route("/api/v1/offices/{office}/queue", get(r::queue))
+        .route("/api/v1/notifications", get(r::notifications))
+        .route("/api/v1/account", get(r::whoami))
+        .route("/api/v1/account/webhook", put(r::set_webhook))
+        .route("/api/v1/account/signing-keys", post(r::add_signing_key))
+        .route("/api/v1/selectivity/criteria", get(r::criteria))
+        .route("/api/v1/selectivity/criteria/{id}", put(r::put_criterion))
+        .route(
+            "/api/v1/selectivity/random",
+            get(r::random).put(r::set_random),
+        )
+        .route("/api/v1/control/rules", get(r::rules))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -26,6 +26,7 @@ use tamga_core::risk::{RandomSelection, SelectivityCriterion};
 
 pub mod postgres;
 pub mod sqlite;
+pub mod testing;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -178,7 +179,9 @@ pub enum Write {
 pub enum WriteOutcome {
     Committed,
     /// The declarant already has a declaration with this LRN.
-    DuplicateLrn { existing: Mrn },
+    DuplicateLrn {
+        existing: Mrn,
+    },
     /// Someone else changed the declaration first.
     Stale,
 }
@@ -245,7 +248,8 @@ pub trait Store: Send + Sync + 'static {
     /// Whether any user or operator exists (first start detection).
     async fn has_parties(&self) -> Result<bool>;
     /// Stores a token by the hex SHA-256 of its secret; never the secret.
-    async fn add_token(&self, token_sha256: &str, principal: &Principal, label: &str) -> Result<()>;
+    async fn add_token(&self, token_sha256: &str, principal: &Principal, label: &str)
+        -> Result<()>;
     async fn principal_for_token(&self, token_sha256: &str) -> Result<Option<Principal>>;
     async fn add_signing_key(&self, key: &SigningKeyRecord) -> Result<()>;
     async fn signing_keys(&self, operator: &Eori) -> Result<Vec<SigningKeyRecord>>;
@@ -258,7 +262,11 @@ pub trait Store: Send + Sync + 'static {
     /// Group commit: all writes in one transaction; one outcome per write.
     async fn commit(&self, writes: &[Write]) -> Result<Vec<WriteOutcome>>;
     async fn declaration(&self, mrn: &Mrn) -> Result<Option<DeclarationRecord>>;
-    async fn declaration_by_lrn(&self, declarant: &Eori, lrn: &Lrn) -> Result<Option<DeclarationRecord>>;
+    async fn declaration_by_lrn(
+        &self,
+        declarant: &Eori,
+        lrn: &Lrn,
+    ) -> Result<Option<DeclarationRecord>>;
     /// Newest first.
     async fn declarations(&self, q: &DeclarationQuery) -> Result<Vec<DeclarationRecord>>;
     /// In order of `seq`.
@@ -268,7 +276,15 @@ pub trait Store: Send + Sync + 'static {
     // --- notifications ---------------------------------------------------
 
     /// Notifications for `recipient` with id > `after`, oldest first.
-    async fn notifications(&self, recipient: &Eori, after: i64, limit: u32) -> Result<Vec<Notification>>;
+    async fn notifications(
+        &self,
+        recipient: &Eori,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<Notification>>;
+    /// Sets (or with `None` removes) the operator's webhook. A new webhook
+    /// starts after the operator's latest notification: push delivers what
+    /// happens from now on; the backlog stays available by pull.
     async fn set_webhook(&self, operator: &Eori, url: Option<&str>) -> Result<()>;
     /// (operator, url, last delivered notification id)
     async fn webhooks(&self) -> Result<Vec<(Eori, String, i64)>>;
@@ -281,7 +297,13 @@ pub trait Store: Send + Sync + 'static {
     async fn criteria(&self) -> Result<Vec<SelectivityCriterion>>;
     async fn random_selection(&self) -> Result<Option<RandomSelection>>;
     async fn set_random_selection(&self, r: &RandomSelection) -> Result<()>;
-    async fn append_audit(&self, actor: &str, action: &str, at: OffsetDateTime, payload: &serde_json::Value) -> Result<i64>;
+    async fn append_audit(
+        &self,
+        actor: &str,
+        action: &str,
+        at: OffsetDateTime,
+        payload: &serde_json::Value,
+    ) -> Result<i64>;
     async fn audit_log(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>>;
 }
 
@@ -293,6 +315,8 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
         Ok(Arc::new(postgres::PgStore::connect(url).await?))
     } else {
         let path = url.strip_prefix("sqlite://").unwrap_or(url);
-        Ok(Arc::new(sqlite::SqliteStore::open(std::path::Path::new(path)).await?))
+        Ok(Arc::new(
+            sqlite::SqliteStore::open(std::path::Path::new(path)).await?,
+        ))
     }
 }

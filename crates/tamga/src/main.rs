@@ -1,1 +1,147 @@
-fn main() {}
+//! The `tamga` binary: a thin clap front over the crates.
+//!
+//! - `serve`: run the service (SQLite under ./tamga-data by default).
+//! - `demo`: print the demo credentials.
+//! - `example`, `sign`, `lodge`: the command-line tour.
+//! - `simulate`: realistic traffic against a running server.
+//! - `bench pipeline`: the whole pipeline in-process with durable commits.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+mod bench;
+mod serve;
+mod simulate;
+mod tour;
+
+#[derive(Parser)]
+#[command(name = "tamga", version, about = "tamga: open digital customs")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the data lives.
+#[derive(clap::Args, Clone, Debug)]
+pub struct DbArgs {
+    /// Directory of the embedded SQLite database.
+    #[arg(long, default_value = "./tamga-data", env = "TAMGA_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// Use PostgreSQL instead: postgres://user@host:port/db
+    #[arg(long, env = "TAMGA_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+impl DbArgs {
+    pub fn url(&self) -> String {
+        match &self.database_url {
+            Some(u) => u.clone(),
+            None => self.data_dir.join("tamga.db").display().to_string(),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the tamga service.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080", env = "TAMGA_LISTEN")]
+        listen: SocketAddr,
+        #[command(flatten)]
+        db: DbArgs,
+        /// Do not create the demo set-up on an empty database.
+        #[arg(long)]
+        no_demo: bool,
+    },
+    /// Print the demo credentials (local use only).
+    Demo {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a valid example declaration for a demo trader.
+    Example {
+        /// Demo trader number, 1 to 8.
+        #[arg(long, default_value_t = 1)]
+        trader: usize,
+        /// Seed (different seeds give different declarations and LRNs).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Sign a file with a base64 Ed25519 secret key; prints the base64
+    /// detached signature.
+    Sign {
+        /// Base64 of the 32-byte secret seed (e.g. a demo trader's signingKey).
+        #[arg(long, env = "TAMGA_SIGNING_KEY")]
+        key: String,
+        file: PathBuf,
+    },
+    /// Sign and lodge a declaration file; prints the server's answer.
+    Lodge {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        target: String,
+        /// API token (demo: `tamga demo`).
+        #[arg(long, env = "TAMGA_TOKEN")]
+        token: String,
+        /// Base64 secret signing key.
+        #[arg(long, env = "TAMGA_SIGNING_KEY")]
+        key: String,
+        file: PathBuf,
+    },
+    /// Generate realistic traffic against a running server.
+    Simulate(simulate::Args),
+    /// Benchmarks.
+    #[command(subcommand)]
+    Bench(bench::Bench),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TAMGA_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result: Result<(), String> = rt.block_on(async move {
+        match cli.command {
+            Command::Serve {
+                listen,
+                db,
+                no_demo,
+            } => serve::run(listen, db, !no_demo).await,
+            Command::Demo { json } => tour::print_demo(json),
+            Command::Example { trader, seed } => tour::example(trader, seed),
+            Command::Sign { key, file } => tour::sign(&key, &file),
+            Command::Lodge {
+                target,
+                token,
+                key,
+                file,
+            } => tour::lodge(&target, &token, &key, &file).await,
+            Command::Simulate(args) => simulate::run(args).await,
+            Command::Bench(b) => bench::run(b).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -26,7 +26,7 @@ pub mod logic;
 pub mod obligations;
 pub mod structure;
 
-pub use catalog::{rule, RuleDef, RULES};
+pub use catalog::{rule, violation, RuleDef, RULES};
 pub use structure::parse_declaration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -79,7 +79,11 @@ pub struct ControlReport {
 
 impl ControlReport {
     pub fn passed(&self) -> bool {
-        self.declaration.is_some() && !self.violations.iter().any(|v| v.severity == Severity::Error)
+        self.declaration.is_some()
+            && !self
+                .violations
+                .iter()
+                .any(|v| v.severity == Severity::Error)
     }
 }
 

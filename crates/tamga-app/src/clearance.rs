@@ -1,0 +1,1126 @@
+//! The clearance service: lodging → control → registration → risk → duties
+//! → payment → release, amendments, invalidation and officer actions.
+//!
+//! Invariants:
+//! - Nothing is written for a declaration that fails control; the trader
+//!   gets a `rejected` notification listing every violation.
+//! - Every change to a declaration is one [`Write`]: new projection, the
+//!   events that explain it (hash-chained) and the notifications it causes.
+//! - The projection's state is always what [`transition`] gives for its
+//!   events.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use ed25519_dalek::VerifyingKey;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use tokio::sync::watch;
+
+use tamga_core::codes::{CountryCode, Eori, Lrn, Mrn, MrnCategory, OfficeCode};
+use tamga_core::control::{self, violation, ControlContext, Severity, Violation};
+use tamga_core::declaration::{Declaration, DeclarationType};
+use tamga_core::lifecycle::{
+    transition, Actor, Channel, ControlOutcome, Event, EventBody, NewNotification,
+    NotificationKind, State,
+};
+use tamga_core::pipeline::{self, NoPayment, NoTariff, SelectivityStage, Stages};
+use tamga_core::reference::ReferenceData;
+use tamga_core::risk::{RandomSelection, SelectivityCriterion};
+use tamga_core::signature;
+use tamga_store::{
+    DeclarationQuery, DeclarationRecord, Notification, Role, SigningKeyRecord, Store, User, Write,
+    WriteOutcome,
+};
+
+use crate::error::AppError;
+use crate::writer::Writer;
+
+/// Service settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Country code in MRNs this administration issues.
+    pub country: CountryCode,
+    /// Most writes in one group commit.
+    pub max_batch: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            country: CountryCode::parse("UZ").expect("valid"),
+            max_batch: 512,
+        }
+    }
+}
+
+/// Who is calling, once authenticated.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    Operator(Eori),
+    User(User),
+}
+
+impl Caller {
+    pub fn actor(&self) -> Actor {
+        match self {
+            Caller::Operator(id) => Actor::Operator(id.clone()),
+            Caller::User(u) => Actor::Officer(u.username.clone()),
+        }
+    }
+    fn label(&self) -> String {
+        match self {
+            Caller::Operator(id) => format!("operator:{id}"),
+            Caller::User(u) => format!("user:{}", u.username),
+        }
+    }
+}
+
+/// A signed request body from an operator.
+#[derive(Debug, Clone, Copy)]
+pub struct Signed<'a> {
+    pub body: &'a [u8],
+    /// Base64 detached Ed25519 signature over `body`.
+    pub signature: Option<&'a str>,
+    /// Which registered key signed; if absent every active key is tried.
+    pub key_id: Option<&'a str>,
+}
+
+/// A declaration accepted by lodging.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    pub record: DeclarationRecord,
+    /// Control warnings (did not reject).
+    pub warnings: Vec<Violation>,
+    /// True when this was an identical re-send of an earlier lodging.
+    pub replay: bool,
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The key id of a public key: first 16 hex digits of its SHA-256.
+pub fn key_id_of(public_key_b64: &str) -> String {
+    sha256_hex(public_key_b64.as_bytes())[..16].to_owned()
+}
+
+pub struct Clearance {
+    store: Arc<dyn Store>,
+    reference: Arc<ReferenceData>,
+    selectivity: RwLock<Arc<SelectivityStage>>,
+    writer: Writer,
+    mrns: tokio::sync::Mutex<(u64, u64)>,
+    keys: RwLock<HashMap<Eori, Arc<Vec<(String, VerifyingKey)>>>>,
+    committed: watch::Receiver<u64>,
+    settings: Settings,
+}
+
+const MRN_BLOCK: u64 = 1000;
+
+impl Clearance {
+    /// Starts the service over a migrated store whose reference data is
+    /// loaded.
+    pub async fn start(
+        store: Arc<dyn Store>,
+        settings: Settings,
+    ) -> Result<Arc<Clearance>, AppError> {
+        let reference = Arc::new(ReferenceData::new(&store.reference().await?));
+        let (tx, rx) = watch::channel(0);
+        let writer = Writer::spawn(store.clone(), settings.max_batch, tx);
+        let c = Arc::new(Clearance {
+            store,
+            reference,
+            selectivity: RwLock::new(Arc::new(SelectivityStage::default())),
+            writer,
+            mrns: tokio::sync::Mutex::new((0, 0)),
+            keys: RwLock::new(HashMap::new()),
+            committed: rx,
+            settings,
+        });
+        c.reload_selectivity().await?;
+        Ok(c)
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn reference(&self) -> &ReferenceData {
+        &self.reference
+    }
+
+    /// Changes whenever a commit wrote something (for push delivery).
+    pub fn commits(&self) -> watch::Receiver<u64> {
+        self.committed.clone()
+    }
+
+    async fn reload_selectivity(&self) -> Result<(), AppError> {
+        let criteria = self.store.criteria().await?;
+        let random = self.store.random_selection().await?.unwrap_or_default();
+        *self.selectivity.write().expect("lock") = Arc::new(SelectivityStage { criteria, random });
+        Ok(())
+    }
+
+    fn selectivity(&self) -> Arc<SelectivityStage> {
+        self.selectivity.read().expect("lock").clone()
+    }
+
+    async fn next_mrn(&self, t: DeclarationType, now: OffsetDateTime) -> Result<Mrn, AppError> {
+        let seq = {
+            let mut g = self.mrns.lock().await;
+            if g.0 >= g.1 {
+                let start = self.store.reserve_sequence("mrn", MRN_BLOCK).await?;
+                *g = (start, start + MRN_BLOCK);
+            }
+            g.0 += 1;
+            g.0 - 1
+        };
+        let category = match t {
+            DeclarationType::IM => MrnCategory::Import,
+            DeclarationType::EX => MrnCategory::Export,
+            DeclarationType::CO => MrnCategory::Status,
+        };
+        Mrn::generate(now.year(), &self.settings.country, seq, category)
+            .map_err(|e| AppError::Unavailable(e.to_string()))
+    }
+
+    async fn keys_of(&self, op: &Eori) -> Result<Arc<Vec<(String, VerifyingKey)>>, AppError> {
+        if let Some(k) = self.keys.read().expect("lock").get(op) {
+            return Ok(k.clone());
+        }
+        let keys: Vec<(String, VerifyingKey)> = self
+            .store
+            .signing_keys(op)
+            .await?
+            .into_iter()
+            .filter(|k| !k.revoked)
+            .filter_map(|k| {
+                signature::parse_public_key(&k.public_key)
+                    .ok()
+                    .map(|v| (k.key_id, v))
+            })
+            .collect();
+        let keys = Arc::new(keys);
+        self.keys
+            .write()
+            .expect("lock")
+            .insert(op.clone(), keys.clone());
+        Ok(keys)
+    }
+
+    /// Checks the detached signature; returns the id of the key that signed.
+    async fn verify(&self, op: &Eori, s: &Signed<'_>) -> Result<String, Violation> {
+        let Some(sig) = s.signature else {
+            return Err(violation(
+                "FLC-SIGNATURE-MISSING",
+                "",
+                "the request carries no signature (X-Tamga-Signature header)",
+            ));
+        };
+        let keys = self.keys_of(op).await.map_err(|e| {
+            violation(
+                "FLC-SIGNING-KEY-UNKNOWN",
+                "",
+                format!("signing keys could not be read: {e}"),
+            )
+        })?;
+        let candidates: Vec<&(String, VerifyingKey)> = match s.key_id {
+            Some(id) => keys.iter().filter(|(k, _)| k == id).collect(),
+            None => keys.iter().collect(),
+        };
+        if candidates.is_empty() {
+            return Err(violation(
+                "FLC-SIGNING-KEY-UNKNOWN",
+                "",
+                match s.key_id {
+                    Some(id) => format!("{op} has no active signing key {id:?}"),
+                    None => format!("{op} has no registered signing key"),
+                },
+            ));
+        }
+        for (id, key) in candidates {
+            if signature::verify(key, s.body, sig).is_ok() {
+                return Ok(id.clone());
+            }
+        }
+        Err(violation(
+            "FLC-SIGNATURE-INVALID",
+            "",
+            "the signature does not verify against the exact body bytes with the declarant's key",
+        ))
+    }
+
+    fn recipients(lodged_by: &Eori, declarant: Option<&Eori>) -> Vec<Eori> {
+        let mut r = vec![lodged_by.clone()];
+        if let Some(d) = declarant {
+            if d != lodged_by {
+                r.push(d.clone());
+            }
+        }
+        r
+    }
+
+    fn make_notifications(
+        recipients: &[Eori],
+        kind: NotificationKind,
+        mrn: Option<&Mrn>,
+        lrn: Option<&Lrn>,
+        at: OffsetDateTime,
+        payload: serde_json::Value,
+    ) -> Vec<NewNotification> {
+        recipients
+            .iter()
+            .map(|r| NewNotification {
+                recipient: r.clone(),
+                kind,
+                mrn: mrn.cloned(),
+                lrn: lrn.cloned(),
+                at,
+                payload: payload.clone(),
+            })
+            .collect()
+    }
+
+    /// Records a rejection (a notification only) and returns the error.
+    async fn reject(
+        &self,
+        lodged_by: &Eori,
+        lrn: Option<&Lrn>,
+        kind: NotificationKind,
+        mrn: Option<&Mrn>,
+        violations: Vec<Violation>,
+    ) -> AppError {
+        let now = OffsetDateTime::now_utc();
+        let payload = json!({ "errors": violations });
+        let notifications =
+            Self::make_notifications(&[lodged_by.clone()], kind, mrn, lrn, now, payload);
+        if let Err(e) = self.writer.write(Write::Notify { notifications }).await {
+            return e;
+        }
+        AppError::Rejected(violations)
+    }
+
+    fn lrn_and_declarant(doc: &serde_json::Value) -> (Option<Lrn>, Option<Eori>) {
+        let lrn = doc
+            .get("lrn")
+            .and_then(|v| v.as_str())
+            .and_then(|s| Lrn::parse(s).ok());
+        let declarant = doc
+            .pointer("/declarant/id")
+            .and_then(|v| v.as_str())
+            .and_then(|s| Eori::parse(s).ok());
+        (lrn, declarant)
+    }
+
+    /// Lodges a signed declaration. On success it is registered, assessed
+    /// and, if green with nothing outstanding, released, all in one durable
+    /// commit.
+    pub async fn lodge(&self, lodged_by: &Eori, s: Signed<'_>) -> Result<Accepted, AppError> {
+        let body_sha256 = sha256_hex(s.body);
+        let doc: serde_json::Value = match serde_json::from_slice(s.body) {
+            Ok(v) => v,
+            Err(e) => {
+                let v = violation(
+                    "FLC-JSON-SYNTAX",
+                    "",
+                    format!(
+                        "body is not valid JSON: {e} (line {}, column {})",
+                        e.line(),
+                        e.column()
+                    ),
+                );
+                return Err(self
+                    .reject(lodged_by, None, NotificationKind::Rejected, None, vec![v])
+                    .await);
+            }
+        };
+        let (lrn, declarant) = Self::lrn_and_declarant(&doc);
+        // Idempotency: the same LRN from the same declarant.
+        if let (Some(lrn), Some(declarant)) = (&lrn, &declarant) {
+            if let Some(existing) = self.store.declaration_by_lrn(declarant, lrn).await? {
+                return self.replay_or_conflict(lodged_by, existing, &body_sha256);
+            }
+        }
+        let now = OffsetDateTime::now_utc();
+        let ctx = ControlContext {
+            reference: &self.reference,
+            today: now.date(),
+            lodged_by,
+        };
+        let report = control::run(&doc, &ctx);
+        let mut violations = report.violations;
+        let key_id = match self.verify(lodged_by, &s).await {
+            Ok(k) => Some(k),
+            Err(v) => {
+                violations.insert(0, v);
+                None
+            }
+        };
+        let (Some(declaration), Some(key_id)) = (report.declaration, key_id) else {
+            return Err(self
+                .reject(
+                    lodged_by,
+                    lrn.as_ref(),
+                    NotificationKind::Rejected,
+                    None,
+                    violations,
+                )
+                .await);
+        };
+        if violations.iter().any(|v| v.severity == Severity::Error) {
+            return Err(self
+                .reject(
+                    lodged_by,
+                    lrn.as_ref(),
+                    NotificationKind::Rejected,
+                    None,
+                    violations,
+                )
+                .await);
+        }
+        let warnings = violations;
+        let mrn = self.next_mrn(declaration.declaration_type, now).await?;
+        let declarant = declaration.declarant_id().cloned().ok_or_else(|| {
+            AppError::Rejected(vec![violation(
+                "FLC-OBL-MISSING",
+                "/declarant/id",
+                "declarant id is missing",
+            )])
+        })?;
+        let selectivity = self.selectivity();
+        let decided = pipeline::decide(
+            &declaration,
+            &mrn,
+            &Stages {
+                risk: selectivity.as_ref(),
+                duties: &NoTariff,
+                payment: &NoPayment,
+            },
+        );
+        let mut bodies = vec![
+            (
+                Actor::Operator(lodged_by.clone()),
+                EventBody::Lodged {
+                    lrn: declaration.lrn.clone(),
+                    body_sha256: body_sha256.clone(),
+                    signing_key: key_id,
+                },
+            ),
+            (Actor::System, EventBody::Registered { mrn: mrn.clone() }),
+        ];
+        bodies.extend(decided.events);
+        let (events, state, last_hash) = seal(&mrn, 0, "", None, now, bodies)?;
+        debug_assert_eq!(state, decided.state);
+        let record = DeclarationRecord {
+            mrn: mrn.clone(),
+            lrn: declaration.lrn.clone(),
+            declaration_type: declaration.declaration_type,
+            declarant: declarant.clone(),
+            representative: declaration.representative_id().cloned(),
+            lodged_by: lodged_by.clone(),
+            office: declaration.declaration_office.clone(),
+            state,
+            channel: decided.channel,
+            version: 1,
+            body_sha256,
+            registered_at: now,
+            updated_at: now,
+            last_seq: events.len() as u32,
+            last_hash,
+            declaration,
+        };
+        let recipients = Self::recipients(lodged_by, Some(&declarant));
+        let mut notifications = Vec::new();
+        for kind in decided.notifications {
+            notifications.extend(Self::make_notifications(
+                &recipients,
+                kind,
+                Some(&mrn),
+                Some(&record.lrn),
+                now,
+                notification_payload(kind, &record, &events, &warnings),
+            ));
+        }
+        let outcome = self
+            .writer
+            .write(Write::Insert {
+                record: Box::new(record.clone()),
+                events,
+                notifications,
+            })
+            .await?;
+        match outcome {
+            WriteOutcome::Committed => Ok(Accepted {
+                record,
+                warnings,
+                replay: false,
+            }),
+            WriteOutcome::DuplicateLrn { existing } => {
+                // A concurrent lodging with the same LRN won the race.
+                let existing = self
+                    .store
+                    .declaration(&existing)
+                    .await?
+                    .ok_or_else(|| AppError::not_found(format!("declaration {existing}")))?;
+                self.replay_or_conflict(lodged_by, existing, &record.body_sha256)
+            }
+            WriteOutcome::Stale => Err(AppError::Stale),
+        }
+    }
+
+    fn replay_or_conflict(
+        &self,
+        lodged_by: &Eori,
+        existing: DeclarationRecord,
+        body_sha256: &str,
+    ) -> Result<Accepted, AppError> {
+        if !is_party(lodged_by, &existing) {
+            // Do not reveal another trader's declaration.
+            return Err(AppError::LrnConflict {
+                lrn: existing.lrn.to_string(),
+                mrn: "(not yours)".into(),
+            });
+        }
+        if existing.body_sha256 == body_sha256 {
+            Ok(Accepted {
+                record: existing,
+                warnings: Vec::new(),
+                replay: true,
+            })
+        } else {
+            Err(AppError::LrnConflict {
+                lrn: existing.lrn.to_string(),
+                mrn: existing.mrn.to_string(),
+            })
+        }
+    }
+
+    /// A declaration the caller may see.
+    pub async fn declaration(
+        &self,
+        caller: &Caller,
+        mrn: &Mrn,
+    ) -> Result<DeclarationRecord, AppError> {
+        let rec = self
+            .store
+            .declaration(mrn)
+            .await?
+            .ok_or_else(|| AppError::not_found(format!("declaration {mrn}")))?;
+        if can_view(caller, &rec) {
+            Ok(rec)
+        } else {
+            // Same answer as for a missing one: existence is not disclosed.
+            Err(AppError::not_found(format!("declaration {mrn}")))
+        }
+    }
+
+    pub async fn events(&self, caller: &Caller, mrn: &Mrn) -> Result<Vec<Event>, AppError> {
+        self.declaration(caller, mrn).await?;
+        Ok(self.store.events(mrn).await?)
+    }
+
+    /// Declarations the caller may see, newest first.
+    pub async fn declarations(
+        &self,
+        caller: &Caller,
+        states: Option<Vec<State>>,
+        before: Option<Mrn>,
+        limit: u32,
+    ) -> Result<Vec<DeclarationRecord>, AppError> {
+        let mut q = DeclarationQuery {
+            states,
+            before,
+            limit: limit.clamp(1, 500),
+            ..Default::default()
+        };
+        match caller {
+            Caller::Operator(id) => q.party = Some(id.clone()),
+            Caller::User(u) if u.role == Role::Officer => q.offices = Some(u.offices.clone()),
+            Caller::User(_) => {}
+        }
+        let mut list = self.store.declarations(&q).await?;
+        list.retain(|r| can_view(caller, r));
+        Ok(list)
+    }
+
+    /// An office's control queue (declarations under control).
+    pub async fn queue(
+        &self,
+        caller: &Caller,
+        office: &OfficeCode,
+    ) -> Result<Vec<DeclarationRecord>, AppError> {
+        let user = require_user(caller, &[Role::Officer, Role::Admin, Role::RiskAnalyst])?;
+        if user.role == Role::Officer && !user.offices.contains(office) {
+            return Err(AppError::Forbidden(format!(
+                "{} is not a member of office {office}",
+                user.username
+            )));
+        }
+        if self.reference.office_roles(office).is_none() {
+            return Err(AppError::not_found(format!("office {office}")));
+        }
+        Ok(self
+            .store
+            .declarations(&DeclarationQuery {
+                offices: Some(vec![office.clone()]),
+                states: Some(vec![State::UnderControl]),
+                limit: 500,
+                ..Default::default()
+            })
+            .await?)
+    }
+
+    /// Applies events to an existing declaration and commits them.
+    async fn change(
+        &self,
+        mut rec: DeclarationRecord,
+        bodies: Vec<(Actor, EventBody)>,
+        new_declaration: Option<(Declaration, u32)>,
+        kinds: &[NotificationKind],
+    ) -> Result<DeclarationRecord, AppError> {
+        let now = OffsetDateTime::now_utc();
+        let expected = rec.last_seq;
+        let (events, state, last_hash) = seal(
+            &rec.mrn,
+            rec.last_seq,
+            &rec.last_hash,
+            Some(rec.state),
+            now,
+            bodies,
+        )?;
+        rec.state = state;
+        rec.updated_at = now;
+        rec.last_seq += events.len() as u32;
+        rec.last_hash = last_hash;
+        if let Some((d, version)) = new_declaration {
+            rec.declaration = d;
+            rec.version = version;
+        }
+        let recipients = Self::recipients(&rec.lodged_by, Some(&rec.declarant));
+        let mut notifications = Vec::new();
+        for &kind in kinds {
+            notifications.extend(Self::make_notifications(
+                &recipients,
+                kind,
+                Some(&rec.mrn),
+                Some(&rec.lrn),
+                now,
+                notification_payload(kind, &rec, &events, &[]),
+            ));
+        }
+        match self
+            .writer
+            .write(Write::Update {
+                record: Box::new(rec.clone()),
+                expected_last_seq: expected,
+                events,
+                notifications,
+            })
+            .await?
+        {
+            WriteOutcome::Committed => Ok(rec),
+            WriteOutcome::Stale => Err(AppError::Stale),
+            WriteOutcome::DuplicateLrn { .. } => Err(AppError::Stale),
+        }
+    }
+
+    async fn own_declaration(&self, op: &Eori, mrn: &Mrn) -> Result<DeclarationRecord, AppError> {
+        self.declaration(&Caller::Operator(op.clone()), mrn).await
+    }
+
+    /// A signed amendment: the whole declaration again, with the same LRN
+    /// and declarant. It passes control or changes nothing.
+    pub async fn amend(&self, op: &Eori, mrn: &Mrn, s: Signed<'_>) -> Result<Accepted, AppError> {
+        let rec = self.own_declaration(op, mrn).await?;
+        if rec.state.is_final() {
+            return Err(AppError::InvalidState(
+                tamga_core::lifecycle::TransitionError {
+                    state: Some(rec.state),
+                    event: "amended",
+                },
+            ));
+        }
+        let now = OffsetDateTime::now_utc();
+        let mut violations = Vec::new();
+        let key_id = match self.verify(op, &s).await {
+            Ok(k) => Some(k),
+            Err(v) => {
+                violations.push(v);
+                None
+            }
+        };
+        let declaration = match serde_json::from_slice::<serde_json::Value>(s.body) {
+            Err(e) => {
+                violations.push(violation(
+                    "FLC-JSON-SYNTAX",
+                    "",
+                    format!("body is not valid JSON: {e}"),
+                ));
+                None
+            }
+            Ok(doc) => {
+                let report = control::run(
+                    &doc,
+                    &ControlContext {
+                        reference: &self.reference,
+                        today: now.date(),
+                        lodged_by: op,
+                    },
+                );
+                violations.extend(report.violations);
+                report.declaration
+            }
+        };
+        if let Some(d) = &declaration {
+            if d.lrn != rec.lrn {
+                violations.push(violation(
+                    "FLC-AMEND-IDENTITY",
+                    "/lrn",
+                    format!("an amendment keeps the LRN {}; got {}", rec.lrn, d.lrn),
+                ));
+            }
+            if d.declarant_id() != Some(&rec.declarant)
+                || d.declaration_type != rec.declaration_type
+            {
+                violations.push(violation(
+                    "FLC-AMEND-IDENTITY",
+                    "/declarant/id",
+                    "an amendment keeps the declarant and the declaration type",
+                ));
+            }
+        }
+        let errors = violations.iter().any(|v| v.severity == Severity::Error);
+        let (Some(declaration), Some(key_id), false) = (declaration, key_id, errors) else {
+            return Err(self
+                .reject(
+                    op,
+                    Some(&rec.lrn),
+                    NotificationKind::RequestRejected,
+                    Some(mrn),
+                    violations,
+                )
+                .await);
+        };
+        let version = rec.version + 1;
+        let body = EventBody::Amended {
+            version,
+            body_sha256: sha256_hex(s.body),
+            signing_key: key_id,
+        };
+        let rec = self
+            .change(
+                rec,
+                vec![(Actor::Operator(op.clone()), body)],
+                Some((declaration, version)),
+                &[NotificationKind::Amended],
+            )
+            .await?;
+        Ok(Accepted {
+            record: rec,
+            warnings: violations,
+            replay: false,
+        })
+    }
+
+    /// A signed invalidation request: `{"reason": "..."}`.
+    pub async fn invalidate(
+        &self,
+        op: &Eori,
+        mrn: &Mrn,
+        s: Signed<'_>,
+    ) -> Result<DeclarationRecord, AppError> {
+        let rec = self.own_declaration(op, mrn).await?;
+        let key_id = self
+            .verify(op, &s)
+            .await
+            .map_err(|v| AppError::Rejected(vec![v]))?;
+        let reason = serde_json::from_slice::<serde_json::Value>(s.body)
+            .ok()
+            .and_then(|v| v.get("reason").and_then(|r| r.as_str()).map(str::to_owned))
+            .filter(|r| !r.trim().is_empty() && r.len() <= 512)
+            .ok_or_else(|| {
+                AppError::bad_request(
+                    "INVALIDATION_REASON",
+                    "/reason",
+                    "give a non-empty reason of at most 512 characters: {\"reason\": \"...\"}",
+                )
+            })?;
+        self.change(
+            rec,
+            vec![(
+                Actor::Operator(op.clone()),
+                EventBody::Invalidated {
+                    reason,
+                    signing_key: key_id,
+                },
+            )],
+            None,
+            &[NotificationKind::Invalidated],
+        )
+        .await
+    }
+
+    async fn office_declaration(
+        &self,
+        caller: &Caller,
+        mrn: &Mrn,
+    ) -> Result<(User, DeclarationRecord), AppError> {
+        let user = require_user(caller, &[Role::Officer, Role::Admin])?.clone();
+        let rec = self.declaration(caller, mrn).await?;
+        Ok((user, rec))
+    }
+
+    /// An officer records the result of a documentary check or inspection.
+    pub async fn record_control(
+        &self,
+        caller: &Caller,
+        mrn: &Mrn,
+        outcome: ControlOutcome,
+        notes: Option<String>,
+    ) -> Result<DeclarationRecord, AppError> {
+        let (user, rec) = self.office_declaration(caller, mrn).await?;
+        if notes.as_ref().is_some_and(|n| n.len() > 4000) {
+            return Err(AppError::bad_request(
+                "NOTES_TOO_LONG",
+                "/notes",
+                "notes are limited to 4000 characters",
+            ));
+        }
+        self.change(
+            rec,
+            vec![(
+                Actor::Officer(user.username),
+                EventBody::ControlResultRecorded { outcome, notes },
+            )],
+            None,
+            &[],
+        )
+        .await
+    }
+
+    /// An officer releases a controlled declaration; a control result must
+    /// have been recorded first.
+    pub async fn release(&self, caller: &Caller, mrn: &Mrn) -> Result<DeclarationRecord, AppError> {
+        let (user, rec) = self.office_declaration(caller, mrn).await?;
+        if rec.state == State::UnderControl {
+            let events = self.store.events(mrn).await?;
+            if !events
+                .iter()
+                .any(|e| matches!(e.body, EventBody::ControlResultRecorded { .. }))
+            {
+                return Err(AppError::bad_request(
+                    "CONTROL_RESULT_MISSING",
+                    "",
+                    "record the control result before releasing",
+                ));
+            }
+        }
+        self.change(
+            rec,
+            vec![(
+                Actor::Officer(user.username),
+                EventBody::Released { automatic: false },
+            )],
+            None,
+            &[NotificationKind::Released],
+        )
+        .await
+    }
+
+    pub async fn refuse(
+        &self,
+        caller: &Caller,
+        mrn: &Mrn,
+        reason: String,
+    ) -> Result<DeclarationRecord, AppError> {
+        let (user, rec) = self.office_declaration(caller, mrn).await?;
+        if reason.trim().is_empty() || reason.len() > 4000 {
+            return Err(AppError::bad_request(
+                "REFUSAL_REASON",
+                "/reason",
+                "give a reason of 1 to 4000 characters",
+            ));
+        }
+        self.change(
+            rec,
+            vec![(Actor::Officer(user.username), EventBody::Refused { reason })],
+            None,
+            &[NotificationKind::Refused],
+        )
+        .await
+    }
+
+    // --- selectivity -----------------------------------------------------
+
+    pub async fn put_criterion(
+        &self,
+        caller: &Caller,
+        c: SelectivityCriterion,
+    ) -> Result<SelectivityCriterion, AppError> {
+        require_user(caller, &[Role::Officer, Role::RiskAnalyst, Role::Admin])?;
+        c.check()
+            .map_err(|e| AppError::bad_request(e.code, e.field, e.message))?;
+        if c.id.is_empty()
+            || c.id.len() > 64
+            || !c
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(AppError::bad_request(
+                "CRITERION_ID",
+                "/id",
+                "id must be 1 to 64 letters, digits, '-' or '_'",
+            ));
+        }
+        for (field, code) in [
+            ("/origin", &c.origin),
+            ("/dispatchCountry", &c.dispatch_country),
+        ] {
+            if let Some(cc) = code {
+                if !self.reference.country_exists(cc) {
+                    return Err(AppError::bad_request(
+                        "CRITERION_COUNTRY",
+                        field,
+                        format!("unknown country {cc}"),
+                    ));
+                }
+            }
+        }
+        if let Some(o) = &c.office {
+            if self.reference.office_roles(o).is_none() {
+                return Err(AppError::bad_request(
+                    "CRITERION_OFFICE",
+                    "/office",
+                    format!("unknown office {o}"),
+                ));
+            }
+        }
+        self.store.put_criterion(&c).await?;
+        self.store
+            .append_audit(
+                &caller.label(),
+                "criterion.put",
+                OffsetDateTime::now_utc(),
+                &json!(c),
+            )
+            .await?;
+        self.reload_selectivity().await?;
+        Ok(c)
+    }
+
+    pub async fn criteria(&self, caller: &Caller) -> Result<Vec<SelectivityCriterion>, AppError> {
+        require_user(caller, &[Role::Officer, Role::RiskAnalyst, Role::Admin])?;
+        Ok(self.store.criteria().await?)
+    }
+
+    pub async fn random_selection(&self, caller: &Caller) -> Result<RandomSelection, AppError> {
+        require_user(caller, &[Role::Officer, Role::RiskAnalyst, Role::Admin])?;
+        Ok(self.store.random_selection().await?.unwrap_or_default())
+    }
+
+    pub async fn set_random_selection(
+        &self,
+        caller: &Caller,
+        r: RandomSelection,
+    ) -> Result<RandomSelection, AppError> {
+        require_user(caller, &[Role::RiskAnalyst, Role::Admin, Role::Officer])?;
+        r.check()
+            .map_err(|e| AppError::bad_request(e.code, e.field, e.message))?;
+        self.store.set_random_selection(&r).await?;
+        self.store
+            .append_audit(
+                &caller.label(),
+                "random_selection.set",
+                OffsetDateTime::now_utc(),
+                &json!(r),
+            )
+            .await?;
+        self.reload_selectivity().await?;
+        Ok(r)
+    }
+
+    // --- personal account ------------------------------------------------
+
+    pub async fn notifications(
+        &self,
+        op: &Eori,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<Notification>, AppError> {
+        Ok(self
+            .store
+            .notifications(op, after, limit.clamp(1, 1000))
+            .await?)
+    }
+
+    pub async fn set_webhook(&self, op: &Eori, url: Option<&str>) -> Result<(), AppError> {
+        if let Some(u) = url {
+            let ok = (u.starts_with("http://") || u.starts_with("https://"))
+                && u.len() <= 2048
+                && !u.contains(char::is_whitespace);
+            if !ok {
+                return Err(AppError::bad_request(
+                    "WEBHOOK_URL",
+                    "/url",
+                    "the webhook URL must be an http:// or https:// URL of at most 2048 characters",
+                ));
+            }
+        }
+        self.store.set_webhook(op, url).await?;
+        self.store
+            .append_audit(
+                &format!("operator:{op}"),
+                "webhook.set",
+                OffsetDateTime::now_utc(),
+                &json!({ "url": url }),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Registers an Ed25519 public key (base64) for signing; returns its id.
+    pub async fn add_signing_key(
+        &self,
+        op: &Eori,
+        public_key_b64: &str,
+    ) -> Result<SigningKeyRecord, AppError> {
+        signature::parse_public_key(public_key_b64).map_err(|e| {
+            AppError::bad_request("SIGNING_KEY_FORMAT", "/publicKey", e.to_string())
+        })?;
+        let rec = SigningKeyRecord {
+            key_id: key_id_of(public_key_b64.trim()),
+            operator: op.clone(),
+            public_key: public_key_b64.trim().to_owned(),
+            created_at: OffsetDateTime::now_utc(),
+            revoked: false,
+        };
+        self.store.add_signing_key(&rec).await?;
+        self.store
+            .append_audit(
+                &format!("operator:{op}"),
+                "signing_key.add",
+                rec.created_at,
+                &json!({ "keyId": rec.key_id }),
+            )
+            .await?;
+        self.keys.write().expect("lock").remove(op);
+        Ok(rec)
+    }
+}
+
+/// Whether the operator is a party of the declaration.
+pub fn is_party(op: &Eori, r: &DeclarationRecord) -> bool {
+    &r.declarant == op || r.representative.as_ref() == Some(op) || &r.lodged_by == op
+}
+
+/// Access rule: operators see their own and represented declarations;
+/// officers their offices'; risk analysts and administrators all.
+pub fn can_view(caller: &Caller, r: &DeclarationRecord) -> bool {
+    match caller {
+        Caller::Operator(op) => is_party(op, r),
+        Caller::User(u) => match u.role {
+            Role::Officer => u.offices.contains(&r.office),
+            Role::RiskAnalyst | Role::Admin => true,
+        },
+    }
+}
+
+fn require_user<'a>(caller: &'a Caller, roles: &[Role]) -> Result<&'a User, AppError> {
+    match caller {
+        Caller::User(u) if roles.contains(&u.role) => Ok(u),
+        _ => Err(AppError::Forbidden(format!(
+            "this needs one of the roles: {}",
+            roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+/// Seals `bodies` onto a chain after `last_seq`/`prev_hash`, checking each
+/// transition. Returns the events, the final state and the last hash.
+fn seal(
+    mrn: &Mrn,
+    last_seq: u32,
+    prev_hash: &str,
+    mut state: Option<State>,
+    at: OffsetDateTime,
+    bodies: Vec<(Actor, EventBody)>,
+) -> Result<(Vec<Event>, State, String), AppError> {
+    let mut prev = prev_hash.to_owned();
+    let mut events = Vec::with_capacity(bodies.len());
+    for (i, (actor, body)) in bodies.into_iter().enumerate() {
+        state = Some(transition(state, &body)?);
+        let e = Event::seal(mrn, last_seq + i as u32 + 1, actor, at, body, &prev);
+        prev = e.hash.clone();
+        events.push(e);
+    }
+    let state = state.ok_or_else(|| AppError::Unavailable("no events to seal".into()))?;
+    Ok((events, state, prev))
+}
+
+fn notification_payload(
+    kind: NotificationKind,
+    r: &DeclarationRecord,
+    events: &[Event],
+    warnings: &[Violation],
+) -> serde_json::Value {
+    let mut p = json!({
+        "mrn": r.mrn,
+        "lrn": r.lrn,
+        "state": r.state,
+        "channel": r.channel,
+        "version": r.version,
+    });
+    let obj = p.as_object_mut().expect("object");
+    match kind {
+        NotificationKind::Registered => {
+            obj.insert(
+                "registeredAt".into(),
+                json!(r
+                    .registered_at
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default()),
+            );
+            if !warnings.is_empty() {
+                obj.insert("warnings".into(), json!(warnings));
+            }
+        }
+        NotificationKind::UnderControl => {
+            if let Some(d) = events.iter().find_map(|e| match &e.body {
+                EventBody::RiskAssessed { decision } => Some(decision),
+                _ => None,
+            }) {
+                obj.insert("explanation".into(), json!(d.explanation));
+            }
+        }
+        NotificationKind::Refused => {
+            if let Some(reason) = events.iter().find_map(|e| match &e.body {
+                EventBody::Refused { reason } => Some(reason),
+                _ => None,
+            }) {
+                obj.insert("reason".into(), json!(reason));
+            }
+        }
+        NotificationKind::Released => {
+            obj.insert(
+                "automatic".into(),
+                json!(events
+                    .iter()
+                    .any(|e| matches!(e.body, EventBody::Released { automatic: true }))),
+            );
+        }
+        _ => {}
+    }
+    p
+}
+
+/// Whether a channel means the declaration waits for an officer.
+pub fn needs_officer(c: Channel) -> bool {
+    c != Channel::Green
+}

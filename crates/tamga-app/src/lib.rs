@@ -1,0 +1,33 @@
+//! tamga's application services: the clearance pipeline over the domain
+//! core and a [`tamga_store::Store`]. No HTTP here: the HTTP crate and the
+//! in-process benchmark both drive [`Clearance`].
+
+pub mod clearance;
+pub mod demo;
+pub mod error;
+pub mod reference;
+pub mod writer;
+
+pub use clearance::{Accepted, Caller, Clearance, Settings, Signed};
+pub use error::AppError;
+
+use std::sync::Arc;
+
+use tamga_store::{LoadReport, Store};
+
+/// Loads the shipped reference data (idempotent) and, on an empty
+/// database, the demo set-up. Returns the load report and the demo if it
+/// was created now.
+pub async fn bootstrap(
+    store: &Arc<dyn Store>,
+    with_demo: bool,
+) -> Result<(LoadReport, Option<demo::Demo>), AppError> {
+    let bundle = reference::shipped().map_err(|e| AppError::Unavailable(e.to_string()))?;
+    let report = store.load_reference(&bundle).await?;
+    let demo = if with_demo {
+        demo::ensure_demo(store.as_ref()).await?
+    } else {
+        None
+    };
+    Ok((report, demo))
+}

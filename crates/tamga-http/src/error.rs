@@ -1,0 +1,108 @@
+//! The one HTTP error type: every failure is JSON with a stable code,
+//! never an HTML page.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use tamga_app::AppError;
+use tamga_core::control::Violation;
+
+/// Error body: `{"error": {...}}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code.
+    pub code: String,
+    pub message: String,
+    /// JSON pointer to the offending field, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
+    /// Every control violation, for rejected declarations.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<Object>)]
+    pub violations: Vec<Violation>,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: String,
+    pub message: String,
+    pub pointer: Option<String>,
+    pub violations: Vec<Violation>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code: code.into(),
+            message: message.into(),
+            pointer: None,
+            violations: Vec::new(),
+        }
+    }
+
+    pub fn at(mut self, pointer: impl Into<String>) -> Self {
+        self.pointer = Some(pointer.into());
+        self
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", message)
+    }
+
+    pub fn bad_request(code: &str, pointer: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message).at(pointer)
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        let code = e.code();
+        let status = match &e {
+            AppError::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::LrnConflict { .. } => StatusCode::CONFLICT,
+            AppError::NotFound { .. } => StatusCode::NOT_FOUND,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::InvalidState(_) | AppError::Stale => StatusCode::CONFLICT,
+            AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            AppError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        if status.is_server_error() {
+            tracing::error!(error = %e, "request failed");
+        }
+        let mut api = ApiError::new(status, code, e.to_string());
+        match e {
+            AppError::Rejected(v) => api.violations = v,
+            AppError::BadRequest { pointer, .. } => api.pointer = Some(pointer),
+            AppError::LrnConflict { .. } => api.pointer = Some("/lrn".into()),
+            _ => {}
+        }
+        api
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+                pointer: self.pointer,
+                violations: self.violations,
+            },
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

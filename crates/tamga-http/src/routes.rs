@@ -1,0 +1,564 @@
+//! The `/api/v1` handlers. Each one authenticates, translates the wire
+//! format into a call on [`tamga_app::Clearance`] and the result back.
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+
+use tamga_app::{Accepted, Caller, Signed};
+use tamga_core::codes::{Mrn, OfficeCode};
+use tamga_core::control::{RuleDef, Violation, RULES};
+use tamga_core::lifecycle::{ControlOutcome, Event, State as DeclState};
+use tamga_core::risk::{RandomSelection, SelectivityCriterion};
+use tamga_store::{DeclarationRecord, Notification};
+
+use crate::auth::{Auth, OperatorAuth};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::AppState;
+
+pub const SIGNATURE_HEADER: &str = "x-tamga-signature";
+pub const KEY_ID_HEADER: &str = "x-tamga-key-id";
+
+/// A declaration as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeclarationView {
+    pub mrn: String,
+    pub lrn: String,
+    #[serde(rename = "type")]
+    pub declaration_type: String,
+    pub state: String,
+    pub channel: String,
+    pub version: u32,
+    pub declarant: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub representative: Option<String>,
+    pub lodged_by: String,
+    pub office: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub registered_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: OffsetDateTime,
+    /// Control warnings at lodging (errors reject; warnings do not).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<Object>)]
+    pub warnings: Vec<Violation>,
+    /// True when this answers an identical re-send of an earlier lodging.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub replay: bool,
+    /// The declaration data (the lodged document, parsed).
+    #[schema(value_type = Object)]
+    pub declaration: serde_json::Value,
+}
+
+impl From<DeclarationRecord> for DeclarationView {
+    fn from(r: DeclarationRecord) -> Self {
+        DeclarationView {
+            mrn: r.mrn.to_string(),
+            lrn: r.lrn.to_string(),
+            declaration_type: r.declaration_type.as_str().to_owned(),
+            state: r.state.as_str().to_owned(),
+            channel: r.channel.as_str().to_owned(),
+            version: r.version,
+            declarant: r.declarant.to_string(),
+            representative: r.representative.map(|r| r.to_string()),
+            lodged_by: r.lodged_by.to_string(),
+            office: r.office.to_string(),
+            registered_at: r.registered_at,
+            updated_at: r.updated_at,
+            warnings: Vec::new(),
+            replay: false,
+            declaration: serde_json::to_value(&r.declaration).unwrap_or_default(),
+        }
+    }
+}
+
+impl From<Accepted> for DeclarationView {
+    fn from(a: Accepted) -> Self {
+        let mut v = DeclarationView::from(a.record);
+        v.warnings = a.warnings;
+        v.replay = a.replay;
+        v
+    }
+}
+
+fn parse_mrn(s: &str) -> ApiResult<Mrn> {
+    Mrn::parse(s).map_err(|e| ApiError::bad_request(e.code, "/mrn", e.message))
+}
+
+fn body(b: Result<Bytes, BytesRejection>) -> ApiResult<Bytes> {
+    b.map_err(|e| {
+        let status = e.status();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                status,
+                "FLC-BODY-TOO-LARGE",
+                format!("the body exceeds {} bytes", crate::MAX_BODY),
+            )
+        } else {
+            ApiError::new(status, "BODY_UNREADABLE", e.body_text())
+        }
+    })
+}
+
+fn json<T>(j: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
+    j.map(|Json(t)| t).map_err(|e| {
+        let status = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            StatusCode::PAYLOAD_TOO_LARGE
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        ApiError::new(status, "REQUEST_JSON", e.body_text())
+    })
+}
+
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
+    q.map(|Query(t)| t)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "QUERY_PARAMETERS", e.body_text()))
+}
+
+fn signed<'a>(headers: &'a HeaderMap, body: &'a [u8]) -> Signed<'a> {
+    Signed {
+        body,
+        signature: headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()),
+        key_id: headers.get(KEY_ID_HEADER).and_then(|v| v.to_str().ok()),
+    }
+}
+
+/// Liveness and database reachability.
+#[utoipa::path(get, path = "/healthz", responses(
+    (status = 200, description = "database reachable"),
+    (status = 503, description = "database unreachable", body = ErrorBody)))]
+pub async fn healthz(State(s): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
+    s.clearance.store().ping().await.map_err(|e| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "DATABASE_UNREACHABLE",
+            e.to_string(),
+        )
+    })?;
+    Ok(Json(
+        serde_json::json!({"status": "ok", "database": s.clearance.store().backend()}),
+    ))
+}
+
+/// Lodge a declaration.
+///
+/// The body is the declaration JSON; `X-Tamga-Signature` carries the base64
+/// detached Ed25519 signature over the exact body bytes, made with one of
+/// the lodging operator's registered keys (`X-Tamga-Key-Id` may name it).
+/// It is controlled, registered (MRN), risk-assessed and, when green,
+/// released in the same request. Re-sending the same LRN and body returns
+/// the original declaration (200, `replay: true`).
+#[utoipa::path(post, path = "/api/v1/declarations", tag = "declarations",
+    request_body(content = Object, description = "declaration (see docs/declaration.md)", content_type = "application/json"),
+    params(("X-Tamga-Signature" = String, Header, description = "base64 Ed25519 signature of the body"),
+           ("X-Tamga-Key-Id" = Option<String>, Header, description = "id of the signing key")),
+    responses(
+        (status = 201, description = "registered (and possibly released)", body = DeclarationView),
+        (status = 200, description = "identical re-send", body = DeclarationView),
+        (status = 409, description = "LRN used for a different body", body = ErrorBody),
+        (status = 422, description = "rejected by control; every violation listed", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn lodge(
+    State(s): State<AppState>,
+    OperatorAuth(op): OperatorAuth,
+    headers: HeaderMap,
+    b: Result<Bytes, BytesRejection>,
+) -> ApiResult<impl IntoResponse> {
+    let b = body(b)?;
+    let accepted = s.clearance.lodge(&op, signed(&headers, &b)).await?;
+    let status = if accepted.replay {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(DeclarationView::from(accepted))))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Comma-separated states (registered, under_control, awaiting_payment,
+    /// released, refused, invalidated).
+    pub state: Option<String>,
+    /// MRN of the last declaration of the previous page.
+    pub before: Option<String>,
+    /// 1 to 500, default 50.
+    pub limit: Option<u32>,
+}
+
+/// Declarations the caller may see, newest first.
+#[utoipa::path(get, path = "/api/v1/declarations", tag = "declarations", params(ListParams),
+    responses((status = 200, body = Vec<DeclarationView>)), security(("bearer" = [])))]
+pub async fn list(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    q: Result<Query<ListParams>, QueryRejection>,
+) -> ApiResult<Json<Vec<DeclarationView>>> {
+    let q = query(q)?;
+    let states = q
+        .state
+        .as_deref()
+        .map(|st| {
+            st.split(',')
+                .map(|x| {
+                    DeclState::parse(x.trim()).ok_or_else(|| {
+                        ApiError::bad_request(
+                            "QUERY_STATE",
+                            "/state",
+                            format!("unknown state {x:?}"),
+                        )
+                    })
+                })
+                .collect::<ApiResult<Vec<_>>>()
+        })
+        .transpose()?;
+    let before = q.before.as_deref().map(parse_mrn).transpose()?;
+    let list = s
+        .clearance
+        .declarations(&caller, states, before, q.limit.unwrap_or(50))
+        .await?;
+    Ok(Json(list.into_iter().map(DeclarationView::from).collect()))
+}
+
+/// One declaration.
+#[utoipa::path(get, path = "/api/v1/declarations/{mrn}", tag = "declarations",
+    params(("mrn" = String, Path)), responses((status = 200, body = DeclarationView), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    Path(mrn): Path<String>,
+) -> ApiResult<Json<DeclarationView>> {
+    let mrn = parse_mrn(&mrn)?;
+    Ok(Json(s.clearance.declaration(&caller, &mrn).await?.into()))
+}
+
+/// The declaration's event log: every legally significant act, hash-chained.
+#[utoipa::path(get, path = "/api/v1/declarations/{mrn}/events", tag = "declarations",
+    params(("mrn" = String, Path)), responses((status = 200, body = Vec<Object>)), security(("bearer" = [])))]
+pub async fn events(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    Path(mrn): Path<String>,
+) -> ApiResult<Json<Vec<Event>>> {
+    let mrn = parse_mrn(&mrn)?;
+    Ok(Json(s.clearance.events(&caller, &mrn).await?))
+}
+
+/// Amend a declaration before release: the whole declaration again, signed.
+#[utoipa::path(post, path = "/api/v1/declarations/{mrn}/amendments", tag = "declarations",
+    params(("mrn" = String, Path), ("X-Tamga-Signature" = String, Header)),
+    request_body(content = Object, content_type = "application/json"),
+    responses((status = 200, body = DeclarationView), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn amend(
+    State(s): State<AppState>,
+    OperatorAuth(op): OperatorAuth,
+    Path(mrn): Path<String>,
+    headers: HeaderMap,
+    b: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<DeclarationView>> {
+    let mrn = parse_mrn(&mrn)?;
+    let b = body(b)?;
+    Ok(Json(
+        s.clearance
+            .amend(&op, &mrn, signed(&headers, &b))
+            .await?
+            .into(),
+    ))
+}
+
+/// Invalidate (cancel) a declaration before release. Signed body:
+/// `{"reason": "..."}`.
+#[utoipa::path(post, path = "/api/v1/declarations/{mrn}/invalidation", tag = "declarations",
+    params(("mrn" = String, Path), ("X-Tamga-Signature" = String, Header)),
+    request_body(content = Object, content_type = "application/json"),
+    responses((status = 200, body = DeclarationView), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn invalidate(
+    State(s): State<AppState>,
+    OperatorAuth(op): OperatorAuth,
+    Path(mrn): Path<String>,
+    headers: HeaderMap,
+    b: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<DeclarationView>> {
+    let mrn = parse_mrn(&mrn)?;
+    let b = body(b)?;
+    Ok(Json(
+        s.clearance
+            .invalidate(&op, &mrn, signed(&headers, &b))
+            .await?
+            .into(),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ControlResultRequest {
+    /// `compliant` or `findings`.
+    #[schema(value_type = String)]
+    pub outcome: ControlOutcome,
+    pub notes: Option<String>,
+}
+
+/// Record the result of a documentary check or inspection (officer).
+#[utoipa::path(post, path = "/api/v1/declarations/{mrn}/control-result", tag = "officer",
+    params(("mrn" = String, Path)), request_body = ControlResultRequest,
+    responses((status = 200, body = DeclarationView)), security(("bearer" = [])))]
+pub async fn control_result(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    Path(mrn): Path<String>,
+    j: Result<Json<ControlResultRequest>, JsonRejection>,
+) -> ApiResult<Json<DeclarationView>> {
+    let mrn = parse_mrn(&mrn)?;
+    let r = json(j)?;
+    Ok(Json(
+        s.clearance
+            .record_control(&caller, &mrn, r.outcome, r.notes)
+            .await?
+            .into(),
+    ))
+}
+
+/// Release a controlled declaration (officer).
+#[utoipa::path(post, path = "/api/v1/declarations/{mrn}/release", tag = "officer",
+    params(("mrn" = String, Path)), responses((status = 200, body = DeclarationView)), security(("bearer" = [])))]
+pub async fn release(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    Path(mrn): Path<String>,
+) -> ApiResult<Json<DeclarationView>> {
+    let mrn = parse_mrn(&mrn)?;
+    Ok(Json(s.clearance.release(&caller, &mrn).await?.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefusalRequest {
+    pub reason: String,
+}
+
+/// Refuse release (officer).
+#[utoipa::path(post, path = "/api/v1/declarations/{mrn}/refusal", tag = "officer",
+    params(("mrn" = String, Path)), request_body = RefusalRequest,
+    responses((status = 200, body = DeclarationView)), security(("bearer" = [])))]
+pub async fn refuse(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    Path(mrn): Path<String>,
+    j: Result<Json<RefusalRequest>, JsonRejection>,
+) -> ApiResult<Json<DeclarationView>> {
+    let mrn = parse_mrn(&mrn)?;
+    let r = json(j)?;
+    Ok(Json(
+        s.clearance.refuse(&caller, &mrn, r.reason).await?.into(),
+    ))
+}
+
+/// An office's control queue: declarations waiting for an officer.
+#[utoipa::path(get, path = "/api/v1/offices/{office}/queue", tag = "officer",
+    params(("office" = String, Path)), responses((status = 200, body = Vec<DeclarationView>)), security(("bearer" = [])))]
+pub async fn queue(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    Path(office): Path<String>,
+) -> ApiResult<Json<Vec<DeclarationView>>> {
+    let office = OfficeCode::parse(&office)
+        .map_err(|e| ApiError::bad_request(e.code, "/office", e.message))?;
+    let list = s.clearance.queue(&caller, &office).await?;
+    Ok(Json(list.into_iter().map(DeclarationView::from).collect()))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NotificationParams {
+    /// Cursor: the id of the last notification already seen (0 for all).
+    pub after: Option<i64>,
+    /// 1 to 1000, default 100.
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationPage {
+    #[schema(value_type = Vec<Object>)]
+    pub notifications: Vec<Notification>,
+    /// Pass as `after` to get the next page.
+    pub next_after: i64,
+}
+
+/// Pull notifications with a cursor.
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "account", params(NotificationParams),
+    responses((status = 200, body = NotificationPage)), security(("bearer" = [])))]
+pub async fn notifications(
+    State(s): State<AppState>,
+    OperatorAuth(op): OperatorAuth,
+    q: Result<Query<NotificationParams>, QueryRejection>,
+) -> ApiResult<Json<NotificationPage>> {
+    let q = query(q)?;
+    let after = q.after.unwrap_or(0);
+    let list = s
+        .clearance
+        .notifications(&op, after, q.limit.unwrap_or(100))
+        .await?;
+    let next_after = list.last().map_or(after, |n| n.id);
+    Ok(Json(NotificationPage {
+        notifications: list,
+        next_after,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookRequest {
+    /// http(s) URL notifications are POSTed to; null removes it.
+    pub url: Option<String>,
+}
+
+/// Register (or remove) the webhook notifications are pushed to.
+#[utoipa::path(put, path = "/api/v1/account/webhook", tag = "account", request_body = WebhookRequest,
+    responses((status = 204)), security(("bearer" = [])))]
+pub async fn set_webhook(
+    State(s): State<AppState>,
+    OperatorAuth(op): OperatorAuth,
+    j: Result<Json<WebhookRequest>, JsonRejection>,
+) -> ApiResult<StatusCode> {
+    let r = json(j)?;
+    s.clearance.set_webhook(&op, r.url.as_deref()).await?;
+    s.webhooks.notify_changed();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SigningKeyRequest {
+    /// Base64 of the 32-byte Ed25519 public key.
+    pub public_key: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SigningKeyView {
+    pub key_id: String,
+    pub public_key: String,
+}
+
+/// Register an Ed25519 public key for signing declarations.
+#[utoipa::path(post, path = "/api/v1/account/signing-keys", tag = "account", request_body = SigningKeyRequest,
+    responses((status = 201, body = SigningKeyView)), security(("bearer" = [])))]
+pub async fn add_signing_key(
+    State(s): State<AppState>,
+    OperatorAuth(op): OperatorAuth,
+    j: Result<Json<SigningKeyRequest>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<SigningKeyView>)> {
+    let r = json(j)?;
+    let k = s.clearance.add_signing_key(&op, &r.public_key).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SigningKeyView {
+            key_id: k.key_id,
+            public_key: k.public_key,
+        }),
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WhoAmI {
+    /// `operator` or the user's role.
+    pub kind: String,
+    pub id: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub offices: Vec<String>,
+}
+
+/// Who the token belongs to.
+#[utoipa::path(get, path = "/api/v1/account", tag = "account", responses((status = 200, body = WhoAmI)),
+    security(("bearer" = [])))]
+pub async fn whoami(Auth(caller): Auth) -> Json<WhoAmI> {
+    Json(match caller {
+        Caller::Operator(id) => WhoAmI {
+            kind: "operator".into(),
+            id: id.to_string(),
+            offices: vec![],
+        },
+        Caller::User(u) => WhoAmI {
+            kind: u.role.as_str().into(),
+            id: u.username,
+            offices: u.offices.iter().map(|o| o.to_string()).collect(),
+        },
+    })
+}
+
+/// Selectivity criteria (officers, risk analysts, administrators).
+#[utoipa::path(get, path = "/api/v1/selectivity/criteria", tag = "risk",
+    responses((status = 200, body = Vec<Object>)), security(("bearer" = [])))]
+pub async fn criteria(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+) -> ApiResult<Json<Vec<SelectivityCriterion>>> {
+    Ok(Json(s.clearance.criteria(&caller).await?))
+}
+
+/// Create or replace a selectivity criterion, e.g. `{"id": "TOBACCO",
+/// "description": "HS chapter 24 from any origin", "hsPrefix": "24",
+/// "channel": "red", "active": true}`. Audited.
+#[utoipa::path(put, path = "/api/v1/selectivity/criteria/{id}", tag = "risk",
+    params(("id" = String, Path)), request_body(content = Object),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn put_criterion(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+    j: Result<Json<serde_json::Value>, JsonRejection>,
+) -> ApiResult<Json<SelectivityCriterion>> {
+    let mut v = json(j)?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("id".into(), serde_json::Value::String(id));
+        o.entry("active").or_insert(serde_json::Value::Bool(true));
+    }
+    let c: SelectivityCriterion = serde_json::from_value(v)
+        .map_err(|e| ApiError::bad_request("CRITERION_FORMAT", "", e.to_string()))?;
+    Ok(Json(s.clearance.put_criterion(&caller, c).await?))
+}
+
+/// Random selection rates and seed.
+#[utoipa::path(get, path = "/api/v1/selectivity/random", tag = "risk",
+    responses((status = 200, body = Object)), security(("bearer" = [])))]
+pub async fn random(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+) -> ApiResult<Json<RandomSelection>> {
+    Ok(Json(s.clearance.random_selection(&caller).await?))
+}
+
+/// Set random selection: `{"yellowRate": "0.01", "redRate": "0.005", "seed": 42}`. Audited.
+#[utoipa::path(put, path = "/api/v1/selectivity/random", tag = "risk", request_body(content = Object),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn set_random(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    j: Result<Json<serde_json::Value>, JsonRejection>,
+) -> ApiResult<Json<RandomSelection>> {
+    let v = json(j)?;
+    let r: RandomSelection = serde_json::from_value(v)
+        .map_err(|e| ApiError::bad_request("RANDOM_FORMAT", "", e.to_string()))?;
+    Ok(Json(s.clearance.set_random_selection(&caller, r).await?))
+}
+
+/// The format-logical control rule catalog (public).
+#[utoipa::path(get, path = "/api/v1/control/rules", tag = "reference",
+    responses((status = 200, body = Vec<Object>)))]
+pub async fn rules() -> Json<&'static [RuleDef]> {
+    Json(RULES)
+}

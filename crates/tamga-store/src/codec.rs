@@ -1,0 +1,565 @@
+//! What both backends share: encoding domain values to column values and
+//! decoding rows back. Times are stored as unix nanoseconds (UTC) so they
+//! round-trip exactly (event hashes cover nanoseconds); JSON is stored as
+//! the text serde produced.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+use time::{Date, OffsetDateTime};
+
+use tamga_core::codes::{Eori, Lrn, Mrn, OfficeCode};
+use tamga_core::declaration::DeclarationType;
+use tamga_core::lifecycle::{Channel, Event, NewNotification, State};
+use tamga_core::reference::{
+    CodeDescription, Country, Currency, HsEntry, Office, Procedure, ProcedureDocument,
+};
+use tamga_core::risk::SelectivityCriterion;
+
+use crate::{
+    AuditEntry, DeclarationRecord, Notification, Operator, Principal, Result, Role,
+    SigningKeyRecord, StoreError, Write, WriteOutcome,
+};
+
+/// SQLite allows 32766 bound parameters per statement; stay below.
+pub(crate) const SQLITE_MAX_PARAMS: usize = 32_000;
+
+pub(crate) const RANDOM_SELECTION_KEY: &str = "random_selection";
+
+pub(crate) fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+pub(crate) fn nanos(t: OffsetDateTime) -> Result<i64> {
+    i64::try_from(t.unix_timestamp_nanos())
+        .map_err(|_| corrupt(format!("time {t} is outside the storable range")))
+}
+
+pub(crate) fn from_nanos(n: i64) -> Result<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(n))
+        .map_err(|e| corrupt(format!("bad stored time {n}: {e}")))
+}
+
+pub(crate) fn to_json<T: Serialize + ?Sized>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| corrupt(format!("cannot serialize: {e}")))
+}
+
+pub(crate) fn from_json<T: DeserializeOwned>(what: &str, s: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| corrupt(format!("bad stored {what}: {e}")))
+}
+
+/// A unit enum from its serde name (`"under_control"`).
+pub(crate) fn enum_from_str<T: DeserializeOwned>(what: &str, s: &str) -> Result<T> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        .map_err(|_| corrupt(format!("bad stored {what} {s:?}")))
+}
+
+fn parse_code<T>(
+    what: &str,
+    s: String,
+    parse: impl Fn(&str) -> Result<T, tamga_core::codes::CodeError>,
+) -> Result<T> {
+    parse(&s).map_err(|e| corrupt(format!("bad stored {what}: {e}")))
+}
+
+pub(crate) fn eori(s: String) -> Result<Eori> {
+    parse_code("operator id", s, Eori::parse)
+}
+pub(crate) fn mrn(s: String) -> Result<Mrn> {
+    parse_code("MRN", s, Mrn::parse)
+}
+pub(crate) fn lrn(s: String) -> Result<Lrn> {
+    parse_code("LRN", s, Lrn::parse)
+}
+pub(crate) fn office(s: String) -> Result<OfficeCode> {
+    parse_code("office", s, OfficeCode::parse)
+}
+
+fn u32_col(what: &str, n: i64) -> Result<u32> {
+    u32::try_from(n).map_err(|_| corrupt(format!("bad stored {what} {n}")))
+}
+
+/// Whether an error is a unique-constraint violation.
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+/// Maps unique violations to [`StoreError::AlreadyExists`].
+pub(crate) fn exists_or(e: sqlx::Error, what: impl Into<String>) -> StoreError {
+    if is_unique_violation(&e) {
+        StoreError::AlreadyExists(what.into())
+    } else {
+        StoreError::Db(e)
+    }
+}
+
+pub(crate) fn split_list(s: &str) -> Vec<String> {
+    if s.is_empty() {
+        Vec::new()
+    } else {
+        s.split(';').map(str::to_owned).collect()
+    }
+}
+
+pub(crate) fn procedure_types(p: &Procedure) -> String {
+    p.declaration_types
+        .iter()
+        .map(|t| t.as_str())
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+// --- rows ------------------------------------------------------------------
+
+/// Typed column access shared by both backends' rows.
+pub(crate) trait Get {
+    fn s(&self, c: &str) -> Result<String>;
+    fn os(&self, c: &str) -> Result<Option<String>>;
+    fn i(&self, c: &str) -> Result<i64>;
+    fn f(&self, c: &str) -> Result<f64>;
+    fn b(&self, c: &str) -> Result<bool>;
+    fn d(&self, c: &str) -> Result<Date>;
+    fn od(&self, c: &str) -> Result<Option<Date>>;
+}
+
+macro_rules! impl_get {
+    ($row:ty) => {
+        impl Get for $row {
+            fn s(&self, c: &str) -> Result<String> {
+                Ok(self.try_get(c)?)
+            }
+            fn os(&self, c: &str) -> Result<Option<String>> {
+                Ok(self.try_get(c)?)
+            }
+            fn i(&self, c: &str) -> Result<i64> {
+                Ok(self.try_get(c)?)
+            }
+            fn f(&self, c: &str) -> Result<f64> {
+                Ok(self.try_get(c)?)
+            }
+            fn b(&self, c: &str) -> Result<bool> {
+                Ok(self.try_get(c)?)
+            }
+            fn d(&self, c: &str) -> Result<Date> {
+                Ok(self.try_get(c)?)
+            }
+            fn od(&self, c: &str) -> Result<Option<Date>> {
+                Ok(self.try_get(c)?)
+            }
+        }
+    };
+}
+impl_get!(SqliteRow);
+impl_get!(PgRow);
+
+pub(crate) const DECLARATION_COLUMNS: &str = "mrn, lrn, declarant, representative, lodged_by, office, declaration_type, state, channel, version, body_sha256, registered_at, updated_at, last_seq, last_hash, doc";
+
+pub(crate) fn declaration(r: &impl Get) -> Result<DeclarationRecord> {
+    let declaration_type = r.s("declaration_type")?;
+    let state = r.s("state")?;
+    let channel = r.s("channel")?;
+    Ok(DeclarationRecord {
+        mrn: mrn(r.s("mrn")?)?,
+        lrn: lrn(r.s("lrn")?)?,
+        declaration_type: DeclarationType::parse(&declaration_type)
+            .ok_or_else(|| corrupt(format!("bad stored declaration type {declaration_type:?}")))?,
+        declarant: eori(r.s("declarant")?)?,
+        representative: r.os("representative")?.map(eori).transpose()?,
+        lodged_by: eori(r.s("lodged_by")?)?,
+        office: office(r.s("office")?)?,
+        state: State::parse(&state)
+            .ok_or_else(|| corrupt(format!("bad stored state {state:?}")))?,
+        channel: Channel::parse(&channel)
+            .ok_or_else(|| corrupt(format!("bad stored channel {channel:?}")))?,
+        version: u32_col("version", r.i("version")?)?,
+        body_sha256: r.s("body_sha256")?,
+        registered_at: from_nanos(r.i("registered_at")?)?,
+        updated_at: from_nanos(r.i("updated_at")?)?,
+        last_seq: u32_col("last_seq", r.i("last_seq")?)?,
+        last_hash: r.s("last_hash")?,
+        declaration: from_json("declaration", &r.s("doc")?)?,
+    })
+}
+
+pub(crate) const EVENT_COLUMNS: &str = "mrn, seq, actor, at, body, payload_hash, prev_hash, hash";
+
+pub(crate) fn event(r: &impl Get) -> Result<Event> {
+    Ok(Event {
+        mrn: mrn(r.s("mrn")?)?,
+        seq: u32_col("seq", r.i("seq")?)?,
+        actor: from_json("event actor", &r.s("actor")?)?,
+        at: from_nanos(r.i("at")?)?,
+        body: from_json("event body", &r.s("body")?)?,
+        payload_hash: r.s("payload_hash")?,
+        prev_hash: r.s("prev_hash")?,
+        hash: r.s("hash")?,
+    })
+}
+
+pub(crate) const NOTIFICATION_COLUMNS: &str = "id, recipient, kind, mrn, lrn, at, payload";
+
+pub(crate) fn notification(r: &impl Get) -> Result<Notification> {
+    Ok(Notification {
+        id: r.i("id")?,
+        recipient: eori(r.s("recipient")?)?,
+        kind: enum_from_str("notification kind", &r.s("kind")?)?,
+        mrn: r.os("mrn")?.map(mrn).transpose()?,
+        lrn: r.os("lrn")?.map(lrn).transpose()?,
+        at: from_nanos(r.i("at")?)?,
+        payload: from_json("notification payload", &r.s("payload")?)?,
+    })
+}
+
+pub(crate) fn operator(r: &impl Get) -> Result<Operator> {
+    Ok(Operator {
+        id: eori(r.s("id")?)?,
+        name: r.s("name")?,
+        created_at: from_nanos(r.i("created_at")?)?,
+    })
+}
+
+pub(crate) fn role(s: &str) -> Result<Role> {
+    Role::parse(s).ok_or_else(|| corrupt(format!("bad stored role {s:?}")))
+}
+
+pub(crate) fn principal(r: &impl Get) -> Result<Principal> {
+    match r.s("kind")?.as_str() {
+        "operator" => Ok(Principal::Operator {
+            id: eori(
+                r.os("operator_id")?
+                    .ok_or_else(|| corrupt("operator token without operator"))?,
+            )?,
+        }),
+        "user" => Ok(Principal::User {
+            username: r
+                .os("username")?
+                .ok_or_else(|| corrupt("user token without user"))?,
+        }),
+        k => Err(corrupt(format!("bad stored principal kind {k:?}"))),
+    }
+}
+
+pub(crate) fn signing_key(r: &impl Get) -> Result<SigningKeyRecord> {
+    Ok(SigningKeyRecord {
+        key_id: r.s("key_id")?,
+        operator: eori(r.s("operator")?)?,
+        public_key: r.s("public_key")?,
+        created_at: from_nanos(r.i("created_at")?)?,
+        revoked: r.b("revoked")?,
+    })
+}
+
+pub(crate) fn criterion(r: &impl Get) -> Result<SelectivityCriterion> {
+    from_json("selectivity criterion", &r.s("criterion")?)
+}
+
+pub(crate) fn audit(r: &impl Get) -> Result<AuditEntry> {
+    Ok(AuditEntry {
+        id: r.i("id")?,
+        actor: r.s("actor")?,
+        action: r.s("action")?,
+        at: from_nanos(r.i("at")?)?,
+        payload: from_json("audit payload", &r.s("payload")?)?,
+    })
+}
+
+pub(crate) fn hs_entry(r: &impl Get) -> Result<HsEntry> {
+    let level = r.i("level")?;
+    Ok(HsEntry {
+        code: r.s("code")?,
+        description: r.s("description")?,
+        parent: r.os("parent")?,
+        level: u8::try_from(level).map_err(|_| corrupt(format!("bad stored HS level {level}")))?,
+        section: r.s("section")?,
+        valid_from: r.d("valid_from")?,
+        valid_to: r.od("valid_to")?,
+    })
+}
+
+pub(crate) fn country(r: &impl Get) -> Result<Country> {
+    Ok(Country {
+        code: r.s("code")?,
+        name: r.s("name")?,
+    })
+}
+
+pub(crate) fn currency(r: &impl Get) -> Result<Currency> {
+    Ok(Currency {
+        code: r.s("code")?,
+        name: r.s("name")?,
+        minor_units: u32_col("minor units", r.i("minor_units")?)?,
+    })
+}
+
+pub(crate) fn procedure(r: &impl Get) -> Result<Procedure> {
+    let types = r.s("declaration_types")?;
+    Ok(Procedure {
+        code: r.s("code")?,
+        declaration_types: split_list(&types)
+            .iter()
+            .map(|t| {
+                DeclarationType::parse(t)
+                    .ok_or_else(|| corrupt(format!("bad stored declaration type {t:?}")))
+            })
+            .collect::<Result<_>>()?,
+        description: r.s("description")?,
+    })
+}
+
+pub(crate) fn code_description(r: &impl Get) -> Result<CodeDescription> {
+    Ok(CodeDescription {
+        code: r.s("code")?,
+        description: r.s("description")?,
+    })
+}
+
+pub(crate) fn procedure_document(r: &impl Get) -> Result<ProcedureDocument> {
+    Ok(ProcedureDocument {
+        procedure: r.s("procedure")?,
+        document_code: r.s("document_code")?,
+        reason: r.s("reason")?,
+    })
+}
+
+pub(crate) fn office_row(r: &impl Get) -> Result<Office> {
+    Ok(Office {
+        code: r.s("code")?,
+        name: r.s("name")?,
+        country: r.s("country")?,
+        roles: split_list(&r.s("roles")?),
+        city: r.s("city")?,
+        latitude: r.f("latitude")?,
+        longitude: r.f("longitude")?,
+    })
+}
+
+// --- group commit ------------------------------------------------------------
+
+/// A declaration projection encoded to column values.
+pub(crate) struct DeclRow<'a> {
+    pub mrn: &'a str,
+    pub lrn: &'a str,
+    pub declarant: &'a str,
+    pub representative: Option<&'a str>,
+    pub lodged_by: &'a str,
+    pub office: &'a str,
+    pub declaration_type: &'static str,
+    pub state: &'static str,
+    pub channel: &'static str,
+    pub version: i64,
+    pub body_sha256: &'a str,
+    pub registered_at: i64,
+    pub updated_at: i64,
+    pub last_seq: i64,
+    pub last_hash: &'a str,
+    pub doc: String,
+}
+
+impl<'a> DeclRow<'a> {
+    fn new(r: &'a DeclarationRecord) -> Result<Self> {
+        Ok(DeclRow {
+            mrn: r.mrn.as_str(),
+            lrn: r.lrn.as_str(),
+            declarant: r.declarant.as_str(),
+            representative: r.representative.as_ref().map(Eori::as_str),
+            lodged_by: r.lodged_by.as_str(),
+            office: r.office.as_str(),
+            declaration_type: r.declaration_type.as_str(),
+            state: r.state.as_str(),
+            channel: r.channel.as_str(),
+            version: i64::from(r.version),
+            body_sha256: &r.body_sha256,
+            registered_at: nanos(r.registered_at)?,
+            updated_at: nanos(r.updated_at)?,
+            last_seq: i64::from(r.last_seq),
+            last_hash: &r.last_hash,
+            doc: to_json(&r.declaration)?,
+        })
+    }
+}
+
+pub(crate) struct EventRow<'a> {
+    pub mrn: &'a str,
+    pub seq: i64,
+    pub actor: String,
+    pub at: i64,
+    pub kind: &'static str,
+    pub body: String,
+    pub payload_hash: &'a str,
+    pub prev_hash: &'a str,
+    pub hash: &'a str,
+}
+
+impl<'a> EventRow<'a> {
+    fn new(e: &'a Event) -> Result<Self> {
+        Ok(EventRow {
+            mrn: e.mrn.as_str(),
+            seq: i64::from(e.seq),
+            actor: to_json(&e.actor)?,
+            at: nanos(e.at)?,
+            kind: e.body.kind(),
+            body: to_json(&e.body)?,
+            payload_hash: &e.payload_hash,
+            prev_hash: &e.prev_hash,
+            hash: &e.hash,
+        })
+    }
+}
+
+pub(crate) struct NotificationRow<'a> {
+    pub recipient: &'a str,
+    pub kind: &'static str,
+    pub mrn: Option<&'a str>,
+    pub lrn: Option<&'a str>,
+    pub at: i64,
+    pub payload: String,
+}
+
+impl<'a> NotificationRow<'a> {
+    fn new(n: &'a NewNotification) -> Result<Self> {
+        Ok(NotificationRow {
+            recipient: n.recipient.as_str(),
+            kind: n.kind.as_str(),
+            mrn: n.mrn.as_ref().map(Mrn::as_str),
+            lrn: n.lrn.as_ref().map(Lrn::as_str),
+            at: nanos(n.at)?,
+            payload: to_json(&n.payload)?,
+        })
+    }
+}
+
+/// One write, encoded.
+pub(crate) struct Prepared<'a> {
+    pub kind: PreparedKind,
+    pub decl: Option<DeclRow<'a>>,
+    pub expected_last_seq: i64,
+    pub events: Vec<EventRow<'a>>,
+    pub notifications: Vec<NotificationRow<'a>>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PreparedKind {
+    Insert,
+    Update,
+    Notify,
+}
+
+/// Encodes a batch (JSON serialization happens here, before any
+/// transaction is opened).
+pub(crate) fn prepare(writes: &[Write]) -> Result<Vec<Prepared<'_>>> {
+    writes
+        .iter()
+        .map(|w| {
+            let (kind, record, expected, events, notifications) = match w {
+                Write::Insert {
+                    record,
+                    events,
+                    notifications,
+                } => (
+                    PreparedKind::Insert,
+                    Some(&**record),
+                    0,
+                    &events[..],
+                    &notifications[..],
+                ),
+                Write::Update {
+                    record,
+                    expected_last_seq,
+                    events,
+                    notifications,
+                } => (
+                    PreparedKind::Update,
+                    Some(&**record),
+                    i64::from(*expected_last_seq),
+                    &events[..],
+                    &notifications[..],
+                ),
+                Write::Notify { notifications } => {
+                    (PreparedKind::Notify, None, 0, &[][..], &notifications[..])
+                }
+            };
+            Ok(Prepared {
+                kind,
+                decl: record.map(DeclRow::new).transpose()?,
+                expected_last_seq: expected,
+                events: events.iter().map(EventRow::new).collect::<Result<_>>()?,
+                notifications: notifications
+                    .iter()
+                    .map(NotificationRow::new)
+                    .collect::<Result<_>>()?,
+            })
+        })
+        .collect()
+}
+
+/// Decides the outcome of every insert given the (declarant, lrn) pairs
+/// already stored: a pair stored or claimed earlier in the batch is a
+/// duplicate. Updates and notifications start as committed.
+pub(crate) fn insert_outcomes(
+    prepared: &[Prepared<'_>],
+    existing: std::collections::HashMap<(String, String), String>,
+) -> Result<Vec<WriteOutcome>> {
+    let mut claimed: std::collections::HashMap<(&str, &str), Mrn> =
+        std::collections::HashMap::new();
+    for ((declarant, lrn), m) in &existing {
+        claimed.insert((declarant.as_str(), lrn.as_str()), mrn(m.clone())?);
+    }
+    let mut outcomes = Vec::with_capacity(prepared.len());
+    for p in prepared {
+        let outcome = match (&p.kind, &p.decl) {
+            (PreparedKind::Insert, Some(d)) => match claimed.get(&(d.declarant, d.lrn)) {
+                Some(m) => WriteOutcome::DuplicateLrn {
+                    existing: m.clone(),
+                },
+                None => {
+                    claimed.insert((d.declarant, d.lrn), mrn(d.mrn.to_owned())?);
+                    WriteOutcome::Committed
+                }
+            },
+            _ => WriteOutcome::Committed,
+        };
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
+}
+
+// --- reference reads (same SQL on both backends) ------------------------------
+
+pub(crate) const SQL_HS: &str =
+    "SELECT code, description, parent, level, section, valid_from, valid_to FROM hs_codes ORDER BY code";
+pub(crate) const SQL_COUNTRIES: &str = "SELECT code, name FROM countries ORDER BY code";
+pub(crate) const SQL_CURRENCIES: &str =
+    "SELECT code, name, minor_units FROM currencies ORDER BY code";
+pub(crate) const SQL_PROCEDURES: &str =
+    "SELECT code, declaration_types, description FROM procedures ORDER BY code";
+pub(crate) const SQL_ADDITIONAL_PROCEDURES: &str =
+    "SELECT code, description FROM additional_procedures ORDER BY code";
+pub(crate) const SQL_COMBINATIONS: &str = "SELECT procedure, additional_procedure FROM procedure_combinations ORDER BY procedure, additional_procedure";
+pub(crate) const SQL_DOCUMENT_TYPES: &str =
+    "SELECT code, description FROM document_types ORDER BY code";
+pub(crate) const SQL_PROCEDURE_DOCUMENTS: &str =
+    "SELECT procedure, document_code, reason FROM procedure_documents ORDER BY procedure, document_code";
+pub(crate) const SQL_OFFICES: &str =
+    "SELECT code, name, country, roles, city, latitude, longitude FROM offices ORDER BY code";
+
+/// Upsert-changes-only tail: `ON CONFLICT (key) DO UPDATE SET … WHERE any
+/// column differs` (or `DO NOTHING` for all-key tables).
+pub(crate) fn upsert_tail(table: &str, cols: &[&str], key: &[&str], differs: &str) -> String {
+    let rest: Vec<&&str> = cols.iter().filter(|c| !key.contains(c)).collect();
+    if rest.is_empty() {
+        return format!(" ON CONFLICT ({}) DO NOTHING", key.join(", "));
+    }
+    let sets: Vec<String> = rest.iter().map(|c| format!("{c} = excluded.{c}")).collect();
+    let diffs: Vec<String> = rest
+        .iter()
+        .map(|c| format!("{table}.{c} {differs} excluded.{c}"))
+        .collect();
+    format!(
+        " ON CONFLICT ({}) DO UPDATE SET {} WHERE {}",
+        key.join(", "),
+        sets.join(", "),
+        diffs.join(" OR ")
+    )
+}

@@ -1,0 +1,819 @@
+//! The PostgreSQL store.
+//!
+//! A `PgPool`; group commits insert each table's rows with one statement
+//! over `unnest`ed arrays. Transactions that add notifications take a
+//! transaction-scoped advisory lock, so notification ids (the pull cursor)
+//! become visible in increasing order and a reader never skips one.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
+use sqlx::query_builder::Separated;
+use sqlx::{Postgres, QueryBuilder, Row};
+use time::OffsetDateTime;
+
+use tamga_core::codes::{Eori, Lrn, Mrn};
+use tamga_core::lifecycle::Event;
+use tamga_core::reference::ReferenceBundle;
+use tamga_core::risk::{RandomSelection, SelectivityCriterion};
+
+use crate::sqlite::codec::{
+    self, exists_or, from_json, nanos, to_json, PreparedKind, DECLARATION_COLUMNS, EVENT_COLUMNS,
+    NOTIFICATION_COLUMNS, RANDOM_SELECTION_KEY,
+};
+use crate::{
+    AuditEntry, DeclarationQuery, DeclarationRecord, LoadReport, Notification, Operator, Principal,
+    Result, SigningKeyRecord, Store, StoreError, User, Write, WriteOutcome,
+};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// PostgreSQL allows 65535 bound parameters per statement; stay below.
+const PG_MAX_PARAMS: usize = 65_000;
+
+/// Advisory lock key serializing group commits ("tamga" in ASCII).
+const COMMIT_LOCK: i64 = 0x74_61_6d_67_61;
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects and runs the migrations.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect(url)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// Closes the pool, waiting for its connections to finish.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn begin(&self) -> Result<sqlx::Transaction<'static, Postgres>> {
+        Ok(self.pool.begin().await?)
+    }
+}
+
+async fn upsert<'a, T>(
+    conn: &mut PgConnection,
+    table: &str,
+    cols: &[&str],
+    key: &[&str],
+    rows: &'a [T],
+    mut bind: impl FnMut(&mut Separated<'_, 'a, Postgres, &'static str>, &'a T),
+) -> Result<u64> {
+    let mut changed = 0;
+    let tail = codec::upsert_tail(table, cols, key, "IS DISTINCT FROM");
+    for chunk in rows.chunks(PG_MAX_PARAMS / cols.len()) {
+        let mut qb =
+            QueryBuilder::<Postgres>::new(format!("INSERT INTO {table} ({}) ", cols.join(", ")));
+        qb.push_values(chunk, |mut b, r| bind(&mut b, r));
+        qb.push(&tail);
+        changed += qb.build().execute(&mut *conn).await?.rows_affected();
+    }
+    Ok(changed)
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn load_reference(&self, b: &ReferenceBundle) -> Result<LoadReport> {
+        let procedure_types: Vec<String> =
+            b.procedures.iter().map(codec::procedure_types).collect();
+        let office_roles: Vec<String> = b.offices.iter().map(|o| o.roles.join(";")).collect();
+        let mut tx = self.begin().await?;
+        let c = &mut *tx;
+        let mut changed = Vec::new();
+        let n = upsert(
+            c,
+            "hs_codes",
+            &[
+                "code",
+                "description",
+                "parent",
+                "level",
+                "section",
+                "valid_from",
+                "valid_to",
+            ],
+            &["code"],
+            &b.hs,
+            |q, r| {
+                q.push_bind(&r.code)
+                    .push_bind(&r.description)
+                    .push_bind(&r.parent)
+                    .push_bind(i64::from(r.level))
+                    .push_bind(&r.section)
+                    .push_bind(r.valid_from)
+                    .push_bind(r.valid_to);
+            },
+        )
+        .await?;
+        changed.push(("hs".to_owned(), n));
+        let n = upsert(
+            c,
+            "countries",
+            &["code", "name"],
+            &["code"],
+            &b.countries,
+            |q, r| {
+                q.push_bind(&r.code).push_bind(&r.name);
+            },
+        )
+        .await?;
+        changed.push(("countries".to_owned(), n));
+        let n = upsert(
+            c,
+            "currencies",
+            &["code", "name", "minor_units"],
+            &["code"],
+            &b.currencies,
+            |q, r| {
+                q.push_bind(&r.code)
+                    .push_bind(&r.name)
+                    .push_bind(i64::from(r.minor_units));
+            },
+        )
+        .await?;
+        changed.push(("currencies".to_owned(), n));
+        let procs: Vec<_> = b.procedures.iter().zip(&procedure_types).collect();
+        let n = upsert(
+            c,
+            "procedures",
+            &["code", "declaration_types", "description"],
+            &["code"],
+            &procs,
+            |q, (r, types)| {
+                q.push_bind(&r.code)
+                    .push_bind(*types)
+                    .push_bind(&r.description);
+            },
+        )
+        .await?;
+        changed.push(("procedures".to_owned(), n));
+        let n = upsert(
+            c,
+            "additional_procedures",
+            &["code", "description"],
+            &["code"],
+            &b.additional_procedures,
+            |q, r| {
+                q.push_bind(&r.code).push_bind(&r.description);
+            },
+        )
+        .await?;
+        changed.push(("additional_procedures".to_owned(), n));
+        let n = upsert(
+            c,
+            "procedure_combinations",
+            &["procedure", "additional_procedure"],
+            &["procedure", "additional_procedure"],
+            &b.procedure_combinations,
+            |q, (p, a)| {
+                q.push_bind(p).push_bind(a);
+            },
+        )
+        .await?;
+        changed.push(("procedure_combinations".to_owned(), n));
+        let n = upsert(
+            c,
+            "document_types",
+            &["code", "description"],
+            &["code"],
+            &b.document_types,
+            |q, r| {
+                q.push_bind(&r.code).push_bind(&r.description);
+            },
+        )
+        .await?;
+        changed.push(("document_types".to_owned(), n));
+        let n = upsert(
+            c,
+            "procedure_documents",
+            &["procedure", "document_code", "reason"],
+            &["procedure", "document_code"],
+            &b.procedure_documents,
+            |q, r| {
+                q.push_bind(&r.procedure)
+                    .push_bind(&r.document_code)
+                    .push_bind(&r.reason);
+            },
+        )
+        .await?;
+        changed.push(("procedure_documents".to_owned(), n));
+        let offices: Vec<_> = b.offices.iter().zip(&office_roles).collect();
+        let n = upsert(
+            c,
+            "offices",
+            &[
+                "code",
+                "name",
+                "country",
+                "roles",
+                "city",
+                "latitude",
+                "longitude",
+            ],
+            &["code"],
+            &offices,
+            |q, (r, roles)| {
+                q.push_bind(&r.code)
+                    .push_bind(&r.name)
+                    .push_bind(&r.country)
+                    .push_bind(*roles)
+                    .push_bind(&r.city)
+                    .push_bind(r.latitude)
+                    .push_bind(r.longitude);
+            },
+        )
+        .await?;
+        changed.push(("offices".to_owned(), n));
+        tx.commit().await?;
+        Ok(LoadReport { changed })
+    }
+
+    async fn reference(&self) -> Result<ReferenceBundle> {
+        let mut tx = self.pool.begin().await?;
+        // One snapshot of all tables.
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        let r = read_reference(&mut tx).await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    async fn create_operator(&self, op: &Operator) -> Result<()> {
+        sqlx::query("INSERT INTO operators (id, name, created_at) VALUES ($1, $2, $3)")
+            .bind(op.id.as_str())
+            .bind(&op.name)
+            .bind(nanos(op.created_at)?)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| exists_or(e, format!("operator {}", op.id)))?;
+        Ok(())
+    }
+
+    async fn operator(&self, id: &Eori) -> Result<Option<Operator>> {
+        sqlx::query("SELECT id, name, created_at FROM operators WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| codec::operator(&r))
+            .transpose()
+    }
+
+    async fn create_user(&self, user: &User) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("INSERT INTO users (username, name, role, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(&user.username)
+            .bind(&user.name)
+            .bind(user.role.as_str())
+            .bind(nanos(user.created_at)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| exists_or(e, format!("user {}", user.username)))?;
+        for (i, o) in user.offices.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO user_offices (username, position, office) VALUES ($1, $2, $3)",
+            )
+            .bind(&user.username)
+            .bind(i as i64)
+            .bind(o.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn user(&self, username: &str) -> Result<Option<User>> {
+        let mut c = self.pool.acquire().await?;
+        let Some(r) =
+            sqlx::query("SELECT username, name, role, created_at FROM users WHERE username = $1")
+                .bind(username)
+                .fetch_optional(&mut *c)
+                .await?
+        else {
+            return Ok(None);
+        };
+        let offices =
+            sqlx::query("SELECT office FROM user_offices WHERE username = $1 ORDER BY position")
+                .bind(username)
+                .fetch_all(&mut *c)
+                .await?
+                .iter()
+                .map(|r| codec::office(r.try_get("office")?))
+                .collect::<Result<_>>()?;
+        Ok(Some(User {
+            username: r.try_get("username")?,
+            name: r.try_get("name")?,
+            role: codec::role(r.try_get("role")?)?,
+            offices,
+            created_at: codec::from_nanos(r.try_get("created_at")?)?,
+        }))
+    }
+
+    async fn has_parties(&self) -> Result<bool> {
+        let r = sqlx::query(
+            "SELECT EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM operators) AS any_party",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(r.try_get("any_party")?)
+    }
+
+    async fn add_token(
+        &self,
+        token_sha256: &str,
+        principal: &Principal,
+        label: &str,
+    ) -> Result<()> {
+        let (kind, operator_id, username) = match principal {
+            Principal::Operator { id } => ("operator", Some(id.as_str()), None),
+            Principal::User { username } => ("user", None, Some(username.as_str())),
+        };
+        sqlx::query(
+            "INSERT INTO api_tokens (token_sha256, kind, operator_id, username, label, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(token_sha256)
+        .bind(kind)
+        .bind(operator_id)
+        .bind(username)
+        .bind(label)
+        .bind(nanos(OffsetDateTime::now_utc())?)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| exists_or(e, "token"))?;
+        Ok(())
+    }
+
+    async fn principal_for_token(&self, token_sha256: &str) -> Result<Option<Principal>> {
+        sqlx::query("SELECT kind, operator_id, username FROM api_tokens WHERE token_sha256 = $1")
+            .bind(token_sha256)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| codec::principal(&r))
+            .transpose()
+    }
+
+    async fn add_signing_key(&self, key: &SigningKeyRecord) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO signing_keys (key_id, operator, public_key, created_at, revoked) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&key.key_id)
+        .bind(key.operator.as_str())
+        .bind(&key.public_key)
+        .bind(nanos(key.created_at)?)
+        .bind(key.revoked)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| exists_or(e, format!("signing key {}", key.key_id)))?;
+        Ok(())
+    }
+
+    async fn signing_keys(&self, operator: &Eori) -> Result<Vec<SigningKeyRecord>> {
+        sqlx::query(
+            "SELECT key_id, operator, public_key, created_at, revoked FROM signing_keys WHERE operator = $1 ORDER BY created_at, key_id",
+        )
+        .bind(operator.as_str())
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(codec::signing_key)
+        .collect()
+    }
+
+    async fn reserve_sequence(&self, name: &str, n: u64) -> Result<u64> {
+        let n = i64::try_from(n)
+            .map_err(|_| StoreError::Corrupt(format!("cannot reserve {n} values")))?;
+        let next: i64 = sqlx::query(
+            "INSERT INTO counters (name, next) VALUES ($1, 1 + $2) \
+             ON CONFLICT (name) DO UPDATE SET next = counters.next + excluded.next - 1 \
+             RETURNING next",
+        )
+        .bind(name)
+        .bind(n)
+        .fetch_one(&self.pool)
+        .await?
+        .try_get("next")?;
+        Ok((next - n) as u64)
+    }
+
+    async fn commit(&self, writes: &[Write]) -> Result<Vec<WriteOutcome>> {
+        if writes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let prepared = codec::prepare(writes)?;
+        let mut tx = self.begin().await?;
+        let c = &mut *tx;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(COMMIT_LOCK)
+            .execute(&mut *c)
+            .await?;
+
+        // 1. Which inserts' (declarant, lrn) are taken already?
+        let (declarants, lrns): (Vec<&str>, Vec<&str>) = prepared
+            .iter()
+            .filter(|p| p.kind == PreparedKind::Insert)
+            .filter_map(|p| p.decl.as_ref().map(|d| (d.declarant, d.lrn)))
+            .unzip();
+        let mut existing = HashMap::new();
+        if !declarants.is_empty() {
+            let rows = sqlx::query(
+                "SELECT d.declarant, d.lrn, d.mrn FROM declarations d \
+                 JOIN unnest($1::text[], $2::text[]) AS k (declarant, lrn) \
+                 ON d.declarant = k.declarant AND d.lrn = k.lrn",
+            )
+            .bind(&declarants)
+            .bind(&lrns)
+            .fetch_all(&mut *c)
+            .await?;
+            for r in rows {
+                existing.insert(
+                    (r.try_get("declarant")?, r.try_get("lrn")?),
+                    r.try_get("mrn")?,
+                );
+            }
+        }
+        let mut outcomes = codec::insert_outcomes(&prepared, existing)?;
+
+        // 2. New declarations.
+        let new: Vec<&codec::DeclRow<'_>> = prepared
+            .iter()
+            .zip(&outcomes)
+            .filter(|(p, o)| p.kind == PreparedKind::Insert && **o == WriteOutcome::Committed)
+            .filter_map(|(p, _)| p.decl.as_ref())
+            .collect();
+        if !new.is_empty() {
+            sqlx::query(&format!(
+                "INSERT INTO declarations ({DECLARATION_COLUMNS}) SELECT {DECLARATION_COLUMNS} FROM unnest(\
+                 $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], \
+                 $9::text[], $10::int8[], $11::text[], $12::int8[], $13::int8[], $14::int8[], $15::text[], $16::text[]) \
+                 WITH ORDINALITY AS n ({DECLARATION_COLUMNS}, ord) ORDER BY ord"
+            ))
+            .bind(new.iter().map(|d| d.mrn).collect::<Vec<_>>())
+            .bind(new.iter().map(|d| d.lrn).collect::<Vec<_>>())
+            .bind(new.iter().map(|d| d.declarant).collect::<Vec<_>>())
+            .bind(new.iter().map(|d| d.representative).collect::<Vec<_>>())
+            .bind(new.iter().map(|d| d.lodged_by).collect::<Vec<_>>())
+            .bind(new.iter().map(|d| d.office).collect::<Vec<_>>())
+            .bind(new.iter().map(|d| d.declaration_type).collect::<Vec<_>>())
+            .bind(new.iter().map(|d| d.state).collect::<Vec<_>>())
+            .bind(new.iter().map(|d| d.channel).collect::<Vec<_>>())
+            .bind(new.iter().map(|d| d.version).collect::<Vec<_>>())
+            .bind(new.iter().map(|d| d.body_sha256).collect::<Vec<_>>())
+            .bind(new.iter().map(|d| d.registered_at).collect::<Vec<_>>())
+            .bind(new.iter().map(|d| d.updated_at).collect::<Vec<_>>())
+            .bind(new.iter().map(|d| d.last_seq).collect::<Vec<_>>())
+            .bind(new.iter().map(|d| d.last_hash).collect::<Vec<_>>())
+            .bind(new.iter().map(|d| d.doc.as_str()).collect::<Vec<_>>())
+            .execute(&mut *c)
+            .await?;
+        }
+
+        // 3. Updates, in order, with optimistic locking.
+        for (p, o) in prepared.iter().zip(outcomes.iter_mut()) {
+            let (PreparedKind::Update, Some(d)) = (p.kind, &p.decl) else {
+                continue;
+            };
+            let n = sqlx::query(
+                "UPDATE declarations SET representative = $1, lodged_by = $2, office = $3, declaration_type = $4, \
+                 state = $5, channel = $6, version = $7, body_sha256 = $8, updated_at = $9, last_seq = $10, last_hash = $11, doc = $12 \
+                 WHERE mrn = $13 AND last_seq = $14",
+            )
+            .bind(d.representative)
+            .bind(d.lodged_by)
+            .bind(d.office)
+            .bind(d.declaration_type)
+            .bind(d.state)
+            .bind(d.channel)
+            .bind(d.version)
+            .bind(d.body_sha256)
+            .bind(d.updated_at)
+            .bind(d.last_seq)
+            .bind(d.last_hash)
+            .bind(d.doc.as_str())
+            .bind(d.mrn)
+            .bind(p.expected_last_seq)
+            .execute(&mut *c)
+            .await?
+            .rows_affected();
+            if n == 0 {
+                *o = WriteOutcome::Stale;
+            }
+        }
+
+        // 4. Events and notifications of the committed writes.
+        let committed: Vec<&codec::Prepared<'_>> = prepared
+            .iter()
+            .zip(&outcomes)
+            .filter(|(_, o)| **o == WriteOutcome::Committed)
+            .map(|(p, _)| p)
+            .collect();
+        let events: Vec<&codec::EventRow<'_>> = committed.iter().flat_map(|p| &p.events).collect();
+        if !events.is_empty() {
+            sqlx::query(
+                "INSERT INTO events (mrn, seq, actor, at, kind, body, payload_hash, prev_hash, hash) \
+                 SELECT mrn, seq, actor, at, kind, body, payload_hash, prev_hash, hash \
+                 FROM unnest($1::text[], $2::int8[], $3::text[], $4::int8[], $5::text[], $6::text[], \
+                 $7::text[], $8::text[], $9::text[]) \
+                 WITH ORDINALITY AS n (mrn, seq, actor, at, kind, body, payload_hash, prev_hash, hash, ord) ORDER BY ord",
+            )
+            .bind(events.iter().map(|e| e.mrn).collect::<Vec<_>>())
+            .bind(events.iter().map(|e| e.seq).collect::<Vec<_>>())
+            .bind(events.iter().map(|e| e.actor.as_str()).collect::<Vec<_>>())
+            .bind(events.iter().map(|e| e.at).collect::<Vec<_>>())
+            .bind(events.iter().map(|e| e.kind).collect::<Vec<_>>())
+            .bind(events.iter().map(|e| e.body.as_str()).collect::<Vec<_>>())
+            .bind(events.iter().map(|e| e.payload_hash).collect::<Vec<_>>())
+            .bind(events.iter().map(|e| e.prev_hash).collect::<Vec<_>>())
+            .bind(events.iter().map(|e| e.hash).collect::<Vec<_>>())
+            .execute(&mut *c)
+            .await?;
+        }
+        let notes: Vec<&codec::NotificationRow<'_>> =
+            committed.iter().flat_map(|p| &p.notifications).collect();
+        if !notes.is_empty() {
+            sqlx::query(
+                "INSERT INTO notifications (recipient, kind, mrn, lrn, at, payload) \
+                 SELECT recipient, kind, mrn, lrn, at, payload FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::text[]) \
+                 WITH ORDINALITY AS n (recipient, kind, mrn, lrn, at, payload, ord) ORDER BY ord",
+            )
+            .bind(notes.iter().map(|n| n.recipient).collect::<Vec<_>>())
+            .bind(notes.iter().map(|n| n.kind).collect::<Vec<_>>())
+            .bind(notes.iter().map(|n| n.mrn).collect::<Vec<_>>())
+            .bind(notes.iter().map(|n| n.lrn).collect::<Vec<_>>())
+            .bind(notes.iter().map(|n| n.at).collect::<Vec<_>>())
+            .bind(notes.iter().map(|n| n.payload.as_str()).collect::<Vec<_>>())
+            .execute(&mut *c)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    async fn declaration(&self, mrn: &Mrn) -> Result<Option<DeclarationRecord>> {
+        sqlx::query(&format!(
+            "SELECT {DECLARATION_COLUMNS} FROM declarations WHERE mrn = $1"
+        ))
+        .bind(mrn.as_str())
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| codec::declaration(&r))
+        .transpose()
+    }
+
+    async fn declaration_by_lrn(
+        &self,
+        declarant: &Eori,
+        lrn: &Lrn,
+    ) -> Result<Option<DeclarationRecord>> {
+        sqlx::query(&format!(
+            "SELECT {DECLARATION_COLUMNS} FROM declarations WHERE declarant = $1 AND lrn = $2"
+        ))
+        .bind(declarant.as_str())
+        .bind(lrn.as_str())
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| codec::declaration(&r))
+        .transpose()
+    }
+
+    async fn declarations(&self, q: &DeclarationQuery) -> Result<Vec<DeclarationRecord>> {
+        if q.offices.as_ref().is_some_and(Vec::is_empty)
+            || q.states.as_ref().is_some_and(Vec::is_empty)
+        {
+            return Ok(Vec::new());
+        }
+        let mut qb = QueryBuilder::<Postgres>::new(format!(
+            "SELECT {DECLARATION_COLUMNS} FROM declarations WHERE 1 = 1"
+        ));
+        if let Some(p) = &q.party {
+            qb.push(" AND (declarant = ")
+                .push_bind(p.as_str())
+                .push(" OR representative = ")
+                .push_bind(p.as_str())
+                .push(")");
+        }
+        if let Some(offices) = &q.offices {
+            qb.push(" AND office = ANY(")
+                .push_bind(offices.iter().map(|o| o.as_str()).collect::<Vec<_>>())
+                .push(")");
+        }
+        if let Some(states) = &q.states {
+            qb.push(" AND state = ANY(")
+                .push_bind(states.iter().map(|s| s.as_str()).collect::<Vec<_>>())
+                .push(")");
+        }
+        if let Some(m) = &q.before {
+            qb.push(" AND id < (SELECT id FROM declarations WHERE mrn = ")
+                .push_bind(m.as_str())
+                .push(")");
+        }
+        qb.push(" ORDER BY id DESC LIMIT ")
+            .push_bind(i64::from(q.limit));
+        qb.build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(codec::declaration)
+            .collect()
+    }
+
+    async fn events(&self, mrn: &Mrn) -> Result<Vec<Event>> {
+        sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE mrn = $1 ORDER BY seq"
+        ))
+        .bind(mrn.as_str())
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(codec::event)
+        .collect()
+    }
+
+    async fn count_declarations(&self) -> Result<u64> {
+        let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM declarations")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?;
+        Ok(n as u64)
+    }
+
+    async fn notifications(
+        &self,
+        recipient: &Eori,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<Notification>> {
+        sqlx::query(&format!(
+            "SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE recipient = $1 AND id > $2 ORDER BY id LIMIT $3"
+        ))
+        .bind(recipient.as_str())
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(codec::notification)
+        .collect()
+    }
+
+    async fn set_webhook(&self, operator: &Eori, url: Option<&str>) -> Result<()> {
+        match url {
+            Some(url) => sqlx::query(
+                "INSERT INTO webhooks (operator, url, delivered_up_to) \
+                 VALUES ($1, $2, (SELECT COALESCE(MAX(id), 0) FROM notifications WHERE recipient = $1)) \
+                 ON CONFLICT (operator) DO UPDATE SET url = excluded.url",
+            )
+            .bind(operator.as_str())
+            .bind(url),
+            None => sqlx::query("DELETE FROM webhooks WHERE operator = $1").bind(operator.as_str()),
+        }
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn webhooks(&self) -> Result<Vec<(Eori, String, i64)>> {
+        sqlx::query("SELECT operator, url, delivered_up_to FROM webhooks ORDER BY operator")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    codec::eori(r.try_get("operator")?)?,
+                    r.try_get("url")?,
+                    r.try_get("delivered_up_to")?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn set_webhook_cursor(&self, operator: &Eori, delivered_up_to: i64) -> Result<()> {
+        sqlx::query("UPDATE webhooks SET delivered_up_to = $1 WHERE operator = $2")
+            .bind(delivered_up_to)
+            .bind(operator.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn put_criterion(&self, c: &SelectivityCriterion) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO selectivity_criteria (id, criterion) VALUES ($1, $2) \
+             ON CONFLICT (id) DO UPDATE SET criterion = excluded.criterion",
+        )
+        .bind(&c.id)
+        .bind(to_json(c)?)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn criteria(&self) -> Result<Vec<SelectivityCriterion>> {
+        sqlx::query("SELECT criterion FROM selectivity_criteria ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(codec::criterion)
+            .collect()
+    }
+
+    async fn random_selection(&self) -> Result<Option<RandomSelection>> {
+        let v: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+            .bind(RANDOM_SELECTION_KEY)
+            .fetch_optional(&self.pool)
+            .await?;
+        v.map(|v| from_json("random selection", &v)).transpose()
+    }
+
+    async fn set_random_selection(&self, r: &RandomSelection) -> Result<()> {
+        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(RANDOM_SELECTION_KEY)
+            .bind(to_json(r)?)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn append_audit(
+        &self,
+        actor: &str,
+        action: &str,
+        at: OffsetDateTime,
+        payload: &serde_json::Value,
+    ) -> Result<i64> {
+        let id: i64 = sqlx::query_scalar("INSERT INTO audit_log (actor, action, at, payload) VALUES ($1, $2, $3, $4) RETURNING id")
+            .bind(actor)
+            .bind(action)
+            .bind(nanos(at)?)
+            .bind(to_json(payload)?)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(id)
+    }
+
+    async fn audit_log(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>> {
+        sqlx::query("SELECT id, actor, action, at, payload FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(codec::audit)
+            .collect()
+    }
+}
+
+async fn read_reference(c: &mut PgConnection) -> Result<ReferenceBundle> {
+    async fn all<T>(
+        c: &mut PgConnection,
+        sql: &str,
+        f: fn(&sqlx::postgres::PgRow) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        sqlx::query(sql)
+            .fetch_all(&mut *c)
+            .await?
+            .iter()
+            .map(f)
+            .collect()
+    }
+    Ok(ReferenceBundle {
+        hs: all(c, codec::SQL_HS, codec::hs_entry).await?,
+        countries: all(c, codec::SQL_COUNTRIES, codec::country).await?,
+        currencies: all(c, codec::SQL_CURRENCIES, codec::currency).await?,
+        procedures: all(c, codec::SQL_PROCEDURES, codec::procedure).await?,
+        additional_procedures: all(c, codec::SQL_ADDITIONAL_PROCEDURES, |r| {
+            codec::code_description(r)
+        })
+        .await?,
+        procedure_combinations: all(c, codec::SQL_COMBINATIONS, |r| {
+            Ok((r.try_get("procedure")?, r.try_get("additional_procedure")?))
+        })
+        .await?,
+        document_types: all(c, codec::SQL_DOCUMENT_TYPES, codec::code_description).await?,
+        procedure_documents: all(c, codec::SQL_PROCEDURE_DOCUMENTS, |r| {
+            codec::procedure_document(r)
+        })
+        .await?,
+        offices: all(c, codec::SQL_OFFICES, codec::office_row).await?,
+    })
+}

@@ -1,0 +1,853 @@
+//! The embedded SQLite store (the default).
+//!
+//! One file in WAL mode with `synchronous = FULL`: a commit returns only
+//! once its WAL frames are fsynced, so an acknowledged commit survives
+//! `kill -9` and power loss. Writes go through a pool of exactly one
+//! connection (SQLite has one writer at a time anyway; this makes them
+//! queue in-process instead of spinning on the busy handler) and every
+//! write transaction starts with `BEGIN IMMEDIATE`; reads use a separate
+//! pool of several connections, which WAL lets run alongside the writer.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::query_builder::Separated;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+use sqlx::{QueryBuilder, Row, Sqlite};
+use time::OffsetDateTime;
+
+use tamga_core::codes::{Eori, Lrn, Mrn};
+use tamga_core::lifecycle::Event;
+use tamga_core::reference::ReferenceBundle;
+use tamga_core::risk::{RandomSelection, SelectivityCriterion};
+
+#[path = "codec.rs"]
+pub(crate) mod codec;
+
+use codec::{
+    exists_or, from_json, nanos, to_json, PreparedKind, DECLARATION_COLUMNS, EVENT_COLUMNS,
+    NOTIFICATION_COLUMNS, RANDOM_SELECTION_KEY, SQLITE_MAX_PARAMS,
+};
+
+use crate::{
+    AuditEntry, DeclarationQuery, DeclarationRecord, LoadReport, Notification, Operator, Principal,
+    Result, SigningKeyRecord, Store, StoreError, User, Write, WriteOutcome,
+};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+const READERS: u32 = 4;
+
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating it and its parent directories if missing) the
+    /// database file and runs the migrations.
+    pub async fn open(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Db(sqlx::Error::Configuration(
+                        format!("cannot create directory {}: {e}", dir.display()).into(),
+                    ))
+                })?;
+            }
+        }
+        let base = SqliteConnectOptions::new()
+            .filename(path)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30))
+            .pragma("temp_store", "memory")
+            .pragma("cache_size", "-65536");
+        let writer = SqlitePoolOptions::new()
+            .min_connections(1)
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(120))
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(base.clone().create_if_missing(true))
+            .await?;
+        MIGRATOR.run(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(READERS)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(base.pragma("query_only", "ON"))
+            .await?;
+        Ok(Self { writer, reader })
+    }
+
+    /// Closes both pools, waiting for their connections to finish.
+    pub async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+
+    async fn begin(&self) -> Result<sqlx::Transaction<'static, Sqlite>> {
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+async fn upsert<'a, T>(
+    conn: &mut SqliteConnection,
+    table: &str,
+    cols: &[&str],
+    key: &[&str],
+    rows: &'a [T],
+    mut bind: impl FnMut(&mut Separated<'_, 'a, Sqlite, &'static str>, &'a T),
+) -> Result<u64> {
+    let mut changed = 0;
+    let tail = codec::upsert_tail(table, cols, key, "IS NOT");
+    for chunk in rows.chunks(SQLITE_MAX_PARAMS / cols.len()) {
+        let mut qb =
+            QueryBuilder::<Sqlite>::new(format!("INSERT INTO {table} ({}) ", cols.join(", ")));
+        qb.push_values(chunk, |mut b, r| bind(&mut b, r));
+        qb.push(&tail);
+        changed += qb.build().execute(&mut *conn).await?.rows_affected();
+    }
+    Ok(changed)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.reader).await?;
+        Ok(())
+    }
+
+    async fn load_reference(&self, b: &ReferenceBundle) -> Result<LoadReport> {
+        let procedure_types: Vec<String> =
+            b.procedures.iter().map(codec::procedure_types).collect();
+        let office_roles: Vec<String> = b.offices.iter().map(|o| o.roles.join(";")).collect();
+        let mut tx = self.begin().await?;
+        let c = &mut *tx;
+        let mut changed = Vec::new();
+        let n = upsert(
+            c,
+            "hs_codes",
+            &[
+                "code",
+                "description",
+                "parent",
+                "level",
+                "section",
+                "valid_from",
+                "valid_to",
+            ],
+            &["code"],
+            &b.hs,
+            |q, r| {
+                q.push_bind(&r.code)
+                    .push_bind(&r.description)
+                    .push_bind(&r.parent)
+                    .push_bind(i64::from(r.level))
+                    .push_bind(&r.section)
+                    .push_bind(r.valid_from)
+                    .push_bind(r.valid_to);
+            },
+        )
+        .await?;
+        changed.push(("hs".to_owned(), n));
+        let n = upsert(
+            c,
+            "countries",
+            &["code", "name"],
+            &["code"],
+            &b.countries,
+            |q, r| {
+                q.push_bind(&r.code).push_bind(&r.name);
+            },
+        )
+        .await?;
+        changed.push(("countries".to_owned(), n));
+        let n = upsert(
+            c,
+            "currencies",
+            &["code", "name", "minor_units"],
+            &["code"],
+            &b.currencies,
+            |q, r| {
+                q.push_bind(&r.code)
+                    .push_bind(&r.name)
+                    .push_bind(i64::from(r.minor_units));
+            },
+        )
+        .await?;
+        changed.push(("currencies".to_owned(), n));
+        let procs: Vec<_> = b.procedures.iter().zip(&procedure_types).collect();
+        let n = upsert(
+            c,
+            "procedures",
+            &["code", "declaration_types", "description"],
+            &["code"],
+            &procs,
+            |q, (r, types)| {
+                q.push_bind(&r.code)
+                    .push_bind(*types)
+                    .push_bind(&r.description);
+            },
+        )
+        .await?;
+        changed.push(("procedures".to_owned(), n));
+        let n = upsert(
+            c,
+            "additional_procedures",
+            &["code", "description"],
+            &["code"],
+            &b.additional_procedures,
+            |q, r| {
+                q.push_bind(&r.code).push_bind(&r.description);
+            },
+        )
+        .await?;
+        changed.push(("additional_procedures".to_owned(), n));
+        let n = upsert(
+            c,
+            "procedure_combinations",
+            &["procedure", "additional_procedure"],
+            &["procedure", "additional_procedure"],
+            &b.procedure_combinations,
+            |q, (p, a)| {
+                q.push_bind(p).push_bind(a);
+            },
+        )
+        .await?;
+        changed.push(("procedure_combinations".to_owned(), n));
+        let n = upsert(
+            c,
+            "document_types",
+            &["code", "description"],
+            &["code"],
+            &b.document_types,
+            |q, r| {
+                q.push_bind(&r.code).push_bind(&r.description);
+            },
+        )
+        .await?;
+        changed.push(("document_types".to_owned(), n));
+        let n = upsert(
+            c,
+            "procedure_documents",
+            &["procedure", "document_code", "reason"],
+            &["procedure", "document_code"],
+            &b.procedure_documents,
+            |q, r| {
+                q.push_bind(&r.procedure)
+                    .push_bind(&r.document_code)
+                    .push_bind(&r.reason);
+            },
+        )
+        .await?;
+        changed.push(("procedure_documents".to_owned(), n));
+        let offices: Vec<_> = b.offices.iter().zip(&office_roles).collect();
+        let n = upsert(
+            c,
+            "offices",
+            &[
+                "code",
+                "name",
+                "country",
+                "roles",
+                "city",
+                "latitude",
+                "longitude",
+            ],
+            &["code"],
+            &offices,
+            |q, (r, roles)| {
+                q.push_bind(&r.code)
+                    .push_bind(&r.name)
+                    .push_bind(&r.country)
+                    .push_bind(*roles)
+                    .push_bind(&r.city)
+                    .push_bind(r.latitude)
+                    .push_bind(r.longitude);
+            },
+        )
+        .await?;
+        changed.push(("offices".to_owned(), n));
+        tx.commit().await?;
+        Ok(LoadReport { changed })
+    }
+
+    async fn reference(&self) -> Result<ReferenceBundle> {
+        let mut c = self.reader.acquire().await?;
+        // One read transaction: a consistent snapshot of all tables.
+        sqlx::query("BEGIN").execute(&mut *c).await?;
+        let r = read_reference(&mut c).await;
+        sqlx::query("COMMIT").execute(&mut *c).await?;
+        r
+    }
+
+    async fn create_operator(&self, op: &Operator) -> Result<()> {
+        sqlx::query("INSERT INTO operators (id, name, created_at) VALUES (?, ?, ?)")
+            .bind(op.id.as_str())
+            .bind(&op.name)
+            .bind(nanos(op.created_at)?)
+            .execute(&self.writer)
+            .await
+            .map_err(|e| exists_or(e, format!("operator {}", op.id)))?;
+        Ok(())
+    }
+
+    async fn operator(&self, id: &Eori) -> Result<Option<Operator>> {
+        sqlx::query("SELECT id, name, created_at FROM operators WHERE id = ?")
+            .bind(id.as_str())
+            .fetch_optional(&self.reader)
+            .await?
+            .map(|r| codec::operator(&r))
+            .transpose()
+    }
+
+    async fn create_user(&self, user: &User) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("INSERT INTO users (username, name, role, created_at) VALUES (?, ?, ?, ?)")
+            .bind(&user.username)
+            .bind(&user.name)
+            .bind(user.role.as_str())
+            .bind(nanos(user.created_at)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| exists_or(e, format!("user {}", user.username)))?;
+        for (i, o) in user.offices.iter().enumerate() {
+            sqlx::query("INSERT INTO user_offices (username, position, office) VALUES (?, ?, ?)")
+                .bind(&user.username)
+                .bind(i as i64)
+                .bind(o.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn user(&self, username: &str) -> Result<Option<User>> {
+        let mut c = self.reader.acquire().await?;
+        let Some(r) =
+            sqlx::query("SELECT username, name, role, created_at FROM users WHERE username = ?")
+                .bind(username)
+                .fetch_optional(&mut *c)
+                .await?
+        else {
+            return Ok(None);
+        };
+        let offices =
+            sqlx::query("SELECT office FROM user_offices WHERE username = ? ORDER BY position")
+                .bind(username)
+                .fetch_all(&mut *c)
+                .await?
+                .iter()
+                .map(|r| codec::office(r.try_get("office")?))
+                .collect::<Result<_>>()?;
+        Ok(Some(User {
+            username: r.try_get("username")?,
+            name: r.try_get("name")?,
+            role: codec::role(r.try_get("role")?)?,
+            offices,
+            created_at: codec::from_nanos(r.try_get("created_at")?)?,
+        }))
+    }
+
+    async fn has_parties(&self) -> Result<bool> {
+        let r = sqlx::query(
+            "SELECT EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM operators) AS any_party",
+        )
+        .fetch_one(&self.reader)
+        .await?;
+        Ok(r.try_get("any_party")?)
+    }
+
+    async fn add_token(
+        &self,
+        token_sha256: &str,
+        principal: &Principal,
+        label: &str,
+    ) -> Result<()> {
+        let (kind, operator_id, username) = match principal {
+            Principal::Operator { id } => ("operator", Some(id.as_str()), None),
+            Principal::User { username } => ("user", None, Some(username.as_str())),
+        };
+        sqlx::query(
+            "INSERT INTO api_tokens (token_sha256, kind, operator_id, username, label, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(token_sha256)
+        .bind(kind)
+        .bind(operator_id)
+        .bind(username)
+        .bind(label)
+        .bind(nanos(OffsetDateTime::now_utc())?)
+        .execute(&self.writer)
+        .await
+        .map_err(|e| exists_or(e, "token"))?;
+        Ok(())
+    }
+
+    async fn principal_for_token(&self, token_sha256: &str) -> Result<Option<Principal>> {
+        sqlx::query("SELECT kind, operator_id, username FROM api_tokens WHERE token_sha256 = ?")
+            .bind(token_sha256)
+            .fetch_optional(&self.reader)
+            .await?
+            .map(|r| codec::principal(&r))
+            .transpose()
+    }
+
+    async fn add_signing_key(&self, key: &SigningKeyRecord) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO signing_keys (key_id, operator, public_key, created_at, revoked) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&key.key_id)
+        .bind(key.operator.as_str())
+        .bind(&key.public_key)
+        .bind(nanos(key.created_at)?)
+        .bind(key.revoked)
+        .execute(&self.writer)
+        .await
+        .map_err(|e| exists_or(e, format!("signing key {}", key.key_id)))?;
+        Ok(())
+    }
+
+    async fn signing_keys(&self, operator: &Eori) -> Result<Vec<SigningKeyRecord>> {
+        sqlx::query(
+            "SELECT key_id, operator, public_key, created_at, revoked FROM signing_keys WHERE operator = ? ORDER BY created_at, key_id",
+        )
+        .bind(operator.as_str())
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(codec::signing_key)
+        .collect()
+    }
+
+    async fn reserve_sequence(&self, name: &str, n: u64) -> Result<u64> {
+        let n = i64::try_from(n)
+            .map_err(|_| StoreError::Corrupt(format!("cannot reserve {n} values")))?;
+        let next: i64 = sqlx::query(
+            "INSERT INTO counters (name, next) VALUES (?, 1 + ?) \
+             ON CONFLICT (name) DO UPDATE SET next = counters.next + excluded.next - 1 \
+             RETURNING next",
+        )
+        .bind(name)
+        .bind(n)
+        .fetch_one(&self.writer)
+        .await?
+        .try_get("next")?;
+        Ok((next - n) as u64)
+    }
+
+    async fn commit(&self, writes: &[Write]) -> Result<Vec<WriteOutcome>> {
+        if writes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let prepared = codec::prepare(writes)?;
+        let mut tx = self.begin().await?;
+        let c = &mut *tx;
+
+        // 1. Which inserts' (declarant, lrn) are taken already?
+        let keys: Vec<(&str, &str)> = prepared
+            .iter()
+            .filter(|p| p.kind == PreparedKind::Insert)
+            .filter_map(|p| p.decl.as_ref().map(|d| (d.declarant, d.lrn)))
+            .collect();
+        let mut existing = HashMap::new();
+        for chunk in keys.chunks(SQLITE_MAX_PARAMS / 2) {
+            let mut qb = QueryBuilder::<Sqlite>::new(
+                "SELECT declarant, lrn, mrn FROM declarations WHERE (declarant, lrn) IN (VALUES ",
+            );
+            let mut sep = qb.separated(", ");
+            for (d, l) in chunk {
+                sep.push("(")
+                    .push_bind_unseparated(*d)
+                    .push_unseparated(", ");
+                sep.push_bind_unseparated(*l).push_unseparated(")");
+            }
+            qb.push(")");
+            for r in qb.build().fetch_all(&mut *c).await? {
+                existing.insert(
+                    (r.try_get("declarant")?, r.try_get("lrn")?),
+                    r.try_get("mrn")?,
+                );
+            }
+        }
+        let mut outcomes = codec::insert_outcomes(&prepared, existing)?;
+
+        // 2. New declarations.
+        let new: Vec<&codec::DeclRow<'_>> = prepared
+            .iter()
+            .zip(&outcomes)
+            .filter(|(p, o)| p.kind == PreparedKind::Insert && **o == WriteOutcome::Committed)
+            .filter_map(|(p, _)| p.decl.as_ref())
+            .collect();
+        for chunk in new.chunks(SQLITE_MAX_PARAMS / 16) {
+            let mut qb = QueryBuilder::<Sqlite>::new(format!(
+                "INSERT INTO declarations ({DECLARATION_COLUMNS}) "
+            ));
+            qb.push_values(chunk, |mut b, d| {
+                b.push_bind(d.mrn)
+                    .push_bind(d.lrn)
+                    .push_bind(d.declarant)
+                    .push_bind(d.representative)
+                    .push_bind(d.lodged_by)
+                    .push_bind(d.office)
+                    .push_bind(d.declaration_type)
+                    .push_bind(d.state)
+                    .push_bind(d.channel)
+                    .push_bind(d.version)
+                    .push_bind(d.body_sha256)
+                    .push_bind(d.registered_at)
+                    .push_bind(d.updated_at)
+                    .push_bind(d.last_seq)
+                    .push_bind(d.last_hash)
+                    .push_bind(d.doc.as_str());
+            });
+            qb.build().execute(&mut *c).await?;
+        }
+
+        // 3. Updates, in order, with optimistic locking.
+        for (p, o) in prepared.iter().zip(outcomes.iter_mut()) {
+            let (PreparedKind::Update, Some(d)) = (p.kind, &p.decl) else {
+                continue;
+            };
+            let n = sqlx::query(
+                "UPDATE declarations SET representative = ?, lodged_by = ?, office = ?, declaration_type = ?, \
+                 state = ?, channel = ?, version = ?, body_sha256 = ?, updated_at = ?, last_seq = ?, last_hash = ?, doc = ? \
+                 WHERE mrn = ? AND last_seq = ?",
+            )
+            .bind(d.representative)
+            .bind(d.lodged_by)
+            .bind(d.office)
+            .bind(d.declaration_type)
+            .bind(d.state)
+            .bind(d.channel)
+            .bind(d.version)
+            .bind(d.body_sha256)
+            .bind(d.updated_at)
+            .bind(d.last_seq)
+            .bind(d.last_hash)
+            .bind(d.doc.as_str())
+            .bind(d.mrn)
+            .bind(p.expected_last_seq)
+            .execute(&mut *c)
+            .await?
+            .rows_affected();
+            if n == 0 {
+                *o = WriteOutcome::Stale;
+            }
+        }
+
+        // 4. Events and notifications of the committed writes.
+        let committed: Vec<&codec::Prepared<'_>> = prepared
+            .iter()
+            .zip(&outcomes)
+            .filter(|(_, o)| **o == WriteOutcome::Committed)
+            .map(|(p, _)| p)
+            .collect();
+        let events: Vec<&codec::EventRow<'_>> = committed.iter().flat_map(|p| &p.events).collect();
+        for chunk in events.chunks(SQLITE_MAX_PARAMS / 9) {
+            let mut qb = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO events (mrn, seq, actor, at, kind, body, payload_hash, prev_hash, hash) ",
+            );
+            qb.push_values(chunk, |mut b, e| {
+                b.push_bind(e.mrn)
+                    .push_bind(e.seq)
+                    .push_bind(e.actor.as_str())
+                    .push_bind(e.at)
+                    .push_bind(e.kind)
+                    .push_bind(e.body.as_str())
+                    .push_bind(e.payload_hash)
+                    .push_bind(e.prev_hash)
+                    .push_bind(e.hash);
+            });
+            qb.build().execute(&mut *c).await?;
+        }
+        let notes: Vec<&codec::NotificationRow<'_>> =
+            committed.iter().flat_map(|p| &p.notifications).collect();
+        for chunk in notes.chunks(SQLITE_MAX_PARAMS / 6) {
+            let mut qb = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO notifications (recipient, kind, mrn, lrn, at, payload) ",
+            );
+            qb.push_values(chunk, |mut b, n| {
+                b.push_bind(n.recipient)
+                    .push_bind(n.kind)
+                    .push_bind(n.mrn)
+                    .push_bind(n.lrn)
+                    .push_bind(n.at)
+                    .push_bind(n.payload.as_str());
+            });
+            qb.build().execute(&mut *c).await?;
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    async fn declaration(&self, mrn: &Mrn) -> Result<Option<DeclarationRecord>> {
+        sqlx::query(&format!(
+            "SELECT {DECLARATION_COLUMNS} FROM declarations WHERE mrn = ?"
+        ))
+        .bind(mrn.as_str())
+        .fetch_optional(&self.reader)
+        .await?
+        .map(|r| codec::declaration(&r))
+        .transpose()
+    }
+
+    async fn declaration_by_lrn(
+        &self,
+        declarant: &Eori,
+        lrn: &Lrn,
+    ) -> Result<Option<DeclarationRecord>> {
+        sqlx::query(&format!(
+            "SELECT {DECLARATION_COLUMNS} FROM declarations WHERE declarant = ? AND lrn = ?"
+        ))
+        .bind(declarant.as_str())
+        .bind(lrn.as_str())
+        .fetch_optional(&self.reader)
+        .await?
+        .map(|r| codec::declaration(&r))
+        .transpose()
+    }
+
+    async fn declarations(&self, q: &DeclarationQuery) -> Result<Vec<DeclarationRecord>> {
+        if q.offices.as_ref().is_some_and(Vec::is_empty)
+            || q.states.as_ref().is_some_and(Vec::is_empty)
+        {
+            return Ok(Vec::new());
+        }
+        let mut qb = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {DECLARATION_COLUMNS} FROM declarations WHERE 1 = 1"
+        ));
+        if let Some(p) = &q.party {
+            qb.push(" AND (declarant = ")
+                .push_bind(p.as_str())
+                .push(" OR representative = ")
+                .push_bind(p.as_str())
+                .push(")");
+        }
+        if let Some(offices) = &q.offices {
+            qb.push(" AND office IN (");
+            let mut sep = qb.separated(", ");
+            for o in offices {
+                sep.push_bind(o.as_str());
+            }
+            qb.push(")");
+        }
+        if let Some(states) = &q.states {
+            qb.push(" AND state IN (");
+            let mut sep = qb.separated(", ");
+            for s in states {
+                sep.push_bind(s.as_str());
+            }
+            qb.push(")");
+        }
+        if let Some(m) = &q.before {
+            qb.push(" AND id < (SELECT id FROM declarations WHERE mrn = ")
+                .push_bind(m.as_str())
+                .push(")");
+        }
+        qb.push(" ORDER BY id DESC LIMIT ")
+            .push_bind(i64::from(q.limit));
+        qb.build()
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(codec::declaration)
+            .collect()
+    }
+
+    async fn events(&self, mrn: &Mrn) -> Result<Vec<Event>> {
+        sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE mrn = ? ORDER BY seq"
+        ))
+        .bind(mrn.as_str())
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(codec::event)
+        .collect()
+    }
+
+    async fn count_declarations(&self) -> Result<u64> {
+        let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM declarations")
+            .fetch_one(&self.reader)
+            .await?
+            .try_get("n")?;
+        Ok(n as u64)
+    }
+
+    async fn notifications(
+        &self,
+        recipient: &Eori,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<Notification>> {
+        sqlx::query(&format!(
+            "SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE recipient = ? AND id > ? ORDER BY id LIMIT ?"
+        ))
+        .bind(recipient.as_str())
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(codec::notification)
+        .collect()
+    }
+
+    async fn set_webhook(&self, operator: &Eori, url: Option<&str>) -> Result<()> {
+        match url {
+            Some(url) => sqlx::query(
+                "INSERT INTO webhooks (operator, url, delivered_up_to) \
+                 VALUES (?, ?, (SELECT COALESCE(MAX(id), 0) FROM notifications WHERE recipient = ?)) \
+                 ON CONFLICT (operator) DO UPDATE SET url = excluded.url",
+            )
+            .bind(operator.as_str())
+            .bind(url)
+            .bind(operator.as_str()),
+            None => sqlx::query("DELETE FROM webhooks WHERE operator = ?").bind(operator.as_str()),
+        }
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn webhooks(&self) -> Result<Vec<(Eori, String, i64)>> {
+        sqlx::query("SELECT operator, url, delivered_up_to FROM webhooks ORDER BY operator")
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    codec::eori(r.try_get("operator")?)?,
+                    r.try_get("url")?,
+                    r.try_get("delivered_up_to")?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn set_webhook_cursor(&self, operator: &Eori, delivered_up_to: i64) -> Result<()> {
+        sqlx::query("UPDATE webhooks SET delivered_up_to = ? WHERE operator = ?")
+            .bind(delivered_up_to)
+            .bind(operator.as_str())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn put_criterion(&self, c: &SelectivityCriterion) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO selectivity_criteria (id, criterion) VALUES (?, ?) \
+             ON CONFLICT (id) DO UPDATE SET criterion = excluded.criterion",
+        )
+        .bind(&c.id)
+        .bind(to_json(c)?)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn criteria(&self) -> Result<Vec<SelectivityCriterion>> {
+        sqlx::query("SELECT criterion FROM selectivity_criteria ORDER BY id")
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(codec::criterion)
+            .collect()
+    }
+
+    async fn random_selection(&self) -> Result<Option<RandomSelection>> {
+        let v: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+            .bind(RANDOM_SELECTION_KEY)
+            .fetch_optional(&self.reader)
+            .await?;
+        v.map(|v| from_json("random selection", &v)).transpose()
+    }
+
+    async fn set_random_selection(&self, r: &RandomSelection) -> Result<()> {
+        sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(RANDOM_SELECTION_KEY)
+            .bind(to_json(r)?)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn append_audit(
+        &self,
+        actor: &str,
+        action: &str,
+        at: OffsetDateTime,
+        payload: &serde_json::Value,
+    ) -> Result<i64> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO audit_log (actor, action, at, payload) VALUES (?, ?, ?, ?) RETURNING id",
+        )
+        .bind(actor)
+        .bind(action)
+        .bind(nanos(at)?)
+        .bind(to_json(payload)?)
+        .fetch_one(&self.writer)
+        .await?;
+        Ok(id)
+    }
+
+    async fn audit_log(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>> {
+        sqlx::query(
+            "SELECT id, actor, action, at, payload FROM audit_log WHERE id > ? ORDER BY id LIMIT ?",
+        )
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(codec::audit)
+        .collect()
+    }
+}
+
+async fn read_reference(c: &mut SqliteConnection) -> Result<ReferenceBundle> {
+    async fn all<T>(
+        c: &mut SqliteConnection,
+        sql: &str,
+        f: fn(&sqlx::sqlite::SqliteRow) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        sqlx::query(sql)
+            .fetch_all(&mut *c)
+            .await?
+            .iter()
+            .map(f)
+            .collect()
+    }
+    Ok(ReferenceBundle {
+        hs: all(c, codec::SQL_HS, codec::hs_entry).await?,
+        countries: all(c, codec::SQL_COUNTRIES, codec::country).await?,
+        currencies: all(c, codec::SQL_CURRENCIES, codec::currency).await?,
+        procedures: all(c, codec::SQL_PROCEDURES, codec::procedure).await?,
+        additional_procedures: all(c, codec::SQL_ADDITIONAL_PROCEDURES, |r| {
+            codec::code_description(r)
+        })
+        .await?,
+        procedure_combinations: all(c, codec::SQL_COMBINATIONS, |r| {
+            Ok((r.try_get("procedure")?, r.try_get("additional_procedure")?))
+        })
+        .await?,
+        document_types: all(c, codec::SQL_DOCUMENT_TYPES, codec::code_description).await?,
+        procedure_documents: all(c, codec::SQL_PROCEDURE_DOCUMENTS, |r| {
+            codec::procedure_document(r)
+        })
+        .await?,
+        offices: all(c, codec::SQL_OFFICES, codec::office_row).await?,
+    })
+}

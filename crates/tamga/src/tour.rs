@@ -1,0 +1,99 @@
+//! The command-line tour: demo credentials, an example declaration,
+//! signing and lodging.
+
+use std::path::Path;
+
+use base64::Engine;
+
+use tamga_app::demo::{demo, DEMO_WARNING};
+use tamga_core::signature;
+
+pub fn demo_text() -> String {
+    let d = demo();
+    let mut s = String::new();
+    s.push_str(&format!("\n*** {DEMO_WARNING} ***\n\n"));
+    s.push_str(&format!(
+        "Office: {}\n\nCustoms users (API token):\n",
+        d.office
+    ));
+    for u in &d.users {
+        s.push_str(&format!(
+            "  {:<8} {:<13} {}\n",
+            u.username,
+            u.role.as_str(),
+            u.token
+        ));
+    }
+    s.push_str("\nTraders (id, API token, signing key id, base64 signing key):\n");
+    for t in d.traders.iter().chain(std::iter::once(&d.broker)) {
+        s.push_str(&format!(
+            "  {} {}\n    token {}\n    key   {} (key id {})\n",
+            t.id, t.name, t.token, t.signing_key, t.key_id
+        ));
+    }
+    s.push_str("\nTry: tamga example > decl.json && tamga lodge --token <trader token> --key <signing key> decl.json\n");
+    s
+}
+
+pub fn print_demo(json: bool) -> Result<(), String> {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&demo()).map_err(|e| e.to_string())?
+        );
+    } else {
+        println!("{}", demo_text());
+    }
+    Ok(())
+}
+
+fn signing_key(b64: &str) -> Result<ed25519_dalek::SigningKey, String> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .map_err(|e| format!("signing key is not base64: {e}"))?;
+    let seed: [u8; 32] = bytes.try_into().map_err(|_| {
+        "signing key must be 32 bytes (base64 of the Ed25519 secret seed)".to_string()
+    })?;
+    Ok(signature::signing_key_from_seed(seed))
+}
+
+pub fn sign(key: &str, file: &Path) -> Result<(), String> {
+    let body = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    println!("{}", signature::sign(&signing_key(key)?, &body));
+    Ok(())
+}
+
+pub async fn lodge(target: &str, token: &str, key: &str, file: &Path) -> Result<(), String> {
+    let body = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let sig = signature::sign(&signing_key(key)?, &body);
+    let resp = reqwest::Client::new()
+        .post(format!(
+            "{}/api/v1/declarations",
+            target.trim_end_matches('/')
+        ))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .header("x-tamga-signature", sig)
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach {target}: {e}"))?;
+    let status = resp.status();
+    let text = resp.text().await.map_err(|e| e.to_string())?;
+    let pretty = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or(text);
+    println!("HTTP {status}\n{pretty}");
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(format!("lodging failed with HTTP {status}"))
+    }
+}
+
+pub fn example(trader: usize, seed: u64) -> Result<(), String> {
+    let body = crate::bench::example_declaration(trader, seed)?;
+    println!("{}", String::from_utf8_lossy(&body));
+    Ok(())
+}
