@@ -22,8 +22,7 @@ use tamga_core::codes::{CountryCode, Eori, Lrn, Mrn, MrnCategory, OfficeCode};
 use tamga_core::control::{self, violation, ControlContext, Severity, Violation};
 use tamga_core::declaration::{Declaration, DeclarationType};
 use tamga_core::lifecycle::{
-    transition, Actor, Channel, ControlOutcome, Event, EventBody, NewNotification,
-    NotificationKind, State,
+    transition, Actor, ControlOutcome, Event, EventBody, NewNotification, NotificationKind, State,
 };
 use tamga_core::pipeline::{self, NoPayment, NoTariff, SelectivityStage, Stages};
 use tamga_core::reference::ReferenceData;
@@ -112,12 +111,15 @@ pub struct Clearance {
     selectivity: RwLock<Arc<SelectivityStage>>,
     writer: Writer,
     mrns: tokio::sync::Mutex<(u64, u64)>,
-    keys: RwLock<HashMap<Eori, Arc<Vec<(String, VerifyingKey)>>>>,
+    keys: RwLock<HashMap<Eori, Arc<KeyRing>>>,
     committed: watch::Receiver<u64>,
     settings: Settings,
 }
 
 const MRN_BLOCK: u64 = 1000;
+
+/// An operator's active signing keys: (key id, key).
+type KeyRing = Vec<(String, VerifyingKey)>;
 
 impl Clearance {
     /// Starts the service over a migrated store whose reference data is
@@ -186,7 +188,7 @@ impl Clearance {
             .map_err(|e| AppError::Unavailable(e.to_string()))
     }
 
-    async fn keys_of(&self, op: &Eori) -> Result<Arc<Vec<(String, VerifyingKey)>>, AppError> {
+    async fn keys_of(&self, op: &Eori) -> Result<Arc<KeyRing>, AppError> {
         if let Some(k) = self.keys.read().expect("lock").get(op) {
             return Ok(k.clone());
         }
@@ -294,8 +296,14 @@ impl Clearance {
     ) -> AppError {
         let now = OffsetDateTime::now_utc();
         let payload = json!({ "errors": violations });
-        let notifications =
-            Self::make_notifications(&[lodged_by.clone()], kind, mrn, lrn, now, payload);
+        let notifications = Self::make_notifications(
+            std::slice::from_ref(lodged_by),
+            kind,
+            mrn,
+            lrn,
+            now,
+            payload,
+        );
         if let Err(e) = self.writer.write(Write::Notify { notifications }).await {
             return e;
         }
@@ -337,12 +345,6 @@ impl Clearance {
             }
         };
         let (lrn, declarant) = Self::lrn_and_declarant(&doc);
-        // Idempotency: the same LRN from the same declarant.
-        if let (Some(lrn), Some(declarant)) = (&lrn, &declarant) {
-            if let Some(existing) = self.store.declaration_by_lrn(declarant, lrn).await? {
-                return self.replay_or_conflict(lodged_by, existing, &body_sha256);
-            }
-        }
         let now = OffsetDateTime::now_utc();
         let ctx = ControlContext {
             reference: &self.reference,
@@ -358,7 +360,17 @@ impl Clearance {
                 None
             }
         };
-        let (Some(declaration), Some(key_id)) = (report.declaration, key_id) else {
+        let errors = violations.iter().any(|v| v.severity == Severity::Error);
+        let (Some(declaration), Some(key_id), false) = (report.declaration, key_id, errors) else {
+            // An identical re-send of an accepted declaration is answered
+            // with it even if it would not pass control today (dates move
+            // on). Accepted ones meet their twin at commit instead, so the
+            // happy path pays no lookup.
+            if let (Some(lrn), Some(declarant)) = (&lrn, &declarant) {
+                if let Some(existing) = self.store.declaration_by_lrn(declarant, lrn).await? {
+                    return self.replay_or_conflict(lodged_by, existing, &body_sha256);
+                }
+            }
             return Err(self
                 .reject(
                     lodged_by,
@@ -369,17 +381,6 @@ impl Clearance {
                 )
                 .await);
         };
-        if violations.iter().any(|v| v.severity == Severity::Error) {
-            return Err(self
-                .reject(
-                    lodged_by,
-                    lrn.as_ref(),
-                    NotificationKind::Rejected,
-                    None,
-                    violations,
-                )
-                .await);
-        }
         let warnings = violations;
         let mrn = self.next_mrn(declaration.declaration_type, now).await?;
         let declarant = declaration.declarant_id().cloned().ok_or_else(|| {
@@ -1118,9 +1119,4 @@ fn notification_payload(
         _ => {}
     }
     p
-}
-
-/// Whether a channel means the declaration waits for an officer.
-pub fn needs_officer(c: Channel) -> bool {
-    c != Channel::Green
 }

@@ -11,6 +11,11 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc: lodging is allocation-heavy (JSON, events, SQL batches) and
+/// glibc malloc showed up as a quarter of the profile.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod bench;
 mod serve;
 mod simulate;
@@ -70,6 +75,10 @@ enum Command {
         /// Seed (different seeds give different declarations and LRNs).
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Put this HS code (6 digits) on the first goods item, e.g. 240220
+        /// to meet a tobacco selectivity criterion.
+        #[arg(long)]
+        hs: Option<String>,
     },
     /// Sign a file with a base64 Ed25519 secret key; prints the base64
     /// detached signature.
@@ -83,12 +92,19 @@ enum Command {
     Lodge {
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         target: String,
+        /// Lodge as demo trader N (1 to 8), with its demo token and key.
+        #[arg(long, conflicts_with_all = ["token", "key"])]
+        demo_trader: Option<usize>,
         /// API token (demo: `tamga demo`).
-        #[arg(long, env = "TAMGA_TOKEN")]
-        token: String,
+        #[arg(long, env = "TAMGA_TOKEN", required_unless_present = "demo_trader")]
+        token: Option<String>,
         /// Base64 secret signing key.
-        #[arg(long, env = "TAMGA_SIGNING_KEY")]
-        key: String,
+        #[arg(
+            long,
+            env = "TAMGA_SIGNING_KEY",
+            required_unless_present = "demo_trader"
+        )]
+        key: Option<String>,
         file: PathBuf,
     },
     /// Generate realistic traffic against a running server.
@@ -96,6 +112,18 @@ enum Command {
     /// Benchmarks.
     #[command(subcommand)]
     Bench(bench::Bench),
+}
+
+/// Prints a line on stdout; a closed pipe (`tamga example | head`) is not
+/// an error.
+pub fn out(text: impl std::fmt::Display) -> Result<(), String> {
+    use std::io::Write;
+    match writeln!(std::io::stdout().lock(), "{text}") {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("cannot write output: {e}"))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn main() -> std::process::ExitCode {
@@ -125,14 +153,15 @@ fn main() -> std::process::ExitCode {
                 no_demo,
             } => serve::run(listen, db, !no_demo).await,
             Command::Demo { json } => tour::print_demo(json),
-            Command::Example { trader, seed } => tour::example(trader, seed),
+            Command::Example { trader, seed, hs } => tour::example(trader, seed, hs.as_deref()),
             Command::Sign { key, file } => tour::sign(&key, &file),
             Command::Lodge {
                 target,
+                demo_trader,
                 token,
                 key,
                 file,
-            } => tour::lodge(&target, &token, &key, &file).await,
+            } => tour::lodge(&target, demo_trader, token, key, &file).await,
             Command::Simulate(args) => simulate::run(args).await,
             Command::Bench(b) => bench::run(b).await,
         }

@@ -37,12 +37,9 @@ pub fn demo_text() -> String {
 
 pub fn print_demo(json: bool) -> Result<(), String> {
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&demo()).map_err(|e| e.to_string())?
-        );
+        crate::out(serde_json::to_string_pretty(&demo()).map_err(|e| e.to_string())?)?;
     } else {
-        println!("{}", demo_text());
+        crate::out(demo_text())?;
     }
     Ok(())
 }
@@ -59,11 +56,32 @@ fn signing_key(b64: &str) -> Result<ed25519_dalek::SigningKey, String> {
 
 pub fn sign(key: &str, file: &Path) -> Result<(), String> {
     let body = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    println!("{}", signature::sign(&signing_key(key)?, &body));
+    crate::out(signature::sign(&signing_key(key)?, &body))?;
     Ok(())
 }
 
-pub async fn lodge(target: &str, token: &str, key: &str, file: &Path) -> Result<(), String> {
+pub async fn lodge(
+    target: &str,
+    demo_trader: Option<usize>,
+    token: Option<String>,
+    key: Option<String>,
+    file: &Path,
+) -> Result<(), String> {
+    let (token, key) = match demo_trader {
+        Some(n) => {
+            let d = demo();
+            let t = n
+                .checked_sub(1)
+                .and_then(|i| d.traders.get(i))
+                .ok_or_else(|| format!("--demo-trader must be 1 to {}", d.traders.len()))?;
+            (t.token.clone(), t.signing_key.clone())
+        }
+        None => (
+            token.ok_or("give --token or --demo-trader")?,
+            key.ok_or("give --key or --demo-trader")?,
+        ),
+    };
+    let (token, key) = (token.as_str(), key.as_str());
     let body = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let sig = signature::sign(&signing_key(key)?, &body);
     let resp = reqwest::Client::new()
@@ -84,7 +102,7 @@ pub async fn lodge(target: &str, token: &str, key: &str, file: &Path) -> Result<
         .ok()
         .and_then(|v| serde_json::to_string_pretty(&v).ok())
         .unwrap_or(text);
-    println!("HTTP {status}\n{pretty}");
+    crate::out(format!("HTTP {status}\n{pretty}"))?;
     if status.is_success() {
         Ok(())
     } else {
@@ -92,8 +110,27 @@ pub async fn lodge(target: &str, token: &str, key: &str, file: &Path) -> Result<
     }
 }
 
-pub fn example(trader: usize, seed: u64) -> Result<(), String> {
+pub fn example(trader: usize, seed: u64, hs: Option<&str>) -> Result<(), String> {
     let body = crate::bench::example_declaration(trader, seed)?;
-    println!("{}", String::from_utf8_lossy(&body));
+    let body = match hs {
+        None => body,
+        Some(code) => with_hs_code(&body, code)?,
+    };
+    crate::out(String::from_utf8_lossy(&body))?;
     Ok(())
+}
+
+/// The declaration with `code` on its first goods item (and that code's
+/// nomenclature description).
+fn with_hs_code(body: &[u8], code: &str) -> Result<Vec<u8>, String> {
+    let reference = tamga_app::reference::shipped().map_err(|e| e.to_string())?;
+    let entry = reference
+        .hs
+        .iter()
+        .find(|e| e.code == code && e.level == 6)
+        .ok_or_else(|| format!("{code:?} is not a 6-digit HS 2022 subheading"))?;
+    let mut doc: serde_json::Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    doc["items"][0]["hsCode"] = serde_json::Value::String(entry.code.clone());
+    doc["items"][0]["description"] = serde_json::Value::String(entry.description.clone());
+    serde_json::to_vec_pretty(&doc).map_err(|e| e.to_string())
 }

@@ -111,8 +111,10 @@ pub static OBLIGATIONS: &[Obligation] = &[
     //  element                              name                         DE       IM          EX          CO
     ob("/declarant/address",                "declarant address",         "3/18",  [M, O, M], [M, O, M], [M, O, M], Always),
     ob("/importer",                         "importer",                  "3/15",  [M, M, M], [O, O, O], [O, O, O], Always),
+    ob("/importer/id",                      "importer identification",   "3/16",  [M, M, M], [O, O, O], [O, O, O], Always),
     ob("/importer/address",                 "importer address",          "3/16",  [M, O, M], [O, O, O], [O, O, O], Always),
     ob("/exporter",                         "exporter",                  "3/1",   [O, O, O], [M, M, M], [O, O, O], Always),
+    ob("/exporter/id",                      "exporter identification",   "3/2",   [O, O, O], [M, M, M], [O, O, O], Always),
     ob("/exporter/address",                 "exporter address",          "3/2",   [O, O, O], [M, O, M], [O, O, O], Always),
     ob("/seller",                           "seller",                    "3/24",  [M, O, M], [O, O, O], [O, O, O], Always),
     ob("/presentationOffice",               "presentation office",       "5/26",  [O, O, M], [O, O, M], [O, O, M], Always),

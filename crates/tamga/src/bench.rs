@@ -1,0 +1,608 @@
+//! `tamga bench ...`: measurements that drive the crates from outside.
+//!
+//! - `bench pipeline`: the whole lodging pipeline in-process (control,
+//!   signature, registration, risk, release, durable group commit) over a
+//!   fresh store, with pre-generated and pre-signed declarations.
+//! - `bench malformed`: the real HTTP server in-process, fed with malformed,
+//!   erroneous and badly signed declarations; no answer may be a 5xx.
+//!
+//! Also [`example_declaration`], the body `tamga example` prints.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ed25519_dalek::SigningKey;
+use hdrhistogram::Histogram;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::json;
+use time::{Date, OffsetDateTime};
+
+use tamga_app::{AppError, Clearance, Settings, Signed};
+use tamga_core::codes::Eori;
+use tamga_core::lifecycle::State;
+use tamga_core::signature;
+use tamga_core::synth::{demo_traders, Generator, GeneratorConfig};
+
+mod malformed;
+
+#[derive(clap::Subcommand)]
+pub enum Bench {
+    /// The whole pipeline in-process with durable commits: control,
+    /// signature check, registration, risk, release, group commit.
+    Pipeline(PipelineArgs),
+    /// The real HTTP server in-process, fed with malformed, erroneous and
+    /// badly signed declarations; fails on any 5xx or transport error.
+    Malformed(malformed::Args),
+}
+
+pub async fn run(b: Bench) -> Result<(), String> {
+    match b {
+        Bench::Pipeline(a) => pipeline(a).await,
+        Bench::Malformed(a) => malformed::run(a).await,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Shared helpers (also used by `simulate`)
+// ---------------------------------------------------------------------------
+
+/// Today's date in UTC (the lodging date control checks against).
+pub(crate) fn today() -> Date {
+    OffsetDateTime::now_utc().date()
+}
+
+/// A latency histogram in microseconds, 1 µs to 10 minutes.
+pub(crate) fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid histogram bounds")
+}
+
+pub(crate) fn record(h: &mut Histogram<u64>, d: Duration) {
+    h.saturating_record((d.as_micros() as u64).max(1));
+}
+
+/// A quantile of a microsecond histogram, in milliseconds (0 when empty).
+pub(crate) fn quantile_ms(h: &Histogram<u64>, q: f64) -> f64 {
+    if h.is_empty() {
+        return 0.0;
+    }
+    round3(h.value_at_quantile(q) as f64 / 1000.0)
+}
+
+pub(crate) fn max_ms(h: &Histogram<u64>) -> f64 {
+    if h.is_empty() {
+        return 0.0;
+    }
+    round3(h.max() as f64 / 1000.0)
+}
+
+pub(crate) fn mean_ms(h: &Histogram<u64>) -> f64 {
+    if h.is_empty() {
+        return 0.0;
+    }
+    round3(h.mean() / 1000.0)
+}
+
+pub(crate) fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// A demo trader's credentials, by operator id.
+#[derive(Clone)]
+pub(crate) struct TraderKeys {
+    pub id: Eori,
+    pub token: String,
+    pub key: SigningKey,
+    pub key_id: String,
+}
+
+/// The demo traders' credentials (`tamga demo`), in demo order.
+pub(crate) fn demo_keys() -> Result<Vec<TraderKeys>, String> {
+    tamga_app::demo::demo()
+        .traders
+        .into_iter()
+        .map(|t| {
+            Ok(TraderKeys {
+                id: Eori::parse(&t.id)
+                    .map_err(|e| format!("demo trader id {}: {}", t.id, e.message))?,
+                key: tamga_app::demo::demo_signing_key(&t.id),
+                token: t.token,
+                key_id: t.key_id,
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn reference_bundle() -> Result<tamga_core::reference::ReferenceBundle, String> {
+    tamga_app::reference::shipped().map_err(|e| format!("shipped reference data: {e}"))
+}
+
+/// A progress bar on stderr; hidden when `hidden` or stderr is no terminal.
+pub(crate) fn progress(len: u64, hidden: bool, what: &str) -> ProgressBar {
+    if hidden || !std::io::stderr().is_terminal() {
+        return ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::hidden());
+    }
+    let pb = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(
+        "{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} ({per_sec}, eta {eta})",
+    ) {
+        pb.set_style(style);
+    }
+    pb.set_message(what.to_owned());
+    pb
+}
+
+// ---------------------------------------------------------------------------
+// `tamga example`
+// ---------------------------------------------------------------------------
+
+/// A valid declaration body for demo trader `trader` (1 to 8), lodged today
+/// (UTC), different for every seed. It passes control.
+pub fn example_declaration(trader: usize, seed: u64) -> Result<Vec<u8>, String> {
+    const DEMO_TRADERS: usize = tamga_app::demo::DEMO_TRADER_NAMES.len();
+    if !(1..=DEMO_TRADERS).contains(&trader) {
+        return Err(format!(
+            "--trader must be between 1 and {DEMO_TRADERS} (got {trader})"
+        ));
+    }
+    let profile = demo_traders(DEMO_TRADERS)
+        .into_iter()
+        .nth(trader - 1)
+        .ok_or_else(|| format!("no demo trader {trader}"))?;
+    let mut cfg = GeneratorConfig::demo(DEMO_TRADERS, today(), seed);
+    cfg.traders = vec![profile];
+    cfg.error_share = Some(0.0);
+    cfg.frauds = false;
+    let mut generator = Generator::new(cfg, &reference_bundle()?).map_err(|e| e.to_string())?;
+    let s = generator.next();
+    if !s.expect.is_valid() {
+        return Err("the generator produced an erroneous declaration".into());
+    }
+    Ok(s.body)
+}
+
+// ---------------------------------------------------------------------------
+// `tamga bench pipeline`
+// ---------------------------------------------------------------------------
+
+#[derive(clap::Args)]
+pub struct PipelineArgs {
+    /// Number of declarations to lodge (5 goods items each).
+    #[arg(long, default_value_t = 10_000)]
+    declarations: usize,
+    /// Use a fresh database `tamga_bench_<random>` on this PostgreSQL server
+    /// (dropped afterwards) instead of SQLite in a temporary directory.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Concurrent lodging tasks.
+    #[arg(long, default_value_t = 256)]
+    concurrency: usize,
+    /// Most writes per group commit (default: the service default).
+    #[arg(long)]
+    max_batch: Option<usize>,
+    /// Generator seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Print JSON on stdout (no progress bar).
+    #[arg(long)]
+    json: bool,
+}
+
+/// A declaration ready to lodge.
+struct Ready {
+    trader: Eori,
+    body: Vec<u8>,
+    signature: String,
+    key_id: String,
+}
+
+#[derive(Default)]
+struct Tally {
+    released: u64,
+    under_control: u64,
+    other_accepted: u64,
+    replays: u64,
+    rejected: u64,
+    errors: u64,
+    first_error: Option<String>,
+    rejection_codes: HashMap<String, u64>,
+}
+
+impl Tally {
+    fn accepted(&self) -> u64 {
+        self.released + self.under_control + self.other_accepted
+    }
+
+    fn merge(&mut self, o: Tally) {
+        self.released += o.released;
+        self.under_control += o.under_control;
+        self.other_accepted += o.other_accepted;
+        self.replays += o.replays;
+        self.rejected += o.rejected;
+        self.errors += o.errors;
+        if self.first_error.is_none() {
+            self.first_error = o.first_error;
+        }
+        for (k, v) in o.rejection_codes {
+            *self.rejection_codes.entry(k).or_default() += v;
+        }
+    }
+}
+
+/// Where the benchmark's database lives; cleaned up by [`Db::cleanup`].
+enum Db {
+    Sqlite(tempfile::TempDir),
+    Postgres { server: String, name: String },
+}
+
+impl Db {
+    async fn create(database_url: Option<&str>) -> Result<(Db, String), String> {
+        match database_url {
+            None => {
+                let dir = tempfile::Builder::new()
+                    .prefix("tamga-bench-")
+                    .tempdir()
+                    .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+                let url = dir.path().join("tamga.db").display().to_string();
+                Ok((Db::Sqlite(dir), url))
+            }
+            Some(server) => {
+                if !(server.starts_with("postgres://") || server.starts_with("postgresql://")) {
+                    return Err("--database-url must be a postgres:// URL".into());
+                }
+                let name = format!("tamga_bench_{:016x}", rand::random::<u64>());
+                pg_execute(server, &format!("CREATE DATABASE {name}")).await?;
+                let url = with_database(server, &name)?;
+                Ok((
+                    Db::Postgres {
+                        server: server.to_owned(),
+                        name,
+                    },
+                    url,
+                ))
+            }
+        }
+    }
+
+    async fn cleanup(self) {
+        match self {
+            Db::Sqlite(dir) => drop(dir),
+            Db::Postgres { server, name } => {
+                let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                if let Err(e) = pg_execute(&server, &sql).await {
+                    eprintln!("warning: could not drop the benchmark database {name}: {e}");
+                }
+            }
+        }
+    }
+}
+
+async fn pg_execute(server: &str, sql: &str) -> Result<(), String> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(server)
+        .await
+        .map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?;
+    let r = sqlx::query(sql).execute(&mut conn).await;
+    let _ = conn.close().await;
+    r.map(|_| ()).map_err(|e| format!("{sql}: {e}"))
+}
+
+/// The URL of database `db` on the server `url` names.
+fn with_database(url: &str, db: &str) -> Result<String, String> {
+    let start = url.find("://").ok_or("not a URL")? + 3;
+    let (base, query) = match url[start..].find('?') {
+        Some(q) => url.split_at(start + q),
+        None => (url, ""),
+    };
+    let host_end = base[start..].find('/').map_or(base.len(), |i| start + i);
+    Ok(format!("{}/{db}{query}", &base[..host_end]))
+}
+
+async fn pipeline(a: PipelineArgs) -> Result<(), String> {
+    if a.declarations == 0 {
+        return Err("--declarations must be at least 1".into());
+    }
+    if a.concurrency == 0 {
+        return Err("--concurrency must be at least 1".into());
+    }
+    if a.max_batch == Some(0) {
+        return Err("--max-batch must be at least 1".into());
+    }
+    let (db, url) = Db::create(a.database_url.as_deref()).await?;
+    let result = pipeline_on(&a, &url).await;
+    db.cleanup().await;
+    let out = result?;
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
+        );
+    } else {
+        print_pipeline_text(&out);
+    }
+    let accepted = out["accepted"].as_u64().unwrap_or(0);
+    if out["stored"].as_u64() != Some(accepted) {
+        return Err(format!(
+            "the store holds {} declarations but {accepted} were accepted",
+            out["stored"]
+        ));
+    }
+    if out["errors"].as_u64().unwrap_or(0) > 0 {
+        return Err(format!(
+            "{} lodgings failed: {}",
+            out["errors"], out["first_error"]
+        ));
+    }
+    Ok(())
+}
+
+fn prepare(n: usize, seed: u64) -> Result<Vec<Ready>, String> {
+    let keys: HashMap<Eori, TraderKeys> = demo_keys()?
+        .into_iter()
+        .map(|k| (k.id.clone(), k))
+        .collect();
+    let mut cfg = GeneratorConfig::bench(keys.len(), today(), seed);
+    cfg.error_share = Some(0.0);
+    let mut generator = Generator::new(cfg, &reference_bundle()?).map_err(|e| e.to_string())?;
+    let synthetic: Vec<_> = (0..n).map(|_| generator.next()).collect();
+    // Signing is independent per declaration: spread it over the cores.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let chunk = n.div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = synthetic
+            .chunks(chunk)
+            .map(|part| {
+                let keys = &keys;
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|s| {
+                            let k = keys
+                                .get(&s.trader)
+                                .ok_or_else(|| format!("{} is not a demo trader", s.trader))?;
+                            Ok(Ready {
+                                trader: s.trader.clone(),
+                                signature: signature::sign(&k.key, &s.body),
+                                key_id: k.key_id.clone(),
+                                body: s.body.clone(),
+                            })
+                        })
+                        .collect::<Result<Vec<_>, String>>()
+                })
+            })
+            .collect();
+        let mut all = Vec::with_capacity(n);
+        for h in handles {
+            all.extend(
+                h.join()
+                    .map_err(|_| "a signing thread panicked".to_string())??,
+            );
+        }
+        Ok(all)
+    })
+}
+
+async fn pipeline_on(a: &PipelineArgs, url: &str) -> Result<serde_json::Value, String> {
+    let store = tamga_store::open(url)
+        .await
+        .map_err(|e| format!("cannot open the benchmark database: {e}"))?;
+    tamga_app::bootstrap(&store, true)
+        .await
+        .map_err(|e| format!("cannot load reference data: {e}"))?;
+    let mut settings = Settings::default();
+    if let Some(b) = a.max_batch {
+        settings.max_batch = b;
+    }
+    let max_batch = settings.max_batch;
+    let clearance = Clearance::start(store.clone(), settings)
+        .await
+        .map_err(|e| format!("cannot start: {e}"))?;
+
+    let t_prepare = Instant::now();
+    let ready = Arc::new(prepare(a.declarations, a.seed)?);
+    let prepare_seconds = t_prepare.elapsed().as_secs_f64();
+
+    let n = ready.len();
+    let next = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicU64::new(0));
+    let pb = progress(n as u64, a.json, "lodging");
+    let ticker = {
+        let (pb, done) = (pb.clone(), done.clone());
+        tokio::spawn(async move {
+            loop {
+                let d = done.load(Ordering::Relaxed);
+                pb.set_position(d);
+                if d >= n as u64 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+
+    let start = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..a.concurrency.min(n) {
+        let (ready, next, done, clearance) =
+            (ready.clone(), next.clone(), done.clone(), clearance.clone());
+        tasks.spawn(async move {
+            let mut hist = histogram();
+            let mut tally = Tally::default();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(r) = ready.get(i) else { break };
+                let t0 = Instant::now();
+                let result = clearance
+                    .lodge(
+                        &r.trader,
+                        Signed {
+                            body: &r.body,
+                            signature: Some(&r.signature),
+                            key_id: Some(&r.key_id),
+                        },
+                    )
+                    .await;
+                record(&mut hist, t0.elapsed());
+                match result {
+                    Ok(acc) => {
+                        if acc.replay {
+                            tally.replays += 1;
+                        }
+                        match acc.record.state {
+                            State::Released => tally.released += 1,
+                            State::UnderControl => tally.under_control += 1,
+                            _ => tally.other_accepted += 1,
+                        }
+                    }
+                    Err(AppError::Rejected(v)) => {
+                        tally.rejected += 1;
+                        for x in v {
+                            *tally.rejection_codes.entry(x.code).or_default() += 1;
+                        }
+                    }
+                    Err(e) => {
+                        tally.errors += 1;
+                        tally.first_error.get_or_insert_with(|| e.to_string());
+                    }
+                }
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+            (hist, tally)
+        });
+    }
+    let mut hist = histogram();
+    let mut tally = Tally::default();
+    while let Some(r) = tasks.join_next().await {
+        let (h, t) = r.map_err(|e| format!("a lodging task failed: {e}"))?;
+        hist.add(h).map_err(|e| e.to_string())?;
+        tally.merge(t);
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let _ = ticker.await;
+    pb.finish_and_clear();
+
+    let stored = store
+        .count_declarations()
+        .await
+        .map_err(|e| format!("cannot count stored declarations: {e}"))?;
+    let backend = store.backend();
+    drop(clearance);
+    drop(store);
+
+    let accepted = tally.accepted();
+    let mut codes: Vec<_> = tally.rejection_codes.into_iter().collect();
+    codes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    codes.truncate(10);
+    Ok(json!({
+        "benchmark": "pipeline",
+        "backend": backend,
+        "declarations": n,
+        "items_per_declaration": 5,
+        "concurrency": a.concurrency,
+        "max_batch": max_batch,
+        "seconds": round3(seconds),
+        "declarations_per_second": (n as f64 / seconds).round(),
+        "p50_ms": quantile_ms(&hist, 0.5),
+        "p90_ms": quantile_ms(&hist, 0.9),
+        "p99_ms": quantile_ms(&hist, 0.99),
+        "max_ms": max_ms(&hist),
+        "mean_ms": mean_ms(&hist),
+        "accepted": accepted,
+        "released": tally.released,
+        "under_control": tally.under_control,
+        "other_accepted": tally.other_accepted,
+        "replays": tally.replays,
+        "rejected": tally.rejected,
+        "rejection_codes": codes.into_iter().map(|(c, n)| json!({"code": c, "count": n})).collect::<Vec<_>>(),
+        "errors": tally.errors,
+        "first_error": tally.first_error,
+        "stored": stored,
+        "prepare_seconds": round3(prepare_seconds),
+    }))
+}
+
+fn print_pipeline_text(o: &serde_json::Value) {
+    println!(
+        "tamga bench pipeline ({} backend, durable commits)",
+        o["backend"].as_str().unwrap_or("?")
+    );
+    println!(
+        "  {} declarations x {} items, concurrency {}, max batch {}",
+        o["declarations"], o["items_per_declaration"], o["concurrency"], o["max_batch"]
+    );
+    println!(
+        "  {} s  ->  {} declarations/s",
+        o["seconds"], o["declarations_per_second"]
+    );
+    println!(
+        "  lodge latency: p50 {} ms, p90 {} ms, p99 {} ms, max {} ms",
+        o["p50_ms"], o["p90_ms"], o["p99_ms"], o["max_ms"]
+    );
+    println!(
+        "  released {}, under control {}, other {}, rejected {}, errors {}",
+        o["released"], o["under_control"], o["other_accepted"], o["rejected"], o["errors"]
+    );
+    println!("  stored {} (accepted {})", o["stored"], o["accepted"]);
+}
+
+#[cfg(test)]
+mod tests {
+    use tamga_core::control::{self, ControlContext, Severity};
+    use tamga_core::reference::ReferenceData;
+
+    use super::*;
+
+    #[test]
+    fn example_declarations_pass_control_for_every_demo_trader() {
+        let reference = ReferenceData::new(&reference_bundle().unwrap());
+        for trader in 1..=8 {
+            for seed in [1, 2, 99] {
+                let body = example_declaration(trader, seed).unwrap();
+                let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                let id = Eori::parse(&tamga_app::demo::demo_trader_id(trader - 1)).unwrap();
+                assert_eq!(
+                    doc.pointer("/declarant/id").and_then(|v| v.as_str()),
+                    Some(id.as_str())
+                );
+                let ctx = ControlContext {
+                    reference: &reference,
+                    today: today(),
+                    lodged_by: &id,
+                };
+                let report = control::run(&doc, &ctx);
+                let errors: Vec<_> = report
+                    .violations
+                    .iter()
+                    .filter(|v| v.severity == Severity::Error)
+                    .collect();
+                assert!(errors.is_empty(), "trader {trader} seed {seed}: {errors:?}");
+                assert!(report.declaration.is_some());
+            }
+        }
+    }
+
+    #[test]
+    fn example_rejects_unknown_traders() {
+        assert!(example_declaration(0, 1).is_err());
+        assert!(example_declaration(9, 1).is_err());
+    }
+
+    #[test]
+    fn database_urls_are_rewritten() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/test", "x").unwrap(),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            with_database("postgres://u:p@h", "x").unwrap(),
+            "postgres://u:p@h/x"
+        );
+        assert_eq!(
+            with_database("postgres://h:1/db?sslmode=disable", "x").unwrap(),
+            "postgres://h:1/x?sslmode=disable"
+        );
+    }
+}

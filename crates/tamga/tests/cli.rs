@@ -1,0 +1,209 @@
+//! The `tamga` binary end to end: `example`, `bench pipeline`,
+//! `bench malformed` and `simulate` against a `tamga serve` child process.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn tamga() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tamga"));
+    c.env("TAMGA_LOG", "warn,sqlx=warn");
+    c
+}
+
+/// Runs the binary and parses its stdout as JSON; panics with stderr on
+/// failure.
+fn run_json(args: &[&str]) -> Value {
+    let out = tamga().args(args).output().expect("run tamga");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "tamga {args:?} failed: {}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        out.status
+    );
+    serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("tamga {args:?}: stdout is not JSON ({e}):\n{stdout}"))
+}
+
+fn u(v: &Value, field: &str) -> u64 {
+    v[field]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{field} missing or not a count in {v}"))
+}
+
+#[test]
+fn example_prints_a_declaration() {
+    let out = tamga()
+        .args(["example", "--trader", "1"])
+        .output()
+        .expect("run tamga");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(v["lrn"].as_str().is_some_and(|l| !l.is_empty()), "{v}");
+    assert_eq!(v["declarant"]["id"], "UZ000000000101");
+
+    let bad = tamga()
+        .args(["example", "--trader", "9"])
+        .output()
+        .expect("run tamga");
+    assert!(!bad.status.success());
+}
+
+#[test]
+fn bench_pipeline_lodges_everything_durably() {
+    let v = run_json(&[
+        "bench",
+        "pipeline",
+        "--declarations",
+        "200",
+        "--concurrency",
+        "32",
+        "--json",
+    ]);
+    assert_eq!(u(&v, "declarations"), 200);
+    assert_eq!(u(&v, "items_per_declaration"), 5);
+    assert_eq!(v["backend"], "sqlite");
+    assert_eq!(u(&v, "released") + u(&v, "under_control"), 200, "{v}");
+    assert_eq!(u(&v, "rejected"), 0, "{v}");
+    assert_eq!(u(&v, "stored"), 200, "{v}");
+    for f in [
+        "seconds",
+        "declarations_per_second",
+        "p50_ms",
+        "p99_ms",
+        "max_ms",
+    ] {
+        assert!(v[f].as_f64().is_some_and(|x| x >= 0.0), "{f} in {v}");
+    }
+    assert!(v["p50_ms"].as_f64() <= v["p99_ms"].as_f64());
+}
+
+#[test]
+fn bench_malformed_never_gets_a_server_error() {
+    let v = run_json(&["bench", "malformed", "--count", "300", "--json"]);
+    assert_eq!(u(&v, "sent"), 300, "{v}");
+    assert_eq!(u(&v, "status_5xx"), 0, "{v}");
+    assert_eq!(u(&v, "transport_errors"), 0, "{v}");
+    assert_eq!(u(&v, "without_code"), 0, "{v}");
+    assert_eq!(u(&v, "status_4xx") + u(&v, "accepted"), 300, "{v}");
+    assert!(
+        u(&v, "status_4xx") > 200,
+        "most malformed bodies must be refused: {v}"
+    );
+    assert!(
+        v["by_kind"]
+            .as_object()
+            .is_some_and(|k| k.keys().any(|k| k.starts_with("signature:"))),
+        "{v}"
+    );
+    assert!(!v["codes"].as_array().expect("codes").is_empty());
+}
+
+#[test]
+fn simulate_rejects_bad_arguments() {
+    for args in [
+        &["simulate", "--rate", "0", "--duration", "1"][..],
+        &["simulate", "--rate", "10", "--duration", "0"][..],
+    ] {
+        let out = tamga().args(args).output().expect("run tamga");
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("--rate") || stderr.contains("--duration"),
+            "{stderr}"
+        );
+    }
+}
+
+/// A `tamga serve` child on a free port; killed on drop.
+struct Server {
+    child: Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve() -> Server {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut child = tamga()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start tamga serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if let Some(rest) = line.split("tamga listening on ").nth(1) {
+                let url = rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                if let Some(tx) = tx.take() {
+                    let _ = tx.send(url);
+                }
+            }
+            // Keep draining so the server never blocks on a full pipe.
+        }
+    });
+    let url = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("tamga serve did not print its address within 60 s");
+    Server {
+        child,
+        url,
+        _dir: dir,
+    }
+}
+
+#[test]
+fn simulate_against_a_running_server() {
+    let server = serve();
+    let started = Instant::now();
+    let v = run_json(&[
+        "simulate",
+        "--target",
+        &server.url,
+        "--rate",
+        "50",
+        "--duration",
+        "3",
+        "--seed",
+        "7",
+        "--json",
+    ]);
+    assert!(
+        started.elapsed() < Duration::from_secs(40),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(u(&v, "sent"), 150, "{v}");
+    assert!(u(&v, "accepted") > 0, "{v}");
+    assert_eq!(u(&v, "server_errors"), 0, "{v}");
+    assert_eq!(u(&v, "transport_errors"), 0, "{v}");
+    assert_eq!(u(&v, "dropped"), 0, "{v}");
+    assert!(u(&v, "released") > 0, "{v}");
+    assert_eq!(u(&v, "missing_release_notifications"), 0, "{v}");
+    assert_eq!(u(&v, "expected_valid_rejected"), 0, "{v}");
+    assert!(u(&v, "notifications_received") >= u(&v, "released"), "{v}");
+    assert!(v["p99_ms"].as_f64().is_some_and(|x| x > 0.0), "{v}");
+    assert!(v["lodge_p50_ms"].as_f64().is_some_and(|x| x > 0.0), "{v}");
+}
