@@ -27,6 +27,10 @@ use error::ApiError;
 /// Largest accepted request body (a 999-item declaration fits easily).
 pub const MAX_BODY: usize = 2 * 1024 * 1024;
 
+/// Requests handled at once; more wait (before their bodies are read), so
+/// memory stays bounded when the server is overloaded.
+pub const MAX_IN_FLIGHT: usize = 512;
+
 pub struct AppStateInner {
     pub clearance: Arc<Clearance>,
     pub tokens: auth::TokenCache,
@@ -136,6 +140,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(MAX_IN_FLIGHT))
         .layer(CatchPanicLayer::custom(panic_response))
         .with_state(state)
 }

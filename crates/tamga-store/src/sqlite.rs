@@ -7,6 +7,10 @@
 //! queue in-process instead of spinning on the busy handler) and every
 //! write transaction starts with `BEGIN IMMEDIATE`; reads use a separate
 //! pool of several connections, which WAL lets run alongside the writer.
+//!
+//! Multi-row statements whose size depends on the batch are not kept in
+//! sqlx's statement cache (`persistent(false)`): every batch size would be
+//! another large prepared statement held per connection.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -112,7 +116,7 @@ async fn upsert<'a, T>(
             QueryBuilder::<Sqlite>::new(format!("INSERT INTO {table} ({}) ", cols.join(", ")));
         qb.push_values(chunk, |mut b, r| bind(&mut b, r));
         qb.push(&tail);
-        changed += qb.build().execute(&mut *conn).await?.rows_affected();
+        changed += qb.build().persistent(false).execute(&mut *conn).await?.rows_affected();
     }
     Ok(changed)
 }
@@ -474,7 +478,7 @@ impl Store for SqliteStore {
                 sep.push_bind_unseparated(*l).push_unseparated(")");
             }
             qb.push(")");
-            for r in qb.build().fetch_all(&mut *c).await? {
+            for r in qb.build().persistent(false).fetch_all(&mut *c).await? {
                 existing.insert(
                     (r.try_get("declarant")?, r.try_get("lrn")?),
                     r.try_get("mrn")?,
@@ -512,7 +516,7 @@ impl Store for SqliteStore {
                     .push_bind(d.last_hash)
                     .push_bind(d.doc.as_str());
             });
-            qb.build().execute(&mut *c).await?;
+            qb.build().persistent(false).execute(&mut *c).await?;
         }
 
         // 3. Updates, in order, with optimistic locking.
@@ -570,7 +574,7 @@ impl Store for SqliteStore {
                     .push_bind(e.prev_hash)
                     .push_bind(e.hash);
             });
-            qb.build().execute(&mut *c).await?;
+            qb.build().persistent(false).execute(&mut *c).await?;
         }
         let notes: Vec<&codec::NotificationRow<'_>> =
             committed.iter().flat_map(|p| &p.notifications).collect();
@@ -586,7 +590,7 @@ impl Store for SqliteStore {
                     .push_bind(n.at)
                     .push_bind(n.payload.as_str());
             });
-            qb.build().execute(&mut *c).await?;
+            qb.build().persistent(false).execute(&mut *c).await?;
         }
         tx.commit().await?;
         Ok(outcomes)
