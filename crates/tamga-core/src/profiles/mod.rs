@@ -1,0 +1,1 @@
+//! Risk profiles: a small expression language compiled into an index (being written).

@@ -1,0 +1,1 @@
+//! Tariff: nomenclature, measures, duty expressions and duty assessment (being written).
