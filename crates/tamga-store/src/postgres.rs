@@ -77,7 +77,12 @@ async fn upsert<'a, T>(
             QueryBuilder::<Postgres>::new(format!("INSERT INTO {table} ({}) ", cols.join(", ")));
         qb.push_values(chunk, |mut b, r| bind(&mut b, r));
         qb.push(&tail);
-        changed += qb.build().persistent(false).execute(&mut *conn).await?.rows_affected();
+        changed += qb
+            .build()
+            .persistent(false)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
     }
     Ok(changed)
 }
