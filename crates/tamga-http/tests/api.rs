@@ -78,6 +78,7 @@ stories!(
     refusal_invalidation_and_amendment,
     errors_are_json_with_codes,
     webhook_receives_pushed_notifications,
+    a_broker_lodges_for_its_client,
 );
 
 impl TestApp {
@@ -961,4 +962,66 @@ async fn webhook_receives_pushed_notifications(app: TestApp) {
         }
     }
     assert_eq!(kinds, ["registered", "released"]);
+}
+
+async fn a_broker_lodges_for_its_client(app: TestApp) {
+    let broker = app.demo.broker.clone();
+    let key = demo_signing_key(&broker.id);
+    let mut doc = app.body(0);
+    doc["representative"] = json!({"id": broker.id, "name": broker.name, "kind": "direct"});
+    let body = serde_json::to_vec(&doc).unwrap();
+    let (s, v) = app
+        .send_signed("/api/v1/declarations", &broker.token, Some(&key), &body)
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["declarant"], app.trader(0).id.as_str());
+    assert_eq!(v["representative"], broker.id.as_str());
+    assert_eq!(v["lodgedBy"], broker.id.as_str());
+    let mrn = v["mrn"].as_str().unwrap();
+    // The client and its broker both see it and are both told; others not.
+    for token in [&broker.token, &app.trader(0).token] {
+        let (s, _) = app.get(&format!("/api/v1/declarations/{mrn}"), token).await;
+        assert_eq!(s, StatusCode::OK);
+    }
+    let (s, _) = app
+        .get(&format!("/api/v1/declarations/{mrn}"), &app.trader(1).token)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(app.notifications(0).await.iter().any(|n| n["mrn"] == mrn));
+    let (_, page) = app
+        .get("/api/v1/notifications?after=0", &broker.token)
+        .await;
+    assert!(page["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n["mrn"] == mrn));
+
+    // A broker that is not named as representative cannot lodge for the
+    // client, and a trader cannot lodge in another trader's name.
+    let mut doc = app.body(0);
+    doc.as_object_mut().unwrap().remove("representative");
+    let body = serde_json::to_vec(&doc).unwrap();
+    let (s, v) = app
+        .send_signed("/api/v1/declarations", &broker.token, Some(&key), &body)
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        codes(&v).contains(&"FLC-LODGER-NOT-PARTY".to_owned()),
+        "{v}"
+    );
+    let t1 = app.trader(1);
+    let (s, v) = app
+        .send_signed(
+            "/api/v1/declarations",
+            &t1.token,
+            Some(&demo_signing_key(&t1.id)),
+            &body,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        codes(&v).contains(&"FLC-LODGER-NOT-PARTY".to_owned()),
+        "{v}"
+    );
 }
