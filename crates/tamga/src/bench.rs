@@ -36,12 +36,18 @@ pub enum Bench {
     /// The real HTTP server in-process, fed with malformed, erroneous and
     /// badly signed declarations; fails on any 5xx or transport error.
     Malformed(malformed::Args),
+    /// Duty assessment in-process against the demo tariff (one thread).
+    Duties(crate::tariff_cmd::BenchDutiesArgs),
+    /// Risk-profile evaluation on one thread (indexed engine).
+    Risk(crate::bench_risk::BenchRiskArgs),
 }
 
 pub async fn run(b: Bench) -> Result<(), String> {
     match b {
         Bench::Pipeline(a) => pipeline(a).await,
         Bench::Malformed(a) => malformed::run(a).await,
+        Bench::Duties(a) => crate::tariff_cmd::bench_duties(a),
+        Bench::Risk(a) => crate::bench_risk::run(a),
     }
 }
 

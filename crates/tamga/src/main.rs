@@ -17,8 +17,10 @@ use clap::{Parser, Subcommand};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod bench;
+mod bench_risk;
 mod serve;
 mod simulate;
+mod tariff_cmd;
 mod tour;
 
 #[derive(Parser)]
@@ -109,6 +111,9 @@ enum Command {
     },
     /// Generate realistic traffic against a running server.
     Simulate(simulate::Args),
+    /// Tariff files and the duty engine's reference cases.
+    #[command(subcommand)]
+    Tariff(tariff_cmd::TariffCommand),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(bench::Bench),
@@ -163,6 +168,7 @@ fn main() -> std::process::ExitCode {
                 file,
             } => tour::lodge(&target, demo_trader, token, key, &file).await,
             Command::Simulate(args) => simulate::run(args).await,
+            Command::Tariff(cmd) => tariff_cmd::run(cmd).await,
             Command::Bench(b) => bench::run(b).await,
         }
     });
