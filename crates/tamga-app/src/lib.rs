@@ -2,6 +2,7 @@
 //! core and a [`tamga_store::Store`]. No HTTP here: the HTTP crate and the
 //! in-process benchmark both drive [`Clearance`].
 
+pub mod account;
 pub mod clearance;
 pub mod demo;
 pub mod error;

@@ -7,6 +7,7 @@
 pub mod codes;
 pub mod control;
 pub mod declaration;
+pub mod ledger;
 pub mod lifecycle;
 pub mod money;
 pub mod pipeline;

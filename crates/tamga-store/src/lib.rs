@@ -11,6 +11,15 @@
 //!   stale version) is reported in its own [`WriteOutcome`] and leaves the
 //!   others unaffected.
 //! - Events are append-only: no method updates or deletes one.
+//! - The ledger (the single personal account, see [`tamga_core::ledger`])
+//!   stores amounts as `i64` minor units on both backends. Every
+//!   transaction's entries sum to zero, no balance is ever negative (a
+//!   conditional `UPDATE … WHERE balance + delta >= 0` per account inside
+//!   the transaction, backed by `CHECK (… >= 0)`), and bank payments,
+//!   reservations (by MRN) and refunds are keyed uniquely in the database.
+//!   [`Store::ledger`] applies a batch of operations in one durable
+//!   transaction, each with its own outcome; a refused or insufficient
+//!   operation changes nothing.
 
 use std::sync::Arc;
 
@@ -18,12 +27,17 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use tamga_core::codes::{Eori, Lrn, Mrn, OfficeCode};
+use tamga_core::codes::{CurrencyCode, Eori, Lrn, Mrn, OfficeCode};
 use tamga_core::declaration::{Declaration, DeclarationType};
+use tamga_core::ledger::{
+    AccountId, AccountKind, Balances, LedgerOp, LedgerOutcome, Movement, RefundId, RefundStatus,
+    ReservationStatus, TxnId,
+};
 use tamga_core::lifecycle::{Channel, Event, NewNotification, NotificationKind, State};
 use tamga_core::reference::ReferenceBundle;
 use tamga_core::risk::{RandomSelection, SelectivityCriterion};
 
+mod ledger_sql;
 pub mod postgres;
 pub mod sqlite;
 pub mod testing;
@@ -224,6 +238,78 @@ impl LoadReport {
     }
 }
 
+/// A ledger account with its balances (minor units).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerAccount {
+    pub id: AccountId,
+    /// `None` for the internal accounts of a currency.
+    pub owner: Option<Eori>,
+    pub kind: AccountKind,
+    pub currency: CurrencyCode,
+    pub balances: Balances,
+    /// What the trader quotes on bank transfers (cash accounts).
+    pub payment_reference: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// The security of one declaration's duties.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reservation {
+    pub mrn: Mrn,
+    pub account: AccountId,
+    pub amount: i64,
+    pub status: ReservationStatus,
+    pub txn: TxnId,
+    /// The debit or release transaction.
+    pub settle_txn: Option<TxnId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refund {
+    pub id: RefundId,
+    pub account: AccountId,
+    pub amount: i64,
+    pub status: RefundStatus,
+    pub txn: TxnId,
+    pub decide_txn: Option<TxnId>,
+    pub decided_by: Option<String>,
+}
+
+/// An account's movements in `[from, to)` with the balances around them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementData {
+    pub account: LedgerAccount,
+    pub opening: Balances,
+    pub closing: Balances,
+    /// In posting order.
+    pub movements: Vec<Movement>,
+}
+
+/// A full consistency check of the ledger (tests, operations).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerCheck {
+    pub transactions: u64,
+    pub entries: u64,
+    /// Sum of all signed entry amounts; 0 when debits equal credits.
+    pub entries_sum: i64,
+    /// Transactions whose entries do not sum to 0.
+    pub unbalanced_transactions: u64,
+    /// Accounts whose stored balances differ from the fold of their entries.
+    pub mismatched_accounts: Vec<AccountId>,
+    /// Accounts with a negative balance.
+    pub negative_accounts: Vec<AccountId>,
+}
+
+impl LedgerCheck {
+    pub fn is_sound(&self) -> bool {
+        self.entries_sum == 0
+            && self.unbalanced_transactions == 0
+            && self.mismatched_accounts.is_empty()
+            && self.negative_accounts.is_empty()
+    }
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// "sqlite" or "postgres".
@@ -305,6 +391,119 @@ pub trait Store: Send + Sync + 'static {
         payload: &serde_json::Value,
     ) -> Result<i64>;
     async fn audit_log(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>>;
+
+    // --- ledger (single personal account) --------------------------------
+
+    /// The account of `owner` of this kind and currency, created (with the
+    /// currency's internal accounts) if missing. Cash accounts get the
+    /// owner's payment reference.
+    async fn ensure_ledger_account(
+        &self,
+        owner: &Eori,
+        kind: AccountKind,
+        currency: &CurrencyCode,
+        at: OffsetDateTime,
+    ) -> Result<LedgerAccount>;
+    async fn ledger_account(&self, id: AccountId) -> Result<Option<LedgerAccount>>;
+    /// The owner's accounts, or with `None` the internal accounts.
+    async fn ledger_accounts(&self, owner: Option<&Eori>) -> Result<Vec<LedgerAccount>>;
+    async fn ledger_account_by_payment_reference(
+        &self,
+        payment_reference: &str,
+    ) -> Result<Option<LedgerAccount>>;
+    /// Applies the operations in order in one durable transaction; one
+    /// outcome per operation. Refused and insufficient operations change
+    /// nothing; the others are unaffected by them.
+    async fn ledger(&self, ops: &[LedgerOp], at: OffsetDateTime) -> Result<Vec<LedgerOutcome>>;
+    async fn reservation(&self, mrn: &Mrn) -> Result<Option<Reservation>>;
+    async fn refund(&self, id: RefundId) -> Result<Option<Refund>>;
+    /// The account's refunds, oldest first.
+    async fn refunds(&self, account: AccountId) -> Result<Vec<Refund>>;
+    /// Movements with `from <= at < to`, opening and closing balances.
+    async fn statement(
+        &self,
+        account: AccountId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Option<StatementData>>;
+    async fn ledger_check(&self) -> Result<LedgerCheck>;
+
+    /// One-operation conveniences over [`Store::ledger`].
+    async fn deposit(
+        &self,
+        payment_reference: &str,
+        bank_reference: &str,
+        amount: i64,
+        at: OffsetDateTime,
+    ) -> Result<LedgerOutcome> {
+        self.ledger_one(
+            LedgerOp::Deposit {
+                payment_reference: payment_reference.to_owned(),
+                bank_reference: bank_reference.to_owned(),
+                amount,
+            },
+            at,
+        )
+        .await
+    }
+    /// `Reserved` or `Insufficient { available }` (or `Refused`).
+    async fn reserve(
+        &self,
+        account: AccountId,
+        mrn: &Mrn,
+        amount: i64,
+        at: OffsetDateTime,
+    ) -> Result<LedgerOutcome> {
+        self.ledger_one(
+            LedgerOp::Reserve {
+                account,
+                mrn: mrn.clone(),
+                amount,
+            },
+            at,
+        )
+        .await
+    }
+    async fn debit_reservation(&self, mrn: &Mrn, at: OffsetDateTime) -> Result<LedgerOutcome> {
+        self.ledger_one(LedgerOp::Debit { mrn: mrn.clone() }, at)
+            .await
+    }
+    async fn release_reservation(&self, mrn: &Mrn, at: OffsetDateTime) -> Result<LedgerOutcome> {
+        self.ledger_one(LedgerOp::Release { mrn: mrn.clone() }, at)
+            .await
+    }
+    async fn request_refund(
+        &self,
+        account: AccountId,
+        amount: i64,
+        at: OffsetDateTime,
+    ) -> Result<LedgerOutcome> {
+        self.ledger_one(LedgerOp::RequestRefund { account, amount }, at)
+            .await
+    }
+    async fn decide_refund(
+        &self,
+        refund: RefundId,
+        approve: bool,
+        officer: &str,
+        at: OffsetDateTime,
+    ) -> Result<LedgerOutcome> {
+        self.ledger_one(
+            LedgerOp::DecideRefund {
+                refund,
+                approve,
+                officer: officer.to_owned(),
+            },
+            at,
+        )
+        .await
+    }
+    async fn ledger_one(&self, op: LedgerOp, at: OffsetDateTime) -> Result<LedgerOutcome> {
+        self.ledger(std::slice::from_ref(&op), at)
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt("ledger returned no outcome".into()))
+    }
 }
 
 /// Opens the store a URL names: `postgres://…` or `postgresql://…` for

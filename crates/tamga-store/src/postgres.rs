@@ -27,6 +27,66 @@ use crate::{
     AuditEntry, DeclarationQuery, DeclarationRecord, LoadReport, Notification, Operator, Principal,
     Result, SigningKeyRecord, Store, StoreError, User, Write, WriteOutcome,
 };
+use tamga_core::codes::CurrencyCode;
+use tamga_core::ledger::{AccountId, AccountKind, LedgerOp, LedgerOutcome, RefundId};
+
+use crate::ledger_sql::{self, sqlx_value::V, MetaCache};
+use crate::{LedgerAccount, LedgerCheck, Refund, Reservation, StatementData};
+
+mod ledger_impl {
+    use sqlx::postgres::PgConnection;
+    use sqlx::Postgres;
+
+    use crate::sqlite::codec;
+
+    /// `?` placeholders to `$1, $2, …`.
+    fn sql(s: &str) -> std::borrow::Cow<'_, str> {
+        let mut out = String::with_capacity(s.len() + 16);
+        let mut n = 0;
+        for ch in s.chars() {
+            if ch == '?' {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            } else {
+                out.push(ch);
+            }
+        }
+        out.into()
+    }
+
+    /// Advisory locks on the batch's keys, then its traders' account rows,
+    /// each in sorted order (callers sort), so batches cannot deadlock.
+    async fn pg_lock(c: &mut PgConnection, keys: &[i64], accounts: &[i64]) -> crate::Result<()> {
+        for k in keys {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(k)
+                .execute(&mut *c)
+                .await?;
+        }
+        if !accounts.is_empty() {
+            sqlx::query("SELECT id FROM ledger_accounts WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+                .bind(accounts)
+                .fetch_all(&mut *c)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Ids from the identity sequence (gaps are fine).
+    async fn txn_ids(c: &mut PgConnection, n: usize) -> crate::Result<Vec<i64>> {
+        let mut ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT nextval(pg_get_serial_sequence('ledger_txns', 'id')) FROM generate_series(1, $1)",
+        )
+        .bind(n as i64)
+        .fetch_all(&mut *c)
+        .await?;
+        ids.sort_unstable();
+        Ok(ids)
+    }
+
+    crate::ledger_sql::ledger_backend!(Postgres, PgConnection, sql, true, pg_lock, txn_ids);
+}
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -38,6 +98,8 @@ const COMMIT_LOCK: i64 = 0x74_61_6d_67_61;
 
 pub struct PgStore {
     pool: PgPool,
+    /// Kind and currency of ledger accounts (immutable), by id.
+    meta: MetaCache,
 }
 
 impl PgStore {
@@ -49,7 +111,10 @@ impl PgStore {
             .connect(url)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            meta: MetaCache::default(),
+        })
     }
 
     /// Closes the pool, waiting for its connections to finish.
@@ -785,6 +850,111 @@ impl Store for PgStore {
             .iter()
             .map(codec::audit)
             .collect()
+    }
+    // --- ledger -----------------------------------------------------------
+
+    async fn ensure_ledger_account(
+        &self,
+        owner: &Eori,
+        kind: AccountKind,
+        currency: &CurrencyCode,
+        at: OffsetDateTime,
+    ) -> Result<LedgerAccount> {
+        if kind.is_internal() {
+            return Err(StoreError::Corrupt(format!(
+                "{kind:?} accounts are internal and created with the ledger"
+            )));
+        }
+        {
+            let mut c = self.pool.acquire().await?;
+            if let Some(a) =
+                ledger_impl::account_by_key(&mut c, owner.as_str(), kind, currency.as_str()).await?
+            {
+                return Ok(a);
+            }
+        }
+        let mut tx = self.begin().await?;
+        ledger_impl::ensure_account(&mut tx, owner, kind, currency, nanos(at)?).await?;
+        let a = ledger_impl::account_by_key(&mut tx, owner.as_str(), kind, currency.as_str())
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("account not created".into()))?;
+        tx.commit().await?;
+        Ok(a)
+    }
+
+    async fn ledger_account(&self, id: AccountId) -> Result<Option<LedgerAccount>> {
+        let mut c = self.pool.acquire().await?;
+        Ok(ledger_impl::account_by(&mut c, "id", V::I(id)).await?.pop())
+    }
+
+    async fn ledger_accounts(&self, owner: Option<&Eori>) -> Result<Vec<LedgerAccount>> {
+        let mut c = self.pool.acquire().await?;
+        ledger_impl::account_by(&mut c, "owner", V::S(owner.map_or("", |o| o.as_str()))).await
+    }
+
+    async fn ledger_account_by_payment_reference(
+        &self,
+        payment_reference: &str,
+    ) -> Result<Option<LedgerAccount>> {
+        let mut c = self.pool.acquire().await?;
+        Ok(
+            ledger_impl::account_by(&mut c, "payment_reference", V::S(payment_reference))
+                .await?
+                .pop(),
+        )
+    }
+
+    async fn ledger(&self, ops: &[LedgerOp], at: OffsetDateTime) -> Result<Vec<LedgerOutcome>> {
+        if ops.is_empty() {
+            return Ok(Vec::new());
+        }
+        let at = nanos(at)?;
+        let mut tx = self.begin().await?;
+        let out =
+            ledger_sql::apply(&mut ledger_impl::LedgerConn(&mut tx), &self.meta, ops, at).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn reservation(&self, mrn: &Mrn) -> Result<Option<Reservation>> {
+        let mut c = self.pool.acquire().await?;
+        ledger_impl::reservation(&mut c, mrn).await
+    }
+
+    async fn refund(&self, id: RefundId) -> Result<Option<Refund>> {
+        let mut c = self.pool.acquire().await?;
+        Ok(ledger_impl::refunds(&mut c, "id", id).await?.pop())
+    }
+
+    async fn refunds(&self, account: AccountId) -> Result<Vec<Refund>> {
+        let mut c = self.pool.acquire().await?;
+        ledger_impl::refunds(&mut c, "account", account).await
+    }
+
+    async fn statement(
+        &self,
+        account: AccountId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Option<StatementData>> {
+        let (from, to) = (nanos(from)?, nanos(to)?);
+        let mut c = self.pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            .execute(&mut *c)
+            .await?;
+        let s = ledger_impl::statement(&mut c, account, from, to).await?;
+        c.commit().await?;
+        Ok(s)
+    }
+
+    async fn ledger_check(&self) -> Result<LedgerCheck> {
+        let mut c = self.pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            .execute(&mut *c)
+            .await?;
+        let r = ledger_impl::check(&mut c).await?;
+        c.commit().await?;
+        Ok(r)
     }
 }
 

@@ -42,6 +42,38 @@ use crate::{
     AuditEntry, DeclarationQuery, DeclarationRecord, LoadReport, Notification, Operator, Principal,
     Result, SigningKeyRecord, Store, StoreError, User, Write, WriteOutcome,
 };
+use tamga_core::codes::CurrencyCode;
+use tamga_core::ledger::{AccountId, AccountKind, LedgerOp, LedgerOutcome, RefundId};
+
+use crate::ledger_sql::{self, sqlx_value::V, MetaCache};
+use crate::{LedgerAccount, LedgerCheck, Refund, Reservation, StatementData};
+
+mod ledger_impl {
+    use sqlx::sqlite::SqliteConnection;
+    use sqlx::Sqlite;
+
+    use super::codec;
+
+    fn sql(s: &str) -> std::borrow::Cow<'_, str> {
+        s.into()
+    }
+
+    /// SQLite has a single writer: nothing to lock.
+    async fn no_lock(_: &mut SqliteConnection, _: &[i64], _: &[i64]) -> crate::Result<()> {
+        Ok(())
+    }
+
+    /// The single writer holds the write lock: the next ids are after the
+    /// largest.
+    async fn txn_ids(c: &mut SqliteConnection, n: usize) -> crate::Result<Vec<i64>> {
+        let max: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM ledger_txns")
+            .fetch_one(&mut *c)
+            .await?;
+        Ok((1..=n as i64).map(|i| max + i).collect())
+    }
+
+    crate::ledger_sql::ledger_backend!(Sqlite, SqliteConnection, sql, false, no_lock, txn_ids);
+}
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -50,6 +82,8 @@ const READERS: u32 = 4;
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// Kind and currency of ledger accounts (immutable), by id.
+    meta: MetaCache,
 }
 
 impl SqliteStore {
@@ -87,7 +121,11 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(60))
             .connect_with(base.pragma("query_only", "ON"))
             .await?;
-        Ok(Self { writer, reader })
+        Ok(Self {
+            writer,
+            reader,
+            meta: MetaCache::default(),
+        })
     }
 
     /// Closes both pools, waiting for their connections to finish.
@@ -823,6 +861,105 @@ impl Store for SqliteStore {
         .iter()
         .map(codec::audit)
         .collect()
+    }
+    // --- ledger -----------------------------------------------------------
+
+    async fn ensure_ledger_account(
+        &self,
+        owner: &Eori,
+        kind: AccountKind,
+        currency: &CurrencyCode,
+        at: OffsetDateTime,
+    ) -> Result<LedgerAccount> {
+        if kind.is_internal() {
+            return Err(StoreError::Corrupt(format!(
+                "{kind:?} accounts are internal and created with the ledger"
+            )));
+        }
+        {
+            let mut c = self.reader.acquire().await?;
+            if let Some(a) =
+                ledger_impl::account_by_key(&mut c, owner.as_str(), kind, currency.as_str()).await?
+            {
+                return Ok(a);
+            }
+        }
+        let mut tx = self.begin().await?;
+        ledger_impl::ensure_account(&mut tx, owner, kind, currency, nanos(at)?).await?;
+        let a = ledger_impl::account_by_key(&mut tx, owner.as_str(), kind, currency.as_str())
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("account not created".into()))?;
+        tx.commit().await?;
+        Ok(a)
+    }
+
+    async fn ledger_account(&self, id: AccountId) -> Result<Option<LedgerAccount>> {
+        let mut c = self.reader.acquire().await?;
+        Ok(ledger_impl::account_by(&mut c, "id", V::I(id)).await?.pop())
+    }
+
+    async fn ledger_accounts(&self, owner: Option<&Eori>) -> Result<Vec<LedgerAccount>> {
+        let mut c = self.reader.acquire().await?;
+        ledger_impl::account_by(&mut c, "owner", V::S(owner.map_or("", |o| o.as_str()))).await
+    }
+
+    async fn ledger_account_by_payment_reference(
+        &self,
+        payment_reference: &str,
+    ) -> Result<Option<LedgerAccount>> {
+        let mut c = self.reader.acquire().await?;
+        Ok(
+            ledger_impl::account_by(&mut c, "payment_reference", V::S(payment_reference))
+                .await?
+                .pop(),
+        )
+    }
+
+    async fn ledger(&self, ops: &[LedgerOp], at: OffsetDateTime) -> Result<Vec<LedgerOutcome>> {
+        if ops.is_empty() {
+            return Ok(Vec::new());
+        }
+        let at = nanos(at)?;
+        let mut tx = self.begin().await?;
+        let out =
+            ledger_sql::apply(&mut ledger_impl::LedgerConn(&mut tx), &self.meta, ops, at).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn reservation(&self, mrn: &Mrn) -> Result<Option<Reservation>> {
+        let mut c = self.reader.acquire().await?;
+        ledger_impl::reservation(&mut c, mrn).await
+    }
+
+    async fn refund(&self, id: RefundId) -> Result<Option<Refund>> {
+        let mut c = self.reader.acquire().await?;
+        Ok(ledger_impl::refunds(&mut c, "id", id).await?.pop())
+    }
+
+    async fn refunds(&self, account: AccountId) -> Result<Vec<Refund>> {
+        let mut c = self.reader.acquire().await?;
+        ledger_impl::refunds(&mut c, "account", account).await
+    }
+
+    async fn statement(
+        &self,
+        account: AccountId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Option<StatementData>> {
+        let (from, to) = (nanos(from)?, nanos(to)?);
+        let mut c = self.reader.begin().await?;
+        let s = ledger_impl::statement(&mut c, account, from, to).await?;
+        c.commit().await?;
+        Ok(s)
+    }
+
+    async fn ledger_check(&self) -> Result<LedgerCheck> {
+        let mut c = self.reader.begin().await?;
+        let r = ledger_impl::check(&mut c).await?;
+        c.commit().await?;
+        Ok(r)
     }
 }
 

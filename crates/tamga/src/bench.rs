@@ -40,6 +40,8 @@ pub enum Bench {
     Duties(crate::tariff_cmd::BenchDutiesArgs),
     /// Risk-profile evaluation on one thread (indexed engine).
     Risk(crate::bench_risk::BenchRiskArgs),
+    /// Ledger reservations and debits with durable commits.
+    Ledger(crate::bench_ledger::BenchLedgerArgs),
 }
 
 pub async fn run(b: Bench) -> Result<(), String> {
@@ -48,6 +50,7 @@ pub async fn run(b: Bench) -> Result<(), String> {
         Bench::Malformed(a) => malformed::run(a).await,
         Bench::Duties(a) => crate::tariff_cmd::bench_duties(a),
         Bench::Risk(a) => crate::bench_risk::run(a),
+        Bench::Ledger(a) => crate::bench_ledger::run(a).await,
     }
 }
 
@@ -237,14 +240,15 @@ impl Tally {
     }
 }
 
-/// Where the benchmark's database lives; cleaned up by [`Db::cleanup`].
-enum Db {
+/// A fresh benchmark database: SQLite in a temporary directory, or a new
+/// database on a PostgreSQL server; cleaned up by [`Db::cleanup`].
+pub(crate) enum Db {
     Sqlite(tempfile::TempDir),
     Postgres { server: String, name: String },
 }
 
 impl Db {
-    async fn create(database_url: Option<&str>) -> Result<(Db, String), String> {
+    pub(crate) async fn create(database_url: Option<&str>) -> Result<(Db, String), String> {
         match database_url {
             None => {
                 let dir = tempfile::Builder::new()
@@ -260,7 +264,7 @@ impl Db {
                 }
                 let name = format!("tamga_bench_{:016x}", rand::random::<u64>());
                 pg_execute(server, &format!("CREATE DATABASE {name}")).await?;
-                let url = with_database(server, &name)?;
+                let url = tamga_store::testing::with_database(server, &name);
                 Ok((
                     Db::Postgres {
                         server: server.to_owned(),
@@ -272,7 +276,7 @@ impl Db {
         }
     }
 
-    async fn cleanup(self) {
+    pub(crate) async fn cleanup(self) {
         match self {
             Db::Sqlite(dir) => drop(dir),
             Db::Postgres { server, name } => {
@@ -293,17 +297,6 @@ async fn pg_execute(server: &str, sql: &str) -> Result<(), String> {
     let r = sqlx::query(sql).execute(&mut conn).await;
     let _ = conn.close().await;
     r.map(|_| ()).map_err(|e| format!("{sql}: {e}"))
-}
-
-/// The URL of database `db` on the server `url` names.
-fn with_database(url: &str, db: &str) -> Result<String, String> {
-    let start = url.find("://").ok_or("not a URL")? + 3;
-    let (base, query) = match url[start..].find('?') {
-        Some(q) => url.split_at(start + q),
-        None => (url, ""),
-    };
-    let host_end = base[start..].find('/').map_or(base.len(), |i| start + i);
-    Ok(format!("{}/{db}{query}", &base[..host_end]))
 }
 
 async fn pipeline(a: PipelineArgs) -> Result<(), String> {
@@ -594,21 +587,5 @@ mod tests {
     fn example_rejects_unknown_traders() {
         assert!(example_declaration(0, 1).is_err());
         assert!(example_declaration(9, 1).is_err());
-    }
-
-    #[test]
-    fn database_urls_are_rewritten() {
-        assert_eq!(
-            with_database("postgres://postgres@127.0.0.1:5432/test", "x").unwrap(),
-            "postgres://postgres@127.0.0.1:5432/x"
-        );
-        assert_eq!(
-            with_database("postgres://u:p@h", "x").unwrap(),
-            "postgres://u:p@h/x"
-        );
-        assert_eq!(
-            with_database("postgres://h:1/db?sslmode=disable", "x").unwrap(),
-            "postgres://h:1/x?sslmode=disable"
-        );
     }
 }

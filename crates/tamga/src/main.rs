@@ -17,6 +17,7 @@ use clap::{Parser, Subcommand};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod bench;
+mod bench_ledger;
 mod bench_risk;
 mod serve;
 mod simulate;

@@ -1,0 +1,1304 @@
+//! The ledger on both backends: the operation logic once ([`apply`], over
+//! the primitive [`LedgerTx`]), the SQL once (the `ledger_backend!` macro,
+//! instantiated by each backend with its placeholder style).
+//!
+//! Never negative: every change that can lower a trader's balance is a
+//! conditional `UPDATE … SET available = available + d WHERE id = a AND
+//! available + d >= 0` whose affected-row count is checked, inside the
+//! transaction. SQLite has one writer; on PostgreSQL a batch first takes
+//! transaction-scoped advisory locks on its MRNs, bank references and
+//! refunds, then row locks on the traders' accounts (both in sorted order),
+//! and changes the internal accounts last, in id order, so concurrent
+//! batches cannot deadlock.
+//!
+//! Batching: a batch reads the reservations of all its MRNs with one query,
+//! keeps them in memory, and writes transactions, entries, reservations and
+//! the balance changes that cannot fail (debits, releases, deposits) with a
+//! few multi-row statements at the end. A trader's deferred changes are
+//! applied before any conditional update of the same account, so checks
+//! always see the current balance.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use rust_decimal::Decimal;
+
+use tamga_core::codes::Mrn;
+use tamga_core::ledger::{
+    debit_sink, parse_payment_reference, rules, AccountId, AccountKind, Acct, Bucket, LedgerError,
+    LedgerOp, LedgerOutcome, Posting, RefundId, RefundStatus, ReservationStatus, TxnId, TxnKind,
+    MAX_MINOR,
+};
+
+use crate::{Result, StoreError};
+
+/// Immutable attributes of an account, cached per store.
+#[derive(Debug, Clone)]
+pub(crate) struct Meta {
+    pub kind: AccountKind,
+    pub currency: String,
+}
+
+pub(crate) type MetaCache = Mutex<HashMap<AccountId, Meta>>;
+
+#[derive(Debug, Clone)]
+pub(crate) struct ResRow {
+    pub account: AccountId,
+    pub amount: i64,
+    pub status: ReservationStatus,
+    pub txn: TxnId,
+    pub settle_txn: Option<TxnId>,
+}
+
+pub(crate) struct RefundRow {
+    pub account: AccountId,
+    pub amount: i64,
+    pub status: RefundStatus,
+}
+
+pub(crate) struct EntryRow {
+    pub txn: TxnId,
+    pub account: AccountId,
+    pub bucket: &'static str,
+    pub amount: i64,
+    pub delta: i64,
+    pub at: i64,
+    pub mrn: Option<String>,
+}
+
+pub(crate) struct TxnRow {
+    pub id: TxnId,
+    pub kind: &'static str,
+    pub at: i64,
+    pub mrn: Option<String>,
+    pub reference: Option<String>,
+    pub actor: Option<String>,
+}
+
+/// What the operation logic needs from a backend, inside one transaction.
+#[async_trait]
+pub(crate) trait LedgerTx: Send {
+    /// Whether [`LedgerTx::lock`] must be called (PostgreSQL).
+    fn needs_locks(&self) -> bool;
+    /// Advisory locks on `keys`, then row locks on `accounts` (both sorted).
+    async fn lock(&mut self, keys: &[i64], accounts: &[AccountId]) -> Result<()>;
+    async fn meta(&mut self, id: AccountId) -> Result<Option<Meta>>;
+    async fn available(&mut self, id: AccountId) -> Result<i64>;
+    async fn by_payment_reference(&mut self, r: &str) -> Result<Option<AccountId>>;
+    async fn internal(&mut self, currency: &str, kind: AccountKind) -> Result<Option<AccountId>>;
+    /// Adds the deltas unless a balance would become negative; whether it did.
+    async fn apply(&mut self, id: AccountId, d_available: i64, d_reserved: i64) -> Result<bool>;
+    /// `n` fresh transaction ids, increasing.
+    async fn txn_ids(&mut self, n: usize) -> Result<Vec<TxnId>>;
+    async fn insert_txns(&mut self, rows: &[TxnRow]) -> Result<()>;
+    async fn insert_entries(&mut self, rows: &[EntryRow]) -> Result<()>;
+    async fn deposit(&mut self, bank_reference: &str) -> Result<Option<(AccountId, i64, TxnId)>>;
+    async fn insert_deposit(
+        &mut self,
+        bank_reference: &str,
+        account: AccountId,
+        amount: i64,
+        txn: TxnId,
+    ) -> Result<()>;
+    async fn reservations(&mut self, mrns: &[&str]) -> Result<Vec<(String, ResRow)>>;
+    /// Inserts or overwrites.
+    async fn put_reservations(&mut self, rows: &[(&str, &ResRow)]) -> Result<()>;
+    async fn refund(&mut self, id: RefundId) -> Result<Option<RefundRow>>;
+    /// The refund's id is its request transaction's id.
+    async fn insert_refund(&mut self, txn: TxnId, account: AccountId, amount: i64) -> Result<()>;
+    async fn decide_refund(
+        &mut self,
+        id: RefundId,
+        status: RefundStatus,
+        txn: TxnId,
+        officer: &str,
+    ) -> Result<()>;
+}
+
+/// FNV-1a, for advisory lock keys.
+fn lock_key(kind: &str, s: &str) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in kind.bytes().chain([b':']).chain(s.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h as i64
+}
+
+struct Batch<'m> {
+    cache: &'m MetaCache,
+    internal: HashMap<(String, AccountKind), AccountId>,
+    /// Deltas of internal accounts, applied last in id order.
+    internal_deltas: BTreeMap<AccountId, (i64, i64)>,
+    /// Trader deltas that cannot fail, applied before the account's next
+    /// conditional update or at the end.
+    trader_deltas: BTreeMap<AccountId, (i64, i64)>,
+    /// Reservations of the batch's MRNs (`None`: none yet).
+    reservations: HashMap<String, Option<ResRow>>,
+    dirty: BTreeSet<String>,
+    ids: std::vec::IntoIter<TxnId>,
+    /// Transactions written at the end.
+    txns: Vec<TxnRow>,
+    entries: Vec<EntryRow>,
+    at: i64,
+}
+
+impl Batch<'_> {
+    async fn meta<T: LedgerTx + ?Sized>(&self, tx: &mut T, id: AccountId) -> Result<Option<Meta>> {
+        if let Some(m) = self.cache.lock().expect("meta cache").get(&id) {
+            return Ok(Some(m.clone()));
+        }
+        let m = tx.meta(id).await?;
+        if let Some(m) = &m {
+            self.cache.lock().expect("meta cache").insert(id, m.clone());
+        }
+        Ok(m)
+    }
+
+    async fn internal<T: LedgerTx + ?Sized>(
+        &mut self,
+        tx: &mut T,
+        currency: &str,
+        kind: AccountKind,
+    ) -> Result<Acct> {
+        let key = (currency.to_owned(), kind);
+        let id = match self.internal.get(&key) {
+            Some(id) => *id,
+            None => {
+                let id = tx.internal(currency, kind).await?.ok_or_else(|| {
+                    StoreError::Corrupt(format!("no internal {kind:?} account for {currency}"))
+                })?;
+                self.internal.insert(key, id);
+                id
+            }
+        };
+        Ok(Acct { id, kind })
+    }
+
+    fn next_id(&mut self) -> Result<TxnId> {
+        self.ids
+            .next()
+            .ok_or_else(|| StoreError::Corrupt("ran out of transaction ids".into()))
+    }
+
+    fn trader_sums(postings: &[Posting]) -> BTreeMap<AccountId, (i64, i64)> {
+        let mut by_account: BTreeMap<AccountId, (i64, i64)> = BTreeMap::new();
+        for p in postings.iter().filter(|p| !p.kind.is_internal()) {
+            let d = by_account.entry(p.account).or_default();
+            match p.bucket {
+                Bucket::Available => d.0 += p.delta(),
+                Bucket::Reserved => d.1 += p.delta(),
+            }
+        }
+        by_account
+    }
+
+    async fn flush<T: LedgerTx + ?Sized>(&mut self, tx: &mut T, id: AccountId) -> Result<()> {
+        if let Some((da, dr)) = self.trader_deltas.remove(&id) {
+            if (da, dr) != (0, 0) && !tx.apply(id, da, dr).await? {
+                return Err(StoreError::Corrupt(format!(
+                    "account {id} would become negative"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies the trader side of `postings` now (conditional), returning
+    /// whether it fit; the internal side is deferred.
+    async fn apply_trader<T: LedgerTx + ?Sized>(
+        &mut self,
+        tx: &mut T,
+        postings: &[Posting],
+    ) -> Result<bool> {
+        for (id, (da, dr)) in Self::trader_sums(postings) {
+            self.flush(tx, id).await?;
+            if !tx.apply(id, da, dr).await? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Defers the trader side of postings that cannot overdraw.
+    fn defer_trader(&mut self, postings: &[Posting]) {
+        for (id, (da, dr)) in Self::trader_sums(postings) {
+            let d = self.trader_deltas.entry(id).or_default();
+            d.0 += da;
+            d.1 += dr;
+        }
+    }
+
+    fn record(&mut self, txn: TxnId, postings: &[Posting], mrn: Option<&str>) {
+        debug_assert!(tamga_core::ledger::is_balanced(postings));
+        for p in postings {
+            if p.kind.is_internal() {
+                let d = self.internal_deltas.entry(p.account).or_default();
+                match p.bucket {
+                    Bucket::Available => d.0 += p.delta(),
+                    Bucket::Reserved => d.1 += p.delta(),
+                }
+            }
+            self.entries.push(EntryRow {
+                txn,
+                account: p.account,
+                bucket: p.bucket.as_str(),
+                amount: p.amount,
+                delta: p.delta(),
+                at: self.at,
+                mrn: mrn.map(str::to_owned),
+            });
+        }
+    }
+
+    fn txn_row(&self, id: TxnId, kind: TxnKind, mrn: Option<&str>) -> TxnRow {
+        TxnRow {
+            id,
+            kind: kind.as_str(),
+            at: self.at,
+            mrn: mrn.map(str::to_owned),
+            reference: None,
+            actor: None,
+        }
+    }
+
+    /// Inserts a transaction now (it is referenced by a row written now).
+    async fn txn_now<T: LedgerTx + ?Sized>(&mut self, tx: &mut T, row: TxnRow) -> Result<()> {
+        tx.insert_txns(std::slice::from_ref(&row)).await
+    }
+}
+
+fn check_amount(amount: i64) -> Option<LedgerError> {
+    if amount <= 0 {
+        Some(LedgerError::NotPositive(Decimal::from(amount)))
+    } else if amount > MAX_MINOR {
+        Some(LedgerError::TooLarge(Decimal::from(amount)))
+    } else {
+        None
+    }
+}
+
+fn wrong_kind(
+    account: AccountId,
+    kind: AccountKind,
+    operation: &'static str,
+    needs: &'static str,
+) -> LedgerOutcome {
+    LedgerOutcome::Refused(LedgerError::WrongAccountKind {
+        account,
+        kind,
+        operation,
+        needs,
+    })
+}
+
+fn op_mrn(op: &LedgerOp) -> Option<&Mrn> {
+    match op {
+        LedgerOp::Reserve { mrn, .. } | LedgerOp::Debit { mrn } | LedgerOp::Release { mrn } => {
+            Some(mrn)
+        }
+        _ => None,
+    }
+}
+
+/// Applies `ops` in order inside the caller's transaction.
+pub(crate) async fn apply<T: LedgerTx + ?Sized>(
+    tx: &mut T,
+    cache: &MetaCache,
+    ops: &[LedgerOp],
+    at: i64,
+) -> Result<Vec<LedgerOutcome>> {
+    if tx.needs_locks() {
+        lock_keys(tx, ops).await?;
+    }
+    let mrns: Vec<&str> = ops
+        .iter()
+        .filter_map(op_mrn)
+        .map(Mrn::as_str)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut reservations: HashMap<String, Option<ResRow>> =
+        mrns.iter().map(|m| ((*m).to_owned(), None)).collect();
+    for (m, r) in tx.reservations(&mrns).await? {
+        reservations.insert(m, Some(r));
+    }
+    if tx.needs_locks() {
+        lock_accounts(tx, ops, &reservations).await?;
+    }
+    let ids = tx.txn_ids(ops.len()).await?;
+    let mut b = Batch {
+        cache,
+        internal: HashMap::new(),
+        internal_deltas: BTreeMap::new(),
+        trader_deltas: BTreeMap::new(),
+        reservations,
+        dirty: BTreeSet::new(),
+        ids: ids.into_iter(),
+        txns: Vec::with_capacity(ops.len()),
+        entries: Vec::with_capacity(ops.len() * 2),
+        at,
+    };
+    let mut out = Vec::with_capacity(ops.len());
+    for op in ops {
+        out.push(one(tx, &mut b, op).await?);
+    }
+    let pending: Vec<AccountId> = b.trader_deltas.keys().copied().collect();
+    for id in pending {
+        b.flush(tx, id).await?;
+    }
+    for (id, (da, dr)) in std::mem::take(&mut b.internal_deltas) {
+        if (da, dr) != (0, 0) && !tx.apply(id, da, dr).await? {
+            return Err(StoreError::Corrupt(format!(
+                "internal account {id} would become negative"
+            )));
+        }
+    }
+    tx.insert_txns(&b.txns).await?;
+    tx.insert_entries(&b.entries).await?;
+    let rows: Vec<(&str, &ResRow)> = b
+        .dirty
+        .iter()
+        .filter_map(|m| {
+            b.reservations
+                .get(m)
+                .and_then(Option::as_ref)
+                .map(|r| (m.as_str(), r))
+        })
+        .collect();
+    tx.put_reservations(&rows).await?;
+    Ok(out)
+}
+
+async fn lock_keys<T: LedgerTx + ?Sized>(tx: &mut T, ops: &[LedgerOp]) -> Result<()> {
+    let mut keys = BTreeSet::new();
+    for op in ops {
+        match op {
+            LedgerOp::Deposit { bank_reference, .. } => {
+                keys.insert(lock_key("deposit", bank_reference));
+            }
+            LedgerOp::Reserve { mrn, .. } | LedgerOp::Debit { mrn } | LedgerOp::Release { mrn } => {
+                keys.insert(lock_key("mrn", mrn.as_str()));
+            }
+            LedgerOp::DecideRefund { refund, .. } => {
+                keys.insert(lock_key("refund", &refund.to_string()));
+            }
+            LedgerOp::RequestRefund { .. } | LedgerOp::GrantGuarantee { .. } => {}
+        }
+    }
+    let keys: Vec<i64> = keys.into_iter().collect();
+    tx.lock(&keys, &[]).await
+}
+
+async fn lock_accounts<T: LedgerTx + ?Sized>(
+    tx: &mut T,
+    ops: &[LedgerOp],
+    reservations: &HashMap<String, Option<ResRow>>,
+) -> Result<()> {
+    let mut accounts = BTreeSet::new();
+    for op in ops {
+        match op {
+            LedgerOp::Deposit {
+                payment_reference, ..
+            } => {
+                if let Ok(r) = parse_payment_reference(payment_reference) {
+                    if let Some(a) = tx.by_payment_reference(&r).await? {
+                        accounts.insert(a);
+                    }
+                }
+            }
+            LedgerOp::Reserve { account, .. }
+            | LedgerOp::RequestRefund { account, .. }
+            | LedgerOp::GrantGuarantee { account, .. } => {
+                accounts.insert(*account);
+            }
+            LedgerOp::Debit { mrn } | LedgerOp::Release { mrn } => {
+                if let Some(Some(r)) = reservations.get(mrn.as_str()) {
+                    accounts.insert(r.account);
+                }
+            }
+            LedgerOp::DecideRefund { refund, .. } => {
+                if let Some(r) = tx.refund(*refund).await? {
+                    accounts.insert(r.account);
+                }
+            }
+        }
+    }
+    let accounts: Vec<AccountId> = accounts.into_iter().collect();
+    tx.lock(&[], &accounts).await
+}
+
+async fn one<T: LedgerTx + ?Sized>(
+    tx: &mut T,
+    b: &mut Batch<'_>,
+    op: &LedgerOp,
+) -> Result<LedgerOutcome> {
+    let refused = |e| Ok(LedgerOutcome::Refused(e));
+    match op {
+        LedgerOp::Deposit {
+            payment_reference,
+            bank_reference,
+            amount,
+        } => {
+            if let Some(e) = check_amount(*amount) {
+                return refused(e);
+            }
+            let target = match parse_payment_reference(payment_reference) {
+                Ok(r) => tx.by_payment_reference(&r).await?,
+                Err(_) => None,
+            };
+            if let Some((account, booked, txn)) = tx.deposit(bank_reference).await? {
+                return if Some(account) == target && booked == *amount {
+                    Ok(LedgerOutcome::Deposited {
+                        txn,
+                        account,
+                        amount: booked,
+                        replay: true,
+                    })
+                } else {
+                    refused(LedgerError::DuplicatePayment(bank_reference.clone()))
+                };
+            }
+            if let Err(e) = parse_payment_reference(payment_reference) {
+                return refused(e);
+            }
+            let Some(account) = target else {
+                return refused(LedgerError::UnknownPaymentReference(
+                    payment_reference.clone(),
+                ));
+            };
+            let meta = b
+                .meta(tx, account)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt(format!("account {account} vanished")))?;
+            if meta.kind != AccountKind::Cash {
+                return Ok(wrong_kind(account, meta.kind, "deposit", "a cash account"));
+            }
+            let clearing = b
+                .internal(tx, &meta.currency, AccountKind::BankClearing)
+                .await?;
+            let cash = Acct {
+                id: account,
+                kind: meta.kind,
+            };
+            let postings = rules::deposit(cash, clearing, *amount);
+            b.defer_trader(&postings);
+            let txn = b.next_id()?;
+            let mut row = b.txn_row(txn, TxnKind::Deposit, None);
+            row.reference = Some(bank_reference.clone());
+            b.txn_now(tx, row).await?;
+            b.record(txn, &postings, None);
+            tx.insert_deposit(bank_reference, account, *amount, txn)
+                .await?;
+            Ok(LedgerOutcome::Deposited {
+                txn,
+                account,
+                amount: *amount,
+                replay: false,
+            })
+        }
+        LedgerOp::Reserve {
+            account,
+            mrn,
+            amount,
+        } => {
+            if let Some(e) = check_amount(*amount) {
+                return refused(e);
+            }
+            if let Some(Some(r)) = b.reservations.get(mrn.as_str()) {
+                match r.status {
+                    ReservationStatus::Reserved if r.account == *account && r.amount == *amount => {
+                        return Ok(LedgerOutcome::Reserved {
+                            txn: r.txn,
+                            replay: true,
+                        });
+                    }
+                    ReservationStatus::Reserved => {
+                        return refused(LedgerError::ReservationConflict(mrn.clone()))
+                    }
+                    ReservationStatus::Debited => {
+                        return refused(LedgerError::ReservationSettled {
+                            mrn: mrn.clone(),
+                            status: r.status,
+                        })
+                    }
+                    ReservationStatus::Released => {}
+                }
+            }
+            let Some(meta) = b.meta(tx, *account).await? else {
+                return refused(LedgerError::UnknownAccount(*account));
+            };
+            if !meta.kind.can_secure() {
+                return Ok(wrong_kind(
+                    *account,
+                    meta.kind,
+                    "reserve",
+                    "a cash or guarantee account",
+                ));
+            }
+            let acct = Acct {
+                id: *account,
+                kind: meta.kind,
+            };
+            let postings = rules::reserve(acct, *amount);
+            if !b.apply_trader(tx, &postings).await? {
+                return Ok(LedgerOutcome::Insufficient {
+                    available: tx.available(*account).await?,
+                });
+            }
+            let txn = b.next_id()?;
+            b.txns
+                .push(b.txn_row(txn, TxnKind::Reserve, Some(mrn.as_str())));
+            b.record(txn, &postings, Some(mrn.as_str()));
+            b.reservations.insert(
+                mrn.as_str().to_owned(),
+                Some(ResRow {
+                    account: *account,
+                    amount: *amount,
+                    status: ReservationStatus::Reserved,
+                    txn,
+                    settle_txn: None,
+                }),
+            );
+            b.dirty.insert(mrn.as_str().to_owned());
+            Ok(LedgerOutcome::Reserved { txn, replay: false })
+        }
+        LedgerOp::Debit { mrn } | LedgerOp::Release { mrn } => {
+            let debit = matches!(op, LedgerOp::Debit { .. });
+            let Some(Some(r)) = b.reservations.get(mrn.as_str()).cloned() else {
+                return refused(LedgerError::NoReservation(mrn.clone()));
+            };
+            let wanted = if debit {
+                ReservationStatus::Debited
+            } else {
+                ReservationStatus::Released
+            };
+            if r.status == wanted {
+                let txn = r.settle_txn.unwrap_or(r.txn);
+                return Ok(settled(debit, txn, r.account, r.amount, true));
+            }
+            if r.status != ReservationStatus::Reserved {
+                return refused(LedgerError::ReservationSettled {
+                    mrn: mrn.clone(),
+                    status: r.status,
+                });
+            }
+            let meta = b
+                .meta(tx, r.account)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt(format!("account {} vanished", r.account)))?;
+            let acct = Acct {
+                id: r.account,
+                kind: meta.kind,
+            };
+            let (kind, postings) = if debit {
+                let sink = b
+                    .internal(tx, &meta.currency, debit_sink(meta.kind))
+                    .await?;
+                (TxnKind::Debit, rules::debit(acct, sink, r.amount))
+            } else {
+                (TxnKind::Release, rules::release(acct, r.amount))
+            };
+            // Reserved holds at least this reservation: cannot fail.
+            b.defer_trader(&postings);
+            let txn = b.next_id()?;
+            b.txns.push(b.txn_row(txn, kind, Some(mrn.as_str())));
+            b.record(txn, &postings, Some(mrn.as_str()));
+            b.reservations.insert(
+                mrn.as_str().to_owned(),
+                Some(ResRow {
+                    status: wanted,
+                    settle_txn: Some(txn),
+                    ..r.clone()
+                }),
+            );
+            b.dirty.insert(mrn.as_str().to_owned());
+            Ok(settled(debit, txn, r.account, r.amount, false))
+        }
+        LedgerOp::RequestRefund { account, amount } => {
+            if let Some(e) = check_amount(*amount) {
+                return refused(e);
+            }
+            let Some(meta) = b.meta(tx, *account).await? else {
+                return refused(LedgerError::UnknownAccount(*account));
+            };
+            if meta.kind != AccountKind::Cash {
+                return Ok(wrong_kind(*account, meta.kind, "refund", "a cash account"));
+            }
+            let pending = b
+                .internal(tx, &meta.currency, AccountKind::RefundsPending)
+                .await?;
+            let cash = Acct {
+                id: *account,
+                kind: meta.kind,
+            };
+            let postings = rules::refund_request(cash, pending, *amount);
+            if !b.apply_trader(tx, &postings).await? {
+                return Ok(LedgerOutcome::Insufficient {
+                    available: tx.available(*account).await?,
+                });
+            }
+            let txn = b.next_id()?;
+            let row = b.txn_row(txn, TxnKind::RefundRequest, None);
+            b.txn_now(tx, row).await?;
+            b.record(txn, &postings, None);
+            tx.insert_refund(txn, *account, *amount).await?;
+            Ok(LedgerOutcome::RefundRequested { refund: txn, txn })
+        }
+        LedgerOp::DecideRefund {
+            refund,
+            approve,
+            officer,
+        } => {
+            let Some(r) = tx.refund(*refund).await? else {
+                return refused(LedgerError::UnknownRefund(*refund));
+            };
+            if r.status != RefundStatus::Pending {
+                return refused(LedgerError::RefundDecided(*refund));
+            }
+            let meta = b
+                .meta(tx, r.account)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt(format!("account {} vanished", r.account)))?;
+            let pending = b
+                .internal(tx, &meta.currency, AccountKind::RefundsPending)
+                .await?;
+            let (kind, status, postings) = if *approve {
+                let clearing = b
+                    .internal(tx, &meta.currency, AccountKind::BankClearing)
+                    .await?;
+                (
+                    TxnKind::RefundApprove,
+                    RefundStatus::Approved,
+                    rules::refund_approve(pending, clearing, r.amount),
+                )
+            } else {
+                let cash = Acct {
+                    id: r.account,
+                    kind: meta.kind,
+                };
+                (
+                    TxnKind::RefundReject,
+                    RefundStatus::Rejected,
+                    rules::refund_reject(pending, cash, r.amount),
+                )
+            };
+            b.defer_trader(&postings);
+            let txn = b.next_id()?;
+            let mut row = b.txn_row(txn, kind, None);
+            row.reference = Some(refund.to_string());
+            row.actor = Some(officer.clone());
+            b.txn_now(tx, row).await?;
+            b.record(txn, &postings, None);
+            tx.decide_refund(*refund, status, txn, officer).await?;
+            Ok(LedgerOutcome::RefundDecided {
+                refund: *refund,
+                txn,
+                approved: *approve,
+            })
+        }
+        LedgerOp::GrantGuarantee { account, amount } => {
+            if let Some(e) = check_amount(*amount) {
+                return refused(e);
+            }
+            let Some(meta) = b.meta(tx, *account).await? else {
+                return refused(LedgerError::UnknownAccount(*account));
+            };
+            if meta.kind != AccountKind::Guarantee {
+                return Ok(wrong_kind(
+                    *account,
+                    meta.kind,
+                    "grant guarantee",
+                    "a guarantee account",
+                ));
+            }
+            let commitments = b
+                .internal(tx, &meta.currency, AccountKind::GuaranteeCommitments)
+                .await?;
+            let g = Acct {
+                id: *account,
+                kind: meta.kind,
+            };
+            let postings = rules::guarantee_grant(g, commitments, *amount);
+            b.defer_trader(&postings);
+            let txn = b.next_id()?;
+            b.txns.push(b.txn_row(txn, TxnKind::GuaranteeGrant, None));
+            b.record(txn, &postings, None);
+            Ok(LedgerOutcome::GuaranteeGranted { txn })
+        }
+    }
+}
+
+fn settled(
+    debit: bool,
+    txn: TxnId,
+    account: AccountId,
+    amount: i64,
+    replay: bool,
+) -> LedgerOutcome {
+    if debit {
+        LedgerOutcome::Debited {
+            txn,
+            account,
+            amount,
+            replay,
+        }
+    } else {
+        LedgerOutcome::Released {
+            txn,
+            account,
+            amount,
+            replay,
+        }
+    }
+}
+
+pub(crate) fn mrn_col(s: Option<String>) -> Result<Option<Mrn>> {
+    s.map(|s| {
+        Mrn::parse(&s)
+            .map_err(|e| StoreError::Corrupt(format!("bad stored MRN {s}: {}", e.message)))
+    })
+    .transpose()
+}
+
+pub(crate) const ACCOUNT_COLUMNS: &str =
+    "id, owner, kind, currency, available, reserved, payment_reference, created_at";
+
+/// The backend's ledger: a [`LedgerTx`] over its connection and the read
+/// queries. `$sql` turns `?` placeholders into the backend's.
+macro_rules! ledger_backend {
+    ($db:ty, $conn:ty, $sql:path, $needs_locks:expr, $lock:path, $txn_ids:path) => {
+        use sqlx::Row as _;
+        use tamga_core::ledger::{
+            AccountId as LAccountId, AccountKind as LAccountKind, Balances as LBalances,
+            Bucket as LBucket, Movement as LMovement, RefundId as LRefundId,
+            RefundStatus as LRefundStatus, ReservationStatus as LReservationStatus,
+            TxnId as LTxnId, TxnKind as LTxnKind,
+        };
+        use $crate::ledger_sql::{
+            EntryRow, LedgerTx, Meta, RefundRow, ResRow, TxnRow, ACCOUNT_COLUMNS,
+        };
+
+        pub(crate) struct LedgerConn<'c>(pub &'c mut $conn);
+
+        fn corrupt_col(what: &str, v: &str) -> $crate::StoreError {
+            $crate::StoreError::Corrupt(format!("bad stored {what} {v:?}"))
+        }
+
+        fn account_kind(s: &str) -> $crate::Result<LAccountKind> {
+            LAccountKind::parse(s).ok_or_else(|| corrupt_col("account kind", s))
+        }
+
+        #[async_trait::async_trait]
+        impl LedgerTx for LedgerConn<'_> {
+            fn needs_locks(&self) -> bool {
+                $needs_locks
+            }
+            async fn lock(&mut self, keys: &[i64], accounts: &[LAccountId]) -> $crate::Result<()> {
+                $lock(&mut *self.0, keys, accounts).await
+            }
+            async fn meta(&mut self, id: LAccountId) -> $crate::Result<Option<Meta>> {
+                let r = sqlx::query(&$sql("SELECT kind, currency FROM ledger_accounts WHERE id = ?"))
+                    .bind(id)
+                    .fetch_optional(&mut *self.0)
+                    .await?;
+                r.map(|r| {
+                    Ok(Meta {
+                        kind: account_kind(r.try_get("kind")?)?,
+                        currency: r.try_get("currency")?,
+                    })
+                })
+                .transpose()
+            }
+            async fn available(&mut self, id: LAccountId) -> $crate::Result<i64> {
+                Ok(sqlx::query_scalar(&$sql("SELECT available FROM ledger_accounts WHERE id = ?"))
+                    .bind(id)
+                    .fetch_one(&mut *self.0)
+                    .await?)
+            }
+            async fn by_payment_reference(&mut self, r: &str) -> $crate::Result<Option<LAccountId>> {
+                Ok(sqlx::query_scalar(&$sql(
+                    "SELECT id FROM ledger_accounts WHERE payment_reference = ?",
+                ))
+                .bind(r)
+                .fetch_optional(&mut *self.0)
+                .await?)
+            }
+            async fn internal(
+                &mut self,
+                currency: &str,
+                kind: LAccountKind,
+            ) -> $crate::Result<Option<LAccountId>> {
+                Ok(sqlx::query_scalar(&$sql(
+                    "SELECT id FROM ledger_accounts WHERE owner = '' AND kind = ? AND currency = ?",
+                ))
+                .bind(kind.as_str())
+                .bind(currency)
+                .fetch_optional(&mut *self.0)
+                .await?)
+            }
+            async fn apply(&mut self, id: LAccountId, da: i64, dr: i64) -> $crate::Result<bool> {
+                let n = sqlx::query(&$sql(
+                    "UPDATE ledger_accounts SET available = available + ?, reserved = reserved + ? \
+                     WHERE id = ? AND available + ? >= 0 AND reserved + ? >= 0",
+                ))
+                .bind(da)
+                .bind(dr)
+                .bind(id)
+                .bind(da)
+                .bind(dr)
+                .execute(&mut *self.0)
+                .await?
+                .rows_affected();
+                Ok(n == 1)
+            }
+            async fn txn_ids(&mut self, n: usize) -> $crate::Result<Vec<LTxnId>> {
+                $txn_ids(&mut *self.0, n).await
+            }
+            async fn insert_txns(&mut self, rows: &[TxnRow]) -> $crate::Result<()> {
+                for chunk in rows.chunks(5000) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO ledger_txns (id, kind, at, mrn, reference, actor) ",
+                    );
+                    qb.push_values(chunk, |mut b, t| {
+                        b.push_bind(t.id)
+                            .push_bind(t.kind)
+                            .push_bind(t.at)
+                            .push_bind(t.mrn.as_deref())
+                            .push_bind(t.reference.as_deref())
+                            .push_bind(t.actor.as_deref());
+                    });
+                    let q = qb.build();
+                    // Single rows are common and worth caching.
+                    let q = if chunk.len() == 1 { q } else { q.persistent(false) };
+                    q.execute(&mut *self.0).await?;
+                }
+                Ok(())
+            }
+            async fn insert_entries(&mut self, rows: &[EntryRow]) -> $crate::Result<()> {
+                for chunk in rows.chunks(4000) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO ledger_entries (txn, account, bucket, amount, delta, at, mrn) ",
+                    );
+                    qb.push_values(chunk, |mut b, e| {
+                        b.push_bind(e.txn)
+                            .push_bind(e.account)
+                            .push_bind(e.bucket)
+                            .push_bind(e.amount)
+                            .push_bind(e.delta)
+                            .push_bind(e.at)
+                            .push_bind(e.mrn.as_deref());
+                    });
+                    qb.build().persistent(false).execute(&mut *self.0).await?;
+                }
+                Ok(())
+            }
+            async fn deposit(
+                &mut self,
+                bank_reference: &str,
+            ) -> $crate::Result<Option<(LAccountId, i64, LTxnId)>> {
+                let r = sqlx::query(&$sql(
+                    "SELECT account, amount, txn FROM ledger_deposits WHERE bank_reference = ?",
+                ))
+                .bind(bank_reference)
+                .fetch_optional(&mut *self.0)
+                .await?;
+                r.map(|r| Ok((r.try_get("account")?, r.try_get("amount")?, r.try_get("txn")?)))
+                    .transpose()
+            }
+            async fn insert_deposit(
+                &mut self,
+                bank_reference: &str,
+                account: LAccountId,
+                amount: i64,
+                txn: LTxnId,
+            ) -> $crate::Result<()> {
+                sqlx::query(&$sql(
+                    "INSERT INTO ledger_deposits (bank_reference, account, amount, txn) VALUES (?, ?, ?, ?)",
+                ))
+                .bind(bank_reference)
+                .bind(account)
+                .bind(amount)
+                .bind(txn)
+                .execute(&mut *self.0)
+                .await?;
+                Ok(())
+            }
+            async fn reservations(
+                &mut self,
+                mrns: &[&str],
+            ) -> $crate::Result<Vec<(String, ResRow)>> {
+                let mut out = Vec::with_capacity(mrns.len());
+                for chunk in mrns.chunks(5000) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT mrn, account, amount, status, txn, settle_txn FROM ledger_reservations WHERE mrn IN (",
+                    );
+                    let mut sep = qb.separated(", ");
+                    for m in chunk {
+                        sep.push_bind(*m);
+                    }
+                    qb.push(")");
+                    let q = qb.build();
+                    let q = if chunk.len() == 1 { q } else { q.persistent(false) };
+                    for r in q.fetch_all(&mut *self.0).await? {
+                        let status: String = r.try_get("status")?;
+                        out.push((
+                            r.try_get("mrn")?,
+                            ResRow {
+                                account: r.try_get("account")?,
+                                amount: r.try_get("amount")?,
+                                status: LReservationStatus::parse(&status)
+                                    .ok_or_else(|| corrupt_col("reservation status", &status))?,
+                                txn: r.try_get("txn")?,
+                                settle_txn: r.try_get("settle_txn")?,
+                            },
+                        ));
+                    }
+                }
+                Ok(out)
+            }
+            async fn put_reservations(&mut self, rows: &[(&str, &ResRow)]) -> $crate::Result<()> {
+                for chunk in rows.chunks(5000) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO ledger_reservations (mrn, account, amount, status, txn, settle_txn) ",
+                    );
+                    qb.push_values(chunk, |mut b, (m, r)| {
+                        b.push_bind(*m)
+                            .push_bind(r.account)
+                            .push_bind(r.amount)
+                            .push_bind(r.status.as_str())
+                            .push_bind(r.txn)
+                            .push_bind(r.settle_txn);
+                    });
+                    qb.push(
+                        " ON CONFLICT (mrn) DO UPDATE SET account = excluded.account, amount = excluded.amount, \
+                         status = excluded.status, txn = excluded.txn, settle_txn = excluded.settle_txn",
+                    );
+                    let q = qb.build();
+                    let q = if chunk.len() == 1 { q } else { q.persistent(false) };
+                    q.execute(&mut *self.0).await?;
+                }
+                Ok(())
+            }
+            async fn refund(&mut self, id: LRefundId) -> $crate::Result<Option<RefundRow>> {
+                let r = sqlx::query(&$sql(
+                    "SELECT account, amount, status FROM ledger_refunds WHERE id = ?",
+                ))
+                .bind(id)
+                .fetch_optional(&mut *self.0)
+                .await?;
+                r.map(|r| {
+                    let status: String = r.try_get("status")?;
+                    Ok(RefundRow {
+                        account: r.try_get("account")?,
+                        amount: r.try_get("amount")?,
+                        status: LRefundStatus::parse(&status)
+                            .ok_or_else(|| corrupt_col("refund status", &status))?,
+                    })
+                })
+                .transpose()
+            }
+            async fn insert_refund(
+                &mut self,
+                txn: LTxnId,
+                account: LAccountId,
+                amount: i64,
+            ) -> $crate::Result<()> {
+                sqlx::query(&$sql(
+                    "INSERT INTO ledger_refunds (id, account, amount, status, txn) VALUES (?, ?, ?, 'pending', ?)",
+                ))
+                .bind(txn)
+                .bind(account)
+                .bind(amount)
+                .bind(txn)
+                .execute(&mut *self.0)
+                .await?;
+                Ok(())
+            }
+            async fn decide_refund(
+                &mut self,
+                id: LRefundId,
+                status: LRefundStatus,
+                txn: LTxnId,
+                officer: &str,
+            ) -> $crate::Result<()> {
+                sqlx::query(&$sql(
+                    "UPDATE ledger_refunds SET status = ?, decide_txn = ?, decided_by = ? WHERE id = ?",
+                ))
+                .bind(status.as_str())
+                .bind(txn)
+                .bind(officer)
+                .bind(id)
+                .execute(&mut *self.0)
+                .await?;
+                Ok(())
+            }
+        }
+
+        // --- reads ------------------------------------------------------------
+
+        fn account_row(r: &<$db as sqlx::Database>::Row) -> $crate::Result<$crate::LedgerAccount> {
+            let owner: String = r.try_get("owner")?;
+            let currency: String = r.try_get("currency")?;
+            Ok($crate::LedgerAccount {
+                id: r.try_get("id")?,
+                owner: if owner.is_empty() {
+                    None
+                } else {
+                    Some(
+                        tamga_core::codes::Eori::parse(&owner)
+                            .map_err(|_| corrupt_col("account owner", &owner))?,
+                    )
+                },
+                kind: account_kind(r.try_get("kind")?)?,
+                currency: tamga_core::codes::CurrencyCode::parse(&currency)
+                    .map_err(|_| corrupt_col("currency", &currency))?,
+                balances: LBalances {
+                    available: r.try_get("available")?,
+                    reserved: r.try_get("reserved")?,
+                },
+                payment_reference: r.try_get("payment_reference")?,
+                created_at: codec::from_nanos(r.try_get("created_at")?)?,
+            })
+        }
+
+        pub(crate) async fn ensure_account(
+            c: &mut $conn,
+            owner: &tamga_core::codes::Eori,
+            kind: LAccountKind,
+            currency: &tamga_core::codes::CurrencyCode,
+            at: i64,
+        ) -> $crate::Result<()> {
+            for k in LAccountKind::INTERNAL {
+                sqlx::query(&$sql(
+                    "INSERT INTO ledger_accounts (owner, kind, currency, created_at) VALUES ('', ?, ?, ?) \
+                     ON CONFLICT (owner, kind, currency) DO NOTHING",
+                ))
+                .bind(k.as_str())
+                .bind(currency.as_str())
+                .bind(at)
+                .execute(&mut *c)
+                .await?;
+            }
+            let reference = (kind == LAccountKind::Cash)
+                .then(|| tamga_core::ledger::payment_reference(owner));
+            sqlx::query(&$sql(
+                "INSERT INTO ledger_accounts (owner, kind, currency, payment_reference, created_at) VALUES (?, ?, ?, ?, ?) \
+                 ON CONFLICT (owner, kind, currency) DO NOTHING",
+            ))
+            .bind(owner.as_str())
+            .bind(kind.as_str())
+            .bind(currency.as_str())
+            .bind(reference)
+            .bind(at)
+            .execute(&mut *c)
+            .await
+            .map_err(|e| {
+                codec::exists_or(e, format!("a cash account with the payment reference of {owner}"))
+            })?;
+            Ok(())
+        }
+
+        pub(crate) async fn account_by_key(
+            c: &mut $conn,
+            owner: &str,
+            kind: LAccountKind,
+            currency: &str,
+        ) -> $crate::Result<Option<$crate::LedgerAccount>> {
+            sqlx::query(&$sql(&format!(
+                "SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE owner = ? AND kind = ? AND currency = ?"
+            )))
+            .bind(owner)
+            .bind(kind.as_str())
+            .bind(currency)
+            .fetch_optional(&mut *c)
+            .await?
+            .map(|r| account_row(&r))
+            .transpose()
+        }
+
+        pub(crate) async fn account_by(
+            c: &mut $conn,
+            column: &str,
+            value: $crate::ledger_sql::sqlx_value::V<'_>,
+        ) -> $crate::Result<Vec<$crate::LedgerAccount>> {
+            let text =
+                format!("SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE {column} = ? ORDER BY id");
+            let sql = $sql(&text);
+            let q = sqlx::query(&sql);
+            let q = match value {
+                $crate::ledger_sql::sqlx_value::V::I(i) => q.bind(i),
+                $crate::ledger_sql::sqlx_value::V::S(s) => q.bind(s),
+            };
+            q.fetch_all(&mut *c).await?.iter().map(account_row).collect()
+        }
+
+        pub(crate) async fn reservation(
+            c: &mut $conn,
+            mrn: &tamga_core::codes::Mrn,
+        ) -> $crate::Result<Option<$crate::Reservation>> {
+            Ok(LedgerConn(c)
+                .reservations(&[mrn.as_str()])
+                .await?
+                .pop()
+                .map(|(_, r)| $crate::Reservation {
+                    mrn: mrn.clone(),
+                    account: r.account,
+                    amount: r.amount,
+                    status: r.status,
+                    txn: r.txn,
+                    settle_txn: r.settle_txn,
+                }))
+        }
+
+        fn refund_row(r: &<$db as sqlx::Database>::Row) -> $crate::Result<$crate::Refund> {
+            let status: String = r.try_get("status")?;
+            Ok($crate::Refund {
+                id: r.try_get("id")?,
+                account: r.try_get("account")?,
+                amount: r.try_get("amount")?,
+                status: LRefundStatus::parse(&status)
+                    .ok_or_else(|| corrupt_col("refund status", &status))?,
+                txn: r.try_get("txn")?,
+                decide_txn: r.try_get("decide_txn")?,
+                decided_by: r.try_get("decided_by")?,
+            })
+        }
+
+        pub(crate) async fn refunds(
+            c: &mut $conn,
+            column: &str,
+            value: i64,
+        ) -> $crate::Result<Vec<$crate::Refund>> {
+            sqlx::query(&$sql(&format!(
+                "SELECT id, account, amount, status, txn, decide_txn, decided_by FROM ledger_refunds WHERE {column} = ? ORDER BY id"
+            )))
+            .bind(value)
+            .fetch_all(&mut *c)
+            .await?
+            .iter()
+            .map(refund_row)
+            .collect()
+        }
+
+        pub(crate) async fn statement(
+            c: &mut $conn,
+            account: LAccountId,
+            from: i64,
+            to: i64,
+        ) -> $crate::Result<Option<$crate::StatementData>> {
+            let Some(acct) = account_by(c, "id", $crate::ledger_sql::sqlx_value::V::I(account)).await?.pop() else {
+                return Ok(None);
+            };
+            let mut opening = LBalances::default();
+            for r in sqlx::query(&$sql(
+                "SELECT bucket, CAST(COALESCE(SUM(delta), 0) AS BIGINT) AS total FROM ledger_entries \
+                 WHERE account = ? AND at < ? GROUP BY bucket",
+            ))
+            .bind(account)
+            .bind(from)
+            .fetch_all(&mut *c)
+            .await?
+            {
+                let bucket: String = r.try_get("bucket")?;
+                let bucket = LBucket::parse(&bucket).ok_or_else(|| corrupt_col("bucket", &bucket))?;
+                opening.apply(bucket, r.try_get("total")?);
+            }
+            let mut closing = opening;
+            let mut movements = Vec::new();
+            for r in sqlx::query(&$sql(
+                "SELECT e.id, e.txn, e.at, t.kind, e.bucket, e.delta, e.mrn, t.reference \
+                 FROM ledger_entries e JOIN ledger_txns t ON t.id = e.txn \
+                 WHERE e.account = ? AND e.at >= ? AND e.at < ? ORDER BY e.id",
+            ))
+            .bind(account)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&mut *c)
+            .await?
+            {
+                let bucket: String = r.try_get("bucket")?;
+                let bucket = LBucket::parse(&bucket).ok_or_else(|| corrupt_col("bucket", &bucket))?;
+                let kind: String = r.try_get("kind")?;
+                let kind = LTxnKind::parse(&kind).ok_or_else(|| corrupt_col("txn kind", &kind))?;
+                let delta: i64 = r.try_get("delta")?;
+                closing.apply(bucket, delta);
+                movements.push(LMovement {
+                    entry: r.try_get("id")?,
+                    txn: r.try_get("txn")?,
+                    at_nanos: r.try_get("at")?,
+                    kind,
+                    bucket,
+                    delta,
+                    mrn: $crate::ledger_sql::mrn_col(r.try_get("mrn")?)?,
+                    reference: r.try_get("reference")?,
+                });
+            }
+            Ok(Some($crate::StatementData {
+                account: acct,
+                opening,
+                closing,
+                movements,
+            }))
+        }
+
+        pub(crate) async fn check(c: &mut $conn) -> $crate::Result<$crate::LedgerCheck> {
+            let r = sqlx::query(
+                "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS total FROM ledger_entries",
+            )
+            .fetch_one(&mut *c)
+            .await?;
+            let entries: i64 = r.try_get("n")?;
+            let entries_sum: i64 = r.try_get("total")?;
+            let transactions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ledger_txns")
+                .fetch_one(&mut *c)
+                .await?;
+            let unbalanced: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM (SELECT txn FROM ledger_entries GROUP BY txn HAVING SUM(amount) <> 0) u",
+            )
+            .fetch_one(&mut *c)
+            .await?;
+            // Entries whose delta is not the amount on the account's normal side.
+            let inconsistent: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account \
+                 WHERE e.delta <> CASE WHEN a.kind IN ('bank_clearing', 'guarantee_commitments') \
+                 THEN -e.amount ELSE e.amount END",
+            )
+            .fetch_one(&mut *c)
+            .await?;
+            let mismatched: Vec<i64> = sqlx::query_scalar(
+                "SELECT a.id FROM ledger_accounts a LEFT JOIN (SELECT account, \
+                 SUM(CASE WHEN bucket = 'available' THEN delta ELSE 0 END) AS av, \
+                 SUM(CASE WHEN bucket = 'reserved' THEN delta ELSE 0 END) AS rs \
+                 FROM ledger_entries GROUP BY account) e ON e.account = a.id \
+                 WHERE a.available <> COALESCE(e.av, 0) OR a.reserved <> COALESCE(e.rs, 0) ORDER BY a.id",
+            )
+            .fetch_all(&mut *c)
+            .await?;
+            let negative: Vec<i64> = sqlx::query_scalar(
+                "SELECT id FROM ledger_accounts WHERE available < 0 OR reserved < 0 ORDER BY id",
+            )
+            .fetch_all(&mut *c)
+            .await?;
+            Ok($crate::LedgerCheck {
+                transactions: transactions as u64,
+                entries: entries as u64,
+                entries_sum,
+                unbalanced_transactions: (unbalanced + inconsistent) as u64,
+                mismatched_accounts: mismatched,
+                negative_accounts: negative,
+            })
+        }
+    };
+}
+
+pub(crate) use ledger_backend;
+
+/// A bind value for [`ledger_backend!`]'s `account_by`.
+pub(crate) mod sqlx_value {
+    pub(crate) enum V<'a> {
+        I(i64),
+        S(&'a str),
+    }
+}
