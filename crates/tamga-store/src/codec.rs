@@ -563,3 +563,167 @@ pub(crate) fn upsert_tail(table: &str, cols: &[&str], key: &[&str], differs: &st
         diffs.join(" OR ")
     )
 }
+
+/// The reference-data load, written once for both backends: expands to
+/// `load_reference_rows(conn, bundle)`, which upserts every table with the
+/// backend's own `upsert` (in scope where the macro is used) and returns
+/// the rows changed per table. The caller owns the transaction.
+macro_rules! load_reference_fn {
+    ($conn:ty) => {
+        async fn load_reference_rows(
+            c: &mut $conn,
+            b: &ReferenceBundle,
+        ) -> Result<Vec<(String, u64)>> {
+            let procedure_types: Vec<String> =
+                b.procedures.iter().map(codec::procedure_types).collect();
+            let office_roles: Vec<String> = b.offices.iter().map(|o| o.roles.join(";")).collect();
+            let mut changed = Vec::new();
+            let n = upsert(
+                c,
+                "hs_codes",
+                &[
+                    "code",
+                    "description",
+                    "parent",
+                    "level",
+                    "section",
+                    "valid_from",
+                    "valid_to",
+                ],
+                &["code"],
+                &b.hs,
+                |q, r| {
+                    q.push_bind(&r.code)
+                        .push_bind(&r.description)
+                        .push_bind(&r.parent)
+                        .push_bind(i64::from(r.level))
+                        .push_bind(&r.section)
+                        .push_bind(r.valid_from)
+                        .push_bind(r.valid_to);
+                },
+            )
+            .await?;
+            changed.push(("hs".to_owned(), n));
+            let n = upsert(
+                c,
+                "countries",
+                &["code", "name"],
+                &["code"],
+                &b.countries,
+                |q, r| {
+                    q.push_bind(&r.code).push_bind(&r.name);
+                },
+            )
+            .await?;
+            changed.push(("countries".to_owned(), n));
+            let n = upsert(
+                c,
+                "currencies",
+                &["code", "name", "minor_units"],
+                &["code"],
+                &b.currencies,
+                |q, r| {
+                    q.push_bind(&r.code)
+                        .push_bind(&r.name)
+                        .push_bind(i64::from(r.minor_units));
+                },
+            )
+            .await?;
+            changed.push(("currencies".to_owned(), n));
+            let procs: Vec<_> = b.procedures.iter().zip(&procedure_types).collect();
+            let n = upsert(
+                c,
+                "procedures",
+                &["code", "declaration_types", "description"],
+                &["code"],
+                &procs,
+                |q, (r, types)| {
+                    q.push_bind(&r.code)
+                        .push_bind(*types)
+                        .push_bind(&r.description);
+                },
+            )
+            .await?;
+            changed.push(("procedures".to_owned(), n));
+            let n = upsert(
+                c,
+                "additional_procedures",
+                &["code", "description"],
+                &["code"],
+                &b.additional_procedures,
+                |q, r| {
+                    q.push_bind(&r.code).push_bind(&r.description);
+                },
+            )
+            .await?;
+            changed.push(("additional_procedures".to_owned(), n));
+            let n = upsert(
+                c,
+                "procedure_combinations",
+                &["procedure", "additional_procedure"],
+                &["procedure", "additional_procedure"],
+                &b.procedure_combinations,
+                |q, (p, a)| {
+                    q.push_bind(p).push_bind(a);
+                },
+            )
+            .await?;
+            changed.push(("procedure_combinations".to_owned(), n));
+            let n = upsert(
+                c,
+                "document_types",
+                &["code", "description"],
+                &["code"],
+                &b.document_types,
+                |q, r| {
+                    q.push_bind(&r.code).push_bind(&r.description);
+                },
+            )
+            .await?;
+            changed.push(("document_types".to_owned(), n));
+            let n = upsert(
+                c,
+                "procedure_documents",
+                &["procedure", "document_code", "reason"],
+                &["procedure", "document_code"],
+                &b.procedure_documents,
+                |q, r| {
+                    q.push_bind(&r.procedure)
+                        .push_bind(&r.document_code)
+                        .push_bind(&r.reason);
+                },
+            )
+            .await?;
+            changed.push(("procedure_documents".to_owned(), n));
+            let offices: Vec<_> = b.offices.iter().zip(&office_roles).collect();
+            let n = upsert(
+                c,
+                "offices",
+                &[
+                    "code",
+                    "name",
+                    "country",
+                    "roles",
+                    "city",
+                    "latitude",
+                    "longitude",
+                ],
+                &["code"],
+                &offices,
+                |q, (r, roles)| {
+                    q.push_bind(&r.code)
+                        .push_bind(&r.name)
+                        .push_bind(&r.country)
+                        .push_bind(*roles)
+                        .push_bind(&r.city)
+                        .push_bind(r.latitude)
+                        .push_bind(r.longitude);
+                },
+            )
+            .await?;
+            changed.push(("offices".to_owned(), n));
+            Ok(changed)
+        }
+    };
+}
+pub(crate) use load_reference_fn;

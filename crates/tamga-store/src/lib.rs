@@ -37,6 +37,7 @@ use tamga_core::lifecycle::{Channel, Event, NewNotification, NotificationKind, S
 use tamga_core::reference::ReferenceBundle;
 use tamga_core::risk::{RandomSelection, SelectivityCriterion};
 
+mod codec;
 mod ledger_sql;
 pub mod postgres;
 pub mod sqlite;

@@ -30,11 +30,8 @@ use tamga_core::lifecycle::Event;
 use tamga_core::reference::ReferenceBundle;
 use tamga_core::risk::{RandomSelection, SelectivityCriterion};
 
-#[path = "codec.rs"]
-pub(crate) mod codec;
-
-use codec::{
-    exists_or, from_json, nanos, to_json, PreparedKind, DECLARATION_COLUMNS, EVENT_COLUMNS,
+use crate::codec::{
+    self, exists_or, from_json, nanos, to_json, PreparedKind, DECLARATION_COLUMNS, EVENT_COLUMNS,
     NOTIFICATION_COLUMNS, RANDOM_SELECTION_KEY, SQLITE_MAX_PARAMS,
 };
 
@@ -164,6 +161,8 @@ async fn upsert<'a, T>(
     Ok(changed)
 }
 
+codec::load_reference_fn!(SqliteConnection);
+
 #[async_trait]
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
@@ -176,156 +175,8 @@ impl Store for SqliteStore {
     }
 
     async fn load_reference(&self, b: &ReferenceBundle) -> Result<LoadReport> {
-        let procedure_types: Vec<String> =
-            b.procedures.iter().map(codec::procedure_types).collect();
-        let office_roles: Vec<String> = b.offices.iter().map(|o| o.roles.join(";")).collect();
         let mut tx = self.begin().await?;
-        let c = &mut *tx;
-        let mut changed = Vec::new();
-        let n = upsert(
-            c,
-            "hs_codes",
-            &[
-                "code",
-                "description",
-                "parent",
-                "level",
-                "section",
-                "valid_from",
-                "valid_to",
-            ],
-            &["code"],
-            &b.hs,
-            |q, r| {
-                q.push_bind(&r.code)
-                    .push_bind(&r.description)
-                    .push_bind(&r.parent)
-                    .push_bind(i64::from(r.level))
-                    .push_bind(&r.section)
-                    .push_bind(r.valid_from)
-                    .push_bind(r.valid_to);
-            },
-        )
-        .await?;
-        changed.push(("hs".to_owned(), n));
-        let n = upsert(
-            c,
-            "countries",
-            &["code", "name"],
-            &["code"],
-            &b.countries,
-            |q, r| {
-                q.push_bind(&r.code).push_bind(&r.name);
-            },
-        )
-        .await?;
-        changed.push(("countries".to_owned(), n));
-        let n = upsert(
-            c,
-            "currencies",
-            &["code", "name", "minor_units"],
-            &["code"],
-            &b.currencies,
-            |q, r| {
-                q.push_bind(&r.code)
-                    .push_bind(&r.name)
-                    .push_bind(i64::from(r.minor_units));
-            },
-        )
-        .await?;
-        changed.push(("currencies".to_owned(), n));
-        let procs: Vec<_> = b.procedures.iter().zip(&procedure_types).collect();
-        let n = upsert(
-            c,
-            "procedures",
-            &["code", "declaration_types", "description"],
-            &["code"],
-            &procs,
-            |q, (r, types)| {
-                q.push_bind(&r.code)
-                    .push_bind(*types)
-                    .push_bind(&r.description);
-            },
-        )
-        .await?;
-        changed.push(("procedures".to_owned(), n));
-        let n = upsert(
-            c,
-            "additional_procedures",
-            &["code", "description"],
-            &["code"],
-            &b.additional_procedures,
-            |q, r| {
-                q.push_bind(&r.code).push_bind(&r.description);
-            },
-        )
-        .await?;
-        changed.push(("additional_procedures".to_owned(), n));
-        let n = upsert(
-            c,
-            "procedure_combinations",
-            &["procedure", "additional_procedure"],
-            &["procedure", "additional_procedure"],
-            &b.procedure_combinations,
-            |q, (p, a)| {
-                q.push_bind(p).push_bind(a);
-            },
-        )
-        .await?;
-        changed.push(("procedure_combinations".to_owned(), n));
-        let n = upsert(
-            c,
-            "document_types",
-            &["code", "description"],
-            &["code"],
-            &b.document_types,
-            |q, r| {
-                q.push_bind(&r.code).push_bind(&r.description);
-            },
-        )
-        .await?;
-        changed.push(("document_types".to_owned(), n));
-        let n = upsert(
-            c,
-            "procedure_documents",
-            &["procedure", "document_code", "reason"],
-            &["procedure", "document_code"],
-            &b.procedure_documents,
-            |q, r| {
-                q.push_bind(&r.procedure)
-                    .push_bind(&r.document_code)
-                    .push_bind(&r.reason);
-            },
-        )
-        .await?;
-        changed.push(("procedure_documents".to_owned(), n));
-        let offices: Vec<_> = b.offices.iter().zip(&office_roles).collect();
-        let n = upsert(
-            c,
-            "offices",
-            &[
-                "code",
-                "name",
-                "country",
-                "roles",
-                "city",
-                "latitude",
-                "longitude",
-            ],
-            &["code"],
-            &offices,
-            |q, (r, roles)| {
-                q.push_bind(&r.code)
-                    .push_bind(&r.name)
-                    .push_bind(&r.country)
-                    .push_bind(*roles)
-                    .push_bind(&r.city)
-                    .push_bind(r.latitude)
-                    .push_bind(r.longitude);
-            },
-        )
-        .await?;
-        changed.push(("offices".to_owned(), n));
+        let changed = load_reference_rows(&mut tx, b).await?;
         tx.commit().await?;
         Ok(LoadReport { changed })
     }
