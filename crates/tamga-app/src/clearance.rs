@@ -364,11 +364,20 @@ impl Clearance {
         let (Some(declaration), Some(key_id), false) = (report.declaration, key_id, errors) else {
             // An identical re-send of an accepted declaration is answered
             // with it even if it would not pass control today (dates move
-            // on). Accepted ones meet their twin at commit instead, so the
-            // happy path pays no lookup.
+            // on); a different body under a used LRN gets the conflict
+            // listed with its other violations. Accepted ones meet their
+            // twin at commit instead, so the happy path pays no lookup.
+            let mut violations = violations;
             if let (Some(lrn), Some(declarant)) = (&lrn, &declarant) {
                 if let Some(existing) = self.store.declaration_by_lrn(declarant, lrn).await? {
-                    return self.replay_or_conflict(lodged_by, existing, &body_sha256);
+                    match self.replay_or_conflict(lodged_by, existing, &body_sha256) {
+                        Err(AppError::LrnConflict { lrn, mrn }) => violations.push(violation(
+                            "FLC-LRN-CONFLICT",
+                            "/lrn",
+                            format!("LRN {lrn} was already used by this declarant for a different declaration ({mrn})"),
+                        )),
+                        answer => return answer,
+                    }
                 }
             }
             return Err(self

@@ -336,6 +336,15 @@ async fn resend_is_idempotent_and_lrn_conflicts_are_refused(app: TestApp) {
     assert_eq!(v["error"]["code"], "FLC-LRN-CONFLICT");
     assert_eq!(v["error"]["pointer"], "/lrn");
     assert_eq!(app.count().await, 1);
+    // A broken body under a used LRN: the conflict is listed with the rest.
+    let mut broken = doc.clone();
+    broken["items"][0]["netMassKg"] = json!("9999999");
+    let (s, v) = app.lodge(1, &broken).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let c = codes(&v);
+    assert!(c.contains(&"FLC-LRN-CONFLICT".to_owned()), "{v}");
+    assert!(c.contains(&"FLC-NET-EXCEEDS-GROSS".to_owned()), "{v}");
+    assert_eq!(app.count().await, 1);
 
     // Concurrent identical re-sends register exactly one declaration.
     let doc = app.body(1);
