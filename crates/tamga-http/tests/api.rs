@@ -144,42 +144,39 @@ impl TestApp {
         .await
     }
 
-    async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
-        let r = self
+    /// Sends a request with a bearer token and an optional JSON body;
+    /// returns the status and the JSON answer (`null` when there is none).
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
             .http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let r = req.send().await.unwrap();
         let status = r.status();
         (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call(reqwest::Method::GET, path, token, None).await
     }
 
     async fn post_json(&self, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
-        let r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(token)
-            .json(body)
-            .send()
+        self.call(reqwest::Method::POST, path, token, Some(body))
             .await
-            .unwrap();
-        let status = r.status();
-        (status, r.json().await.unwrap_or(Value::Null))
     }
 
     async fn put_json(&self, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
-        let r = self
-            .http
-            .put(format!("{}{path}", self.base))
-            .bearer_auth(token)
-            .json(body)
-            .send()
+        self.call(reqwest::Method::PUT, path, token, Some(body))
             .await
-            .unwrap();
-        let status = r.status();
-        (status, r.json().await.unwrap_or(Value::Null))
     }
 
     async fn notifications(&self, i: usize) -> Vec<Value> {
