@@ -22,8 +22,8 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer task. `committed` is bumped after every commit that
-    /// wrote notifications, so push delivery can wake up.
+    /// Starts the writer task. `committed` is bumped after every successful
+    /// commit, so push delivery can wake up.
     pub fn spawn(store: Arc<dyn Store>, max_batch: usize, committed: watch::Sender<u64>) -> Writer {
         let (tx, mut rx) = mpsc::channel::<(Write, Reply)>(max_batch * 4);
         tokio::spawn(async move {

@@ -294,6 +294,10 @@ pub fn transition(state: Option<State>, body: &EventBody) -> Result<State, Trans
             Some(s @ (S::Registered | S::UnderControl | S::AwaitingPayment)),
             E::DutiesAssessed { .. },
         ) => Ok(s),
+        // Cleared but duties not secured: wait for payment.
+        (Some(S::Registered), E::PaymentSecured { result }) if !result.secured() => {
+            Ok(S::AwaitingPayment)
+        }
         (
             Some(s @ (S::Registered | S::UnderControl | S::AwaitingPayment)),
             E::PaymentSecured { .. },

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codes::Mrn;
 use crate::declaration::Declaration;
-use crate::lifecycle::{Actor, Channel, EventBody, NotificationKind, State};
+use crate::lifecycle::{Actor, Channel, EventBody, NotificationKind};
 use crate::risk::{self, RandomSelection, RiskDecision, SelectivityCriterion};
 
 /// Result of the duty-assessment stage.
@@ -109,12 +109,12 @@ pub struct Stages<'a> {
 
 /// What the automatic part of the pipeline decided for a freshly
 /// registered declaration: the events to append after `Lodged` and
-/// `Registered`, and the notifications to send.
+/// `Registered`, and the notifications to send. The resulting state is not
+/// stored here: [`crate::lifecycle::transition`] derives it from the events.
 #[derive(Debug, Clone)]
 pub struct Decided {
     pub events: Vec<(Actor, EventBody)>,
     pub notifications: Vec<NotificationKind>,
-    pub state: State,
     pub channel: Channel,
 }
 
@@ -134,20 +134,143 @@ pub fn decide(d: &Declaration, mrn: &Mrn, stages: &Stages<'_>) -> Decided {
         (Actor::System, EventBody::DutiesAssessed { result: duties }),
         (Actor::System, EventBody::PaymentSecured { result: payment }),
     ];
-    let state = if channel != Channel::Green {
+    if channel != Channel::Green {
         notifications.push(NotificationKind::UnderControl);
-        State::UnderControl
     } else if releasable {
         events.push((Actor::System, EventBody::Released { automatic: true }));
         notifications.push(NotificationKind::Released);
-        State::Released
-    } else {
-        State::AwaitingPayment
-    };
+    }
     Decided {
         events,
         notifications,
-        state,
         channel,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codes::{CountryCode, Lrn, MrnCategory};
+    use crate::lifecycle::{replay, State};
+    use crate::synth::{Generator, GeneratorConfig};
+
+    fn declaration() -> (Declaration, Mrn) {
+        let reference =
+            crate::reference::ReferenceBundle::from_csv(&crate::reference::ReferenceCsv {
+                hs: include_str!("../../../reference/hs2022.csv"),
+                countries: include_str!("../../../reference/countries.csv"),
+                currencies: include_str!("../../../reference/currencies.csv"),
+                procedures: include_str!("../../../reference/procedures.csv"),
+                additional_procedures: include_str!("../../../reference/additional_procedures.csv"),
+                procedure_combinations: include_str!(
+                    "../../../reference/procedure_combinations.csv"
+                ),
+                document_types: include_str!("../../../reference/document_types.csv"),
+                procedure_documents: include_str!("../../../reference/procedure_documents.csv"),
+                offices: include_str!("../../../reference/offices.csv"),
+            })
+            .unwrap();
+        let mut cfg = GeneratorConfig::bench(1, time::macros::date!(2026 - 11 - 21), 3);
+        cfg.error_share = Some(0.0);
+        cfg.frauds = false;
+        let body = Generator::new(cfg, &reference).unwrap().next().body;
+        let mrn = Mrn::generate(
+            2026,
+            &CountryCode::parse("UZ").unwrap(),
+            1,
+            MrnCategory::Import,
+        )
+        .unwrap();
+        (serde_json::from_slice(&body).unwrap(), mrn)
+    }
+
+    /// The state the events lead to, from lodging on.
+    fn state_after(d: &Declaration, mrn: &Mrn, decided: &Decided) -> State {
+        let head = [
+            EventBody::Lodged {
+                lrn: Lrn::parse(d.lrn.as_str()).unwrap(),
+                body_sha256: String::new(),
+                signing_key: String::new(),
+            },
+            EventBody::Registered { mrn: mrn.clone() },
+        ];
+        replay(head.iter().chain(decided.events.iter().map(|(_, e)| e)))
+            .unwrap()
+            .unwrap()
+    }
+
+    fn no_random() -> RandomSelection {
+        RandomSelection {
+            yellow_rate: rust_decimal::Decimal::ZERO,
+            red_rate: rust_decimal::Decimal::ZERO,
+            seed: 1,
+        }
+    }
+
+    #[test]
+    fn green_is_released_and_says_nothing_was_charged() {
+        let (d, mrn) = declaration();
+        let risk = SelectivityStage {
+            criteria: vec![],
+            random: no_random(),
+        };
+        let decided = decide(
+            &d,
+            &mrn,
+            &Stages {
+                risk: &risk,
+                duties: &NoTariff,
+                payment: &NoPayment,
+            },
+        );
+        assert_eq!(decided.channel, Channel::Green);
+        assert_eq!(state_after(&d, &mrn, &decided), State::Released);
+        assert_eq!(
+            decided.notifications,
+            [NotificationKind::Registered, NotificationKind::Released]
+        );
+        assert!(matches!(
+            &decided.events[1].1,
+            EventBody::DutiesAssessed { result: DutyResult::NotAssessed { reason } } if reason == NO_TARIFF_REASON
+        ));
+    }
+
+    #[test]
+    fn a_criterion_hit_goes_to_the_queue_without_release() {
+        let (d, mrn) = declaration();
+        let prefix = d.items[0].hs_code.chapter().to_owned();
+        let risk = SelectivityStage {
+            criteria: vec![crate::risk::SelectivityCriterion {
+                id: "C1".into(),
+                description: "chapter".into(),
+                hs_prefix: Some(prefix),
+                origin: None,
+                dispatch_country: None,
+                office: None,
+                declaration_type: None,
+                channel: Channel::Yellow,
+                active: true,
+            }],
+            random: no_random(),
+        };
+        let decided = decide(
+            &d,
+            &mrn,
+            &Stages {
+                risk: &risk,
+                duties: &NoTariff,
+                payment: &NoPayment,
+            },
+        );
+        assert_eq!(decided.channel, Channel::Yellow);
+        assert_eq!(state_after(&d, &mrn, &decided), State::UnderControl);
+        assert!(!decided
+            .events
+            .iter()
+            .any(|(_, e)| matches!(e, EventBody::Released { .. })));
+        assert_eq!(
+            decided.notifications,
+            [NotificationKind::Registered, NotificationKind::UnderControl]
+        );
     }
 }
