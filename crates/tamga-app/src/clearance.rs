@@ -24,7 +24,8 @@ use tamga_core::declaration::{Declaration, DeclarationType};
 use tamga_core::lifecycle::{
     transition, Actor, ControlOutcome, Event, EventBody, NewNotification, NotificationKind, State,
 };
-use tamga_core::pipeline::{self, NoPayment, NoTariff, SelectivityStage, Stages};
+use tamga_core::pipeline::{self, NoPayment, NoTariff, RiskStage, SelectivityStage, Stages};
+use tamga_core::profiles::TraderContext;
 use tamga_core::reference::ReferenceData;
 use tamga_core::risk::{RandomSelection, SelectivityCriterion};
 use tamga_core::signature;
@@ -105,10 +106,20 @@ pub fn key_id_of(public_key_b64: &str) -> String {
     sha256_hex(public_key_b64.as_bytes())[..16].to_owned()
 }
 
+/// Supplies what the risk stage knows of a trader (its digital twin and
+/// category); installed by the workbench service.
+pub trait TraderContexts: Send + Sync {
+    fn context(&self, trader: &Eori, today: time::Date) -> TraderContext;
+}
+
 pub struct Clearance {
     store: Arc<dyn Store>,
     reference: Arc<ReferenceData>,
     selectivity: RwLock<Arc<SelectivityStage>>,
+    /// The risk stage in use; `None` means the officers' selectivity
+    /// criteria and random selection alone.
+    risk_stage: RwLock<Option<Arc<dyn RiskStage>>>,
+    traders: RwLock<Option<Arc<dyn TraderContexts>>>,
     writer: Writer,
     mrns: tokio::sync::Mutex<(u64, u64)>,
     keys: RwLock<HashMap<Eori, Arc<KeyRing>>>,
@@ -135,6 +146,8 @@ impl Clearance {
             store,
             reference,
             selectivity: RwLock::new(Arc::new(SelectivityStage::default())),
+            risk_stage: RwLock::new(None),
+            traders: RwLock::new(None),
             writer,
             mrns: tokio::sync::Mutex::new((0, 0)),
             keys: RwLock::new(HashMap::new()),
@@ -165,8 +178,35 @@ impl Clearance {
         Ok(())
     }
 
-    fn selectivity(&self) -> Arc<SelectivityStage> {
+    /// The officers' selectivity criteria and random selection, as now.
+    pub fn selectivity(&self) -> Arc<SelectivityStage> {
         self.selectivity.read().expect("lock").clone()
+    }
+
+    /// Installs the risk stage lodging uses from now on (risk profiles,
+    /// categories, random selection combined).
+    pub fn set_risk_stage(&self, stage: Arc<dyn RiskStage>) {
+        *self.risk_stage.write().expect("lock") = Some(stage);
+    }
+
+    /// Installs the source of trader contexts (digital twin, category).
+    pub fn set_trader_contexts(&self, traders: Arc<dyn TraderContexts>) {
+        *self.traders.write().expect("lock") = Some(traders);
+    }
+
+    fn risk_stage(&self) -> Arc<dyn RiskStage> {
+        match &*self.risk_stage.read().expect("lock") {
+            Some(s) => s.clone(),
+            None => self.selectivity(),
+        }
+    }
+
+    /// What the risk stage knows of `trader` today.
+    pub fn trader_context(&self, trader: &Eori, today: time::Date) -> TraderContext {
+        match &*self.traders.read().expect("lock") {
+            Some(t) => t.context(trader, today),
+            None => TraderContext::default(),
+        }
     }
 
     async fn next_mrn(&self, t: DeclarationType, now: OffsetDateTime) -> Result<Mrn, AppError> {
@@ -399,12 +439,14 @@ impl Clearance {
                 "declarant id is missing",
             )])
         })?;
-        let selectivity = self.selectivity();
+        let risk = self.risk_stage();
+        let trader = self.trader_context(&declarant, now.date());
         let decided = pipeline::decide(
             &declaration,
             &mrn,
+            &trader,
             &Stages {
-                risk: selectivity.as_ref(),
+                risk: risk.as_ref(),
                 duties: &NoTariff,
                 payment: &NoPayment,
             },

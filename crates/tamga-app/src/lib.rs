@@ -7,6 +7,8 @@ pub mod clearance;
 pub mod demo;
 pub mod error;
 pub mod reference;
+pub mod risk_admin;
+pub mod workbench;
 pub mod writer;
 
 pub use clearance::{Accepted, Caller, Clearance, Settings, Signed};

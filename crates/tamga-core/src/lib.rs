@@ -4,16 +4,20 @@
 //! Invariant: nothing in this crate does IO (no files, network, clock or
 //! database). Time and randomness come in as arguments.
 
+pub mod channel;
 pub mod codes;
 pub mod control;
 pub mod declaration;
+pub mod dispatch;
 pub mod ledger;
 pub mod lifecycle;
 pub mod money;
 pub mod pipeline;
+pub mod prearrival;
 pub mod profiles;
 pub mod reference;
 pub mod risk;
 pub mod signature;
 pub mod synth;
 pub mod tariff;
+pub mod traders;

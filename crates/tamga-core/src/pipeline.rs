@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::codes::Mrn;
 use crate::declaration::Declaration;
 use crate::lifecycle::{Actor, Channel, EventBody, NotificationKind};
+use crate::profiles::TraderContext;
 use crate::risk::{self, RandomSelection, RiskDecision, SelectivityCriterion};
 
 /// Result of the duty-assessment stage.
@@ -47,7 +48,8 @@ impl PaymentResult {
 }
 
 pub trait RiskStage: Send + Sync {
-    fn assess(&self, d: &Declaration, mrn: &Mrn) -> RiskDecision;
+    /// `trader` is what is known of the declarant (its digital twin).
+    fn assess(&self, d: &Declaration, mrn: &Mrn, trader: &TraderContext) -> RiskDecision;
 }
 
 pub trait DutyStage: Send + Sync {
@@ -66,7 +68,7 @@ pub struct SelectivityStage {
 }
 
 impl RiskStage for SelectivityStage {
-    fn assess(&self, d: &Declaration, mrn: &Mrn) -> RiskDecision {
+    fn assess(&self, d: &Declaration, mrn: &Mrn, _: &TraderContext) -> RiskDecision {
         risk::assess(d, mrn, &self.criteria, &self.random)
     }
 }
@@ -122,8 +124,8 @@ pub struct Decided {
 /// Green with nothing outstanding is released at once; yellow and red go to
 /// the office queue (state `UnderControl`); green with unsecured duties
 /// waits in `AwaitingPayment`.
-pub fn decide(d: &Declaration, mrn: &Mrn, stages: &Stages<'_>) -> Decided {
-    let decision = stages.risk.assess(d, mrn);
+pub fn decide(d: &Declaration, mrn: &Mrn, trader: &TraderContext, stages: &Stages<'_>) -> Decided {
+    let decision = stages.risk.assess(d, mrn, trader);
     let channel = decision.channel;
     let duties = stages.duties.assess(d, mrn);
     let payment = stages.payment.secure(d, mrn, &duties);
@@ -217,6 +219,7 @@ mod tests {
         let decided = decide(
             &d,
             &mrn,
+            &TraderContext::default(),
             &Stages {
                 risk: &risk,
                 duties: &NoTariff,
@@ -256,6 +259,7 @@ mod tests {
         let decided = decide(
             &d,
             &mrn,
+            &TraderContext::default(),
             &Stages {
                 risk: &risk,
                 duties: &NoTariff,

@@ -15,12 +15,16 @@ use tower_http::catch_panic::CatchPanicLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use tamga_app::Clearance;
+use tamga_app::risk_admin::RiskAdmin;
+use tamga_app::workbench::Workbench;
+use tamga_app::{AppError, Clearance};
 
 pub mod auth;
 pub mod error;
+pub mod risk_routes;
 pub mod routes;
 pub mod webhook;
+pub mod workbench_routes;
 
 use error::ApiError;
 
@@ -35,6 +39,8 @@ pub struct AppStateInner {
     pub clearance: Arc<Clearance>,
     pub tokens: auth::TokenCache,
     pub webhooks: webhook::Dispatcher,
+    pub risk: Arc<RiskAdmin>,
+    pub workbench: Arc<Workbench>,
 }
 
 pub type AppState = Arc<AppStateInner>;
@@ -65,8 +71,16 @@ impl Modify for Bearer {
     }
 }
 
+/// The whole OpenAPI document: the core paths and every route module's.
+pub fn openapi_doc() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(risk_routes::Api::openapi());
+    doc.merge(workbench_routes::Api::openapi());
+    doc
+}
+
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    Json(openapi_doc())
 }
 
 async fn not_found() -> ApiError {
@@ -96,14 +110,19 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response:
     .into_response()
 }
 
-/// Builds the state (and starts webhook delivery) for a started service.
-pub fn state(clearance: Arc<Clearance>) -> AppState {
+/// Builds the state (and starts webhook delivery and the services around
+/// clearance) for a started service.
+pub async fn state(clearance: Arc<Clearance>) -> Result<AppState, AppError> {
     let webhooks = webhook::Dispatcher::start(clearance.clone());
-    Arc::new(AppStateInner {
+    let risk = RiskAdmin::start(clearance.clone()).await?;
+    let workbench = Workbench::start(clearance.clone()).await?;
+    Ok(Arc::new(AppStateInner {
         clearance,
         tokens: auth::TokenCache::default(),
         webhooks,
-    })
+        risk,
+        workbench,
+    }))
 }
 
 pub fn router(state: AppState) -> Router {
@@ -137,6 +156,8 @@ pub fn router(state: AppState) -> Router {
             get(r::random).put(r::set_random),
         )
         .route("/api/v1/control/rules", get(r::rules))
+        .merge(risk_routes::routes())
+        .merge(workbench_routes::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))

@@ -2,6 +2,9 @@
 //! trader, a broker and an officer would. Every story runs on SQLite, and
 //! on PostgreSQL too when `TAMGA_TEST_PG_URL` is set.
 
+#[macro_use]
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,63 +12,13 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
-use tamga_app::demo::{demo, demo_signing_key, Demo, DemoOperator};
-use tamga_app::{Clearance, Settings};
+use tamga_app::demo::demo_signing_key;
 use tamga_core::codes::OfficeCode;
-use tamga_core::lifecycle::{replay, verify_chain, Event};
+use tamga_core::lifecycle::{replay, verify_chain};
 use tamga_core::signature;
-use tamga_core::synth::{demo_traders, Generator, GeneratorConfig};
-use tamga_store::testing::TestDb;
-use tamga_store::{Principal, Role, Store, User};
+use tamga_store::{Principal, Role, User};
 
-struct TestApp {
-    base: String,
-    http: reqwest::Client,
-    demo: Demo,
-    store: Arc<dyn Store>,
-    seed: std::cell::Cell<u64>,
-    _db: TestDb,
-}
-
-async fn spawn_app(db: TestDb) -> TestApp {
-    let store = tamga_store::open(&db.url).await.expect("open store");
-    tamga_app::bootstrap(&store, true).await.expect("bootstrap");
-    let clearance = Clearance::start(store.clone(), Settings::default())
-        .await
-        .expect("start");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = tamga_http::state(clearance);
-    tokio::spawn(tamga_http::serve(listener, state, std::future::pending()));
-    TestApp {
-        base: format!("http://{addr}"),
-        http: reqwest::Client::new(),
-        demo: demo(),
-        store,
-        seed: std::cell::Cell::new(1),
-        _db: db,
-    }
-}
-
-macro_rules! stories {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                super::$name(super::spawn_app(tamga_store::testing::TestDb::sqlite().await).await).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                match tamga_store::testing::TestDb::postgres().await {
-                    Some(db) => super::$name(super::spawn_app(db).await).await,
-                    None => eprintln!("TAMGA_TEST_PG_URL not set: PostgreSQL variant not run"),
-                }
-            })*
-        }
-    };
-}
+use common::{codes, TestApp};
 
 stories!(
     health_and_openapi,
@@ -80,139 +33,6 @@ stories!(
     webhook_receives_pushed_notifications,
     a_broker_lodges_for_its_client,
 );
-
-impl TestApp {
-    fn trader(&self, i: usize) -> &DemoOperator {
-        &self.demo.traders[i]
-    }
-
-    fn user_token(&self, name: &str) -> String {
-        self.demo
-            .users
-            .iter()
-            .find(|u| u.username == name)
-            .unwrap()
-            .token
-            .clone()
-    }
-
-    /// A valid declaration body for demo trader `i` (0-based).
-    fn body(&self, i: usize) -> Value {
-        let seed = self.seed.get();
-        self.seed.set(seed + 1);
-        let mut cfg =
-            GeneratorConfig::demo(8, OffsetDateTime::now_utc().date(), seed * 1000 + i as u64);
-        cfg.traders = vec![demo_traders(8)[i].clone()];
-        cfg.error_share = Some(0.0);
-        cfg.frauds = false;
-        let reference = tamga_app::reference::shipped().unwrap();
-        let s = Generator::new(cfg, &reference).unwrap().next();
-        serde_json::from_slice(&s.body).unwrap()
-    }
-
-    async fn send_signed(
-        &self,
-        path: &str,
-        token: &str,
-        key: Option<&ed25519_dalek::SigningKey>,
-        body: &[u8],
-    ) -> (StatusCode, Value) {
-        let mut req = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(token)
-            .header("content-type", "application/json")
-            .body(body.to_vec());
-        if let Some(k) = key {
-            req = req.header("x-tamga-signature", signature::sign(k, body));
-        }
-        let r = req.send().await.unwrap();
-        let status = r.status();
-        (status, r.json().await.unwrap_or(Value::Null))
-    }
-
-    /// Lodges `doc` as demo trader `i`, signed with its key.
-    async fn lodge(&self, i: usize, doc: &Value) -> (StatusCode, Value) {
-        let t = self.trader(i);
-        let body = serde_json::to_vec(doc).unwrap();
-        self.send_signed(
-            "/api/v1/declarations",
-            &t.token,
-            Some(&demo_signing_key(&t.id)),
-            &body,
-        )
-        .await
-    }
-
-    /// Sends a request with a bearer token and an optional JSON body;
-    /// returns the status and the JSON answer (`null` when there is none).
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: &str,
-        body: Option<&Value>,
-    ) -> (StatusCode, Value) {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(token);
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        let r = req.send().await.unwrap();
-        let status = r.status();
-        (status, r.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
-        self.call(reqwest::Method::GET, path, token, None).await
-    }
-
-    async fn post_json(&self, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
-        self.call(reqwest::Method::POST, path, token, Some(body))
-            .await
-    }
-
-    async fn put_json(&self, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
-        self.call(reqwest::Method::PUT, path, token, Some(body))
-            .await
-    }
-
-    async fn notifications(&self, i: usize) -> Vec<Value> {
-        let (s, v) = self
-            .get(
-                "/api/v1/notifications?after=0&limit=1000",
-                &self.trader(i).token,
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{v}");
-        v["notifications"].as_array().unwrap().clone()
-    }
-
-    async fn events(&self, mrn: &str, token: &str) -> Vec<Event> {
-        let (s, v) = self
-            .get(&format!("/api/v1/declarations/{mrn}/events"), token)
-            .await;
-        assert_eq!(s, StatusCode::OK, "{v}");
-        serde_json::from_value(v).unwrap()
-    }
-
-    async fn count(&self) -> u64 {
-        self.store.count_declarations().await.unwrap()
-    }
-}
-
-fn codes(v: &Value) -> Vec<String> {
-    v["error"]["violations"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|x| x["code"].as_str().unwrap().to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 async fn health_and_openapi(app: TestApp) {
     let r = app

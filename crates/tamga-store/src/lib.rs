@@ -39,9 +39,14 @@ use tamga_core::risk::{RandomSelection, SelectivityCriterion};
 
 mod codec;
 mod ledger_sql;
+pub mod ops_sql;
 pub mod postgres;
+pub mod risk_sql;
 pub mod sqlite;
 pub mod testing;
+
+pub use ops_sql::OpsStore;
+pub use risk_sql::RiskStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -312,7 +317,7 @@ impl LedgerCheck {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: RiskStore + OpsStore + Send + Sync + 'static {
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
 

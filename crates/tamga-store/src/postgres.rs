@@ -97,7 +97,7 @@ const PG_MAX_PARAMS: usize = 65_000;
 const COMMIT_LOCK: i64 = 0x74_61_6d_67_61;
 
 pub struct PgStore {
-    pool: PgPool,
+    pub(crate) pool: PgPool,
     /// Kind and currency of ledger accounts (immutable), by id.
     meta: MetaCache,
 }

@@ -77,8 +77,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 const READERS: u32 = 4;
 
 pub struct SqliteStore {
-    writer: SqlitePool,
-    reader: SqlitePool,
+    pub(crate) writer: SqlitePool,
+    pub(crate) reader: SqlitePool,
     /// Kind and currency of ledger accounts (immutable), by id.
     meta: MetaCache,
 }

@@ -61,7 +61,9 @@ pub async fn run(listen: SocketAddr, db: DbArgs, with_demo: bool) -> Result<(), 
         "tamga listening on http://{addr} ({}); OpenAPI at http://{addr}/api/v1/openapi.json",
         clearance.store().backend()
     );
-    let state = tamga_http::state(clearance);
+    let state = tamga_http::state(clearance)
+        .await
+        .map_err(|e| format!("cannot start: {e}"))?;
     tamga_http::serve(listener, state, shutdown())
         .await
         .map_err(|e| format!("server error: {e}"))

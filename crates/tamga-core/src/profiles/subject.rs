@@ -28,6 +28,7 @@ impl TraderCategory {
 }
 
 /// What the risk stage knows about the lodging trader, from its history.
+/// The default (no history known) is a medium-risk, non-AEO trader.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TraderContext {
@@ -35,6 +36,17 @@ pub struct TraderContext {
     pub aeo: bool,
     pub first_time: bool,
     pub days_since_registration: i64,
+}
+
+impl Default for TraderContext {
+    fn default() -> Self {
+        TraderContext {
+            category: TraderCategory::Medium,
+            aeo: false,
+            first_time: false,
+            days_since_registration: 0,
+        }
+    }
 }
 
 /// Per-item attributes.

@@ -212,14 +212,13 @@ pub async fn run(a: Args) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let state = tamga_http::state(clearance)
+        .await
+        .map_err(|e| format!("cannot start: {e}"))?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(tamga_http::serve(
-        listener,
-        tamga_http::state(clearance),
-        async move {
-            let _ = stop_rx.await;
-        },
-    ));
+    let server = tokio::spawn(tamga_http::serve(listener, state, async move {
+        let _ = stop_rx.await;
+    }));
 
     let result = drive(&a, &format!("http://{addr}/api/v1/declarations")).await;
 

@@ -1,0 +1,1 @@
+//! Pre-arrival (advance cargo) information: its model and parsing (pure).

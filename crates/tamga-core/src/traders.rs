@@ -1,0 +1,2 @@
+//! The trader digital twin: metrics computed from history and the
+//! low / medium / high category they give (pure).

@@ -1,0 +1,203 @@
+//! Shared by the API story tests: the real server on port 0 over a fresh
+//! database ([`spawn_app`]), request helpers, and the `stories!` macro
+//! that runs each story on SQLite and, when `TAMGA_TEST_PG_URL` is set, on
+//! PostgreSQL.
+#![allow(dead_code, unused_imports)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+
+use tamga_app::demo::{demo, demo_signing_key, Demo, DemoOperator};
+use tamga_app::{Clearance, Settings};
+use tamga_core::codes::OfficeCode;
+use tamga_core::lifecycle::{replay, verify_chain, Event};
+use tamga_core::signature;
+use tamga_core::synth::{demo_traders, Generator, GeneratorConfig};
+use tamga_store::testing::TestDb;
+use tamga_store::{Principal, Role, Store, User};
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub demo: Demo,
+    pub store: Arc<dyn Store>,
+    pub seed: std::cell::Cell<u64>,
+    _db: TestDb,
+}
+
+pub async fn spawn_app(db: TestDb) -> TestApp {
+    let store = tamga_store::open(&db.url).await.expect("open store");
+    tamga_app::bootstrap(&store, true).await.expect("bootstrap");
+    let clearance = Clearance::start(store.clone(), Settings::default())
+        .await
+        .expect("start");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = tamga_http::state(clearance).await.expect("state");
+    tokio::spawn(tamga_http::serve(listener, state, std::future::pending()));
+    TestApp {
+        base: format!("http://{addr}"),
+        http: reqwest::Client::new(),
+        demo: demo(),
+        store,
+        seed: std::cell::Cell::new(1),
+        _db: db,
+    }
+}
+
+macro_rules! stories {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                super::$name($crate::common::spawn_app(tamga_store::testing::TestDb::sqlite().await).await).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                match tamga_store::testing::TestDb::postgres().await {
+                    Some(db) => super::$name($crate::common::spawn_app(db).await).await,
+                    None => eprintln!("TAMGA_TEST_PG_URL not set: PostgreSQL variant not run"),
+                }
+            })*
+        }
+    };
+}
+
+impl TestApp {
+    pub fn trader(&self, i: usize) -> &DemoOperator {
+        &self.demo.traders[i]
+    }
+
+    pub fn user_token(&self, name: &str) -> String {
+        self.demo
+            .users
+            .iter()
+            .find(|u| u.username == name)
+            .unwrap()
+            .token
+            .clone()
+    }
+
+    /// A valid declaration body for demo trader `i` (0-based).
+    pub fn body(&self, i: usize) -> Value {
+        let seed = self.seed.get();
+        self.seed.set(seed + 1);
+        let mut cfg =
+            GeneratorConfig::demo(8, OffsetDateTime::now_utc().date(), seed * 1000 + i as u64);
+        cfg.traders = vec![demo_traders(8)[i].clone()];
+        cfg.error_share = Some(0.0);
+        cfg.frauds = false;
+        let reference = tamga_app::reference::shipped().unwrap();
+        let s = Generator::new(cfg, &reference).unwrap().next();
+        serde_json::from_slice(&s.body).unwrap()
+    }
+
+    pub async fn send_signed(
+        &self,
+        path: &str,
+        token: &str,
+        key: Option<&ed25519_dalek::SigningKey>,
+        body: &[u8],
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body.to_vec());
+        if let Some(k) = key {
+            req = req.header("x-tamga-signature", signature::sign(k, body));
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Lodges `doc` as demo trader `i`, signed with its key.
+    pub async fn lodge(&self, i: usize, doc: &Value) -> (StatusCode, Value) {
+        let t = self.trader(i);
+        let body = serde_json::to_vec(doc).unwrap();
+        self.send_signed(
+            "/api/v1/declarations",
+            &t.token,
+            Some(&demo_signing_key(&t.id)),
+            &body,
+        )
+        .await
+    }
+
+    /// Sends a request with a bearer token and an optional JSON body;
+    /// returns the status and the JSON answer (`null` when there is none).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call(reqwest::Method::GET, path, token, None).await
+    }
+
+    pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
+        self.call(reqwest::Method::POST, path, token, Some(body))
+            .await
+    }
+
+    pub async fn put_json(&self, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
+        self.call(reqwest::Method::PUT, path, token, Some(body))
+            .await
+    }
+
+    pub async fn notifications(&self, i: usize) -> Vec<Value> {
+        let (s, v) = self
+            .get(
+                "/api/v1/notifications?after=0&limit=1000",
+                &self.trader(i).token,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        v["notifications"].as_array().unwrap().clone()
+    }
+
+    pub async fn events(&self, mrn: &str, token: &str) -> Vec<Event> {
+        let (s, v) = self
+            .get(&format!("/api/v1/declarations/{mrn}/events"), token)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        serde_json::from_value(v).unwrap()
+    }
+
+    pub async fn count(&self) -> u64 {
+        self.store.count_declarations().await.unwrap()
+    }
+}
+
+pub fn codes(v: &Value) -> Vec<String> {
+    v["error"]["violations"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|x| x["code"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
