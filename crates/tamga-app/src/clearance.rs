@@ -18,22 +18,29 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
+use rust_decimal::Decimal;
+use tamga_core::codes::CurrencyCode;
 use tamga_core::codes::{CountryCode, Eori, Lrn, Mrn, MrnCategory, OfficeCode};
 use tamga_core::control::{self, violation, ControlContext, Severity, Violation};
 use tamga_core::declaration::{Declaration, DeclarationType};
+use tamga_core::ledger::{AccountId, AccountKind};
 use tamga_core::lifecycle::{
     transition, Actor, ControlOutcome, Event, EventBody, NewNotification, NotificationKind, State,
 };
-use tamga_core::pipeline::{self, NoPayment, NoTariff, RiskStage, SelectivityStage, Stages};
+use tamga_core::pipeline::{
+    self, DutyResult, PaymentResult, RiskStage, SelectivityStage, NO_TARIFF_REASON,
+};
 use tamga_core::profiles::TraderContext;
 use tamga_core::reference::ReferenceData;
 use tamga_core::risk::{RandomSelection, SelectivityCriterion};
 use tamga_core::signature;
+use tamga_core::tariff::{self, FullVolume, Tariff};
 use tamga_store::{
-    DeclarationQuery, DeclarationRecord, Notification, Role, SigningKeyRecord, Store, User, Write,
-    WriteOutcome,
+    Alternative, DeclarationQuery, DeclarationRecord, Notification, Payment, PaymentOp, Role,
+    SigningKeyRecord, Store, StoredTariff, User, Write, WriteOutcome,
 };
 
+use crate::account::{Accounts, LedgerCurrency};
 use crate::error::AppError;
 use crate::writer::Writer;
 
@@ -120,6 +127,14 @@ pub struct Clearance {
     /// criteria and random selection alone.
     risk_stage: RwLock<Option<Arc<dyn RiskStage>>>,
     traders: RwLock<Option<Arc<dyn TraderContexts>>>,
+    /// The current tariff (completed with the HS reference nomenclature);
+    /// `None`: duties are not assessed.
+    tariff: RwLock<Option<Arc<CurrentTariff>>>,
+    /// The single personal accounts (ledger service).
+    accounts: Accounts,
+    /// A declarant's accounts that secure duties, in the order tried
+    /// (cash, then guarantee).
+    paying_accounts: RwLock<HashMap<Eori, Arc<Vec<AccountId>>>>,
     writer: Writer,
     mrns: tokio::sync::Mutex<(u64, u64)>,
     keys: RwLock<HashMap<Eori, Arc<KeyRing>>>,
@@ -128,6 +143,24 @@ pub struct Clearance {
 }
 
 const MRN_BLOCK: u64 = 1000;
+
+/// A change to a declaration: events, possibly a new declaration body and
+/// version, and the notifications to send.
+#[derive(Debug, Clone)]
+struct Change {
+    bodies: Vec<(Actor, EventBody)>,
+    new_declaration: Option<(Declaration, u32)>,
+    kinds: Vec<NotificationKind>,
+}
+
+/// The tariff duties are assessed with.
+pub struct CurrentTariff {
+    /// Stored id, name and SHA-256 of the imported file.
+    pub id: i64,
+    pub name: String,
+    pub sha256: String,
+    pub tariff: Tariff,
+}
 
 /// An operator's active signing keys: (key id, key).
 type KeyRing = Vec<(String, VerifyingKey)>;
@@ -139,7 +172,21 @@ impl Clearance {
         store: Arc<dyn Store>,
         settings: Settings,
     ) -> Result<Arc<Clearance>, AppError> {
-        let reference = Arc::new(ReferenceData::new(&store.reference().await?));
+        let bundle = store.reference().await?;
+        let reference = Arc::new(ReferenceData::new(&bundle));
+        let tariff = match store.tariff().await? {
+            Some(t) => Some(Arc::new(load_tariff(t, &bundle)?)),
+            None => None,
+        };
+        let currency = match &tariff {
+            Some(t) => LedgerCurrency {
+                code: CurrencyCode::parse(&t.tariff.national_currency)
+                    .map_err(|e| AppError::Unavailable(format!("tariff currency: {e}")))?,
+                minor_units: t.tariff.national_minor_units(),
+            },
+            None => LedgerCurrency::uzs(),
+        };
+        let accounts = Accounts::new(store.clone(), currency);
         let (tx, rx) = watch::channel(0);
         let writer = Writer::spawn(store.clone(), settings.max_batch, tx);
         let c = Arc::new(Clearance {
@@ -148,6 +195,9 @@ impl Clearance {
             selectivity: RwLock::new(Arc::new(SelectivityStage::default())),
             risk_stage: RwLock::new(None),
             traders: RwLock::new(None),
+            tariff: RwLock::new(tariff),
+            accounts,
+            paying_accounts: RwLock::new(HashMap::new()),
             writer,
             mrns: tokio::sync::Mutex::new((0, 0)),
             keys: RwLock::new(HashMap::new()),
@@ -155,7 +205,120 @@ impl Clearance {
             settings,
         });
         c.reload_selectivity().await?;
+        // Deposits may have arrived while no instance was running.
+        c.settle_all_awaiting().await?;
         Ok(c)
+    }
+
+    /// The single personal accounts.
+    pub fn accounts(&self) -> &Accounts {
+        &self.accounts
+    }
+
+    /// The tariff in use, if any.
+    pub fn tariff(&self) -> Option<Arc<CurrentTariff>> {
+        self.tariff.read().expect("lock").clone()
+    }
+
+    /// Imports a tariff file: checks it, stores it and uses it from now on.
+    pub async fn import_tariff(
+        &self,
+        caller: &Caller,
+        body: &str,
+    ) -> Result<Arc<CurrentTariff>, AppError> {
+        let user = require_user(caller, &[Role::Admin])?;
+        let name = tariff::load(body)
+            .map_err(|errs| tariff_load_error(&errs))?
+            .name;
+        let now = OffsetDateTime::now_utc();
+        let (id, new) = self.store.put_tariff(&name, body, now).await?;
+        let stored = self
+            .store
+            .tariff()
+            .await?
+            .ok_or_else(|| AppError::Unavailable("tariff vanished after import".into()))?;
+        let current = Arc::new(load_tariff(stored, &self.store.reference().await?)?);
+        *self.tariff.write().expect("lock") = Some(current.clone());
+        self.store
+            .append_audit(
+                &format!("user:{}", user.username),
+                "tariff.import",
+                now,
+                &json!({ "id": id, "name": name, "new": new, "sha256": current.sha256 }),
+            )
+            .await?;
+        Ok(current)
+    }
+
+    /// The accounts that secure `declarant`'s duties, in the order tried:
+    /// its cash account (opened on first use), then its guarantee if any.
+    async fn paying_accounts(&self, declarant: &Eori) -> Result<Arc<Vec<AccountId>>, AppError> {
+        if let Some(a) = self.paying_accounts.read().expect("lock").get(declarant) {
+            return Ok(a.clone());
+        }
+        let currency = &self.accounts.currency().code;
+        let now = OffsetDateTime::now_utc();
+        let cash = self
+            .store
+            .ensure_ledger_account(declarant, AccountKind::Cash, currency, now)
+            .await?;
+        let mut ids = vec![cash.id];
+        ids.extend(
+            self.store
+                .ledger_accounts(Some(declarant))
+                .await?
+                .into_iter()
+                .filter(|a| a.kind == AccountKind::Guarantee && a.currency == *currency)
+                .map(|a| a.id),
+        );
+        let ids = Arc::new(ids);
+        self.paying_accounts
+            .write()
+            .expect("lock")
+            .insert(declarant.clone(), ids.clone());
+        Ok(ids)
+    }
+
+    /// Forgets cached paying accounts (after a guarantee is granted).
+    pub fn accounts_changed(&self, owner: &Eori) {
+        self.paying_accounts.write().expect("lock").remove(owner);
+    }
+
+    fn minor(&self, amount: Decimal) -> Result<i64, AppError> {
+        self.accounts
+            .minor(amount)
+            .map_err(|e| AppError::Unavailable(format!("amount {amount}: {e}")))
+    }
+
+    /// Duties of a declaration that passed control, on `date`. A goods
+    /// item that cannot be assessed (unknown code for the tariff, missing
+    /// quantity, prohibition, missing licence…) rejects the declaration.
+    fn assess_duties(&self, d: &Declaration, date: time::Date) -> Result<DutyResult, Violation> {
+        let Some(t) = self.tariff() else {
+            return Ok(DutyResult::NotAssessed {
+                reason: NO_TARIFF_REASON.to_owned(),
+            });
+        };
+        match tariff::assess_declaration(&t.tariff, d, date, &FullVolume) {
+            Ok(a) => Ok(DutyResult::Assessed {
+                currency: self.accounts.currency().code.clone(),
+                customs_duty: a.customs_duty.amount,
+                additional_duties: a.additional_duties.amount,
+                excise: a.excise.amount,
+                vat: a.vat.amount,
+                total: a.total.amount,
+                tariff: format!("{} ({})", t.name, t.id),
+                assessment: serde_json::to_value(&a).unwrap_or_default(),
+            }),
+            Err(e) => {
+                let index = d
+                    .items
+                    .iter()
+                    .position(|it| Some(it.sequence) == e.item)
+                    .map_or(String::new(), |i| format!("/items/{i}"));
+                Err(violation(e.code, index, e.message))
+            }
+        }
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -431,6 +594,20 @@ impl Clearance {
                 .await);
         };
         let warnings = violations;
+        let duties = match self.assess_duties(&declaration, now.date()) {
+            Ok(d) => d,
+            Err(v) => {
+                return Err(self
+                    .reject(
+                        lodged_by,
+                        Some(&declaration.lrn),
+                        NotificationKind::Rejected,
+                        None,
+                        vec![v],
+                    )
+                    .await)
+            }
+        };
         let mrn = self.next_mrn(declaration.declaration_type, now).await?;
         let declarant = declaration.declarant_id().cloned().ok_or_else(|| {
             AppError::Rejected(vec![violation(
@@ -445,13 +622,20 @@ impl Clearance {
             &declaration,
             &mrn,
             &trader,
-            &Stages {
-                risk: risk.as_ref(),
-                duties: &NoTariff,
-                payment: &NoPayment,
-            },
+            risk.as_ref(),
+            duties,
+            &self.accounts.currency().code,
         );
-        let mut bodies = vec![
+        let payment = if decided.due.is_zero() {
+            None
+        } else {
+            Some(PaymentOp::Secure {
+                accounts: self.paying_accounts(&declarant).await?.to_vec(),
+                amount: self.minor(decided.due)?,
+                debit: decided.release_if_secured,
+            })
+        };
+        let head = vec![
             (
                 Actor::Operator(lodged_by.clone()),
                 EventBody::Lodged {
@@ -462,52 +646,77 @@ impl Clearance {
             ),
             (Actor::System, EventBody::Registered { mrn: mrn.clone() }),
         ];
-        bodies.extend(decided.events);
-        let (events, state, last_hash) = seal(&mrn, 0, "", None, now, bodies)?;
-        let record = DeclarationRecord {
-            mrn: mrn.clone(),
-            lrn: declaration.lrn.clone(),
-            declaration_type: declaration.declaration_type,
-            declarant: declarant.clone(),
-            representative: declaration.representative_id().cloned(),
-            lodged_by: lodged_by.clone(),
-            office: declaration.declaration_office.clone(),
-            state,
-            channel: decided.channel,
-            version: 1,
-            body_sha256,
-            registered_at: now,
-            updated_at: now,
-            last_seq: events.len() as u32,
-            last_hash,
-            declaration,
-        };
         let recipients = Self::recipients(lodged_by, Some(&declarant));
-        let mut notifications = Vec::new();
-        for kind in decided.notifications {
-            notifications.extend(Self::make_notifications(
-                &recipients,
-                kind,
-                Some(&mrn),
-                Some(&record.lrn),
-                now,
-                notification_payload(kind, &record, &events, &warnings),
-            ));
-        }
+        let form =
+            |branch: pipeline::Branch, declaration: Declaration| -> Result<Alternative, AppError> {
+                let mut bodies = head.clone();
+                bodies.extend(branch.events);
+                let (events, state, last_hash) = seal(&mrn, 0, "", None, now, bodies)?;
+                let record = DeclarationRecord {
+                    mrn: mrn.clone(),
+                    lrn: declaration.lrn.clone(),
+                    declaration_type: declaration.declaration_type,
+                    declarant: declarant.clone(),
+                    representative: declaration.representative_id().cloned(),
+                    lodged_by: lodged_by.clone(),
+                    office: declaration.declaration_office.clone(),
+                    state,
+                    channel: decided.channel,
+                    version: 1,
+                    body_sha256: body_sha256.clone(),
+                    registered_at: now,
+                    updated_at: now,
+                    last_seq: events.len() as u32,
+                    last_hash,
+                    declaration,
+                };
+                let mut notifications = Vec::new();
+                for kind in branch.notifications {
+                    notifications.extend(Self::make_notifications(
+                        &recipients,
+                        kind,
+                        Some(&mrn),
+                        Some(&record.lrn),
+                        now,
+                        notification_payload(kind, &record, &events, &warnings),
+                    ));
+                }
+                Ok(Alternative {
+                    record: Box::new(record),
+                    events,
+                    notifications,
+                })
+            };
+        let otherwise = match decided.unsecured.clone() {
+            Some(b) => Some(Box::new(form(b, declaration.clone())?)),
+            None => None,
+        };
+        let primary = form(decided.secured.clone(), declaration)?;
         let outcome = self
             .writer
             .write(Write::Insert {
-                record: Box::new(record.clone()),
-                events,
-                notifications,
+                record: primary.record.clone(),
+                events: primary.events,
+                notifications: primary.notifications,
+                payment: payment.map(|op| Payment {
+                    op,
+                    otherwise: otherwise.clone(),
+                }),
             })
             .await?;
+        let accepted = |record: DeclarationRecord| Accepted {
+            record,
+            warnings: warnings.clone(),
+            replay: false,
+        };
         match outcome {
-            WriteOutcome::Committed => Ok(Accepted {
-                record,
-                warnings,
-                replay: false,
-            }),
+            WriteOutcome::Committed => Ok(accepted(*primary.record)),
+            WriteOutcome::Unsecured => match otherwise {
+                Some(alt) => Ok(accepted(*alt.record)),
+                None => Err(AppError::Unavailable(
+                    "stored an unsecured form that does not exist".into(),
+                )),
+            },
             WriteOutcome::DuplicateLrn { existing } => {
                 // A concurrent lodging with the same LRN won the race.
                 let existing = self
@@ -515,9 +724,9 @@ impl Clearance {
                     .declaration(&existing)
                     .await?
                     .ok_or_else(|| AppError::not_found(format!("declaration {existing}")))?;
-                self.replay_or_conflict(lodged_by, existing, &record.body_sha256)
+                self.replay_or_conflict(lodged_by, existing, &primary.record.body_sha256)
             }
-            WriteOutcome::Stale => Err(AppError::Stale),
+            WriteOutcome::Stale | WriteOutcome::Insufficient { .. } => Err(AppError::Stale),
         }
     }
 
@@ -626,32 +835,45 @@ impl Clearance {
     /// Applies events to an existing declaration and commits them.
     async fn change(
         &self,
-        mut rec: DeclarationRecord,
+        rec: DeclarationRecord,
         bodies: Vec<(Actor, EventBody)>,
         new_declaration: Option<(Declaration, u32)>,
         kinds: &[NotificationKind],
     ) -> Result<DeclarationRecord, AppError> {
-        let now = OffsetDateTime::now_utc();
-        let expected = rec.last_seq;
+        let change = Change {
+            bodies,
+            new_declaration,
+            kinds: kinds.to_vec(),
+        };
+        self.change_paying(rec, change, None).await
+    }
+
+    /// The record after `change`, its events and notifications.
+    fn form(
+        &self,
+        mut rec: DeclarationRecord,
+        change: Change,
+        now: OffsetDateTime,
+    ) -> Result<Alternative, AppError> {
         let (events, state, last_hash) = seal(
             &rec.mrn,
             rec.last_seq,
             &rec.last_hash,
             Some(rec.state),
             now,
-            bodies,
+            change.bodies,
         )?;
         rec.state = state;
         rec.updated_at = now;
         rec.last_seq += events.len() as u32;
         rec.last_hash = last_hash;
-        if let Some((d, version)) = new_declaration {
+        if let Some((d, version)) = change.new_declaration {
             rec.declaration = d;
             rec.version = version;
         }
         let recipients = Self::recipients(&rec.lodged_by, Some(&rec.declarant));
         let mut notifications = Vec::new();
-        for &kind in kinds {
+        for kind in change.kinds {
             notifications.extend(Self::make_notifications(
                 &recipients,
                 kind,
@@ -661,20 +883,223 @@ impl Clearance {
                 notification_payload(kind, &rec, &events, &[]),
             ));
         }
+        Ok(Alternative {
+            record: Box::new(rec),
+            events,
+            notifications,
+        })
+    }
+
+    /// Commits a change to a declaration together with the money it moves
+    /// (`payment`: the ledger operation, and the change to store instead
+    /// if the duties cannot be secured). [`AppError::PaymentNotSecured`]
+    /// when they cannot and there is no other change.
+    async fn change_paying(
+        &self,
+        rec: DeclarationRecord,
+        change: Change,
+        payment: Option<(PaymentOp, Option<Change>)>,
+    ) -> Result<DeclarationRecord, AppError> {
+        let now = OffsetDateTime::now_utc();
+        let expected = rec.last_seq;
+        let (payment, otherwise) = match payment {
+            Some((op, alt)) => {
+                let alt = match alt {
+                    Some(c) => Some(Box::new(self.form(rec.clone(), c, now)?)),
+                    None => None,
+                };
+                (
+                    Some(Payment {
+                        op,
+                        otherwise: alt.clone(),
+                    }),
+                    alt,
+                )
+            }
+            None => (None, None),
+        };
+        let primary = self.form(rec, change, now)?;
         match self
             .writer
             .write(Write::Update {
-                record: Box::new(rec.clone()),
+                record: primary.record.clone(),
                 expected_last_seq: expected,
-                events,
-                notifications,
+                events: primary.events,
+                notifications: primary.notifications,
+                payment,
             })
             .await?
         {
-            WriteOutcome::Committed => Ok(rec),
-            WriteOutcome::Stale => Err(AppError::Stale),
-            WriteOutcome::DuplicateLrn { .. } => Err(AppError::Stale),
+            WriteOutcome::Committed => Ok(*primary.record),
+            WriteOutcome::Unsecured => otherwise
+                .map(|a| *a.record)
+                .ok_or_else(|| AppError::Unavailable("stored a form that does not exist".into())),
+            WriteOutcome::Insufficient { available } => Err(AppError::PaymentNotSecured {
+                mrn: primary.record.mrn.to_string(),
+                due: self.due_of(&primary.record).await?,
+                available: self.accounts.decimal(available),
+            }),
+            WriteOutcome::Stale | WriteOutcome::DuplicateLrn { .. } => Err(AppError::Stale),
         }
+    }
+
+    /// What a declaration's duties are and how they stand: the amount due
+    /// (national currency) and whether it is reserved now, from its events.
+    fn payment_position(events: &[Event]) -> (Decimal, bool) {
+        let due = events
+            .iter()
+            .rev()
+            .find_map(|e| match &e.body {
+                EventBody::DutiesAssessed { result } => Some(result.amount_due()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        let reserved = events
+            .iter()
+            .rev()
+            .find_map(|e| match &e.body {
+                EventBody::PaymentSecured { result } => {
+                    Some(matches!(result, PaymentResult::Reserved { .. }))
+                }
+                _ => None,
+            })
+            .unwrap_or(false);
+        (due, reserved)
+    }
+
+    async fn due_of(&self, rec: &DeclarationRecord) -> Result<Decimal, AppError> {
+        Ok(Self::payment_position(&self.store.events(&rec.mrn).await?).0)
+    }
+
+    /// The release of a declaration with its payment: debit the
+    /// reservation, or secure and debit at once, or (officer release of an
+    /// unsecured declaration) wait for payment.
+    async fn release_paying(
+        &self,
+        rec: DeclarationRecord,
+        actor: Actor,
+        automatic: bool,
+        wait_if_unsecured: bool,
+    ) -> Result<DeclarationRecord, AppError> {
+        let events = self.store.events(&rec.mrn).await?;
+        let (due, reserved) = Self::payment_position(&events);
+        let released = (actor.clone(), EventBody::Released { automatic });
+        let currency = self.accounts.currency().code.clone();
+        if due.is_zero() || reserved {
+            let change = Change {
+                bodies: vec![released],
+                new_declaration: None,
+                kinds: vec![NotificationKind::Released],
+            };
+            let payment = reserved.then_some((PaymentOp::Debit, None));
+            return self.change_paying(rec, change, payment).await;
+        }
+        let secure = PaymentOp::Secure {
+            accounts: self.paying_accounts(&rec.declarant).await?.to_vec(),
+            amount: self.minor(due)?,
+            debit: true,
+        };
+        let change = Change {
+            bodies: vec![
+                (
+                    Actor::System,
+                    EventBody::PaymentSecured {
+                        result: PaymentResult::Reserved {
+                            currency: currency.clone(),
+                            amount: due,
+                        },
+                    },
+                ),
+                released,
+            ],
+            new_declaration: None,
+            kinds: vec![NotificationKind::Released],
+        };
+        let otherwise = wait_if_unsecured.then(|| Change {
+            bodies: vec![(
+                actor,
+                EventBody::ReleaseGrantedPendingPayment {
+                    currency,
+                    amount: due,
+                },
+            )],
+            new_declaration: None,
+            kinds: vec![NotificationKind::AwaitingPayment],
+        });
+        self.change_paying(rec, change, Some((secure, otherwise)))
+            .await
+    }
+
+    /// Releases the declarant's declarations waiting for payment, oldest
+    /// first, as far as its accounts now cover them. Returns the MRNs
+    /// released.
+    pub async fn settle_awaiting(&self, declarant: &Eori) -> Result<Vec<Mrn>, AppError> {
+        let mut waiting = self
+            .store
+            .declarations(&DeclarationQuery {
+                party: Some(declarant.clone()),
+                states: Some(vec![State::AwaitingPayment]),
+                limit: 500,
+                ..Default::default()
+            })
+            .await?;
+        waiting.retain(|r| r.declarant == *declarant);
+        waiting.reverse();
+        let mut released = Vec::new();
+        for rec in waiting {
+            let mrn = rec.mrn.clone();
+            match self.release_paying(rec, Actor::System, true, false).await {
+                Ok(_) => released.push(mrn),
+                Err(AppError::PaymentNotSecured { .. } | AppError::Stale) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(released)
+    }
+
+    /// Settles every declaration waiting for payment (at start).
+    async fn settle_all_awaiting(&self) -> Result<(), AppError> {
+        let waiting = self
+            .store
+            .declarations(&DeclarationQuery {
+                states: Some(vec![State::AwaitingPayment]),
+                limit: 500,
+                ..Default::default()
+            })
+            .await?;
+        let declarants: std::collections::BTreeSet<Eori> =
+            waiting.into_iter().map(|r| r.declarant).collect();
+        for d in declarants {
+            self.settle_awaiting(&d).await?;
+        }
+        Ok(())
+    }
+
+    /// A bank payment into a trader's single personal account (bank side,
+    /// idempotent by the bank's reference); then releases what it covers.
+    pub async fn deposit(
+        &self,
+        caller: &Caller,
+        payment_reference: &str,
+        bank_reference: &str,
+        amount: Decimal,
+        currency: &CurrencyCode,
+    ) -> Result<(crate::account::DepositReceipt, Vec<Mrn>), AppError> {
+        require_user(caller, &[Role::Bank])?;
+        let receipt = self
+            .accounts
+            .deposit(payment_reference, bank_reference, amount, currency)
+            .await?;
+        let owner = self
+            .store
+            .ledger_account(receipt.account)
+            .await?
+            .and_then(|a| a.owner);
+        let released = match owner {
+            Some(o) => self.settle_awaiting(&o).await?,
+            None => Vec::new(),
+        };
+        Ok((receipt, released))
     }
 
     async fn own_declaration(&self, op: &Eori, mrn: &Mrn) -> Result<DeclarationRecord, AppError> {
@@ -798,19 +1223,20 @@ impl Clearance {
                     "give a non-empty reason of at most 512 characters: {\"reason\": \"...\"}",
                 )
             })?;
-        self.change(
-            rec,
-            vec![(
+        // The reservation, if any, goes back to the trader's available funds.
+        let change = Change {
+            bodies: vec![(
                 Actor::Operator(op.clone()),
                 EventBody::Invalidated {
                     reason,
                     signing_key: key_id,
                 },
             )],
-            None,
-            &[NotificationKind::Invalidated],
-        )
-        .await
+            new_declaration: None,
+            kinds: vec![NotificationKind::Invalidated],
+        };
+        self.change_paying(rec, change, Some((PaymentOp::Release, None)))
+            .await
     }
 
     async fn office_declaration(
@@ -868,16 +1294,11 @@ impl Clearance {
                 ));
             }
         }
-        self.change(
-            rec,
-            vec![(
-                Actor::Officer(user.username),
-                EventBody::Released { automatic: false },
-            )],
-            None,
-            &[NotificationKind::Released],
-        )
-        .await
+        // Debits the reservation, or secures and debits now; under control
+        // an unsecured declaration then waits for payment.
+        let wait = rec.state == State::UnderControl;
+        self.release_paying(rec, Actor::Officer(user.username), false, wait)
+            .await
     }
 
     pub async fn refuse(
@@ -894,13 +1315,13 @@ impl Clearance {
                 "give a reason of 1 to 4000 characters",
             ));
         }
-        self.change(
-            rec,
-            vec![(Actor::Officer(user.username), EventBody::Refused { reason })],
-            None,
-            &[NotificationKind::Refused],
-        )
-        .await
+        let change = Change {
+            bodies: vec![(Actor::Officer(user.username), EventBody::Refused { reason })],
+            new_declaration: None,
+            kinds: vec![NotificationKind::Refused],
+        };
+        self.change_paying(rec, change, Some((PaymentOp::Release, None)))
+            .await
     }
 
     // --- selectivity -----------------------------------------------------
@@ -1075,6 +1496,7 @@ pub fn can_view(caller: &Caller, r: &DeclarationRecord) -> bool {
         Caller::User(u) => match u.role {
             Role::Officer => u.offices.contains(&r.office),
             Role::RiskAnalyst | Role::Admin => true,
+            Role::Bank => false,
         },
     }
 }
@@ -1169,4 +1591,40 @@ fn notification_payload(
         _ => {}
     }
     p
+}
+
+/// Parses a stored tariff and completes it with the HS nomenclature and
+/// countries of the reference data.
+fn load_tariff(
+    t: StoredTariff,
+    reference: &tamga_core::reference::ReferenceBundle,
+) -> Result<CurrentTariff, AppError> {
+    let mut tariff = tariff::load(&t.body).map_err(|errs| tariff_load_error(&errs))?;
+    tariff.with_base_nomenclature(&reference.hs, &reference.countries);
+    Ok(CurrentTariff {
+        id: t.id,
+        name: t.name,
+        sha256: t.sha256,
+        tariff,
+    })
+}
+
+fn tariff_load_error(errs: &[tariff::LoadError]) -> AppError {
+    match errs.first() {
+        Some(e) => AppError::bad_request(
+            e.code,
+            e.pointer.clone(),
+            format!(
+                "{} ({} problem(s) in all): {}",
+                e.message,
+                errs.len(),
+                errs.iter()
+                    .take(20)
+                    .map(|e| format!("{} {}", e.pointer, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        ),
+        None => AppError::bad_request("TARIFF_INVALID", "", "the tariff file is invalid"),
+    }
 }

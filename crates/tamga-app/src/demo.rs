@@ -11,13 +11,17 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use tamga_core::codes::{Eori, OfficeCode};
+use tamga_core::ledger::AccountKind;
 use tamga_core::signature;
 use tamga_store::{Operator, Principal, Role, SigningKeyRecord, Store, User};
 
+use crate::account::LedgerCurrency;
 use crate::clearance::{key_id_of, sha256_hex};
 
 /// The demo's main office (Tashkent Central Customs Office).
 pub const DEMO_OFFICE: &str = "UZ000100";
+/// Opening balance of each demo trader's account: 5 trillion UZS (minor units).
+pub const DEMO_OPENING_BALANCE_MINOR: i64 = 500_000_000_000_000;
 pub const DEMO_WARNING: &str = "DEMO CREDENTIALS: derived from fixed strings and published in the README; for local use only, never in production";
 
 #[derive(Debug, Clone, Serialize)]
@@ -116,6 +120,7 @@ pub fn demo() -> Demo {
             user("admin", "Demo Administrator", Role::Admin),
             user("officer", "Demo Customs Officer", Role::Officer),
             user("analyst", "Demo Risk Analyst", Role::RiskAnalyst),
+            user("bank", "Demo Bank (payments gateway)", Role::Bank),
         ],
         traders: DEMO_TRADER_NAMES
             .iter()
@@ -174,12 +179,27 @@ pub async fn ensure_demo(store: &dyn Store) -> tamga_store::Result<Option<Demo>>
         store
             .add_signing_key(&SigningKeyRecord {
                 key_id: t.key_id.clone(),
-                operator: id,
+                operator: id.clone(),
                 public_key: t.public_key.clone(),
                 created_at: now,
                 revoked: false,
             })
             .await?;
+        // An opening balance on the single personal account, so that the
+        // demo's declarations are released at once.
+        let account = store
+            .ensure_ledger_account(&id, AccountKind::Cash, &LedgerCurrency::uzs().code, now)
+            .await?;
+        if let Some(reference) = &account.payment_reference {
+            store
+                .deposit(
+                    reference,
+                    &format!("DEMO-OPENING-{id}"),
+                    DEMO_OPENING_BALANCE_MINOR,
+                    now,
+                )
+                .await?;
+        }
     }
     Ok(Some(demo))
 }

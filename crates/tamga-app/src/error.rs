@@ -34,6 +34,17 @@ pub enum AppError {
     },
     #[error("storage failure: {0}")]
     Store(#[from] StoreError),
+    /// The declaration's duties cannot be secured: the accounts do not
+    /// cover them.
+    #[error("duties of {mrn} ({due}) are not covered: {available} available")]
+    PaymentNotSecured {
+        mrn: String,
+        due: rust_decimal::Decimal,
+        available: rust_decimal::Decimal,
+    },
+    /// A single-personal-account operation was refused.
+    #[error(transparent)]
+    Account(#[from] crate::account::AccountError),
     /// The service is shutting down or its writer stopped.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -50,6 +61,8 @@ impl AppError {
             AppError::Stale => "CONCURRENT_CHANGE",
             AppError::BadRequest { code, .. } => code,
             AppError::Store(_) => "STORAGE_ERROR",
+            AppError::PaymentNotSecured { .. } => "PAYMENT_NOT_SECURED",
+            AppError::Account(e) => e.code(),
             AppError::Unavailable(_) => "UNAVAILABLE",
         }
     }

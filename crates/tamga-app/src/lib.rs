@@ -18,8 +18,8 @@ use std::sync::Arc;
 
 use tamga_store::{LoadReport, Store};
 
-/// Loads the shipped reference data (idempotent) and, on an empty
-/// database, the demo set-up. Returns the load report and the demo if it
+/// Loads the shipped reference data (idempotent), the demo tariff when no
+/// tariff was ever imported, and, on an empty database, the demo set-up. Returns the load report and the demo if it
 /// was created now.
 pub async fn bootstrap(
     store: &Arc<dyn Store>,
@@ -27,6 +27,19 @@ pub async fn bootstrap(
 ) -> Result<(LoadReport, Option<demo::Demo>), AppError> {
     let bundle = reference::shipped().map_err(|e| AppError::Unavailable(e.to_string()))?;
     let report = store.load_reference(&bundle).await?;
+    if store.tariff().await?.is_none() {
+        // First start: the demo tariff shipped in the repository.
+        let name = tamga_core::tariff::load(tamga_core::tariff::DEMO_TARIFF_JSON)
+            .map_err(|e| AppError::Unavailable(format!("demo tariff: {e:?}")))?
+            .name;
+        store
+            .put_tariff(
+                &name,
+                tamga_core::tariff::DEMO_TARIFF_JSON,
+                time::OffsetDateTime::now_utc(),
+            )
+            .await?;
+    }
     let demo = if with_demo {
         demo::ensure_demo(store.as_ref()).await?
     } else {

@@ -20,6 +20,16 @@ pub fn shipped() -> Result<ReferenceBundle, BundleError> {
     ReferenceBundle::from_csv(&SHIPPED)
 }
 
+/// The demo tariff shipped in the repository, completed with the shipped
+/// HS nomenclature and countries, as a freshly started tamga uses it.
+pub fn demo_tariff() -> Result<tamga_core::tariff::Tariff, String> {
+    let mut t = tamga_core::tariff::load(tamga_core::tariff::DEMO_TARIFF_JSON)
+        .map_err(|e| format!("demo tariff: {e:?}"))?;
+    let b = shipped().map_err(|e| e.to_string())?;
+    t.with_base_nomenclature(&b.hs, &b.countries);
+    Ok(t)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

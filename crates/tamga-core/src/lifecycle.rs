@@ -132,6 +132,14 @@ pub enum EventBody {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         notes: Option<String>,
     },
+    /// An officer granted release but the duties are not secured: the
+    /// declaration waits and is released automatically once a deposit
+    /// covers them.
+    ReleaseGrantedPendingPayment {
+        currency: crate::codes::CurrencyCode,
+        #[serde(with = "rust_decimal::serde::str")]
+        amount: rust_decimal::Decimal,
+    },
     Released {
         automatic: bool,
     },
@@ -160,6 +168,7 @@ impl EventBody {
             EventBody::DutiesAssessed { .. } => "duties_assessed",
             EventBody::PaymentSecured { .. } => "payment_secured",
             EventBody::ControlResultRecorded { .. } => "control_result_recorded",
+            EventBody::ReleaseGrantedPendingPayment { .. } => "release_granted_pending_payment",
             EventBody::Released { .. } => "released",
             EventBody::Refused { .. } => "refused",
             EventBody::Amended { .. } => "amended",
@@ -303,6 +312,7 @@ pub fn transition(state: Option<State>, body: &EventBody) -> Result<State, Trans
             E::PaymentSecured { .. },
         ) => Ok(s),
         (Some(S::UnderControl), E::ControlResultRecorded { .. }) => Ok(S::UnderControl),
+        (Some(S::UnderControl), E::ReleaseGrantedPendingPayment { .. }) => Ok(S::AwaitingPayment),
         (Some(S::Registered | S::AwaitingPayment | S::UnderControl), E::Released { .. }) => {
             Ok(S::Released)
         }
@@ -340,6 +350,9 @@ pub enum NotificationKind {
     UnderControl,
     /// Duties assessed (DMSTAX).
     DutiesAssessed,
+    /// Duties could not be secured: the declaration waits for a deposit
+    /// (like CDS DMSCPI); it is released automatically once one covers it.
+    AwaitingPayment,
     /// Released (DMSCLE).
     Released,
     /// Refused release (DMSROG-like).
@@ -359,6 +372,7 @@ impl NotificationKind {
             Self::Rejected => "rejected",
             Self::UnderControl => "under_control",
             Self::DutiesAssessed => "duties_assessed",
+            Self::AwaitingPayment => "awaiting_payment",
             Self::Released => "released",
             Self::Refused => "refused",
             Self::Invalidated => "invalidated",

@@ -1,14 +1,18 @@
 //! The decision pipeline: risk assessment → duty assessment → payment →
-//! release, each stage behind its own interface, each result stored on the
-//! declaration as an event.
+//! release, each result stored on the declaration as an event.
 //!
-//! The duty and payment stages of the clearance core pass through: they
-//! charge nothing and say so in the declaration's record. The tariff and
-//! single-personal-account work replaces them behind the same traits.
+//! [`decide`] is pure: given the risk stage, the trader context and the
+//! duty result it returns the events of a freshly registered declaration
+//! in two forms, one for when its duties are secured (reserved on the
+//! declarant's single personal account; debited at once if it is released
+//! now) and one for when they cannot be ([`Decided::unsecured`]). The
+//! storage commits the reservation and the chosen form together, so money
+//! and record never disagree (see `tamga_store::Payment`).
 
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::codes::Mrn;
+use crate::codes::{CurrencyCode, Mrn};
 use crate::declaration::Declaration;
 use crate::lifecycle::{Actor, Channel, EventBody, NotificationKind};
 use crate::profiles::TraderContext;
@@ -20,13 +24,32 @@ use crate::risk::{self, RandomSelection, RiskDecision, SelectivityCriterion};
 pub enum DutyResult {
     /// No tariff is configured: nothing was computed, nothing is owed.
     NotAssessed { reason: String },
+    /// Assessed with the tariff: totals in national currency, exact to the
+    /// minor unit, and the full explanation (per item, per measure).
+    Assessed {
+        currency: CurrencyCode,
+        #[serde(with = "rust_decimal::serde::str")]
+        customs_duty: Decimal,
+        #[serde(with = "rust_decimal::serde::str")]
+        additional_duties: Decimal,
+        #[serde(with = "rust_decimal::serde::str")]
+        excise: Decimal,
+        #[serde(with = "rust_decimal::serde::str")]
+        vat: Decimal,
+        #[serde(with = "rust_decimal::serde::str")]
+        total: Decimal,
+        /// Which tariff (its stored id and name).
+        tariff: String,
+        assessment: serde_json::Value,
+    },
 }
 
 impl DutyResult {
-    /// Whether an amount remains to be secured before release.
-    pub fn outstanding(&self) -> bool {
+    /// The amount to secure before release (zero when nothing is owed).
+    pub fn amount_due(&self) -> Decimal {
         match self {
-            DutyResult::NotAssessed { .. } => false,
+            DutyResult::NotAssessed { .. } => Decimal::ZERO,
+            DutyResult::Assessed { total, .. } => *total,
         }
     }
 }
@@ -37,27 +60,31 @@ impl DutyResult {
 pub enum PaymentResult {
     /// Nothing had to be paid or secured.
     NothingDue { reason: String },
+    /// Reserved on the declarant's account (cash, else its guarantee); the
+    /// ledger's reservation for the MRN says which.
+    Reserved {
+        currency: CurrencyCode,
+        #[serde(with = "rust_decimal::serde::str")]
+        amount: Decimal,
+    },
+    /// The declarant's accounts could not cover the amount.
+    Unsecured {
+        currency: CurrencyCode,
+        #[serde(with = "rust_decimal::serde::str")]
+        amount: Decimal,
+        reason: String,
+    },
 }
 
 impl PaymentResult {
     pub fn secured(&self) -> bool {
-        match self {
-            PaymentResult::NothingDue { .. } => true,
-        }
+        !matches!(self, PaymentResult::Unsecured { .. })
     }
 }
 
 pub trait RiskStage: Send + Sync {
     /// `trader` is what is known of the declarant (its digital twin).
     fn assess(&self, d: &Declaration, mrn: &Mrn, trader: &TraderContext) -> RiskDecision;
-}
-
-pub trait DutyStage: Send + Sync {
-    fn assess(&self, d: &Declaration, mrn: &Mrn) -> DutyResult;
-}
-
-pub trait PaymentStage: Send + Sync {
-    fn secure(&self, d: &Declaration, mrn: &Mrn, duties: &DutyResult) -> PaymentResult;
 }
 
 /// Selectivity criteria and random selection, as configured by officers.
@@ -73,40 +100,18 @@ impl RiskStage for SelectivityStage {
     }
 }
 
-/// Duty stage of the clearance core: no tariff yet.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoTariff;
-
 pub const NO_TARIFF_REASON: &str =
     "duty assessment not configured: no tariff is loaded, so no duties were computed or charged";
 
-impl DutyStage for NoTariff {
-    fn assess(&self, _: &Declaration, _: &Mrn) -> DutyResult {
-        DutyResult::NotAssessed {
-            reason: NO_TARIFF_REASON.to_owned(),
-        }
-    }
-}
+pub const NOTHING_DUE_REASON: &str = "no duties or taxes are due, so nothing was reserved";
 
-/// Payment stage of the clearance core: nothing is ever due.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoPayment;
+pub const UNSECURED_REASON: &str = "the declarant's single personal account (and guarantee, if any) could not cover the amount; the declaration waits for a deposit";
 
-pub const NO_PAYMENT_REASON: &str = "no duties were assessed, so nothing was reserved or debited";
-
-impl PaymentStage for NoPayment {
-    fn secure(&self, _: &Declaration, _: &Mrn, _: &DutyResult) -> PaymentResult {
-        PaymentResult::NothingDue {
-            reason: NO_PAYMENT_REASON.to_owned(),
-        }
-    }
-}
-
-/// The stages a pipeline runs, in order.
-pub struct Stages<'a> {
-    pub risk: &'a dyn RiskStage,
-    pub duties: &'a dyn DutyStage,
-    pub payment: &'a dyn PaymentStage,
+/// The events of one outcome of the payment stage.
+#[derive(Debug, Clone)]
+pub struct Branch {
+    pub events: Vec<(Actor, EventBody)>,
+    pub notifications: Vec<NotificationKind>,
 }
 
 /// What the automatic part of the pipeline decided for a freshly
@@ -115,37 +120,94 @@ pub struct Stages<'a> {
 /// stored here: [`crate::lifecycle::transition`] derives it from the events.
 #[derive(Debug, Clone)]
 pub struct Decided {
-    pub events: Vec<(Actor, EventBody)>,
-    pub notifications: Vec<NotificationKind>,
     pub channel: Channel,
+    /// Duties are secured (or nothing is due).
+    pub secured: Branch,
+    /// Duties are due but cannot be secured; `None` when nothing is due.
+    pub unsecured: Option<Branch>,
+    /// The amount to reserve (national currency), zero when nothing is due.
+    pub due: Decimal,
+    /// Released now if secured (green).
+    pub release_if_secured: bool,
 }
 
 /// Runs risk → duties → payment → release for a registered declaration.
-/// Green with nothing outstanding is released at once; yellow and red go to
-/// the office queue (state `UnderControl`); green with unsecured duties
-/// waits in `AwaitingPayment`.
-pub fn decide(d: &Declaration, mrn: &Mrn, trader: &TraderContext, stages: &Stages<'_>) -> Decided {
-    let decision = stages.risk.assess(d, mrn, trader);
+/// Green with its duties secured (or nothing due) is released at once;
+/// yellow and red go to the office queue (state `UnderControl`), with their
+/// duties reserved if the account covers them; green whose duties cannot
+/// be secured waits in `AwaitingPayment`.
+pub fn decide(
+    d: &Declaration,
+    mrn: &Mrn,
+    trader: &TraderContext,
+    risk: &dyn RiskStage,
+    duties: DutyResult,
+    currency: &CurrencyCode,
+) -> Decided {
+    let decision = risk.assess(d, mrn, trader);
     let channel = decision.channel;
-    let duties = stages.duties.assess(d, mrn);
-    let payment = stages.payment.secure(d, mrn, &duties);
-    let mut notifications = vec![NotificationKind::Registered];
-    let releasable = channel == Channel::Green && (!duties.outstanding() || payment.secured());
-    let mut events = vec![
+    let due = duties.amount_due();
+    let green = channel == Channel::Green;
+    let head = vec![
         (Actor::System, EventBody::RiskAssessed { decision }),
         (Actor::System, EventBody::DutiesAssessed { result: duties }),
-        (Actor::System, EventBody::PaymentSecured { result: payment }),
     ];
-    if channel != Channel::Green {
-        notifications.push(NotificationKind::UnderControl);
-    } else if releasable {
-        events.push((Actor::System, EventBody::Released { automatic: true }));
-        notifications.push(NotificationKind::Released);
+    let mut base_notes = vec![NotificationKind::Registered];
+    if !green {
+        base_notes.push(NotificationKind::UnderControl);
     }
+    let secured_payment = if due.is_zero() {
+        PaymentResult::NothingDue {
+            reason: NOTHING_DUE_REASON.to_owned(),
+        }
+    } else {
+        PaymentResult::Reserved {
+            currency: currency.clone(),
+            amount: due,
+        }
+    };
+    let mut secured = Branch {
+        events: head.clone(),
+        notifications: base_notes.clone(),
+    };
+    secured.events.push((
+        Actor::System,
+        EventBody::PaymentSecured {
+            result: secured_payment,
+        },
+    ));
+    if green {
+        secured
+            .events
+            .push((Actor::System, EventBody::Released { automatic: true }));
+        secured.notifications.push(NotificationKind::Released);
+    }
+    let unsecured = (!due.is_zero()).then(|| {
+        let mut b = Branch {
+            events: head,
+            notifications: base_notes,
+        };
+        b.events.push((
+            Actor::System,
+            EventBody::PaymentSecured {
+                result: PaymentResult::Unsecured {
+                    currency: currency.clone(),
+                    amount: due,
+                    reason: UNSECURED_REASON.to_owned(),
+                },
+            },
+        ));
+        if green {
+            b.notifications.push(NotificationKind::AwaitingPayment);
+        }
+        b
+    });
     Decided {
-        events,
-        notifications,
         channel,
+        secured,
+        unsecured,
+        due,
+        release_if_secured: green,
     }
 }
 
@@ -187,7 +249,7 @@ mod tests {
     }
 
     /// The state the events lead to, from lodging on.
-    fn state_after(d: &Declaration, mrn: &Mrn, decided: &Decided) -> State {
+    fn state_after(d: &Declaration, mrn: &Mrn, branch: &Branch) -> State {
         let head = [
             EventBody::Lodged {
                 lrn: Lrn::parse(d.lrn.as_str()).unwrap(),
@@ -196,21 +258,72 @@ mod tests {
             },
             EventBody::Registered { mrn: mrn.clone() },
         ];
-        replay(head.iter().chain(decided.events.iter().map(|(_, e)| e)))
+        replay(head.iter().chain(branch.events.iter().map(|(_, e)| e)))
             .unwrap()
             .unwrap()
     }
 
     fn no_random() -> RandomSelection {
         RandomSelection {
-            yellow_rate: rust_decimal::Decimal::ZERO,
-            red_rate: rust_decimal::Decimal::ZERO,
+            yellow_rate: Decimal::ZERO,
+            red_rate: Decimal::ZERO,
             seed: 1,
         }
     }
 
+    fn uzs() -> CurrencyCode {
+        CurrencyCode::parse("UZS").unwrap()
+    }
+
+    fn assessed(total: Decimal) -> DutyResult {
+        DutyResult::Assessed {
+            currency: uzs(),
+            customs_duty: total,
+            additional_duties: Decimal::ZERO,
+            excise: Decimal::ZERO,
+            vat: Decimal::ZERO,
+            total,
+            tariff: "test".into(),
+            assessment: serde_json::Value::Null,
+        }
+    }
+
     #[test]
-    fn green_is_released_and_says_nothing_was_charged() {
+    fn green_with_nothing_due_is_released_and_says_so() {
+        let (d, mrn) = declaration();
+        let risk = SelectivityStage {
+            criteria: vec![],
+            random: no_random(),
+        };
+        let no_tariff = DutyResult::NotAssessed {
+            reason: NO_TARIFF_REASON.into(),
+        };
+        let decided = decide(
+            &d,
+            &mrn,
+            &TraderContext::default(),
+            &risk,
+            no_tariff,
+            &uzs(),
+        );
+        assert_eq!(decided.channel, Channel::Green);
+        assert!(decided.unsecured.is_none());
+        assert!(decided.due.is_zero());
+        assert_eq!(state_after(&d, &mrn, &decided.secured), State::Released);
+        assert_eq!(
+            decided.secured.notifications,
+            [NotificationKind::Registered, NotificationKind::Released]
+        );
+        assert!(matches!(
+            &decided.secured.events[2].1,
+            EventBody::PaymentSecured {
+                result: PaymentResult::NothingDue { .. }
+            }
+        ));
+    }
+
+    #[test]
+    fn green_with_duties_is_released_if_secured_and_waits_if_not() {
         let (d, mrn) = declaration();
         let risk = SelectivityStage {
             criteria: vec![],
@@ -220,22 +333,26 @@ mod tests {
             &d,
             &mrn,
             &TraderContext::default(),
-            &Stages {
-                risk: &risk,
-                duties: &NoTariff,
-                payment: &NoPayment,
-            },
+            &risk,
+            assessed(Decimal::new(123_456, 2)),
+            &uzs(),
         );
-        assert_eq!(decided.channel, Channel::Green);
-        assert_eq!(state_after(&d, &mrn, &decided), State::Released);
+        assert_eq!(decided.due, Decimal::new(123_456, 2));
+        assert!(decided.release_if_secured);
+        assert_eq!(state_after(&d, &mrn, &decided.secured), State::Released);
+        let unsecured = decided.unsecured.expect("an unsecured form");
+        assert_eq!(state_after(&d, &mrn, &unsecured), State::AwaitingPayment);
         assert_eq!(
-            decided.notifications,
-            [NotificationKind::Registered, NotificationKind::Released]
+            unsecured.notifications,
+            [
+                NotificationKind::Registered,
+                NotificationKind::AwaitingPayment
+            ]
         );
-        assert!(matches!(
-            &decided.events[1].1,
-            EventBody::DutiesAssessed { result: DutyResult::NotAssessed { reason } } if reason == NO_TARIFF_REASON
-        ));
+        assert!(!unsecured
+            .events
+            .iter()
+            .any(|(_, e)| matches!(e, EventBody::Released { .. })));
     }
 
     #[test]
@@ -260,21 +377,18 @@ mod tests {
             &d,
             &mrn,
             &TraderContext::default(),
-            &Stages {
-                risk: &risk,
-                duties: &NoTariff,
-                payment: &NoPayment,
-            },
+            &risk,
+            assessed(Decimal::ONE),
+            &uzs(),
         );
         assert_eq!(decided.channel, Channel::Yellow);
-        assert_eq!(state_after(&d, &mrn, &decided), State::UnderControl);
-        assert!(!decided
-            .events
-            .iter()
-            .any(|(_, e)| matches!(e, EventBody::Released { .. })));
-        assert_eq!(
-            decided.notifications,
-            [NotificationKind::Registered, NotificationKind::UnderControl]
-        );
+        assert!(!decided.release_if_secured);
+        for branch in [&decided.secured, decided.unsecured.as_ref().unwrap()] {
+            assert_eq!(state_after(&d, &mrn, branch), State::UnderControl);
+            assert!(!branch
+                .events
+                .iter()
+                .any(|(_, e)| matches!(e, EventBody::Released { .. })));
+        }
     }
 }

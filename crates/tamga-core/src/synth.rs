@@ -40,6 +40,7 @@ use crate::declaration::{
     Invoice, Packages, Party, Totals, Transport, TransportMode,
 };
 use crate::reference::ReferenceBundle;
+use crate::tariff::Tariff;
 
 // ---------------------------------------------------------------------------
 // Public types
@@ -875,6 +876,8 @@ pub struct Generator {
     error_pick: WeightedIndex<f64>,
     procedure: ProcedureCode,
     additional: AdditionalProcedureCode,
+    /// When set, goods are declared as the tariff needs them.
+    tariff: Option<TariffView>,
     doc_invoice: DocumentTypeCode,
     doc_commercial: DocumentTypeCode,
     doc_preference: DocumentTypeCode,
@@ -1087,10 +1090,45 @@ impl Generator {
             error_pick: WeightedIndex::new(ERROR_WEIGHTS).expect("positive weights"),
             procedure: ProcedureCode::parse("4000").expect("built-in"),
             additional: AdditionalProcedureCode::parse("000").expect("built-in"),
+            tariff: None,
             doc_invoice: code("N935"),
             doc_commercial: code("N380"),
             doc_preference: code(PROOF_OF_ORIGIN),
         })
+    }
+
+    /// Declares goods as `tariff` needs them: the national (10-digit) code
+    /// where the tariff subdivides a subheading, the supplementary unit
+    /// where its nomenclature names one, and the documents its
+    /// restrictions require. Goods (and misclassification decoys) whose
+    /// duties the tariff cannot assess from a declaration's data (e.g.
+    /// measures per % vol or retail price) are no longer generated.
+    pub fn with_tariff(mut self, tariff: &Tariff) -> Self {
+        let view = TariffView::new(tariff, self.today);
+        for tr in &mut self.traders {
+            let usable: Vec<bool> = tr.goods.iter().map(|g| view.usable(&g.hs)).collect();
+            if usable.iter().any(|u| *u) {
+                let zero = 0.0f64;
+                let updates: Vec<(usize, &f64)> = usable
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, u)| !**u)
+                    .map(|(i, _)| (i, &zero))
+                    .collect();
+                if !updates.is_empty() {
+                    tr.goods_pick
+                        .update_weights(&updates)
+                        .expect("some weights stay positive");
+                }
+            }
+            for g in &mut tr.goods {
+                if g.decoy.as_ref().is_some_and(|d| !view.usable(d)) {
+                    g.decoy = None;
+                }
+            }
+        }
+        self.tariff = Some(view);
+        self
     }
 
     /// The share of erroneous declarations the stream converges to.
@@ -1404,6 +1442,11 @@ impl Generator {
                 }
             }
             Some(FraudKind::Undervaluation) | None => {}
+        }
+        if let Some(view) = &self.tariff {
+            for item in &mut items {
+                view.complete(item, rng);
+            }
         }
 
         let decl = Declaration {
@@ -1893,6 +1936,130 @@ pub fn mutate_with_kind(body: &[u8], rng: &mut impl Rng) -> (Vec<u8>, Mutation) 
         out = text.replacen(&quoted, &nested, 1).into_bytes();
     }
     (out, kind)
+}
+
+/// What the generator needs of a tariff, prepared once.
+struct TariffView {
+    /// Subheading → its usable national codes (absent: not subdivided).
+    national: HashMap<String, Vec<HsCode>>,
+    /// Declarable code → (supplementary unit, documents its restrictions
+    /// require).
+    needs: HashMap<String, (Option<String>, Vec<DocumentTypeCode>)>,
+}
+
+impl TariffView {
+    fn new(t: &Tariff, date: Date) -> TariffView {
+        use crate::tariff::{ConditionAction, ConditionTest, ItemInput, MeasureKind, Quantity};
+        let mut national: HashMap<String, Vec<HsCode>> = HashMap::new();
+        let mut needs = HashMap::new();
+        let mut codes: Vec<&crate::tariff::GoodsCode> = t
+            .goods_codes()
+            .filter(|g| g.validity.contains(date))
+            .collect();
+        codes.sort_by(|a, b| a.code.cmp(&b.code));
+        for g in codes {
+            let Ok(hs) = HsCode::parse(&g.code) else {
+                continue;
+            };
+            let docs: Vec<String> = t
+                .measures_for_code(&g.code)
+                .filter(|m| m.kind == MeasureKind::Restriction && m.validity.contains(date))
+                .filter_map(|m| {
+                    m.conditions.iter().find_map(|c| match (&c.test, c.action) {
+                        (ConditionTest::Document(d), ConditionAction::Apply) => Some(d.clone()),
+                        _ => None,
+                    })
+                })
+                .collect();
+            let mut quantities = vec![
+                Quantity::new("KGM", Decimal::ONE_HUNDRED),
+                Quantity::new("KGMG", Decimal::ONE_HUNDRED),
+            ];
+            if let Some(u) = &g.supplementary_unit {
+                quantities.push(Quantity::new(u, Decimal::ONE_HUNDRED));
+            }
+            let probe = ItemInput {
+                goods_code: g.code.clone(),
+                origin: "CN".into(),
+                preferential_origin: None,
+                customs_value: Decimal::from(100_000),
+                currency: t.national_currency.clone(),
+                quantities,
+                date,
+                additional_code: None,
+                documents: docs.clone(),
+            };
+            if crate::tariff::assess_item(t, &probe, &crate::tariff::FullVolume).is_err() {
+                continue;
+            }
+            let docs = docs
+                .iter()
+                .filter_map(|d| DocumentTypeCode::parse(d).ok())
+                .collect();
+            needs.insert(g.code.clone(), (g.supplementary_unit.clone(), docs));
+            if !g.code.ends_with("0000") || g.code.len() != 10 {
+                national.entry(g.code[..6].to_owned()).or_default().push(hs);
+            }
+        }
+        TariffView { national, needs }
+    }
+
+    /// The declarable code for `hs` (itself, padded, or one of its usable
+    /// national codes).
+    fn declarable(&self, hs: &HsCode, pick: usize) -> Option<HsCode> {
+        let code = hs.as_str();
+        if self.needs.contains_key(code) {
+            return Some(hs.clone());
+        }
+        if let Some(v) = code.get(..6).and_then(|s| self.national.get(s)) {
+            return v.get(pick % v.len()).cloned();
+        }
+        let padded = format!("{code:0<10}");
+        self.needs
+            .contains_key(&padded)
+            .then(|| HsCode::parse(&padded).ok())
+            .flatten()
+    }
+
+    fn usable(&self, hs: &HsCode) -> bool {
+        self.declarable(hs, 0).is_some()
+    }
+
+    fn complete(&self, item: &mut GoodsItem, rng: &mut ChaCha8Rng) {
+        let Some(code) = self.declarable(&item.hs_code, rng.gen_range(0..64)) else {
+            return;
+        };
+        let key = if code.as_str().len() == 10 {
+            code.as_str().to_owned()
+        } else {
+            format!("{:0<10}", code.as_str())
+        };
+        if code.as_str().len() == 10 && !code.as_str().ends_with("0000") {
+            item.hs_code = code;
+        }
+        if let Some((unit, docs)) = self.needs.get(&key) {
+            if let Some(u) = unit {
+                let q = match u.as_str() {
+                    "NAR" | "NPR" | "NCL" => Decimal::from(item.packages.count.max(1)),
+                    _ => item.net_mass_kg.round_dp(3).max(Decimal::new(1, 3)),
+                };
+                item.supplementary_units = Some(q);
+            }
+            for d in docs {
+                if !item.documents.iter().any(|x| &x.type_code == d) {
+                    item.documents.push(DocumentRef {
+                        type_code: d.clone(),
+                        reference: format!(
+                            "{}-{:08}",
+                            d.as_str(),
+                            rng.gen_range(0..100_000_000u32)
+                        ),
+                        issued_on: None,
+                    });
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -7,8 +7,10 @@ use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use tamga_app::account::AccountError;
 use tamga_app::AppError;
 use tamga_core::control::Violation;
+use tamga_core::ledger::LedgerError;
 
 /// Error body: `{"error": {...}}`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -59,6 +61,11 @@ impl ApiError {
         Self::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", message)
     }
 
+    pub fn with_pointer(mut self, pointer: &str) -> Self {
+        self.pointer = Some(pointer.to_owned());
+        self
+    }
+
     pub fn bad_request(code: &str, pointer: &str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message).at(pointer)
     }
@@ -76,6 +83,8 @@ impl From<AppError> for ApiError {
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::PaymentNotSecured { .. } => StatusCode::CONFLICT,
+            AppError::Account(a) => account_status(a),
         };
         if status.is_server_error() {
             tracing::error!(error = %e, "request failed");
@@ -88,6 +97,21 @@ impl From<AppError> for ApiError {
             _ => {}
         }
         api
+    }
+}
+
+fn account_status(e: &AccountError) -> StatusCode {
+    match e {
+        AccountError::Ledger(LedgerError::DuplicatePayment(_)) => StatusCode::CONFLICT,
+        AccountError::Ledger(LedgerError::UnknownPaymentReference(_))
+        | AccountError::Ledger(LedgerError::UnknownRefund(_)) => StatusCode::NOT_FOUND,
+        AccountError::Ledger(LedgerError::RefundDecided(_)) => StatusCode::CONFLICT,
+        AccountError::Ledger(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AccountError::Insufficient { .. } => StatusCode::CONFLICT,
+        AccountError::NoAccount { .. } => StatusCode::NOT_FOUND,
+        AccountError::BadPeriod => StatusCode::BAD_REQUEST,
+        AccountError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        AccountError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
 

@@ -19,6 +19,7 @@ use tamga_app::risk_admin::RiskAdmin;
 use tamga_app::workbench::Workbench;
 use tamga_app::{AppError, Clearance};
 
+pub mod account_routes;
 pub mod auth;
 pub mod error;
 pub mod risk_routes;
@@ -74,6 +75,7 @@ impl Modify for Bearer {
 /// The whole OpenAPI document: the core paths and every route module's.
 pub fn openapi_doc() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
+    doc.merge(account_routes::Api::openapi());
     doc.merge(risk_routes::Api::openapi());
     doc.merge(workbench_routes::Api::openapi());
     doc
@@ -156,6 +158,7 @@ pub fn router(state: AppState) -> Router {
             get(r::random).put(r::set_random),
         )
         .route("/api/v1/control/rules", get(r::rules))
+        .merge(account_routes::routes())
         .merge(risk_routes::routes())
         .merge(workbench_routes::routes())
         .fallback(not_found)

@@ -109,7 +109,7 @@ fn body(b: Result<Bytes, BytesRejection>) -> ApiResult<Bytes> {
     })
 }
 
-fn json<T>(j: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
+pub(crate) fn json<T>(j: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
     j.map(|Json(t)| t).map_err(|e| {
         let status = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             StatusCode::PAYLOAD_TOO_LARGE
@@ -120,7 +120,7 @@ fn json<T>(j: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
     })
 }
 
-fn query<T>(q: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
+pub(crate) fn query<T>(q: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
     q.map(|Query(t)| t)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "QUERY_PARAMETERS", e.body_text()))
 }

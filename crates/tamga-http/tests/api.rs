@@ -116,9 +116,19 @@ async fn green_declaration_is_released_automatically(app: TestApp) {
     verify_chain(&events).unwrap();
     let state = replay(events.iter().map(|e| &e.body)).unwrap().unwrap();
     assert_eq!(state.as_str(), "released");
-    // Duties and payment say plainly that nothing was charged.
+    // Duties were assessed with the tariff, explained per item and
+    // measure, reserved and debited from the trader's account.
     let duties = serde_json::to_value(&events[3].body).unwrap();
-    assert_eq!(duties["result"]["status"], "not_assessed");
+    assert_eq!(duties["result"]["status"], "assessed", "{duties}");
+    let total: rust_decimal::Decimal = duties["result"]["total"].as_str().unwrap().parse().unwrap();
+    assert!(total > rust_decimal::Decimal::ZERO, "{duties}");
+    assert!(!duties["result"]["assessment"]["items"][0]["lines"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let payment = serde_json::to_value(&events[4].body).unwrap();
+    assert_eq!(payment["result"]["status"], "reserved");
+    assert_eq!(payment["result"]["amount"], duties["result"]["total"]);
 
     // It is in the trader's list and readable by the office's officer.
     let (_, list) = app.get("/api/v1/declarations", &app.trader(0).token).await;
@@ -405,8 +415,10 @@ async fn traders_cannot_read_or_change_each_others_declarations(app: TestApp) {
 
 async fn red_declaration(app: &TestApp, i: usize) -> String {
     let mut doc = app.body(i);
-    doc["items"][0]["hsCode"] = json!("240220");
+    doc["items"][0]["hsCode"] = json!("2402200000");
     doc["items"][0]["description"] = json!("Cigarettes containing tobacco");
+    // The tariff charges cigarettes per 1,000 pieces: declared in MIL.
+    doc["items"][0]["supplementaryUnits"] = json!("40");
     let (s, v) = app.lodge(i, &doc).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(v["state"], "under_control", "{v}");
@@ -572,9 +584,10 @@ async fn refusal_invalidation_and_amendment(app: TestApp) {
 
     // Amendment: accepted when valid, refused (and nothing changes) when not.
     let mut doc = app.body(4);
-    doc["items"][0]["hsCode"] = json!("240220");
+    doc["items"][0]["hsCode"] = json!("2402200000");
+    doc["items"][0]["supplementaryUnits"] = json!("12");
     let (s, v) = app.lodge(4, &doc).await;
-    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(s, StatusCode::CREATED, "{v}");
     let mrn = v["mrn"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/declarations/{mrn}/amendments");
     let mut bad = doc.clone();

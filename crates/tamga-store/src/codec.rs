@@ -19,8 +19,8 @@ use tamga_core::reference::{
 use tamga_core::risk::SelectivityCriterion;
 
 use crate::{
-    AuditEntry, DeclarationRecord, Notification, Operator, Principal, Result, Role,
-    SigningKeyRecord, StoreError, Write, WriteOutcome,
+    AuditEntry, DeclarationRecord, Notification, Operator, Payment, PaymentOp, Principal, Result,
+    Role, SigningKeyRecord, StoreError, Write, WriteOutcome,
 };
 
 /// SQLite allows 32766 bound parameters per statement; stay below.
@@ -437,6 +437,10 @@ pub(crate) struct Prepared<'a> {
     pub expected_last_seq: i64,
     pub events: Vec<EventRow<'a>>,
     pub notifications: Vec<NotificationRow<'a>>,
+    /// Money moved with the write.
+    pub payment: Option<&'a PaymentOp>,
+    /// The form stored when the payment cannot be secured.
+    pub otherwise: Option<Box<Prepared<'a>>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -446,50 +450,89 @@ pub(crate) enum PreparedKind {
     Notify,
 }
 
-/// Encodes a batch (JSON serialization happens here, before any
-/// transaction is opened).
+fn prepared<'a>(
+    kind: PreparedKind,
+    record: Option<&'a DeclarationRecord>,
+    expected_last_seq: i64,
+    events: &'a [Event],
+    notifications: &'a [NewNotification],
+    payment: Option<&'a Payment>,
+) -> Result<Prepared<'a>> {
+    let otherwise = match payment.and_then(|p| p.otherwise.as_deref()) {
+        Some(alt) => Some(Box::new(prepared(
+            kind,
+            Some(&alt.record),
+            expected_last_seq,
+            &alt.events,
+            &alt.notifications,
+            None,
+        )?)),
+        None => None,
+    };
+    Ok(Prepared {
+        kind,
+        decl: record.map(DeclRow::new).transpose()?,
+        expected_last_seq,
+        events: events.iter().map(EventRow::new).collect::<Result<_>>()?,
+        notifications: notifications
+            .iter()
+            .map(NotificationRow::new)
+            .collect::<Result<_>>()?,
+        payment: payment.map(|p| &p.op),
+        otherwise,
+    })
+}
+
 pub(crate) fn prepare(writes: &[Write]) -> Result<Vec<Prepared<'_>>> {
     writes
         .iter()
-        .map(|w| {
-            let (kind, record, expected, events, notifications) = match w {
-                Write::Insert {
-                    record,
-                    events,
-                    notifications,
-                } => (
-                    PreparedKind::Insert,
-                    Some(&**record),
-                    0,
-                    &events[..],
-                    &notifications[..],
-                ),
-                Write::Update {
-                    record,
-                    expected_last_seq,
-                    events,
-                    notifications,
-                } => (
-                    PreparedKind::Update,
-                    Some(&**record),
-                    i64::from(*expected_last_seq),
-                    &events[..],
-                    &notifications[..],
-                ),
-                Write::Notify { notifications } => {
-                    (PreparedKind::Notify, None, 0, &[][..], &notifications[..])
-                }
-            };
-            Ok(Prepared {
-                kind,
-                decl: record.map(DeclRow::new).transpose()?,
-                expected_last_seq: expected,
-                events: events.iter().map(EventRow::new).collect::<Result<_>>()?,
-                notifications: notifications
-                    .iter()
-                    .map(NotificationRow::new)
-                    .collect::<Result<_>>()?,
-            })
+        .map(|w| match w {
+            Write::Insert {
+                record,
+                events,
+                notifications,
+                payment,
+            } => prepared(
+                PreparedKind::Insert,
+                Some(record),
+                0,
+                events,
+                notifications,
+                payment.as_ref(),
+            ),
+            Write::Update {
+                record,
+                expected_last_seq,
+                events,
+                notifications,
+                payment,
+            } => prepared(
+                PreparedKind::Update,
+                Some(record),
+                i64::from(*expected_last_seq),
+                events,
+                notifications,
+                payment.as_ref(),
+            ),
+            Write::Notify { notifications } => {
+                prepared(PreparedKind::Notify, None, 0, &[], notifications, None)
+            }
+        })
+        .collect()
+}
+
+/// The form of each write to store given its outcome (`None`: nothing).
+pub(crate) fn chosen<'p, 'a>(
+    prepared: &'p [Prepared<'a>],
+    outcomes: &[WriteOutcome],
+) -> Vec<Option<&'p Prepared<'a>>> {
+    prepared
+        .iter()
+        .zip(outcomes)
+        .map(|(p, o)| match o {
+            WriteOutcome::Committed => Some(p),
+            WriteOutcome::Unsecured => p.otherwise.as_deref(),
+            _ => None,
         })
         .collect()
 }

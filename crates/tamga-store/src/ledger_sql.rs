@@ -114,6 +114,8 @@ pub(crate) trait LedgerTx: Send {
         txn: TxnId,
         officer: &str,
     ) -> Result<()>;
+    /// A declaration's stored `last_seq` (for writes that move money).
+    async fn last_seq(&mut self, mrn: &str) -> Result<Option<i64>>;
 }
 
 /// FNV-1a, for advisory lock keys.
@@ -810,6 +812,12 @@ macro_rules! ledger_backend {
                     })
                 })
                 .transpose()
+            }
+            async fn last_seq(&mut self, mrn: &str) -> $crate::Result<Option<i64>> {
+                Ok(sqlx::query_scalar(&$sql("SELECT last_seq FROM declarations WHERE mrn = ?"))
+                    .bind(mrn)
+                    .fetch_optional(&mut *self.0)
+                    .await?)
             }
             async fn available(&mut self, id: LAccountId) -> $crate::Result<i64> {
                 Ok(sqlx::query_scalar(&$sql("SELECT available FROM ledger_accounts WHERE id = ?"))

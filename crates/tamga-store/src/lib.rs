@@ -40,6 +40,7 @@ use tamga_core::risk::{RandomSelection, SelectivityCriterion};
 mod codec;
 mod ledger_sql;
 pub mod ops_sql;
+mod payment_sql;
 pub mod postgres;
 pub mod risk_sql;
 pub mod sqlite;
@@ -71,6 +72,8 @@ pub enum Role {
     Officer,
     RiskAnalyst,
     Admin,
+    /// A bank reporting payments into traders' accounts.
+    Bank,
 }
 
 impl Role {
@@ -79,10 +82,11 @@ impl Role {
             Role::Officer => "officer",
             Role::RiskAnalyst => "risk_analyst",
             Role::Admin => "admin",
+            Role::Bank => "bank",
         }
     }
     pub fn parse(s: &str) -> Option<Role> {
-        [Role::Officer, Role::RiskAnalyst, Role::Admin]
+        [Role::Officer, Role::RiskAnalyst, Role::Admin, Role::Bank]
             .into_iter()
             .find(|r| r.as_str() == s)
     }
@@ -180,6 +184,7 @@ pub enum Write {
         record: Box<DeclarationRecord>,
         events: Vec<Event>,
         notifications: Vec<NewNotification>,
+        payment: Option<Payment>,
     },
     /// A change to a declaration: new projection and its events. Refused
     /// with [`WriteOutcome::Stale`] unless the stored `last_seq` equals
@@ -189,21 +194,74 @@ pub enum Write {
         expected_last_seq: u32,
         events: Vec<Event>,
         notifications: Vec<NewNotification>,
+        payment: Option<Payment>,
     },
     /// Notifications alone (e.g. a rejected lodging, which registers
     /// nothing).
     Notify { notifications: Vec<NewNotification> },
 }
 
+/// Money moved together with a declaration write, in the same transaction
+/// (the declaration's MRN keys the reservation).
+#[derive(Debug, Clone)]
+pub struct Payment {
+    pub op: PaymentOp,
+    /// What to write instead when [`PaymentOp::Secure`] finds no account
+    /// that covers the amount (outcome [`WriteOutcome::Unsecured`]). With
+    /// `None` such a write is not stored at all
+    /// ([`WriteOutcome::Insufficient`]).
+    pub otherwise: Option<Box<Alternative>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentOp {
+    /// Reserve `amount` (minor units) on the first of `accounts` whose
+    /// available balance covers it; with `debit`, debit it at once (the
+    /// declaration is released in the same write).
+    Secure {
+        accounts: Vec<AccountId>,
+        amount: i64,
+        debit: bool,
+    },
+    /// Debit the declaration's reservation (release).
+    Debit,
+    /// Return the declaration's reservation, if it has one, to available
+    /// (invalidation, refusal).
+    Release,
+}
+
+/// The other form of a write whose duties could not be secured.
+#[derive(Debug, Clone)]
+pub struct Alternative {
+    pub record: Box<DeclarationRecord>,
+    pub events: Vec<Event>,
+    pub notifications: Vec<NewNotification>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WriteOutcome {
     Committed,
+    /// Committed in its [`Payment::otherwise`] form: the duties could not
+    /// be secured.
+    Unsecured,
+    /// Nothing was written: the duties could not be secured and the write
+    /// had no other form. `available` is what the first account had.
+    Insufficient {
+        available: i64,
+    },
     /// The declarant already has a declaration with this LRN.
     DuplicateLrn {
         existing: Mrn,
     },
     /// Someone else changed the declaration first.
     Stale,
+}
+
+impl WriteOutcome {
+    /// Whether the write (in one of its forms) was stored.
+    pub fn is_written(&self) -> bool {
+        matches!(self, WriteOutcome::Committed | WriteOutcome::Unsecured)
+    }
 }
 
 /// Filter for declaration lists. Every field given must match.
@@ -242,6 +300,16 @@ impl LoadReport {
     pub fn total(&self) -> u64 {
         self.changed.iter().map(|(_, n)| n).sum()
     }
+}
+
+/// A tariff file as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredTariff {
+    pub id: i64,
+    pub name: String,
+    pub sha256: String,
+    pub imported_at: OffsetDateTime,
+    pub body: String,
 }
 
 /// A ledger account with its balances (minor units).
@@ -397,6 +465,15 @@ pub trait Store: RiskStore + OpsStore + Send + Sync + 'static {
         payload: &serde_json::Value,
     ) -> Result<i64>;
     async fn audit_log(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>>;
+
+    // --- tariff ------------------------------------------------------------
+
+    /// Stores a tariff file's text and makes it the current tariff. The
+    /// same text again only makes it current again; `bool` says whether it
+    /// was new.
+    async fn put_tariff(&self, name: &str, body: &str, at: OffsetDateTime) -> Result<(i64, bool)>;
+    /// The current tariff (the one imported last).
+    async fn tariff(&self) -> Result<Option<StoredTariff>>;
 
     // --- ledger (single personal account) --------------------------------
 

@@ -34,6 +34,7 @@ use crate::codec::{
     self, exists_or, from_json, nanos, to_json, PreparedKind, DECLARATION_COLUMNS, EVENT_COLUMNS,
     NOTIFICATION_COLUMNS, RANDOM_SELECTION_KEY, SQLITE_MAX_PARAMS,
 };
+use crate::payment_sql;
 
 use crate::{
     AuditEntry, DeclarationQuery, DeclarationRecord, LoadReport, Notification, Operator, Principal,
@@ -43,7 +44,7 @@ use tamga_core::codes::CurrencyCode;
 use tamga_core::ledger::{AccountId, AccountKind, LedgerOp, LedgerOutcome, RefundId};
 
 use crate::ledger_sql::{self, sqlx_value::V, MetaCache};
-use crate::{LedgerAccount, LedgerCheck, Refund, Reservation, StatementData};
+use crate::{LedgerAccount, LedgerCheck, Refund, Reservation, StatementData, StoredTariff};
 
 mod ledger_impl {
     use sqlx::sqlite::SqliteConnection;
@@ -381,12 +382,23 @@ impl Store for SqliteStore {
         }
         let mut outcomes = codec::insert_outcomes(&prepared, existing)?;
 
+        // 1b. Money moved with the writes; decides which form is stored.
+        payment_sql::settle(
+            &mut ledger_impl::LedgerConn(&mut *c),
+            &self.meta,
+            &prepared,
+            &mut outcomes,
+            nanos(OffsetDateTime::now_utc())?,
+        )
+        .await?;
+        let chosen = codec::chosen(&prepared, &outcomes);
+
         // 2. New declarations.
-        let new: Vec<&codec::DeclRow<'_>> = prepared
+        let new: Vec<&codec::DeclRow<'_>> = chosen
             .iter()
-            .zip(&outcomes)
-            .filter(|(p, o)| p.kind == PreparedKind::Insert && **o == WriteOutcome::Committed)
-            .filter_map(|(p, _)| p.decl.as_ref())
+            .flatten()
+            .filter(|p| p.kind == PreparedKind::Insert)
+            .filter_map(|p| p.decl.as_ref())
             .collect();
         for chunk in new.chunks(SQLITE_MAX_PARAMS / 16) {
             let mut qb = QueryBuilder::<Sqlite>::new(format!(
@@ -414,7 +426,8 @@ impl Store for SqliteStore {
         }
 
         // 3. Updates, in order, with optimistic locking.
-        for (p, o) in prepared.iter().zip(outcomes.iter_mut()) {
+        for (p, o) in chosen.iter().zip(outcomes.iter_mut()) {
+            let Some(p) = p else { continue };
             let (PreparedKind::Update, Some(d)) = (p.kind, &p.decl) else {
                 continue;
             };
@@ -446,11 +459,11 @@ impl Store for SqliteStore {
         }
 
         // 4. Events and notifications of the committed writes.
-        let committed: Vec<&codec::Prepared<'_>> = prepared
+        let committed: Vec<&codec::Prepared<'_>> = chosen
             .iter()
             .zip(&outcomes)
-            .filter(|(_, o)| **o == WriteOutcome::Committed)
-            .map(|(p, _)| p)
+            .filter(|(_, o)| o.is_written())
+            .filter_map(|(p, _)| *p)
             .collect();
         let events: Vec<&codec::EventRow<'_>> = committed.iter().flat_map(|p| &p.events).collect();
         for chunk in events.chunks(SQLITE_MAX_PARAMS / 9) {
@@ -714,6 +727,60 @@ impl Store for SqliteStore {
         .collect()
     }
     // --- ledger -----------------------------------------------------------
+
+    async fn put_tariff(&self, name: &str, body: &str, at: OffsetDateTime) -> Result<(i64, bool)> {
+        use sha2::Digest as _;
+        let sha = hex::encode(sha2::Sha256::digest(body.as_bytes()));
+        let at = nanos(at)?;
+        let mut tx = self.begin().await?;
+        let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM tariffs WHERE sha256 = ?")
+            .bind(&sha)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let out = match existing {
+            Some(id) => {
+                sqlx::query("UPDATE tariffs SET imported_at = ?, name = ? WHERE id = ?")
+                    .bind(at)
+                    .bind(name)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                (id, false)
+            }
+            None => {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO tariffs (name, sha256, imported_at, body) VALUES (?, ?, ?, ?) RETURNING id",
+                )
+                .bind(name)
+                .bind(&sha)
+                .bind(at)
+                .bind(body)
+                .fetch_one(&mut *tx)
+                .await?;
+                (id, true)
+            }
+        };
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn tariff(&self) -> Result<Option<StoredTariff>> {
+        let row = sqlx::query(
+            "SELECT id, name, sha256, imported_at, body FROM tariffs ORDER BY imported_at DESC, id DESC LIMIT 1",
+        )
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(|r| {
+            Ok(StoredTariff {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                sha256: r.try_get("sha256")?,
+                imported_at: crate::codec::from_nanos(r.try_get::<i64, _>("imported_at")?)?,
+                body: r.try_get("body")?,
+            })
+        })
+        .transpose()
+    }
 
     async fn ensure_ledger_account(
         &self,

@@ -376,6 +376,7 @@ fn insert(l: &Lodged) -> Write {
         record: Box::new(l.record.clone()),
         events: l.events.clone(),
         notifications: l.notifications.clone(),
+        payment: None,
     }
 }
 
@@ -830,6 +831,7 @@ async fn stale_update_writes_nothing(store: Arc<dyn Store>) {
                     at: t(1000),
                     payload: json!({ "reason": reason }),
                 }],
+                payment: None,
             },
             record,
             ev,
@@ -842,6 +844,7 @@ async fn stale_update_writes_nothing(store: Arc<dyn Store>) {
         expected_last_seq: 0,
         events: vec![],
         notifications: vec![],
+        payment: None,
     };
     let outcomes = store.commit(&[first, second, unknown]).await.unwrap();
     assert_eq!(

@@ -164,7 +164,9 @@ pub fn example_declaration(trader: usize, seed: u64) -> Result<Vec<u8>, String> 
     cfg.traders = vec![profile];
     cfg.error_share = Some(0.0);
     cfg.frauds = false;
-    let mut generator = Generator::new(cfg, &reference_bundle()?).map_err(|e| e.to_string())?;
+    let mut generator = Generator::new(cfg, &reference_bundle()?)
+        .map_err(|e| e.to_string())?
+        .with_tariff(&tamga_app::reference::demo_tariff()?);
     let s = generator.next();
     if !s.expect.is_valid() {
         return Err("the generator produced an erroneous declaration".into());
@@ -344,7 +346,9 @@ fn prepare(n: usize, seed: u64) -> Result<Vec<Ready>, String> {
         .collect();
     let mut cfg = GeneratorConfig::bench(keys.len(), today(), seed);
     cfg.error_share = Some(0.0);
-    let mut generator = Generator::new(cfg, &reference_bundle()?).map_err(|e| e.to_string())?;
+    let mut generator = Generator::new(cfg, &reference_bundle()?)
+        .map_err(|e| e.to_string())?
+        .with_tariff(&tamga_app::reference::demo_tariff()?);
     let synthetic: Vec<_> = (0..n).map(|_| generator.next()).collect();
     // Signing is independent per declaration: spread it over the cores.
     let threads = std::thread::available_parallelism()

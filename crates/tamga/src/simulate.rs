@@ -402,7 +402,9 @@ async fn drive(
     if a.error_share.is_some() {
         cfg.error_share = a.error_share;
     }
-    let mut generator = Generator::new(cfg, &reference_bundle()?).map_err(|e| e.to_string())?;
+    let mut generator = Generator::new(cfg, &reference_bundle()?)
+        .map_err(|e| e.to_string())?
+        .with_tariff(&tamga_app::reference::demo_tariff()?);
     let keys: HashMap<String, TraderKeys> = traders
         .iter()
         .map(|t| (t.id.to_string(), t.clone()))

@@ -62,7 +62,9 @@ async fn acknowledged_declarations_survive_kill_9() {
     let reference = tamga_app::reference::shipped().unwrap();
     let mut cfg = GeneratorConfig::demo(8, OffsetDateTime::now_utc().date(), 77);
     cfg.error_share = Some(0.0);
-    let mut gen = Generator::new(cfg, &reference).unwrap();
+    let mut gen = Generator::new(cfg, &reference)
+        .unwrap()
+        .with_tariff(&tamga_app::reference::demo_tariff().unwrap());
     // Pre-sign everything so the run is all lodging.
     let bodies: Vec<(String, String, Vec<u8>, String)> = (0..4000)
         .map(|_| {

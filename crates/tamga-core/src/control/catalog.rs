@@ -29,7 +29,7 @@ const fn r(code: &'static str, layer: Layer, severity: Severity, message: &'stat
     }
 }
 
-use Layer::{Logic as L, Obligation as O, Structure as S};
+use Layer::{Duties as D, Logic as L, Obligation as O, Structure as S};
 use Severity::{Error as E, Warning as W};
 
 pub static RULES: &[RuleDef] = &[
@@ -490,6 +490,111 @@ pub static RULES: &[RuleDef] = &[
         E,
         "an amendment must keep the LRN, the declarant and the declaration type",
     ),
+    // Duty assessment (tamga_core::tariff), applied by the lodging layer.
+    r(
+        "DUTY-ADDITIONAL-CODE-REQUIRED",
+        D,
+        E,
+        "the goods need an additional code for a measure of the tariff",
+    ),
+    r(
+        "DUTY-AMOUNT-PRECISION",
+        D,
+        E,
+        "an amount has more decimals than its currency allows",
+    ),
+    r(
+        "DUTY-BAD-ITEM",
+        D,
+        E,
+        "the goods item cannot be read for duty assessment",
+    ),
+    r(
+        "DUTY-GOODS-CODE-NOT-DECLARABLE",
+        D,
+        E,
+        "the goods code has national subdivisions: declare the national code",
+    ),
+    r(
+        "DUTY-GOODS-CODE-NOT-VALID",
+        D,
+        E,
+        "the goods code is not valid on the acceptance date",
+    ),
+    r(
+        "DUTY-MEASURES-EXPIRED",
+        D,
+        E,
+        "the measures for the goods code are expired on the acceptance date",
+    ),
+    r(
+        "DUTY-NEGATIVE-AMOUNT",
+        D,
+        E,
+        "a value or quantity is negative",
+    ),
+    r(
+        "DUTY-NO-EXCHANGE-RATE",
+        D,
+        E,
+        "no exchange rate for the invoice currency on the acceptance date",
+    ),
+    r(
+        "DUTY-NO-THIRD-COUNTRY-DUTY",
+        D,
+        E,
+        "the tariff has no third-country duty for the goods code",
+    ),
+    r("DUTY-OVERFLOW", D, E, "an amount is too large to compute"),
+    r(
+        "DUTY-PROHIBITED",
+        D,
+        E,
+        "import of the goods from that origin is prohibited",
+    ),
+    r(
+        "DUTY-QUANTITY-MISSING",
+        D,
+        E,
+        "a specific duty needs a quantity that is not declared",
+    ),
+    r(
+        "DUTY-RESTRICTION-DOCUMENT-MISSING",
+        D,
+        E,
+        "a restriction (licence, certificate) requires a document that is not presented",
+    ),
+    r(
+        "DUTY-STOPPED-BY-CONDITION",
+        D,
+        E,
+        "a measure condition stops the goods",
+    ),
+    r(
+        "DUTY-UNKNOWN-ADDITIONAL-CODE",
+        D,
+        E,
+        "the additional code is not in the tariff",
+    ),
+    r(
+        "DUTY-UNKNOWN-CURRENCY",
+        D,
+        E,
+        "the currency is not in the tariff",
+    ),
+    r(
+        "DUTY-UNKNOWN-GOODS-CODE",
+        D,
+        E,
+        "the goods code is not in the national nomenclature",
+    ),
+    r(
+        "DUTY-UNKNOWN-ORIGIN",
+        D,
+        E,
+        "the origin is not a country of the tariff",
+    ),
+    r("DUTY-UNKNOWN-UNIT", D, E, "a measurement unit is unknown"),
 ];
 
 /// Codes in [`RULES`] that are applied outside the control module (by the
@@ -502,6 +607,25 @@ pub const EXTERNAL_RULES: &[&str] = &[
     "FLC-SIGNING-KEY-UNKNOWN",
     "FLC-LRN-CONFLICT",
     "FLC-AMEND-IDENTITY",
+    "DUTY-ADDITIONAL-CODE-REQUIRED",
+    "DUTY-AMOUNT-PRECISION",
+    "DUTY-BAD-ITEM",
+    "DUTY-GOODS-CODE-NOT-DECLARABLE",
+    "DUTY-GOODS-CODE-NOT-VALID",
+    "DUTY-MEASURES-EXPIRED",
+    "DUTY-NEGATIVE-AMOUNT",
+    "DUTY-NO-EXCHANGE-RATE",
+    "DUTY-NO-THIRD-COUNTRY-DUTY",
+    "DUTY-OVERFLOW",
+    "DUTY-PROHIBITED",
+    "DUTY-QUANTITY-MISSING",
+    "DUTY-RESTRICTION-DOCUMENT-MISSING",
+    "DUTY-STOPPED-BY-CONDITION",
+    "DUTY-UNKNOWN-ADDITIONAL-CODE",
+    "DUTY-UNKNOWN-CURRENCY",
+    "DUTY-UNKNOWN-GOODS-CODE",
+    "DUTY-UNKNOWN-ORIGIN",
+    "DUTY-UNKNOWN-UNIT",
 ];
 
 /// The rule with this code. Panics on an unknown code: codes are constants
@@ -570,7 +694,10 @@ mod tests {
     }
 
     fn well_formed(code: &str) -> bool {
-        let Some(rest) = code.strip_prefix("FLC-") else {
+        let Some(rest) = code
+            .strip_prefix("FLC-")
+            .or_else(|| code.strip_prefix("DUTY-"))
+        else {
             return false;
         };
         !rest.is_empty()
@@ -593,6 +720,22 @@ mod tests {
         assert!(!well_formed("FLC-lower"));
         assert!(!well_formed("FLC--X"));
         assert!(!well_formed("XYZ-A"));
+    }
+
+    /// Every `DUTY-...` code the tariff engine returns is in the catalog,
+    /// so a duty error becomes a violation like any other.
+    #[test]
+    fn every_duty_code_is_a_rule() {
+        let src = include_str!("../tariff/assess.rs").replace("\"DUTY-", "\"FLC-");
+        let codes = code_literals(&src);
+        assert!(codes.len() >= 15, "{codes:?}");
+        for code in codes {
+            let code = code.replacen("FLC-", "DUTY-", 1);
+            assert!(
+                RULES.iter().any(|r| r.code == code),
+                "the tariff engine returns {code}, which is not in RULES"
+            );
+        }
     }
 
     #[test]

@@ -44,6 +44,9 @@ pub enum Layer {
     Structure,
     Obligation,
     Logic,
+    /// Duty assessment with the tariff, after control (unknown goods code
+    /// for the tariff, missing quantity, prohibition, missing licence…).
+    Duties,
 }
 
 /// One broken rule, pointing at the offending element.

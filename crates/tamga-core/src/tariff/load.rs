@@ -672,7 +672,11 @@ fn measure(cx: &mut Ctx, o: &Map<String, Value>, p: &str, r: &Refs<'_>) -> Optio
                 &format!("{p}/goodsCode"),
                 format!("{g:?}: 2, 4, 6, 8 or 10 digits"),
             );
-        } else if !r.prefixes.contains(g) {
+        } else if g.len() > 6 && !r.prefixes.contains(g) {
+            // Chapters, headings and subheadings are HS levels: measures
+            // on them reach the HS nomenclature the tariff is completed
+            // with (`Tariff::with_base_nomenclature`). National codes must
+            // be in /nomenclature.
             cx.err(
                 "TARIFF-UNKNOWN-GOODS-CODE",
                 &format!("{p}/goodsCode"),

@@ -316,6 +316,62 @@ impl Tariff {
         None
     }
 
+    /// Completes the national nomenclature and the countries from the HS
+    /// reference data: every HS subheading (6 digits) that the tariff does
+    /// not subdivide becomes declarable as itself (padded to 10 digits,
+    /// with the subheading's validity), and every ISO country not in the
+    /// tariff becomes a geographical area. Measures attached to chapters
+    /// and headings then reach every code below them, as in TARIC.
+    /// Returns how many codes and countries were added.
+    pub fn with_base_nomenclature(
+        &mut self,
+        hs: &[crate::reference::HsEntry],
+        countries: &[crate::reference::Country],
+    ) -> (usize, usize) {
+        let subdivided: std::collections::HashSet<&str> = self
+            .nomenclature
+            .keys()
+            .filter_map(|k| k.get(..6))
+            .collect();
+        let mut added_codes = Vec::new();
+        for e in hs.iter().filter(|e| e.level == 6 && e.code.len() == 6) {
+            if subdivided.contains(e.code.as_str()) {
+                continue;
+            }
+            let code = format!("{:0<10}", e.code);
+            added_codes.push(GoodsCode {
+                code,
+                description: e.description.clone(),
+                validity: Validity {
+                    from: e.valid_from,
+                    to: e.valid_to,
+                },
+                supplementary_unit: None,
+            });
+        }
+        let n_codes = added_codes.len();
+        for g in added_codes {
+            self.nomenclature.entry(g.code.clone()).or_default().push(g);
+        }
+        let mut n_countries = 0;
+        for c in countries {
+            if !self.areas.contains_key(&c.code) {
+                self.areas.insert(
+                    c.code.clone(),
+                    GeoArea {
+                        id: c.code.clone(),
+                        description: c.name.clone(),
+                        group: false,
+                        all_countries: false,
+                        members: Vec::new(),
+                    },
+                );
+                n_countries += 1;
+            }
+        }
+        (n_codes, n_countries)
+    }
+
     /// Every declarable goods code (for generators and benches).
     pub fn goods_codes(&self) -> impl Iterator<Item = &GoodsCode> {
         self.nomenclature.values().flatten()

@@ -395,7 +395,7 @@ fn conversion_uses_the_rate_of_the_acceptance_date() {
     assert_eq!(ok(&i).customs_value_national.amount, d("14130000.00"));
     i.date = date!(2026 - 04 - 01);
     assert_eq!(ok(&i).customs_value_national.amount, d("14200000.00"));
-    i.date = date!(2030 - 01 - 01);
+    i.date = date!(2024 - 06 - 01); // before the first EUR rate
     assert_eq!(code_of(&i), "DUTY-NO-EXCHANGE-RATE");
     // 6-digit HS code without national subdivision resolves to the 10-digit one
     let a = ok(&item("847130", "KR", "1000.00", "KRW", &[]));
@@ -506,7 +506,7 @@ fn load_errors(json: &str) -> Vec<(&'static str, String)> {
 #[test]
 fn loader_reports_every_error_with_pointer_and_code() {
     let bad = SMALL
-        .replace("\"goodsCode\": \"0101\"", "\"goodsCode\": \"0202\"")
+        .replace("\"goodsCode\": \"0101\"", "\"goodsCode\": \"0202123456\"")
         .replace(
             "\"area\": \"1011\", \"from\": \"2020-01-01\", \"duty\": \"12 %\"",
             "\"area\": \"XX\", \"from\": \"2020-01-01\", \"duty\": \"12 % + 1 USD/KGM\"",

@@ -20,6 +20,9 @@ use tamga_core::synth::{demo_traders, Generator, GeneratorConfig};
 use tamga_store::testing::TestDb;
 use tamga_store::{Principal, Role, Store, User};
 
+/// The demo tariff (as a fresh server uses it), prepared once per test binary.
+static DEMO_TARIFF: std::sync::OnceLock<tamga_core::tariff::Tariff> = std::sync::OnceLock::new();
+
 pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
@@ -94,7 +97,11 @@ impl TestApp {
         cfg.error_share = Some(0.0);
         cfg.frauds = false;
         let reference = tamga_app::reference::shipped().unwrap();
-        let s = Generator::new(cfg, &reference).unwrap().next();
+        let tariff = DEMO_TARIFF.get_or_init(|| tamga_app::reference::demo_tariff().unwrap());
+        let s = Generator::new(cfg, &reference)
+            .unwrap()
+            .with_tariff(tariff)
+            .next();
         serde_json::from_slice(&s.body).unwrap()
     }
 

@@ -75,9 +75,14 @@ impl Cases {
         let mut erroneous =
             GeneratorConfig::demo(traders.len(), today(), seed.wrapping_add(0x5eed));
         erroneous.error_share = Some(1.0);
+        let tariff = tamga_app::reference::demo_tariff()?;
         Ok(Cases {
-            valid: Generator::new(valid, &bundle).map_err(|e| e.to_string())?,
-            erroneous: Generator::new(erroneous, &bundle).map_err(|e| e.to_string())?,
+            valid: Generator::new(valid, &bundle)
+                .map_err(|e| e.to_string())?
+                .with_tariff(&tariff),
+            erroneous: Generator::new(erroneous, &bundle)
+                .map_err(|e| e.to_string())?
+                .with_tariff(&tariff),
             rng: ChaCha8Rng::seed_from_u64(seed ^ 0x6d61_6c66_6f72_6d65),
             index: traders
                 .iter()

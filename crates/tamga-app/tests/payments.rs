@@ -1,0 +1,227 @@
+//! Duties and the single personal account through the real pipeline, on
+//! SQLite and (with `TAMGA_TEST_PG_URL`) PostgreSQL: many declarations at
+//! once against one account that covers only some of them.
+
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+use time::OffsetDateTime;
+
+use tamga_app::{Clearance, Settings, Signed};
+use tamga_core::codes::Eori;
+use tamga_core::declaration::Declaration;
+use tamga_core::ledger::{payment_reference, AccountKind};
+use tamga_core::lifecycle::State;
+use tamga_core::risk::RandomSelection;
+use tamga_core::signature;
+use tamga_core::synth::{demo_traders, Generator, GeneratorConfig};
+use tamga_store::testing::TestDb;
+use tamga_store::{DeclarationQuery, Operator, Store};
+
+const TRADER: &str = "UZ000000000777";
+
+/// A started service with one trader (no funds yet), no random selection,
+/// and a declaration body for it with its duties (national currency).
+async fn setup(
+    db: &TestDb,
+) -> (
+    Arc<Clearance>,
+    ed25519_dalek::SigningKey,
+    serde_json::Value,
+    Decimal,
+) {
+    let store = tamga_store::open(&db.url).await.unwrap();
+    tamga_app::bootstrap(&store, false).await.unwrap();
+    store
+        .set_random_selection(&RandomSelection {
+            yellow_rate: Decimal::ZERO,
+            red_rate: Decimal::ZERO,
+            seed: 1,
+        })
+        .await
+        .unwrap();
+    let id = Eori::parse(TRADER).unwrap();
+    store
+        .create_operator(&Operator {
+            id: id.clone(),
+            name: "Concurrency Test LLC".into(),
+            created_at: OffsetDateTime::now_utc(),
+        })
+        .await
+        .unwrap();
+    let clearance = Clearance::start(store, Settings::default()).await.unwrap();
+    let key = signature::signing_key_from_seed([7; 32]);
+    clearance
+        .add_signing_key(&id, &signature::public_key_b64(&key.verifying_key()))
+        .await
+        .unwrap();
+    let mut profile = demo_traders(8)[0].clone();
+    profile.id = id;
+    let mut cfg = GeneratorConfig::demo(1, OffsetDateTime::now_utc().date(), 42);
+    cfg.traders = vec![profile];
+    cfg.error_share = Some(0.0);
+    cfg.frauds = false;
+    let tariff = tamga_app::reference::demo_tariff().unwrap();
+    let mut generator = Generator::new(cfg, &tamga_app::reference::shipped().unwrap())
+        .unwrap()
+        .with_tariff(&tariff);
+    let body: serde_json::Value = serde_json::from_slice(&generator.next().body).unwrap();
+    let d: Declaration = serde_json::from_value(body.clone()).unwrap();
+    let due = tamga_core::tariff::assess_declaration(
+        &tariff,
+        &d,
+        OffsetDateTime::now_utc().date(),
+        &tamga_core::tariff::FullVolume,
+    )
+    .unwrap()
+    .total
+    .amount;
+    assert!(due > Decimal::ZERO);
+    (clearance, key, body, due)
+}
+
+async fn lodge(
+    c: &Clearance,
+    key: &ed25519_dalek::SigningKey,
+    body: &serde_json::Value,
+    lrn: &str,
+) -> State {
+    let mut doc = body.clone();
+    doc["lrn"] = serde_json::json!(lrn);
+    let bytes = serde_json::to_vec(&doc).unwrap();
+    let sig = signature::sign(key, &bytes);
+    let a = c
+        .lodge(
+            &Eori::parse(TRADER).unwrap(),
+            Signed {
+                body: &bytes,
+                signature: Some(&sig),
+                key_id: None,
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{lrn}: {e}"));
+    a.record.state
+}
+
+async fn count(store: &Arc<dyn Store>, state: State) -> usize {
+    store
+        .declarations(&DeclarationQuery {
+            states: Some(vec![state]),
+            limit: 5000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .len()
+}
+
+/// 1,000 declarations lodged at once against funds for 600: exactly 600
+/// released, 400 waiting for payment, the balance exact, no overdraft;
+/// then a deposit releases the waiting ones it covers.
+async fn thousand_against_six_hundred(db: TestDb) {
+    let (c, key, body, due) = setup(&db).await;
+    let store = c.store().clone();
+    let id = Eori::parse(TRADER).unwrap();
+    store
+        .ensure_ledger_account(
+            &id,
+            AccountKind::Cash,
+            &c.accounts().currency().code,
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+    store
+        .deposit(
+            &payment_reference(&id),
+            "BANK-1",
+            c.accounts().minor(due * Decimal::from(600)).unwrap(),
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..1000 {
+        let (c, key, body) = (c.clone(), key.clone(), body.clone());
+        tasks.spawn(async move { lodge(&c, &key, &body, &format!("CONC-{i:04}")).await });
+    }
+    let mut released = 0;
+    let mut waiting = 0;
+    while let Some(state) = tasks.join_next().await {
+        match state.unwrap() {
+            State::Released => released += 1,
+            State::AwaitingPayment => waiting += 1,
+            s => panic!("unexpected state {s:?}"),
+        }
+    }
+    assert_eq!((released, waiting), (600, 400));
+    assert_eq!(count(&store, State::Released).await, 600);
+    assert_eq!(count(&store, State::AwaitingPayment).await, 400);
+    let cash = store
+        .ledger_accounts(Some(&id))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.kind == AccountKind::Cash)
+        .unwrap();
+    assert_eq!(cash.balances.available, 0);
+    assert_eq!(cash.balances.reserved, 0);
+    assert!(store.ledger_check().await.unwrap().is_sound());
+
+    // A deposit for 150 more releases exactly 150 of the waiting ones.
+    let (receipt, released_now) = c
+        .deposit(
+            &tamga_app::Caller::User(bank_user()),
+            &payment_reference(&id),
+            "BANK-2",
+            due * Decimal::from(150),
+            &c.accounts().currency().code,
+        )
+        .await
+        .unwrap();
+    assert!(!receipt.replay);
+    assert_eq!(released_now.len(), 150);
+    assert_eq!(count(&store, State::Released).await, 750);
+    assert_eq!(count(&store, State::AwaitingPayment).await, 250);
+    // The same bank payment again moves nothing and releases nothing.
+    let (again, none) = c
+        .deposit(
+            &tamga_app::Caller::User(bank_user()),
+            &payment_reference(&id),
+            "BANK-2",
+            due * Decimal::from(150),
+            &c.accounts().currency().code,
+        )
+        .await
+        .unwrap();
+    assert!(again.replay);
+    assert!(none.is_empty());
+    let cash = store.ledger_account(cash.id).await.unwrap().unwrap();
+    assert_eq!((cash.balances.available, cash.balances.reserved), (0, 0));
+    assert!(store.ledger_check().await.unwrap().is_sound());
+}
+
+fn bank_user() -> tamga_store::User {
+    tamga_store::User {
+        username: "bank".into(),
+        name: "Bank".into(),
+        role: tamga_store::Role::Bank,
+        offices: vec![],
+        created_at: OffsetDateTime::now_utc(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_thousand_against_six_hundred() {
+    thousand_against_six_hundred(TestDb::sqlite().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_thousand_against_six_hundred() {
+    match TestDb::postgres().await {
+        Some(db) => thousand_against_six_hundred(db).await,
+        None => eprintln!("TAMGA_TEST_PG_URL not set: PostgreSQL variant not run"),
+    }
+}

@@ -1,0 +1,486 @@
+//! HTTP routes of tariff, duties and the single personal account: the
+//! trader's accounts, statements (JSON or CSV) and refunds, the bank's
+//! deposits, officers' refund decisions, guarantees, the public duty
+//! calculator and tariff import.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use time::OffsetDateTime;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use tamga_app::{AppError, Caller};
+use tamga_core::codes::{CurrencyCode, Eori};
+use tamga_core::ledger::{AccountKind, RefundId};
+use tamga_core::tariff::{self, FullVolume, ItemInput, Quantity};
+use tamga_store::Role;
+
+use crate::auth::{Auth, OperatorAuth};
+use crate::error::{ApiError, ApiResult};
+use crate::routes::{json, query};
+use crate::AppState;
+
+#[derive(OpenApi)]
+#[openapi(paths(
+    accounts,
+    statement,
+    request_refund,
+    refunds,
+    decide_refund,
+    deposit,
+    grant_guarantee,
+    tariff_summary,
+    import_tariff,
+    calculator
+))]
+pub struct Api;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/account/ledger", get(accounts))
+        .route("/api/v1/account/ledger/statement", get(statement))
+        .route(
+            "/api/v1/account/ledger/refunds",
+            post(request_refund).get(refunds),
+        )
+        .route("/api/v1/refunds/{id}/decision", post(decide_refund))
+        .route("/api/v1/bank/deposits", post(deposit))
+        .route("/api/v1/operators/{id}/guarantee", post(grant_guarantee))
+        .route("/api/v1/tariff", get(tariff_summary).put(import_tariff))
+        .route("/api/v1/tariff/calculator", post(calculator))
+}
+
+fn amount(s: &str, pointer: &str) -> ApiResult<Decimal> {
+    s.trim().parse::<Decimal>().map_err(|_| {
+        ApiError::bad_request(
+            "AMOUNT_FORMAT",
+            pointer,
+            format!("{s:?} is not a decimal amount; send amounts as strings such as \"1250.50\""),
+        )
+    })
+}
+
+fn user(caller: &Caller, roles: &[Role]) -> ApiResult<String> {
+    match caller {
+        Caller::User(u) if roles.contains(&u.role) => Ok(u.username.clone()),
+        _ => Err(AppError::Forbidden(format!(
+            "this needs one of the roles {}",
+            roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .into()),
+    }
+}
+
+/// The trader's accounts (cash and guarantee) with their balances, and what
+/// to quote on a bank transfer (payment reference and QR payload).
+#[utoipa::path(get, path = "/api/v1/account/ledger", tag = "account",
+    responses((status = 200, body = Object)), security(("bearer" = [])))]
+pub async fn accounts(
+    State(s): State<AppState>,
+    OperatorAuth(op): OperatorAuth,
+) -> ApiResult<Json<serde_json::Value>> {
+    let a = s.clearance.accounts();
+    let pay = a.payment_instructions(&op).await.map_err(AppError::from)?;
+    let accounts = a.balances(&op).await.map_err(AppError::from)?;
+    Ok(Json(json!({ "accounts": accounts, "payment": pay })))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatementParams {
+    /// First day, `YYYY-MM-DD` (UTC, inclusive).
+    pub from: String,
+    /// Last day, `YYYY-MM-DD` (UTC, inclusive).
+    pub to: String,
+    /// `cash` (default) or `guarantee`.
+    pub kind: Option<String>,
+    /// `json` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+/// A statement for a period: opening and closing balances, every movement
+/// and a per-declaration breakdown, as JSON or CSV.
+#[utoipa::path(get, path = "/api/v1/account/ledger/statement", tag = "account", params(StatementParams),
+    responses((status = 200, body = Object)), security(("bearer" = [])))]
+pub async fn statement(
+    State(s): State<AppState>,
+    OperatorAuth(op): OperatorAuth,
+    q: Result<Query<StatementParams>, QueryRejection>,
+) -> ApiResult<Response> {
+    let q = query(q)?;
+    let day = |v: &str, p: &str| {
+        tariff::parse_date(v).ok_or_else(|| {
+            ApiError::bad_request("QUERY_DATE", p, format!("{v:?} is not a YYYY-MM-DD date"))
+        })
+    };
+    let from = day(&q.from, "/from")?.midnight().assume_utc();
+    let to = day(&q.to, "/to")?
+        .next_day()
+        .ok_or_else(|| ApiError::bad_request("QUERY_DATE", "/to", "date out of range"))?
+        .midnight()
+        .assume_utc();
+    let kind = match q.kind.as_deref().unwrap_or("cash") {
+        "cash" => AccountKind::Cash,
+        "guarantee" => AccountKind::Guarantee,
+        k => {
+            return Err(ApiError::bad_request(
+                "QUERY_ACCOUNT_KIND",
+                "/kind",
+                format!("{k:?}: use cash or guarantee"),
+            ))
+        }
+    };
+    let st = s
+        .clearance
+        .accounts()
+        .statement(&op, kind, from, to)
+        .await
+        .map_err(AppError::from)?;
+    match q.format.as_deref().unwrap_or("json") {
+        "json" => Ok(Json(st).into_response()),
+        "csv" => Ok((
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            st.to_csv(),
+        )
+            .into_response()),
+        f => Err(ApiError::bad_request(
+            "QUERY_FORMAT",
+            "/format",
+            format!("{f:?}: use json or csv"),
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RefundRequest {
+    /// Decimal string in national currency, e.g. "150000.00".
+    pub amount: String,
+}
+
+/// The trader asks for available funds back; an officer decides.
+#[utoipa::path(post, path = "/api/v1/account/ledger/refunds", tag = "account", request_body = RefundRequest,
+    responses((status = 201, body = Object)), security(("bearer" = [])))]
+pub async fn request_refund(
+    State(s): State<AppState>,
+    OperatorAuth(op): OperatorAuth,
+    j: Result<Json<RefundRequest>, JsonRejection>,
+) -> ApiResult<(axum::http::StatusCode, Json<serde_json::Value>)> {
+    let r = json(j)?;
+    let amount = amount(&r.amount, "/amount")?;
+    let refund = s
+        .clearance
+        .accounts()
+        .request_refund(&op, amount)
+        .await
+        .map_err(AppError::from)?;
+    Ok((axum::http::StatusCode::CREATED, Json(json!(refund))))
+}
+
+/// The trader's refund requests.
+#[utoipa::path(get, path = "/api/v1/account/ledger/refunds", tag = "account",
+    responses((status = 200, body = Object)), security(("bearer" = [])))]
+pub async fn refunds(
+    State(s): State<AppState>,
+    OperatorAuth(op): OperatorAuth,
+) -> ApiResult<Json<serde_json::Value>> {
+    let list = s
+        .clearance
+        .accounts()
+        .refunds(&op)
+        .await
+        .map_err(AppError::from)?;
+    Ok(Json(json!(list)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RefundDecision {
+    pub approve: bool,
+}
+
+/// An officer approves (money goes to the bank) or rejects (back to
+/// available) a refund request.
+#[utoipa::path(post, path = "/api/v1/refunds/{id}/decision", tag = "account", request_body = RefundDecision,
+    responses((status = 200, body = Object)), security(("bearer" = [])))]
+pub async fn decide_refund(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+    j: Result<Json<RefundDecision>, JsonRejection>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let officer = user(&caller, &[Role::Officer, Role::Admin])?;
+    let d = json(j)?;
+    let id: RefundId = id
+        .parse()
+        .map_err(|_| ApiError::bad_request("REFUND_ID", "/id", "refund ids are integers"))?;
+    let r = s
+        .clearance
+        .accounts()
+        .decide_refund(id, d.approve, &officer)
+        .await
+        .map_err(AppError::from)?;
+    s.clearance
+        .store()
+        .append_audit(
+            &format!("user:{officer}"),
+            "refund.decide",
+            OffsetDateTime::now_utc(),
+            &json!({ "refund": id, "approve": d.approve }),
+        )
+        .await
+        .map_err(AppError::from)?;
+    Ok(Json(json!(r)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DepositRequest {
+    /// The trader's payment reference (ISO 11649, `RF..`).
+    pub payment_reference: String,
+    /// The bank's own unique reference: a repeat is not credited twice.
+    pub bank_reference: String,
+    /// Decimal string, e.g. "2500000.00".
+    pub amount: String,
+    pub currency: String,
+}
+
+/// A payment received by the bank (role `bank`). Idempotent by
+/// `bankReference`; releases the trader's declarations waiting for payment
+/// that the new balance covers.
+#[utoipa::path(post, path = "/api/v1/bank/deposits", tag = "bank", request_body = DepositRequest,
+    responses((status = 201, body = Object), (status = 200, body = Object, description = "repeat of a known payment")),
+    security(("bearer" = [])))]
+pub async fn deposit(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    j: Result<Json<DepositRequest>, JsonRejection>,
+) -> ApiResult<(axum::http::StatusCode, Json<serde_json::Value>)> {
+    let d = json(j)?;
+    let amount = amount(&d.amount, "/amount")?;
+    let currency = CurrencyCode::parse(&d.currency)
+        .map_err(|e| ApiError::bad_request(e.code, "/currency", e.message))?;
+    if d.bank_reference.trim().is_empty() || d.bank_reference.len() > 64 {
+        return Err(ApiError::bad_request(
+            "BANK_REFERENCE",
+            "/bankReference",
+            "give the bank's unique reference (1 to 64 characters)",
+        ));
+    }
+    let (receipt, released) = s
+        .clearance
+        .deposit(
+            &caller,
+            &d.payment_reference,
+            &d.bank_reference,
+            amount,
+            &currency,
+        )
+        .await?;
+    let status = if receipt.replay {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::CREATED
+    };
+    Ok((
+        status,
+        Json(json!({ "receipt": receipt, "released": released })),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GuaranteeRequest {
+    /// Amount by which the guarantee limit is raised (decimal string).
+    pub amount: String,
+}
+
+/// An administrator raises an operator's guarantee (a limit that secures
+/// duties without funds), e.g. after a bank guarantee is lodged.
+#[utoipa::path(post, path = "/api/v1/operators/{id}/guarantee", tag = "account", request_body = GuaranteeRequest,
+    responses((status = 200, body = Object)), security(("bearer" = [])))]
+pub async fn grant_guarantee(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+    j: Result<Json<GuaranteeRequest>, JsonRejection>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let admin = user(&caller, &[Role::Admin])?;
+    let g = json(j)?;
+    let owner = Eori::parse(&id).map_err(|e| ApiError::bad_request(e.code, "/id", e.message))?;
+    if s.clearance
+        .store()
+        .operator(&owner)
+        .await
+        .map_err(AppError::from)?
+        .is_none()
+    {
+        return Err(AppError::not_found(format!("operator {owner}")).into());
+    }
+    let amount = amount(&g.amount, "/amount")?;
+    let view = s
+        .clearance
+        .accounts()
+        .grant_guarantee(&owner, amount)
+        .await
+        .map_err(AppError::from)?;
+    s.clearance.accounts_changed(&owner);
+    s.clearance
+        .store()
+        .append_audit(
+            &format!("user:{admin}"),
+            "guarantee.grant",
+            OffsetDateTime::now_utc(),
+            &json!({ "operator": owner, "amount": amount.to_string() }),
+        )
+        .await
+        .map_err(AppError::from)?;
+    Ok(Json(json!(view)))
+}
+
+/// The tariff in use: name, stored id, SHA-256 and what it holds.
+#[utoipa::path(get, path = "/api/v1/tariff", tag = "tariff",
+    responses((status = 200, body = Object)))]
+pub async fn tariff_summary(State(s): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
+    let t = s
+        .clearance
+        .tariff()
+        .ok_or_else(|| AppError::not_found("tariff (none is loaded)"))?;
+    Ok(Json(json!({
+        "id": t.id,
+        "name": t.name,
+        "sha256": t.sha256,
+        "summary": t.tariff.summary(),
+        "rounding": tariff::ROUNDING_RULE,
+    })))
+}
+
+/// Imports a tariff file (administrators; the body is the file, format
+/// `tamga-tariff/1`, see `tariff/README.md`). It is checked completely
+/// before it is stored and used.
+#[utoipa::path(put, path = "/api/v1/tariff", tag = "tariff", request_body = Object,
+    responses((status = 200, body = Object)), security(("bearer" = [])))]
+pub async fn import_tariff(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    body: String,
+) -> ApiResult<Json<serde_json::Value>> {
+    let t = s.clearance.import_tariff(&caller, &body).await?;
+    Ok(Json(
+        json!({ "id": t.id, "name": t.name, "sha256": t.sha256, "summary": t.tariff.summary() }),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CalculatorRequest {
+    /// 6, 8 or 10 digits.
+    pub goods_code: String,
+    /// ISO 3166 alpha-2 country of origin.
+    pub origin: String,
+    /// Country of preferential origin, when a preference is claimed.
+    pub preferential_origin: Option<String>,
+    /// Customs value, decimal string.
+    pub customs_value: String,
+    /// ISO 4217 currency of the value.
+    pub currency: String,
+    /// Quantities, e.g. `[{"unit": "KGM", "value": "1200"}]`.
+    #[serde(default)]
+    pub quantities: Vec<QuantityRequest>,
+    /// `YYYY-MM-DD`; today (UTC) if absent.
+    pub date: Option<String>,
+    pub additional_code: Option<String>,
+    /// Document codes presented (certificates, licences, proofs of origin).
+    #[serde(default)]
+    pub documents: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuantityRequest {
+    pub unit: String,
+    pub value: String,
+}
+
+/// Public duty calculator: the same engine as the duty-assessment stage,
+/// every step shown (measures, expressions, bases, exchange rate,
+/// rounding). No authentication.
+#[utoipa::path(post, path = "/api/v1/tariff/calculator", tag = "tariff", request_body = CalculatorRequest,
+    responses((status = 200, body = Object), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn calculator(
+    State(s): State<AppState>,
+    j: Result<Json<CalculatorRequest>, JsonRejection>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let r = json(j)?;
+    let t = s
+        .clearance
+        .tariff()
+        .ok_or_else(|| AppError::not_found("tariff (none is loaded)"))?;
+    let date = match &r.date {
+        Some(d) => tariff::parse_date(d).ok_or_else(|| {
+            ApiError::bad_request(
+                "CALCULATOR_DATE",
+                "/date",
+                format!("{d:?} is not a YYYY-MM-DD date"),
+            )
+        })?,
+        None => OffsetDateTime::now_utc().date(),
+    };
+    let mut quantities = Vec::with_capacity(r.quantities.len());
+    for (i, q) in r.quantities.iter().enumerate() {
+        quantities.push(Quantity::new(
+            &q.unit,
+            amount(&q.value, &format!("/quantities/{i}/value"))?,
+        ));
+    }
+    let input = ItemInput {
+        goods_code: r.goods_code.trim().to_owned(),
+        origin: r.origin.trim().to_ascii_uppercase(),
+        preferential_origin: r
+            .preferential_origin
+            .as_deref()
+            .map(|o| o.trim().to_ascii_uppercase()),
+        customs_value: amount(&r.customs_value, "/customsValue")?,
+        currency: r.currency.trim().to_ascii_uppercase(),
+        quantities,
+        date,
+        additional_code: r.additional_code.clone(),
+        documents: r.documents.clone(),
+    };
+    let a = tariff::assess_item(&t.tariff, &input, &FullVolume).map_err(|e| {
+        let pointer = match e.code {
+            "DUTY-UNKNOWN-GOODS-CODE"
+            | "DUTY-GOODS-CODE-NOT-DECLARABLE"
+            | "DUTY-GOODS-CODE-NOT-VALID"
+            | "DUTY-MEASURES-EXPIRED" => "/goodsCode",
+            "DUTY-UNKNOWN-ORIGIN" => "/origin",
+            "DUTY-UNKNOWN-CURRENCY" | "DUTY-NO-EXCHANGE-RATE" => "/currency",
+            "DUTY-AMOUNT-PRECISION" | "DUTY-NEGATIVE-AMOUNT" => "/customsValue",
+            "DUTY-UNKNOWN-UNIT" | "DUTY-QUANTITY-MISSING" => "/quantities",
+            "DUTY-UNKNOWN-ADDITIONAL-CODE" | "DUTY-ADDITIONAL-CODE-REQUIRED" => "/additionalCode",
+            _ => "",
+        };
+        ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            e.code,
+            e.message,
+        )
+        .with_pointer(pointer)
+    })?;
+    Ok(Json(json!({
+        "tariff": { "id": t.id, "name": t.name },
+        "input": input,
+        "rounding": tariff::ROUNDING_RULE,
+        "assessment": a,
+    })))
+}
