@@ -14,14 +14,21 @@ use time::Date;
 
 #[derive(clap::Subcommand, Debug)]
 pub enum TariffCommand {
-    /// Validate a tariff file (format: tariff/README.md) and print what it
-    /// holds, or every error with its JSON pointer and stable code.
+    /// Validate a tariff file (format: tariff/README.md), print what it
+    /// holds (or every error with its JSON pointer and stable code) and
+    /// store it as the current tariff. A running server uses it after a
+    /// restart; `PUT /api/v1/tariff` switches a running one at once.
     Import {
         /// The tariff JSON file.
         file: PathBuf,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// Only validate; store nothing.
+        #[arg(long)]
+        check: bool,
+        #[command(flatten)]
+        db: crate::DbArgs,
     },
     /// Run duty reference cases (the format of
     /// uk_duty_calculator_reference_cases.json) through tamga's engine.
@@ -36,16 +43,36 @@ pub enum TariffCommand {
 
 pub async fn run(cmd: TariffCommand) -> Result<(), String> {
     match cmd {
-        TariffCommand::Import { file, json } => import(&file, json),
+        TariffCommand::Import {
+            file,
+            json,
+            check,
+            db,
+        } => import(&file, json, (!check).then_some(&db)).await,
         TariffCommand::ReferenceCases { file, json } => reference_cases(&file, json),
     }
+}
+
+/// Stores a validated tariff in the database `db` names.
+async fn store_tariff(db: &crate::DbArgs, name: &str, text: &str) -> Result<(i64, bool), String> {
+    if db.database_url.is_none() {
+        std::fs::create_dir_all(&db.data_dir)
+            .map_err(|e| format!("cannot create {}: {e}", db.data_dir.display()))?;
+    }
+    let store = tamga_store::open(&db.url())
+        .await
+        .map_err(|e| format!("cannot open the database: {e}"))?;
+    store
+        .put_tariff(name, text, time::OffsetDateTime::now_utc())
+        .await
+        .map_err(|e| format!("cannot store the tariff: {e}"))
 }
 
 fn read(file: &PathBuf) -> Result<String, String> {
     std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))
 }
 
-fn import(file: &PathBuf, json: bool) -> Result<(), String> {
+async fn import(file: &PathBuf, json: bool, db: Option<&crate::DbArgs>) -> Result<(), String> {
     let text = read(file)?;
     let bar = ProgressBar::new(0);
     bar.set_style(
@@ -66,8 +93,13 @@ fn import(file: &PathBuf, json: bool) -> Result<(), String> {
     match result {
         Ok(t) => {
             let s = t.summary();
+            let stored = match db {
+                Some(db) => Some(store_tariff(db, &t.name, &text).await?),
+                None => None,
+            };
             if json {
-                let v = serde_json::json!({"file": file.display().to_string(), "ok": true, "summary": s, "errors": []});
+                let v = serde_json::json!({"file": file.display().to_string(), "ok": true, "summary": s, "errors": [],
+                    "stored": stored.map(|(id, new)| serde_json::json!({"id": id, "new": new}))});
                 println!(
                     "{}",
                     serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?
@@ -92,7 +124,15 @@ fn import(file: &PathBuf, json: bool) -> Result<(), String> {
                             .unwrap_or_default()
                     );
                 }
-                println!("(validated only: storing the tariff in the database is not wired yet)");
+                match stored {
+                    Some((id, true)) => {
+                        println!("stored as tariff {id}: the current tariff from the next start")
+                    }
+                    Some((id, false)) => {
+                        println!("already stored as tariff {id}: made current again")
+                    }
+                    None => println!("(--check: validated only, nothing stored)"),
+                }
             }
             Ok(())
         }

@@ -207,3 +207,49 @@ fn simulate_against_a_running_server() {
     assert!(v["p99_ms"].as_f64().is_some_and(|x| x > 0.0), "{v}");
     assert!(v["lodge_p50_ms"].as_f64().is_some_and(|x| x > 0.0), "{v}");
 }
+
+/// `tamga tariff import` stores a valid tariff (a second import of the same
+/// file is recognised) and refuses a broken one with codes and pointers,
+/// storing nothing.
+#[test]
+fn tariff_import_stores_valid_files_and_refuses_broken_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tariff/demo-tariff.json");
+    let args = |f: &str| {
+        vec![
+            "tariff".to_string(),
+            "import".into(),
+            f.to_string(),
+            "--json".into(),
+            "--data-dir".into(),
+            data.display().to_string(),
+        ]
+    };
+    let a: Vec<String> = args(file);
+    let v = run_json(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["stored"]["new"], true, "{v}");
+    let id = v["stored"]["id"].as_i64().unwrap();
+    let v = run_json(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(v["stored"], serde_json::json!({"id": id, "new": false}));
+
+    let broken = dir.path().join("broken.json");
+    let text = std::fs::read_to_string(file).unwrap().replacen(
+        "\"area\": \"1011\"",
+        "\"area\": \"NOWHERE\"",
+        1,
+    );
+    std::fs::write(&broken, text).unwrap();
+    let b = args(&broken.display().to_string());
+    let out = tamga().args(b.iter().map(String::as_str)).output().unwrap();
+    assert!(!out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ok"], false);
+    assert!(v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["code"] == "TARIFF-UNKNOWN-AREA"
+            && e["pointer"].as_str().unwrap().ends_with("/area")));
+}
