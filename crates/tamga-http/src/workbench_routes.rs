@@ -1,15 +1,299 @@
 //! HTTP routes of the officer workbench and trader categories; merged into the main router and
 //! OpenAPI document by `lib.rs`.
+//!
+//! Request bodies are read as JSON values and checked by
+//! `tamga_app::workbench`, so every bad field gets its own code and JSON
+//! pointer.
 
-use axum::Router;
-use utoipa::OpenApi;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::{IntoParams, OpenApi};
 
+use tamga_app::workbench::{InspectorView, TaskDetail, TaskView, TraderProfile};
+use tamga_core::codes::{Eori, Mrn, OfficeCode};
+use tamga_store::ops_sql::{AeoStatus, Inspector, Label, Task, TaskStatus};
+
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::AppState;
 
 #[derive(OpenApi)]
-#[openapi()]
+#[openapi(paths(
+    trader_profile,
+    set_aeo,
+    inspectors,
+    put_inspector,
+    my_tasks,
+    office_tasks,
+    task_detail,
+    task_result,
+    reassign,
+    labels
+))]
 pub struct Api;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/api/v1/traders/{id}/profile", get(trader_profile))
+        .route("/api/v1/traders/{id}/aeo", put(set_aeo))
+        .route("/api/v1/inspectors", get(inspectors))
+        .route("/api/v1/inspectors/{username}", put(put_inspector))
+        .route("/api/v1/workbench/tasks", get(my_tasks))
+        .route("/api/v1/offices/{office}/tasks", get(office_tasks))
+        .route("/api/v1/workbench/tasks/{mrn}", get(task_detail))
+        .route("/api/v1/workbench/tasks/{mrn}/result", post(task_result))
+        .route("/api/v1/workbench/tasks/{mrn}/reassignment", post(reassign))
+        .route("/api/v1/analytics/labels", get(labels))
+}
+
+fn json(j: Result<Json<Value>, JsonRejection>) -> ApiResult<Value> {
+    j.map(|Json(v)| v).map_err(|e| {
+        let status = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            StatusCode::PAYLOAD_TOO_LARGE
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        ApiError::new(status, "REQUEST_JSON", e.body_text())
+    })
+}
+
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
+    q.map(|Query(t)| t)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "QUERY_PARAMETERS", e.body_text()))
+}
+
+fn mrn(s: &str) -> ApiResult<Mrn> {
+    Mrn::parse(s).map_err(|e| ApiError::bad_request(e.code, "/mrn", e.message))
+}
+
+fn eori(s: &str) -> ApiResult<Eori> {
+    Eori::parse(s).map_err(|e| ApiError::bad_request(e.code, "/id", e.message))
+}
+
+fn status(s: Option<&str>) -> ApiResult<Option<TaskStatus>> {
+    match s {
+        None | Some("open") => Ok(Some(TaskStatus::Open)),
+        Some("done") => Ok(Some(TaskStatus::Done)),
+        Some("all") => Ok(None),
+        Some(x) => Err(ApiError::bad_request(
+            "QUERY_STATUS",
+            "/status",
+            format!("status is open, done or all, not {x:?}"),
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProfileParams {
+    /// Snapshots to return (newest first), default 50.
+    pub history: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/traders/{id}/profile", tag = "traders",
+    params(("id" = String, Path), ProfileParams),
+    responses((status = 200, description = "metrics, category with reasons, what the risk stage receives, snapshots over time", body = Object),
+        (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn trader_profile(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+    q: Result<Query<ProfileParams>, QueryRejection>,
+) -> ApiResult<Json<TraderProfile>> {
+    let q = query(q)?;
+    let id = eori(&id)?;
+    Ok(Json(
+        s.workbench
+            .trader_profile(&caller, &id, q.history.unwrap_or(50))
+            .await?,
+    ))
+}
+
+#[utoipa::path(put, path = "/api/v1/traders/{id}/aeo", tag = "traders",
+    params(("id" = String, Path)),
+    request_body(content = Object, description = "{\"aeo\": true, \"reference\": \"UZAEOF000123\"}"),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 400, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn set_aeo(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+    j: Result<Json<Value>, JsonRejection>,
+) -> ApiResult<Json<AeoStatus>> {
+    let id = eori(&id)?;
+    let v = json(j)?;
+    let aeo = v
+        .get("aeo")
+        .and_then(Value::as_bool)
+        .ok_or_else(|| ApiError::bad_request("AEO_FLAG", "/aeo", "aeo is true or false"))?;
+    let reference = match v.get("reference") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(r)) => Some(r.clone()),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "AEO_REFERENCE",
+                "/reference",
+                "reference is a string",
+            ))
+        }
+    };
+    Ok(Json(
+        s.workbench.set_aeo(&caller, &id, aeo, reference).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/inspectors", tag = "workbench",
+    responses((status = 200, body = Vec<Object>)), security(("bearer" = [])))]
+pub async fn inspectors(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+) -> ApiResult<Json<Vec<InspectorView>>> {
+    Ok(Json(s.workbench.inspectors(&caller).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/inspectors/{username}", tag = "workbench",
+    params(("username" = String, Path)),
+    request_body(content = Object, description = "{\"office\": \"UZ000100\", \"competences\": {\"hsChapters\": [\"24\"], \"hsSections\": [\"XVI\"], \"transportModes\": [\"road\"]}, \"capacity\": 20, \"active\": true, \"supervisor\": false}"),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn put_inspector(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    Path(username): Path<String>,
+    j: Result<Json<Value>, JsonRejection>,
+) -> ApiResult<Json<Inspector>> {
+    let v = json(j)?;
+    Ok(Json(
+        s.workbench.put_inspector(&caller, &username, &v).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TaskParams {
+    /// open (default), done or all.
+    pub status: Option<String>,
+    /// Office queue only: tasks no inspector has.
+    pub unassigned: Option<bool>,
+    pub limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/workbench/tasks", tag = "workbench", params(TaskParams),
+    responses((status = 200, description = "the caller's tasks with the risk decision that caused each", body = Vec<Object>)),
+    security(("bearer" = [])))]
+pub async fn my_tasks(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    q: Result<Query<TaskParams>, QueryRejection>,
+) -> ApiResult<Json<Vec<TaskView>>> {
+    let q = query(q)?;
+    Ok(Json(
+        s.workbench
+            .my_tasks(
+                &caller,
+                status(q.status.as_deref())?,
+                q.limit.unwrap_or(100),
+            )
+            .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/offices/{office}/tasks", tag = "workbench",
+    params(("office" = String, Path), TaskParams),
+    responses((status = 200, body = Vec<Object>), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn office_tasks(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    Path(office): Path<String>,
+    q: Result<Query<TaskParams>, QueryRejection>,
+) -> ApiResult<Json<Vec<TaskView>>> {
+    let q = query(q)?;
+    let office = OfficeCode::parse(&office)
+        .map_err(|e| ApiError::bad_request(e.code, "/office", e.message))?;
+    Ok(Json(
+        s.workbench
+            .office_tasks(
+                &caller,
+                &office,
+                status(q.status.as_deref())?,
+                q.unassigned.unwrap_or(false),
+                q.limit.unwrap_or(100),
+            )
+            .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/workbench/tasks/{mrn}", tag = "workbench",
+    params(("mrn" = String, Path)),
+    responses((status = 200, description = "task, dispatch decision, risk decision, findings and declaration", body = Object),
+        (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn task_detail(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    Path(m): Path<String>,
+) -> ApiResult<Json<TaskDetail>> {
+    let m = mrn(&m)?;
+    Ok(Json(s.workbench.task_detail(&caller, &m).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/workbench/tasks/{mrn}/result", tag = "workbench",
+    params(("mrn" = String, Path)),
+    request_body(content = Object, description = "{\"outcome\": \"findings\", \"findings\": [{\"kind\": \"undervaluation\", \"item\": 1, \"declaredValue\": \"1000\", \"correctedValue\": \"2500\", \"additionalDuties\": \"300.00\"}], \"notes\": \"...\"}; kinds: misclassification, undervaluation, wrong_origin, quantity, prohibited_goods, other"),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, description = "assigned to another inspector", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn task_result(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    Path(m): Path<String>,
+    j: Result<Json<Value>, JsonRejection>,
+) -> ApiResult<Json<TaskDetail>> {
+    let m = mrn(&m)?;
+    let v = json(j)?;
+    Ok(Json(s.workbench.record_result(&caller, &m, &v).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/workbench/tasks/{mrn}/reassignment", tag = "workbench",
+    params(("mrn" = String, Path)),
+    request_body(content = Object, description = "{\"inspector\": \"officer2\", \"reason\": \"...\"}"),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn reassign(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    Path(m): Path<String>,
+    j: Result<Json<Value>, JsonRejection>,
+) -> ApiResult<Json<Task>> {
+    let m = mrn(&m)?;
+    let v = json(j)?;
+    Ok(Json(s.workbench.reassign(&caller, &m, &v).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LabelParams {
+    /// Cursor: the last id of the previous page (default 0).
+    pub after: Option<i64>,
+    pub limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/analytics/labels", tag = "analytics", params(LabelParams),
+    responses((status = 200, description = "released or refused declarations: mrn, inspected, outcome, finding kinds, when", body = Vec<Object>)),
+    security(("bearer" = [])))]
+pub async fn labels(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    q: Result<Query<LabelParams>, QueryRejection>,
+) -> ApiResult<Json<Vec<Label>>> {
+    let q = query(q)?;
+    Ok(Json(
+        s.workbench
+            .labels(&caller, q.after.unwrap_or(0), q.limit.unwrap_or(1000))
+            .await?,
+    ))
 }
