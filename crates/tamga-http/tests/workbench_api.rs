@@ -74,8 +74,9 @@ async fn red_declaration(app: &TestApp, i: usize) -> String {
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let mut doc = app.body(i);
-    doc["items"][0]["hsCode"] = json!("240220");
+    doc["items"][0]["hsCode"] = json!("2402200000");
     doc["items"][0]["description"] = json!("Cigarettes containing tobacco");
+    doc["items"][0]["supplementaryUnits"] = json!("40");
     let (s, v) = app.lodge(i, &doc).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(v["state"], "under_control", "{v}");
@@ -326,7 +327,7 @@ async fn controlled_declarations_are_dispatched_and_results_become_labels(app: T
         f[0]["declaredValue"].is_string(),
         "declared value filled in"
     );
-    assert_eq!(f[1]["declaredValue"], "240220");
+    assert_eq!(f[1]["declaredValue"], "2402200000");
     // The hash-chained event carries a readable summary.
     let events = app.events(&mrn, &officer).await;
     let notes = events
