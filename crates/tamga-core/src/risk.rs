@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::codes::{CountryCode, Mrn, OfficeCode};
 use crate::declaration::{Declaration, DeclarationType};
 use crate::lifecycle::Channel;
+use crate::profiles::{Control, ProfileHit, TraderContext};
 
 /// "HS chapter 24 from any origin: red", "origin XX: yellow". Every
 /// condition given must hold; at least one must be given.
@@ -201,6 +202,42 @@ pub struct RandomDraw {
     pub selected: Option<Channel>,
 }
 
+/// Random selection rates as configured, and the factor the trader's
+/// category applied to them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfiguredRates {
+    #[serde(with = "rust_decimal::serde::str")]
+    pub yellow_rate: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub red_rate: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub category_factor: Decimal,
+}
+
+/// The draw for post-release audit selection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlueDraw {
+    #[serde(with = "rust_decimal::serde::str")]
+    pub draw: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub rate: Decimal,
+    pub selected: bool,
+}
+
+/// A factor of the combined decision other than criteria and profiles:
+/// the trader's category, the model score, a pre-arrival decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FactorHit {
+    /// `trader_category`, `model_score` or `prearrival`.
+    pub source: String,
+    /// The channel it requires at least.
+    pub channel: Channel,
+    pub reason: String,
+}
+
 /// The risk stage's result, stored on the declaration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -210,6 +247,48 @@ pub struct RiskDecision {
     pub random: RandomDraw,
     /// One sentence a trader or officer can read.
     pub explanation: String,
+    /// What the combined risk stage adds (profiles, category, model score,
+    /// pre-arrival information, blue selection); empty for decisions of
+    /// the selectivity stage alone, and absent from their stored form.
+    /// Boxed: most events are not risk decisions.
+    #[serde(flatten)]
+    pub combined: Box<CombinedDecision>,
+}
+
+/// The combined stage's part of a decision. Every field is omitted from
+/// the stored JSON when empty, so older decisions read (and hash) as before.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CombinedDecision {
+    /// Risk-profile hits, highest priority first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profile_hits: Vec<ProfileHit>,
+    /// Category, model score and pre-arrival factors.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub factors: Vec<FactorHit>,
+    /// What was known of the trader when deciding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trader: Option<TraderContext>,
+    /// The learning model's score, when one was given (0 to 1).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
+    pub model_score: Option<Decimal>,
+    /// Forms of control required (from the hits; by channel otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub controls: Vec<Control>,
+    /// Random selection rates as configured, before the category factor
+    /// (the `random` draw records the rates actually applied).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configured_rates: Option<ConfiguredRates>,
+    /// The post-release audit draw.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blue_draw: Option<BlueDraw>,
+    /// Selected for post-release audit ("blue"); the channel stays green.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub blue: bool,
 }
 
 /// Applies the active criteria and the random draw: the strictest channel
@@ -276,5 +355,6 @@ pub fn assess(
             selected,
         },
         explanation,
+        combined: Box::default(),
     }
 }

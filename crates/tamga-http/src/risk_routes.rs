@@ -1,15 +1,389 @@
 //! HTTP routes of risk management: profiles, pre-arrival information, analytics; merged into the main router and
 //! OpenAPI document by `lib.rs`.
+//!
+//! Refused profiles answer 422 with `{"error": {"code", "message",
+//! "pointer", "line", "column"}}` (line and column 1-based in the
+//! expression, 0 for other fields); refused pre-arrival information
+//! answers 422 with every problem in `details` (code, pointer, message).
 
-use axum::Router;
-use utoipa::OpenApi;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
+use tamga_app::risk_admin::{Analytics, ProfileDraft, RiskError, TestReport, TestRequest};
+use tamga_core::channel::ChannelPolicy;
+use tamga_core::codes::OfficeCode;
+use tamga_core::prearrival::CargoError;
+use tamga_store::risk_sql::{PrearrivalRecord, ProfileRecord};
+
+use crate::auth::Auth;
+use crate::error::{ApiError, ErrorBody};
 use crate::AppState;
 
 #[derive(OpenApi)]
-#[openapi()]
+#[openapi(paths(
+    create_profile,
+    list_profiles,
+    get_profile,
+    add_version,
+    activate,
+    retire,
+    test_profile,
+    schema,
+    get_policy,
+    put_policy,
+    submit_prearrival,
+    office_prearrivals,
+    analytics
+))]
 pub struct Api;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route(
+            "/api/v1/risk/profiles",
+            post(create_profile).get(list_profiles),
+        )
+        .route("/api/v1/risk/profiles/{id}", get(get_profile))
+        .route("/api/v1/risk/profiles/{id}/versions", post(add_version))
+        .route("/api/v1/risk/profiles/{id}/activation", post(activate))
+        .route("/api/v1/risk/profiles/{id}/retirement", post(retire))
+        .route("/api/v1/risk/profile-tests", post(test_profile))
+        .route("/api/v1/risk/schema", get(schema))
+        .route(
+            "/api/v1/risk/channel-policy",
+            get(get_policy).put(put_policy),
+        )
+        .route("/api/v1/risk/analytics", get(analytics))
+        .route("/api/v1/prearrival", post(submit_prearrival))
+        .route(
+            "/api/v1/offices/{office}/prearrival",
+            get(office_prearrivals),
+        )
+}
+
+/// A risk-management error (or a request-format error) as an HTTP answer.
+pub enum RiskApiError {
+    Risk(RiskError),
+    Api(ApiError),
+}
+
+impl From<RiskError> for RiskApiError {
+    fn from(e: RiskError) -> Self {
+        RiskApiError::Risk(e)
+    }
+}
+
+impl From<tamga_app::AppError> for RiskApiError {
+    fn from(e: tamga_app::AppError) -> Self {
+        RiskApiError::Risk(RiskError::App(e))
+    }
+}
+
+impl From<ApiError> for RiskApiError {
+    fn from(e: ApiError) -> Self {
+        RiskApiError::Api(e)
+    }
+}
+
+/// The body of a refused profile.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProfileErrorBody {
+    pub error: ProfileErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProfileErrorDetail {
+    pub code: String,
+    pub message: String,
+    pub pointer: String,
+    /// 1-based in the expression; 0 for errors in other fields.
+    pub line: u32,
+    pub column: u32,
+}
+
+#[derive(Debug, Serialize)]
+struct CargoErrorBody<'a> {
+    error: CargoErrorDetail<'a>,
+}
+
+#[derive(Debug, Serialize)]
+struct CargoErrorDetail<'a> {
+    code: &'static str,
+    message: String,
+    details: &'a [CargoError],
+}
+
+impl IntoResponse for RiskApiError {
+    fn into_response(self) -> Response {
+        let e = match self {
+            RiskApiError::Api(e) => return e.into_response(),
+            RiskApiError::Risk(e) => e,
+        };
+        match e {
+            RiskError::App(e) => ApiError::from(e).into_response(),
+            RiskError::Profile { error, pointer } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(ProfileErrorBody {
+                    error: ProfileErrorDetail {
+                        code: error.code.to_owned(),
+                        message: error.to_string(),
+                        pointer,
+                        line: error.line,
+                        column: error.column,
+                    },
+                }),
+            )
+                .into_response(),
+            RiskError::Cargo(list) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(CargoErrorBody {
+                    error: CargoErrorDetail {
+                        code: "PREARRIVAL_REJECTED",
+                        message: format!(
+                            "pre-arrival information refused: {} problem(s), see details",
+                            list.len()
+                        ),
+                        details: &list,
+                    },
+                }),
+            )
+                .into_response(),
+        }
+    }
+}
+
+type RiskResult<T> = Result<T, RiskApiError>;
+
+fn json<T>(j: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    j.map(|Json(t)| t).map_err(|e| {
+        let status = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            StatusCode::PAYLOAD_TOO_LARGE
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        ApiError::new(status, "REQUEST_JSON", e.body_text())
+    })
+}
+
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    q.map(|Query(t)| t)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "QUERY_PARAMETERS", e.body_text()))
+}
+
+/// Create a risk profile (version 1, a draft until activated), e.g.
+/// `{"id": "CARS-CN", "rationale": "...", "expression": "hs4 == \"8703\" and
+/// origin == \"CN\" and value_per_kg < 2.5", "validFrom": "2026-01-01",
+/// "offices": [], "priority": 5, "control": "physical_inspection",
+/// "channel": "red"}`. Risk analysts and administrators; audited.
+#[utoipa::path(post, path = "/api/v1/risk/profiles", tag = "risk", request_body(content = Object),
+    responses((status = 201, body = Object), (status = 422, body = ProfileErrorBody),
+        (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn create_profile(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    j: Result<Json<ProfileDraft>, JsonRejection>,
+) -> RiskResult<(StatusCode, Json<ProfileRecord>)> {
+    let d = json(j)?;
+    let rec = s.risk.create_profile(&caller, d).await?;
+    Ok((StatusCode::CREATED, Json(rec)))
+}
+
+/// Every profile with its state and versions.
+#[utoipa::path(get, path = "/api/v1/risk/profiles", tag = "risk",
+    responses((status = 200, body = Vec<Object>)), security(("bearer" = [])))]
+pub async fn list_profiles(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+) -> RiskResult<Json<Vec<ProfileRecord>>> {
+    Ok(Json(s.risk.profiles(&caller).await?))
+}
+
+/// One profile with its state and every (immutable) version.
+#[utoipa::path(get, path = "/api/v1/risk/profiles/{id}", tag = "risk", params(("id" = String, Path)),
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get_profile(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> RiskResult<Json<ProfileRecord>> {
+    Ok(Json(s.risk.profile(&caller, &id).await?))
+}
+
+/// Add a version (the same fields as creation, without `id`); it is not
+/// active until activated. Audited.
+#[utoipa::path(post, path = "/api/v1/risk/profiles/{id}/versions", tag = "risk",
+    params(("id" = String, Path)), request_body(content = Object),
+    responses((status = 201, body = Object), (status = 422, body = ProfileErrorBody)), security(("bearer" = [])))]
+pub async fn add_version(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+    j: Result<Json<ProfileDraft>, JsonRejection>,
+) -> RiskResult<(StatusCode, Json<ProfileRecord>)> {
+    let d = json(j)?;
+    let rec = s.risk.add_version(&caller, &id, d).await?;
+    Ok((StatusCode::CREATED, Json(rec)))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActivationRequest {
+    /// The version to activate; default the latest.
+    pub version: Option<u32>,
+}
+
+/// Activate a version (`{"version": 2}`, default the latest). Refused
+/// (422, nothing changed) when the expression refers to unknown
+/// attributes or codes, is contradictory, or the version has expired.
+/// Audited.
+#[utoipa::path(post, path = "/api/v1/risk/profiles/{id}/activation", tag = "risk",
+    params(("id" = String, Path)), request_body = ActivationRequest,
+    responses((status = 200, body = Object), (status = 422, body = ProfileErrorBody)), security(("bearer" = [])))]
+pub async fn activate(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+    j: Option<Json<ActivationRequest>>,
+) -> RiskResult<Json<ProfileRecord>> {
+    let version = j.and_then(|Json(r)| r.version);
+    Ok(Json(s.risk.activate(&caller, &id, version).await?))
+}
+
+/// Retire an active profile. Audited.
+#[utoipa::path(post, path = "/api/v1/risk/profiles/{id}/retirement", tag = "risk",
+    params(("id" = String, Path)),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn retire(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> RiskResult<Json<ProfileRecord>> {
+    Ok(Json(s.risk.retire(&caller, &id).await?))
+}
+
+/// "What would this have hit": a stored profile (`profileId`, optional
+/// `version`) or a draft `expression` (optional `offices`) over the
+/// declarations registered in `[from, to)` (RFC 3339; default the last 30
+/// days): count and a sample of MRNs with the reasons.
+#[utoipa::path(post, path = "/api/v1/risk/profile-tests", tag = "risk", request_body(content = Object),
+    responses((status = 200, body = Object), (status = 422, body = ProfileErrorBody)), security(("bearer" = [])))]
+pub async fn test_profile(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    j: Result<Json<TestRequest>, JsonRejection>,
+) -> RiskResult<Json<TestReport>> {
+    let r = json(j)?;
+    Ok(Json(s.risk.test(&caller, r).await?))
+}
+
+/// The attributes profiles can use, with their types (public).
+#[utoipa::path(get, path = "/api/v1/risk/schema", tag = "risk",
+    responses((status = 200, body = Vec<Object>)))]
+pub async fn schema() -> Json<Vec<tamga_core::profiles::AttributeInfo>> {
+    Json(tamga_core::profiles::schema())
+}
+
+/// The channel policy: blue rate, category factors and minimum, model
+/// score thresholds.
+#[utoipa::path(get, path = "/api/v1/risk/channel-policy", tag = "risk",
+    responses((status = 200, body = Object)), security(("bearer" = [])))]
+pub async fn get_policy(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+) -> RiskResult<Json<ChannelPolicy>> {
+    Ok(Json(s.risk.policy(&caller).await?))
+}
+
+/// Set the channel policy, e.g. `{"blueRate": "0.02", "lowFactor": "0.5",
+/// "aeoFactor": "0.25", "highFactor": "2", "highMinimum": "yellow",
+/// "modelYellow": "0.6", "modelRed": "0.85"}`. Audited.
+#[utoipa::path(put, path = "/api/v1/risk/channel-policy", tag = "risk", request_body(content = Object),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn put_policy(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    j: Result<Json<ChannelPolicy>, JsonRejection>,
+) -> RiskResult<Json<ChannelPolicy>> {
+    let p = json(j)?;
+    Ok(Json(s.risk.set_policy(&caller, p).await?))
+}
+
+/// Advance cargo information from a carrier or trader (see
+/// `tamga_core::prearrival` for the format). Assessed at once: the answer
+/// holds the preliminary decision (channel, control forms, hits), which is
+/// applied when a declaration refers to the same transport document.
+#[utoipa::path(post, path = "/api/v1/prearrival", tag = "risk", request_body(content = Object),
+    responses((status = 201, body = Object), (status = 422, description = "refused, every problem in details")),
+    security(("bearer" = [])))]
+pub async fn submit_prearrival(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    j: Result<Json<serde_json::Value>, JsonRejection>,
+) -> RiskResult<(StatusCode, Json<PrearrivalRecord>)> {
+    let v = json(j)?;
+    let rec = s.risk.submit_prearrival(&caller, &v).await?;
+    Ok((StatusCode::CREATED, Json(rec)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LimitParams {
+    /// 1 to 500, default 100.
+    pub limit: Option<u32>,
+}
+
+/// Pre-arrival information for an office of arrival, with the
+/// preliminary decisions (its officers, analysts, administrators).
+#[utoipa::path(get, path = "/api/v1/offices/{office}/prearrival", tag = "risk",
+    params(("office" = String, Path), LimitParams),
+    responses((status = 200, body = Vec<Object>), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn office_prearrivals(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    Path(office): Path<String>,
+    q: Result<Query<LimitParams>, QueryRejection>,
+) -> RiskResult<Json<Vec<PrearrivalRecord>>> {
+    let q = query(q)?;
+    let office = OfficeCode::parse(&office)
+        .map_err(|e| ApiError::bad_request("OFFICE", "/office", e.message))?;
+    Ok(Json(
+        s.risk
+            .prearrivals(&caller, &office, q.limit.unwrap_or(100))
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PeriodParams {
+    /// RFC 3339; default 30 days before `to`.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[param(value_type = Option<String>)]
+    pub from: Option<OffsetDateTime>,
+    /// RFC 3339, exclusive; default now.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[param(value_type = Option<String>)]
+    pub to: Option<OffsetDateTime>,
+}
+
+/// Effectiveness over the declarations registered in a period: per
+/// profile hits, controls, findings and yield (profiles with hits and no
+/// findings flagged for review), random selection as a baseline, channel
+/// shares and time to release per channel.
+#[utoipa::path(get, path = "/api/v1/risk/analytics", tag = "risk", params(PeriodParams),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn analytics(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    q: Result<Query<PeriodParams>, QueryRejection>,
+) -> RiskResult<Json<Analytics>> {
+    let q = query(q)?;
+    Ok(Json(s.risk.analytics(&caller, q.from, q.to).await?))
 }

@@ -300,6 +300,7 @@ fn lodged(
                     selected: None,
                 },
                 explanation: "no criterion hit and not randomly selected: green".into(),
+                combined: Default::default(),
             },
         },
         EventBody::DutiesAssessed {

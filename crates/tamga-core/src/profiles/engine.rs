@@ -33,6 +33,9 @@ pub enum Control {
     PhysicalInspection,
     NonIntrusiveScan,
     LaboratorySample,
+    /// Post-release audit ("blue"): the goods are released, the
+    /// declaration is selected for a later audit.
+    PostReleaseAudit,
 }
 
 impl Control {
@@ -42,7 +45,20 @@ impl Control {
             Control::PhysicalInspection => "physical_inspection",
             Control::NonIntrusiveScan => "non_intrusive_scan",
             Control::LaboratorySample => "laboratory_sample",
+            Control::PostReleaseAudit => "post_release_audit",
         }
+    }
+
+    pub const ALL: [Control; 5] = [
+        Control::DocumentaryCheck,
+        Control::PhysicalInspection,
+        Control::NonIntrusiveScan,
+        Control::LaboratorySample,
+        Control::PostReleaseAudit,
+    ];
+
+    pub fn parse(s: &str) -> Option<Control> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
     }
 }
 
@@ -66,7 +82,7 @@ pub struct Profile {
     /// Higher first in the hit list.
     pub priority: i32,
     pub control: Control,
-    /// Yellow or red.
+    /// Yellow or red; green only for a post-release audit (blue) profile.
     pub channel: Channel,
 }
 
@@ -127,10 +143,17 @@ impl CompiledProfile {
         if profile.id.trim().is_empty() || profile.id.len() > 64 {
             return Err(profile_error("PROFILE_ID", "id must be 1 to 64 characters"));
         }
-        if profile.channel == Channel::Green {
+        // Blue: a post-release audit profile releases (channel green) and
+        // selects for a later audit; every other profile selects for
+        // control before release (yellow or red).
+        if (profile.control == Control::PostReleaseAudit) != (profile.channel == Channel::Green) {
             return Err(profile_error(
                 "PROFILE_CHANNEL",
-                "a profile selects for control: channel yellow or red",
+                if profile.control == Control::PostReleaseAudit {
+                    "a post_release_audit profile has channel green (blue selection after release)"
+                } else {
+                    "a profile selects for control: channel yellow or red"
+                },
             ));
         }
         if profile.valid_to.is_some_and(|t| t < profile.valid_from) {
