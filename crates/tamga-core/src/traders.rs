@@ -547,6 +547,7 @@ mod tests {
                 selected: None,
             },
             explanation: String::new(),
+            combined: Default::default(),
         };
         let mrn = crate::codes::Mrn::generate(
             2026,

@@ -213,6 +213,7 @@ struct Ready {
 struct Tally {
     released: u64,
     under_control: u64,
+    awaiting_payment: u64,
     other_accepted: u64,
     replays: u64,
     rejected: u64,
@@ -223,12 +224,13 @@ struct Tally {
 
 impl Tally {
     fn accepted(&self) -> u64 {
-        self.released + self.under_control + self.other_accepted
+        self.released + self.under_control + self.awaiting_payment + self.other_accepted
     }
 
     fn merge(&mut self, o: Tally) {
         self.released += o.released;
         self.under_control += o.under_control;
+        self.awaiting_payment += o.awaiting_payment;
         self.other_accepted += o.other_accepted;
         self.replays += o.replays;
         self.rejected += o.rejected;
@@ -403,6 +405,12 @@ async fn pipeline_on(a: &PipelineArgs, url: &str) -> Result<serde_json::Value, S
     let clearance = Clearance::start(store.clone(), settings)
         .await
         .map_err(|e| format!("cannot start: {e}"))?;
+    // The services `serve` runs around clearance (the combined risk stage
+    // with profiles and trader categories, the operations pump), so the
+    // lodging path is the production one.
+    let _services = tamga_http::state(clearance.clone())
+        .await
+        .map_err(|e| format!("cannot start services: {e}"))?;
 
     let t_prepare = Instant::now();
     let ready = Arc::new(prepare(a.declarations, a.seed)?);
@@ -457,6 +465,7 @@ async fn pipeline_on(a: &PipelineArgs, url: &str) -> Result<serde_json::Value, S
                         match acc.record.state {
                             State::Released => tally.released += 1,
                             State::UnderControl => tally.under_control += 1,
+                            State::AwaitingPayment => tally.awaiting_payment += 1,
                             _ => tally.other_accepted += 1,
                         }
                     }
@@ -516,6 +525,7 @@ async fn pipeline_on(a: &PipelineArgs, url: &str) -> Result<serde_json::Value, S
         "accepted": accepted,
         "released": tally.released,
         "under_control": tally.under_control,
+        "awaiting_payment": tally.awaiting_payment,
         "other_accepted": tally.other_accepted,
         "replays": tally.replays,
         "rejected": tally.rejected,
