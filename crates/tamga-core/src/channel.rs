@@ -661,4 +661,18 @@ mod tests {
             .count();
         assert!((800..1200).contains(&below), "{below}");
     }
+
+    #[test]
+    fn the_default_profile_set_compiles() {
+        let profiles: Vec<crate::profiles::Profile> =
+            serde_json::from_str(include_str!("../../../risk/default-profiles.json")).unwrap();
+        let n = profiles.len();
+        let engine = crate::profiles::ProfileEngine::compile(profiles).unwrap();
+        assert_eq!(engine.profiles().len(), n);
+        assert!(n >= 20);
+        assert!(engine
+            .profiles()
+            .iter()
+            .any(|p| p.profile.control == Control::PostReleaseAudit));
+    }
 }

@@ -49,9 +49,19 @@ pub struct BenchRiskArgs {
     /// Seed for declarations and profiles.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Run with 100, 10,000 and 100,000 profiles (ignores --profiles).
+    /// Run with 100, 10,000 and 100,000 profiles (ignores --profiles)
+    /// and report the cost growth as ratios.
     #[arg(long)]
     pub scaling: bool,
+    /// Instead of timing: the default profile set
+    /// (`risk/default-profiles.json`, or --profiles-file) and the combined
+    /// channel decision over simulated traffic with injected frauds;
+    /// reports the detection rate per fraud kind and the channel shares.
+    #[arg(long)]
+    pub frauds: bool,
+    /// A profile set (JSON array of profiles) for --frauds.
+    #[arg(long)]
+    pub profiles_file: Option<std::path::PathBuf>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -60,6 +70,9 @@ pub struct BenchRiskArgs {
 pub fn run(args: BenchRiskArgs) -> Result<(), String> {
     if args.declarations == 0 || args.traders == 0 {
         return Err("--declarations and --traders must be at least 1".into());
+    }
+    if args.frauds {
+        return frauds(&args);
     }
     let day = OffsetDateTime::now_utc().date();
     let reference =
@@ -79,9 +92,12 @@ pub fn run(args: BenchRiskArgs) -> Result<(), String> {
         }
         results.push(r);
     }
+    if args.scaling && !args.json {
+        crate::out(format!("cost growth: {}", growth(&results)))?;
+    }
     if args.json {
         let v = if args.scaling {
-            json!({ "scaling": results })
+            json!({ "scaling": results, "growth": growth(&results) })
         } else {
             results.pop().unwrap_or_default()
         };
@@ -132,22 +148,7 @@ fn subjects(
         let (Some(d), _) = parse_declaration(&doc) else {
             return Err("a generated declaration does not parse".into());
         };
-        // A stable context per trader, as the trader profile would give.
-        let h = s
-            .trader
-            .as_str()
-            .bytes()
-            .fold(0u64, |a, b| a.wrapping_mul(31).wrapping_add(u64::from(b)));
-        let trader = TraderContext {
-            category: match h % 10 {
-                0..=5 => TraderCategory::Low,
-                6..=8 => TraderCategory::Medium,
-                _ => TraderCategory::High,
-            },
-            aeo: h % 5 == 0,
-            first_time: rng.gen_bool(0.01),
-            days_since_registration: (h % 3000) as i64,
-        };
+        let trader = trader_context(&s.trader, &mut rng);
         let rates: Vec<Option<Decimal>> = d
             .items
             .iter()
@@ -156,6 +157,26 @@ fn subjects(
         out.push(RiskSubject::from_declaration(&d, &trader).with_tax_rates(&rates));
     }
     Ok(out)
+}
+
+/// A stable context per trader, as the trader profile would give: derived
+/// from a hash of its id (so independent of its behaviour in the
+/// simulator), 60 % low, 30 % medium, 10 % high, a fifth AEO.
+fn trader_context(trader: &tamga_core::codes::Eori, rng: &mut ChaCha8Rng) -> TraderContext {
+    let h = trader
+        .as_str()
+        .bytes()
+        .fold(0u64, |a, b| a.wrapping_mul(31).wrapping_add(u64::from(b)));
+    TraderContext {
+        category: match h % 10 {
+            0..=5 => TraderCategory::Low,
+            6..=8 => TraderCategory::Medium,
+            _ => TraderCategory::High,
+        },
+        aeo: h % 5 == 0,
+        first_time: rng.gen_bool(0.01),
+        days_since_registration: (h % 3000) as i64,
+    }
 }
 
 /// Values the profile generator draws from: the nomenclature and code
@@ -557,4 +578,219 @@ fn thread_cpu_ns() -> Option<u64> {
         .next()?
         .parse()
         .ok()
+}
+
+/// Cost growth over the scaling runs: per-declaration time and evaluated
+/// profiles relative to the smallest run, against the growth in profiles.
+fn growth(results: &[serde_json::Value]) -> serde_json::Value {
+    let Some(base) = results.first() else {
+        return json!({});
+    };
+    let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap_or(0.0);
+    let r2 = |x: f64| (x * 100.0).round() / 100.0;
+    let rows: Vec<serde_json::Value> = results
+        .iter()
+        .map(|r| {
+            json!({
+                "profiles": r["profiles"],
+                "profiles_ratio": r2(f(r, "profiles") / f(base, "profiles").max(1.0)),
+                // Time per declaration relative to the smallest set.
+                "cost_ratio": r2(f(base, "declarations_per_second") / f(r, "declarations_per_second").max(1.0)),
+                "cpu_cost_ratio": r2(f(base, "declarations_per_cpu_second") / f(r, "declarations_per_cpu_second").max(1.0)),
+                "evaluated_profiles_ratio": r2(f(r, "mean_candidates") / f(base, "mean_candidates").max(1e-9)),
+                "declarations_per_second": r["declarations_per_second"],
+            })
+        })
+        .collect();
+    json!(rows)
+}
+
+/// The default profile set shipped in the repository.
+const DEFAULT_PROFILES: &str = include_str!("../../../risk/default-profiles.json");
+
+#[derive(Default, serde::Serialize)]
+struct Detection {
+    declarations: u64,
+    /// Sent to yellow or red.
+    controlled: u64,
+    /// Hit by at least one profile (before category and random selection).
+    profile_hit: u64,
+    rate: f64,
+    profile_hit_rate: f64,
+}
+
+impl Detection {
+    fn add(&mut self, controlled: bool, hit: bool) {
+        self.declarations += 1;
+        self.controlled += u64::from(controlled);
+        self.profile_hit += u64::from(hit);
+    }
+    fn finish(&mut self) {
+        let n = self.declarations.max(1) as f64;
+        self.rate = (self.controlled as f64 / n * 10_000.0).round() / 10_000.0;
+        self.profile_hit_rate = (self.profile_hit as f64 / n * 10_000.0).round() / 10_000.0;
+    }
+}
+
+/// `--frauds`: detection rate per fraud kind and channel shares with the
+/// default profile set, the default channel policy and the default random
+/// selection, over simulated traffic with the generator's frauds.
+fn frauds(args: &BenchRiskArgs) -> Result<(), String> {
+    use tamga_core::channel::{self, ChannelPolicy, Draws, Inputs};
+    use tamga_core::codes::{CountryCode, Mrn, MrnCategory};
+    use tamga_core::risk::RandomSelection;
+    use tamga_core::synth::FraudKind;
+
+    let day = OffsetDateTime::now_utc().date();
+    let reference =
+        tamga_app::reference::shipped().map_err(|e| format!("shipped reference data: {e}"))?;
+    let (source, text) = match &args.profiles_file {
+        Some(p) => (
+            p.display().to_string(),
+            std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?,
+        ),
+        None => (
+            "risk/default-profiles.json".to_owned(),
+            DEFAULT_PROFILES.to_owned(),
+        ),
+    };
+    let profiles: Vec<Profile> =
+        serde_json::from_str(&text).map_err(|e| format!("{source}: {e}"))?;
+    let engine = ProfileEngine::compile(profiles).map_err(|errors| {
+        errors
+            .iter()
+            .map(|(id, e)| format!("{source}: profile {id}: {e}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    })?;
+    let random = RandomSelection::default();
+    let policy = ChannelPolicy::default();
+    let uz = CountryCode::parse("UZ").map_err(|e| e.message)?;
+
+    let mut cfg = GeneratorConfig::demo(args.traders, day, args.seed);
+    cfg.error_share = Some(0.0);
+    cfg.frauds = true;
+    let mut generator = Generator::new(cfg, &reference).map_err(|e| e.to_string())?;
+    let mut rng = ChaCha8Rng::seed_from_u64(args.seed ^ 0x4652_4155);
+    let mut by_kind: std::collections::BTreeMap<&str, Detection> = Default::default();
+    let mut honest = Detection::default();
+    let mut all_frauds = Detection::default();
+    let mut channels: std::collections::BTreeMap<&str, u64> = Default::default();
+    let mut blue = 0u64;
+    let mut by_profile: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+    let mut n = 0u64;
+    let t = Instant::now();
+    while n < args.declarations as u64 {
+        let s = generator.next();
+        if !s.expect.is_valid() {
+            continue;
+        }
+        let doc: serde_json::Value = serde_json::from_slice(&s.body)
+            .map_err(|e| format!("generated declaration is not JSON: {e}"))?;
+        let (Some(d), _) = parse_declaration(&doc) else {
+            return Err("a generated declaration does not parse".into());
+        };
+        n += 1;
+        let trader = trader_context(&s.trader, &mut rng);
+        let subject = RiskSubject::from_declaration(&d, &trader);
+        let hits = engine.evaluate(&subject, day);
+        let mrn = Mrn::generate(day.year(), &uz, n, MrnCategory::Import).map_err(|e| e.message)?;
+        let hit = hits.iter().any(|h| h.channel != Channel::Green);
+        for h in &hits {
+            let e = by_profile.entry(h.profile_id.clone()).or_default();
+            e.0 += 1;
+            e.1 += u64::from(s.fraud.is_some());
+        }
+        let decision = channel::decide(
+            Inputs {
+                criteria_hits: Vec::new(),
+                profile_hits: hits,
+                trader: &trader,
+                model_score: None,
+                preliminary: None,
+                draws: Some(Draws {
+                    random: &random,
+                    draw: random.draw(&mrn),
+                    blue_draw: channel::draw(random.seed, "blue", mrn.as_str()),
+                }),
+            },
+            &policy,
+        );
+        *channels.entry(decision.channel.as_str()).or_default() += 1;
+        blue += u64::from(decision.combined.blue);
+        let controlled = decision.channel != Channel::Green;
+        match s.fraud {
+            Some(k) => {
+                by_kind.entry(k.as_str()).or_default().add(controlled, hit);
+                all_frauds.add(controlled, hit);
+            }
+            None => honest.add(controlled, hit),
+        }
+    }
+    let secs = t.elapsed().as_secs_f64();
+    for k in FraudKind::ALL {
+        by_kind.entry(k.as_str()).or_default();
+    }
+    by_kind.values_mut().for_each(Detection::finish);
+    honest.finish();
+    all_frauds.finish();
+    let share = |x: u64| (x as f64 / n.max(1) as f64 * 10_000.0).round() / 10_000.0;
+    let controlled = n - channels.get("green").copied().unwrap_or(0);
+    let precision = if controlled == 0 {
+        0.0
+    } else {
+        (all_frauds.controlled as f64 / controlled as f64 * 10_000.0).round() / 10_000.0
+    };
+    let v = json!({
+        "profile_set": source,
+        "profiles": engine.profiles().len(),
+        "declarations": n,
+        "traders": args.traders,
+        "seed": args.seed,
+        "fraud_share": share(all_frauds.declarations),
+        "channel_shares": {
+            "green": share(channels.get("green").copied().unwrap_or(0)),
+            "yellow": share(channels.get("yellow").copied().unwrap_or(0)),
+            "red": share(channels.get("red").copied().unwrap_or(0)),
+            "blue_of_all": share(blue),
+        },
+        "controlled_share": share(controlled),
+        "detection_by_fraud_kind": by_kind,
+        "all_frauds": all_frauds,
+        "honest_declarations": honest,
+        // Share of frauds among the declarations sent to control.
+        "precision": precision,
+        "hits_by_profile": by_profile
+            .iter()
+            .map(|(id, (h, f))| (id.clone(), json!({"hits": h, "on_frauds": f})))
+            .collect::<serde_json::Map<_, _>>(),
+        "random_selection": {"yellow_rate": random.yellow_rate.to_string(), "red_rate": random.red_rate.to_string()},
+        "seconds": (secs * 100.0).round() / 100.0,
+    });
+    if args.json {
+        crate::out(serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?)
+    } else {
+        let mut lines = vec![format!(
+            "{} declarations ({} frauds) with {} profiles from {source}: green {}, yellow {}, red {}, blue {} of all; {} controlled",
+            n,
+            all_frauds.declarations,
+            engine.profiles().len(),
+            v["channel_shares"]["green"],
+            v["channel_shares"]["yellow"],
+            v["channel_shares"]["red"],
+            v["channel_shares"]["blue_of_all"],
+            v["controlled_share"],
+        )];
+        for (k, d) in &by_kind {
+            lines.push(format!(
+                "  {k}: {} of {} sent to control ({}), {} hit by a profile",
+                d.controlled, d.declarations, d.rate, d.profile_hit_rate
+            ));
+        }
+        lines.push(format!(
+            "  honest declarations sent to control: {}; frauds among the controlled: {precision}",
+            honest.rate
+        ));
+        crate::out(lines.join("\n"))
+    }
 }
