@@ -10,7 +10,7 @@
 //!   events.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use ed25519_dalek::VerifyingKey;
 use serde_json::json;
@@ -34,10 +34,10 @@ use tamga_core::profiles::TraderContext;
 use tamga_core::reference::ReferenceData;
 use tamga_core::risk::{RandomSelection, SelectivityCriterion};
 use tamga_core::signature;
-use tamga_core::tariff::{self, FullVolume, Tariff};
+use tamga_core::tariff::{self, Tariff};
 use tamga_store::{
-    Alternative, DeclarationQuery, DeclarationRecord, Notification, Payment, PaymentOp, Role,
-    SigningKeyRecord, Store, StoredTariff, User, Write, WriteOutcome,
+    Alternative, DeclarationQuery, DeclarationRecord, Notification, Payment, PaymentOp,
+    QuotaDrawRecord, Role, SigningKeyRecord, Store, StoredTariff, User, Write, WriteOutcome,
 };
 
 use crate::account::{Accounts, LedgerCurrency};
@@ -132,6 +132,10 @@ pub struct Clearance {
     tariff: RwLock<Option<Arc<CurrentTariff>>>,
     /// The single personal accounts (ledger service).
     accounts: Accounts,
+    /// Quantities drawn per tariff quota period (order number, period
+    /// start): first come, first served in lodging order. Persisted with
+    /// each declaration's write; loaded at start.
+    quota_drawn: Mutex<HashMap<(String, time::Date), Decimal>>,
     /// A declarant's accounts that secure duties, in the order tried
     /// (cash, then guarantee).
     paying_accounts: RwLock<HashMap<Eori, Arc<Vec<AccountId>>>>,
@@ -187,6 +191,12 @@ impl Clearance {
             None => LedgerCurrency::uzs(),
         };
         let accounts = Accounts::new(store.clone(), currency);
+        let quota_drawn = store
+            .quota_drawn()
+            .await?
+            .into_iter()
+            .map(|q| ((q.order_number, q.period_from), q.quantity))
+            .collect();
         let (tx, rx) = watch::channel(0);
         let writer = Writer::spawn(store.clone(), settings.max_batch, tx);
         let c = Arc::new(Clearance {
@@ -197,6 +207,7 @@ impl Clearance {
             traders: RwLock::new(None),
             tariff: RwLock::new(tariff),
             accounts,
+            quota_drawn: Mutex::new(quota_drawn),
             paying_accounts: RwLock::new(HashMap::new()),
             writer,
             mrns: tokio::sync::Mutex::new((0, 0)),
@@ -227,9 +238,24 @@ impl Clearance {
         body: &str,
     ) -> Result<Arc<CurrentTariff>, AppError> {
         let user = require_user(caller, &[Role::Admin])?;
-        let name = tariff::load(body)
-            .map_err(|errs| tariff_load_error(&errs))?
-            .name;
+        let parsed = tariff::load(body).map_err(|errs| tariff_load_error(&errs))?;
+        let ledger = self.accounts.currency();
+        if parsed.national_currency != ledger.code.as_str()
+            || parsed.national_minor_units() != ledger.minor_units
+        {
+            return Err(AppError::bad_request(
+                "TARIFF_CURRENCY_CHANGE",
+                "/nationalCurrency",
+                format!(
+                    "the tariff's national currency {} ({} minor units) differs from the accounts' {} ({}); a currency change needs a restart with the new tariff imported by `tamga tariff import`",
+                    parsed.national_currency,
+                    parsed.national_minor_units(),
+                    ledger.code,
+                    ledger.minor_units
+                ),
+            ));
+        }
+        let name = parsed.name;
         let now = OffsetDateTime::now_utc();
         let (id, new) = self.store.put_tariff(&name, body, now).await?;
         let stored = self
@@ -290,26 +316,58 @@ impl Clearance {
             .map_err(|e| AppError::Unavailable(format!("amount {amount}: {e}")))
     }
 
-    /// Duties of a declaration that passed control, on `date`. A goods
-    /// item that cannot be assessed (unknown code for the tariff, missing
-    /// quantity, prohibition, missing licence…) rejects the declaration.
-    fn assess_duties(&self, d: &Declaration, date: time::Date) -> Result<DutyResult, Violation> {
+    /// Duties of a declaration that passed control, on `date`, with its
+    /// tariff quota draws taken from the balances (give them back with
+    /// [`Clearance::return_quota`] if the declaration is not stored). A
+    /// goods item that cannot be assessed (unknown code for the tariff,
+    /// missing quantity, prohibition, missing licence…) rejects the
+    /// declaration.
+    fn assess_duties(
+        &self,
+        d: &Declaration,
+        date: time::Date,
+    ) -> Result<(DutyResult, Vec<QuotaDrawRecord>), Violation> {
         let Some(t) = self.tariff() else {
-            return Ok(DutyResult::NotAssessed {
-                reason: NO_TARIFF_REASON.to_owned(),
-            });
+            return Ok((
+                DutyResult::NotAssessed {
+                    reason: NO_TARIFF_REASON.to_owned(),
+                },
+                Vec::new(),
+            ));
         };
-        match tariff::assess_declaration(&t.tariff, d, date, &FullVolume) {
-            Ok(a) => Ok(DutyResult::Assessed {
-                currency: self.accounts.currency().code.clone(),
-                customs_duty: a.customs_duty.amount,
-                additional_duties: a.additional_duties.amount,
-                excise: a.excise.amount,
-                vat: a.vat.amount,
-                total: a.total.amount,
-                tariff: format!("{} ({})", t.name, t.id),
-                assessment: serde_json::to_value(&a).unwrap_or_default(),
-            }),
+        let mut drawn = self.quota_drawn.lock().expect("lock");
+        let balances = QuotaView(&drawn);
+        match tariff::assess_declaration(&t.tariff, d, date, &balances) {
+            Ok(a) => {
+                let draws: Vec<QuotaDrawRecord> = a
+                    .items
+                    .iter()
+                    .flat_map(|i| &i.quota_draws)
+                    .map(|q| QuotaDrawRecord {
+                        order_number: q.order_number.clone(),
+                        period_from: q.period_from,
+                        quantity: q.quantity,
+                    })
+                    .collect();
+                for q in &draws {
+                    *drawn
+                        .entry((q.order_number.clone(), q.period_from))
+                        .or_default() += q.quantity;
+                }
+                Ok((
+                    DutyResult::Assessed {
+                        currency: self.accounts.currency().code.clone(),
+                        customs_duty: a.customs_duty.amount,
+                        additional_duties: a.additional_duties.amount,
+                        excise: a.excise.amount,
+                        vat: a.vat.amount,
+                        total: a.total.amount,
+                        tariff: format!("{} ({})", t.name, t.id),
+                        assessment: serde_json::to_value(&a).unwrap_or_default(),
+                    },
+                    draws,
+                ))
+            }
             Err(e) => {
                 let index = d
                     .items
@@ -319,6 +377,54 @@ impl Clearance {
                 Err(violation(e.code, index, e.message))
             }
         }
+    }
+
+    /// Gives quota draws back to the balances (a declaration not stored,
+    /// invalidated or refused).
+    fn return_quota(&self, draws: &[QuotaDrawRecord]) {
+        if draws.is_empty() {
+            return;
+        }
+        let mut drawn = self.quota_drawn.lock().expect("lock");
+        for q in draws {
+            if let Some(d) = drawn.get_mut(&(q.order_number.clone(), q.period_from)) {
+                *d -= q.quantity;
+            }
+        }
+    }
+
+    /// After an invalidation or refusal was stored (its quota draws deleted
+    /// in the same transaction), gives the draws back in memory too.
+    async fn quota_returned(&self, mrn: &Mrn) {
+        match self.store.events(mrn).await {
+            Ok(events) => self.return_quota(&Self::quota_draws_of(&events)),
+            Err(e) => tracing::error!(%mrn, error = %e, "quota balances not updated in memory"),
+        }
+    }
+
+    /// The quota draws recorded in a declaration's last duty assessment.
+    fn quota_draws_of(events: &[Event]) -> Vec<QuotaDrawRecord> {
+        let Some(a) = events.iter().rev().find_map(|e| match &e.body {
+            EventBody::DutiesAssessed {
+                result: DutyResult::Assessed { assessment, .. },
+            } => Some(assessment),
+            _ => None,
+        }) else {
+            return Vec::new();
+        };
+        a["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|i| i["quotaDraws"].as_array().cloned().unwrap_or_default())
+            .filter_map(|q| {
+                Some(QuotaDrawRecord {
+                    order_number: q["orderNumber"].as_str()?.to_owned(),
+                    period_from: tariff::parse_date(q["periodFrom"].as_str()?)?,
+                    quantity: q["quantity"].as_str()?.parse().ok()?,
+                })
+            })
+            .collect()
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -594,7 +700,7 @@ impl Clearance {
                 .await);
         };
         let warnings = violations;
-        let duties = match self.assess_duties(&declaration, now.date()) {
+        let (duties, draws) = match self.assess_duties(&declaration, now.date()) {
             Ok(d) => d,
             Err(v) => {
                 return Err(self
@@ -608,47 +714,51 @@ impl Clearance {
                     .await)
             }
         };
-        let mrn = self.next_mrn(declaration.declaration_type, now).await?;
-        let declarant = declaration.declarant_id().cloned().ok_or_else(|| {
-            AppError::Rejected(vec![violation(
-                "FLC-DECLARANT-ID-MISSING",
-                "/declarant/id",
-                "declarant id is missing",
-            )])
-        })?;
-        let risk = self.risk_stage();
-        let trader = self.trader_context(&declarant, now.date());
-        let decided = pipeline::decide(
-            &declaration,
-            &mrn,
-            &trader,
-            risk.as_ref(),
-            duties,
-            &self.accounts.currency().code,
-        );
-        let payment = if decided.due.is_zero() {
-            None
-        } else {
-            Some(PaymentOp::Secure {
-                accounts: self.paying_accounts(&declarant).await?.to_vec(),
-                amount: self.minor(decided.due)?,
-                debit: decided.release_if_secured,
-            })
-        };
-        let head = vec![
-            (
-                Actor::Operator(lodged_by.clone()),
-                EventBody::Lodged {
-                    lrn: declaration.lrn.clone(),
-                    body_sha256: body_sha256.clone(),
-                    signing_key: key_id,
-                },
-            ),
-            (Actor::System, EventBody::Registered { mrn: mrn.clone() }),
-        ];
-        let recipients = Self::recipients(lodged_by, Some(&declarant));
-        let form =
-            |branch: pipeline::Branch, declaration: Declaration| -> Result<Alternative, AppError> {
+        // Everything from here on either stores the declaration with its
+        // quota draws or gives the draws back.
+        let result: Result<Accepted, AppError> = async {
+            let mrn = self.next_mrn(declaration.declaration_type, now).await?;
+            let declarant = declaration.declarant_id().cloned().ok_or_else(|| {
+                AppError::Rejected(vec![violation(
+                    "FLC-DECLARANT-ID-MISSING",
+                    "/declarant/id",
+                    "declarant id is missing",
+                )])
+            })?;
+            let risk = self.risk_stage();
+            let trader = self.trader_context(&declarant, now.date());
+            let decided = pipeline::decide(
+                &declaration,
+                &mrn,
+                &trader,
+                risk.as_ref(),
+                duties,
+                &self.accounts.currency().code,
+            );
+            let payment = if decided.due.is_zero() {
+                None
+            } else {
+                Some(PaymentOp::Secure {
+                    accounts: self.paying_accounts(&declarant).await?.to_vec(),
+                    amount: self.minor(decided.due)?,
+                    debit: decided.release_if_secured,
+                })
+            };
+            let head = vec![
+                (
+                    Actor::Operator(lodged_by.clone()),
+                    EventBody::Lodged {
+                        lrn: declaration.lrn.clone(),
+                        body_sha256: body_sha256.clone(),
+                        signing_key: key_id,
+                    },
+                ),
+                (Actor::System, EventBody::Registered { mrn: mrn.clone() }),
+            ];
+            let recipients = Self::recipients(lodged_by, Some(&declarant));
+            let form = |branch: pipeline::Branch,
+                        declaration: Declaration|
+             -> Result<Alternative, AppError> {
                 let mut bodies = head.clone();
                 bodies.extend(branch.events);
                 let (events, state, last_hash) = seal(&mrn, 0, "", None, now, bodies)?;
@@ -687,47 +797,54 @@ impl Clearance {
                     notifications,
                 })
             };
-        let otherwise = match decided.unsecured.clone() {
-            Some(b) => Some(Box::new(form(b, declaration.clone())?)),
-            None => None,
-        };
-        let primary = form(decided.secured.clone(), declaration)?;
-        let outcome = self
-            .writer
-            .write(Write::Insert {
-                record: primary.record.clone(),
-                events: primary.events,
-                notifications: primary.notifications,
-                payment: payment.map(|op| Payment {
-                    op,
-                    otherwise: otherwise.clone(),
-                }),
-            })
-            .await?;
-        let accepted = |record: DeclarationRecord| Accepted {
-            record,
-            warnings: warnings.clone(),
-            replay: false,
-        };
-        match outcome {
-            WriteOutcome::Committed => Ok(accepted(*primary.record)),
-            WriteOutcome::Unsecured => match otherwise {
-                Some(alt) => Ok(accepted(*alt.record)),
-                None => Err(AppError::Unavailable(
-                    "stored an unsecured form that does not exist".into(),
-                )),
-            },
-            WriteOutcome::DuplicateLrn { existing } => {
-                // A concurrent lodging with the same LRN won the race.
-                let existing = self
-                    .store
-                    .declaration(&existing)
-                    .await?
-                    .ok_or_else(|| AppError::not_found(format!("declaration {existing}")))?;
-                self.replay_or_conflict(lodged_by, existing, &primary.record.body_sha256)
+            let otherwise = match decided.unsecured.clone() {
+                Some(b) => Some(Box::new(form(b, declaration.clone())?)),
+                None => None,
+            };
+            let primary = form(decided.secured.clone(), declaration)?;
+            let outcome = self
+                .writer
+                .write(Write::Insert {
+                    record: primary.record.clone(),
+                    events: primary.events,
+                    notifications: primary.notifications,
+                    payment: payment.map(|op| Payment {
+                        op,
+                        otherwise: otherwise.clone(),
+                    }),
+                    quota_draws: draws.clone(),
+                })
+                .await?;
+            let accepted = |record: DeclarationRecord| Accepted {
+                record,
+                warnings: warnings.clone(),
+                replay: false,
+            };
+            match outcome {
+                WriteOutcome::Committed => Ok(accepted(*primary.record)),
+                WriteOutcome::Unsecured => match otherwise {
+                    Some(alt) => Ok(accepted(*alt.record)),
+                    None => Err(AppError::Unavailable(
+                        "stored an unsecured form that does not exist".into(),
+                    )),
+                },
+                WriteOutcome::DuplicateLrn { existing } => {
+                    // A concurrent lodging with the same LRN won the race.
+                    let existing =
+                        self.store.declaration(&existing).await?.ok_or_else(|| {
+                            AppError::not_found(format!("declaration {existing}"))
+                        })?;
+                    self.replay_or_conflict(lodged_by, existing, &primary.record.body_sha256)
+                }
+                WriteOutcome::Stale | WriteOutcome::Insufficient { .. } => Err(AppError::Stale),
             }
-            WriteOutcome::Stale | WriteOutcome::Insufficient { .. } => Err(AppError::Stale),
         }
+        .await;
+        match &result {
+            Ok(a) if !a.replay => {}
+            _ => self.return_quota(&draws),
+        }
+        result
     }
 
     fn replay_or_conflict(
@@ -1034,41 +1151,57 @@ impl Clearance {
     /// first, as far as its accounts now cover them. Returns the MRNs
     /// released.
     pub async fn settle_awaiting(&self, declarant: &Eori) -> Result<Vec<Mrn>, AppError> {
-        let mut waiting = self
-            .store
-            .declarations(&DeclarationQuery {
-                party: Some(declarant.clone()),
-                states: Some(vec![State::AwaitingPayment]),
-                limit: 500,
-                ..Default::default()
-            })
-            .await?;
-        waiting.retain(|r| r.declarant == *declarant);
-        waiting.reverse();
+        let waiting = self.awaiting(Some(declarant)).await?;
         let mut released = Vec::new();
-        for rec in waiting {
+        for rec in waiting.into_iter().filter(|r| r.declarant == *declarant) {
             let mrn = rec.mrn.clone();
             match self.release_paying(rec, Actor::System, true, false).await {
                 Ok(_) => released.push(mrn),
                 Err(AppError::PaymentNotSecured { .. } | AppError::Stale) => {}
-                Err(e) => return Err(e),
+                // One declaration's trouble must not stop the others (nor
+                // a start): it stays waiting and is retried next time.
+                Err(e) => {
+                    tracing::error!(%mrn, error = %e, "automatic release after payment failed")
+                }
             }
         }
         Ok(released)
     }
 
+    /// Every declaration waiting for payment (of `party`), oldest first.
+    async fn awaiting(&self, party: Option<&Eori>) -> Result<Vec<DeclarationRecord>, AppError> {
+        let mut all = Vec::new();
+        let mut before = None;
+        loop {
+            let page = self
+                .store
+                .declarations(&DeclarationQuery {
+                    party: party.cloned(),
+                    states: Some(vec![State::AwaitingPayment]),
+                    before: before.clone(),
+                    limit: 500,
+                    ..Default::default()
+                })
+                .await?;
+            let full = page.len() == 500;
+            before = page.last().map(|r| r.mrn.clone());
+            all.extend(page);
+            if !full {
+                break;
+            }
+        }
+        all.reverse();
+        Ok(all)
+    }
+
     /// Settles every declaration waiting for payment (at start).
     async fn settle_all_awaiting(&self) -> Result<(), AppError> {
-        let waiting = self
-            .store
-            .declarations(&DeclarationQuery {
-                states: Some(vec![State::AwaitingPayment]),
-                limit: 500,
-                ..Default::default()
-            })
-            .await?;
-        let declarants: std::collections::BTreeSet<Eori> =
-            waiting.into_iter().map(|r| r.declarant).collect();
+        let declarants: std::collections::BTreeSet<Eori> = self
+            .awaiting(None)
+            .await?
+            .into_iter()
+            .map(|r| r.declarant)
+            .collect();
         for d in declarants {
             self.settle_awaiting(&d).await?;
         }
@@ -1185,10 +1318,15 @@ impl Clearance {
             body_sha256: sha256_hex(s.body),
             signing_key: key_id,
         };
+        let duties = self.reassess(op, &rec, &declaration).await?;
+        let mut bodies = vec![(Actor::Operator(op.clone()), body)];
+        if let Some(d) = duties {
+            bodies.push((Actor::System, EventBody::DutiesAssessed { result: d }));
+        }
         let rec = self
             .change(
                 rec,
-                vec![(Actor::Operator(op.clone()), body)],
+                bodies,
                 Some((declaration, version)),
                 &[NotificationKind::Amended],
             )
@@ -1198,6 +1336,73 @@ impl Clearance {
             warnings: violations,
             replay: false,
         })
+    }
+
+    /// Duties of an amended declaration, on its acceptance date. `None` if
+    /// they did not change. An amendment that changes duties already
+    /// reserved, or the declaration's tariff quota draws, is refused: the
+    /// trader invalidates and lodges anew (or the officer records the
+    /// difference as findings).
+    async fn reassess(
+        &self,
+        op: &Eori,
+        rec: &DeclarationRecord,
+        amended: &Declaration,
+    ) -> Result<Option<DutyResult>, AppError> {
+        let events = self.store.events(&rec.mrn).await?;
+        let (due, reserved) = Self::payment_position(&events);
+        let old_draws = Self::quota_draws_of(&events);
+        // Assess as if this declaration's own draws were not taken.
+        self.return_quota(&old_draws);
+        let assessed = self.assess_duties(amended, rec.registered_at.date());
+        let (duties, draws) = match assessed {
+            Ok(x) => x,
+            Err(v) => {
+                self.take_quota(&old_draws);
+                return Err(self
+                    .reject(
+                        op,
+                        Some(&rec.lrn),
+                        NotificationKind::RequestRejected,
+                        Some(&rec.mrn),
+                        vec![v],
+                    )
+                    .await);
+            }
+        };
+        if draws != old_draws {
+            self.return_quota(&draws);
+            self.take_quota(&old_draws);
+            return Err(AppError::bad_request(
+                "AMEND_CHANGES_QUOTA_DRAWS",
+                "/items",
+                "the amendment changes the declaration's tariff quota draws: invalidate it and lodge a new declaration",
+            ));
+        }
+        let new_due = duties.amount_due();
+        if new_due == due {
+            return Ok(None);
+        }
+        if reserved {
+            return Err(AppError::bad_request(
+                "AMEND_CHANGES_SECURED_DUTIES",
+                "/items",
+                format!(
+                    "the amendment changes duties already reserved ({due} → {new_due}): invalidate it and lodge a new declaration, or ask the officer to record the difference as findings"
+                ),
+            ));
+        }
+        Ok(Some(duties))
+    }
+
+    /// Takes quota draws from the balances again (undoing a return).
+    fn take_quota(&self, draws: &[QuotaDrawRecord]) {
+        let mut drawn = self.quota_drawn.lock().expect("lock");
+        for q in draws {
+            *drawn
+                .entry((q.order_number.clone(), q.period_from))
+                .or_default() += q.quantity;
+        }
     }
 
     /// A signed invalidation request: `{"reason": "..."}`.
@@ -1235,8 +1440,11 @@ impl Clearance {
             new_declaration: None,
             kinds: vec![NotificationKind::Invalidated],
         };
-        self.change_paying(rec, change, Some((PaymentOp::Release, None)))
-            .await
+        let rec = self
+            .change_paying(rec, change, Some((PaymentOp::Release, None)))
+            .await?;
+        self.quota_returned(&rec.mrn).await;
+        Ok(rec)
     }
 
     async fn office_declaration(
@@ -1320,8 +1528,11 @@ impl Clearance {
             new_declaration: None,
             kinds: vec![NotificationKind::Refused],
         };
-        self.change_paying(rec, change, Some((PaymentOp::Release, None)))
-            .await
+        let rec = self
+            .change_paying(rec, change, Some((PaymentOp::Release, None)))
+            .await?;
+        self.quota_returned(&rec.mrn).await;
+        Ok(rec)
     }
 
     // --- selectivity -----------------------------------------------------
@@ -1626,5 +1837,16 @@ fn tariff_load_error(errs: &[tariff::LoadError]) -> AppError {
             ),
         ),
         None => AppError::bad_request("TARIFF_INVALID", "", "the tariff file is invalid"),
+    }
+}
+
+/// Quota balances as the volume less what was drawn.
+struct QuotaView<'a>(&'a HashMap<(String, time::Date), Decimal>);
+
+impl tariff::QuotaBalances for QuotaView<'_> {
+    fn balance(&self, q: &tariff::Quota) -> Option<Decimal> {
+        self.0
+            .get(&(q.order_number.clone(), q.validity.from))
+            .map(|d| q.volume - *d)
     }
 }

@@ -225,3 +225,110 @@ async fn postgres_thousand_against_six_hundred() {
         None => eprintln!("TAMGA_TEST_PG_URL not set: PostgreSQL variant not run"),
     }
 }
+
+/// A wheat declaration of `tonnes` under the demo tariff's wheat quota
+/// (order 090101, 50,000 t per year), with its phytosanitary certificate.
+fn wheat(body: &serde_json::Value, tonnes: i64) -> serde_json::Value {
+    let mut doc = body.clone();
+    let mut item = doc["items"][0].clone();
+    let net = tonnes * 1000;
+    item["sequence"] = serde_json::json!(1);
+    item["hsCode"] = serde_json::json!("1001990000");
+    item["description"] = serde_json::json!("Wheat, other than durum, for milling");
+    item["netMassKg"] = serde_json::json!(net.to_string());
+    item["grossMassKg"] = serde_json::json!((net + 1000).to_string());
+    item["supplementaryUnits"] = serde_json::Value::Null;
+    let docs = item["documents"].as_array_mut().unwrap();
+    docs.retain(|d| d["type"] != "N851");
+    docs.push(serde_json::json!({"type": "N851", "reference": "PHYTO-0001"}));
+    doc["items"] = serde_json::json!([item]);
+    doc["invoice"]["amount"] = item["itemPrice"].clone();
+    doc["totals"]["grossMassKg"] = serde_json::json!((net + 1000).to_string());
+    doc["totals"]["packages"] = item["packages"]["count"].clone();
+    doc
+}
+
+async fn quota_drawn_by(c: &Clearance, lrn: &str) -> Decimal {
+    let id = Eori::parse(TRADER).unwrap();
+    let rec = c
+        .store()
+        .declaration_by_lrn(&id, &tamga_core::codes::Lrn::parse(lrn).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let events = c.store().events(&rec.mrn).await.unwrap();
+    events
+        .iter()
+        .find_map(|e| match &e.body {
+            tamga_core::lifecycle::EventBody::DutiesAssessed {
+                result: tamga_core::pipeline::DutyResult::Assessed { assessment, .. },
+            } => Some(
+                assessment["items"][0]["quotaDraws"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|q| q["quantity"].as_str().unwrap().parse::<Decimal>().unwrap())
+                    .sum(),
+            ),
+            _ => None,
+        })
+        .unwrap()
+}
+
+/// Tariff quotas are drawn first come, first served; an exhausted quota
+/// falls back to the normal rate; an invalidated declaration gives its
+/// draw back; the balance survives a restart.
+async fn quota_first_come_first_served(db: TestDb) {
+    let (c, key, body, _) = setup(&db).await;
+    let t20 = Decimal::from(20_000_000);
+    for (lrn, expect) in [("Q-A", t20), ("Q-B", t20), ("Q-C", Decimal::ZERO)] {
+        lodge(&c, &key, &wheat(&body, 20_000), lrn).await;
+        assert_eq!(quota_drawn_by(&c, lrn).await, expect, "{lrn}");
+    }
+    // Invalidating A gives its 20,000 t back.
+    let a = c
+        .store()
+        .declaration_by_lrn(
+            &Eori::parse(TRADER).unwrap(),
+            &tamga_core::codes::Lrn::parse("Q-A").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let reason = br#"{"reason":"goods not shipped"}"#;
+    let sig = signature::sign(&key, reason);
+    c.invalidate(
+        &Eori::parse(TRADER).unwrap(),
+        &a.mrn,
+        Signed {
+            body: reason,
+            signature: Some(&sig),
+            key_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    lodge(&c, &key, &wheat(&body, 20_000), "Q-D").await;
+    assert_eq!(quota_drawn_by(&c, "Q-D").await, t20);
+    // After a restart the balance is what is stored: 10,000 t left.
+    let c2 = Clearance::start(c.store().clone(), Settings::default())
+        .await
+        .unwrap();
+    lodge(&c2, &key, &wheat(&body, 20_000), "Q-E").await;
+    assert_eq!(quota_drawn_by(&c2, "Q-E").await, Decimal::ZERO);
+    lodge(&c2, &key, &wheat(&body, 10_000), "Q-F").await;
+    assert_eq!(quota_drawn_by(&c2, "Q-F").await, Decimal::from(10_000_000));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_quota_first_come_first_served() {
+    quota_first_come_first_served(TestDb::sqlite().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_quota_first_come_first_served() {
+    match TestDb::postgres().await {
+        Some(db) => quota_first_come_first_served(db).await,
+        None => eprintln!("TAMGA_TEST_PG_URL not set: PostgreSQL variant not run"),
+    }
+}

@@ -2029,12 +2029,14 @@ impl TariffView {
         let Some(code) = self.declarable(&item.hs_code, rng.gen_range(0..64)) else {
             return;
         };
-        let key = if code.as_str().len() == 10 {
+        let key = if self.needs.contains_key(code.as_str()) {
             code.as_str().to_owned()
         } else {
             format!("{:0<10}", code.as_str())
         };
-        if code.as_str().len() == 10 && !code.as_str().ends_with("0000") {
+        // Keep a 6-digit code that the tariff does not subdivide (it stands
+        // for its padded form); otherwise declare the national code.
+        if key != format!("{:0<10}", item.hs_code.as_str()) || item.hs_code.as_str().len() != 6 {
             item.hs_code = code;
         }
         if let Some((unit, docs)) = self.needs.get(&key) {

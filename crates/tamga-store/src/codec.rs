@@ -19,9 +19,46 @@ use tamga_core::reference::{
 use tamga_core::risk::SelectivityCriterion;
 
 use crate::{
-    AuditEntry, DeclarationRecord, Notification, Operator, Payment, PaymentOp, Principal, Result,
-    Role, SigningKeyRecord, StoreError, Write, WriteOutcome,
+    AuditEntry, DeclarationRecord, Notification, Operator, Payment, PaymentOp, Principal,
+    QuotaDrawRecord, Result, Role, SigningKeyRecord, StoreError, Write, WriteOutcome,
 };
+
+/// The quota draws of the written inserts: (MRN, draw).
+pub(crate) fn quota_rows<'p>(
+    prepared: &'p [Prepared<'_>],
+    outcomes: &[WriteOutcome],
+) -> Vec<(&'p str, &'p QuotaDrawRecord)> {
+    prepared
+        .iter()
+        .zip(outcomes)
+        .filter(|(p, o)| o.is_written() && p.kind == PreparedKind::Insert)
+        .filter_map(|(p, _)| p.decl.as_ref().map(|d| (d.mrn, p.quota)))
+        .flat_map(|(mrn, q)| q.iter().map(move |q| (mrn, q)))
+        .collect()
+}
+
+/// Sums stored quota draws (order number, period start, quantity) per
+/// quota period.
+pub(crate) fn sum_quota_draws(rows: Vec<(String, String, String)>) -> Result<Vec<QuotaDrawRecord>> {
+    let mut sums: std::collections::BTreeMap<(String, Date), rust_decimal::Decimal> =
+        std::collections::BTreeMap::new();
+    for (order, from, qty) in rows {
+        let from = tamga_core::tariff::parse_date(&from)
+            .ok_or_else(|| StoreError::Corrupt(format!("bad quota period {from:?}")))?;
+        let qty: rust_decimal::Decimal = qty
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("bad quota quantity {qty:?}")))?;
+        *sums.entry((order, from)).or_default() += qty;
+    }
+    Ok(sums
+        .into_iter()
+        .map(|((order_number, period_from), quantity)| QuotaDrawRecord {
+            order_number,
+            period_from,
+            quantity,
+        })
+        .collect())
+}
 
 /// SQLite allows 32766 bound parameters per statement; stay below.
 pub(crate) const SQLITE_MAX_PARAMS: usize = 32_000;
@@ -441,6 +478,8 @@ pub(crate) struct Prepared<'a> {
     pub payment: Option<&'a PaymentOp>,
     /// The form stored when the payment cannot be secured.
     pub otherwise: Option<Box<Prepared<'a>>>,
+    /// Quota draws, stored with either form.
+    pub quota: &'a [QuotaDrawRecord],
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -457,6 +496,7 @@ fn prepared<'a>(
     events: &'a [Event],
     notifications: &'a [NewNotification],
     payment: Option<&'a Payment>,
+    quota: &'a [QuotaDrawRecord],
 ) -> Result<Prepared<'a>> {
     let otherwise = match payment.and_then(|p| p.otherwise.as_deref()) {
         Some(alt) => Some(Box::new(prepared(
@@ -466,6 +506,7 @@ fn prepared<'a>(
             &alt.events,
             &alt.notifications,
             None,
+            &[],
         )?)),
         None => None,
     };
@@ -480,6 +521,7 @@ fn prepared<'a>(
             .collect::<Result<_>>()?,
         payment: payment.map(|p| &p.op),
         otherwise,
+        quota,
     })
 }
 
@@ -492,6 +534,7 @@ pub(crate) fn prepare(writes: &[Write]) -> Result<Vec<Prepared<'_>>> {
                 events,
                 notifications,
                 payment,
+                quota_draws,
             } => prepared(
                 PreparedKind::Insert,
                 Some(record),
@@ -499,6 +542,7 @@ pub(crate) fn prepare(writes: &[Write]) -> Result<Vec<Prepared<'_>>> {
                 events,
                 notifications,
                 payment.as_ref(),
+                quota_draws,
             ),
             Write::Update {
                 record,
@@ -513,9 +557,10 @@ pub(crate) fn prepare(writes: &[Write]) -> Result<Vec<Prepared<'_>>> {
                 events,
                 notifications,
                 payment.as_ref(),
+                &[],
             ),
             Write::Notify { notifications } => {
-                prepared(PreparedKind::Notify, None, 0, &[], notifications, None)
+                prepared(PreparedKind::Notify, None, 0, &[], notifications, None, &[])
             }
         })
         .collect()

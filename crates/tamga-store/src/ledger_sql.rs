@@ -116,6 +116,10 @@ pub(crate) trait LedgerTx: Send {
     ) -> Result<()>;
     /// A declaration's stored `last_seq` (for writes that move money).
     async fn last_seq(&mut self, mrn: &str) -> Result<Option<i64>>;
+    /// Deletes a declaration's tariff quota draws (back to the balances).
+    async fn release_quota(&mut self, mrn: &str) -> Result<()>;
+    /// Stores quota draws: (MRN, draw).
+    async fn insert_quota(&mut self, rows: &[(&str, &crate::QuotaDrawRecord)]) -> Result<()>;
 }
 
 /// FNV-1a, for advisory lock keys.
@@ -818,6 +822,30 @@ macro_rules! ledger_backend {
                     .bind(mrn)
                     .fetch_optional(&mut *self.0)
                     .await?)
+            }
+            async fn release_quota(&mut self, mrn: &str) -> $crate::Result<()> {
+                sqlx::query(&$sql("DELETE FROM quota_draws WHERE mrn = ?"))
+                    .bind(mrn)
+                    .execute(&mut *self.0)
+                    .await?;
+                Ok(())
+            }
+            async fn insert_quota(
+                &mut self,
+                rows: &[(&str, &$crate::QuotaDrawRecord)],
+            ) -> $crate::Result<()> {
+                for (mrn, q) in rows {
+                    sqlx::query(&$sql(
+                        "INSERT INTO quota_draws (mrn, order_number, period_from, quantity) VALUES (?, ?, ?, ?)",
+                    ))
+                    .bind(*mrn)
+                    .bind(&q.order_number)
+                    .bind(q.period_from.to_string())
+                    .bind(q.quantity.to_string())
+                    .execute(&mut *self.0)
+                    .await?;
+                }
+                Ok(())
             }
             async fn available(&mut self, id: LAccountId) -> $crate::Result<i64> {
                 Ok(sqlx::query_scalar(&$sql("SELECT available FROM ledger_accounts WHERE id = ?"))

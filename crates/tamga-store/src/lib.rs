@@ -185,6 +185,8 @@ pub enum Write {
         events: Vec<Event>,
         notifications: Vec<NewNotification>,
         payment: Option<Payment>,
+        /// Tariff quota draws of the declaration (stored with either form).
+        quota_draws: Vec<QuotaDrawRecord>,
     },
     /// A change to a declaration: new projection and its events. Refused
     /// with [`WriteOutcome::Stale`] unless the stored `last_seq` equals
@@ -225,9 +227,18 @@ pub enum PaymentOp {
     },
     /// Debit the declaration's reservation (release).
     Debit,
-    /// Return the declaration's reservation, if it has one, to available
-    /// (invalidation, refusal).
+    /// Return the declaration's reservation, if it has one, to available,
+    /// and its tariff quota draws to their balances (invalidation,
+    /// refusal).
     Release,
+}
+
+/// A declaration's draw on a tariff quota period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotaDrawRecord {
+    pub order_number: String,
+    pub period_from: time::Date,
+    pub quantity: rust_decimal::Decimal,
 }
 
 /// The other form of a write whose duties could not be secured.
@@ -474,6 +485,8 @@ pub trait Store: RiskStore + OpsStore + Send + Sync + 'static {
     async fn put_tariff(&self, name: &str, body: &str, at: OffsetDateTime) -> Result<(i64, bool)>;
     /// The current tariff (the one imported last).
     async fn tariff(&self) -> Result<Option<StoredTariff>>;
+    /// Quantities drawn so far per tariff quota period, summed.
+    async fn quota_drawn(&self) -> Result<Vec<QuotaDrawRecord>>;
 
     // --- ledger (single personal account) --------------------------------
 

@@ -34,6 +34,8 @@ enum Try {
     Reserved,
     /// Every account was short; what the first one had.
     Short(i64),
+    /// The ledger refused the reservation (the write is stale).
+    Refused,
 }
 
 pub(crate) async fn settle<T: LedgerTx + ?Sized>(
@@ -43,6 +45,17 @@ pub(crate) async fn settle<T: LedgerTx + ?Sized>(
     outcomes: &mut [WriteOutcome],
     at: i64,
 ) -> Result<()> {
+    // Writes to one declaration in one batch were all built from the same
+    // stored version: only the first can go ahead (the others would fail
+    // their version check after the money moved).
+    let mut seen = std::collections::HashSet::new();
+    for (p, o) in prepared.iter().zip(outcomes.iter_mut()) {
+        if let (PreparedKind::Update, Some(d), WriteOutcome::Committed) = (p.kind, &p.decl, &*o) {
+            if !seen.insert(d.mrn) {
+                *o = WriteOutcome::Stale;
+            }
+        }
+    }
     let paying: Vec<usize> = (0..prepared.len())
         .filter(|&i| prepared[i].payment.is_some() && outcomes[i] == WriteOutcome::Committed)
         .collect();
@@ -114,6 +127,7 @@ pub(crate) async fn settle<T: LedgerTx + ?Sized>(
                 owners.push(i);
             }
             PaymentOp::Release => {
+                tx.release_quota(mrn.as_str()).await?;
                 ops.push(LedgerOp::Release { mrn });
                 owners.push(i);
             }
@@ -159,9 +173,11 @@ pub(crate) async fn settle<T: LedgerTx + ?Sized>(
                     }
                 }
                 (LedgerOp::Reserve { .. }, LedgerOutcome::Refused(e)) => {
-                    return Err(StoreError::Corrupt(format!(
-                        "reservation refused inside a declaration write: {e}"
-                    )));
+                    // E.g. the MRN's reservation was settled meanwhile:
+                    // this write alone is out of date; nothing changed.
+                    tracing::warn!(error = %e, "reservation refused inside a declaration write");
+                    tries[i] = Try::Refused;
+                    outcomes[i] = WriteOutcome::Stale;
                 }
                 (LedgerOp::Debit { .. }, LedgerOutcome::Debited { .. })
                 | (LedgerOp::Release { .. }, LedgerOutcome::Released { .. })
@@ -202,6 +218,7 @@ pub(crate) async fn settle<T: LedgerTx + ?Sized>(
                         WriteOutcome::Insufficient { available }
                     };
                 }
+                Try::Refused => {}
                 Try::None | Try::Account(_) => {
                     return Err(StoreError::Corrupt("reservation left undecided".into()))
                 }

@@ -499,6 +499,13 @@ impl Store for SqliteStore {
             });
             qb.build().persistent(false).execute(&mut *c).await?;
         }
+        let quota = codec::quota_rows(&prepared, &outcomes);
+        if !quota.is_empty() {
+            use crate::ledger_sql::LedgerTx as _;
+            ledger_impl::LedgerConn(&mut *c)
+                .insert_quota(&quota)
+                .await?;
+        }
         tx.commit().await?;
         Ok(outcomes)
     }
@@ -762,6 +769,14 @@ impl Store for SqliteStore {
         };
         tx.commit().await?;
         Ok(out)
+    }
+
+    async fn quota_drawn(&self) -> Result<Vec<crate::QuotaDrawRecord>> {
+        let rows: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT order_number, period_from, quantity FROM quota_draws")
+                .fetch_all(&self.reader)
+                .await?;
+        codec::sum_quota_draws(rows)
     }
 
     async fn tariff(&self) -> Result<Option<StoredTariff>> {

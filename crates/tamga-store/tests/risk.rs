@@ -138,7 +138,10 @@ async fn profile_versions_are_immutable_and_activation_is_explicit(store: Arc<dy
         .set_profile_status("CARS", ProfileStatus::Active, Some(2), at(), "boss")
         .await
         .unwrap();
-    assert_eq!(store.active_profiles().await.unwrap(), std::slice::from_ref(&v2.profile));
+    assert_eq!(
+        store.active_profiles().await.unwrap(),
+        std::slice::from_ref(&v2.profile)
+    );
     store
         .set_profile_status("CARS", ProfileStatus::Retired, None, at(), "boss")
         .await

@@ -378,6 +378,7 @@ fn insert(l: &Lodged) -> Write {
         events: l.events.clone(),
         notifications: l.notifications.clone(),
         payment: None,
+        quota_draws: vec![],
     }
 }
 

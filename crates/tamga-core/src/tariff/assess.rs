@@ -119,6 +119,8 @@ pub struct DutyLine {
 #[serde(rename_all = "camelCase")]
 pub struct QuotaDraw {
     pub order_number: String,
+    /// Start of the quota period drawn on (a quota is one per period).
+    pub period_from: Date,
     pub unit: String,
     #[serde(with = "rust_decimal::serde::str")]
     pub quantity: Decimal,
@@ -653,6 +655,7 @@ pub fn assess_item(
             }
             draw = Some(QuotaDraw {
                 order_number: on.to_string(),
+                period_from: q.validity.from,
                 unit: q.unit.clone(),
                 quantity: qty,
                 balance_before: balance,
