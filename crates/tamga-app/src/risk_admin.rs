@@ -390,7 +390,7 @@ impl RiskAdmin {
             let recs = store.prearrivals_expected_since(since).await?;
             let mut index = admin.stage.prearrivals.write().expect("lock");
             for r in recs {
-                index.insert(r.info.transport_document.clone(), preliminary_of(&r));
+                keep_strictest(&mut index, preliminary_of(&r));
             }
         }
         admin.clearance.set_risk_stage(admin.stage.clone());
@@ -858,11 +858,10 @@ impl RiskAdmin {
             decision,
         };
         self.clearance.store().add_prearrival(&rec).await?;
-        self.stage
-            .prearrivals
-            .write()
-            .expect("lock")
-            .insert(rec.info.transport_document.clone(), preliminary_of(&rec));
+        keep_strictest(
+            &mut self.stage.prearrivals.write().expect("lock"),
+            preliminary_of(&rec),
+        );
         self.audit(
             caller,
             "prearrival.submit",
@@ -1060,5 +1059,18 @@ pub fn analyze(
         profiles,
         random_selection: random.figures("random_selection".into()),
         review,
+    }
+}
+
+/// Indexes a preliminary decision by its transport document; of several
+/// for one document the strictest stays, so a later, milder submission
+/// (by anyone) cannot lift a control another submission led to.
+fn keep_strictest(index: &mut HashMap<String, Preliminary>, p: Preliminary) {
+    match index.get(&p.transport_document) {
+        Some(old)
+            if old.channel > p.channel || (old.channel == p.channel && old.blue && !p.blue) => {}
+        _ => {
+            index.insert(p.transport_document.clone(), p);
+        }
     }
 }

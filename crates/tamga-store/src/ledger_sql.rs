@@ -1279,6 +1279,71 @@ macro_rules! ledger_backend {
             }))
         }
 
+        /// Stores a tariff file (or makes an identical stored one current).
+        pub(crate) async fn put_tariff(
+            c: &mut $conn,
+            name: &str,
+            body: &str,
+            at: i64,
+        ) -> $crate::Result<(i64, bool)> {
+            use sha2::Digest as _;
+            let sha = hex::encode(sha2::Sha256::digest(body.as_bytes()));
+            let existing: Option<i64> =
+                sqlx::query_scalar(&$sql("SELECT id FROM tariffs WHERE sha256 = ?"))
+                    .bind(&sha)
+                    .fetch_optional(&mut *c)
+                    .await?;
+            if let Some(id) = existing {
+                sqlx::query(&$sql("UPDATE tariffs SET imported_at = ?, name = ? WHERE id = ?"))
+                    .bind(at)
+                    .bind(name)
+                    .bind(id)
+                    .execute(&mut *c)
+                    .await?;
+                return Ok((id, false));
+            }
+            let id: i64 = sqlx::query_scalar(&$sql(
+                "INSERT INTO tariffs (name, sha256, imported_at, body) VALUES (?, ?, ?, ?) RETURNING id",
+            ))
+            .bind(name)
+            .bind(&sha)
+            .bind(at)
+            .bind(body)
+            .fetch_one(&mut *c)
+            .await?;
+            Ok((id, true))
+        }
+
+        /// The tariff imported last.
+        pub(crate) async fn tariff(c: &mut $conn) -> $crate::Result<Option<$crate::StoredTariff>> {
+            let row = sqlx::query(
+                "SELECT id, name, sha256, imported_at, body FROM tariffs ORDER BY imported_at DESC, id DESC LIMIT 1",
+            )
+            .fetch_optional(&mut *c)
+            .await?;
+            row.map(|r| {
+                Ok($crate::StoredTariff {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    sha256: r.try_get("sha256")?,
+                    imported_at: $crate::codec::from_nanos(r.try_get::<i64, _>("imported_at")?)?,
+                    body: r.try_get("body")?,
+                })
+            })
+            .transpose()
+        }
+
+        /// Quota draws summed per quota period.
+        pub(crate) async fn quota_drawn(
+            c: &mut $conn,
+        ) -> $crate::Result<Vec<$crate::QuotaDrawRecord>> {
+            let rows: Vec<(String, String, String)> =
+                sqlx::query_as("SELECT order_number, period_from, quantity FROM quota_draws")
+                    .fetch_all(&mut *c)
+                    .await?;
+            $crate::codec::sum_quota_draws(rows)
+        }
+
         pub(crate) async fn check(c: &mut $conn) -> $crate::Result<$crate::LedgerCheck> {
             let r = sqlx::query(
                 "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS total FROM ledger_entries",

@@ -272,24 +272,9 @@ pub trait OpsStore: Send + Sync {
     async fn labels(&self, after: i64, limit: u32) -> Result<Vec<Label>>;
 }
 
-fn pg_sql(s: &str) -> std::borrow::Cow<'_, str> {
-    let mut out = String::with_capacity(s.len() + 16);
-    let mut n = 0;
-    for ch in s.chars() {
-        if ch == '?' {
-            n += 1;
-            out.push('$');
-            out.push_str(&n.to_string());
-        } else {
-            out.push(ch);
-        }
-    }
-    out.into()
-}
+use crate::codec::numbered as pg_sql;
 
-fn sqlite_sql(s: &str) -> std::borrow::Cow<'_, str> {
-    s.into()
-}
+use crate::codec::plain as sqlite_sql;
 
 mod rows {
     use super::OptInt;

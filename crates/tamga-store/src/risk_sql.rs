@@ -165,25 +165,9 @@ fn version_of(n: i64) -> Result<u32> {
 }
 
 /// `?` placeholders as they are (SQLite).
-fn lite(s: &str) -> std::borrow::Cow<'_, str> {
-    s.into()
-}
+use crate::codec::plain as lite;
 
-/// `?` placeholders to `$1, $2, …` (PostgreSQL).
-fn numbered(s: &str) -> std::borrow::Cow<'_, str> {
-    let mut out = String::with_capacity(s.len() + 16);
-    let mut n = 0;
-    for ch in s.chars() {
-        if ch == '?' {
-            n += 1;
-            out.push('$');
-            out.push_str(&n.to_string());
-        } else {
-            out.push(ch);
-        }
-    }
-    out.into()
-}
+use crate::codec::numbered;
 
 macro_rules! risk_backend {
     ($store:ty, $sql:path, $read:ident, $write:ident) => {

@@ -52,9 +52,7 @@ mod ledger_impl {
 
     use super::codec;
 
-    fn sql(s: &str) -> std::borrow::Cow<'_, str> {
-        s.into()
-    }
+    use crate::codec::plain as sql;
 
     /// SQLite has a single writer: nothing to lock.
     async fn no_lock(_: &mut SqliteConnection, _: &[i64], _: &[i64]) -> crate::Result<()> {
@@ -736,65 +734,18 @@ impl Store for SqliteStore {
     // --- ledger -----------------------------------------------------------
 
     async fn put_tariff(&self, name: &str, body: &str, at: OffsetDateTime) -> Result<(i64, bool)> {
-        use sha2::Digest as _;
-        let sha = hex::encode(sha2::Sha256::digest(body.as_bytes()));
-        let at = nanos(at)?;
         let mut tx = self.begin().await?;
-        let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM tariffs WHERE sha256 = ?")
-            .bind(&sha)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let out = match existing {
-            Some(id) => {
-                sqlx::query("UPDATE tariffs SET imported_at = ?, name = ? WHERE id = ?")
-                    .bind(at)
-                    .bind(name)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                (id, false)
-            }
-            None => {
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO tariffs (name, sha256, imported_at, body) VALUES (?, ?, ?, ?) RETURNING id",
-                )
-                .bind(name)
-                .bind(&sha)
-                .bind(at)
-                .bind(body)
-                .fetch_one(&mut *tx)
-                .await?;
-                (id, true)
-            }
-        };
+        let out = ledger_impl::put_tariff(&mut tx, name, body, nanos(at)?).await?;
         tx.commit().await?;
         Ok(out)
     }
 
     async fn quota_drawn(&self) -> Result<Vec<crate::QuotaDrawRecord>> {
-        let rows: Vec<(String, String, String)> =
-            sqlx::query_as("SELECT order_number, period_from, quantity FROM quota_draws")
-                .fetch_all(&self.reader)
-                .await?;
-        codec::sum_quota_draws(rows)
+        ledger_impl::quota_drawn(&mut *self.reader.acquire().await?).await
     }
 
     async fn tariff(&self) -> Result<Option<StoredTariff>> {
-        let row = sqlx::query(
-            "SELECT id, name, sha256, imported_at, body FROM tariffs ORDER BY imported_at DESC, id DESC LIMIT 1",
-        )
-        .fetch_optional(&self.reader)
-        .await?;
-        row.map(|r| {
-            Ok(StoredTariff {
-                id: r.try_get("id")?,
-                name: r.try_get("name")?,
-                sha256: r.try_get("sha256")?,
-                imported_at: crate::codec::from_nanos(r.try_get::<i64, _>("imported_at")?)?,
-                body: r.try_get("body")?,
-            })
-        })
-        .transpose()
+        ledger_impl::tariff(&mut *self.reader.acquire().await?).await
     }
 
     async fn ensure_ledger_account(
