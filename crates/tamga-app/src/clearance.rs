@@ -363,7 +363,7 @@ impl Clearance {
                         vat: a.vat.amount,
                         total: a.total.amount,
                         tariff: format!("{} ({})", t.name, t.id),
-                        assessment: serde_json::to_value(&a).unwrap_or_default(),
+                        assessment: Box::new(a),
                     },
                     draws,
                 ))
@@ -404,27 +404,27 @@ impl Clearance {
 
     /// The quota draws recorded in a declaration's last duty assessment.
     fn quota_draws_of(events: &[Event]) -> Vec<QuotaDrawRecord> {
-        let Some(a) = events.iter().rev().find_map(|e| match &e.body {
-            EventBody::DutiesAssessed {
-                result: DutyResult::Assessed { assessment, .. },
-            } => Some(assessment),
-            _ => None,
-        }) else {
-            return Vec::new();
-        };
-        a["items"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|i| i["quotaDraws"].as_array().cloned().unwrap_or_default())
-            .filter_map(|q| {
-                Some(QuotaDrawRecord {
-                    order_number: q["orderNumber"].as_str()?.to_owned(),
-                    period_from: tariff::parse_date(q["periodFrom"].as_str()?)?,
-                    quantity: q["quantity"].as_str()?.parse().ok()?,
-                })
+        events
+            .iter()
+            .rev()
+            .find_map(|e| match &e.body {
+                EventBody::DutiesAssessed {
+                    result: DutyResult::Assessed { assessment, .. },
+                } => Some(
+                    assessment
+                        .items
+                        .iter()
+                        .flat_map(|i| &i.quota_draws)
+                        .map(|q| QuotaDrawRecord {
+                            order_number: q.order_number.clone(),
+                            period_from: q.period_from,
+                            quantity: q.quantity,
+                        })
+                        .collect(),
+                ),
+                _ => None,
             })
-            .collect()
+            .unwrap_or_default()
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -797,11 +797,11 @@ impl Clearance {
                     notifications,
                 })
             };
-            let otherwise = match decided.unsecured.clone() {
+            let otherwise = match decided.unsecured {
                 Some(b) => Some(Box::new(form(b, declaration.clone())?)),
                 None => None,
             };
-            let primary = form(decided.secured.clone(), declaration)?;
+            let primary = form(decided.secured, declaration)?;
             let outcome = self
                 .writer
                 .write(Write::Insert {

@@ -263,11 +263,10 @@ async fn quota_drawn_by(c: &Clearance, lrn: &str) -> Decimal {
             tamga_core::lifecycle::EventBody::DutiesAssessed {
                 result: tamga_core::pipeline::DutyResult::Assessed { assessment, .. },
             } => Some(
-                assessment["items"][0]["quotaDraws"]
-                    .as_array()
-                    .unwrap()
+                assessment.items[0]
+                    .quota_draws
                     .iter()
-                    .map(|q| q["quantity"].as_str().unwrap().parse::<Decimal>().unwrap())
+                    .map(|q| q.quantity)
                     .sum(),
             ),
             _ => None,

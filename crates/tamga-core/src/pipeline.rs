@@ -40,7 +40,9 @@ pub enum DutyResult {
         total: Decimal,
         /// Which tariff (its stored id and name).
         tariff: String,
-        assessment: serde_json::Value,
+        /// The explanation: per item, every measure with its expression,
+        /// base and amount, the exchange rate and the rounding rule.
+        assessment: Box<crate::tariff::DeclarationAssessment>,
     },
 }
 
@@ -284,7 +286,17 @@ mod tests {
             vat: Decimal::ZERO,
             total,
             tariff: "test".into(),
-            assessment: serde_json::Value::Null,
+            assessment: Box::new(crate::tariff::DeclarationAssessment {
+                national_currency: "UZS".into(),
+                acceptance_date: time::macros::date!(2026 - 11 - 21),
+                rounding: crate::tariff::ROUNDING_RULE.into(),
+                items: vec![],
+                customs_duty: crate::money::Money::new(total, uzs()),
+                additional_duties: crate::money::Money::new(Decimal::ZERO, uzs()),
+                excise: crate::money::Money::new(Decimal::ZERO, uzs()),
+                vat: crate::money::Money::new(Decimal::ZERO, uzs()),
+                total: crate::money::Money::new(total, uzs()),
+            }),
         }
     }
 

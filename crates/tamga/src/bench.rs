@@ -193,6 +193,10 @@ pub struct PipelineArgs {
     /// Most writes per group commit (default: the service default).
     #[arg(long)]
     max_batch: Option<usize>,
+    /// Lodging alone, without the services `serve` runs around it (risk
+    /// profiles and categories, the operations pump): to see their cost.
+    #[arg(long)]
+    core_only: bool,
     /// Generator seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -408,9 +412,15 @@ async fn pipeline_on(a: &PipelineArgs, url: &str) -> Result<serde_json::Value, S
     // The services `serve` runs around clearance (the combined risk stage
     // with profiles and trader categories, the operations pump), so the
     // lodging path is the production one.
-    let _services = tamga_http::state(clearance.clone())
-        .await
-        .map_err(|e| format!("cannot start services: {e}"))?;
+    let _services = if a.core_only {
+        None
+    } else {
+        Some(
+            tamga_http::state(clearance.clone())
+                .await
+                .map_err(|e| format!("cannot start services: {e}"))?,
+        )
+    };
 
     let t_prepare = Instant::now();
     let ready = Arc::new(prepare(a.declarations, a.seed)?);

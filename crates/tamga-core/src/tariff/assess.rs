@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use rust_decimal::{Decimal, RoundingStrategy};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::Date;
 
 use super::expr::{evaluate, DutyExpression, EvalContext, EvalError};
@@ -83,7 +83,7 @@ fn derr(code: &'static str, message: String) -> DutyError {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RateUsed {
     pub currency: String,
@@ -94,7 +94,7 @@ pub struct RateUsed {
 }
 
 /// One charged measure, explained.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DutyLine {
     pub measure_id: String,
@@ -115,7 +115,7 @@ pub struct DutyLine {
 }
 
 /// The draw a quota line would make on its balance.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QuotaDraw {
     pub order_number: String,
@@ -128,7 +128,7 @@ pub struct QuotaDraw {
     pub balance_before: Decimal,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ItemAssessment {
     pub goods_code: String,
@@ -149,12 +149,12 @@ pub struct ItemAssessment {
     pub total: Money,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeclarationAssessment {
     pub national_currency: String,
     pub acceptance_date: Date,
-    pub rounding: &'static str,
+    pub rounding: String,
     pub items: Vec<ItemAssessment>,
     pub customs_duty: Money,
     pub additional_duties: Money,
@@ -993,7 +993,7 @@ pub fn assess_declaration(
     Ok(DeclarationAssessment {
         national_currency: nat.to_string(),
         acceptance_date,
-        rounding: ROUNDING_RULE,
+        rounding: ROUNDING_RULE.to_owned(),
         items,
         customs_duty: money(cd),
         additional_duties: money(ad),
