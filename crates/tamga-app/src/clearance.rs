@@ -76,7 +76,24 @@ impl Caller {
             Caller::User(u) => Actor::Officer(u.username.clone()),
         }
     }
-    fn label(&self) -> String {
+    /// The customs-side user behind the call, if it has one of `roles`;
+    /// else `Forbidden`.
+    pub fn require(&self, roles: &[Role]) -> Result<&User, AppError> {
+        match self {
+            Caller::User(u) if roles.contains(&u.role) => Ok(u),
+            _ => Err(AppError::Forbidden(format!(
+                "this needs one of the roles: {}",
+                roles
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        }
+    }
+
+    /// Who acted, as written in the audit log (`operator:…`, `user:…`).
+    pub fn label(&self) -> String {
         match self {
             Caller::Operator(id) => format!("operator:{id}"),
             Caller::User(u) => format!("user:{}", u.username),
@@ -1713,17 +1730,7 @@ pub fn can_view(caller: &Caller, r: &DeclarationRecord) -> bool {
 }
 
 fn require_user<'a>(caller: &'a Caller, roles: &[Role]) -> Result<&'a User, AppError> {
-    match caller {
-        Caller::User(u) if roles.contains(&u.role) => Ok(u),
-        _ => Err(AppError::Forbidden(format!(
-            "this needs one of the roles: {}",
-            roles
-                .iter()
-                .map(|r| r.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))),
-    }
+    caller.require(roles)
 }
 
 /// Seals `bodies` onto a chain after `last_seq`/`prev_hash`, checking each

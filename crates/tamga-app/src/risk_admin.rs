@@ -308,19 +308,11 @@ pub struct RiskAdmin {
 }
 
 fn label(caller: &Caller) -> String {
-    match caller {
-        Caller::Operator(id) => format!("operator:{id}"),
-        Caller::User(u) => format!("user:{}", u.username),
-    }
+    caller.label()
 }
 
 fn analyst(caller: &Caller) -> Result<&User, AppError> {
-    match caller {
-        Caller::User(u) if matches!(u.role, Role::RiskAnalyst | Role::Admin) => Ok(u),
-        _ => Err(AppError::Forbidden(
-            "risk analysts and administrators only".into(),
-        )),
-    }
+    caller.require(&[Role::RiskAnalyst, Role::Admin])
 }
 
 fn period(

@@ -257,24 +257,11 @@ pub const FINDING_KINDS: [&str; 6] = [
 ];
 
 fn label(caller: &Caller) -> String {
-    match caller {
-        Caller::Operator(id) => format!("operator:{id}"),
-        Caller::User(u) => format!("user:{}", u.username),
-    }
+    caller.label()
 }
 
 fn require<'a>(caller: &'a Caller, roles: &[Role]) -> Result<&'a User, AppError> {
-    match caller {
-        Caller::User(u) if roles.contains(&u.role) => Ok(u),
-        _ => Err(AppError::Forbidden(format!(
-            "this needs one of the roles: {}",
-            roles
-                .iter()
-                .map(|r| r.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))),
-    }
+    caller.require(roles)
 }
 
 fn risk_of(events: &[tamga_core::lifecycle::Event]) -> Option<RiskDecision> {

@@ -221,25 +221,11 @@ mod tests {
     use crate::synth::{Generator, GeneratorConfig};
 
     fn declaration() -> (Declaration, Mrn) {
-        let reference =
-            crate::reference::ReferenceBundle::from_csv(&crate::reference::ReferenceCsv {
-                hs: include_str!("../../../reference/hs2022.csv"),
-                countries: include_str!("../../../reference/countries.csv"),
-                currencies: include_str!("../../../reference/currencies.csv"),
-                procedures: include_str!("../../../reference/procedures.csv"),
-                additional_procedures: include_str!("../../../reference/additional_procedures.csv"),
-                procedure_combinations: include_str!(
-                    "../../../reference/procedure_combinations.csv"
-                ),
-                document_types: include_str!("../../../reference/document_types.csv"),
-                procedure_documents: include_str!("../../../reference/procedure_documents.csv"),
-                offices: include_str!("../../../reference/offices.csv"),
-            })
-            .unwrap();
+        let reference = crate::reference::shipped_for_tests();
         let mut cfg = GeneratorConfig::bench(1, time::macros::date!(2026 - 11 - 21), 3);
         cfg.error_share = Some(0.0);
         cfg.frauds = false;
-        let body = Generator::new(cfg, &reference).unwrap().next().body;
+        let body = Generator::new(cfg, reference).unwrap().next().body;
         let mrn = Mrn::generate(
             2026,
             &CountryCode::parse("UZ").unwrap(),

@@ -510,19 +510,7 @@ mod tests {
     use serde_json::json;
 
     fn reference() -> ReferenceData {
-        let b = crate::reference::ReferenceBundle::from_csv(&crate::reference::ReferenceCsv {
-            hs: include_str!("../../../reference/hs2022.csv"),
-            countries: include_str!("../../../reference/countries.csv"),
-            currencies: include_str!("../../../reference/currencies.csv"),
-            procedures: include_str!("../../../reference/procedures.csv"),
-            additional_procedures: include_str!("../../../reference/additional_procedures.csv"),
-            procedure_combinations: include_str!("../../../reference/procedure_combinations.csv"),
-            document_types: include_str!("../../../reference/document_types.csv"),
-            procedure_documents: include_str!("../../../reference/procedure_documents.csv"),
-            offices: include_str!("../../../reference/offices.csv"),
-        })
-        .unwrap();
-        ReferenceData::new(&b)
+        ReferenceData::new(crate::reference::shipped_for_tests())
     }
 
     fn now() -> OffsetDateTime {

@@ -2071,28 +2071,12 @@ mod tests {
 
     use super::*;
     use crate::declaration::INCOTERMS;
-    use crate::reference::{ReferenceCsv, ReferenceData};
+    use crate::reference::ReferenceData;
 
     const TODAY: Date = time::macros::date!(2026 - 03 - 15);
 
     fn bundle() -> &'static ReferenceBundle {
-        static B: OnceLock<ReferenceBundle> = OnceLock::new();
-        B.get_or_init(|| {
-            ReferenceBundle::from_csv(&ReferenceCsv {
-                hs: include_str!("../../../reference/hs2022.csv"),
-                countries: include_str!("../../../reference/countries.csv"),
-                currencies: include_str!("../../../reference/currencies.csv"),
-                procedures: include_str!("../../../reference/procedures.csv"),
-                additional_procedures: include_str!("../../../reference/additional_procedures.csv"),
-                procedure_combinations: include_str!(
-                    "../../../reference/procedure_combinations.csv"
-                ),
-                document_types: include_str!("../../../reference/document_types.csv"),
-                procedure_documents: include_str!("../../../reference/procedure_documents.csv"),
-                offices: include_str!("../../../reference/offices.csv"),
-            })
-            .expect("shipped reference data loads")
-        })
+        crate::reference::shipped_for_tests()
     }
 
     fn refdata() -> &'static ReferenceData {

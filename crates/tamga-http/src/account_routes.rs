@@ -67,18 +67,7 @@ fn amount(s: &str, pointer: &str) -> ApiResult<Decimal> {
 }
 
 fn user(caller: &Caller, roles: &[Role]) -> ApiResult<String> {
-    match caller {
-        Caller::User(u) if roles.contains(&u.role) => Ok(u.username.clone()),
-        _ => Err(AppError::Forbidden(format!(
-            "this needs one of the roles {}",
-            roles
-                .iter()
-                .map(|r| r.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-        .into()),
-    }
+    Ok(caller.require(roles)?.username.clone())
 }
 
 /// The trader's accounts (cash and guarantee) with their balances, and what

@@ -25,6 +25,7 @@ stories!(
     statement_refund_and_guarantee,
     public_calculator_explains_every_step,
     bad_money_input_moves_nothing,
+    tariff_import_over_http,
 );
 
 fn dec(v: &Value) -> Decimal {
@@ -495,4 +496,53 @@ async fn bad_money_input_moves_nothing(app: TestApp) {
         .await;
     assert!(s.is_client_error(), "{v}");
     assert_eq!(cash(&app, &t.token).await.0, before + Decimal::from(5));
+}
+
+async fn put_text(app: &TestApp, token: &str, body: String) -> (StatusCode, Value) {
+    let r = app
+        .http
+        .put(format!("{}/api/v1/tariff", app.base))
+        .bearer_auth(token)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+/// Administrators import a tariff into a running server; a broken file or a
+/// change of national currency is refused and changes nothing.
+async fn tariff_import_over_http(app: TestApp) {
+    let demo = tamga_core::tariff::DEMO_TARIFF_JSON;
+    let (_, before) = app.get("/api/v1/tariff", "").await;
+    let (s, _) = put_text(&app, &app.user_token("officer"), demo.to_owned()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let admin = app.user_token("admin");
+    let broken = demo.replacen("\"area\": \"1011\"", "\"area\": \"NOWHERE\"", 1);
+    let (s, v) = put_text(&app, &admin, broken).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["code"], "TARIFF-UNKNOWN-AREA");
+    assert!(v["error"]["pointer"].as_str().unwrap().ends_with("/area"));
+    let other_minor = demo.replacen(
+        "{\"code\": \"UZS\", \"minorUnits\": 2}",
+        "{\"code\": \"UZS\", \"minorUnits\": 0}",
+        1,
+    );
+    assert_ne!(other_minor, demo);
+    let (s, v) = put_text(&app, &admin, other_minor).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["code"], "TARIFF_CURRENCY_CHANGE");
+    let (_, same) = app.get("/api/v1/tariff", "").await;
+    assert_eq!(same["id"], before["id"]);
+    // A new file (renamed) becomes the tariff in use at once.
+    let renamed = demo.replacen("Demo tariff", "Demo tariff, revision 2", 1);
+    let (s, v) = put_text(&app, &admin, renamed).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, now) = app.get("/api/v1/tariff", "").await;
+    assert_ne!(now["id"], before["id"]);
+    assert!(
+        now["name"].as_str().unwrap().contains("revision 2"),
+        "{now}"
+    );
 }

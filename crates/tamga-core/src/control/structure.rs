@@ -780,7 +780,7 @@ pub(crate) mod fixtures {
 
     use crate::codes::Eori;
     use crate::control::ControlContext;
-    use crate::reference::{ReferenceBundle, ReferenceCsv, ReferenceData};
+    use crate::reference::ReferenceData;
 
     pub const TODAY: Date = date!(2026 - 02 - 01);
     pub const DECLARANT: &str = "UZ123456789";
@@ -788,26 +788,7 @@ pub(crate) mod fixtures {
 
     pub fn reference() -> &'static ReferenceData {
         static R: OnceLock<ReferenceData> = OnceLock::new();
-        R.get_or_init(|| {
-            let csv = ReferenceCsv {
-                hs: include_str!("../../../../reference/hs2022.csv"),
-                countries: include_str!("../../../../reference/countries.csv"),
-                currencies: include_str!("../../../../reference/currencies.csv"),
-                procedures: include_str!("../../../../reference/procedures.csv"),
-                additional_procedures: include_str!(
-                    "../../../../reference/additional_procedures.csv"
-                ),
-                procedure_combinations: include_str!(
-                    "../../../../reference/procedure_combinations.csv"
-                ),
-                document_types: include_str!("../../../../reference/document_types.csv"),
-                procedure_documents: include_str!("../../../../reference/procedure_documents.csv"),
-                offices: include_str!("../../../../reference/offices.csv"),
-            };
-            ReferenceData::new(
-                &ReferenceBundle::from_csv(&csv).expect("shipped reference data loads"),
-            )
-        })
+        R.get_or_init(|| ReferenceData::new(crate::reference::shipped_for_tests()))
     }
 
     /// A leaked operator id (tests only; ids are tiny).
