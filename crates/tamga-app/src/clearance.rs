@@ -761,7 +761,7 @@ impl Clearance {
                     debit: decided.release_if_secured,
                 })
             };
-            let head = vec![
+            let mut shared = vec![
                 (
                     Actor::Operator(lodged_by.clone()),
                     EventBody::Lodged {
@@ -772,13 +772,27 @@ impl Clearance {
                 ),
                 (Actor::System, EventBody::Registered { mrn: mrn.clone() }),
             ];
+            shared.extend(decided.shared);
+            // Both forms start with the same events, sealed once.
+            let (shared, shared_state, shared_hash) = seal(&mrn, 0, "", None, now, shared)?;
+            let shared_seq = shared.len() as u32;
             let recipients = Self::recipients(lodged_by, Some(&declarant));
+            // One form's record, its events after the shared ones, and its
+            // notifications (whose payloads may read any of its events).
             let form = |branch: pipeline::Branch,
                         declaration: Declaration|
-             -> Result<Alternative, AppError> {
-                let mut bodies = head.clone();
-                bodies.extend(branch.events);
-                let (events, state, last_hash) = seal(&mrn, 0, "", None, now, bodies)?;
+             -> Result<
+                (DeclarationRecord, Vec<Event>, Vec<NewNotification>),
+                AppError,
+            > {
+                let (tail, state, last_hash) = seal(
+                    &mrn,
+                    shared_seq,
+                    &shared_hash,
+                    Some(shared_state),
+                    now,
+                    branch.events,
+                )?;
                 let record = DeclarationRecord {
                     mrn: mrn.clone(),
                     lrn: declaration.lrn.clone(),
@@ -793,42 +807,55 @@ impl Clearance {
                     body_sha256: body_sha256.clone(),
                     registered_at: now,
                     updated_at: now,
-                    last_seq: events.len() as u32,
+                    last_seq: shared_seq + tail.len() as u32,
                     last_hash,
                     declaration,
                 };
                 let mut notifications = Vec::new();
                 for kind in branch.notifications {
+                    let payload =
+                        notification_payload(kind, &record, shared.iter().chain(&tail), &warnings);
                     notifications.extend(Self::make_notifications(
                         &recipients,
                         kind,
                         Some(&mrn),
                         Some(&record.lrn),
                         now,
-                        notification_payload(kind, &record, &events, &warnings),
+                        payload,
                     ));
                 }
-                Ok(Alternative {
-                    record: Box::new(record),
-                    events,
-                    notifications,
-                })
+                Ok((record, tail, notifications))
             };
             let otherwise = match decided.unsecured {
-                Some(b) => Some(Box::new(form(b, declaration.clone())?)),
+                Some(b) => {
+                    let (record, events, notifications) = form(b, declaration.clone())?;
+                    Some(Box::new(Alternative {
+                        record: Box::new(record),
+                        shared_events: shared.len(),
+                        events,
+                        notifications,
+                    }))
+                }
                 None => None,
             };
-            let primary = form(decided.secured, declaration)?;
+            // What the caller gets back if that form is stored.
+            let other_record = otherwise.as_ref().map(|a| {
+                (
+                    a.record.state,
+                    a.record.last_seq,
+                    a.record.last_hash.clone(),
+                )
+            });
+            let (record, tail, notifications) = form(decided.secured, declaration)?;
+            let mut events = shared;
+            events.extend(tail);
             let outcome = self
                 .writer
                 .write(Write::Insert {
-                    record: primary.record.clone(),
-                    events: primary.events,
-                    notifications: primary.notifications,
-                    payment: payment.map(|op| Payment {
-                        op,
-                        otherwise: otherwise.clone(),
-                    }),
+                    record: Box::new(record.clone()),
+                    events,
+                    notifications,
+                    payment: payment.map(|op| Payment { op, otherwise }),
                     quota_draws: draws.clone(),
                 })
                 .await?;
@@ -838,9 +865,14 @@ impl Clearance {
                 replay: false,
             };
             match outcome {
-                WriteOutcome::Committed => Ok(accepted(*primary.record)),
-                WriteOutcome::Unsecured => match otherwise {
-                    Some(alt) => Ok(accepted(*alt.record)),
+                WriteOutcome::Committed => Ok(accepted(record)),
+                WriteOutcome::Unsecured => match other_record {
+                    Some((state, last_seq, last_hash)) => Ok(accepted(DeclarationRecord {
+                        state,
+                        last_seq,
+                        last_hash,
+                        ..record
+                    })),
                     None => Err(AppError::Unavailable(
                         "stored an unsecured form that does not exist".into(),
                     )),
@@ -851,7 +883,7 @@ impl Clearance {
                         self.store.declaration(&existing).await?.ok_or_else(|| {
                             AppError::not_found(format!("declaration {existing}"))
                         })?;
-                    self.replay_or_conflict(lodged_by, existing, &primary.record.body_sha256)
+                    self.replay_or_conflict(lodged_by, existing, &record.body_sha256)
                 }
                 WriteOutcome::Stale | WriteOutcome::Insufficient { .. } => Err(AppError::Stale),
             }
@@ -1014,11 +1046,12 @@ impl Clearance {
                 Some(&rec.mrn),
                 Some(&rec.lrn),
                 now,
-                notification_payload(kind, &rec, &events, &[]),
+                notification_payload(kind, &rec, events.iter(), &[]),
             ));
         }
         Ok(Alternative {
             record: Box::new(rec),
+            shared_events: 0,
             events,
             notifications,
         })
@@ -1755,10 +1788,10 @@ fn seal(
     Ok((events, state, prev))
 }
 
-fn notification_payload(
+fn notification_payload<'e>(
     kind: NotificationKind,
     r: &DeclarationRecord,
-    events: &[Event],
+    mut events: impl Iterator<Item = &'e Event>,
     warnings: &[Violation],
 ) -> serde_json::Value {
     let mut p = json!({
@@ -1783,7 +1816,7 @@ fn notification_payload(
             }
         }
         NotificationKind::UnderControl => {
-            if let Some(d) = events.iter().find_map(|e| match &e.body {
+            if let Some(d) = events.find_map(|e| match &e.body {
                 EventBody::RiskAssessed { decision } => Some(decision),
                 _ => None,
             }) {
@@ -1791,7 +1824,7 @@ fn notification_payload(
             }
         }
         NotificationKind::Refused => {
-            if let Some(reason) = events.iter().find_map(|e| match &e.body {
+            if let Some(reason) = events.find_map(|e| match &e.body {
                 EventBody::Refused { reason } => Some(reason),
                 _ => None,
             }) {
@@ -1801,9 +1834,7 @@ fn notification_payload(
         NotificationKind::Released => {
             obj.insert(
                 "automatic".into(),
-                json!(events
-                    .iter()
-                    .any(|e| matches!(e.body, EventBody::Released { automatic: true }))),
+                json!(events.any(|e| matches!(e.body, EventBody::Released { automatic: true }))),
             );
         }
         _ => {}

@@ -193,9 +193,35 @@ pub struct Event {
     pub prev_hash: String,
     /// SHA-256 over mrn, seq, actor, time, payload hash and previous hash.
     pub hash: String,
+    /// The canonical JSON of `body` when this process sealed the event, so
+    /// that storing it does not serialize the body again.
+    #[serde(skip)]
+    pub payload: SealedPayload,
+}
+
+/// The canonical JSON an event's `payload_hash` was computed over, kept
+/// beside the typed body by [`Event::seal`]. A cache: not serialized, and
+/// equal whenever the bodies are (equality of events is that of their
+/// other fields).
+#[derive(Debug, Clone, Default)]
+pub struct SealedPayload(Option<std::sync::Arc<str>>);
+
+impl PartialEq for SealedPayload {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 impl Event {
+    /// The canonical JSON of the body: the sealed bytes, or serialized now
+    /// for an event read back from storage.
+    pub fn payload_json(&self) -> Result<std::borrow::Cow<'_, str>, serde_json::Error> {
+        match &self.payload.0 {
+            Some(p) => Ok(std::borrow::Cow::Borrowed(p)),
+            None => serde_json::to_string(&self.body).map(std::borrow::Cow::Owned),
+        }
+    }
+
     /// Seals a new event onto a declaration's chain.
     pub fn seal(
         mrn: &Mrn,
@@ -205,8 +231,8 @@ impl Event {
         body: EventBody,
         prev_hash: &str,
     ) -> Event {
-        let payload = serde_json::to_vec(&body).expect("event bodies serialize");
-        let payload_hash = hex::encode(Sha256::digest(&payload));
+        let payload = serde_json::to_string(&body).expect("event bodies serialize");
+        let payload_hash = hex::encode(Sha256::digest(payload.as_bytes()));
         let hash = chain_hash(mrn, seq, &actor, at, &payload_hash, prev_hash);
         Event {
             mrn: mrn.clone(),
@@ -217,6 +243,7 @@ impl Event {
             payload_hash,
             prev_hash: prev_hash.to_owned(),
             hash,
+            payload: SealedPayload(Some(payload.into())),
         }
     }
 }

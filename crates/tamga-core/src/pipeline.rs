@@ -109,7 +109,8 @@ pub const NOTHING_DUE_REASON: &str = "no duties or taxes are due, so nothing was
 
 pub const UNSECURED_REASON: &str = "the declarant's single personal account (and guarantee, if any) could not cover the amount; the declaration waits for a deposit";
 
-/// The events of one outcome of the payment stage.
+/// The events of one outcome of the payment stage, after the events both
+/// outcomes share ([`Decided::shared`]).
 #[derive(Debug, Clone)]
 pub struct Branch {
     pub events: Vec<(Actor, EventBody)>,
@@ -123,6 +124,10 @@ pub struct Branch {
 #[derive(Debug, Clone)]
 pub struct Decided {
     pub channel: Channel,
+    /// The events both outcomes start with (risk and duty assessment): a
+    /// form is `shared` followed by its branch's events, so the large duty
+    /// explanation is built and sealed once.
+    pub shared: Vec<(Actor, EventBody)>,
     /// Duties are secured (or nothing is due).
     pub secured: Branch,
     /// Duties are due but cannot be secured; `None` when nothing is due.
@@ -150,7 +155,7 @@ pub fn decide(
     let channel = decision.channel;
     let due = duties.amount_due();
     let green = channel == Channel::Green;
-    let head = vec![
+    let shared = vec![
         (Actor::System, EventBody::RiskAssessed { decision }),
         (Actor::System, EventBody::DutiesAssessed { result: duties }),
     ];
@@ -169,7 +174,7 @@ pub fn decide(
         }
     };
     let mut secured = Branch {
-        events: head.clone(),
+        events: Vec::with_capacity(2),
         notifications: base_notes.clone(),
     };
     secured.events.push((
@@ -186,7 +191,7 @@ pub fn decide(
     }
     let unsecured = (!due.is_zero()).then(|| {
         let mut b = Branch {
-            events: head,
+            events: Vec::with_capacity(1),
             notifications: base_notes,
         };
         b.events.push((
@@ -206,6 +211,7 @@ pub fn decide(
     });
     Decided {
         channel,
+        shared,
         secured,
         unsecured,
         due,
@@ -237,7 +243,7 @@ mod tests {
     }
 
     /// The state the events lead to, from lodging on.
-    fn state_after(d: &Declaration, mrn: &Mrn, branch: &Branch) -> State {
+    fn state_after(d: &Declaration, mrn: &Mrn, decided: &Decided, branch: &Branch) -> State {
         let head = [
             EventBody::Lodged {
                 lrn: Lrn::parse(d.lrn.as_str()).unwrap(),
@@ -246,9 +252,13 @@ mod tests {
             },
             EventBody::Registered { mrn: mrn.clone() },
         ];
-        replay(head.iter().chain(branch.events.iter().map(|(_, e)| e)))
-            .unwrap()
-            .unwrap()
+        replay(
+            head.iter()
+                .chain(decided.shared.iter().map(|(_, e)| e))
+                .chain(branch.events.iter().map(|(_, e)| e)),
+        )
+        .unwrap()
+        .unwrap()
     }
 
     fn no_random() -> RandomSelection {
@@ -307,13 +317,16 @@ mod tests {
         assert_eq!(decided.channel, Channel::Green);
         assert!(decided.unsecured.is_none());
         assert!(decided.due.is_zero());
-        assert_eq!(state_after(&d, &mrn, &decided.secured), State::Released);
+        assert_eq!(
+            state_after(&d, &mrn, &decided, &decided.secured),
+            State::Released
+        );
         assert_eq!(
             decided.secured.notifications,
             [NotificationKind::Registered, NotificationKind::Released]
         );
         assert!(matches!(
-            &decided.secured.events[2].1,
+            &decided.secured.events[0].1,
             EventBody::PaymentSecured {
                 result: PaymentResult::NothingDue { .. }
             }
@@ -337,9 +350,15 @@ mod tests {
         );
         assert_eq!(decided.due, Decimal::new(123_456, 2));
         assert!(decided.release_if_secured);
-        assert_eq!(state_after(&d, &mrn, &decided.secured), State::Released);
-        let unsecured = decided.unsecured.expect("an unsecured form");
-        assert_eq!(state_after(&d, &mrn, &unsecured), State::AwaitingPayment);
+        assert_eq!(
+            state_after(&d, &mrn, &decided, &decided.secured),
+            State::Released
+        );
+        let unsecured = decided.unsecured.as_ref().expect("an unsecured form");
+        assert_eq!(
+            state_after(&d, &mrn, &decided, unsecured),
+            State::AwaitingPayment
+        );
         assert_eq!(
             unsecured.notifications,
             [
@@ -382,7 +401,7 @@ mod tests {
         assert_eq!(decided.channel, Channel::Yellow);
         assert!(!decided.release_if_secured);
         for branch in [&decided.secured, decided.unsecured.as_ref().unwrap()] {
-            assert_eq!(state_after(&d, &mrn, branch), State::UnderControl);
+            assert_eq!(state_after(&d, &mrn, &decided, branch), State::UnderControl);
             assert!(!branch
                 .events
                 .iter()

@@ -19,8 +19,8 @@ use tamga_core::reference::{
 use tamga_core::risk::SelectivityCriterion;
 
 use crate::{
-    AuditEntry, DeclarationRecord, Notification, Operator, Payment, PaymentOp, Principal,
-    QuotaDrawRecord, Result, Role, SigningKeyRecord, StoreError, Write, WriteOutcome,
+    Alternative, AuditEntry, DeclarationRecord, Notification, Operator, Payment, PaymentOp,
+    Principal, QuotaDrawRecord, Result, Role, SigningKeyRecord, StoreError, Write, WriteOutcome,
 };
 
 /// SQL written with `?` placeholders, for PostgreSQL: `$1, $2, …`.
@@ -253,6 +253,7 @@ pub(crate) fn event(r: &impl Get) -> Result<Event> {
         payload_hash: r.s("payload_hash")?,
         prev_hash: r.s("prev_hash")?,
         hash: r.s("hash")?,
+        payload: Default::default(),
     })
 }
 
@@ -438,13 +439,14 @@ impl<'a> DeclRow<'a> {
     }
 }
 
+#[derive(Clone)]
 pub(crate) struct EventRow<'a> {
     pub mrn: &'a str,
     pub seq: i64,
     pub actor: String,
     pub at: i64,
     pub kind: &'static str,
-    pub body: String,
+    pub body: std::borrow::Cow<'a, str>,
     pub payload_hash: &'a str,
     pub prev_hash: &'a str,
     pub hash: &'a str,
@@ -458,7 +460,9 @@ impl<'a> EventRow<'a> {
             actor: to_json(&e.actor)?,
             at: nanos(e.at)?,
             kind: e.body.kind(),
-            body: to_json(&e.body)?,
+            body: e
+                .payload_json()
+                .map_err(|err| corrupt(format!("cannot serialize: {err}")))?,
             payload_hash: &e.payload_hash,
             prev_hash: &e.prev_hash,
             hash: &e.hash,
@@ -497,8 +501,9 @@ pub(crate) struct Prepared<'a> {
     pub notifications: Vec<NotificationRow<'a>>,
     /// Money moved with the write.
     pub payment: Option<&'a PaymentOp>,
-    /// The form stored when the payment cannot be secured.
-    pub otherwise: Option<Box<Prepared<'a>>>,
+    /// The form stored when the payment cannot be secured, encoded only
+    /// if it is chosen ([`chosen`]).
+    pub otherwise: Option<&'a Alternative>,
     /// Quota draws, stored with either form.
     pub quota: &'a [QuotaDrawRecord],
 }
@@ -519,18 +524,6 @@ fn prepared<'a>(
     payment: Option<&'a Payment>,
     quota: &'a [QuotaDrawRecord],
 ) -> Result<Prepared<'a>> {
-    let otherwise = match payment.and_then(|p| p.otherwise.as_deref()) {
-        Some(alt) => Some(Box::new(prepared(
-            kind,
-            Some(&alt.record),
-            expected_last_seq,
-            &alt.events,
-            &alt.notifications,
-            None,
-            &[],
-        )?)),
-        None => None,
-    };
     Ok(Prepared {
         kind,
         decl: record.map(DeclRow::new).transpose()?,
@@ -541,9 +534,55 @@ fn prepared<'a>(
             .map(NotificationRow::new)
             .collect::<Result<_>>()?,
         payment: payment.map(|p| &p.op),
-        otherwise,
+        otherwise: payment.and_then(|p| p.otherwise.as_deref()),
         quota,
     })
+}
+
+/// The other form of `p`, encoded: its record, the events it shares with
+/// `p`, its own events and notifications.
+fn other_form<'a>(p: &Prepared<'a>, alt: &'a Alternative) -> Result<Prepared<'a>> {
+    let shared = p.events.get(..alt.shared_events).ok_or_else(|| {
+        corrupt(format!(
+            "the other form keeps {} events of a write that has {}",
+            alt.shared_events,
+            p.events.len()
+        ))
+    })?;
+    let mut events = shared.to_vec();
+    for e in &alt.events {
+        events.push(EventRow::new(e)?);
+    }
+    Ok(Prepared {
+        kind: p.kind,
+        decl: Some(DeclRow::new(&alt.record)?),
+        expected_last_seq: p.expected_last_seq,
+        events,
+        notifications: alt
+            .notifications
+            .iter()
+            .map(NotificationRow::new)
+            .collect::<Result<_>>()?,
+        payment: None,
+        otherwise: None,
+        quota: &[],
+    })
+}
+
+/// The form of a write chosen to be stored.
+pub(crate) enum Form<'p, 'a> {
+    Given(&'p Prepared<'a>),
+    Other(Box<Prepared<'a>>),
+}
+
+impl<'a> std::ops::Deref for Form<'_, 'a> {
+    type Target = Prepared<'a>;
+    fn deref(&self) -> &Prepared<'a> {
+        match self {
+            Form::Given(p) => p,
+            Form::Other(p) => p,
+        }
+    }
 }
 
 pub(crate) fn prepare(writes: &[Write]) -> Result<Vec<Prepared<'_>>> {
@@ -591,14 +630,16 @@ pub(crate) fn prepare(writes: &[Write]) -> Result<Vec<Prepared<'_>>> {
 pub(crate) fn chosen<'p, 'a>(
     prepared: &'p [Prepared<'a>],
     outcomes: &[WriteOutcome],
-) -> Vec<Option<&'p Prepared<'a>>> {
+) -> Result<Vec<Option<Form<'p, 'a>>>> {
     prepared
         .iter()
         .zip(outcomes)
-        .map(|(p, o)| match o {
-            WriteOutcome::Committed => Some(p),
-            WriteOutcome::Unsecured => p.otherwise.as_deref(),
-            _ => None,
+        .map(|(p, o)| match (o, p.otherwise) {
+            (WriteOutcome::Committed, _) => Ok(Some(Form::Given(p))),
+            (WriteOutcome::Unsecured, Some(alt)) => {
+                Ok(Some(Form::Other(Box::new(other_form(p, alt)?))))
+            }
+            _ => Ok(None),
         })
         .collect()
 }

@@ -245,6 +245,10 @@ pub struct QuotaDrawRecord {
 #[derive(Debug, Clone)]
 pub struct Alternative {
     pub record: Box<DeclarationRecord>,
+    /// How many of the write's own events, from the first, this form keeps
+    /// (e.g. lodging, registration, risk and duty assessment); `events`
+    /// follow them.
+    pub shared_events: usize,
     pub events: Vec<Event>,
     pub notifications: Vec<NewNotification>,
 }

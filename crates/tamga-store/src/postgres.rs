@@ -374,7 +374,7 @@ impl Store for PgStore {
             nanos(OffsetDateTime::now_utc())?,
         )
         .await?;
-        let chosen = codec::chosen(&prepared, &outcomes);
+        let chosen = codec::chosen(&prepared, &outcomes)?;
 
         // 2. New declarations.
         let new: Vec<&codec::DeclRow<'_>> = chosen
@@ -448,7 +448,7 @@ impl Store for PgStore {
             .iter()
             .zip(&outcomes)
             .filter(|(_, o)| o.is_written())
-            .filter_map(|(p, _)| *p)
+            .filter_map(|(p, _)| p.as_deref())
             .collect();
         let events: Vec<&codec::EventRow<'_>> = committed.iter().flat_map(|p| &p.events).collect();
         if !events.is_empty() {
@@ -464,7 +464,7 @@ impl Store for PgStore {
             .bind(events.iter().map(|e| e.actor.as_str()).collect::<Vec<_>>())
             .bind(events.iter().map(|e| e.at).collect::<Vec<_>>())
             .bind(events.iter().map(|e| e.kind).collect::<Vec<_>>())
-            .bind(events.iter().map(|e| e.body.as_str()).collect::<Vec<_>>())
+            .bind(events.iter().map(|e| &*e.body).collect::<Vec<_>>())
             .bind(events.iter().map(|e| e.payload_hash).collect::<Vec<_>>())
             .bind(events.iter().map(|e| e.prev_hash).collect::<Vec<_>>())
             .bind(events.iter().map(|e| e.hash).collect::<Vec<_>>())

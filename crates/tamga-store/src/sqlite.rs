@@ -389,7 +389,7 @@ impl Store for SqliteStore {
             nanos(OffsetDateTime::now_utc())?,
         )
         .await?;
-        let chosen = codec::chosen(&prepared, &outcomes);
+        let chosen = codec::chosen(&prepared, &outcomes)?;
 
         // 2. New declarations.
         let new: Vec<&codec::DeclRow<'_>> = chosen
@@ -461,7 +461,7 @@ impl Store for SqliteStore {
             .iter()
             .zip(&outcomes)
             .filter(|(_, o)| o.is_written())
-            .filter_map(|(p, _)| *p)
+            .filter_map(|(p, _)| p.as_deref())
             .collect();
         let events: Vec<&codec::EventRow<'_>> = committed.iter().flat_map(|p| &p.events).collect();
         for chunk in events.chunks(SQLITE_MAX_PARAMS / 9) {
@@ -474,7 +474,7 @@ impl Store for SqliteStore {
                     .push_bind(e.actor.as_str())
                     .push_bind(e.at)
                     .push_bind(e.kind)
-                    .push_bind(e.body.as_str())
+                    .push_bind(&*e.body)
                     .push_bind(e.payload_hash)
                     .push_bind(e.prev_hash)
                     .push_bind(e.hash);

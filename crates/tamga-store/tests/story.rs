@@ -30,8 +30,8 @@ use tamga_core::reference::{
 use tamga_core::risk::{RandomDraw, RandomSelection, RiskDecision, SelectivityCriterion};
 use tamga_store::testing::TestDb;
 use tamga_store::{
-    DeclarationQuery, DeclarationRecord, Operator, Principal, Role, SigningKeyRecord, Store,
-    StoreError, User, Write, WriteOutcome,
+    Alternative, DeclarationQuery, DeclarationRecord, Operator, Payment, PaymentOp, Principal,
+    Role, SigningKeyRecord, Store, StoreError, User, Write, WriteOutcome,
 };
 
 // --- harness -------------------------------------------------------------------
@@ -123,6 +123,11 @@ story!(
     stale_update_writes_nothing,
     sqlite_stale_update_writes_nothing,
     postgres_stale_update_writes_nothing
+);
+story!(
+    unsecured_write_stores_its_other_form,
+    sqlite_unsecured_write_stores_its_other_form,
+    postgres_unsecured_write_stores_its_other_form
 );
 story!(
     declaration_queries,
@@ -787,6 +792,103 @@ async fn duplicate_lrn_writes_nothing(store: Arc<dyn Store>) {
         ]
     );
     assert_eq!(store.count_declarations().await.unwrap(), 4);
+}
+
+/// A lodging whose duties the account cannot cover: the form stored is the
+/// other one, which keeps the first events of the write (lodged,
+/// registered, risk, duties) and continues with its own; money is not
+/// moved. An other form that claims more shared events than the write has
+/// is refused as corrupt, and nothing of the batch is stored.
+async fn unsecured_write_stores_its_other_form(store: Arc<dyn Store>) {
+    use tamga_core::ledger::AccountKind;
+    let account = store
+        .ensure_ledger_account(
+            &eori("UZ100"),
+            AccountKind::Cash,
+            &CurrencyCode::parse("UZS").unwrap(),
+            t(0),
+        )
+        .await
+        .unwrap();
+    let other_form = |l: &Lodged, shared: usize| -> Alternative {
+        let prev = &l.events[3];
+        let tail = vec![Event::seal(
+            &l.record.mrn,
+            prev.seq + 1,
+            Actor::System,
+            prev.at,
+            EventBody::PaymentSecured {
+                result: PaymentResult::Unsecured {
+                    currency: CurrencyCode::parse("UZS").unwrap(),
+                    amount: dec("1.00"),
+                    reason: "short".into(),
+                },
+            },
+            &prev.hash,
+        )];
+        let mut record = l.record.clone();
+        record.state = State::AwaitingPayment;
+        record.last_seq = tail[0].seq;
+        record.last_hash = tail[0].hash.clone();
+        Alternative {
+            record: Box::new(record),
+            shared_events: shared,
+            events: tail,
+            notifications: vec![NewNotification {
+                kind: NotificationKind::AwaitingPayment,
+                ..l.notifications[0].clone()
+            }],
+        }
+    };
+    let paying = |l: &Lodged, alt: Alternative| Write::Insert {
+        record: Box::new(l.record.clone()),
+        events: l.events.clone(),
+        notifications: l.notifications.clone(),
+        payment: Some(Payment {
+            op: PaymentOp::Secure {
+                accounts: vec![account.id],
+                amount: 100,
+                debit: true,
+            },
+            otherwise: Some(Box::new(alt)),
+        }),
+        quota_draws: vec![],
+    };
+
+    let l = simple(1, "L-1", "UZ100");
+    let alt = other_form(&l, 4);
+    let outcomes = store.commit(&[paying(&l, alt.clone())]).await.unwrap();
+    assert_eq!(outcomes, vec![WriteOutcome::Unsecured]);
+    assert_eq!(
+        store.declaration(&l.record.mrn).await.unwrap().as_ref(),
+        Some(&*alt.record)
+    );
+    let events = store.events(&l.record.mrn).await.unwrap();
+    let expected: Vec<Event> = l.events[..4].iter().chain(&alt.events).cloned().collect();
+    assert_eq!(events, expected);
+    verify_chain(&events).unwrap();
+    assert_eq!(
+        strip(store.notifications(&eori("UZ100"), 0, 100).await.unwrap()),
+        alt.notifications
+    );
+    let b = store
+        .ledger_account(account.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .balances;
+    assert_eq!((b.available, b.reserved), (0, 0));
+
+    // More shared events than the write has: refused, nothing stored.
+    let l2 = simple(2, "L-2", "UZ100");
+    let bad = other_form(&l2, l2.events.len() + 1);
+    let err = store
+        .commit(&[paying(&l2, bad), insert(&simple(3, "L-3", "UZ100"))])
+        .await;
+    assert!(matches!(err, Err(StoreError::Corrupt(_))), "{err:?}");
+    assert_eq!(store.declaration(&l2.record.mrn).await.unwrap(), None);
+    assert_eq!(store.declaration(&mrn(3)).await.unwrap(), None);
+    assert_eq!(store.count_declarations().await.unwrap(), 1);
 }
 
 async fn stale_update_writes_nothing(store: Arc<dyn Store>) {
