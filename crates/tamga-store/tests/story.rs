@@ -313,7 +313,7 @@ fn lodged(
                 reason: "nothing due".into(),
             },
         },
-        EventBody::Released { automatic: true },
+        EventBody::automatic_release(),
     ];
     let mut events: Vec<Event> = Vec::new();
     for (i, body) in bodies.into_iter().enumerate() {
