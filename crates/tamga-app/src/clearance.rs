@@ -25,7 +25,8 @@ use tamga_core::control::{self, violation, ControlContext, Severity, Violation};
 use tamga_core::declaration::{Declaration, DeclarationType};
 use tamga_core::ledger::{AccountId, AccountKind};
 use tamga_core::lifecycle::{
-    transition, Actor, ControlOutcome, Event, EventBody, NewNotification, NotificationKind, State,
+    transition, Actor, ControlOutcome, Event, EventBody, NewNotification, NotificationKind,
+    OfficerSignature, State,
 };
 use tamga_core::pipeline::{
     self, DutyResult, PaymentResult, RiskStage, SelectivityStage, NO_TARIFF_REASON,
@@ -36,8 +37,9 @@ use tamga_core::risk::{RandomSelection, SelectivityCriterion};
 use tamga_core::signature;
 use tamga_core::tariff::{self, Tariff};
 use tamga_store::{
-    Alternative, DeclarationQuery, DeclarationRecord, Notification, Payment, PaymentOp,
-    QuotaDrawRecord, Role, SigningKeyRecord, Store, StoredTariff, User, Write, WriteOutcome,
+    Alternative, DeclarationQuery, DeclarationRecord, Notification, OfficerKeyRecord, Payment,
+    PaymentOp, QuotaDrawRecord, Role, SigningKeyRecord, Store, StoredTariff, User, Write,
+    WriteOutcome,
 };
 
 use crate::account::{Accounts, LedgerCurrency};
@@ -136,6 +138,78 @@ pub trait TraderContexts: Send + Sync {
     fn context(&self, trader: &Eori, today: time::Date) -> TraderContext;
 }
 
+/// Decides whether an officer may act on a declaration beyond the office
+/// rule (an open inspection task assigned to another inspector: only that
+/// inspector or an administrator may); installed by the workbench.
+pub trait OfficerActGuard: Send + Sync {
+    /// `Err(AppError::Forbidden)` when `user` may not act on `mrn` now.
+    fn check<'a>(
+        &'a self,
+        user: &'a User,
+        mrn: &'a Mrn,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), AppError>> + Send + 'a>>;
+}
+
+/// An officer's signature checked against the officer's registered keys;
+/// only [`Clearance::verify_officer`] makes one, so an officer act cannot
+/// be recorded with a signature that was not verified.
+#[derive(Debug, Clone)]
+pub struct VerifiedSignature {
+    username: String,
+    signature: OfficerSignature,
+}
+
+impl VerifiedSignature {
+    /// Who signed (the user whose key verified).
+    pub fn username(&self) -> &str {
+        &self.username
+    }
+    pub fn signature(&self) -> &OfficerSignature {
+        &self.signature
+    }
+    /// The signed body.
+    pub fn body(&self) -> &str {
+        &self.signature.body
+    }
+    /// Key id, signature and body hash: what an audit entry records (with
+    /// the body it already holds).
+    pub fn audit_json(&self) -> serde_json::Value {
+        json!({
+            "keyId": self.signature.key_id,
+            "signature": self.signature.signature,
+            "bodySha256": self.signature.body_sha256,
+            "body": self.signature.body,
+        })
+    }
+}
+
+/// What re-verifying an officer act's stored signature found.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignatureCheck {
+    pub seq: u32,
+    pub kind: &'static str,
+    pub actor: Actor,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// False for officer acts recorded before officers signed.
+    pub signed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_sha256: Option<String>,
+    /// The signature verifies, with a key of the officer who acted, over
+    /// the stored body, which still has its recorded hash.
+    pub valid: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+/// Error codes of officer signatures (422; nothing is written).
+pub const OFFICER_SIGNATURE_MISSING: &str = "OFFICER_SIGNATURE_MISSING";
+pub const OFFICER_SIGNATURE_INVALID: &str = "OFFICER_SIGNATURE_INVALID";
+pub const OFFICER_SIGNATURE_KEY_UNKNOWN: &str = "OFFICER_SIGNATURE_KEY_UNKNOWN";
+
 pub struct Clearance {
     store: Arc<dyn Store>,
     reference: Arc<ReferenceData>,
@@ -159,6 +233,9 @@ pub struct Clearance {
     writer: Writer,
     mrns: tokio::sync::Mutex<(u64, u64)>,
     keys: RwLock<HashMap<Eori, Arc<KeyRing>>>,
+    /// Officers' (and administrators') active signing keys, by username.
+    officer_keys: RwLock<HashMap<String, Arc<KeyRing>>>,
+    officer_guard: RwLock<Option<Arc<dyn OfficerActGuard>>>,
     committed: watch::Receiver<u64>,
     settings: Settings,
 }
@@ -229,6 +306,8 @@ impl Clearance {
             writer,
             mrns: tokio::sync::Mutex::new((0, 0)),
             keys: RwLock::new(HashMap::new()),
+            officer_keys: RwLock::new(HashMap::new()),
+            officer_guard: RwLock::new(None),
             committed: rx,
             settings,
         });
@@ -473,6 +552,12 @@ impl Clearance {
     /// categories, random selection combined).
     pub fn set_risk_stage(&self, stage: Arc<dyn RiskStage>) {
         *self.risk_stage.write().expect("lock") = Some(stage);
+    }
+
+    /// Installs the rule on who may act on a declaration under control
+    /// (the workbench: an open task assigned to another inspector).
+    pub fn set_officer_guard(&self, guard: Arc<dyn OfficerActGuard>) {
+        *self.officer_guard.write().expect("lock") = Some(guard);
     }
 
     /// Installs the source of trader contexts (digital twin, category).
@@ -1147,10 +1232,17 @@ impl Clearance {
         actor: Actor,
         automatic: bool,
         wait_if_unsecured: bool,
+        signature: Option<OfficerSignature>,
     ) -> Result<DeclarationRecord, AppError> {
         let events = self.store.events(&rec.mrn).await?;
         let (due, reserved) = Self::payment_position(&events);
-        let released = (actor.clone(), EventBody::Released { automatic });
+        let released = (
+            actor.clone(),
+            EventBody::Released {
+                automatic,
+                signature: signature.clone(),
+            },
+        );
         let currency = self.accounts.currency().code.clone();
         if due.is_zero() || reserved {
             let change = Change {
@@ -1188,6 +1280,7 @@ impl Clearance {
                 EventBody::ReleaseGrantedPendingPayment {
                     currency,
                     amount: due,
+                    signature,
                 },
             )],
             new_declaration: None,
@@ -1205,7 +1298,10 @@ impl Clearance {
         let mut released = Vec::new();
         for rec in waiting.into_iter().filter(|r| r.declarant == *declarant) {
             let mrn = rec.mrn.clone();
-            match self.release_paying(rec, Actor::System, true, false).await {
+            match self
+                .release_paying(rec, Actor::System, true, false, None)
+                .await
+            {
                 Ok(_) => released.push(mrn),
                 Err(AppError::PaymentNotSecured { .. } | AppError::Stale) => {}
                 // One declaration's trouble must not stop the others (nor
@@ -1497,6 +1593,9 @@ impl Clearance {
         Ok(rec)
     }
 
+    /// The declaration an officer (or administrator) acts on: visible to
+    /// the caller (officers: their offices), and not an open task assigned
+    /// to another inspector (the installed [`OfficerActGuard`]).
     async fn office_declaration(
         &self,
         caller: &Caller,
@@ -1504,18 +1603,61 @@ impl Clearance {
     ) -> Result<(User, DeclarationRecord), AppError> {
         let user = require_user(caller, &[Role::Officer, Role::Admin])?.clone();
         let rec = self.declaration(caller, mrn).await?;
+        let guard = self.officer_guard.read().expect("lock").clone();
+        if let Some(g) = guard {
+            g.check(&user, mrn).await?;
+        }
         Ok((user, rec))
     }
 
     /// An officer records the result of a documentary check or inspection.
+    /// Signed body: `{"mrn": "...", "outcome": "compliant" | "findings",
+    /// "notes": "..."}`.
     pub async fn record_control(
+        &self,
+        caller: &Caller,
+        mrn: &Mrn,
+        s: Signed<'_>,
+    ) -> Result<DeclarationRecord, AppError> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Body {
+            #[allow(dead_code)]
+            mrn: String,
+            outcome: ControlOutcome,
+            #[serde(default)]
+            notes: Option<String>,
+        }
+        let (user, rec) = self.office_declaration(caller, mrn).await?;
+        let v = self.verify_officer(caller, &s).await?;
+        let b: Body = act_body(&v, mrn)?;
+        self.control_act(user, rec, b.outcome, b.notes, v).await
+    }
+
+    /// Records a control result whose request the caller signed and
+    /// [`Clearance::verify_officer`] verified (the workbench's task result,
+    /// whose body has the findings).
+    pub async fn record_control_verified(
         &self,
         caller: &Caller,
         mrn: &Mrn,
         outcome: ControlOutcome,
         notes: Option<String>,
+        v: VerifiedSignature,
     ) -> Result<DeclarationRecord, AppError> {
         let (user, rec) = self.office_declaration(caller, mrn).await?;
+        self.control_act(user, rec, outcome, notes, v).await
+    }
+
+    async fn control_act(
+        &self,
+        user: User,
+        rec: DeclarationRecord,
+        outcome: ControlOutcome,
+        notes: Option<String>,
+        v: VerifiedSignature,
+    ) -> Result<DeclarationRecord, AppError> {
+        let signature = v.for_user(&user)?;
         if notes.as_ref().is_some_and(|n| n.len() > 4000) {
             return Err(AppError::bad_request(
                 "NOTES_TOO_LONG",
@@ -1527,7 +1669,11 @@ impl Clearance {
             rec,
             vec![(
                 Actor::Officer(user.username),
-                EventBody::ControlResultRecorded { outcome, notes },
+                EventBody::ControlResultRecorded {
+                    outcome,
+                    notes,
+                    signature: Some(signature),
+                },
             )],
             None,
             &[],
@@ -1535,10 +1681,24 @@ impl Clearance {
         .await
     }
 
-    /// An officer releases a controlled declaration; a control result must
-    /// have been recorded first.
-    pub async fn release(&self, caller: &Caller, mrn: &Mrn) -> Result<DeclarationRecord, AppError> {
+    /// An officer releases a declaration; under control, a control result
+    /// must have been recorded first. Signed body: `{"mrn": "..."}`.
+    pub async fn release(
+        &self,
+        caller: &Caller,
+        mrn: &Mrn,
+        s: Signed<'_>,
+    ) -> Result<DeclarationRecord, AppError> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Body {
+            #[allow(dead_code)]
+            mrn: String,
+        }
         let (user, rec) = self.office_declaration(caller, mrn).await?;
+        let v = self.verify_officer(caller, &s).await?;
+        let _: Body = act_body(&v, mrn)?;
+        let signature = v.for_user(&user)?;
         if rec.state == State::UnderControl {
             let events = self.store.events(mrn).await?;
             if !events
@@ -1555,17 +1715,35 @@ impl Clearance {
         // Debits the reservation, or secures and debits now; under control
         // an unsecured declaration then waits for payment.
         let wait = rec.state == State::UnderControl;
-        self.release_paying(rec, Actor::Officer(user.username), false, wait)
-            .await
+        self.release_paying(
+            rec,
+            Actor::Officer(user.username),
+            false,
+            wait,
+            Some(signature),
+        )
+        .await
     }
 
+    /// An officer refuses release. Signed body: `{"mrn": "...", "reason":
+    /// "..."}`.
     pub async fn refuse(
         &self,
         caller: &Caller,
         mrn: &Mrn,
-        reason: String,
+        s: Signed<'_>,
     ) -> Result<DeclarationRecord, AppError> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Body {
+            #[allow(dead_code)]
+            mrn: String,
+            reason: String,
+        }
         let (user, rec) = self.office_declaration(caller, mrn).await?;
+        let v = self.verify_officer(caller, &s).await?;
+        let Body { reason, .. } = act_body(&v, mrn)?;
+        let signature = v.for_user(&user)?;
         if reason.trim().is_empty() || reason.len() > 4000 {
             return Err(AppError::bad_request(
                 "REFUSAL_REASON",
@@ -1574,7 +1752,13 @@ impl Clearance {
             ));
         }
         let change = Change {
-            bodies: vec![(Actor::Officer(user.username), EventBody::Refused { reason })],
+            bodies: vec![(
+                Actor::Officer(user.username),
+                EventBody::Refused {
+                    reason,
+                    signature: Some(signature),
+                },
+            )],
             new_declaration: None,
             kinds: vec![NotificationKind::Refused],
         };
@@ -1583,6 +1767,61 @@ impl Clearance {
             .await?;
         self.quota_returned(&rec.mrn).await;
         Ok(rec)
+    }
+
+    /// Re-verifies the stored signature of every officer act of a
+    /// declaration, from what is stored: the signed body, its hash, the
+    /// signature and the officer's registered key (revoked keys too: the
+    /// act was signed while the key was active).
+    pub async fn signature_checks(
+        &self,
+        caller: &Caller,
+        mrn: &Mrn,
+    ) -> Result<Vec<SignatureCheck>, AppError> {
+        let events = self.events(caller, mrn).await?;
+        let mut checks = Vec::new();
+        for e in events {
+            let Actor::Officer(officer) = &e.actor else {
+                continue;
+            };
+            let mut check = SignatureCheck {
+                seq: e.seq,
+                kind: e.body.kind(),
+                actor: e.actor.clone(),
+                at: e.at,
+                signed: false,
+                key_id: None,
+                body_sha256: None,
+                valid: false,
+                problem: None,
+            };
+            match e.body.officer_signature() {
+                None => {
+                    check.problem = Some("recorded without an officer signature".into());
+                }
+                Some(sig) => {
+                    check.signed = true;
+                    check.key_id = Some(sig.key_id.clone());
+                    check.body_sha256 = Some(sig.body_sha256.clone());
+                    check.problem = match self.store.officer_key(&sig.key_id).await? {
+                        None => Some(format!("no officer key {:?} is registered", sig.key_id)),
+                        Some(k) if &k.username != officer => Some(format!(
+                            "key {} belongs to {}, not to {officer}",
+                            k.key_id, k.username
+                        )),
+                        Some(k) => match signature::parse_public_key(&k.public_key)
+                            .and_then(|key| sig.verify(&key))
+                        {
+                            Ok(()) => None,
+                            Err(err) => Some(err.to_string()),
+                        },
+                    };
+                    check.valid = check.problem.is_none();
+                }
+            }
+            checks.push(check);
+        }
+        Ok(checks)
     }
 
     // --- selectivity -----------------------------------------------------
@@ -1742,6 +1981,181 @@ impl Clearance {
         self.keys.write().expect("lock").remove(op);
         Ok(rec)
     }
+
+    /// Registers an officer's (or administrator's) Ed25519 public key
+    /// (base64) for signing officer acts; returns it with its id.
+    pub async fn add_officer_key(
+        &self,
+        caller: &Caller,
+        public_key_b64: &str,
+    ) -> Result<OfficerKeyRecord, AppError> {
+        let user = require_user(caller, &[Role::Officer, Role::Admin])?;
+        signature::parse_public_key(public_key_b64).map_err(|e| {
+            AppError::bad_request("SIGNING_KEY_FORMAT", "/publicKey", e.to_string())
+        })?;
+        let rec = OfficerKeyRecord {
+            key_id: key_id_of(public_key_b64.trim()),
+            username: user.username.clone(),
+            public_key: public_key_b64.trim().to_owned(),
+            created_at: OffsetDateTime::now_utc(),
+            revoked: false,
+        };
+        self.store
+            .add_officer_key(&rec)
+            .await
+            .map_err(|e| match e {
+                tamga_store::StoreError::AlreadyExists(_) => AppError::bad_request(
+                    "SIGNING_KEY_EXISTS",
+                    "/publicKey",
+                    format!("the key {} is already registered", rec.key_id),
+                ),
+                e => e.into(),
+            })?;
+        self.store
+            .append_audit(
+                &caller.label(),
+                "officer_key.add",
+                rec.created_at,
+                &json!({ "keyId": rec.key_id }),
+            )
+            .await?;
+        self.officer_keys
+            .write()
+            .expect("lock")
+            .remove(&user.username);
+        Ok(rec)
+    }
+
+    async fn officer_keys_of(&self, username: &str) -> Result<Arc<KeyRing>, AppError> {
+        if let Some(k) = self.officer_keys.read().expect("lock").get(username) {
+            return Ok(k.clone());
+        }
+        let keys: KeyRing = self
+            .store
+            .officer_keys(username)
+            .await?
+            .into_iter()
+            .filter(|k| !k.revoked)
+            .filter_map(|k| {
+                signature::parse_public_key(&k.public_key)
+                    .ok()
+                    .map(|v| (k.key_id, v))
+            })
+            .collect();
+        let keys = Arc::new(keys);
+        self.officer_keys
+            .write()
+            .expect("lock")
+            .insert(username.to_owned(), keys.clone());
+        Ok(keys)
+    }
+
+    /// Checks the detached signature of an officer act (`X-Tamga-Signature`
+    /// over the exact body bytes, with one of the caller's registered keys;
+    /// `X-Tamga-Key-Id` may name it). Errors are
+    /// [`AppError::Signature`] (422): missing, unknown key or invalid.
+    pub async fn verify_officer(
+        &self,
+        caller: &Caller,
+        s: &Signed<'_>,
+    ) -> Result<VerifiedSignature, AppError> {
+        let user = require_user(caller, &[Role::Officer, Role::Admin])?;
+        let Some(sig) = s.signature else {
+            return Err(AppError::Signature {
+                code: OFFICER_SIGNATURE_MISSING,
+                message: "an officer act is signed: send the base64 Ed25519 signature of the exact body bytes in the X-Tamga-Signature header".into(),
+            });
+        };
+        let keys = self.officer_keys_of(&user.username).await?;
+        let candidates: Vec<&(String, VerifyingKey)> = match s.key_id {
+            Some(id) => keys.iter().filter(|(k, _)| k == id).collect(),
+            None => keys.iter().collect(),
+        };
+        if candidates.is_empty() {
+            return Err(AppError::Signature {
+                code: OFFICER_SIGNATURE_KEY_UNKNOWN,
+                message: match s.key_id {
+                    Some(id) => format!("{} has no active signing key {id:?}", user.username),
+                    None => format!(
+                        "{} has no registered signing key (POST /api/v1/account/signing-keys)",
+                        user.username
+                    ),
+                },
+            });
+        }
+        let Some((key_id, _)) = candidates
+            .into_iter()
+            .find(|(_, key)| signature::verify(key, s.body, sig).is_ok())
+        else {
+            return Err(AppError::Signature {
+                code: OFFICER_SIGNATURE_INVALID,
+                message: format!(
+                    "the signature does not verify against the exact body bytes with {}'s keys",
+                    user.username
+                ),
+            });
+        };
+        let body = std::str::from_utf8(s.body)
+            .map_err(|_| AppError::bad_request("REQUEST_JSON", "", "the body is not UTF-8 JSON"))?;
+        Ok(VerifiedSignature {
+            username: user.username.clone(),
+            signature: OfficerSignature {
+                key_id: key_id.clone(),
+                signature: sig.trim().to_owned(),
+                body_sha256: sha256_hex(s.body),
+                body: body.to_owned(),
+            },
+        })
+    }
+}
+
+impl VerifiedSignature {
+    /// The signature to store with `user`'s act; refused if someone else
+    /// signed.
+    fn for_user(self, user: &User) -> Result<OfficerSignature, AppError> {
+        if self.username != user.username {
+            return Err(AppError::Forbidden(format!(
+                "the act was signed by {}, not by {}",
+                self.username, user.username
+            )));
+        }
+        Ok(self.signature)
+    }
+}
+
+/// The JSON body of a verified officer act, which names the declaration it
+/// acts on (`"mrn"`) so that a signed act cannot be replayed on another
+/// declaration; decoded as `T`.
+pub fn act_body<T: serde::de::DeserializeOwned>(
+    v: &VerifiedSignature,
+    mrn: &Mrn,
+) -> Result<T, AppError> {
+    let doc = act_json(v, mrn)?;
+    serde_json::from_value(doc)
+        .map_err(|e| AppError::bad_request("REQUEST_JSON", "", format!("the body: {e}")))
+}
+
+/// [`act_body`] as a JSON value.
+pub fn act_json(v: &VerifiedSignature, mrn: &Mrn) -> Result<serde_json::Value, AppError> {
+    let doc: serde_json::Value = serde_json::from_str(v.body()).map_err(|e| {
+        AppError::bad_request(
+            "REQUEST_JSON",
+            "",
+            format!("the body is not valid JSON: {e}"),
+        )
+    })?;
+    let named = doc
+        .get("mrn")
+        .and_then(|m| m.as_str())
+        .and_then(|m| Mrn::parse(m).ok());
+    if named.as_ref() != Some(mrn) {
+        return Err(AppError::bad_request(
+            "OFFICER_SIGNED_MRN",
+            "/mrn",
+            format!("the signed body names the declaration it acts on: \"mrn\": \"{mrn}\""),
+        ));
+    }
+    Ok(doc)
 }
 
 /// Whether the operator is a party of the declaration.
@@ -1825,7 +2239,7 @@ fn notification_payload<'e>(
         }
         NotificationKind::Refused => {
             if let Some(reason) = events.find_map(|e| match &e.body {
-                EventBody::Refused { reason } => Some(reason),
+                EventBody::Refused { reason, .. } => Some(reason),
                 _ => None,
             }) {
                 obj.insert("reason".into(), json!(reason));
@@ -1834,7 +2248,13 @@ fn notification_payload<'e>(
         NotificationKind::Released => {
             obj.insert(
                 "automatic".into(),
-                json!(events.any(|e| matches!(e.body, EventBody::Released { automatic: true }))),
+                json!(events.any(|e| matches!(
+                    e.body,
+                    EventBody::Released {
+                        automatic: true,
+                        ..
+                    }
+                ))),
             );
         }
         _ => {}

@@ -1,6 +1,7 @@
 //! The demo set-up: an administrator, an officer, a risk analyst, a broker
-//! and a few traders with API tokens and Ed25519 signing keys, created on
-//! first start on an empty database.
+//! and a few traders with API tokens and Ed25519 signing keys (traders sign
+//! their declarations, the officer and the administrator their acts),
+//! created on first start on an empty database.
 //!
 //! The demo secrets are derived from fixed strings, so they are the same on
 //! every machine: they are for local use only and say so wherever shown.
@@ -13,7 +14,7 @@ use time::OffsetDateTime;
 use tamga_core::codes::{Eori, OfficeCode};
 use tamga_core::ledger::AccountKind;
 use tamga_core::signature;
-use tamga_store::{Operator, Principal, Role, SigningKeyRecord, Store, User};
+use tamga_store::{OfficerKeyRecord, Operator, Principal, Role, SigningKeyRecord, Store, User};
 
 use crate::account::LedgerCurrency;
 use crate::clearance::{key_id_of, sha256_hex};
@@ -44,6 +45,14 @@ pub struct DemoUser {
     pub role: Role,
     pub offices: Vec<String>,
     pub token: String,
+    /// Officers and administrators sign their acts: key id, base64 secret
+    /// seed (demo only!) and public key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -71,6 +80,11 @@ pub fn demo_token(name: &str) -> String {
 /// The demo signing key of an operator.
 pub fn demo_signing_key(id: &str) -> SigningKey {
     signature::signing_key_from_seed(derive(&format!("signing key {id}")))
+}
+
+/// The demo signing key of a customs user (officer, administrator).
+pub fn demo_officer_key(username: &str) -> SigningKey {
+    signature::signing_key_from_seed(derive(&format!("officer signing key {username}")))
 }
 
 /// Operator id of the n-th demo trader (0-based); matches
@@ -106,12 +120,24 @@ fn operator(id: String, name: &str) -> DemoOperator {
 
 /// The demo's principals (deterministic).
 pub fn demo() -> Demo {
-    let user = |username: &str, name: &str, role: Role| DemoUser {
-        username: username.to_owned(),
-        name: name.to_owned(),
-        role,
-        offices: vec![DEMO_OFFICE.to_owned()],
-        token: demo_token(username),
+    let user = |username: &str, name: &str, role: Role| {
+        let key = matches!(role, Role::Officer | Role::Admin).then(|| demo_officer_key(username));
+        let public_key = key
+            .as_ref()
+            .map(|k| signature::public_key_b64(&k.verifying_key()));
+        DemoUser {
+            username: username.to_owned(),
+            name: name.to_owned(),
+            role,
+            offices: vec![DEMO_OFFICE.to_owned()],
+            token: demo_token(username),
+            key_id: public_key.as_deref().map(key_id_of),
+            signing_key: key.map(|k| {
+                use base64::Engine;
+                base64::engine::general_purpose::STANDARD.encode(k.to_bytes())
+            }),
+            public_key,
+        }
     };
     Demo {
         warning: DEMO_WARNING,
@@ -159,6 +185,17 @@ pub async fn ensure_demo(store: &dyn Store) -> tamga_store::Result<Option<Demo>>
                 "demo",
             )
             .await?;
+        if let (Some(key_id), Some(public_key)) = (&u.key_id, &u.public_key) {
+            store
+                .add_officer_key(&OfficerKeyRecord {
+                    key_id: key_id.clone(),
+                    username: u.username.clone(),
+                    public_key: public_key.clone(),
+                    created_at: now,
+                    revoked: false,
+                })
+                .await?;
+        }
     }
     for t in demo.traders.iter().chain(std::iter::once(&demo.broker)) {
         let id = Eori::parse(&t.id).expect("valid demo id");

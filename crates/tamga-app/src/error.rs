@@ -25,6 +25,10 @@ pub enum AppError {
     /// Someone changed the declaration at the same time; retry.
     #[error("the declaration changed concurrently; retry")]
     Stale,
+    /// An officer act's signature is missing, made with a key the officer
+    /// has not registered, or does not verify; nothing was written (422).
+    #[error("{message}")]
+    Signature { code: &'static str, message: String },
     /// A request other than a declaration is malformed.
     #[error("{message}")]
     BadRequest {
@@ -60,6 +64,7 @@ impl AppError {
             AppError::InvalidState(_) => "INVALID_STATE",
             AppError::Stale => "CONCURRENT_CHANGE",
             AppError::BadRequest { code, .. } => code,
+            AppError::Signature { code, .. } => code,
             AppError::Store(_) => "STORAGE_ERROR",
             AppError::PaymentNotSecured { .. } => "PAYMENT_NOT_SECURED",
             AppError::Account(e) => e.code(),

@@ -38,7 +38,7 @@ use tamga_store::ops_sql::{
 };
 use tamga_store::{Role, Store, User};
 
-use crate::clearance::TraderContexts;
+use crate::clearance::{act_json, OfficerActGuard, Signed, TraderContexts};
 use crate::error::AppError;
 use crate::{Caller, Clearance};
 
@@ -305,6 +305,9 @@ impl Workbench {
             }
         }
         clearance.set_trader_contexts(twin.clone());
+        clearance.set_officer_guard(Arc::new(TaskGuard {
+            store: store.clone(),
+        }));
         let wb = Arc::new(Workbench {
             clearance,
             twin,
@@ -636,11 +639,15 @@ impl Workbench {
     /// Records the control result of a task: compliant, or findings.
     /// Only the assigned inspector (or, while unassigned, an officer of the
     /// office, who takes the task) or an administrator may.
+    ///
+    /// The request is signed by the officer (`X-Tamga-Signature` over the
+    /// exact body, which names the declaration: `"mrn"`); the signature is
+    /// stored with the control event and in the `task.result` audit entry.
     pub async fn record_result(
         &self,
         caller: &Caller,
         mrn: &Mrn,
-        body: &Value,
+        signed: Signed<'_>,
     ) -> Result<TaskDetail, AppError> {
         let user = require(caller, &[Role::Officer, Role::Admin])?.clone();
         let (_, task) = self.visible_task(caller, mrn).await?;
@@ -660,15 +667,18 @@ impl Workbench {
             }
             _ => {}
         }
+        let verified = self.clearance.verify_officer(caller, &signed).await?;
+        let body = act_json(&verified, mrn)?;
         let rec = self
             .store()
             .declaration(mrn)
             .await?
             .ok_or_else(|| AppError::not_found(format!("declaration {mrn}")))?;
-        let (outcome, findings, notes) = parse_result(body, &rec.declaration)?;
+        let (outcome, findings, notes) = parse_result(&body, &rec.declaration)?;
         let summary = summarize(outcome, &findings, notes.as_deref());
+        let signature = verified.audit_json();
         self.clearance
-            .record_control(caller, mrn, outcome, Some(summary.clone()))
+            .record_control_verified(caller, mrn, outcome, Some(summary.clone()), verified)
             .await?;
         let now = OffsetDateTime::now_utc();
         if task.inspector.is_none() {
@@ -691,7 +701,7 @@ impl Workbench {
                 &label(caller),
                 "task.result",
                 now,
-                &json!({"mrn": mrn, "outcome": outcome, "findings": findings, "notes": notes}),
+                &json!({"mrn": mrn, "outcome": outcome, "findings": findings, "notes": notes, "signature": signature}),
             )
             .await?;
         self.task_detail(caller, mrn).await
@@ -699,11 +709,14 @@ impl Workbench {
 
     /// An administrator, or a supervisor of the task's office, assigns the
     /// task to another inspector of that office (audited).
+    ///
+    /// Signed like every officer act (the body names the declaration:
+    /// `"mrn"`); the signature goes into the `task.reassign` audit entry.
     pub async fn reassign(
         &self,
         caller: &Caller,
         mrn: &Mrn,
-        body: &Value,
+        signed: Signed<'_>,
     ) -> Result<Task, AppError> {
         let user = require(caller, &[Role::Officer, Role::Admin])?.clone();
         let (_, task) = self.visible_task(caller, mrn).await?;
@@ -718,6 +731,8 @@ impl Workbench {
                 task.office
             )));
         }
+        let verified = self.clearance.verify_officer(caller, &signed).await?;
+        let body = &act_json(&verified, mrn)?;
         let target = body
             .get("inspector")
             .and_then(Value::as_str)
@@ -778,7 +793,7 @@ impl Workbench {
                 &label(caller),
                 "task.reassign",
                 now,
-                &json!({"mrn": mrn, "from": task.inspector, "to": target, "reason": reason}),
+                &json!({"mrn": mrn, "from": task.inspector, "to": target, "reason": reason, "signature": verified.audit_json()}),
             )
             .await?;
         self.store()
@@ -796,6 +811,38 @@ impl Workbench {
     ) -> Result<Vec<Label>, AppError> {
         require(caller, &[Role::RiskAnalyst, Role::Admin])?;
         Ok(self.store().labels(after, limit.clamp(1, 10_000)).await?)
+    }
+}
+
+/// Officer acts on a declaration (control result, release, refusal) with an
+/// open inspection task: only the assigned inspector or an administrator
+/// may; while the task is unassigned, any officer of the office may.
+struct TaskGuard {
+    store: Arc<dyn Store>,
+}
+
+impl OfficerActGuard for TaskGuard {
+    fn check<'a>(
+        &'a self,
+        user: &'a User,
+        mrn: &'a Mrn,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), AppError>> + Send + 'a>>
+    {
+        Box::pin(async move {
+            if user.role == Role::Admin {
+                return Ok(());
+            }
+            match self.store.task(mrn).await? {
+                Some(Task {
+                    status: TaskStatus::Open,
+                    inspector: Some(i),
+                    ..
+                }) if i != user.username => Err(AppError::Forbidden(format!(
+                    "the task for {mrn} is assigned to {i}; ask an administrator or a supervisor to reassign it"
+                ))),
+                _ => Ok(()),
+            }
+        })
     }
 }
 

@@ -103,6 +103,36 @@ pub enum ControlOutcome {
     Findings,
 }
 
+/// An officer's detached Ed25519 signature over the exact request body of
+/// an act, stored with the act's event so it can be verified later: the
+/// body is kept as received (its SHA-256 too), with the id of the
+/// officer's registered key that signed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfficerSignature {
+    /// Id of the officer's registered public key.
+    pub key_id: String,
+    /// Base64 Ed25519 signature.
+    pub signature: String,
+    /// SHA-256 (hex) of the signed body bytes.
+    pub body_sha256: String,
+    /// The signed request body, exactly as received (UTF-8 JSON).
+    pub body: String,
+}
+
+impl OfficerSignature {
+    /// Re-verifies the stored signature with the officer's public key: the
+    /// body still has its recorded hash and the signature covers it.
+    pub fn verify(
+        &self,
+        key: &ed25519_dalek::VerifyingKey,
+    ) -> Result<(), crate::signature::SignatureError> {
+        if hex::encode(Sha256::digest(self.body.as_bytes())) != self.body_sha256 {
+            return Err(crate::signature::SignatureError::Mismatch);
+        }
+        crate::signature::verify(key, self.body.as_bytes(), &self.signature)
+    }
+}
+
 /// What happened. Each variant is one legally significant act.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -131,6 +161,10 @@ pub enum EventBody {
         outcome: ControlOutcome,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         notes: Option<String>,
+        /// The officer's signature (absent on events recorded before
+        /// officers signed, and on automatic acts).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signature: Option<OfficerSignature>,
     },
     /// An officer granted release but the duties are not secured: the
     /// declaration waits and is released automatically once a deposit
@@ -139,12 +173,24 @@ pub enum EventBody {
         currency: crate::codes::CurrencyCode,
         #[serde(with = "rust_decimal::serde::str")]
         amount: rust_decimal::Decimal,
+        /// The officer's signature (absent on events recorded before
+        /// officers signed, and on automatic acts).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signature: Option<OfficerSignature>,
     },
     Released {
         automatic: bool,
+        /// The officer's signature (absent on events recorded before
+        /// officers signed, and on automatic acts).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signature: Option<OfficerSignature>,
     },
     Refused {
         reason: String,
+        /// The officer's signature (absent on events recorded before
+        /// officers signed, and on automatic acts).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signature: Option<OfficerSignature>,
     },
     /// A signed amendment replaced the declaration data.
     Amended {
@@ -160,6 +206,25 @@ pub enum EventBody {
 }
 
 impl EventBody {
+    /// tamga's own release (green and secured, or paid after waiting).
+    pub fn automatic_release() -> EventBody {
+        EventBody::Released {
+            automatic: true,
+            signature: None,
+        }
+    }
+
+    /// The officer's signature of an officer act, if it carries one.
+    pub fn officer_signature(&self) -> Option<&OfficerSignature> {
+        match self {
+            EventBody::ControlResultRecorded { signature, .. }
+            | EventBody::ReleaseGrantedPendingPayment { signature, .. }
+            | EventBody::Released { signature, .. }
+            | EventBody::Refused { signature, .. } => signature.as_ref(),
+            _ => None,
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             EventBody::Lodged { .. } => "lodged",
@@ -448,7 +513,14 @@ mod tests {
     fn transitions_follow_the_pipeline() {
         let s = transition(None, &lodged()).unwrap();
         assert_eq!(s, State::Registered);
-        let s = transition(Some(s), &EventBody::Released { automatic: true }).unwrap();
+        let s = transition(
+            Some(s),
+            &EventBody::Released {
+                automatic: true,
+                signature: None,
+            },
+        )
+        .unwrap();
         assert_eq!(s, State::Released);
         // Nothing happens to a released declaration.
         assert!(transition(
@@ -461,10 +533,20 @@ mod tests {
         .is_err());
         assert!(transition(
             Some(State::Registered),
-            &EventBody::Refused { reason: "x".into() }
+            &EventBody::Refused {
+                reason: "x".into(),
+                signature: None
+            }
         )
         .is_err());
-        assert!(transition(None, &EventBody::Released { automatic: true }).is_err());
+        assert!(transition(
+            None,
+            &EventBody::Released {
+                automatic: true,
+                signature: None,
+            }
+        )
+        .is_err());
     }
 
     #[test]
@@ -476,16 +558,23 @@ mod tests {
             2,
             Actor::System,
             t,
-            EventBody::Released { automatic: true },
+            EventBody::Released {
+                automatic: true,
+                signature: None,
+            },
             &a.hash,
         );
         let mut events = vec![a, b];
         assert_eq!(verify_chain(&events), Ok(()));
         events[1].body = EventBody::Refused {
             reason: "edited".into(),
+            signature: None,
         };
         assert_eq!(verify_chain(&events), Err(ChainError::Payload { seq: 2 }));
-        events[1].body = EventBody::Released { automatic: true };
+        events[1].body = EventBody::Released {
+            automatic: true,
+            signature: None,
+        };
         events[0].actor = Actor::Officer("mallory".into());
         assert_eq!(verify_chain(&events), Err(ChainError::Chain { seq: 1 }));
         events.remove(0);
@@ -493,5 +582,42 @@ mod tests {
             verify_chain(&events),
             Err(ChainError::Sequence { .. })
         ));
+    }
+
+    #[test]
+    fn officer_signatures_are_optional_and_reverify() {
+        // Events stored before officers signed parse and serialize as before
+        // (so their payload hashes still match).
+        let old = r#"{"kind":"released","automatic":false}"#;
+        let body: EventBody = serde_json::from_str(old).unwrap();
+        assert_eq!(body.officer_signature(), None);
+        assert_eq!(serde_json::to_string(&body).unwrap(), old);
+        let old = r#"{"kind":"control_result_recorded","outcome":"compliant","notes":"ok"}"#;
+        let body: EventBody = serde_json::from_str(old).unwrap();
+        assert_eq!(serde_json::to_string(&body).unwrap(), old);
+
+        let key = crate::signature::signing_key_from_seed([3; 32]);
+        let signed = br#"{"mrn":"26UZ0000000000007A","reason":"forged invoice"}"#;
+        let sig = OfficerSignature {
+            key_id: "k".into(),
+            signature: crate::signature::sign(&key, signed),
+            body_sha256: hex::encode(Sha256::digest(signed)),
+            body: String::from_utf8(signed.to_vec()).unwrap(),
+        };
+        let body = EventBody::Refused {
+            reason: "forged invoice".into(),
+            signature: Some(sig.clone()),
+        };
+        let back: EventBody = serde_json::from_slice(&serde_json::to_vec(&body).unwrap()).unwrap();
+        let stored = back.officer_signature().unwrap();
+        assert_eq!(stored.verify(&key.verifying_key()), Ok(()));
+        let other = crate::signature::signing_key_from_seed([4; 32]);
+        assert!(stored.verify(&other.verifying_key()).is_err());
+        let mut edited = sig.clone();
+        edited.body = edited.body.replace("forged", "genuine");
+        assert!(edited.verify(&key.verifying_key()).is_err());
+        let mut rehashed = edited.clone();
+        rehashed.body_sha256 = hex::encode(Sha256::digest(rehashed.body.as_bytes()));
+        assert!(rehashed.verify(&key.verifying_key()).is_err());
     }
 }

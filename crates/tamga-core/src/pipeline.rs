@@ -186,7 +186,7 @@ pub fn decide(
     if green {
         secured
             .events
-            .push((Actor::System, EventBody::Released { automatic: true }));
+            .push((Actor::System, EventBody::automatic_release()));
         secured.notifications.push(NotificationKind::Released);
     }
     let unsecured = (!due.is_zero()).then(|| {

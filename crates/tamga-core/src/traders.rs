@@ -575,8 +575,12 @@ mod tests {
         f.apply(&EventBody::ControlResultRecorded {
             outcome: ControlOutcome::Findings,
             notes: None,
+            signature: None,
         });
-        f.apply(&EventBody::Refused { reason: "x".into() });
+        f.apply(&EventBody::Refused {
+            reason: "x".into(),
+            signature: None,
+        });
         m.add(&old, -1);
         m.add(&f, 1);
         assert_eq!(m.declarations, 1);
@@ -586,7 +590,7 @@ mod tests {
         assert_eq!(m.with_findings, 1);
         assert_eq!(m.customs_value, Decimal::new(1000, 0));
         // An event that does not fit leaves the state alone.
-        f.apply(&EventBody::Released { automatic: true });
+        f.apply(&EventBody::automatic_release());
         assert_eq!(f.state, Some(State::Refused));
     }
 

@@ -3,9 +3,10 @@
 //! deposits, officers' refund decisions, guarantees, the public duty
 //! calculator and tariff import.
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::header;
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -23,7 +24,7 @@ use tamga_store::Role;
 
 use crate::auth::{Auth, OperatorAuth};
 use crate::error::{ApiError, ApiResult};
-use crate::routes::{json, query};
+use crate::routes::{body, json, query, signed};
 use crate::AppState;
 
 #[derive(OpenApi)]
@@ -192,27 +193,48 @@ pub async fn refunds(
     Ok(Json(json!(list)))
 }
 
+/// The signed body of a refund decision.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RefundDecision {
+    /// The refund decided (the path's id): binds the signature to it.
+    pub refund: RefundId,
     pub approve: bool,
 }
 
 /// An officer approves (money goes to the bank) or rejects (back to
-/// available) a refund request.
+/// available) a refund request. Signed like every officer act
+/// (`X-Tamga-Signature` over the exact body; 422 `OFFICER_SIGNATURE_*`
+/// when missing, of an unknown key or invalid); the signature is kept in
+/// the `refund.decide` audit entry.
 #[utoipa::path(post, path = "/api/v1/refunds/{id}/decision", tag = "account", request_body = RefundDecision,
-    responses((status = 200, body = Object)), security(("bearer" = [])))]
+    params(("id" = i64, Path), ("X-Tamga-Signature" = String, Header), ("X-Tamga-Key-Id" = Option<String>, Header)),
+    responses((status = 200, body = Object), (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn decide_refund(
     State(s): State<AppState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
-    j: Result<Json<RefundDecision>, JsonRejection>,
+    headers: HeaderMap,
+    b: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let officer = user(&caller, &[Role::Officer, Role::Admin])?;
-    let d = json(j)?;
     let id: RefundId = id
         .parse()
         .map_err(|_| ApiError::bad_request("REFUND_ID", "/id", "refund ids are integers"))?;
+    let b = body(b)?;
+    let verified = s
+        .clearance
+        .verify_officer(&caller, &signed(&headers, &b))
+        .await?;
+    let d: RefundDecision = serde_json::from_str(verified.body())
+        .map_err(|e| ApiError::bad_request("REQUEST_JSON", "", e.to_string()))?;
+    if d.refund != id {
+        return Err(ApiError::bad_request(
+            "OFFICER_SIGNED_REFUND",
+            "/refund",
+            format!("the signed body names the refund it decides: \"refund\": {id}"),
+        ));
+    }
     let r = s
         .clearance
         .accounts()
@@ -225,7 +247,7 @@ pub async fn decide_refund(
             &format!("user:{officer}"),
             "refund.decide",
             OffsetDateTime::now_utc(),
-            &json!({ "refund": id, "approve": d.approve }),
+            &json!({ "refund": id, "approve": d.approve, "signature": verified.audit_json() }),
         )
         .await
         .map_err(AppError::from)?;

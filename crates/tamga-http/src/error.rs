@@ -75,7 +75,7 @@ impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         let code = e.code();
         let status = match &e {
-            AppError::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Rejected(_) | AppError::Signature { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::LrnConflict { .. } => StatusCode::CONFLICT,
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -93,6 +93,8 @@ impl From<AppError> for ApiError {
         match e {
             AppError::Rejected(v) => api.violations = v,
             AppError::BadRequest { pointer, .. } => api.pointer = Some(pointer),
+            // The signature covers the whole body.
+            AppError::Signature { .. } => api.pointer = Some(String::new()),
             AppError::LrnConflict { .. } => api.pointer = Some("/lrn".into()),
             _ => {}
         }

@@ -51,7 +51,7 @@ pub type AppState = Arc<AppStateInner>;
     info(title = "tamga", description = "Open digital customs: lodging, control, registration, risk, release."),
     paths(
         routes::healthz, routes::lodge, routes::list, routes::get, routes::events, routes::amend,
-        routes::invalidate, routes::control_result, routes::release, routes::refuse, routes::queue,
+        routes::invalidate, routes::control_result, routes::release, routes::refuse, routes::signatures, routes::queue,
         routes::notifications, routes::set_webhook, routes::add_signing_key, routes::whoami,
         routes::criteria, routes::put_criterion, routes::random, routes::set_random, routes::rules,
     ),
@@ -146,6 +146,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/declarations/{mrn}/release", post(r::release))
         .route("/api/v1/declarations/{mrn}/refusal", post(r::refuse))
+        .route("/api/v1/declarations/{mrn}/signatures", get(r::signatures))
         .route("/api/v1/offices/{office}/queue", get(r::queue))
         .route("/api/v1/notifications", get(r::notifications))
         .route("/api/v1/account", get(r::whoami))

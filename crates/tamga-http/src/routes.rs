@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
+use tamga_app::clearance::SignatureCheck;
 use tamga_app::{Accepted, Caller, Signed};
 use tamga_core::codes::{Mrn, OfficeCode};
 use tamga_core::control::{RuleDef, Violation, RULES};
@@ -94,7 +95,7 @@ fn parse_mrn(s: &str) -> ApiResult<Mrn> {
     Mrn::parse(s).map_err(|e| ApiError::bad_request(e.code, "/mrn", e.message))
 }
 
-fn body(b: Result<Bytes, BytesRejection>) -> ApiResult<Bytes> {
+pub(crate) fn body(b: Result<Bytes, BytesRejection>) -> ApiResult<Bytes> {
     b.map_err(|e| {
         let status = e.status();
         if status == StatusCode::PAYLOAD_TOO_LARGE {
@@ -125,7 +126,7 @@ pub(crate) fn query<T>(q: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "QUERY_PARAMETERS", e.body_text()))
 }
 
-fn signed<'a>(headers: &'a HeaderMap, body: &'a [u8]) -> Signed<'a> {
+pub(crate) fn signed<'a>(headers: &'a HeaderMap, body: &'a [u8]) -> Signed<'a> {
     Signed {
         body,
         signature: headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()),
@@ -301,9 +302,13 @@ pub async fn invalidate(
     ))
 }
 
+/// The signed body of `/control-result` (schema for the documentation; the
+/// exact bytes are what the officer signs).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ControlResultRequest {
+    /// The declaration acted on (the path's MRN): binds the signature to it.
+    pub mrn: String,
     /// `compliant` or `findings`.
     #[schema(value_type = String)]
     pub outcome: ControlOutcome,
@@ -311,58 +316,116 @@ pub struct ControlResultRequest {
 }
 
 /// Record the result of a documentary check or inspection (officer).
+///
+/// Officer acts are signed: `X-Tamga-Signature` carries the base64
+/// Ed25519 signature of the exact body bytes, made with one of the
+/// officer's registered keys (`X-Tamga-Key-Id` may name it). Missing,
+/// unknown-key or invalid signatures are refused with 422
+/// (`OFFICER_SIGNATURE_MISSING`, `OFFICER_SIGNATURE_KEY_UNKNOWN`,
+/// `OFFICER_SIGNATURE_INVALID`) and nothing is written. The body names the
+/// declaration (`"mrn"`, else 400 `OFFICER_SIGNED_MRN`). An open task
+/// assigned to another inspector: 403 (administrators may).
 #[utoipa::path(post, path = "/api/v1/declarations/{mrn}/control-result", tag = "officer",
-    params(("mrn" = String, Path)), request_body = ControlResultRequest,
-    responses((status = 200, body = DeclarationView)), security(("bearer" = [])))]
+    params(("mrn" = String, Path), ("X-Tamga-Signature" = String, Header, description = "base64 Ed25519 signature of the body"),
+           ("X-Tamga-Key-Id" = Option<String>, Header, description = "id of the officer's signing key")),
+    request_body = ControlResultRequest,
+    responses((status = 200, body = DeclarationView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn control_result(
     State(s): State<AppState>,
     Auth(caller): Auth,
     Path(mrn): Path<String>,
-    j: Result<Json<ControlResultRequest>, JsonRejection>,
+    headers: HeaderMap,
+    b: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<DeclarationView>> {
     let mrn = parse_mrn(&mrn)?;
-    let r = json(j)?;
+    let b = body(b)?;
     Ok(Json(
         s.clearance
-            .record_control(&caller, &mrn, r.outcome, r.notes)
+            .record_control(&caller, &mrn, signed(&headers, &b))
             .await?
             .into(),
     ))
 }
 
-/// Release a controlled declaration (officer).
+/// The signed body of `/release`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseRequest {
+    /// The declaration released (the path's MRN).
+    pub mrn: String,
+}
+
+/// Release a declaration (officer). Signed like `/control-result`.
 #[utoipa::path(post, path = "/api/v1/declarations/{mrn}/release", tag = "officer",
-    params(("mrn" = String, Path)), responses((status = 200, body = DeclarationView)), security(("bearer" = [])))]
+    params(("mrn" = String, Path), ("X-Tamga-Signature" = String, Header), ("X-Tamga-Key-Id" = Option<String>, Header)),
+    request_body = ReleaseRequest,
+    responses((status = 200, body = DeclarationView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn release(
     State(s): State<AppState>,
     Auth(caller): Auth,
     Path(mrn): Path<String>,
+    headers: HeaderMap,
+    b: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<DeclarationView>> {
     let mrn = parse_mrn(&mrn)?;
-    Ok(Json(s.clearance.release(&caller, &mrn).await?.into()))
+    let b = body(b)?;
+    Ok(Json(
+        s.clearance
+            .release(&caller, &mrn, signed(&headers, &b))
+            .await?
+            .into(),
+    ))
 }
 
+/// The signed body of `/refusal`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefusalRequest {
+    /// The declaration refused (the path's MRN).
+    pub mrn: String,
     pub reason: String,
 }
 
-/// Refuse release (officer).
+/// Refuse release (officer). Signed like `/control-result`.
 #[utoipa::path(post, path = "/api/v1/declarations/{mrn}/refusal", tag = "officer",
-    params(("mrn" = String, Path)), request_body = RefusalRequest,
-    responses((status = 200, body = DeclarationView)), security(("bearer" = [])))]
+    params(("mrn" = String, Path), ("X-Tamga-Signature" = String, Header), ("X-Tamga-Key-Id" = Option<String>, Header)),
+    request_body = RefusalRequest,
+    responses((status = 200, body = DeclarationView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn refuse(
     State(s): State<AppState>,
     Auth(caller): Auth,
     Path(mrn): Path<String>,
-    j: Result<Json<RefusalRequest>, JsonRejection>,
+    headers: HeaderMap,
+    b: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<DeclarationView>> {
     let mrn = parse_mrn(&mrn)?;
-    let r = json(j)?;
+    let b = body(b)?;
     Ok(Json(
-        s.clearance.refuse(&caller, &mrn, r.reason).await?.into(),
+        s.clearance
+            .refuse(&caller, &mrn, signed(&headers, &b))
+            .await?
+            .into(),
     ))
+}
+
+/// Re-verify the officers' signatures stored with a declaration's acts.
+///
+/// For every event an officer recorded: the key id, the SHA-256 of the
+/// signed body, and whether the stored signature still verifies over the
+/// stored body with that officer's registered key.
+#[utoipa::path(get, path = "/api/v1/declarations/{mrn}/signatures", tag = "declarations",
+    params(("mrn" = String, Path)), responses((status = 200, body = Vec<Object>), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn signatures(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    Path(mrn): Path<String>,
+) -> ApiResult<Json<Vec<SignatureCheck>>> {
+    let mrn = parse_mrn(&mrn)?;
+    Ok(Json(s.clearance.signature_checks(&caller, &mrn).await?))
 }
 
 /// An office's control queue: declarations waiting for an officer.
@@ -453,22 +516,31 @@ pub struct SigningKeyView {
     pub public_key: String,
 }
 
-/// Register an Ed25519 public key for signing declarations.
+/// Register an Ed25519 public key for signing: an operator's signs its
+/// declarations, amendments and invalidations; an officer's (or an
+/// administrator's) signs officer acts. Other roles: 403.
 #[utoipa::path(post, path = "/api/v1/account/signing-keys", tag = "account", request_body = SigningKeyRequest,
-    responses((status = 201, body = SigningKeyView)), security(("bearer" = [])))]
+    responses((status = 201, body = SigningKeyView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn add_signing_key(
     State(s): State<AppState>,
-    OperatorAuth(op): OperatorAuth,
+    Auth(caller): Auth,
     j: Result<Json<SigningKeyRequest>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<SigningKeyView>)> {
     let r = json(j)?;
-    let k = s.clearance.add_signing_key(&op, &r.public_key).await?;
+    let (key_id, public_key) = match &caller {
+        Caller::Operator(op) => {
+            let k = s.clearance.add_signing_key(op, &r.public_key).await?;
+            (k.key_id, k.public_key)
+        }
+        Caller::User(_) => {
+            let k = s.clearance.add_officer_key(&caller, &r.public_key).await?;
+            (k.key_id, k.public_key)
+        }
+    };
     Ok((
         StatusCode::CREATED,
-        Json(SigningKeyView {
-            key_id: k.key_id,
-            public_key: k.public_key,
-        }),
+        Json(SigningKeyView { key_id, public_key }),
     ))
 }
 

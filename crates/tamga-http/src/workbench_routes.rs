@@ -5,9 +5,10 @@
 //! `tamga_app::workbench`, so every bad field gets its own code and JSON
 //! pointer.
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -20,6 +21,7 @@ use tamga_store::ops_sql::{AeoStatus, Inspector, Label, Task, TaskStatus};
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::routes::{body, signed};
 use crate::AppState;
 
 #[derive(OpenApi)]
@@ -244,34 +246,46 @@ pub async fn task_detail(
 }
 
 #[utoipa::path(post, path = "/api/v1/workbench/tasks/{mrn}/result", tag = "workbench",
-    params(("mrn" = String, Path)),
-    request_body(content = Object, description = "{\"outcome\": \"findings\", \"findings\": [{\"kind\": \"undervaluation\", \"item\": 1, \"declaredValue\": \"1000\", \"correctedValue\": \"2500\", \"additionalDuties\": \"300.00\"}], \"notes\": \"...\"}; kinds: misclassification, undervaluation, wrong_origin, quantity, prohibited_goods, other"),
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, description = "assigned to another inspector", body = ErrorBody)),
+    params(("mrn" = String, Path), ("X-Tamga-Signature" = String, Header, description = "base64 Ed25519 signature of the exact body, with one of the officer's keys"),
+           ("X-Tamga-Key-Id" = Option<String>, Header)),
+    request_body(content = Object, description = "{\"mrn\": \"<the path's MRN>\", \"outcome\": \"findings\", \"findings\": [{\"kind\": \"undervaluation\", \"item\": 1, \"declaredValue\": \"1000\", \"correctedValue\": \"2500\", \"additionalDuties\": \"300.00\"}], \"notes\": \"...\"}; kinds: misclassification, undervaluation, wrong_origin, quantity, prohibited_goods, other. Signed by the officer."),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, description = "assigned to another inspector", body = ErrorBody),
+        (status = 422, description = "signature missing, of an unknown key or invalid", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn task_result(
     State(s): State<AppState>,
     Auth(caller): Auth,
     Path(m): Path<String>,
-    j: Result<Json<Value>, JsonRejection>,
+    headers: HeaderMap,
+    b: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<TaskDetail>> {
     let m = mrn(&m)?;
-    let v = json(j)?;
-    Ok(Json(s.workbench.record_result(&caller, &m, &v).await?))
+    let b = body(b)?;
+    Ok(Json(
+        s.workbench
+            .record_result(&caller, &m, signed(&headers, &b))
+            .await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/workbench/tasks/{mrn}/reassignment", tag = "workbench",
-    params(("mrn" = String, Path)),
-    request_body(content = Object, description = "{\"inspector\": \"officer2\", \"reason\": \"...\"}"),
-    responses((status = 200, body = Object), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+    params(("mrn" = String, Path), ("X-Tamga-Signature" = String, Header), ("X-Tamga-Key-Id" = Option<String>, Header)),
+    request_body(content = Object, description = "{\"mrn\": \"<the path's MRN>\", \"inspector\": \"officer2\", \"reason\": \"...\"}, signed by the officer"),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn reassign(
     State(s): State<AppState>,
     Auth(caller): Auth,
     Path(m): Path<String>,
-    j: Result<Json<Value>, JsonRejection>,
+    headers: HeaderMap,
+    b: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Task>> {
     let m = mrn(&m)?;
-    let v = json(j)?;
-    Ok(Json(s.workbench.reassign(&caller, &m, &v).await?))
+    let b = body(b)?;
+    Ok(Json(
+        s.workbench
+            .reassign(&caller, &m, signed(&headers, &b))
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -61,6 +61,7 @@ async fn health_and_openapi(app: TestApp) {
         "/api/v1/declarations/{mrn}/control-result",
         "/api/v1/declarations/{mrn}/release",
         "/api/v1/declarations/{mrn}/refusal",
+        "/api/v1/declarations/{mrn}/signatures",
         "/api/v1/offices/{office}/queue",
         "/api/v1/notifications",
         "/api/v1/account",
@@ -480,37 +481,37 @@ async fn officer_controls_and_releases_a_red_declaration(app: TestApp) {
 
     // Release needs a control result first.
     let (s, v) = app
-        .post_json(
+        .act(
+            &app.officer("officer"),
             &format!("/api/v1/declarations/{mrn}/release"),
-            &officer,
-            &json!({}),
+            &json!({"mrn": mrn}),
         )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     assert_eq!(v["error"]["code"], "CONTROL_RESULT_MISSING");
     let (s, v) = app
-        .post_json(
+        .act(
+            &app.officer("officer"),
             &format!("/api/v1/declarations/{mrn}/control-result"),
-            &officer,
-            &json!({"outcome": "compliant", "notes": "seals intact, goods as declared"}),
+            &json!({"mrn": mrn, "outcome": "compliant", "notes": "seals intact, goods as declared"}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, v) = app
-        .post_json(
+        .act(
+            &app.officer("officer"),
             &format!("/api/v1/declarations/{mrn}/release"),
-            &officer,
-            &json!({}),
+            &json!({"mrn": mrn}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["state"], "released");
     // Once released, nothing more.
     let (s, v) = app
-        .post_json(
+        .act(
+            &app.officer("officer"),
             &format!("/api/v1/declarations/{mrn}/refusal"),
-            &officer,
-            &json!({"reason": "late"}),
+            &json!({"mrn": mrn, "reason": "late"}),
         )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
@@ -539,17 +540,16 @@ async fn officer_controls_and_releases_a_red_declaration(app: TestApp) {
 
 async fn refusal_invalidation_and_amendment(app: TestApp) {
     set_tobacco_criterion(&app).await;
-    let officer = app.user_token("officer");
     let t = app.trader(4);
     let key = demo_signing_key(&t.id);
 
     // Refusal.
     let mrn = red_declaration(&app, 4).await;
     let (s, v) = app
-        .post_json(
+        .act(
+            &app.officer("officer"),
             &format!("/api/v1/declarations/{mrn}/refusal"),
-            &officer,
-            &json!({"reason": "prohibited goods found"}),
+            &json!({"mrn": mrn, "reason": "prohibited goods found"}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");

@@ -229,7 +229,6 @@ async fn reservation_is_released_on_refusal_and_debited_on_release(app: TestApp)
         .await;
     assert_eq!(s, StatusCode::OK);
     let token = app.trader(1).token.clone();
-    let officer = app.user_token("officer");
     let (available, reserved) = cash(&app, &token).await;
     assert_eq!(reserved, Decimal::ZERO);
 
@@ -240,10 +239,10 @@ async fn reservation_is_released_on_refusal_and_debited_on_release(app: TestApp)
     assert_eq!(a1 + r1, available);
     // Refusal gives them back.
     let (s, v) = app
-        .post_json(
+        .act(
+            &app.officer("officer"),
             &format!("/api/v1/declarations/{mrn}/refusal"),
-            &officer,
-            &json!({ "reason": "goods not presented" }),
+            &json!({"mrn": mrn, "reason": "goods not presented"}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -253,18 +252,18 @@ async fn reservation_is_released_on_refusal_and_debited_on_release(app: TestApp)
     let mrn = red_with_duties(&app, 1).await;
     let (_, r2) = cash(&app, &token).await;
     let (s, _) = app
-        .post_json(
+        .act(
+            &app.officer("officer"),
             &format!("/api/v1/declarations/{mrn}/control-result"),
-            &officer,
-            &json!({ "outcome": "compliant" }),
+            &json!({"mrn": mrn, "outcome": "compliant"}),
         )
         .await;
     assert_eq!(s, StatusCode::OK);
     let (s, v) = app
-        .post_json(
+        .act(
+            &app.officer("officer"),
             &format!("/api/v1/declarations/{mrn}/release"),
-            &officer,
-            &json!({}),
+            &json!({"mrn": mrn}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -339,20 +338,53 @@ async fn statement_refund_and_guarantee(app: TestApp) {
         )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
+    // Unsigned, or naming another refund: refused, nothing decided.
     let (s, v) = app
         .post_json(
             &format!("/api/v1/refunds/{id}/decision"),
             &app.user_token("officer"),
-            &json!({ "approve": true }),
+            &json!({ "refund": id, "approve": true }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"]["code"], "OFFICER_SIGNATURE_MISSING");
+    let officer = app.officer("officer");
+    let (s, v) = app
+        .act(
+            &officer,
+            &format!("/api/v1/refunds/{id}/decision"),
+            &json!({ "refund": id + 1, "approve": true }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["code"], "OFFICER_SIGNED_REFUND");
+    let (s, v) = app
+        .act(
+            &officer,
+            &format!("/api/v1/refunds/{id}/decision"),
+            &json!({ "refund": id, "approve": true }),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["status"], "approved");
+    let audit = app.store.audit_log(0, 1000).await.unwrap();
+    let entry = audit.iter().find(|a| a.action == "refund.decide").unwrap();
+    assert_eq!(
+        entry.payload["signature"]["keyId"],
+        app.demo
+            .users
+            .iter()
+            .find(|u| u.username == "officer")
+            .unwrap()
+            .key_id
+            .clone()
+            .unwrap()
+    );
     let (s, v) = app
-        .post_json(
+        .act(
+            &officer,
             &format!("/api/v1/refunds/{id}/decision"),
-            &app.user_token("officer"),
-            &json!({ "approve": false }),
+            &json!({ "refund": id, "approve": false }),
         )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");

@@ -532,20 +532,20 @@ async fn analytics_count_hits_controls_findings_and_release_times(app: TestApp) 
     }
     for (mrn, outcome) in mrns.iter().zip(["findings", "compliant", "compliant"]) {
         let (s, v) = app
-            .post_json(
+            .act(
+                &app.officer("officer"),
                 &format!("/api/v1/declarations/{mrn}/control-result"),
-                &officer,
-                &json!({"outcome": outcome}),
+                &json!({"mrn": mrn, "outcome": outcome}),
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{v}");
     }
     for mrn in &mrns[1..] {
         let (s, v) = app
-            .post_json(
+            .act(
+                &app.officer("officer"),
                 &format!("/api/v1/declarations/{mrn}/release"),
-                &officer,
-                &json!({}),
+                &json!({"mrn": mrn}),
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{v}");

@@ -10,17 +10,14 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use time::OffsetDateTime;
 
-use tamga_core::codes::OfficeCode;
-use tamga_store::{Principal, Role, User};
-
-use common::TestApp;
+use common::{Officer, TestApp};
 
 stories!(
     trader_profile_category_and_aeo,
     controlled_declarations_are_dispatched_and_results_become_labels,
     queued_tasks_are_dispatched_later_and_reassigned,
+    officer_acts_are_signed_and_kept_to_the_assigned_inspector,
 );
 
 /// Polls `path` until `ok` holds (10 s at most).
@@ -37,31 +34,6 @@ async fn eventually(app: &TestApp, path: &str, token: &str, ok: impl Fn(&Value) 
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-async fn add_officer(app: &TestApp, name: &str, office: &str) -> String {
-    app.store
-        .create_user(&User {
-            username: name.into(),
-            name: name.into(),
-            role: Role::Officer,
-            offices: vec![OfficeCode::parse(office).unwrap()],
-            created_at: OffsetDateTime::now_utc(),
-        })
-        .await
-        .unwrap();
-    let token = format!("test-{name}-token");
-    app.store
-        .add_token(
-            &tamga_app::clearance::sha256_hex(token.as_bytes()),
-            &Principal::User {
-                username: name.into(),
-            },
-            "test",
-        )
-        .await
-        .unwrap();
-    token
 }
 
 async fn red_declaration(app: &TestApp, i: usize) -> String {
@@ -184,7 +156,9 @@ async fn trader_profile_category_and_aeo(app: TestApp) {
 async fn controlled_declarations_are_dispatched_and_results_become_labels(app: TestApp) {
     let admin = app.user_token("admin");
     let officer = app.user_token("officer");
-    let officer2 = add_officer(&app, "officer2", "UZ000100").await;
+    let me = app.officer("officer");
+    let other = app.add_officer("officer2", "UZ000100").await;
+    let officer2 = other.token.clone();
     // Bad competences are refused with a pointer; only admins manage.
     let (s, v) = app
         .put_json(
@@ -258,7 +232,11 @@ async fn controlled_declarations_are_dispatched_and_results_become_labels(app: T
     // Another officer cannot act on it.
     let result_path = format!("/api/v1/workbench/tasks/{mrn}/result");
     let (s, v) = app
-        .post_json(&result_path, &officer2, &json!({"outcome": "compliant"}))
+        .act(
+            &other,
+            &result_path,
+            &json!({"mrn": mrn, "outcome": "compliant"}),
+        )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
 
@@ -301,17 +279,19 @@ async fn controlled_declarations_are_dispatched_and_results_become_labels(app: T
             "/findings/0/additionalDuties",
         ),
     ] {
-        let (s, v) = app.post_json(&result_path, &officer, &body).await;
+        let mut body = body;
+        body["mrn"] = json!(mrn);
+        let (s, v) = app.act(&me, &result_path, &body).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{body}: {v}");
         assert_eq!(v["error"]["code"], code, "{v}");
         assert_eq!(v["error"]["pointer"], pointer, "{v}");
     }
 
     let (s, v) = app
-        .post_json(
+        .act(
+            &me,
             &result_path,
-            &officer,
-            &json!({"outcome": "findings", "notes": "invoice looked altered", "findings": [
+            &json!({"mrn": mrn, "outcome": "findings", "notes": "invoice looked altered", "findings": [
                 {"kind": "undervaluation", "item": 1, "correctedValue": "99999999", "additionalDuties": "120.50"},
                 {"kind": "misclassification", "item": 1, "correctedValue": "240310"}
             ]}),
@@ -346,10 +326,10 @@ async fn controlled_declarations_are_dispatched_and_results_become_labels(app: T
 
     // Release with the existing endpoint; the task closes and a label appears.
     let (s, v) = app
-        .post_json(
+        .act(
+            &me,
             &format!("/api/v1/declarations/{mrn}/release"),
-            &officer,
-            &json!({}),
+            &json!({"mrn": mrn}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -402,7 +382,8 @@ async fn controlled_declarations_are_dispatched_and_results_become_labels(app: T
 async fn queued_tasks_are_dispatched_later_and_reassigned(app: TestApp) {
     let admin = app.user_token("admin");
     let officer = app.user_token("officer");
-    let officer2 = add_officer(&app, "officer2", "UZ000100").await;
+    let me = app.officer("officer");
+    let other = app.add_officer("officer2", "UZ000100").await;
     let mrn = red_declaration(&app, 4).await;
     let task_path = format!("/api/v1/workbench/tasks/{mrn}");
     // No inspector yet: the task waits in the office queue, with the reason.
@@ -446,8 +427,8 @@ async fn queued_tasks_are_dispatched_later_and_reassigned(app: TestApp) {
 
     // A plain officer cannot reassign; a supervisor of the office can.
     let reassign = format!("/api/v1/workbench/tasks/{mrn}/reassignment");
-    let body = json!({"inspector": "officer", "reason": "officer2 is on leave"});
-    let (s, _) = app.post_json(&reassign, &officer, &body).await;
+    let body = json!({"mrn": mrn, "inspector": "officer", "reason": "officer2 is on leave"});
+    let (s, _) = app.act(&me, &reassign, &body).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, v) = app
         .put_json(
@@ -458,15 +439,19 @@ async fn queued_tasks_are_dispatched_later_and_reassigned(app: TestApp) {
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, v) = app
-        .post_json(
+        .act(
+            &me,
             &reassign,
-            &officer,
-            &json!({"inspector": "nobody", "reason": "x"}),
+            &json!({"mrn": mrn, "inspector": "nobody", "reason": "x"}),
         )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(v["error"]["pointer"], "/inspector");
+    // Unsigned: refused, nothing changes.
     let (s, v) = app.post_json(&reassign, &officer, &body).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"]["code"], "OFFICER_SIGNATURE_MISSING");
+    let (s, v) = app.act(&me, &reassign, &body).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["inspector"], "officer");
     assert!(v["dispatch"]["explanation"]
@@ -476,18 +461,22 @@ async fn queued_tasks_are_dispatched_later_and_reassigned(app: TestApp) {
     // Now officer2 may not act, officer may.
     let result = format!("/api/v1/workbench/tasks/{mrn}/result");
     let (s, _) = app
-        .post_json(&result, &officer2, &json!({"outcome": "compliant"}))
+        .act(
+            &other,
+            &result,
+            &json!({"mrn": mrn, "outcome": "compliant"}),
+        )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, v) = app
-        .post_json(&result, &officer, &json!({"outcome": "compliant"}))
+        .act(&me, &result, &json!({"mrn": mrn, "outcome": "compliant"}))
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, v) = app
-        .post_json(
+        .act(
+            &me,
             &format!("/api/v1/declarations/{mrn}/refusal"),
-            &officer,
-            &json!({"reason": "licence missing"}),
+            &json!({"mrn": mrn, "reason": "licence missing"}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -510,4 +499,214 @@ async fn queued_tasks_are_dispatched_later_and_reassigned(app: TestApp) {
     let audit = app.store.audit_log(0, 1000).await.unwrap();
     assert!(audit.iter().any(|a| a.action == "task.reassign"));
     assert!(audit.iter().any(|a| a.action == "inspector.put"));
+}
+
+/// Sends `body` to `path` as `who`, with the signature made by `signer`
+/// and, if given, an `X-Tamga-Key-Id` header.
+async fn signed_by(
+    app: &TestApp,
+    who: &Officer,
+    signer: &ed25519_dalek::SigningKey,
+    key_id: Option<&str>,
+    path: &str,
+    body: &Value,
+) -> (StatusCode, Value) {
+    let bytes = serde_json::to_vec(body).unwrap();
+    let mut req = app
+        .http
+        .post(format!("{}{path}", app.base))
+        .bearer_auth(&who.token)
+        .header("content-type", "application/json")
+        .header(
+            "x-tamga-signature",
+            tamga_core::signature::sign(signer, &bytes),
+        )
+        .body(bytes);
+    if let Some(k) = key_id {
+        req = req.header("x-tamga-key-id", k);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn officer_acts_are_signed_and_kept_to_the_assigned_inspector(app: TestApp) {
+    use tamga_core::lifecycle::EventBody;
+    use tamga_core::signature;
+
+    let admin = app.officer("admin");
+    let a = app.officer("officer");
+    let b = app.add_officer("officer2", "UZ000100").await;
+    // Only officers and administrators register keys for acts.
+    let (s, _) = app
+        .post_json(
+            "/api/v1/account/signing-keys",
+            &app.user_token("analyst"),
+            &json!({"publicKey": signature::public_key_b64(&b.key.verifying_key())}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, v) = app
+        .post_json(
+            "/api/v1/account/signing-keys",
+            &b.token,
+            &json!({"publicKey": signature::public_key_b64(&b.key.verifying_key())}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["code"], "SIGNING_KEY_EXISTS");
+    let b_key_id =
+        tamga_app::clearance::key_id_of(&signature::public_key_b64(&b.key.verifying_key()));
+    // Only officer A is an inspector: the task goes to A.
+    let (s, v) = app
+        .put_json(
+            "/api/v1/inspectors/officer",
+            &admin.token,
+            &json!({"office": "UZ000100", "capacity": 5}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let mrn = red_declaration(&app, 5).await;
+    let task_path = format!("/api/v1/workbench/tasks/{mrn}");
+    eventually(&app, &task_path, &a.token, |t| t["inspector"] == "officer").await;
+    let control = format!("/api/v1/declarations/{mrn}/control-result");
+    let release = format!("/api/v1/declarations/{mrn}/release");
+    let refusal = format!("/api/v1/declarations/{mrn}/refusal");
+    let events_before = app.events(&mrn, &a.token).await.len();
+
+    // Inspector B may not act on A's task through the declaration
+    // endpoints either, even with a valid signature.
+    for (path, body) in [
+        (&control, json!({"mrn": mrn, "outcome": "compliant"})),
+        (&release, json!({"mrn": mrn})),
+        (&refusal, json!({"mrn": mrn, "reason": "not mine"})),
+    ] {
+        let (s, v) = app.act(&b, path, &body).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{path}: {v}");
+        assert!(v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("assigned to officer"));
+    }
+
+    // Unsigned, signed with another officer's key, for another body or
+    // another declaration: refused, nothing written.
+    let body = json!({"mrn": mrn, "outcome": "compliant", "notes": "seals intact"});
+    let (s, v) = app.post_json(&control, &a.token, &body).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"]["code"], "OFFICER_SIGNATURE_MISSING");
+    let (s, v) = signed_by(&app, &a, &b.key, None, &control, &body).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"]["code"], "OFFICER_SIGNATURE_INVALID");
+    let (s, v) = signed_by(&app, &a, &b.key, Some(&b_key_id), &control, &body).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"]["code"], "OFFICER_SIGNATURE_KEY_UNKNOWN");
+    let bytes = serde_json::to_vec(&body).unwrap();
+    let r = app
+        .http
+        .post(format!("{}{control}", app.base))
+        .bearer_auth(&a.token)
+        .header("content-type", "application/json")
+        .header("x-tamga-signature", signature::sign(&a.key, &bytes))
+        .body(serde_json::to_vec(&json!({"mrn": mrn, "outcome": "findings"})).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, v) = app
+        .act(
+            &a,
+            &control,
+            &json!({"mrn": "26UZ0000000000001A", "outcome": "compliant"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["code"], "OFFICER_SIGNED_MRN");
+    assert_eq!(v["error"]["pointer"], "/mrn");
+    let (s, v) = app
+        .act(&a, &control, &json!({"outcome": "compliant"}))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["code"], "OFFICER_SIGNED_MRN");
+    assert_eq!(app.events(&mrn, &a.token).await.len(), events_before);
+
+    // A signs the control result.
+    let (s, v) = app.act(&a, &control, &body).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+
+    // An unsigned release changes nothing.
+    let (s, v) = app
+        .post_json(&release, &a.token, &json!({"mrn": mrn}))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"]["code"], "OFFICER_SIGNATURE_MISSING");
+    let (_, d) = app
+        .get(&format!("/api/v1/declarations/{mrn}"), &a.token)
+        .await;
+    assert_eq!(d["state"], "under_control");
+    assert_eq!(app.events(&mrn, &a.token).await.len(), events_before + 1);
+
+    // The administrator may act on A's task; it releases, signed.
+    let (s, v) = app.act(&admin, &release, &json!({"mrn": mrn})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["state"], "released");
+
+    // The stored signatures re-verify from what is stored, with the
+    // signers' public keys…
+    let events = app.events(&mrn, &a.token).await;
+    tamga_core::lifecycle::verify_chain(&events).unwrap();
+    let control_event = events
+        .iter()
+        .find(|e| matches!(e.body, EventBody::ControlResultRecorded { .. }))
+        .unwrap();
+    let sig = control_event.body.officer_signature().expect("signed");
+    assert_eq!(sig.body.as_bytes(), bytes.as_slice());
+    assert_eq!(sig.verify(&a.key.verifying_key()), Ok(()));
+    assert!(sig.verify(&b.key.verifying_key()).is_err());
+    let released = events
+        .iter()
+        .find(|e| matches!(e.body, EventBody::Released { .. }))
+        .unwrap();
+    assert_eq!(
+        released.actor,
+        tamga_core::lifecycle::Actor::Officer("admin".into())
+    );
+    let sig = released.body.officer_signature().expect("signed");
+    assert_eq!(sig.verify(&admin.key.verifying_key()), Ok(()));
+    assert_eq!(
+        Some(sig.key_id.clone()),
+        app.demo
+            .users
+            .iter()
+            .find(|u| u.username == "admin")
+            .unwrap()
+            .key_id
+    );
+    // …and through the API, for anyone who may see the declaration.
+    let (s, checks) = app
+        .get(
+            &format!("/api/v1/declarations/{mrn}/signatures"),
+            &app.trader(5).token,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{checks}");
+    let checks = checks.as_array().unwrap();
+    assert_eq!(checks.len(), 2, "{checks:?}");
+    for c in checks {
+        assert_eq!(c["signed"], true, "{c}");
+        assert_eq!(c["valid"], true, "{c}");
+    }
+    assert_eq!(checks[0]["kind"], "control_result_recorded");
+    assert_eq!(checks[1]["kind"], "released");
+    assert_eq!(
+        checks[0]["bodySha256"],
+        tamga_app::clearance::sha256_hex(&bytes)
+    );
+    let (s, _) = app
+        .get(
+            &format!("/api/v1/declarations/{mrn}/signatures"),
+            &app.trader(0).token,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
 }

@@ -38,6 +38,7 @@ use tamga_core::reference::ReferenceBundle;
 use tamga_core::risk::{RandomSelection, SelectivityCriterion};
 
 mod codec;
+pub mod keys_sql;
 mod ledger_sql;
 pub mod ops_sql;
 mod payment_sql;
@@ -46,6 +47,7 @@ pub mod risk_sql;
 pub mod sqlite;
 pub mod testing;
 
+pub use keys_sql::{OfficerKeyRecord, OfficerKeyStore};
 pub use ops_sql::OpsStore;
 pub use risk_sql::RiskStore;
 
@@ -400,7 +402,7 @@ impl LedgerCheck {
 }
 
 #[async_trait]
-pub trait Store: RiskStore + OpsStore + Send + Sync + 'static {
+pub trait Store: RiskStore + OpsStore + OfficerKeyStore + Send + Sync + 'static {
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
 

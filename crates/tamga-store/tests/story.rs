@@ -318,7 +318,7 @@ fn lodged(
                 reason: "nothing due".into(),
             },
         },
-        EventBody::Released { automatic: true },
+        EventBody::automatic_release(),
     ];
     let mut events: Vec<Event> = Vec::new();
     for (i, body) in bodies.into_iter().enumerate() {
@@ -641,6 +641,43 @@ async fn parties_tokens_keys_round_trip(store: Arc<dyn Store>) {
     ));
     assert_eq!(store.signing_keys(&op.id).await.unwrap(), vec![k1, k2]);
     assert_eq!(store.signing_keys(&eori("UZ999")).await.unwrap(), vec![]);
+
+    // Officers' keys: by user, by id (revoked too), ids unique, and only
+    // for users that exist.
+    let o1 = tamga_store::OfficerKeyRecord {
+        key_id: "ok1".into(),
+        username: "officer1".into(),
+        public_key: "MCowBQYDK2VwAyEA".into(),
+        created_at: t(30),
+        revoked: false,
+    };
+    let o2 = tamga_store::OfficerKeyRecord {
+        key_id: "ok2".into(),
+        created_at: t(40),
+        revoked: true,
+        ..o1.clone()
+    };
+    store.add_officer_key(&o2).await.unwrap();
+    store.add_officer_key(&o1).await.unwrap();
+    assert!(matches!(
+        store.add_officer_key(&o1).await,
+        Err(StoreError::AlreadyExists(_))
+    ));
+    assert!(store
+        .add_officer_key(&tamga_store::OfficerKeyRecord {
+            key_id: "ok3".into(),
+            username: "nobody".into(),
+            ..o1.clone()
+        })
+        .await
+        .is_err());
+    assert_eq!(
+        store.officer_keys("officer1").await.unwrap(),
+        vec![o1.clone(), o2.clone()]
+    );
+    assert_eq!(store.officer_key("ok2").await.unwrap(), Some(o2));
+    assert_eq!(store.officer_key("k1").await.unwrap(), None);
+    assert_eq!(store.officer_keys("nobody").await.unwrap(), vec![]);
     store.ping().await.unwrap();
 }
 

@@ -23,6 +23,11 @@ pub fn demo_text() -> String {
             u.role.as_str(),
             u.token
         ));
+        if let (Some(key), Some(id)) = (&u.signing_key, &u.key_id) {
+            s.push_str(&format!(
+                "           signs acts with key {key} (key id {id})\n"
+            ));
+        }
     }
     s.push_str("\nTraders (id, API token, signing key id, base64 signing key):\n");
     for t in d.traders.iter().chain(std::iter::once(&d.broker)) {
@@ -32,6 +37,7 @@ pub fn demo_text() -> String {
         ));
     }
     s.push_str("\nTry: tamga example > decl.json && tamga lodge --token <trader token> --key <signing key> decl.json\n");
+    s.push_str("Officers sign their acts the same way: tamga sign --key <officer's key> act.json, sent as X-Tamga-Signature.\n");
     s
 }
 

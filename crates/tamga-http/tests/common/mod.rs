@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
-use tamga_app::demo::{demo, demo_signing_key, Demo, DemoOperator};
+use tamga_app::demo::{demo, demo_officer_key, demo_signing_key, Demo, DemoOperator};
 use tamga_app::{Clearance, Settings};
 use tamga_core::codes::OfficeCode;
 use tamga_core::lifecycle::{replay, verify_chain, Event};
@@ -52,6 +52,13 @@ pub async fn spawn_app(db: TestDb) -> TestApp {
     }
 }
 
+/// A customs user who signs officer acts: its token and signing key.
+pub struct Officer {
+    pub name: String,
+    pub token: String,
+    pub key: ed25519_dalek::SigningKey,
+}
+
 macro_rules! stories {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -85,6 +92,66 @@ impl TestApp {
             .unwrap()
             .token
             .clone()
+    }
+
+    /// A demo officer or administrator, with its demo signing key.
+    pub fn officer(&self, name: &str) -> Officer {
+        Officer {
+            name: name.to_owned(),
+            token: self.user_token(name),
+            key: demo_officer_key(name),
+        }
+    }
+
+    /// An officer act: POSTs `body` signed with the officer's key.
+    pub async fn act(&self, who: &Officer, path: &str, body: &Value) -> (StatusCode, Value) {
+        let bytes = serde_json::to_vec(body).unwrap();
+        self.send_signed(path, &who.token, Some(&who.key), &bytes)
+            .await
+    }
+
+    /// Adds an officer of `office` with a token and a signing key it
+    /// registers through the API.
+    pub async fn add_officer(&self, name: &str, office: &str) -> Officer {
+        self.store
+            .create_user(&User {
+                username: name.into(),
+                name: name.into(),
+                role: Role::Officer,
+                offices: vec![OfficeCode::parse(office).unwrap()],
+                created_at: OffsetDateTime::now_utc(),
+            })
+            .await
+            .unwrap();
+        let token = format!("test-{name}-token");
+        self.store
+            .add_token(
+                &tamga_app::clearance::sha256_hex(token.as_bytes()),
+                &Principal::User {
+                    username: name.into(),
+                },
+                "test",
+            )
+            .await
+            .unwrap();
+        let key = signature::signing_key_from_seed(
+            tamga_app::clearance::sha256_hex(name.as_bytes()).as_bytes()[..32]
+                .try_into()
+                .unwrap(),
+        );
+        let (s, v) = self
+            .post_json(
+                "/api/v1/account/signing-keys",
+                &token,
+                &json!({"publicKey": signature::public_key_b64(&key.verifying_key())}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        Officer {
+            name: name.to_owned(),
+            token,
+            key,
+        }
     }
 
     /// A valid declaration body for demo trader `i` (0-based).
