@@ -1277,6 +1277,9 @@ impl Pump {
                     })
                 }
             };
+            if !DeclarationFacts::affected_by(&e.kind) {
+                continue;
+            }
             let Ok(body) = serde_json::from_str::<EventBody>(&e.body) else {
                 continue;
             };

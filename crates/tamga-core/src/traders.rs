@@ -43,6 +43,13 @@ pub struct DeclarationFacts {
 }
 
 impl DeclarationFacts {
+    /// Whether events of this kind can change the facts. The duty
+    /// assessment (a large explanation) changes neither the state nor any
+    /// fact, so its body need not even be read.
+    pub fn affected_by(kind: &str) -> bool {
+        kind != "duties_assessed"
+    }
+
     /// Folds one event onto the facts. Events that do not fit the state
     /// (never produced by the service) leave the state unchanged.
     pub fn apply(&mut self, body: &EventBody) {
@@ -466,6 +473,39 @@ mod tests {
 
     fn codes(a: &Assessment) -> Vec<&str> {
         a.reasons.iter().map(|r| r.code.as_str()).collect()
+    }
+
+    #[test]
+    fn a_duty_assessment_changes_no_facts_so_it_may_be_skipped() {
+        let duties = EventBody::DutiesAssessed {
+            result: crate::pipeline::DutyResult::NotAssessed {
+                reason: "none".into(),
+            },
+        };
+        assert!(!DeclarationFacts::affected_by(duties.kind()));
+        assert!(DeclarationFacts::affected_by("risk_assessed"));
+        let states = [
+            None,
+            Some(State::Registered),
+            Some(State::UnderControl),
+            Some(State::AwaitingPayment),
+            Some(State::Released),
+            Some(State::Refused),
+            Some(State::Invalidated),
+        ];
+        for state in states {
+            // Facts as folding produces them: a declaration in
+            // awaiting_payment has awaited payment.
+            let before = DeclarationFacts {
+                state,
+                controls: 1,
+                awaited_payment: state == Some(State::AwaitingPayment),
+                ..Default::default()
+            };
+            let mut after = before.clone();
+            after.apply(&duties);
+            assert_eq!(after, before, "{state:?}");
+        }
     }
 
     #[test]
