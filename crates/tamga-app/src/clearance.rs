@@ -1959,9 +1959,7 @@ impl Clearance {
         op: &Eori,
         public_key_b64: &str,
     ) -> Result<SigningKeyRecord, AppError> {
-        signature::parse_public_key(public_key_b64).map_err(|e| {
-            AppError::bad_request("SIGNING_KEY_FORMAT", "/publicKey", e.to_string())
-        })?;
+        check_public_key(public_key_b64)?;
         let rec = SigningKeyRecord {
             key_id: key_id_of(public_key_b64.trim()),
             operator: op.clone(),
@@ -1990,9 +1988,7 @@ impl Clearance {
         public_key_b64: &str,
     ) -> Result<OfficerKeyRecord, AppError> {
         let user = require_user(caller, &[Role::Officer, Role::Admin])?;
-        signature::parse_public_key(public_key_b64).map_err(|e| {
-            AppError::bad_request("SIGNING_KEY_FORMAT", "/publicKey", e.to_string())
-        })?;
+        check_public_key(public_key_b64)?;
         let rec = OfficerKeyRecord {
             key_id: key_id_of(public_key_b64.trim()),
             username: user.username.clone(),
@@ -2156,6 +2152,25 @@ pub fn act_json(v: &VerifiedSignature, mrn: &Mrn) -> Result<serde_json::Value, A
         ));
     }
     Ok(doc)
+}
+
+/// A public key offered for registration: well-formed base64 of a 32-byte
+/// Ed25519 point (400 `SIGNING_KEY_FORMAT`) that is not weak (400
+/// `SIGNING_KEY_WEAK`).
+fn check_public_key(public_key_b64: &str) -> Result<(), AppError> {
+    match signature::parse_public_key(public_key_b64) {
+        Ok(_) => Ok(()),
+        Err(e @ signature::SignatureError::WeakKey) => Err(AppError::bad_request(
+            "SIGNING_KEY_WEAK",
+            "/publicKey",
+            format!("{e}: register a real Ed25519 public key"),
+        )),
+        Err(e) => Err(AppError::bad_request(
+            "SIGNING_KEY_FORMAT",
+            "/publicKey",
+            e.to_string(),
+        )),
+    }
 }
 
 /// Whether the operator is a party of the declaration.

@@ -715,6 +715,17 @@ async fn errors_are_json_with_codes(app: TestApp) {
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(v["error"]["code"], "SIGNING_KEY_FORMAT");
+    // The identity point (small order) is refused.
+    let (s, v) = app
+        .post_json(
+            "/api/v1/account/signing-keys",
+            &t.token,
+            &json!({"publicKey": "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["code"], "SIGNING_KEY_WEAK");
+    assert_eq!(v["error"]["pointer"], "/publicKey");
     let (s, v) = app
         .put_json(
             "/api/v1/account/webhook",

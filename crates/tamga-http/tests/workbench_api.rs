@@ -555,6 +555,16 @@ async fn officer_acts_are_signed_and_kept_to_the_assigned_inspector(app: TestApp
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     assert_eq!(v["error"]["code"], "SIGNING_KEY_EXISTS");
+    // A weak (small-order) officer key is refused.
+    let (s, v) = app
+        .post_json(
+            "/api/v1/account/signing-keys",
+            &b.token,
+            &json!({"publicKey": "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["code"], "SIGNING_KEY_WEAK");
     let b_key_id =
         tamga_app::clearance::key_id_of(&signature::public_key_b64(&b.key.verifying_key()));
     // Only officer A is an inspector: the task goes to A.
