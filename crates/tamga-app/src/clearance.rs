@@ -1611,8 +1611,8 @@ impl Clearance {
     }
 
     /// An officer records the result of a documentary check or inspection.
-    /// Signed body: `{"mrn": "...", "outcome": "compliant" | "findings",
-    /// "notes": "..."}`.
+    /// Signed body: `{"mrn": "...", "act": "control_result", "outcome":
+    /// "compliant" | "findings", "notes": "..."}`.
     pub async fn record_control(
         &self,
         caller: &Caller,
@@ -1624,13 +1624,15 @@ impl Clearance {
         struct Body {
             #[allow(dead_code)]
             mrn: String,
+            #[allow(dead_code)]
+            act: String,
             outcome: ControlOutcome,
             #[serde(default)]
             notes: Option<String>,
         }
         let (user, rec) = self.office_declaration(caller, mrn).await?;
         let v = self.verify_officer(caller, &s).await?;
-        let b: Body = act_body(&v, mrn)?;
+        let b: Body = act_body(&v, mrn, OfficerAct::ControlResult)?;
         self.control_act(user, rec, b.outcome, b.notes, v).await
     }
 
@@ -1682,7 +1684,8 @@ impl Clearance {
     }
 
     /// An officer releases a declaration; under control, a control result
-    /// must have been recorded first. Signed body: `{"mrn": "..."}`.
+    /// must have been recorded first. Signed body: `{"mrn": "...", "act":
+    /// "release"}`.
     pub async fn release(
         &self,
         caller: &Caller,
@@ -1694,10 +1697,12 @@ impl Clearance {
         struct Body {
             #[allow(dead_code)]
             mrn: String,
+            #[allow(dead_code)]
+            act: String,
         }
         let (user, rec) = self.office_declaration(caller, mrn).await?;
         let v = self.verify_officer(caller, &s).await?;
-        let _: Body = act_body(&v, mrn)?;
+        let _: Body = act_body(&v, mrn, OfficerAct::Release)?;
         let signature = v.for_user(&user)?;
         if rec.state == State::UnderControl {
             let events = self.store.events(mrn).await?;
@@ -1725,8 +1730,8 @@ impl Clearance {
         .await
     }
 
-    /// An officer refuses release. Signed body: `{"mrn": "...", "reason":
-    /// "..."}`.
+    /// An officer refuses release. Signed body: `{"mrn": "...", "act":
+    /// "refusal", "reason": "..."}`.
     pub async fn refuse(
         &self,
         caller: &Caller,
@@ -1738,11 +1743,13 @@ impl Clearance {
         struct Body {
             #[allow(dead_code)]
             mrn: String,
+            #[allow(dead_code)]
+            act: String,
             reason: String,
         }
         let (user, rec) = self.office_declaration(caller, mrn).await?;
         let v = self.verify_officer(caller, &s).await?;
-        let Body { reason, .. } = act_body(&v, mrn)?;
+        let Body { reason, .. } = act_body(&v, mrn, OfficerAct::Refusal)?;
         let signature = v.for_user(&user)?;
         if reason.trim().is_empty() || reason.len() > 4000 {
             return Err(AppError::bad_request(
@@ -2119,27 +2126,77 @@ impl VerifiedSignature {
     }
 }
 
+/// What an officer signs: every signed body names its act (`"act"`), so a
+/// body signed for one act is refused by every other endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfficerAct {
+    ControlResult,
+    TaskResult,
+    Release,
+    Refusal,
+    Reassignment,
+    RefundDecision,
+}
+
+impl OfficerAct {
+    /// The value of `"act"` in the signed body.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OfficerAct::ControlResult => "control_result",
+            OfficerAct::TaskResult => "task_result",
+            OfficerAct::Release => "release",
+            OfficerAct::Refusal => "refusal",
+            OfficerAct::Reassignment => "reassignment",
+            OfficerAct::RefundDecision => "refund_decision",
+        }
+    }
+}
+
+/// Error code of a signed body that does not name the act of the endpoint
+/// (400, pointer `/act`).
+pub const OFFICER_SIGNED_ACT: &str = "OFFICER_SIGNED_ACT";
+
 /// The JSON body of a verified officer act, which names the declaration it
-/// acts on (`"mrn"`) so that a signed act cannot be replayed on another
-/// declaration; decoded as `T`.
+/// acts on (`"mrn"`) and the act (`"act"`) so that a signed act cannot be
+/// replayed on another declaration or as another act; decoded as `T`.
 pub fn act_body<T: serde::de::DeserializeOwned>(
     v: &VerifiedSignature,
     mrn: &Mrn,
+    act: OfficerAct,
 ) -> Result<T, AppError> {
-    let doc = act_json(v, mrn)?;
+    let doc = act_json(v, mrn, act)?;
     serde_json::from_value(doc)
         .map_err(|e| AppError::bad_request("REQUEST_JSON", "", format!("the body: {e}")))
 }
 
 /// [`act_body`] as a JSON value.
-pub fn act_json(v: &VerifiedSignature, mrn: &Mrn) -> Result<serde_json::Value, AppError> {
-    let doc: serde_json::Value = serde_json::from_str(v.body()).map_err(|e| {
+pub fn act_json(
+    v: &VerifiedSignature,
+    mrn: &Mrn,
+    act: OfficerAct,
+) -> Result<serde_json::Value, AppError> {
+    let doc = signed_json(v.body())?;
+    check_act_mrn(&doc, mrn)?;
+    check_act(&doc, act)?;
+    Ok(doc)
+}
+
+/// A signed act body as JSON; duplicate keys (anywhere) are refused so that
+/// what the signature covers reads one way only.
+pub fn signed_json(body: &str) -> Result<serde_json::Value, AppError> {
+    let bad = |e: serde_json::Error| {
         AppError::bad_request(
             "REQUEST_JSON",
             "",
             format!("the body is not valid JSON: {e}"),
         )
-    })?;
+    };
+    serde_json::from_str::<NoDuplicateKeys>(body).map_err(bad)?;
+    serde_json::from_str(body).map_err(bad)
+}
+
+/// The signed body names the declaration: 400 `OFFICER_SIGNED_MRN`.
+fn check_act_mrn(doc: &serde_json::Value, mrn: &Mrn) -> Result<(), AppError> {
     let named = doc
         .get("mrn")
         .and_then(|m| m.as_str())
@@ -2151,7 +2208,76 @@ pub fn act_json(v: &VerifiedSignature, mrn: &Mrn) -> Result<serde_json::Value, A
             format!("the signed body names the declaration it acts on: \"mrn\": \"{mrn}\""),
         ));
     }
-    Ok(doc)
+    Ok(())
+}
+
+/// The signed body names the act of the endpoint: 400 `OFFICER_SIGNED_ACT`.
+pub fn check_act(doc: &serde_json::Value, act: OfficerAct) -> Result<(), AppError> {
+    if doc.get("act").and_then(|a| a.as_str()) != Some(act.as_str()) {
+        return Err(AppError::bad_request(
+            OFFICER_SIGNED_ACT,
+            "/act",
+            format!(
+                "the signed body names the act it is for: \"act\": \"{}\"",
+                act.as_str()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Walks a JSON document and fails on an object with a repeated key.
+struct NoDuplicateKeys;
+
+impl<'de> serde::Deserialize<'de> for NoDuplicateKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = NoDuplicateKeys;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("JSON")
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<NoDuplicateKeys>()?.is_some() {}
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut seen = std::collections::HashSet::new();
+                while let Some(k) = map.next_key::<String>()? {
+                    map.next_value::<NoDuplicateKeys>()?;
+                    if !seen.insert(k.clone()) {
+                        return Err(serde::de::Error::custom(format!("duplicate key {k:?}")));
+                    }
+                }
+                Ok(NoDuplicateKeys)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A public key offered for registration: well-formed base64 of a 32-byte

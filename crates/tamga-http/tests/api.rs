@@ -484,7 +484,7 @@ async fn officer_controls_and_releases_a_red_declaration(app: TestApp) {
         .act(
             &app.officer("officer"),
             &format!("/api/v1/declarations/{mrn}/release"),
-            &json!({"mrn": mrn}),
+            &json!({"mrn": mrn, "act": "release"}),
         )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
@@ -493,7 +493,7 @@ async fn officer_controls_and_releases_a_red_declaration(app: TestApp) {
         .act(
             &app.officer("officer"),
             &format!("/api/v1/declarations/{mrn}/control-result"),
-            &json!({"mrn": mrn, "outcome": "compliant", "notes": "seals intact, goods as declared"}),
+            &json!({"mrn": mrn, "act": "control_result", "outcome": "compliant", "notes": "seals intact, goods as declared"}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -501,7 +501,7 @@ async fn officer_controls_and_releases_a_red_declaration(app: TestApp) {
         .act(
             &app.officer("officer"),
             &format!("/api/v1/declarations/{mrn}/release"),
-            &json!({"mrn": mrn}),
+            &json!({"mrn": mrn, "act": "release"}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -511,7 +511,7 @@ async fn officer_controls_and_releases_a_red_declaration(app: TestApp) {
         .act(
             &app.officer("officer"),
             &format!("/api/v1/declarations/{mrn}/refusal"),
-            &json!({"mrn": mrn, "reason": "late"}),
+            &json!({"mrn": mrn, "act": "refusal", "reason": "late"}),
         )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
@@ -549,7 +549,7 @@ async fn refusal_invalidation_and_amendment(app: TestApp) {
         .act(
             &app.officer("officer"),
             &format!("/api/v1/declarations/{mrn}/refusal"),
-            &json!({"mrn": mrn, "reason": "prohibited goods found"}),
+            &json!({"mrn": mrn, "act": "refusal", "reason": "prohibited goods found"}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
