@@ -1787,46 +1787,14 @@ impl Clearance {
     ) -> Result<Vec<SignatureCheck>, AppError> {
         let events = self.events(caller, mrn).await?;
         let mut checks = Vec::new();
-        for e in events {
-            let Actor::Officer(officer) = &e.actor else {
-                continue;
-            };
-            let mut check = SignatureCheck {
-                seq: e.seq,
-                kind: e.body.kind(),
-                actor: e.actor.clone(),
-                at: e.at,
-                signed: false,
-                key_id: None,
-                body_sha256: None,
-                valid: false,
-                problem: None,
-            };
-            match e.body.officer_signature() {
-                None => {
-                    check.problem = Some("recorded without an officer signature".into());
+        for e in &events {
+            let key = match e.body.officer_signature() {
+                Some(sig) if matches!(e.actor, Actor::Officer(_)) => {
+                    self.store.officer_key(&sig.key_id).await?
                 }
-                Some(sig) => {
-                    check.signed = true;
-                    check.key_id = Some(sig.key_id.clone());
-                    check.body_sha256 = Some(sig.body_sha256.clone());
-                    check.problem = match self.store.officer_key(&sig.key_id).await? {
-                        None => Some(format!("no officer key {:?} is registered", sig.key_id)),
-                        Some(k) if &k.username != officer => Some(format!(
-                            "key {} belongs to {}, not to {officer}",
-                            k.key_id, k.username
-                        )),
-                        Some(k) => match signature::parse_public_key(&k.public_key)
-                            .and_then(|key| sig.verify(&key))
-                        {
-                            Ok(()) => None,
-                            Err(err) => Some(err.to_string()),
-                        },
-                    };
-                    check.valid = check.problem.is_none();
-                }
-            }
-            checks.push(check);
+                _ => None,
+            };
+            checks.extend(check_officer_event(mrn, e, key.as_ref()));
         }
         Ok(checks)
     }
@@ -2299,6 +2267,94 @@ fn check_public_key(public_key_b64: &str) -> Result<(), AppError> {
     }
 }
 
+/// The acts whose signed body an event of this kind may record: a control
+/// result comes from `/control-result` or from a task result.
+fn acts_of(body: &EventBody) -> &'static [OfficerAct] {
+    match body {
+        EventBody::ControlResultRecorded { .. } => {
+            &[OfficerAct::ControlResult, OfficerAct::TaskResult]
+        }
+        EventBody::Released { .. } | EventBody::ReleaseGrantedPendingPayment { .. } => {
+            &[OfficerAct::Release]
+        }
+        EventBody::Refused { .. } => &[OfficerAct::Refusal],
+        _ => &[],
+    }
+}
+
+/// Re-verifies an officer event of declaration `mrn` from what is stored,
+/// with `key`, the registered key its signature names (looked up by id,
+/// revoked ones too); `None` for events that are not officers' acts. Valid
+/// when the body still has its hash, the key is that officer's, the
+/// signature verifies, and the body names this declaration and an act
+/// that records this kind of event.
+pub fn check_officer_event(
+    mrn: &Mrn,
+    e: &Event,
+    key: Option<&OfficerKeyRecord>,
+) -> Option<SignatureCheck> {
+    let Actor::Officer(officer) = &e.actor else {
+        return None;
+    };
+    let mut check = SignatureCheck {
+        seq: e.seq,
+        kind: e.body.kind(),
+        actor: e.actor.clone(),
+        at: e.at,
+        signed: false,
+        key_id: None,
+        body_sha256: None,
+        valid: false,
+        problem: None,
+    };
+    let Some(sig) = e.body.officer_signature() else {
+        check.problem = Some("recorded without an officer signature".into());
+        return Some(check);
+    };
+    check.signed = true;
+    check.key_id = Some(sig.key_id.clone());
+    check.body_sha256 = Some(sig.body_sha256.clone());
+    check.problem = match key {
+        None => Some(format!("no officer key {:?} is registered", sig.key_id)),
+        Some(k) if k.key_id != sig.key_id => {
+            Some(format!("key {} is not the key {}", k.key_id, sig.key_id))
+        }
+        Some(k) if &k.username != officer => Some(format!(
+            "key {} belongs to {}, not to {officer}",
+            k.key_id, k.username
+        )),
+        Some(k) => {
+            match signature::parse_public_key(&k.public_key).and_then(|key| sig.verify(&key)) {
+                Err(err) => Some(err.to_string()),
+                Ok(()) => {
+                    let acts = acts_of(&e.body);
+                    match signed_json(&sig.body) {
+                        Err(err) => Some(err.to_string()),
+                        Ok(doc) => {
+                            if check_act_mrn(&doc, mrn).is_err() {
+                                Some(format!("the signed body does not name {mrn}"))
+                            } else if !acts.iter().any(|a| check_act(&doc, *a).is_ok()) {
+                                Some(format!(
+                                    "the signed body does not name the act of a {} event ({})",
+                                    e.body.kind(),
+                                    acts.iter()
+                                        .map(|a| a.as_str())
+                                        .collect::<Vec<_>>()
+                                        .join(" or ")
+                                ))
+                            } else {
+                                None
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    check.valid = check.problem.is_none();
+    Some(check)
+}
+
 /// Whether the operator is a party of the declaration.
 pub fn is_party(op: &Eori, r: &DeclarationRecord) -> bool {
     &r.declarant == op || r.representative.as_ref() == Some(op) || &r.lodged_by == op
@@ -2447,5 +2503,130 @@ impl tariff::QuotaBalances for QuotaView<'_> {
         self.0
             .get(&(q.order_number.clone(), q.validity.from))
             .map(|d| q.volume - *d)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mrn(seq: u64) -> Mrn {
+        Mrn::generate(
+            2026,
+            &CountryCode::parse("UZ").unwrap(),
+            seq,
+            MrnCategory::Import,
+        )
+        .unwrap()
+    }
+
+    fn key_record(key: &ed25519_dalek::SigningKey, username: &str) -> OfficerKeyRecord {
+        let public_key = signature::public_key_b64(&key.verifying_key());
+        OfficerKeyRecord {
+            key_id: key_id_of(&public_key),
+            username: username.into(),
+            public_key,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            revoked: false,
+        }
+    }
+
+    /// A release event of `on` by "officer" whose signature (by `key`)
+    /// covers `body`.
+    fn release_event(on: &Mrn, key: &ed25519_dalek::SigningKey, body: &str) -> Event {
+        let sig = OfficerSignature {
+            key_id: key_record(key, "officer").key_id,
+            signature: signature::sign(key, body.as_bytes()),
+            body_sha256: sha256_hex(body.as_bytes()),
+            body: body.into(),
+        };
+        Event::seal(
+            on,
+            7,
+            Actor::Officer("officer".into()),
+            OffsetDateTime::UNIX_EPOCH,
+            EventBody::Released {
+                automatic: false,
+                signature: Some(sig),
+            },
+            "",
+        )
+    }
+
+    #[test]
+    fn stored_signatures_are_checked_for_the_declaration_the_act_and_the_key() {
+        let a = mrn(1);
+        let b = mrn(2);
+        let key = signature::signing_key_from_seed([3; 32]);
+        let other = signature::signing_key_from_seed([4; 32]);
+        let rec = key_record(&key, "officer");
+        let good = format!(r#"{{"mrn":"{a}","act":"release"}}"#);
+
+        let c = check_officer_event(&a, &release_event(&a, &key, &good), Some(&rec)).unwrap();
+        assert!(c.signed && c.valid, "{c:?}");
+
+        // Signed for another declaration.
+        let e = release_event(&a, &key, &format!(r#"{{"mrn":"{b}","act":"release"}}"#));
+        let c = check_officer_event(&a, &e, Some(&rec)).unwrap();
+        assert!(c.signed && !c.valid, "{c:?}");
+        assert!(c.problem.unwrap().contains("does not name"));
+        // Signed as another act (a refusal stored as a release).
+        let e = release_event(&a, &key, &format!(r#"{{"mrn":"{a}","act":"refusal"}}"#));
+        let c = check_officer_event(&a, &e, Some(&rec)).unwrap();
+        assert!(c.signed && !c.valid, "{c:?}");
+        assert!(c.problem.unwrap().contains("act"));
+        // Signed by another key than the one the event names.
+        let e = release_event(&a, &other, &good);
+        let c = check_officer_event(&a, &e, Some(&rec)).unwrap();
+        assert!(c.signed && !c.valid, "{c:?}");
+        // The key is another officer's.
+        let c = check_officer_event(
+            &a,
+            &release_event(&a, &key, &good),
+            Some(&key_record(&key, "officer2")),
+        )
+        .unwrap();
+        assert!(!c.valid, "{c:?}");
+        // The key is not registered.
+        let c = check_officer_event(&a, &release_event(&a, &key, &good), None).unwrap();
+        assert!(c.signed && !c.valid, "{c:?}");
+        // A tampered stored body no longer has its hash.
+        let mut e = release_event(&a, &key, &good);
+        if let EventBody::Released {
+            signature: Some(s), ..
+        } = &mut e.body
+        {
+            s.body = format!(r#"{{"mrn":"{a}","act":"release" }}"#);
+        }
+        let c = check_officer_event(&a, &e, Some(&rec)).unwrap();
+        assert!(c.signed && !c.valid, "{c:?}");
+
+        // An officer act recorded without a signature.
+        let unsigned = Event::seal(
+            &a,
+            7,
+            Actor::Officer("officer".into()),
+            OffsetDateTime::UNIX_EPOCH,
+            EventBody::Refused {
+                reason: "late".into(),
+                signature: None,
+            },
+            "",
+        );
+        let c = check_officer_event(&a, &unsigned, None).unwrap();
+        assert!(!c.signed && !c.valid, "{c:?}");
+        // Not an officer act: no check.
+        let auto = Event::seal(
+            &a,
+            7,
+            Actor::System,
+            OffsetDateTime::UNIX_EPOCH,
+            EventBody::Released {
+                automatic: true,
+                signature: None,
+            },
+            "",
+        );
+        assert!(check_officer_event(&a, &auto, None).is_none());
     }
 }
