@@ -1638,7 +1638,9 @@ impl Clearance {
 
     /// Records a control result whose request the caller signed and
     /// [`Clearance::verify_officer`] verified (the workbench's task result,
-    /// whose body has the findings).
+    /// whose body has the findings). The signed body must name `mrn` and
+    /// the act `task_result` (400 `OFFICER_SIGNED_MRN` /
+    /// `OFFICER_SIGNED_ACT`), whatever the caller checked before.
     pub async fn record_control_verified(
         &self,
         caller: &Caller,
@@ -1647,6 +1649,7 @@ impl Clearance {
         notes: Option<String>,
         v: VerifiedSignature,
     ) -> Result<DeclarationRecord, AppError> {
+        act_json(&v, mrn, OfficerAct::TaskResult)?;
         let (user, rec) = self.office_declaration(caller, mrn).await?;
         self.control_act(user, rec, outcome, notes, v).await
     }
