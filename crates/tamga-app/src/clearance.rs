@@ -209,6 +209,11 @@ pub struct SignatureCheck {
 pub const OFFICER_SIGNATURE_MISSING: &str = "OFFICER_SIGNATURE_MISSING";
 pub const OFFICER_SIGNATURE_INVALID: &str = "OFFICER_SIGNATURE_INVALID";
 pub const OFFICER_SIGNATURE_KEY_UNKNOWN: &str = "OFFICER_SIGNATURE_KEY_UNKNOWN";
+/// A signed officer act body above [`MAX_OFFICER_ACT`] bytes (400).
+pub const OFFICER_ACT_TOO_LARGE: &str = "OFFICER_ACT_TOO_LARGE";
+/// The largest signed officer act body: it is stored as signed with the
+/// act's event or audit entry, so it must not bloat the record.
+pub const MAX_OFFICER_ACT: usize = 16 * 1024;
 
 pub struct Clearance {
     store: Arc<dyn Store>,
@@ -2034,6 +2039,16 @@ impl Clearance {
         s: &Signed<'_>,
     ) -> Result<VerifiedSignature, AppError> {
         let user = require_user(caller, &[Role::Officer, Role::Admin])?;
+        if s.body.len() > MAX_OFFICER_ACT {
+            return Err(AppError::bad_request(
+                OFFICER_ACT_TOO_LARGE,
+                "",
+                format!(
+                    "a signed officer act is at most {} KiB (it is stored, as signed, in the hash-chained record)",
+                    MAX_OFFICER_ACT / 1024
+                ),
+            ));
+        }
         let Some(sig) = s.signature else {
             return Err(AppError::Signature {
                 code: OFFICER_SIGNATURE_MISSING,

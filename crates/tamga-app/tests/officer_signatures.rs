@@ -83,6 +83,24 @@ async fn record_control_verified_checks_the_declaration_and_act(db: TestDb) {
             .unwrap_err();
         assert_eq!(code(e), expected, "{body}");
     }
+
+    // A signed act body is capped (16 KiB): it is kept in the record.
+    let notes = "x".repeat(tamga_app::clearance::MAX_OFFICER_ACT);
+    let body =
+        format!(r#"{{"mrn":"{a}","act":"task_result","outcome":"compliant","notes":"{notes}"}}"#);
+    let sig = signature::sign(&key, body.as_bytes());
+    let e = clearance
+        .verify_officer(
+            &caller,
+            &Signed {
+                body: body.as_bytes(),
+                signature: Some(&sig),
+                key_id: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(code(e), "OFFICER_ACT_TOO_LARGE");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
