@@ -237,9 +237,10 @@ pub struct Clearance {
     paying_accounts: RwLock<HashMap<Eori, Arc<Vec<AccountId>>>>,
     writer: Writer,
     mrns: tokio::sync::Mutex<(u64, u64)>,
-    keys: RwLock<HashMap<Eori, Arc<KeyRing>>>,
+    /// Operators' active signing keys.
+    keys: KeyCache<Eori>,
     /// Officers' (and administrators') active signing keys, by username.
-    officer_keys: RwLock<HashMap<String, Arc<KeyRing>>>,
+    officer_keys: KeyCache<String>,
     officer_guard: RwLock<Option<Arc<dyn OfficerActGuard>>>,
     committed: watch::Receiver<u64>,
     settings: Settings,
@@ -267,6 +268,65 @@ pub struct CurrentTariff {
 
 /// An operator's active signing keys: (key id, key).
 type KeyRing = Vec<(String, VerifyingKey)>;
+
+/// Active signing keys by owner (an operator, or an officer by user name),
+/// read from the store on first use. An empty list is not cached, so a key
+/// registered right after a refused act (by this or another instance) works
+/// at once; a list read while a key was being registered is not cached
+/// either (the generation moved), so it cannot hide the new key.
+struct KeyCache<K> {
+    rings: RwLock<HashMap<K, Arc<KeyRing>>>,
+    generation: std::sync::atomic::AtomicU64,
+}
+
+impl<K: std::hash::Hash + Eq + Clone> KeyCache<K> {
+    fn new() -> Self {
+        KeyCache {
+            rings: RwLock::new(HashMap::new()),
+            generation: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// The owner's active keys, cached or read with `load` (key id, base64
+    /// public key, revoked).
+    async fn ring<F>(&self, owner: &K, load: F) -> Result<Arc<KeyRing>, AppError>
+    where
+        F: std::future::Future<
+            Output = Result<Vec<(String, String, bool)>, tamga_store::StoreError>,
+        >,
+    {
+        if let Some(k) = self.rings.read().expect("lock").get(owner) {
+            return Ok(k.clone());
+        }
+        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
+        let keys: KeyRing = load
+            .await?
+            .into_iter()
+            .filter(|(_, _, revoked)| !revoked)
+            .filter_map(|(id, public_key, _)| {
+                signature::parse_public_key(&public_key)
+                    .ok()
+                    .map(|v| (id, v))
+            })
+            .collect();
+        let keys = Arc::new(keys);
+        if !keys.is_empty() {
+            let mut rings = self.rings.write().expect("lock");
+            if self.generation.load(std::sync::atomic::Ordering::SeqCst) == generation {
+                rings.insert(owner.clone(), keys.clone());
+            }
+        }
+        Ok(keys)
+    }
+
+    /// Forgets the owner's keys after a change in the store.
+    fn invalidate(&self, owner: &K) {
+        let mut rings = self.rings.write().expect("lock");
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        rings.remove(owner);
+    }
+}
 
 impl Clearance {
     /// Starts the service over a migrated store whose reference data is
@@ -310,8 +370,8 @@ impl Clearance {
             paying_accounts: RwLock::new(HashMap::new()),
             writer,
             mrns: tokio::sync::Mutex::new((0, 0)),
-            keys: RwLock::new(HashMap::new()),
-            officer_keys: RwLock::new(HashMap::new()),
+            keys: KeyCache::new(),
+            officer_keys: KeyCache::new(),
             officer_guard: RwLock::new(None),
             committed: rx,
             settings,
@@ -605,27 +665,17 @@ impl Clearance {
     }
 
     async fn keys_of(&self, op: &Eori) -> Result<Arc<KeyRing>, AppError> {
-        if let Some(k) = self.keys.read().expect("lock").get(op) {
-            return Ok(k.clone());
-        }
-        let keys: Vec<(String, VerifyingKey)> = self
-            .store
-            .signing_keys(op)
-            .await?
-            .into_iter()
-            .filter(|k| !k.revoked)
-            .filter_map(|k| {
-                signature::parse_public_key(&k.public_key)
-                    .ok()
-                    .map(|v| (k.key_id, v))
-            })
-            .collect();
-        let keys = Arc::new(keys);
         self.keys
-            .write()
-            .expect("lock")
-            .insert(op.clone(), keys.clone());
-        Ok(keys)
+            .ring(op, async {
+                Ok(self
+                    .store
+                    .signing_keys(op)
+                    .await?
+                    .into_iter()
+                    .map(|k| (k.key_id, k.public_key, k.revoked))
+                    .collect())
+            })
+            .await
     }
 
     /// Checks the detached signature; returns the id of the key that signed.
@@ -1959,7 +2009,7 @@ impl Clearance {
                 &json!({ "keyId": rec.key_id }),
             )
             .await?;
-        self.keys.write().expect("lock").remove(op);
+        self.keys.invalidate(op);
         Ok(rec)
     }
 
@@ -1998,35 +2048,22 @@ impl Clearance {
                 &json!({ "keyId": rec.key_id }),
             )
             .await?;
-        self.officer_keys
-            .write()
-            .expect("lock")
-            .remove(&user.username);
+        self.officer_keys.invalidate(&user.username);
         Ok(rec)
     }
 
     async fn officer_keys_of(&self, username: &str) -> Result<Arc<KeyRing>, AppError> {
-        if let Some(k) = self.officer_keys.read().expect("lock").get(username) {
-            return Ok(k.clone());
-        }
-        let keys: KeyRing = self
-            .store
-            .officer_keys(username)
-            .await?
-            .into_iter()
-            .filter(|k| !k.revoked)
-            .filter_map(|k| {
-                signature::parse_public_key(&k.public_key)
-                    .ok()
-                    .map(|v| (k.key_id, v))
-            })
-            .collect();
-        let keys = Arc::new(keys);
         self.officer_keys
-            .write()
-            .expect("lock")
-            .insert(username.to_owned(), keys.clone());
-        Ok(keys)
+            .ring(&username.to_owned(), async {
+                Ok(self
+                    .store
+                    .officer_keys(username)
+                    .await?
+                    .into_iter()
+                    .map(|k| (k.key_id, k.public_key, k.revoked))
+                    .collect())
+            })
+            .await
     }
 
     /// Checks the detached signature of an officer act (`X-Tamga-Signature`
@@ -2569,6 +2606,35 @@ mod tests {
             },
             "",
         )
+    }
+
+    /// A key list read while a key is registered is not cached (it may
+    /// miss the new key); an empty one never is.
+    #[tokio::test]
+    async fn key_cache_skips_empty_and_raced_lists() {
+        let cache: KeyCache<String> = KeyCache::new();
+        let owner = "officer".to_owned();
+        let key = signature::signing_key_from_seed([5; 32]);
+        let entry = || {
+            let pk = signature::public_key_b64(&key.verifying_key());
+            vec![(key_id_of(&pk), pk, false)]
+        };
+        let ring = cache.ring(&owner, async { Ok(vec![]) }).await.unwrap();
+        assert!(ring.is_empty());
+        assert!(cache.rings.read().unwrap().get(&owner).is_none());
+        let ring = cache
+            .ring(&owner, async {
+                cache.invalidate(&owner);
+                Ok(entry())
+            })
+            .await
+            .unwrap();
+        assert_eq!(ring.len(), 1);
+        assert!(cache.rings.read().unwrap().get(&owner).is_none());
+        cache.ring(&owner, async { Ok(entry()) }).await.unwrap();
+        assert!(cache.rings.read().unwrap().get(&owner).is_some());
+        cache.invalidate(&owner);
+        assert!(cache.rings.read().unwrap().get(&owner).is_none());
     }
 
     #[test]
