@@ -680,13 +680,6 @@ impl Clearance {
 
     /// Checks the detached signature; returns the id of the key that signed.
     async fn verify(&self, op: &Eori, s: &Signed<'_>) -> Result<String, Violation> {
-        let Some(sig) = s.signature else {
-            return Err(violation(
-                "FLC-SIGNATURE-MISSING",
-                "",
-                "the request carries no signature (X-Tamga-Signature header)",
-            ));
-        };
         let keys = self.keys_of(op).await.map_err(|e| {
             violation(
                 "FLC-SIGNING-KEY-UNKNOWN",
@@ -694,30 +687,26 @@ impl Clearance {
                 format!("signing keys could not be read: {e}"),
             )
         })?;
-        let candidates: Vec<&(String, VerifyingKey)> = match s.key_id {
-            Some(id) => keys.iter().filter(|(k, _)| k == id).collect(),
-            None => keys.iter().collect(),
-        };
-        if candidates.is_empty() {
-            return Err(violation(
+        check_signed(&keys, s).map_err(|f| match f {
+            SignatureFailure::Missing => violation(
+                "FLC-SIGNATURE-MISSING",
+                "",
+                "the request carries no signature (X-Tamga-Signature header)",
+            ),
+            SignatureFailure::UnknownKey => violation(
                 "FLC-SIGNING-KEY-UNKNOWN",
                 "",
                 match s.key_id {
                     Some(id) => format!("{op} has no active signing key {id:?}"),
                     None => format!("{op} has no registered signing key"),
                 },
-            ));
-        }
-        for (id, key) in candidates {
-            if signature::verify(key, s.body, sig).is_ok() {
-                return Ok(id.clone());
-            }
-        }
-        Err(violation(
-            "FLC-SIGNATURE-INVALID",
-            "",
-            "the signature does not verify against the exact body bytes with the declarant's key",
-        ))
+            ),
+            SignatureFailure::Invalid => violation(
+                "FLC-SIGNATURE-INVALID",
+                "",
+                "the signature does not verify against the exact body bytes with the declarant's key",
+            ),
+        })
     }
 
     fn recipients(lodged_by: &Eori, declarant: Option<&Eori>) -> Vec<Eori> {
@@ -1992,15 +1981,18 @@ impl Clearance {
         op: &Eori,
         public_key_b64: &str,
     ) -> Result<SigningKeyRecord, AppError> {
-        check_public_key(public_key_b64)?;
+        let (key_id, public_key) = new_key(public_key_b64)?;
         let rec = SigningKeyRecord {
-            key_id: key_id_of(public_key_b64.trim()),
+            key_id,
             operator: op.clone(),
-            public_key: public_key_b64.trim().to_owned(),
+            public_key,
             created_at: OffsetDateTime::now_utc(),
             revoked: false,
         };
-        self.store.add_signing_key(&rec).await?;
+        self.store
+            .add_signing_key(&rec)
+            .await
+            .map_err(|e| key_exists(e, &rec.key_id))?;
         self.store
             .append_audit(
                 &format!("operator:{op}"),
@@ -2021,25 +2013,18 @@ impl Clearance {
         public_key_b64: &str,
     ) -> Result<OfficerKeyRecord, AppError> {
         let user = require_user(caller, &[Role::Officer, Role::Admin])?;
-        check_public_key(public_key_b64)?;
+        let (key_id, public_key) = new_key(public_key_b64)?;
         let rec = OfficerKeyRecord {
-            key_id: key_id_of(public_key_b64.trim()),
+            key_id,
             username: user.username.clone(),
-            public_key: public_key_b64.trim().to_owned(),
+            public_key,
             created_at: OffsetDateTime::now_utc(),
             revoked: false,
         };
         self.store
             .add_officer_key(&rec)
             .await
-            .map_err(|e| match e {
-                tamga_store::StoreError::AlreadyExists(_) => AppError::bad_request(
-                    "SIGNING_KEY_EXISTS",
-                    "/publicKey",
-                    format!("the key {} is already registered", rec.key_id),
-                ),
-                e => e.into(),
-            })?;
+            .map_err(|e| key_exists(e, &rec.key_id))?;
         self.store
             .append_audit(
                 &caller.label(),
@@ -2086,19 +2071,13 @@ impl Clearance {
                 ),
             ));
         }
-        let Some(sig) = s.signature else {
-            return Err(AppError::Signature {
+        let keys = self.officer_keys_of(&user.username).await?;
+        let key_id = check_signed(&keys, s).map_err(|f| match f {
+            SignatureFailure::Missing => AppError::Signature {
                 code: OFFICER_SIGNATURE_MISSING,
                 message: "an officer act is signed: send the base64 Ed25519 signature of the exact body bytes in the X-Tamga-Signature header".into(),
-            });
-        };
-        let keys = self.officer_keys_of(&user.username).await?;
-        let candidates: Vec<&(String, VerifyingKey)> = match s.key_id {
-            Some(id) => keys.iter().filter(|(k, _)| k == id).collect(),
-            None => keys.iter().collect(),
-        };
-        if candidates.is_empty() {
-            return Err(AppError::Signature {
+            },
+            SignatureFailure::UnknownKey => AppError::Signature {
                 code: OFFICER_SIGNATURE_KEY_UNKNOWN,
                 message: match s.key_id {
                     Some(id) => format!("{} has no active signing key {id:?}", user.username),
@@ -2107,20 +2086,16 @@ impl Clearance {
                         user.username
                     ),
                 },
-            });
-        }
-        let Some((key_id, _)) = candidates
-            .into_iter()
-            .find(|(_, key)| signature::verify(key, s.body, sig).is_ok())
-        else {
-            return Err(AppError::Signature {
+            },
+            SignatureFailure::Invalid => AppError::Signature {
                 code: OFFICER_SIGNATURE_INVALID,
                 message: format!(
                     "the signature does not verify against the exact body bytes with {}'s keys",
                     user.username
                 ),
-            });
-        };
+            },
+        })?;
+        let sig = s.signature.unwrap_or_default();
         let body = std::str::from_utf8(s.body)
             .map_err(|_| AppError::bad_request("REQUEST_JSON", "", "the body is not UTF-8 JSON"))?;
         Ok(VerifiedSignature {
@@ -2300,6 +2275,57 @@ impl<'de> serde::Deserialize<'de> for NoDuplicateKeys {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+/// Why a detached signature was refused; each side maps it to its codes.
+enum SignatureFailure {
+    /// No signature was sent.
+    Missing,
+    /// The owner has no active key (or not the one `X-Tamga-Key-Id` names).
+    UnknownKey,
+    /// No candidate key verifies the signature over the exact body.
+    Invalid,
+}
+
+/// Checks a detached signature against the owner's active keys (only the
+/// one named by `X-Tamga-Key-Id`, if given); returns the id of the key
+/// that verified.
+fn check_signed(keys: &KeyRing, s: &Signed<'_>) -> Result<String, SignatureFailure> {
+    let sig = s.signature.ok_or(SignatureFailure::Missing)?;
+    let mut candidates = keys
+        .iter()
+        .filter(|(k, _)| match s.key_id {
+            Some(id) => k == id,
+            None => true,
+        })
+        .peekable();
+    if candidates.peek().is_none() {
+        return Err(SignatureFailure::UnknownKey);
+    }
+    candidates
+        .find(|(_, key)| signature::verify(key, s.body, sig).is_ok())
+        .map(|(id, _)| id.clone())
+        .ok_or(SignatureFailure::Invalid)
+}
+
+/// A key offered for registration, checked: its id and its base64.
+fn new_key(public_key_b64: &str) -> Result<(String, String), AppError> {
+    check_public_key(public_key_b64)?;
+    let public_key = public_key_b64.trim().to_owned();
+    Ok((key_id_of(&public_key), public_key))
+}
+
+/// A key registered twice (by an operator or an officer): 400
+/// `SIGNING_KEY_EXISTS`.
+fn key_exists(e: tamga_store::StoreError, key_id: &str) -> AppError {
+    match e {
+        tamga_store::StoreError::AlreadyExists(_) => AppError::bad_request(
+            "SIGNING_KEY_EXISTS",
+            "/publicKey",
+            format!("the key {key_id} is already registered"),
+        ),
+        e => e.into(),
     }
 }
 

@@ -659,15 +659,13 @@ impl Workbench {
                 format!("the task for {mrn} is closed"),
             ));
         }
-        match (&task.inspector, user.role) {
-            (_, Role::Admin) => {}
-            (Some(i), _) if i != &user.username => {
-                return Err(AppError::Forbidden(format!(
-                    "the task for {mrn} is assigned to {i}; ask an administrator or a supervisor to reassign it"
-                )))
-            }
-            _ => {}
+        // The same rule Clearance applies to every officer act, checked
+        // here before the signature and the body.
+        TaskGuard {
+            store: self.store().clone(),
         }
+        .check(&user, mrn)
+        .await?;
         let verified = self.clearance.verify_officer(caller, &signed).await?;
         let body = act_json(&verified, mrn, OfficerAct::TaskResult)?;
         let rec = self

@@ -726,6 +726,16 @@ async fn errors_are_json_with_codes(app: TestApp) {
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     assert_eq!(v["error"]["code"], "SIGNING_KEY_WEAK");
     assert_eq!(v["error"]["pointer"], "/publicKey");
+    // A key registered twice: 400, like officers' keys.
+    let (s, v) = app
+        .post_json(
+            "/api/v1/account/signing-keys",
+            &t.token,
+            &json!({"publicKey": t.public_key}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["code"], "SIGNING_KEY_EXISTS");
     let (s, v) = app
         .put_json(
             "/api/v1/account/webhook",
