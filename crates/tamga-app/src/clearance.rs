@@ -209,6 +209,11 @@ pub struct SignatureCheck {
 pub const OFFICER_SIGNATURE_MISSING: &str = "OFFICER_SIGNATURE_MISSING";
 pub const OFFICER_SIGNATURE_INVALID: &str = "OFFICER_SIGNATURE_INVALID";
 pub const OFFICER_SIGNATURE_KEY_UNKNOWN: &str = "OFFICER_SIGNATURE_KEY_UNKNOWN";
+/// A signed officer act body above [`MAX_OFFICER_ACT`] bytes (400).
+pub const OFFICER_ACT_TOO_LARGE: &str = "OFFICER_ACT_TOO_LARGE";
+/// The largest signed officer act body: it is stored as signed with the
+/// act's event or audit entry, so it must not bloat the record.
+pub const MAX_OFFICER_ACT: usize = 16 * 1024;
 
 pub struct Clearance {
     store: Arc<dyn Store>,
@@ -232,9 +237,10 @@ pub struct Clearance {
     paying_accounts: RwLock<HashMap<Eori, Arc<Vec<AccountId>>>>,
     writer: Writer,
     mrns: tokio::sync::Mutex<(u64, u64)>,
-    keys: RwLock<HashMap<Eori, Arc<KeyRing>>>,
+    /// Operators' active signing keys.
+    keys: KeyCache<Eori>,
     /// Officers' (and administrators') active signing keys, by username.
-    officer_keys: RwLock<HashMap<String, Arc<KeyRing>>>,
+    officer_keys: KeyCache<String>,
     officer_guard: RwLock<Option<Arc<dyn OfficerActGuard>>>,
     committed: watch::Receiver<u64>,
     settings: Settings,
@@ -262,6 +268,65 @@ pub struct CurrentTariff {
 
 /// An operator's active signing keys: (key id, key).
 type KeyRing = Vec<(String, VerifyingKey)>;
+
+/// Active signing keys by owner (an operator, or an officer by user name),
+/// read from the store on first use. An empty list is not cached, so a key
+/// registered right after a refused act (by this or another instance) works
+/// at once; a list read while a key was being registered is not cached
+/// either (the generation moved), so it cannot hide the new key.
+struct KeyCache<K> {
+    rings: RwLock<HashMap<K, Arc<KeyRing>>>,
+    generation: std::sync::atomic::AtomicU64,
+}
+
+impl<K: std::hash::Hash + Eq + Clone> KeyCache<K> {
+    fn new() -> Self {
+        KeyCache {
+            rings: RwLock::new(HashMap::new()),
+            generation: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// The owner's active keys, cached or read with `load` (key id, base64
+    /// public key, revoked).
+    async fn ring<F>(&self, owner: &K, load: F) -> Result<Arc<KeyRing>, AppError>
+    where
+        F: std::future::Future<
+            Output = Result<Vec<(String, String, bool)>, tamga_store::StoreError>,
+        >,
+    {
+        if let Some(k) = self.rings.read().expect("lock").get(owner) {
+            return Ok(k.clone());
+        }
+        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
+        let keys: KeyRing = load
+            .await?
+            .into_iter()
+            .filter(|(_, _, revoked)| !revoked)
+            .filter_map(|(id, public_key, _)| {
+                signature::parse_public_key(&public_key)
+                    .ok()
+                    .map(|v| (id, v))
+            })
+            .collect();
+        let keys = Arc::new(keys);
+        if !keys.is_empty() {
+            let mut rings = self.rings.write().expect("lock");
+            if self.generation.load(std::sync::atomic::Ordering::SeqCst) == generation {
+                rings.insert(owner.clone(), keys.clone());
+            }
+        }
+        Ok(keys)
+    }
+
+    /// Forgets the owner's keys after a change in the store.
+    fn invalidate(&self, owner: &K) {
+        let mut rings = self.rings.write().expect("lock");
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        rings.remove(owner);
+    }
+}
 
 impl Clearance {
     /// Starts the service over a migrated store whose reference data is
@@ -305,8 +370,8 @@ impl Clearance {
             paying_accounts: RwLock::new(HashMap::new()),
             writer,
             mrns: tokio::sync::Mutex::new((0, 0)),
-            keys: RwLock::new(HashMap::new()),
-            officer_keys: RwLock::new(HashMap::new()),
+            keys: KeyCache::new(),
+            officer_keys: KeyCache::new(),
             officer_guard: RwLock::new(None),
             committed: rx,
             settings,
@@ -600,38 +665,21 @@ impl Clearance {
     }
 
     async fn keys_of(&self, op: &Eori) -> Result<Arc<KeyRing>, AppError> {
-        if let Some(k) = self.keys.read().expect("lock").get(op) {
-            return Ok(k.clone());
-        }
-        let keys: Vec<(String, VerifyingKey)> = self
-            .store
-            .signing_keys(op)
-            .await?
-            .into_iter()
-            .filter(|k| !k.revoked)
-            .filter_map(|k| {
-                signature::parse_public_key(&k.public_key)
-                    .ok()
-                    .map(|v| (k.key_id, v))
-            })
-            .collect();
-        let keys = Arc::new(keys);
         self.keys
-            .write()
-            .expect("lock")
-            .insert(op.clone(), keys.clone());
-        Ok(keys)
+            .ring(op, async {
+                Ok(self
+                    .store
+                    .signing_keys(op)
+                    .await?
+                    .into_iter()
+                    .map(|k| (k.key_id, k.public_key, k.revoked))
+                    .collect())
+            })
+            .await
     }
 
     /// Checks the detached signature; returns the id of the key that signed.
     async fn verify(&self, op: &Eori, s: &Signed<'_>) -> Result<String, Violation> {
-        let Some(sig) = s.signature else {
-            return Err(violation(
-                "FLC-SIGNATURE-MISSING",
-                "",
-                "the request carries no signature (X-Tamga-Signature header)",
-            ));
-        };
         let keys = self.keys_of(op).await.map_err(|e| {
             violation(
                 "FLC-SIGNING-KEY-UNKNOWN",
@@ -639,30 +687,26 @@ impl Clearance {
                 format!("signing keys could not be read: {e}"),
             )
         })?;
-        let candidates: Vec<&(String, VerifyingKey)> = match s.key_id {
-            Some(id) => keys.iter().filter(|(k, _)| k == id).collect(),
-            None => keys.iter().collect(),
-        };
-        if candidates.is_empty() {
-            return Err(violation(
+        check_signed(&keys, s).map_err(|f| match f {
+            SignatureFailure::Missing => violation(
+                "FLC-SIGNATURE-MISSING",
+                "",
+                "the request carries no signature (X-Tamga-Signature header)",
+            ),
+            SignatureFailure::UnknownKey => violation(
                 "FLC-SIGNING-KEY-UNKNOWN",
                 "",
                 match s.key_id {
                     Some(id) => format!("{op} has no active signing key {id:?}"),
                     None => format!("{op} has no registered signing key"),
                 },
-            ));
-        }
-        for (id, key) in candidates {
-            if signature::verify(key, s.body, sig).is_ok() {
-                return Ok(id.clone());
-            }
-        }
-        Err(violation(
-            "FLC-SIGNATURE-INVALID",
-            "",
-            "the signature does not verify against the exact body bytes with the declarant's key",
-        ))
+            ),
+            SignatureFailure::Invalid => violation(
+                "FLC-SIGNATURE-INVALID",
+                "",
+                "the signature does not verify against the exact body bytes with the declarant's key",
+            ),
+        })
     }
 
     fn recipients(lodged_by: &Eori, declarant: Option<&Eori>) -> Vec<Eori> {
@@ -1611,8 +1655,8 @@ impl Clearance {
     }
 
     /// An officer records the result of a documentary check or inspection.
-    /// Signed body: `{"mrn": "...", "outcome": "compliant" | "findings",
-    /// "notes": "..."}`.
+    /// Signed body: `{"mrn": "...", "act": "control_result", "outcome":
+    /// "compliant" | "findings", "notes": "..."}`.
     pub async fn record_control(
         &self,
         caller: &Caller,
@@ -1624,19 +1668,23 @@ impl Clearance {
         struct Body {
             #[allow(dead_code)]
             mrn: String,
+            #[allow(dead_code)]
+            act: String,
             outcome: ControlOutcome,
             #[serde(default)]
             notes: Option<String>,
         }
         let (user, rec) = self.office_declaration(caller, mrn).await?;
         let v = self.verify_officer(caller, &s).await?;
-        let b: Body = act_body(&v, mrn)?;
+        let b: Body = act_body(&v, mrn, OfficerAct::ControlResult)?;
         self.control_act(user, rec, b.outcome, b.notes, v).await
     }
 
     /// Records a control result whose request the caller signed and
     /// [`Clearance::verify_officer`] verified (the workbench's task result,
-    /// whose body has the findings).
+    /// whose body has the findings). The signed body must name `mrn` and
+    /// the act `task_result` (400 `OFFICER_SIGNED_MRN` /
+    /// `OFFICER_SIGNED_ACT`), whatever the caller checked before.
     pub async fn record_control_verified(
         &self,
         caller: &Caller,
@@ -1645,6 +1693,7 @@ impl Clearance {
         notes: Option<String>,
         v: VerifiedSignature,
     ) -> Result<DeclarationRecord, AppError> {
+        act_json(&v, mrn, OfficerAct::TaskResult)?;
         let (user, rec) = self.office_declaration(caller, mrn).await?;
         self.control_act(user, rec, outcome, notes, v).await
     }
@@ -1682,7 +1731,8 @@ impl Clearance {
     }
 
     /// An officer releases a declaration; under control, a control result
-    /// must have been recorded first. Signed body: `{"mrn": "..."}`.
+    /// must have been recorded first. Signed body: `{"mrn": "...", "act":
+    /// "release"}`.
     pub async fn release(
         &self,
         caller: &Caller,
@@ -1694,10 +1744,12 @@ impl Clearance {
         struct Body {
             #[allow(dead_code)]
             mrn: String,
+            #[allow(dead_code)]
+            act: String,
         }
         let (user, rec) = self.office_declaration(caller, mrn).await?;
         let v = self.verify_officer(caller, &s).await?;
-        let _: Body = act_body(&v, mrn)?;
+        let _: Body = act_body(&v, mrn, OfficerAct::Release)?;
         let signature = v.for_user(&user)?;
         if rec.state == State::UnderControl {
             let events = self.store.events(mrn).await?;
@@ -1725,8 +1777,8 @@ impl Clearance {
         .await
     }
 
-    /// An officer refuses release. Signed body: `{"mrn": "...", "reason":
-    /// "..."}`.
+    /// An officer refuses release. Signed body: `{"mrn": "...", "act":
+    /// "refusal", "reason": "..."}`.
     pub async fn refuse(
         &self,
         caller: &Caller,
@@ -1738,11 +1790,13 @@ impl Clearance {
         struct Body {
             #[allow(dead_code)]
             mrn: String,
+            #[allow(dead_code)]
+            act: String,
             reason: String,
         }
         let (user, rec) = self.office_declaration(caller, mrn).await?;
         let v = self.verify_officer(caller, &s).await?;
-        let Body { reason, .. } = act_body(&v, mrn)?;
+        let Body { reason, .. } = act_body(&v, mrn, OfficerAct::Refusal)?;
         let signature = v.for_user(&user)?;
         if reason.trim().is_empty() || reason.len() > 4000 {
             return Err(AppError::bad_request(
@@ -1780,46 +1834,14 @@ impl Clearance {
     ) -> Result<Vec<SignatureCheck>, AppError> {
         let events = self.events(caller, mrn).await?;
         let mut checks = Vec::new();
-        for e in events {
-            let Actor::Officer(officer) = &e.actor else {
-                continue;
-            };
-            let mut check = SignatureCheck {
-                seq: e.seq,
-                kind: e.body.kind(),
-                actor: e.actor.clone(),
-                at: e.at,
-                signed: false,
-                key_id: None,
-                body_sha256: None,
-                valid: false,
-                problem: None,
-            };
-            match e.body.officer_signature() {
-                None => {
-                    check.problem = Some("recorded without an officer signature".into());
+        for e in &events {
+            let key = match e.body.officer_signature() {
+                Some(sig) if matches!(e.actor, Actor::Officer(_)) => {
+                    self.store.officer_key(&sig.key_id).await?
                 }
-                Some(sig) => {
-                    check.signed = true;
-                    check.key_id = Some(sig.key_id.clone());
-                    check.body_sha256 = Some(sig.body_sha256.clone());
-                    check.problem = match self.store.officer_key(&sig.key_id).await? {
-                        None => Some(format!("no officer key {:?} is registered", sig.key_id)),
-                        Some(k) if &k.username != officer => Some(format!(
-                            "key {} belongs to {}, not to {officer}",
-                            k.key_id, k.username
-                        )),
-                        Some(k) => match signature::parse_public_key(&k.public_key)
-                            .and_then(|key| sig.verify(&key))
-                        {
-                            Ok(()) => None,
-                            Err(err) => Some(err.to_string()),
-                        },
-                    };
-                    check.valid = check.problem.is_none();
-                }
-            }
-            checks.push(check);
+                _ => None,
+            };
+            checks.extend(check_officer_event(mrn, e, key.as_ref()));
         }
         Ok(checks)
     }
@@ -1959,17 +1981,18 @@ impl Clearance {
         op: &Eori,
         public_key_b64: &str,
     ) -> Result<SigningKeyRecord, AppError> {
-        signature::parse_public_key(public_key_b64).map_err(|e| {
-            AppError::bad_request("SIGNING_KEY_FORMAT", "/publicKey", e.to_string())
-        })?;
+        let (key_id, public_key) = new_key(public_key_b64)?;
         let rec = SigningKeyRecord {
-            key_id: key_id_of(public_key_b64.trim()),
+            key_id,
             operator: op.clone(),
-            public_key: public_key_b64.trim().to_owned(),
+            public_key,
             created_at: OffsetDateTime::now_utc(),
             revoked: false,
         };
-        self.store.add_signing_key(&rec).await?;
+        self.store
+            .add_signing_key(&rec)
+            .await
+            .map_err(|e| key_exists(e, &rec.key_id))?;
         self.store
             .append_audit(
                 &format!("operator:{op}"),
@@ -1978,7 +2001,7 @@ impl Clearance {
                 &json!({ "keyId": rec.key_id }),
             )
             .await?;
-        self.keys.write().expect("lock").remove(op);
+        self.keys.invalidate(op);
         Ok(rec)
     }
 
@@ -1990,27 +2013,18 @@ impl Clearance {
         public_key_b64: &str,
     ) -> Result<OfficerKeyRecord, AppError> {
         let user = require_user(caller, &[Role::Officer, Role::Admin])?;
-        signature::parse_public_key(public_key_b64).map_err(|e| {
-            AppError::bad_request("SIGNING_KEY_FORMAT", "/publicKey", e.to_string())
-        })?;
+        let (key_id, public_key) = new_key(public_key_b64)?;
         let rec = OfficerKeyRecord {
-            key_id: key_id_of(public_key_b64.trim()),
+            key_id,
             username: user.username.clone(),
-            public_key: public_key_b64.trim().to_owned(),
+            public_key,
             created_at: OffsetDateTime::now_utc(),
             revoked: false,
         };
         self.store
             .add_officer_key(&rec)
             .await
-            .map_err(|e| match e {
-                tamga_store::StoreError::AlreadyExists(_) => AppError::bad_request(
-                    "SIGNING_KEY_EXISTS",
-                    "/publicKey",
-                    format!("the key {} is already registered", rec.key_id),
-                ),
-                e => e.into(),
-            })?;
+            .map_err(|e| key_exists(e, &rec.key_id))?;
         self.store
             .append_audit(
                 &caller.label(),
@@ -2019,35 +2033,22 @@ impl Clearance {
                 &json!({ "keyId": rec.key_id }),
             )
             .await?;
-        self.officer_keys
-            .write()
-            .expect("lock")
-            .remove(&user.username);
+        self.officer_keys.invalidate(&user.username);
         Ok(rec)
     }
 
     async fn officer_keys_of(&self, username: &str) -> Result<Arc<KeyRing>, AppError> {
-        if let Some(k) = self.officer_keys.read().expect("lock").get(username) {
-            return Ok(k.clone());
-        }
-        let keys: KeyRing = self
-            .store
-            .officer_keys(username)
-            .await?
-            .into_iter()
-            .filter(|k| !k.revoked)
-            .filter_map(|k| {
-                signature::parse_public_key(&k.public_key)
-                    .ok()
-                    .map(|v| (k.key_id, v))
-            })
-            .collect();
-        let keys = Arc::new(keys);
         self.officer_keys
-            .write()
-            .expect("lock")
-            .insert(username.to_owned(), keys.clone());
-        Ok(keys)
+            .ring(&username.to_owned(), async {
+                Ok(self
+                    .store
+                    .officer_keys(username)
+                    .await?
+                    .into_iter()
+                    .map(|k| (k.key_id, k.public_key, k.revoked))
+                    .collect())
+            })
+            .await
     }
 
     /// Checks the detached signature of an officer act (`X-Tamga-Signature`
@@ -2060,19 +2061,23 @@ impl Clearance {
         s: &Signed<'_>,
     ) -> Result<VerifiedSignature, AppError> {
         let user = require_user(caller, &[Role::Officer, Role::Admin])?;
-        let Some(sig) = s.signature else {
-            return Err(AppError::Signature {
+        if s.body.len() > MAX_OFFICER_ACT {
+            return Err(AppError::bad_request(
+                OFFICER_ACT_TOO_LARGE,
+                "",
+                format!(
+                    "a signed officer act is at most {} KiB (it is stored, as signed, in the hash-chained record)",
+                    MAX_OFFICER_ACT / 1024
+                ),
+            ));
+        }
+        let keys = self.officer_keys_of(&user.username).await?;
+        let key_id = check_signed(&keys, s).map_err(|f| match f {
+            SignatureFailure::Missing => AppError::Signature {
                 code: OFFICER_SIGNATURE_MISSING,
                 message: "an officer act is signed: send the base64 Ed25519 signature of the exact body bytes in the X-Tamga-Signature header".into(),
-            });
-        };
-        let keys = self.officer_keys_of(&user.username).await?;
-        let candidates: Vec<&(String, VerifyingKey)> = match s.key_id {
-            Some(id) => keys.iter().filter(|(k, _)| k == id).collect(),
-            None => keys.iter().collect(),
-        };
-        if candidates.is_empty() {
-            return Err(AppError::Signature {
+            },
+            SignatureFailure::UnknownKey => AppError::Signature {
                 code: OFFICER_SIGNATURE_KEY_UNKNOWN,
                 message: match s.key_id {
                     Some(id) => format!("{} has no active signing key {id:?}", user.username),
@@ -2081,20 +2086,16 @@ impl Clearance {
                         user.username
                     ),
                 },
-            });
-        }
-        let Some((key_id, _)) = candidates
-            .into_iter()
-            .find(|(_, key)| signature::verify(key, s.body, sig).is_ok())
-        else {
-            return Err(AppError::Signature {
+            },
+            SignatureFailure::Invalid => AppError::Signature {
                 code: OFFICER_SIGNATURE_INVALID,
                 message: format!(
                     "the signature does not verify against the exact body bytes with {}'s keys",
                     user.username
                 ),
-            });
-        };
+            },
+        })?;
+        let sig = s.signature.unwrap_or_default();
         let body = std::str::from_utf8(s.body)
             .map_err(|_| AppError::bad_request("REQUEST_JSON", "", "the body is not UTF-8 JSON"))?;
         Ok(VerifiedSignature {
@@ -2123,27 +2124,77 @@ impl VerifiedSignature {
     }
 }
 
+/// What an officer signs: every signed body names its act (`"act"`), so a
+/// body signed for one act is refused by every other endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfficerAct {
+    ControlResult,
+    TaskResult,
+    Release,
+    Refusal,
+    Reassignment,
+    RefundDecision,
+}
+
+impl OfficerAct {
+    /// The value of `"act"` in the signed body.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OfficerAct::ControlResult => "control_result",
+            OfficerAct::TaskResult => "task_result",
+            OfficerAct::Release => "release",
+            OfficerAct::Refusal => "refusal",
+            OfficerAct::Reassignment => "reassignment",
+            OfficerAct::RefundDecision => "refund_decision",
+        }
+    }
+}
+
+/// Error code of a signed body that does not name the act of the endpoint
+/// (400, pointer `/act`).
+pub const OFFICER_SIGNED_ACT: &str = "OFFICER_SIGNED_ACT";
+
 /// The JSON body of a verified officer act, which names the declaration it
-/// acts on (`"mrn"`) so that a signed act cannot be replayed on another
-/// declaration; decoded as `T`.
+/// acts on (`"mrn"`) and the act (`"act"`) so that a signed act cannot be
+/// replayed on another declaration or as another act; decoded as `T`.
 pub fn act_body<T: serde::de::DeserializeOwned>(
     v: &VerifiedSignature,
     mrn: &Mrn,
+    act: OfficerAct,
 ) -> Result<T, AppError> {
-    let doc = act_json(v, mrn)?;
+    let doc = act_json(v, mrn, act)?;
     serde_json::from_value(doc)
         .map_err(|e| AppError::bad_request("REQUEST_JSON", "", format!("the body: {e}")))
 }
 
 /// [`act_body`] as a JSON value.
-pub fn act_json(v: &VerifiedSignature, mrn: &Mrn) -> Result<serde_json::Value, AppError> {
-    let doc: serde_json::Value = serde_json::from_str(v.body()).map_err(|e| {
+pub fn act_json(
+    v: &VerifiedSignature,
+    mrn: &Mrn,
+    act: OfficerAct,
+) -> Result<serde_json::Value, AppError> {
+    let doc = signed_json(v.body())?;
+    check_act_mrn(&doc, mrn)?;
+    check_act(&doc, act)?;
+    Ok(doc)
+}
+
+/// A signed act body as JSON; duplicate keys (anywhere) are refused so that
+/// what the signature covers reads one way only.
+pub fn signed_json(body: &str) -> Result<serde_json::Value, AppError> {
+    let bad = |e: serde_json::Error| {
         AppError::bad_request(
             "REQUEST_JSON",
             "",
             format!("the body is not valid JSON: {e}"),
         )
-    })?;
+    };
+    serde_json::from_str::<NoDuplicateKeys>(body).map_err(bad)?;
+    serde_json::from_str(body).map_err(bad)
+}
+
+/// The signed body names the declaration: 400 `OFFICER_SIGNED_MRN`.
+fn check_act_mrn(doc: &serde_json::Value, mrn: &Mrn) -> Result<(), AppError> {
     let named = doc
         .get("mrn")
         .and_then(|m| m.as_str())
@@ -2155,7 +2206,234 @@ pub fn act_json(v: &VerifiedSignature, mrn: &Mrn) -> Result<serde_json::Value, A
             format!("the signed body names the declaration it acts on: \"mrn\": \"{mrn}\""),
         ));
     }
-    Ok(doc)
+    Ok(())
+}
+
+/// The signed body names the act of the endpoint: 400 `OFFICER_SIGNED_ACT`.
+pub fn check_act(doc: &serde_json::Value, act: OfficerAct) -> Result<(), AppError> {
+    if doc.get("act").and_then(|a| a.as_str()) != Some(act.as_str()) {
+        return Err(AppError::bad_request(
+            OFFICER_SIGNED_ACT,
+            "/act",
+            format!(
+                "the signed body names the act it is for: \"act\": \"{}\"",
+                act.as_str()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Walks a JSON document and fails on an object with a repeated key.
+struct NoDuplicateKeys;
+
+impl<'de> serde::Deserialize<'de> for NoDuplicateKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = NoDuplicateKeys;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("JSON")
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<NoDuplicateKeys>()?.is_some() {}
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut seen = std::collections::HashSet::new();
+                while let Some(k) = map.next_key::<String>()? {
+                    map.next_value::<NoDuplicateKeys>()?;
+                    if !seen.insert(k.clone()) {
+                        return Err(serde::de::Error::custom(format!("duplicate key {k:?}")));
+                    }
+                }
+                Ok(NoDuplicateKeys)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Why a detached signature was refused; each side maps it to its codes.
+enum SignatureFailure {
+    /// No signature was sent.
+    Missing,
+    /// The owner has no active key (or not the one `X-Tamga-Key-Id` names).
+    UnknownKey,
+    /// No candidate key verifies the signature over the exact body.
+    Invalid,
+}
+
+/// Checks a detached signature against the owner's active keys (only the
+/// one named by `X-Tamga-Key-Id`, if given); returns the id of the key
+/// that verified.
+fn check_signed(keys: &KeyRing, s: &Signed<'_>) -> Result<String, SignatureFailure> {
+    let sig = s.signature.ok_or(SignatureFailure::Missing)?;
+    let mut candidates = keys
+        .iter()
+        .filter(|(k, _)| match s.key_id {
+            Some(id) => k == id,
+            None => true,
+        })
+        .peekable();
+    if candidates.peek().is_none() {
+        return Err(SignatureFailure::UnknownKey);
+    }
+    candidates
+        .find(|(_, key)| signature::verify(key, s.body, sig).is_ok())
+        .map(|(id, _)| id.clone())
+        .ok_or(SignatureFailure::Invalid)
+}
+
+/// A key offered for registration, checked: its id and its base64.
+fn new_key(public_key_b64: &str) -> Result<(String, String), AppError> {
+    check_public_key(public_key_b64)?;
+    let public_key = public_key_b64.trim().to_owned();
+    Ok((key_id_of(&public_key), public_key))
+}
+
+/// A key registered twice (by an operator or an officer): 400
+/// `SIGNING_KEY_EXISTS`.
+fn key_exists(e: tamga_store::StoreError, key_id: &str) -> AppError {
+    match e {
+        tamga_store::StoreError::AlreadyExists(_) => AppError::bad_request(
+            "SIGNING_KEY_EXISTS",
+            "/publicKey",
+            format!("the key {key_id} is already registered"),
+        ),
+        e => e.into(),
+    }
+}
+
+/// A public key offered for registration: well-formed base64 of a 32-byte
+/// Ed25519 point (400 `SIGNING_KEY_FORMAT`) that is not weak (400
+/// `SIGNING_KEY_WEAK`).
+fn check_public_key(public_key_b64: &str) -> Result<(), AppError> {
+    match signature::parse_public_key(public_key_b64) {
+        Ok(_) => Ok(()),
+        Err(e @ signature::SignatureError::WeakKey) => Err(AppError::bad_request(
+            "SIGNING_KEY_WEAK",
+            "/publicKey",
+            format!("{e}: register a real Ed25519 public key"),
+        )),
+        Err(e) => Err(AppError::bad_request(
+            "SIGNING_KEY_FORMAT",
+            "/publicKey",
+            e.to_string(),
+        )),
+    }
+}
+
+/// The acts whose signed body an event of this kind may record: a control
+/// result comes from `/control-result` or from a task result.
+fn acts_of(body: &EventBody) -> &'static [OfficerAct] {
+    match body {
+        EventBody::ControlResultRecorded { .. } => {
+            &[OfficerAct::ControlResult, OfficerAct::TaskResult]
+        }
+        EventBody::Released { .. } | EventBody::ReleaseGrantedPendingPayment { .. } => {
+            &[OfficerAct::Release]
+        }
+        EventBody::Refused { .. } => &[OfficerAct::Refusal],
+        _ => &[],
+    }
+}
+
+/// Re-verifies an officer event of declaration `mrn` from what is stored,
+/// with `key`, the registered key its signature names (looked up by id,
+/// revoked ones too); `None` for events that are not officers' acts. Valid
+/// when the body still has its hash, the key is that officer's, the
+/// signature verifies, and the body names this declaration and an act
+/// that records this kind of event.
+pub fn check_officer_event(
+    mrn: &Mrn,
+    e: &Event,
+    key: Option<&OfficerKeyRecord>,
+) -> Option<SignatureCheck> {
+    let Actor::Officer(officer) = &e.actor else {
+        return None;
+    };
+    let mut check = SignatureCheck {
+        seq: e.seq,
+        kind: e.body.kind(),
+        actor: e.actor.clone(),
+        at: e.at,
+        signed: false,
+        key_id: None,
+        body_sha256: None,
+        valid: false,
+        problem: None,
+    };
+    let Some(sig) = e.body.officer_signature() else {
+        check.problem = Some("recorded without an officer signature".into());
+        return Some(check);
+    };
+    check.signed = true;
+    check.key_id = Some(sig.key_id.clone());
+    check.body_sha256 = Some(sig.body_sha256.clone());
+    check.problem = match key {
+        None => Some(format!("no officer key {:?} is registered", sig.key_id)),
+        Some(k) if k.key_id != sig.key_id => {
+            Some(format!("key {} is not the key {}", k.key_id, sig.key_id))
+        }
+        Some(k) if &k.username != officer => Some(format!(
+            "key {} belongs to {}, not to {officer}",
+            k.key_id, k.username
+        )),
+        Some(k) => {
+            match signature::parse_public_key(&k.public_key).and_then(|key| sig.verify(&key)) {
+                Err(err) => Some(err.to_string()),
+                Ok(()) => {
+                    let acts = acts_of(&e.body);
+                    match signed_json(&sig.body) {
+                        Err(err) => Some(err.to_string()),
+                        Ok(doc) => {
+                            if check_act_mrn(&doc, mrn).is_err() {
+                                Some(format!("the signed body does not name {mrn}"))
+                            } else if !acts.iter().any(|a| check_act(&doc, *a).is_ok()) {
+                                Some(format!(
+                                    "the signed body does not name the act of a {} event ({})",
+                                    e.body.kind(),
+                                    acts.iter()
+                                        .map(|a| a.as_str())
+                                        .collect::<Vec<_>>()
+                                        .join(" or ")
+                                ))
+                            } else {
+                                None
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    check.valid = check.problem.is_none();
+    Some(check)
 }
 
 /// Whether the operator is a party of the declaration.
@@ -2306,5 +2584,159 @@ impl tariff::QuotaBalances for QuotaView<'_> {
         self.0
             .get(&(q.order_number.clone(), q.validity.from))
             .map(|d| q.volume - *d)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mrn(seq: u64) -> Mrn {
+        Mrn::generate(
+            2026,
+            &CountryCode::parse("UZ").unwrap(),
+            seq,
+            MrnCategory::Import,
+        )
+        .unwrap()
+    }
+
+    fn key_record(key: &ed25519_dalek::SigningKey, username: &str) -> OfficerKeyRecord {
+        let public_key = signature::public_key_b64(&key.verifying_key());
+        OfficerKeyRecord {
+            key_id: key_id_of(&public_key),
+            username: username.into(),
+            public_key,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            revoked: false,
+        }
+    }
+
+    /// A release event of `on` by "officer" whose signature (by `key`)
+    /// covers `body`.
+    fn release_event(on: &Mrn, key: &ed25519_dalek::SigningKey, body: &str) -> Event {
+        let sig = OfficerSignature {
+            key_id: key_record(key, "officer").key_id,
+            signature: signature::sign(key, body.as_bytes()),
+            body_sha256: sha256_hex(body.as_bytes()),
+            body: body.into(),
+        };
+        Event::seal(
+            on,
+            7,
+            Actor::Officer("officer".into()),
+            OffsetDateTime::UNIX_EPOCH,
+            EventBody::Released {
+                automatic: false,
+                signature: Some(sig),
+            },
+            "",
+        )
+    }
+
+    /// A key list read while a key is registered is not cached (it may
+    /// miss the new key); an empty one never is.
+    #[tokio::test]
+    async fn key_cache_skips_empty_and_raced_lists() {
+        let cache: KeyCache<String> = KeyCache::new();
+        let owner = "officer".to_owned();
+        let key = signature::signing_key_from_seed([5; 32]);
+        let entry = || {
+            let pk = signature::public_key_b64(&key.verifying_key());
+            vec![(key_id_of(&pk), pk, false)]
+        };
+        let ring = cache.ring(&owner, async { Ok(vec![]) }).await.unwrap();
+        assert!(ring.is_empty());
+        assert!(cache.rings.read().unwrap().get(&owner).is_none());
+        let ring = cache
+            .ring(&owner, async {
+                cache.invalidate(&owner);
+                Ok(entry())
+            })
+            .await
+            .unwrap();
+        assert_eq!(ring.len(), 1);
+        assert!(cache.rings.read().unwrap().get(&owner).is_none());
+        cache.ring(&owner, async { Ok(entry()) }).await.unwrap();
+        assert!(cache.rings.read().unwrap().get(&owner).is_some());
+        cache.invalidate(&owner);
+        assert!(cache.rings.read().unwrap().get(&owner).is_none());
+    }
+
+    #[test]
+    fn stored_signatures_are_checked_for_the_declaration_the_act_and_the_key() {
+        let a = mrn(1);
+        let b = mrn(2);
+        let key = signature::signing_key_from_seed([3; 32]);
+        let other = signature::signing_key_from_seed([4; 32]);
+        let rec = key_record(&key, "officer");
+        let good = format!(r#"{{"mrn":"{a}","act":"release"}}"#);
+
+        let c = check_officer_event(&a, &release_event(&a, &key, &good), Some(&rec)).unwrap();
+        assert!(c.signed && c.valid, "{c:?}");
+
+        // Signed for another declaration.
+        let e = release_event(&a, &key, &format!(r#"{{"mrn":"{b}","act":"release"}}"#));
+        let c = check_officer_event(&a, &e, Some(&rec)).unwrap();
+        assert!(c.signed && !c.valid, "{c:?}");
+        assert!(c.problem.unwrap().contains("does not name"));
+        // Signed as another act (a refusal stored as a release).
+        let e = release_event(&a, &key, &format!(r#"{{"mrn":"{a}","act":"refusal"}}"#));
+        let c = check_officer_event(&a, &e, Some(&rec)).unwrap();
+        assert!(c.signed && !c.valid, "{c:?}");
+        assert!(c.problem.unwrap().contains("act"));
+        // Signed by another key than the one the event names.
+        let e = release_event(&a, &other, &good);
+        let c = check_officer_event(&a, &e, Some(&rec)).unwrap();
+        assert!(c.signed && !c.valid, "{c:?}");
+        // The key is another officer's.
+        let c = check_officer_event(
+            &a,
+            &release_event(&a, &key, &good),
+            Some(&key_record(&key, "officer2")),
+        )
+        .unwrap();
+        assert!(!c.valid, "{c:?}");
+        // The key is not registered.
+        let c = check_officer_event(&a, &release_event(&a, &key, &good), None).unwrap();
+        assert!(c.signed && !c.valid, "{c:?}");
+        // A tampered stored body no longer has its hash.
+        let mut e = release_event(&a, &key, &good);
+        if let EventBody::Released {
+            signature: Some(s), ..
+        } = &mut e.body
+        {
+            s.body = format!(r#"{{"mrn":"{a}","act":"release" }}"#);
+        }
+        let c = check_officer_event(&a, &e, Some(&rec)).unwrap();
+        assert!(c.signed && !c.valid, "{c:?}");
+
+        // An officer act recorded without a signature.
+        let unsigned = Event::seal(
+            &a,
+            7,
+            Actor::Officer("officer".into()),
+            OffsetDateTime::UNIX_EPOCH,
+            EventBody::Refused {
+                reason: "late".into(),
+                signature: None,
+            },
+            "",
+        );
+        let c = check_officer_event(&a, &unsigned, None).unwrap();
+        assert!(!c.signed && !c.valid, "{c:?}");
+        // Not an officer act: no check.
+        let auto = Event::seal(
+            &a,
+            7,
+            Actor::System,
+            OffsetDateTime::UNIX_EPOCH,
+            EventBody::Released {
+                automatic: true,
+                signature: None,
+            },
+            "",
+        );
+        assert!(check_officer_event(&a, &auto, None).is_none());
     }
 }

@@ -38,7 +38,7 @@ use tamga_store::ops_sql::{
 };
 use tamga_store::{Role, Store, User};
 
-use crate::clearance::{act_json, OfficerActGuard, Signed, TraderContexts};
+use crate::clearance::{act_json, OfficerAct, OfficerActGuard, Signed, TraderContexts};
 use crate::error::AppError;
 use crate::{Caller, Clearance};
 
@@ -641,7 +641,8 @@ impl Workbench {
     /// office, who takes the task) or an administrator may.
     ///
     /// The request is signed by the officer (`X-Tamga-Signature` over the
-    /// exact body, which names the declaration: `"mrn"`); the signature is
+    /// exact body, which names the declaration and the act: `"mrn"`,
+    /// `"act": "task_result"`); the signature is
     /// stored with the control event and in the `task.result` audit entry.
     pub async fn record_result(
         &self,
@@ -658,17 +659,15 @@ impl Workbench {
                 format!("the task for {mrn} is closed"),
             ));
         }
-        match (&task.inspector, user.role) {
-            (_, Role::Admin) => {}
-            (Some(i), _) if i != &user.username => {
-                return Err(AppError::Forbidden(format!(
-                    "the task for {mrn} is assigned to {i}; ask an administrator or a supervisor to reassign it"
-                )))
-            }
-            _ => {}
+        // The same rule Clearance applies to every officer act, checked
+        // here before the signature and the body.
+        TaskGuard {
+            store: self.store().clone(),
         }
+        .check(&user, mrn)
+        .await?;
         let verified = self.clearance.verify_officer(caller, &signed).await?;
-        let body = act_json(&verified, mrn)?;
+        let body = act_json(&verified, mrn, OfficerAct::TaskResult)?;
         let rec = self
             .store()
             .declaration(mrn)
@@ -710,8 +709,9 @@ impl Workbench {
     /// An administrator, or a supervisor of the task's office, assigns the
     /// task to another inspector of that office (audited).
     ///
-    /// Signed like every officer act (the body names the declaration:
-    /// `"mrn"`); the signature goes into the `task.reassign` audit entry.
+    /// Signed like every officer act (the body names the declaration and
+    /// the act: `"mrn"`, `"act": "reassignment"`); the signature goes into
+    /// the `task.reassign` audit entry.
     pub async fn reassign(
         &self,
         caller: &Caller,
@@ -732,7 +732,7 @@ impl Workbench {
             )));
         }
         let verified = self.clearance.verify_officer(caller, &signed).await?;
-        let body = &act_json(&verified, mrn)?;
+        let body = &act_json(&verified, mrn, OfficerAct::Reassignment)?;
         let target = body
             .get("inspector")
             .and_then(Value::as_str)

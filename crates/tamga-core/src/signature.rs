@@ -2,7 +2,7 @@
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
@@ -12,22 +12,31 @@ pub enum SignatureError {
     BadKey,
     #[error("signature does not match the body and key")]
     Mismatch,
+    #[error("public key is a weak (small-order) Ed25519 point")]
+    WeakKey,
 }
 
-/// Parses a base64 Ed25519 public key (32 bytes).
+/// Parses a base64 Ed25519 public key (32 bytes). Weak (small-order)
+/// points are refused: a signature "verifies" under them for many bodies.
 pub fn parse_public_key(b64: &str) -> Result<VerifyingKey, SignatureError> {
     let bytes = B64.decode(b64.trim()).map_err(|_| SignatureError::BadKey)?;
     let arr: [u8; 32] = bytes.try_into().map_err(|_| SignatureError::BadKey)?;
-    VerifyingKey::from_bytes(&arr).map_err(|_| SignatureError::BadKey)
+    let key = VerifyingKey::from_bytes(&arr).map_err(|_| SignatureError::BadKey)?;
+    if key.is_weak() {
+        return Err(SignatureError::WeakKey);
+    }
+    Ok(key)
 }
 
-/// Verifies a base64 detached signature over `body`.
+/// Verifies a base64 detached signature over `body`, strictly (RFC 8032
+/// with the small-order and non-canonical checks of `verify_strict`).
 pub fn verify(key: &VerifyingKey, body: &[u8], signature_b64: &str) -> Result<(), SignatureError> {
     let bytes = B64
         .decode(signature_b64.trim())
         .map_err(|_| SignatureError::Malformed)?;
     let sig = Signature::from_slice(&bytes).map_err(|_| SignatureError::Malformed)?;
-    key.verify(body, &sig).map_err(|_| SignatureError::Mismatch)
+    key.verify_strict(body, &sig)
+        .map_err(|_| SignatureError::Mismatch)
 }
 
 /// Signs `body` (for the demo, the simulator and tests), base64.
@@ -72,6 +81,27 @@ mod tests {
         assert_eq!(
             verify(&other.verifying_key(), body, &sig),
             Err(SignatureError::Mismatch)
+        );
+    }
+
+    /// The identity point (a small-order key) with R = identity and s = 0:
+    /// a lenient verifier accepts it for every body; the strict one and key
+    /// parsing refuse it.
+    #[test]
+    fn identity_point_is_refused() {
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let key = VerifyingKey::from_bytes(&identity).unwrap();
+        assert!(key.is_weak());
+        let mut sig = [0u8; 64];
+        sig[0] = 1;
+        let sig_b64 = B64.encode(sig);
+        for body in [&b"{}"[..], br#"{"mrn":"X","act":"release"}"#] {
+            assert_eq!(verify(&key, body, &sig_b64), Err(SignatureError::Mismatch));
+        }
+        assert_eq!(
+            parse_public_key(&B64.encode(identity)),
+            Err(SignatureError::WeakKey)
         );
     }
 }

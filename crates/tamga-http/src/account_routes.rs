@@ -199,6 +199,8 @@ pub async fn refunds(
 pub struct RefundDecision {
     /// The refund decided (the path's id): binds the signature to it.
     pub refund: RefundId,
+    /// `"refund_decision"`: binds the signature to this act.
+    pub act: String,
     pub approve: bool,
 }
 
@@ -226,7 +228,9 @@ pub async fn decide_refund(
         .clearance
         .verify_officer(&caller, &signed(&headers, &b))
         .await?;
-    let d: RefundDecision = serde_json::from_str(verified.body())
+    let doc = tamga_app::clearance::signed_json(verified.body())?;
+    tamga_app::clearance::check_act(&doc, tamga_app::clearance::OfficerAct::RefundDecision)?;
+    let d: RefundDecision = serde_json::from_value(doc)
         .map_err(|e| ApiError::bad_request("REQUEST_JSON", "", e.to_string()))?;
     if d.refund != id {
         return Err(ApiError::bad_request(

@@ -484,7 +484,7 @@ async fn officer_controls_and_releases_a_red_declaration(app: TestApp) {
         .act(
             &app.officer("officer"),
             &format!("/api/v1/declarations/{mrn}/release"),
-            &json!({"mrn": mrn}),
+            &json!({"mrn": mrn, "act": "release"}),
         )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
@@ -493,7 +493,7 @@ async fn officer_controls_and_releases_a_red_declaration(app: TestApp) {
         .act(
             &app.officer("officer"),
             &format!("/api/v1/declarations/{mrn}/control-result"),
-            &json!({"mrn": mrn, "outcome": "compliant", "notes": "seals intact, goods as declared"}),
+            &json!({"mrn": mrn, "act": "control_result", "outcome": "compliant", "notes": "seals intact, goods as declared"}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -501,7 +501,7 @@ async fn officer_controls_and_releases_a_red_declaration(app: TestApp) {
         .act(
             &app.officer("officer"),
             &format!("/api/v1/declarations/{mrn}/release"),
-            &json!({"mrn": mrn}),
+            &json!({"mrn": mrn, "act": "release"}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -511,7 +511,7 @@ async fn officer_controls_and_releases_a_red_declaration(app: TestApp) {
         .act(
             &app.officer("officer"),
             &format!("/api/v1/declarations/{mrn}/refusal"),
-            &json!({"mrn": mrn, "reason": "late"}),
+            &json!({"mrn": mrn, "act": "refusal", "reason": "late"}),
         )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
@@ -549,7 +549,7 @@ async fn refusal_invalidation_and_amendment(app: TestApp) {
         .act(
             &app.officer("officer"),
             &format!("/api/v1/declarations/{mrn}/refusal"),
-            &json!({"mrn": mrn, "reason": "prohibited goods found"}),
+            &json!({"mrn": mrn, "act": "refusal", "reason": "prohibited goods found"}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -715,6 +715,27 @@ async fn errors_are_json_with_codes(app: TestApp) {
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(v["error"]["code"], "SIGNING_KEY_FORMAT");
+    // The identity point (small order) is refused.
+    let (s, v) = app
+        .post_json(
+            "/api/v1/account/signing-keys",
+            &t.token,
+            &json!({"publicKey": "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["code"], "SIGNING_KEY_WEAK");
+    assert_eq!(v["error"]["pointer"], "/publicKey");
+    // A key registered twice: 400, like officers' keys.
+    let (s, v) = app
+        .post_json(
+            "/api/v1/account/signing-keys",
+            &t.token,
+            &json!({"publicKey": t.public_key}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["code"], "SIGNING_KEY_EXISTS");
     let (s, v) = app
         .put_json(
             "/api/v1/account/webhook",

@@ -242,7 +242,7 @@ async fn reservation_is_released_on_refusal_and_debited_on_release(app: TestApp)
         .act(
             &app.officer("officer"),
             &format!("/api/v1/declarations/{mrn}/refusal"),
-            &json!({"mrn": mrn, "reason": "goods not presented"}),
+            &json!({"mrn": mrn, "act": "refusal", "reason": "goods not presented"}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -255,7 +255,7 @@ async fn reservation_is_released_on_refusal_and_debited_on_release(app: TestApp)
         .act(
             &app.officer("officer"),
             &format!("/api/v1/declarations/{mrn}/control-result"),
-            &json!({"mrn": mrn, "outcome": "compliant"}),
+            &json!({"mrn": mrn, "act": "control_result", "outcome": "compliant"}),
         )
         .await;
     assert_eq!(s, StatusCode::OK);
@@ -263,7 +263,7 @@ async fn reservation_is_released_on_refusal_and_debited_on_release(app: TestApp)
         .act(
             &app.officer("officer"),
             &format!("/api/v1/declarations/{mrn}/release"),
-            &json!({"mrn": mrn}),
+            &json!({"mrn": mrn, "act": "release"}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -343,7 +343,7 @@ async fn statement_refund_and_guarantee(app: TestApp) {
         .post_json(
             &format!("/api/v1/refunds/{id}/decision"),
             &app.user_token("officer"),
-            &json!({ "refund": id, "approve": true }),
+            &json!({ "act": "refund_decision", "refund": id, "approve": true }),
         )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
@@ -353,7 +353,7 @@ async fn statement_refund_and_guarantee(app: TestApp) {
         .act(
             &officer,
             &format!("/api/v1/refunds/{id}/decision"),
-            &json!({ "refund": id + 1, "approve": true }),
+            &json!({ "act": "refund_decision", "refund": id + 1, "approve": true }),
         )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
@@ -362,7 +362,7 @@ async fn statement_refund_and_guarantee(app: TestApp) {
         .act(
             &officer,
             &format!("/api/v1/refunds/{id}/decision"),
-            &json!({ "refund": id, "approve": true }),
+            &json!({ "act": "refund_decision", "refund": id, "approve": true }),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -384,7 +384,7 @@ async fn statement_refund_and_guarantee(app: TestApp) {
         .act(
             &officer,
             &format!("/api/v1/refunds/{id}/decision"),
-            &json!({ "refund": id, "approve": false }),
+            &json!({ "act": "refund_decision", "refund": id, "approve": false }),
         )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");

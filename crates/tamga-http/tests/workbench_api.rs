@@ -235,7 +235,7 @@ async fn controlled_declarations_are_dispatched_and_results_become_labels(app: T
         .act(
             &other,
             &result_path,
-            &json!({"mrn": mrn, "outcome": "compliant"}),
+            &json!({"mrn": mrn, "act": "task_result", "outcome": "compliant"}),
         )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
@@ -281,6 +281,7 @@ async fn controlled_declarations_are_dispatched_and_results_become_labels(app: T
     ] {
         let mut body = body;
         body["mrn"] = json!(mrn);
+        body["act"] = json!("task_result");
         let (s, v) = app.act(&me, &result_path, &body).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{body}: {v}");
         assert_eq!(v["error"]["code"], code, "{v}");
@@ -291,7 +292,7 @@ async fn controlled_declarations_are_dispatched_and_results_become_labels(app: T
         .act(
             &me,
             &result_path,
-            &json!({"mrn": mrn, "outcome": "findings", "notes": "invoice looked altered", "findings": [
+            &json!({"mrn": mrn, "act": "task_result", "outcome": "findings", "notes": "invoice looked altered", "findings": [
                 {"kind": "undervaluation", "item": 1, "correctedValue": "99999999", "additionalDuties": "120.50"},
                 {"kind": "misclassification", "item": 1, "correctedValue": "240310"}
             ]}),
@@ -329,7 +330,7 @@ async fn controlled_declarations_are_dispatched_and_results_become_labels(app: T
         .act(
             &me,
             &format!("/api/v1/declarations/{mrn}/release"),
-            &json!({"mrn": mrn}),
+            &json!({"mrn": mrn, "act": "release"}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -427,7 +428,7 @@ async fn queued_tasks_are_dispatched_later_and_reassigned(app: TestApp) {
 
     // A plain officer cannot reassign; a supervisor of the office can.
     let reassign = format!("/api/v1/workbench/tasks/{mrn}/reassignment");
-    let body = json!({"mrn": mrn, "inspector": "officer", "reason": "officer2 is on leave"});
+    let body = json!({"mrn": mrn, "act": "reassignment", "inspector": "officer", "reason": "officer2 is on leave"});
     let (s, _) = app.act(&me, &reassign, &body).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, v) = app
@@ -442,7 +443,7 @@ async fn queued_tasks_are_dispatched_later_and_reassigned(app: TestApp) {
         .act(
             &me,
             &reassign,
-            &json!({"mrn": mrn, "inspector": "nobody", "reason": "x"}),
+            &json!({"mrn": mrn, "act": "reassignment", "inspector": "nobody", "reason": "x"}),
         )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
@@ -464,19 +465,23 @@ async fn queued_tasks_are_dispatched_later_and_reassigned(app: TestApp) {
         .act(
             &other,
             &result,
-            &json!({"mrn": mrn, "outcome": "compliant"}),
+            &json!({"mrn": mrn, "act": "task_result", "outcome": "compliant"}),
         )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, v) = app
-        .act(&me, &result, &json!({"mrn": mrn, "outcome": "compliant"}))
+        .act(
+            &me,
+            &result,
+            &json!({"mrn": mrn, "act": "task_result", "outcome": "compliant"}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, v) = app
         .act(
             &me,
             &format!("/api/v1/declarations/{mrn}/refusal"),
-            &json!({"mrn": mrn, "reason": "licence missing"}),
+            &json!({"mrn": mrn, "act": "refusal", "reason": "licence missing"}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -555,6 +560,16 @@ async fn officer_acts_are_signed_and_kept_to_the_assigned_inspector(app: TestApp
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     assert_eq!(v["error"]["code"], "SIGNING_KEY_EXISTS");
+    // A weak (small-order) officer key is refused.
+    let (s, v) = app
+        .post_json(
+            "/api/v1/account/signing-keys",
+            &b.token,
+            &json!({"publicKey": "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["code"], "SIGNING_KEY_WEAK");
     let b_key_id =
         tamga_app::clearance::key_id_of(&signature::public_key_b64(&b.key.verifying_key()));
     // Only officer A is an inspector: the task goes to A.
@@ -577,9 +592,15 @@ async fn officer_acts_are_signed_and_kept_to_the_assigned_inspector(app: TestApp
     // Inspector B may not act on A's task through the declaration
     // endpoints either, even with a valid signature.
     for (path, body) in [
-        (&control, json!({"mrn": mrn, "outcome": "compliant"})),
-        (&release, json!({"mrn": mrn})),
-        (&refusal, json!({"mrn": mrn, "reason": "not mine"})),
+        (
+            &control,
+            json!({"mrn": mrn, "act": "control_result", "outcome": "compliant"}),
+        ),
+        (&release, json!({"mrn": mrn, "act": "release"})),
+        (
+            &refusal,
+            json!({"mrn": mrn, "act": "refusal", "reason": "not mine"}),
+        ),
     ] {
         let (s, v) = app.act(&b, path, &body).await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{path}: {v}");
@@ -591,7 +612,7 @@ async fn officer_acts_are_signed_and_kept_to_the_assigned_inspector(app: TestApp
 
     // Unsigned, signed with another officer's key, for another body or
     // another declaration: refused, nothing written.
-    let body = json!({"mrn": mrn, "outcome": "compliant", "notes": "seals intact"});
+    let body = json!({"mrn": mrn, "act": "control_result", "outcome": "compliant", "notes": "seals intact"});
     let (s, v) = app.post_json(&control, &a.token, &body).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(v["error"]["code"], "OFFICER_SIGNATURE_MISSING");
@@ -608,7 +629,12 @@ async fn officer_acts_are_signed_and_kept_to_the_assigned_inspector(app: TestApp
         .bearer_auth(&a.token)
         .header("content-type", "application/json")
         .header("x-tamga-signature", signature::sign(&a.key, &bytes))
-        .body(serde_json::to_vec(&json!({"mrn": mrn, "outcome": "findings"})).unwrap())
+        .body(
+            serde_json::to_vec(
+                &json!({"mrn": mrn, "act": "control_result", "outcome": "findings"}),
+            )
+            .unwrap(),
+        )
         .send()
         .await
         .unwrap();
@@ -617,7 +643,7 @@ async fn officer_acts_are_signed_and_kept_to_the_assigned_inspector(app: TestApp
         .act(
             &a,
             &control,
-            &json!({"mrn": "26UZ0000000000001A", "outcome": "compliant"}),
+            &json!({"mrn": "26UZ0000000000001A", "act": "control_result", "outcome": "compliant"}),
         )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
@@ -628,6 +654,31 @@ async fn officer_acts_are_signed_and_kept_to_the_assigned_inspector(app: TestApp
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     assert_eq!(v["error"]["code"], "OFFICER_SIGNED_MRN");
+    // A body signed for one act is refused by every other act's endpoint.
+    let task_result = format!("/api/v1/workbench/tasks/{mrn}/result");
+    for path in [&task_result, &release, &refusal] {
+        let (s, v) = app.act(&a, path, &body).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{path}: {v}");
+        assert_eq!(v["error"]["code"], "OFFICER_SIGNED_ACT", "{path}: {v}");
+        assert_eq!(v["error"]["pointer"], "/act");
+    }
+    let (s, v) = app
+        .act(&a, &refusal, &json!({"mrn": mrn, "act": "release"}))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["code"], "OFFICER_SIGNED_ACT");
+    let (s, v) = app.act(&a, &release, &json!({"mrn": mrn})).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["code"], "OFFICER_SIGNED_ACT");
+    // A signed body with a repeated key reads two ways: refused.
+    let dup = format!(r#"{{"mrn":"{mrn}","act":"release","act":"refusal","reason":"x"}}"#);
+    let (s, v) = app
+        .send_signed(&refusal, &a.token, Some(&a.key), dup.as_bytes())
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["code"], "REQUEST_JSON");
+    let (_, t) = app.get(&task_result.replace("/result", ""), &a.token).await;
+    assert_eq!(t["status"], "open", "{t}");
     assert_eq!(app.events(&mrn, &a.token).await.len(), events_before);
 
     // A signs the control result.
@@ -636,7 +687,7 @@ async fn officer_acts_are_signed_and_kept_to_the_assigned_inspector(app: TestApp
 
     // An unsigned release changes nothing.
     let (s, v) = app
-        .post_json(&release, &a.token, &json!({"mrn": mrn}))
+        .post_json(&release, &a.token, &json!({"mrn": mrn, "act": "release"}))
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(v["error"]["code"], "OFFICER_SIGNATURE_MISSING");
@@ -647,7 +698,9 @@ async fn officer_acts_are_signed_and_kept_to_the_assigned_inspector(app: TestApp
     assert_eq!(app.events(&mrn, &a.token).await.len(), events_before + 1);
 
     // The administrator may act on A's task; it releases, signed.
-    let (s, v) = app.act(&admin, &release, &json!({"mrn": mrn})).await;
+    let (s, v) = app
+        .act(&admin, &release, &json!({"mrn": mrn, "act": "release"}))
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["state"], "released");
 
