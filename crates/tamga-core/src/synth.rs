@@ -1097,6 +1097,20 @@ impl Generator {
         })
     }
 
+    /// Declares `item` as the generator's tariff needs it (national code
+    /// under its subheading, supplementary unit, documents its
+    /// restrictions require). False when there is no tariff or the tariff
+    /// cannot assess any code under the item's.
+    pub fn fit_to_tariff(&mut self, item: &mut GoodsItem) -> bool {
+        match &self.tariff {
+            Some(t) if t.usable(&item.hs_code) => {
+                t.complete(item, &mut self.rng);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Declares goods as `tariff` needs them: the national (10-digit) code
     /// where the tariff subdivides a subheading, the supplementary unit
     /// where its nomenclature names one, and the documents its

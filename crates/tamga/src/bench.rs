@@ -149,7 +149,7 @@ pub(crate) fn progress(len: u64, hidden: bool, what: &str) -> ProgressBar {
 
 /// A valid declaration body for demo trader `trader` (1 to 8), lodged today
 /// (UTC), different for every seed. It passes control.
-pub fn example_declaration(trader: usize, seed: u64) -> Result<Vec<u8>, String> {
+pub fn example_declaration(trader: usize, seed: u64, hs: Option<&str>) -> Result<Vec<u8>, String> {
     const DEMO_TRADERS: usize = tamga_app::demo::DEMO_TRADER_NAMES.len();
     if !(1..=DEMO_TRADERS).contains(&trader) {
         return Err(format!(
@@ -171,7 +171,31 @@ pub fn example_declaration(trader: usize, seed: u64) -> Result<Vec<u8>, String> 
     if !s.expect.is_valid() {
         return Err("the generator produced an erroneous declaration".into());
     }
-    Ok(s.body)
+    let Some(code) = hs else {
+        return Ok(s.body);
+    };
+    // The first goods item becomes `code` (a 6-digit HS 2022 subheading),
+    // declared as the demo tariff needs it.
+    let reference = reference_bundle()?;
+    let entry = reference
+        .hs
+        .iter()
+        .find(|e| e.code == code && e.level == 6)
+        .ok_or_else(|| format!("{code:?} is not a 6-digit HS 2022 subheading"))?;
+    let mut d: tamga_core::declaration::Declaration =
+        serde_json::from_slice(&s.body).map_err(|e| e.to_string())?;
+    let item = d
+        .items
+        .first_mut()
+        .ok_or("the generator produced a declaration without goods")?;
+    item.hs_code = tamga_core::codes::HsCode::parse(&entry.code).map_err(|e| e.to_string())?;
+    item.description = entry.description.clone();
+    if !generator.fit_to_tariff(item) {
+        return Err(format!(
+            "the demo tariff cannot assess goods under {code} (prohibited or not covered)"
+        ));
+    }
+    serde_json::to_vec_pretty(&d).map_err(|e| e.to_string())
 }
 
 // ---------------------------------------------------------------------------
@@ -583,7 +607,7 @@ mod tests {
         let reference = ReferenceData::new(&reference_bundle().unwrap());
         for trader in 1..=8 {
             for seed in [1, 2, 99] {
-                let body = example_declaration(trader, seed).unwrap();
+                let body = example_declaration(trader, seed, None).unwrap();
                 let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
                 let id = Eori::parse(&tamga_app::demo::demo_trader_id(trader - 1)).unwrap();
                 assert_eq!(
@@ -609,7 +633,37 @@ mod tests {
 
     #[test]
     fn example_rejects_unknown_traders() {
-        assert!(example_declaration(0, 1).is_err());
-        assert!(example_declaration(9, 1).is_err());
+        assert!(example_declaration(0, 1, None).is_err());
+        assert!(example_declaration(9, 1, None).is_err());
+        assert!(example_declaration(1, 1, Some("999999")).is_err());
+    }
+
+    /// `tamga example --hs CODE` (the README's cigarettes) gives goods the
+    /// demo tariff can assess: national code, supplementary unit,
+    /// documents.
+    #[test]
+    fn an_example_with_a_chosen_code_passes_control_and_the_tariff() {
+        let reference = ReferenceData::new(&reference_bundle().unwrap());
+        let tariff = tamga_app::reference::demo_tariff().unwrap();
+        for code in ["240220", "090230", "870323"] {
+            let body = example_declaration(2, 1, Some(code)).unwrap();
+            let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            let id = Eori::parse(&tamga_app::demo::demo_trader_id(1)).unwrap();
+            let ctx = ControlContext {
+                reference: &reference,
+                today: today(),
+                lodged_by: &id,
+            };
+            let report = control::run(&doc, &ctx);
+            let d = report.declaration.expect("passes control");
+            assert!(d.items[0].hs_code.as_str().starts_with(code), "{code}");
+            tamga_core::tariff::assess_declaration(
+                &tariff,
+                &d,
+                today(),
+                &tamga_core::tariff::FullVolume,
+            )
+            .unwrap_or_else(|e| panic!("{code}: {e:?}"));
+        }
     }
 }

@@ -117,26 +117,7 @@ pub async fn lodge(
 }
 
 pub fn example(trader: usize, seed: u64, hs: Option<&str>) -> Result<(), String> {
-    let body = crate::bench::example_declaration(trader, seed)?;
-    let body = match hs {
-        None => body,
-        Some(code) => with_hs_code(&body, code)?,
-    };
+    let body = crate::bench::example_declaration(trader, seed, hs)?;
     crate::out(String::from_utf8_lossy(&body))?;
     Ok(())
-}
-
-/// The declaration with `code` on its first goods item (and that code's
-/// nomenclature description).
-fn with_hs_code(body: &[u8], code: &str) -> Result<Vec<u8>, String> {
-    let reference = tamga_app::reference::shipped().map_err(|e| e.to_string())?;
-    let entry = reference
-        .hs
-        .iter()
-        .find(|e| e.code == code && e.level == 6)
-        .ok_or_else(|| format!("{code:?} is not a 6-digit HS 2022 subheading"))?;
-    let mut doc: serde_json::Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
-    doc["items"][0]["hsCode"] = serde_json::Value::String(entry.code.clone());
-    doc["items"][0]["description"] = serde_json::Value::String(entry.description.clone());
-    serde_json::to_vec_pretty(&doc).map_err(|e| e.to_string())
 }
