@@ -1666,10 +1666,6 @@ impl Clearance {
         #[derive(serde::Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Body {
-            #[allow(dead_code)]
-            mrn: String,
-            #[allow(dead_code)]
-            act: String,
             outcome: ControlOutcome,
             #[serde(default)]
             notes: Option<String>,
@@ -1741,15 +1737,10 @@ impl Clearance {
     ) -> Result<DeclarationRecord, AppError> {
         #[derive(serde::Deserialize)]
         #[serde(deny_unknown_fields)]
-        struct Body {
-            #[allow(dead_code)]
-            mrn: String,
-            #[allow(dead_code)]
-            act: String,
-        }
+        struct Body {}
         let (user, rec) = self.office_declaration(caller, mrn).await?;
         let v = self.verify_officer(caller, &s).await?;
-        let _: Body = act_body(&v, mrn, OfficerAct::Release)?;
+        let Body {} = act_body(&v, mrn, OfficerAct::Release)?;
         let signature = v.for_user(&user)?;
         if rec.state == State::UnderControl {
             let events = self.store.events(mrn).await?;
@@ -1788,15 +1779,11 @@ impl Clearance {
         #[derive(serde::Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Body {
-            #[allow(dead_code)]
-            mrn: String,
-            #[allow(dead_code)]
-            act: String,
             reason: String,
         }
         let (user, rec) = self.office_declaration(caller, mrn).await?;
         let v = self.verify_officer(caller, &s).await?;
-        let Body { reason, .. } = act_body(&v, mrn, OfficerAct::Refusal)?;
+        let Body { reason } = act_body(&v, mrn, OfficerAct::Refusal)?;
         let signature = v.for_user(&user)?;
         if reason.trim().is_empty() || reason.len() > 4000 {
             return Err(AppError::bad_request(
@@ -2156,13 +2143,19 @@ pub const OFFICER_SIGNED_ACT: &str = "OFFICER_SIGNED_ACT";
 
 /// The JSON body of a verified officer act, which names the declaration it
 /// acts on (`"mrn"`) and the act (`"act"`) so that a signed act cannot be
-/// replayed on another declaration or as another act; decoded as `T`.
+/// replayed on another declaration or as another act. Both are checked,
+/// and the remaining fields (the act's own) are decoded as `T`.
 pub fn act_body<T: serde::de::DeserializeOwned>(
     v: &VerifiedSignature,
     mrn: &Mrn,
     act: OfficerAct,
 ) -> Result<T, AppError> {
-    let doc = act_json(v, mrn, act)?;
+    let mut doc = act_json(v, mrn, act)?;
+    // Checked above: the act's own fields are what is left.
+    if let Some(o) = doc.as_object_mut() {
+        o.remove("mrn");
+        o.remove("act");
+    }
     serde_json::from_value(doc)
         .map_err(|e| AppError::bad_request("REQUEST_JSON", "", format!("the body: {e}")))
 }

@@ -670,6 +670,16 @@ async fn officer_acts_are_signed_and_kept_to_the_assigned_inspector(app: TestApp
     let (s, v) = app.act(&a, &release, &json!({"mrn": mrn})).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     assert_eq!(v["error"]["code"], "OFFICER_SIGNED_ACT");
+    // Only the act's own fields may follow "mrn" and "act".
+    let (s, v) = app
+        .act(
+            &a,
+            &release,
+            &json!({"mrn": mrn, "act": "release", "reason": "x"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["code"], "REQUEST_JSON");
     // A signed body with a repeated key reads two ways: refused.
     let dup = format!(r#"{{"mrn":"{mrn}","act":"release","act":"refusal","reason":"x"}}"#);
     let (s, v) = app
