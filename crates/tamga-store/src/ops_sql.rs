@@ -373,7 +373,10 @@ macro_rules! ops_backend {
             async fn ops_events_after(&self, after: i64, limit: u32) -> Result<Vec<OpsEvent>> {
                 use sqlx::Row as _;
                 let rows = sqlx::query(&$sql(
-                    "SELECT id, mrn, kind, at, body FROM events WHERE id > ? ORDER BY id LIMIT ?",
+                    // Duty assessments (the largest bodies) change no fact: their
+                    // bodies stay in the database.
+                    "SELECT id, mrn, kind, at, CASE WHEN kind = 'duties_assessed' THEN '' ELSE body END AS body \
+                     FROM events WHERE id > ? ORDER BY id LIMIT ?",
                 ))
                 .bind(after)
                 .bind(i64::from(limit))
@@ -498,21 +501,32 @@ macro_rules! ops_backend {
                     .execute(&mut *c)
                     .await?;
                 }
-                for t in &b.new_tasks {
-                    sqlx::query(&$sql(
-                        "INSERT INTO ops_tasks (mrn, office, channel, status, inspector, created_at, assigned_at, dispatch) \
-                         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (mrn) DO NOTHING",
-                    ))
-                    .bind(t.mrn.as_str())
-                    .bind(t.office.as_str())
-                    .bind(t.channel.as_str())
-                    .bind(t.status.as_str())
-                    .bind(t.inspector.as_deref())
-                    .bind(nanos(t.created_at)?)
-                    .bind(t.assigned_at.map(nanos).transpose()?)
-                    .bind(to_json(&t.dispatch)?)
-                    .execute(&mut *c)
-                    .await?;
+                // One statement per chunk: a pass may open hundreds of tasks.
+                for chunk in b.new_tasks.chunks(500) {
+                    let mut rows = Vec::with_capacity(chunk.len());
+                    for t in chunk {
+                        rows.push((
+                            t,
+                            nanos(t.created_at)?,
+                            t.assigned_at.map(nanos).transpose()?,
+                            to_json(&t.dispatch)?,
+                        ));
+                    }
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO ops_tasks (mrn, office, channel, status, inspector, created_at, assigned_at, dispatch) ",
+                    );
+                    qb.push_values(rows, |mut s, (t, created, assigned, dispatch)| {
+                        s.push_bind(t.mrn.as_str().to_owned())
+                            .push_bind(t.office.as_str().to_owned())
+                            .push_bind(t.channel.as_str())
+                            .push_bind(t.status.as_str())
+                            .push_bind(t.inspector.clone())
+                            .push_bind(created)
+                            .push_bind(assigned)
+                            .push_bind(dispatch);
+                    });
+                    qb.push(" ON CONFLICT (mrn) DO NOTHING");
+                    qb.build().persistent(false).execute(&mut *c).await?;
                 }
                 for (mrn, inspector, d, at) in &b.assignments {
                     sqlx::query(&$sql(
@@ -535,18 +549,25 @@ macro_rules! ops_backend {
                     .execute(&mut *c)
                     .await?;
                 }
-                for l in &b.labels {
-                    sqlx::query(&$sql(
-                        "INSERT INTO ops_labels (mrn, inspected, outcome, final_state, at) VALUES (?, ?, ?, ?, ?) \
-                         ON CONFLICT (mrn) DO NOTHING",
-                    ))
-                    .bind(l.mrn.as_str())
-                    .bind(l.inspected)
-                    .bind(l.outcome.map(outcome_str))
-                    .bind(&l.final_state)
-                    .bind(nanos(l.at)?)
-                    .execute(&mut *c)
-                    .await?;
+                // Every released or refused declaration gets one: one
+                // statement per chunk, not per label.
+                for chunk in b.labels.chunks(1000) {
+                    let mut rows = Vec::with_capacity(chunk.len());
+                    for l in chunk {
+                        rows.push((l, nanos(l.at)?));
+                    }
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO ops_labels (mrn, inspected, outcome, final_state, at) ",
+                    );
+                    qb.push_values(rows, |mut s, (l, at)| {
+                        s.push_bind(l.mrn.as_str().to_owned())
+                            .push_bind(l.inspected)
+                            .push_bind(l.outcome.map(outcome_str))
+                            .push_bind(l.final_state.clone())
+                            .push_bind(at);
+                    });
+                    qb.push(" ON CONFLICT (mrn) DO NOTHING");
+                    qb.build().persistent(false).execute(&mut *c).await?;
                 }
                 if let Some(cursor) = b.cursor {
                     sqlx::query(&$sql(
