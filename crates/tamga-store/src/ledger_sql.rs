@@ -84,7 +84,8 @@ pub(crate) trait LedgerTx: Send {
     /// Advisory locks on `keys`, then row locks on `accounts` (both sorted).
     async fn lock(&mut self, keys: &[i64], accounts: &[AccountId]) -> Result<()>;
     async fn meta(&mut self, id: AccountId) -> Result<Option<Meta>>;
-    async fn available(&mut self, id: AccountId) -> Result<i64>;
+    /// (available, reserved) of an account; `None` if there is none.
+    async fn balance(&mut self, id: AccountId) -> Result<Option<(i64, i64)>>;
     async fn by_payment_reference(&mut self, r: &str) -> Result<Option<AccountId>>;
     async fn internal(&mut self, currency: &str, kind: AccountKind) -> Result<Option<AccountId>>;
     /// Adds the deltas unless a balance would become negative; whether it did.
@@ -137,9 +138,13 @@ struct Batch<'m> {
     internal: HashMap<(String, AccountKind), AccountId>,
     /// Deltas of internal accounts, applied last in id order.
     internal_deltas: BTreeMap<AccountId, (i64, i64)>,
-    /// Trader deltas that cannot fail, applied before the account's next
-    /// conditional update or at the end.
+    /// Trader deltas of the batch (checked against [`Batch::balances`] as
+    /// they are added), written at the end, one update per account.
     trader_deltas: BTreeMap<AccountId, (i64, i64)>,
+    /// Trader balances as stored when first needed in this batch (the
+    /// accounts are the transaction's alone: SQLite's write lock, or
+    /// PostgreSQL's row locks taken before the batch runs).
+    balances: HashMap<AccountId, (i64, i64)>,
     /// Reservations of the batch's MRNs (`None`: none yet).
     reservations: HashMap<String, Option<ResRow>>,
     dirty: BTreeSet<String>,
@@ -211,19 +216,52 @@ impl Batch<'_> {
         Ok(())
     }
 
-    /// Applies the trader side of `postings` now (conditional), returning
-    /// whether it fit; the internal side is deferred.
+    /// A trader account's balance with this batch's deltas so far:
+    /// (available, reserved).
+    async fn effective<T: LedgerTx + ?Sized>(
+        &mut self,
+        tx: &mut T,
+        id: AccountId,
+    ) -> Result<(i64, i64)> {
+        let stored = match self.balances.get(&id) {
+            Some(b) => *b,
+            None => {
+                let b = tx
+                    .balance(id)
+                    .await?
+                    .ok_or_else(|| StoreError::Corrupt(format!("no ledger account {id}")))?;
+                self.balances.insert(id, b);
+                b
+            }
+        };
+        let (da, dr) = self.trader_deltas.get(&id).copied().unwrap_or_default();
+        match (stored.0.checked_add(da), stored.1.checked_add(dr)) {
+            (Some(a), Some(r)) => Ok((a, r)),
+            _ => Err(StoreError::Corrupt(format!(
+                "balance of account {id} overflows"
+            ))),
+        }
+    }
+
+    /// Adds the trader side of `postings` if no trader balance becomes
+    /// negative (all or nothing), returning whether it fit; the internal
+    /// side is deferred. Checked in memory against the batch's balances, so
+    /// a batch costs one read and one update per account, not per posting;
+    /// the final conditional update stays as a guard.
     async fn apply_trader<T: LedgerTx + ?Sized>(
         &mut self,
         tx: &mut T,
         postings: &[Posting],
     ) -> Result<bool> {
-        for (id, (da, dr)) in Self::trader_sums(postings) {
-            self.flush(tx, id).await?;
-            if !tx.apply(id, da, dr).await? {
-                return Ok(false);
+        let sums = Self::trader_sums(postings);
+        for (&id, &(da, dr)) in &sums {
+            let (a, r) = self.effective(tx, id).await?;
+            match (a.checked_add(da), r.checked_add(dr)) {
+                (Some(a), Some(r)) if a >= 0 && r >= 0 => {}
+                _ => return Ok(false),
             }
         }
+        self.defer_trader(postings);
         Ok(true)
     }
 
@@ -339,6 +377,7 @@ pub(crate) async fn apply<T: LedgerTx + ?Sized>(
         internal: HashMap::new(),
         internal_deltas: BTreeMap::new(),
         trader_deltas: BTreeMap::new(),
+        balances: HashMap::new(),
         reservations,
         dirty: BTreeSet::new(),
         ids: ids.into_iter(),
@@ -550,7 +589,7 @@ async fn one<T: LedgerTx + ?Sized>(
             let postings = rules::reserve(acct, *amount);
             if !b.apply_trader(tx, &postings).await? {
                 return Ok(LedgerOutcome::Insufficient {
-                    available: tx.available(*account).await?,
+                    available: b.effective(tx, *account).await?.0,
                 });
             }
             let txn = b.next_id()?;
@@ -642,7 +681,7 @@ async fn one<T: LedgerTx + ?Sized>(
             let postings = rules::refund_request(cash, pending, *amount);
             if !b.apply_trader(tx, &postings).await? {
                 return Ok(LedgerOutcome::Insufficient {
-                    available: tx.available(*account).await?,
+                    available: b.effective(tx, *account).await?.0,
                 });
             }
             let txn = b.next_id()?;
@@ -847,11 +886,13 @@ macro_rules! ledger_backend {
                 }
                 Ok(())
             }
-            async fn available(&mut self, id: LAccountId) -> $crate::Result<i64> {
-                Ok(sqlx::query_scalar(&$sql("SELECT available FROM ledger_accounts WHERE id = ?"))
-                    .bind(id)
-                    .fetch_one(&mut *self.0)
-                    .await?)
+            async fn balance(&mut self, id: LAccountId) -> $crate::Result<Option<(i64, i64)>> {
+                Ok(sqlx::query_as(&$sql(
+                    "SELECT available, reserved FROM ledger_accounts WHERE id = ?",
+                ))
+                .bind(id)
+                .fetch_optional(&mut *self.0)
+                .await?)
             }
             async fn by_payment_reference(&mut self, r: &str) -> $crate::Result<Option<LAccountId>> {
                 Ok(sqlx::query_scalar(&$sql(
