@@ -5,6 +5,14 @@
 //!
 //! Invariant: a caller is answered only after its write is durable (or has
 //! definitely failed), so an acknowledged declaration survives `kill -9`.
+//!
+//! The commit loop runs on a thread of its own (`tamga-writer`, with a
+//! single-threaded runtime), not among the runtime's workers: the loop is
+//! the serial part of lodging, and on a worker it would wait behind the
+//! lodgings' CPU-heavy control, signature and duty work every time a
+//! statement's answer woke it. Its own thread is scheduled by the OS as
+//! soon as it is woken. Committed writes are dropped on the runtime's
+//! blocking pool, off that serial path.
 
 use std::sync::Arc;
 
@@ -26,7 +34,8 @@ impl Writer {
     /// commit, so push delivery can wake up.
     pub fn spawn(store: Arc<dyn Store>, max_batch: usize, committed: watch::Sender<u64>) -> Writer {
         let (tx, mut rx) = mpsc::channel::<(Write, Reply)>(max_batch * 4);
-        tokio::spawn(async move {
+        let runtime = tokio::runtime::Handle::current();
+        let commit_loop = async move {
             let mut writes = Vec::with_capacity(max_batch);
             let mut replies = Vec::with_capacity(max_batch);
             while let Some((w, r)) = rx.recv().await {
@@ -57,9 +66,28 @@ impl Writer {
                         }
                     }
                 }
-                writes.clear();
+                // Freeing a batch (declarations, duty explanations) is
+                // not the serial path's work.
+                let done = std::mem::replace(&mut writes, Vec::with_capacity(max_batch));
+                runtime.spawn_blocking(move || drop(done));
             }
-        });
+        };
+        let started = std::thread::Builder::new()
+            .name("tamga-writer".into())
+            .spawn(|| {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt.block_on(commit_loop),
+                    // Dropping the loop drops the receiver: every write
+                    // is answered "writer stopped".
+                    Err(e) => tracing::error!(error = %e, "cannot start the writer runtime"),
+                }
+            });
+        if let Err(e) = started {
+            tracing::error!(error = %e, "cannot start the writer thread");
+        }
         Writer { tx }
     }
 
