@@ -6,13 +6,14 @@
 //! Invariant: a caller is answered only after its write is durable (or has
 //! definitely failed), so an acknowledged declaration survives `kill -9`.
 //!
-//! The commit loop runs on a thread of its own (`tamga-writer`, with a
-//! single-threaded runtime), not among the runtime's workers: the loop is
+//! On SQLite the commit loop runs on a thread of its own (`tamga-writer`,
+//! with a single-threaded runtime), not among the runtime's workers: the loop is
 //! the serial part of lodging, and on a worker it would wait behind the
 //! lodgings' CPU-heavy control, signature and duty work every time a
 //! statement's answer woke it. Its own thread is scheduled by the OS as
-//! soon as it is woken. Committed writes are dropped on the runtime's
-//! blocking pool, off that serial path.
+//! soon as it is woken. (On PostgreSQL it stays a task: a connection's
+//! socket belongs to the runtime that opened it.) Committed writes are
+//! dropped on the runtime's blocking pool, off that serial path.
 
 use std::sync::Arc;
 
@@ -35,6 +36,7 @@ impl Writer {
     pub fn spawn(store: Arc<dyn Store>, max_batch: usize, committed: watch::Sender<u64>) -> Writer {
         let (tx, mut rx) = mpsc::channel::<(Write, Reply)>(max_batch * 4);
         let runtime = tokio::runtime::Handle::current();
+        let store_backend = store.backend();
         let commit_loop = async move {
             let mut writes = Vec::with_capacity(max_batch);
             let mut replies = Vec::with_capacity(max_batch);
@@ -72,6 +74,15 @@ impl Writer {
                 runtime.spawn_blocking(move || drop(done));
             }
         };
+        // sqlx's SQLite connections each run on a thread of their own, so
+        // the loop can drive them from a runtime of its own. A PostgreSQL
+        // connection's socket belongs to the runtime that opened it: there
+        // the loop stays on the main runtime, or connections it opened would
+        // be served only when the writer is idle, and break if it stops.
+        if store_backend != "sqlite" {
+            tokio::spawn(commit_loop);
+            return Writer { tx };
+        }
         let started = std::thread::Builder::new()
             .name("tamga-writer".into())
             .spawn(|| {

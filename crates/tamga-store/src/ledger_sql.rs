@@ -2,21 +2,24 @@
 //! the primitive [`LedgerTx`]), the SQL once (the `ledger_backend!` macro,
 //! instantiated by each backend with its placeholder style).
 //!
-//! Never negative: every change that can lower a trader's balance is a
-//! conditional `UPDATE … SET available = available + d WHERE id = a AND
-//! available + d >= 0` whose affected-row count is checked, inside the
-//! transaction. SQLite has one writer; on PostgreSQL a batch first takes
+//! Never negative: a change that can lower a trader's balance is checked
+//! against the account's balance as read inside the transaction plus the
+//! batch's earlier changes, and refused if any balance would go negative;
+//! the batch's net change per account is then written with a conditional
+//! `UPDATE … SET available = available + d WHERE id = a AND
+//! available + d >= 0` whose affected-row count is checked (a failure
+//! aborts the batch).
+//! The read is safe because the transaction holds the accounts: SQLite has
+//! one writer; on PostgreSQL a batch first takes
 //! transaction-scoped advisory locks on its MRNs, bank references and
 //! refunds, then row locks on the traders' accounts (both in sorted order),
 //! and changes the internal accounts last, in id order, so concurrent
 //! batches cannot deadlock.
 //!
-//! Batching: a batch reads the reservations of all its MRNs with one query,
-//! keeps them in memory, and writes transactions, entries, reservations and
-//! the balance changes that cannot fail (debits, releases, deposits) with a
-//! few multi-row statements at the end. A trader's deferred changes are
-//! applied before any conditional update of the same account, so checks
-//! always see the current balance.
+//! Batching: a batch reads the reservations of all its MRNs with one query
+//! and each trader account's balance once, keeps them in memory, and writes
+//! transactions, entries, reservations and one balance change per account
+//! with a few statements at the end.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;

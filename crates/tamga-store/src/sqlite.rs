@@ -87,8 +87,13 @@ pub struct SqliteStore {
     /// Kind and currency of ledger accounts (immutable), by id.
     meta: MetaCache,
     /// Dropped with the store (or taken by [`SqliteStore::close`]), which
-    /// stops the background checkpointer.
-    checkpointer: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
+    /// stops the background checkpointer; its task, awaited by `close`.
+    checkpointer: std::sync::Mutex<
+        Option<(
+            tokio::sync::oneshot::Sender<()>,
+            tokio::task::JoinHandle<()>,
+        )>,
+    >,
 }
 
 impl SqliteStore {
@@ -132,19 +137,22 @@ impl SqliteStore {
             .await?;
         let checkpointer = SqliteConnection::connect_with(&base).await?;
         let (stop, stopped) = tokio::sync::oneshot::channel();
-        tokio::spawn(checkpoint_in_background(checkpointer, stopped));
+        let task = tokio::spawn(checkpoint_in_background(checkpointer, stopped));
         Ok(Self {
             writer,
             reader,
             meta: MetaCache::default(),
-            checkpointer: std::sync::Mutex::new(Some(stop)),
+            checkpointer: std::sync::Mutex::new(Some((stop, task))),
         })
     }
 
     /// Closes both pools, waiting for their connections to finish.
     pub async fn close(&self) {
-        if let Ok(mut c) = self.checkpointer.lock() {
-            c.take();
+        let checkpointer = self.checkpointer.lock().ok().and_then(|mut c| c.take());
+        if let Some((stop, task)) = checkpointer {
+            drop(stop);
+            // Its connection is closed once the task ends.
+            let _ = task.await;
         }
         self.reader.close().await;
         self.writer.close().await;
