@@ -236,7 +236,7 @@ pub struct Clearance {
     /// (cash, then guarantee).
     paying_accounts: RwLock<HashMap<Eori, Arc<Vec<AccountId>>>>,
     writer: Writer,
-    mrns: tokio::sync::Mutex<(u64, u64)>,
+    mrns: Arc<tokio::sync::Mutex<MrnBlocks>>,
     /// Operators' active signing keys.
     keys: KeyCache<Eori>,
     /// Officers' (and administrators') active signing keys, by username.
@@ -247,6 +247,16 @@ pub struct Clearance {
 }
 
 const MRN_BLOCK: u64 = 1000;
+
+/// MRN sequence numbers held in memory: the current block and, reserved in
+/// the background before it runs out, the next one.
+#[derive(Debug, Default)]
+struct MrnBlocks {
+    next: u64,
+    end: u64,
+    spare: Option<u64>,
+    refilling: bool,
+}
 
 /// A change to a declaration: events, possibly a new declaration body and
 /// version, and the notifications to send.
@@ -369,7 +379,7 @@ impl Clearance {
             quota_drawn: Mutex::new(quota_drawn),
             paying_accounts: RwLock::new(HashMap::new()),
             writer,
-            mrns: tokio::sync::Mutex::new((0, 0)),
+            mrns: Arc::new(tokio::sync::Mutex::new(MrnBlocks::default())),
             keys: KeyCache::new(),
             officer_keys: KeyCache::new(),
             officer_guard: RwLock::new(None),
@@ -648,12 +658,35 @@ impl Clearance {
     async fn next_mrn(&self, t: DeclarationType, now: OffsetDateTime) -> Result<Mrn, AppError> {
         let seq = {
             let mut g = self.mrns.lock().await;
-            if g.0 >= g.1 {
-                let start = self.store.reserve_sequence("mrn", MRN_BLOCK).await?;
-                *g = (start, start + MRN_BLOCK);
+            if g.next >= g.end {
+                match g.spare.take() {
+                    Some(start) => (g.next, g.end) = (start, start + MRN_BLOCK),
+                    None => {
+                        let start = self.store.reserve_sequence("mrn", MRN_BLOCK).await?;
+                        (g.next, g.end) = (start, start + MRN_BLOCK);
+                    }
+                }
             }
-            g.0 += 1;
-            g.0 - 1
+            let seq = g.next;
+            g.next += 1;
+            // Half-way through a block, reserve the next one in the
+            // background: reserving waits for the writer connection, and
+            // every lodging would wait with it.
+            if g.end - g.next == MRN_BLOCK / 2 && g.spare.is_none() && !g.refilling {
+                g.refilling = true;
+                let (store, blocks) = (self.store.clone(), self.mrns.clone());
+                tokio::spawn(async move {
+                    let reserved = store.reserve_sequence("mrn", MRN_BLOCK).await;
+                    let mut g = blocks.lock().await;
+                    g.refilling = false;
+                    match reserved {
+                        Ok(start) => g.spare = Some(start),
+                        // The block's end reserves synchronously instead.
+                        Err(e) => tracing::warn!(error = %e, "cannot reserve the next MRN block"),
+                    }
+                });
+            }
+            seq
         };
         let category = match t {
             DeclarationType::IM => MrnCategory::Import,
@@ -2625,6 +2658,48 @@ mod tests {
             },
             "",
         )
+    }
+
+    /// MRNs stay unique and in order across blocks: the next block is
+    /// reserved in the background half-way through the current one and
+    /// used when it runs out.
+    #[tokio::test]
+    async fn mrn_blocks_are_refilled_ahead_without_repeats() {
+        let db = tamga_store::testing::TestDb::sqlite().await;
+        let store = tamga_store::open(&db.url).await.unwrap();
+        crate::bootstrap(&store, false).await.unwrap();
+        let c = Clearance::start(store.clone(), Settings::default())
+            .await
+            .unwrap();
+        let now = OffsetDateTime::now_utc();
+        let mut seen = std::collections::HashSet::new();
+        let mut spare_seen = false;
+        for i in 0..(MRN_BLOCK * 2 + 10) {
+            let m = c.next_mrn(DeclarationType::IM, now).await.unwrap();
+            assert!(seen.insert(m.as_str().to_owned()), "{m} given twice");
+            if i == MRN_BLOCK - 1 || i == MRN_BLOCK * 3 / 2 {
+                // Let the background reservation finish (then, at the end
+                // of the first block, check it is the one used next).
+                for _ in 0..100 {
+                    if c.mrns.lock().await.spare.is_some() {
+                        break;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+                let g = c.mrns.lock().await;
+                if i == MRN_BLOCK - 1 {
+                    assert_eq!(g.next, g.end, "first block used up");
+                    spare_seen = g.spare == Some(g.end);
+                }
+            }
+        }
+        assert!(spare_seen, "the second block was reserved ahead");
+        assert_eq!(seen.len() as u64, MRN_BLOCK * 2 + 10);
+        // Three blocks reserved and in use; none reserved twice.
+        assert_eq!(
+            store.reserve_sequence("mrn", 1).await.unwrap(),
+            3 * MRN_BLOCK + 1
+        );
     }
 
     /// A key list read while a key is registered is not cached (it may
