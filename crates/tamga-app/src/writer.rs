@@ -36,7 +36,7 @@ impl Writer {
     pub fn spawn(store: Arc<dyn Store>, max_batch: usize, committed: watch::Sender<u64>) -> Writer {
         let (tx, mut rx) = mpsc::channel::<(Write, Reply)>(max_batch * 4);
         let runtime = tokio::runtime::Handle::current();
-        let store_backend = store.backend();
+        let own_thread = store.connections_on_own_threads();
         let commit_loop = async move {
             let mut writes = Vec::with_capacity(max_batch);
             let mut replies = Vec::with_capacity(max_batch);
@@ -74,12 +74,12 @@ impl Writer {
                 runtime.spawn_blocking(move || drop(done));
             }
         };
-        // sqlx's SQLite connections each run on a thread of their own, so
-        // the loop can drive them from a runtime of its own. A PostgreSQL
-        // connection's socket belongs to the runtime that opened it: there
-        // the loop stays on the main runtime, or connections it opened would
-        // be served only when the writer is idle, and break if it stops.
-        if store_backend != "sqlite" {
+        // Only a store whose connections run on threads of their own can be
+        // driven from a runtime of its own. A PostgreSQL connection's socket
+        // belongs to the runtime that opened it: there the loop stays on the
+        // main runtime, or connections it opened would be served only when
+        // the writer is idle, and break if it stops.
+        if !own_thread {
             tokio::spawn(commit_loop);
             return Writer { tx };
         }

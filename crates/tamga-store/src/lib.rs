@@ -406,6 +406,13 @@ pub trait Store: RiskStore + OpsStore + OfficerKeyStore + Send + Sync + 'static 
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
 
+    /// Whether each connection runs on a thread of its own, so that a
+    /// caller may drive it from any runtime (sqlx's SQLite connections).
+    /// Network connections belong to the runtime that opened them.
+    fn connections_on_own_threads(&self) -> bool {
+        false
+    }
+
     /// Cheap round trip, for health checks.
     async fn ping(&self) -> Result<()>;
 

@@ -224,6 +224,10 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
+    fn connections_on_own_threads(&self) -> bool {
+        true
+    }
+
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.reader).await?;
         Ok(())
