@@ -39,6 +39,26 @@ fn mrn(seq: u64) -> Mrn {
     .unwrap()
 }
 
+/// `body` signed with `key` and checked as `caller`'s act.
+async fn signed_by(
+    clearance: &Clearance,
+    caller: &Caller,
+    key: &ed25519_dalek::SigningKey,
+    body: &str,
+) -> Result<tamga_app::clearance::VerifiedSignature, AppError> {
+    let sig = signature::sign(key, body.as_bytes());
+    clearance
+        .verify_officer(
+            caller,
+            &Signed {
+                body: body.as_bytes(),
+                signature: Some(&sig),
+                key_id: None,
+            },
+        )
+        .await
+}
+
 fn code(e: AppError) -> &'static str {
     e.code()
 }
@@ -65,18 +85,7 @@ async fn record_control_verified_checks_the_declaration_and_act(db: TestDb) {
             "OFFICER_SIGNED_ACT",
         ),
     ] {
-        let sig = signature::sign(&key, body.as_bytes());
-        let v = clearance
-            .verify_officer(
-                &caller,
-                &Signed {
-                    body: body.as_bytes(),
-                    signature: Some(&sig),
-                    key_id: None,
-                },
-            )
-            .await
-            .unwrap();
+        let v = signed_by(&clearance, &caller, &key, &body).await.unwrap();
         let e = clearance
             .record_control_verified(&caller, &a, ControlOutcome::Compliant, None, v)
             .await
@@ -88,16 +97,7 @@ async fn record_control_verified_checks_the_declaration_and_act(db: TestDb) {
     let notes = "x".repeat(tamga_app::clearance::MAX_OFFICER_ACT);
     let body =
         format!(r#"{{"mrn":"{a}","act":"task_result","outcome":"compliant","notes":"{notes}"}}"#);
-    let sig = signature::sign(&key, body.as_bytes());
-    let e = clearance
-        .verify_officer(
-            &caller,
-            &Signed {
-                body: body.as_bytes(),
-                signature: Some(&sig),
-                key_id: None,
-            },
-        )
+    let e = signed_by(&clearance, &caller, &key, &body)
         .await
         .unwrap_err();
     assert_eq!(code(e), "OFFICER_ACT_TOO_LARGE");
