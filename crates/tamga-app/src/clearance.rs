@@ -14,7 +14,6 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use ed25519_dalek::VerifyingKey;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
@@ -124,7 +123,7 @@ pub struct Accepted {
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
+    tamga_core::hash::sha256_hex(bytes)
 }
 
 /// The key id of a public key: first 16 hex digits of its SHA-256.

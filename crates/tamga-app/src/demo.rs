@@ -8,7 +8,6 @@
 
 use ed25519_dalek::SigningKey;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use tamga_core::codes::{Eori, OfficeCode};
@@ -66,7 +65,7 @@ pub struct Demo {
 }
 
 fn derive(what: &str) -> [u8; 32] {
-    Sha256::digest(format!("tamga demo, local use only: {what}").as_bytes()).into()
+    tamga_core::hash::sha256(format!("tamga demo, local use only: {what}"))
 }
 
 /// The demo token of a principal name.

@@ -22,9 +22,9 @@
 //! factors, the trader context, the rates as configured and as applied,
 //! both draws and their seed, and a readable explanation.
 
+use crate::hash::Sha256;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::lifecycle::Channel;
 use crate::prearrival::Preliminary;

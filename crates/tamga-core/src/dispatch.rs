@@ -11,8 +11,8 @@
 //! predict who gets a declaration. Every decision lists each inspector
 //! considered and why, the weights and the draw, so it can be recomputed.
 
+use crate::hash::Sha256;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::codes::{Mrn, OfficeCode};
 use crate::declaration::{Declaration, TransportMode};

@@ -9,6 +9,7 @@ pub mod codes;
 pub mod control;
 pub mod declaration;
 pub mod dispatch;
+pub mod hash;
 pub mod ledger;
 pub mod lifecycle;
 pub mod money;

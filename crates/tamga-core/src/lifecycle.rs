@@ -5,8 +5,8 @@
 //! queries, written in the same transaction as the event that changed it,
 //! and the story tests check that the projection equals the replay.
 
+use crate::hash::{sha256_hex, Sha256};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::codes::{Eori, Lrn, Mrn};
@@ -126,7 +126,7 @@ impl OfficerSignature {
         &self,
         key: &ed25519_dalek::VerifyingKey,
     ) -> Result<(), crate::signature::SignatureError> {
-        if hex::encode(Sha256::digest(self.body.as_bytes())) != self.body_sha256 {
+        if sha256_hex(self.body.as_bytes()) != self.body_sha256 {
             return Err(crate::signature::SignatureError::Mismatch);
         }
         crate::signature::verify(key, self.body.as_bytes(), &self.signature)
@@ -297,7 +297,7 @@ impl Event {
         prev_hash: &str,
     ) -> Event {
         let payload = serde_json::to_string(&body).expect("event bodies serialize");
-        let payload_hash = hex::encode(Sha256::digest(payload.as_bytes()));
+        let payload_hash = sha256_hex(payload.as_bytes());
         let hash = chain_hash(mrn, seq, &actor, at, &payload_hash, prev_hash);
         Event {
             mrn: mrn.clone(),
@@ -356,7 +356,7 @@ pub fn verify_chain(events: &[Event]) -> Result<(), ChainError> {
             });
         }
         let payload = serde_json::to_vec(&e.body).expect("event bodies serialize");
-        if hex::encode(Sha256::digest(&payload)) != e.payload_hash {
+        if sha256_hex(&*payload) != e.payload_hash {
             return Err(ChainError::Payload { seq: e.seq });
         }
         if e.prev_hash != prev
@@ -601,7 +601,7 @@ mod tests {
         let sig = OfficerSignature {
             key_id: "k".into(),
             signature: crate::signature::sign(&key, signed),
-            body_sha256: hex::encode(Sha256::digest(signed)),
+            body_sha256: sha256_hex(signed),
             body: String::from_utf8(signed.to_vec()).unwrap(),
         };
         let body = EventBody::Refused {
@@ -617,7 +617,7 @@ mod tests {
         edited.body = edited.body.replace("forged", "genuine");
         assert!(edited.verify(&key.verifying_key()).is_err());
         let mut rehashed = edited.clone();
-        rehashed.body_sha256 = hex::encode(Sha256::digest(rehashed.body.as_bytes()));
+        rehashed.body_sha256 = sha256_hex(rehashed.body.as_bytes());
         assert!(rehashed.verify(&key.verifying_key()).is_err());
     }
 }

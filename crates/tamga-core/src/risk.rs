@@ -5,9 +5,9 @@
 //! with the seed it came from, so any decision can be recomputed and
 //! explained later.
 
+use crate::hash::Sha256;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::codes::{CountryCode, Mrn, OfficeCode};
 use crate::declaration::{Declaration, DeclarationType};

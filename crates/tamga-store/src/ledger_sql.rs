@@ -1330,8 +1330,7 @@ macro_rules! ledger_backend {
             body: &str,
             at: i64,
         ) -> $crate::Result<(i64, bool)> {
-            use sha2::Digest as _;
-            let sha = hex::encode(sha2::Sha256::digest(body.as_bytes()));
+            let sha = tamga_core::hash::sha256_hex(body.as_bytes());
             let existing: Option<i64> =
                 sqlx::query_scalar(&$sql("SELECT id FROM tariffs WHERE sha256 = ?"))
                     .bind(&sha)
