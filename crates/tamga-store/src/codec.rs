@@ -84,6 +84,41 @@ pub(crate) fn sum_quota_draws(rows: Vec<(String, String, String)>) -> Result<Vec
 /// SQLite allows 32766 bound parameters per statement; stay below.
 pub(crate) const SQLITE_MAX_PARAMS: usize = 32_000;
 
+/// The row counts a multi-row statement is cut into, largest first.
+const SHAPES: [usize; 5] = [256, 64, 16, 4, 1];
+
+/// Cuts `rows` into chunks of at most `max` rows whose lengths come from
+/// [`SHAPES`] (largest that fits first), so each multi-row statement has
+/// at most five shapes. They stay prepared in sqlx's statement cache:
+/// parsing and compiling a statement of hundreds of rows for every batch
+/// size cost more than executing it.
+pub(crate) fn shaped_chunks<T>(rows: &[T], max: usize) -> ShapedChunks<'_, T> {
+    ShapedChunks {
+        rest: rows,
+        max: max.max(1),
+    }
+}
+
+pub(crate) struct ShapedChunks<'a, T> {
+    rest: &'a [T],
+    max: usize,
+}
+
+impl<'a, T> Iterator for ShapedChunks<'a, T> {
+    type Item = &'a [T];
+
+    fn next(&mut self) -> Option<&'a [T]> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let fits = self.rest.len().min(self.max);
+        let n = SHAPES.iter().copied().find(|&s| s <= fits).unwrap_or(1);
+        let (chunk, rest) = self.rest.split_at(n);
+        self.rest = rest;
+        Some(chunk)
+    }
+}
+
 pub(crate) const RANDOM_SELECTION_KEY: &str = "random_selection";
 
 pub(crate) fn corrupt(what: impl std::fmt::Display) -> StoreError {
@@ -877,3 +912,29 @@ macro_rules! load_reference_fn {
     };
 }
 pub(crate) use load_reference_fn;
+
+#[cfg(test)]
+mod tests {
+    use super::shaped_chunks;
+
+    #[test]
+    fn shaped_chunks_cover_every_row_in_order_with_few_shapes() {
+        for n in [0usize, 1, 3, 4, 5, 17, 255, 256, 257, 1000, 3001] {
+            let rows: Vec<usize> = (0..n).collect();
+            let chunks: Vec<&[usize]> = shaped_chunks(&rows, 1000).collect();
+            let flat: Vec<usize> = chunks.iter().flat_map(|c| c.iter().copied()).collect();
+            assert_eq!(flat, rows, "n = {n}");
+            assert!(chunks
+                .iter()
+                .all(|c| [256, 64, 16, 4, 1].contains(&c.len())));
+            // Largest first: never more than 3 of a smaller shape.
+            for s in [64, 16, 4, 1] {
+                assert!(chunks.iter().filter(|c| c.len() == s).count() <= 3);
+            }
+        }
+        // A parameter limit below the largest shape is respected.
+        let rows: Vec<u8> = vec![0; 100];
+        let lens: Vec<usize> = shaped_chunks(&rows, 20).map(<[u8]>::len).collect();
+        assert_eq!(lens, vec![16, 16, 16, 16, 16, 16, 4]);
+    }
+}

@@ -937,7 +937,7 @@ macro_rules! ledger_backend {
                 $txn_ids(&mut *self.0, n).await
             }
             async fn insert_txns(&mut self, rows: &[TxnRow]) -> $crate::Result<()> {
-                for chunk in rows.chunks(5000) {
+                for chunk in crate::codec::shaped_chunks(rows, 5000) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO ledger_txns (id, kind, at, mrn, reference, actor) ",
                     );
@@ -949,15 +949,12 @@ macro_rules! ledger_backend {
                             .push_bind(t.reference.as_deref())
                             .push_bind(t.actor.as_deref());
                     });
-                    let q = qb.build();
-                    // Single rows are common and worth caching.
-                    let q = if chunk.len() == 1 { q } else { q.persistent(false) };
-                    q.execute(&mut *self.0).await?;
+                    qb.build().execute(&mut *self.0).await?;
                 }
                 Ok(())
             }
             async fn insert_entries(&mut self, rows: &[EntryRow]) -> $crate::Result<()> {
-                for chunk in rows.chunks(4000) {
+                for chunk in crate::codec::shaped_chunks(rows, 4000) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO ledger_entries (txn, account, bucket, amount, delta, at, mrn) ",
                     );
@@ -970,7 +967,7 @@ macro_rules! ledger_backend {
                             .push_bind(e.at)
                             .push_bind(e.mrn.as_deref());
                     });
-                    qb.build().persistent(false).execute(&mut *self.0).await?;
+                    qb.build().execute(&mut *self.0).await?;
                 }
                 Ok(())
             }
@@ -1010,7 +1007,7 @@ macro_rules! ledger_backend {
                 mrns: &[&str],
             ) -> $crate::Result<Vec<(String, ResRow)>> {
                 let mut out = Vec::with_capacity(mrns.len());
-                for chunk in mrns.chunks(5000) {
+                for chunk in crate::codec::shaped_chunks(mrns, 5000) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(
                         "SELECT mrn, account, amount, status, txn, settle_txn FROM ledger_reservations WHERE mrn IN (",
                     );
@@ -1019,9 +1016,7 @@ macro_rules! ledger_backend {
                         sep.push_bind(*m);
                     }
                     qb.push(")");
-                    let q = qb.build();
-                    let q = if chunk.len() == 1 { q } else { q.persistent(false) };
-                    for r in q.fetch_all(&mut *self.0).await? {
+                    for r in qb.build().fetch_all(&mut *self.0).await? {
                         let status: String = r.try_get("status")?;
                         out.push((
                             r.try_get("mrn")?,
@@ -1039,7 +1034,7 @@ macro_rules! ledger_backend {
                 Ok(out)
             }
             async fn put_reservations(&mut self, rows: &[(&str, &ResRow)]) -> $crate::Result<()> {
-                for chunk in rows.chunks(5000) {
+                for chunk in crate::codec::shaped_chunks(rows, 5000) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO ledger_reservations (mrn, account, amount, status, txn, settle_txn) ",
                     );
@@ -1055,9 +1050,7 @@ macro_rules! ledger_backend {
                         " ON CONFLICT (mrn) DO UPDATE SET account = excluded.account, amount = excluded.amount, \
                          status = excluded.status, txn = excluded.txn, settle_txn = excluded.settle_txn",
                     );
-                    let q = qb.build();
-                    let q = if chunk.len() == 1 { q } else { q.persistent(false) };
-                    q.execute(&mut *self.0).await?;
+                    qb.build().execute(&mut *self.0).await?;
                 }
                 Ok(())
             }

@@ -8,9 +8,10 @@
 //! write transaction starts with `BEGIN IMMEDIATE`; reads use a separate
 //! pool of several connections, which WAL lets run alongside the writer.
 //!
-//! Multi-row statements whose size depends on the batch are not kept in
-//! sqlx's statement cache (`persistent(false)`): every batch size would be
-//! another large prepared statement held per connection.
+//! Multi-row statements are cut into a few fixed row counts
+//! ([`codec::shaped_chunks`]) and stay prepared in sqlx's statement cache
+//! (each connection holds up to [`STATEMENT_CACHE`] of them), so a batch
+//! does not parse and compile its statements again.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -75,6 +76,10 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 
 const READERS: u32 = 4;
 
+/// Prepared statements kept per connection: the multi-row statements in
+/// up to five shapes each, and the single statements.
+const STATEMENT_CACHE: usize = 400;
+
 /// How often the background checkpointer copies the WAL into the database.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 /// WAL pages after which the writer checkpoints by itself: a backstop for
@@ -116,7 +121,8 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30))
             .pragma("temp_store", "memory")
-            .pragma("cache_size", "-65536");
+            .pragma("cache_size", "-65536")
+            .statement_cache_capacity(STATEMENT_CACHE);
         let writer = SqlitePoolOptions::new()
             .min_connections(1)
             .max_connections(1)
@@ -201,6 +207,7 @@ async fn upsert<'a, T>(
 ) -> Result<u64> {
     let mut changed = 0;
     let tail = codec::upsert_tail(table, cols, key, "IS NOT");
+    // Reference data loads once: its statements are not kept.
     for chunk in rows.chunks(SQLITE_MAX_PARAMS / cols.len()) {
         let mut qb =
             QueryBuilder::<Sqlite>::new(format!("INSERT INTO {table} ({}) ", cols.join(", ")));
@@ -419,7 +426,7 @@ impl Store for SqliteStore {
             .filter_map(|p| p.decl.as_ref().map(|d| (d.declarant, d.lrn)))
             .collect();
         let mut existing = HashMap::new();
-        for chunk in keys.chunks(SQLITE_MAX_PARAMS / 2) {
+        for chunk in codec::shaped_chunks(&keys, SQLITE_MAX_PARAMS / 2) {
             let mut qb = QueryBuilder::<Sqlite>::new(
                 "SELECT declarant, lrn, mrn FROM declarations WHERE (declarant, lrn) IN (VALUES ",
             );
@@ -431,7 +438,7 @@ impl Store for SqliteStore {
                 sep.push_bind_unseparated(*l).push_unseparated(")");
             }
             qb.push(")");
-            for r in qb.build().persistent(false).fetch_all(&mut *c).await? {
+            for r in qb.build().fetch_all(&mut *c).await? {
                 existing.insert(
                     (r.try_get("declarant")?, r.try_get("lrn")?),
                     r.try_get("mrn")?,
@@ -458,7 +465,7 @@ impl Store for SqliteStore {
             .filter(|p| p.kind == PreparedKind::Insert)
             .filter_map(|p| p.decl.as_ref())
             .collect();
-        for chunk in new.chunks(SQLITE_MAX_PARAMS / 16) {
+        for chunk in codec::shaped_chunks(&new, SQLITE_MAX_PARAMS / 16) {
             let mut qb = QueryBuilder::<Sqlite>::new(format!(
                 "INSERT INTO declarations ({DECLARATION_COLUMNS}) "
             ));
@@ -480,7 +487,7 @@ impl Store for SqliteStore {
                     .push_bind(d.last_hash)
                     .push_bind(d.doc.as_str());
             });
-            qb.build().persistent(false).execute(&mut *c).await?;
+            qb.build().execute(&mut *c).await?;
         }
 
         // 3. Updates, in order, with optimistic locking.
@@ -524,7 +531,7 @@ impl Store for SqliteStore {
             .filter_map(|(p, _)| p.as_deref())
             .collect();
         let events: Vec<&codec::EventRow<'_>> = committed.iter().flat_map(|p| &p.events).collect();
-        for chunk in events.chunks(SQLITE_MAX_PARAMS / 9) {
+        for chunk in codec::shaped_chunks(&events, SQLITE_MAX_PARAMS / 9) {
             let mut qb = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO events (mrn, seq, actor, at, kind, body, payload_hash, prev_hash, hash) ",
             );
@@ -539,11 +546,11 @@ impl Store for SqliteStore {
                     .push_bind(e.prev_hash)
                     .push_bind(e.hash);
             });
-            qb.build().persistent(false).execute(&mut *c).await?;
+            qb.build().execute(&mut *c).await?;
         }
         let notes: Vec<&codec::NotificationRow<'_>> =
             committed.iter().flat_map(|p| &p.notifications).collect();
-        for chunk in notes.chunks(SQLITE_MAX_PARAMS / 6) {
+        for chunk in codec::shaped_chunks(&notes, SQLITE_MAX_PARAMS / 6) {
             let mut qb = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO notifications (recipient, kind, mrn, lrn, at, payload) ",
             );
@@ -555,7 +562,7 @@ impl Store for SqliteStore {
                     .push_bind(n.at)
                     .push_bind(n.payload.as_str());
             });
-            qb.build().persistent(false).execute(&mut *c).await?;
+            qb.build().execute(&mut *c).await?;
         }
         let quota = codec::quota_rows(&prepared, &outcomes);
         if !quota.is_empty() {
