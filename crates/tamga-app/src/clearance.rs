@@ -43,7 +43,7 @@ use tamga_store::{
 
 use crate::account::{Accounts, LedgerCurrency};
 use crate::error::AppError;
-use crate::writer::Writer;
+use crate::writer::{RecentRecords, Writer};
 
 /// Service settings.
 #[derive(Debug, Clone)]
@@ -235,6 +235,8 @@ pub struct Clearance {
     /// (cash, then guarantee).
     paying_accounts: RwLock<HashMap<Eori, Arc<Vec<AccountId>>>>,
     writer: Writer,
+    /// Declarations just registered, for the operations pump.
+    recent: Arc<RecentRecords>,
     mrns: Arc<tokio::sync::Mutex<MrnBlocks>>,
     /// Operators' active signing keys.
     keys: KeyCache<Eori>,
@@ -366,9 +368,11 @@ impl Clearance {
             .map(|q| ((q.order_number, q.period_from), q.quantity))
             .collect();
         let (tx, rx) = watch::channel(0);
-        let writer = Writer::spawn(store.clone(), settings.max_batch, tx);
+        let recent = Arc::new(RecentRecords::default());
+        let writer = Writer::spawn(store.clone(), settings.max_batch, tx, recent.clone());
         let c = Arc::new(Clearance {
             store,
+            recent,
             reference,
             selectivity: RwLock::new(Arc::new(SelectivityStage::default())),
             risk_stage: RwLock::new(None),
@@ -608,6 +612,11 @@ impl Clearance {
     /// Changes whenever a commit wrote something (for push delivery).
     pub fn commits(&self) -> watch::Receiver<u64> {
         self.committed.clone()
+    }
+
+    /// Records of declarations just registered (kept once enabled).
+    pub fn recent_records(&self) -> &RecentRecords {
+        &self.recent
     }
 
     async fn reload_selectivity(&self) -> Result<(), AppError> {

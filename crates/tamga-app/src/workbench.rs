@@ -317,6 +317,7 @@ impl Workbench {
             wb: wb.clone(),
             settings,
         };
+        wb.clearance.recent_records().enable();
         tokio::spawn(pump.run());
         Ok(wb)
     }
@@ -1243,17 +1244,32 @@ impl Pump {
                 need_doc.insert(m.clone());
             }
         }
-        let docs: HashMap<Mrn, tamga_store::DeclarationRecord> = if need_doc.is_empty() {
-            HashMap::new()
-        } else {
+        // A declaration registered in this batch and not amended since is
+        // as its registration stored it: that record is usually still held
+        // in memory.
+        let amended: HashSet<&Mrn> = events
+            .iter()
+            .filter(|e| e.kind == "amended")
+            .map(|e| &e.mrn)
+            .collect();
+        let registered: Vec<Mrn> = events
+            .iter()
+            .filter(|e| e.kind == "lodged" && need_doc.contains(&e.mrn))
+            .map(|e| e.mrn.clone())
+            .collect();
+        let mut docs: HashMap<Mrn, tamga_store::DeclarationRecord> = HashMap::new();
+        for r in self.wb.clearance.recent_records().take(&registered) {
+            if !amended.contains(&r.mrn) {
+                need_doc.remove(&r.mrn);
+                docs.insert(r.mrn.clone(), r);
+            }
+        }
+        if !need_doc.is_empty() {
             let list: Vec<Mrn> = need_doc.into_iter().collect();
-            store
-                .ops_declarations(&list)
-                .await?
-                .into_iter()
-                .map(|r| (r.mrn.clone(), r))
-                .collect()
-        };
+            for r in store.ops_declarations(&list).await? {
+                docs.insert(r.mrn.clone(), r);
+            }
+        }
         let old: HashMap<Mrn, DeclarationFacts> = facts
             .iter()
             .map(|(m, f)| (m.clone(), f.facts.clone()))

@@ -13,13 +13,17 @@
 //! statement's answer woke it. Its own thread is scheduled by the OS as
 //! soon as it is woken. (On PostgreSQL it stays a task: a connection's
 //! socket belongs to the runtime that opened it.) Committed writes are
-//! dropped on the runtime's blocking pool, off that serial path.
+//! dropped on the runtime's blocking pool, off that serial path; there the
+//! newly registered declarations are handed to [`RecentRecords`] first.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::{mpsc, oneshot, watch};
 
-use tamga_store::{Store, Write, WriteOutcome};
+use tamga_core::codes::Mrn;
+use tamga_store::{DeclarationRecord, Store, Write, WriteOutcome};
 
 use crate::error::AppError;
 
@@ -33,7 +37,12 @@ pub struct Writer {
 impl Writer {
     /// Starts the writer task. `committed` is bumped after every successful
     /// commit, so push delivery can wake up.
-    pub fn spawn(store: Arc<dyn Store>, max_batch: usize, committed: watch::Sender<u64>) -> Writer {
+    pub fn spawn(
+        store: Arc<dyn Store>,
+        max_batch: usize,
+        committed: watch::Sender<u64>,
+        recent: Arc<RecentRecords>,
+    ) -> Writer {
         let (tx, mut rx) = mpsc::channel::<(Write, Reply)>(max_batch * 4);
         let runtime = tokio::runtime::Handle::current();
         let own_thread = store.connections_on_own_threads();
@@ -52,8 +61,12 @@ impl Writer {
                         Err(_) => break,
                     }
                 }
+                let mut stored = Vec::new();
                 match store.commit(&writes).await {
                     Ok(outcomes) => {
+                        if recent.enabled() {
+                            stored = outcomes.iter().map(WriteOutcome::clone).collect();
+                        }
                         committed.send_modify(|n| *n += 1);
                         for (reply, outcome) in replies.drain(..).zip(outcomes) {
                             let _ = reply.send(Ok(outcome));
@@ -71,7 +84,8 @@ impl Writer {
                 // Freeing a batch (declarations, duty explanations) is
                 // not the serial path's work.
                 let done = std::mem::replace(&mut writes, Vec::with_capacity(max_batch));
-                runtime.spawn_blocking(move || drop(done));
+                let recent = recent.clone();
+                runtime.spawn_blocking(move || recent.keep(done, &stored));
             }
         };
         // Only a store whose connections run on threads of their own can be
@@ -111,5 +125,192 @@ impl Writer {
             .map_err(|_| AppError::Unavailable("writer stopped".into()))?;
         rx.await
             .map_err(|_| AppError::Unavailable("writer stopped".into()))?
+    }
+}
+
+/// The records of declarations registered since the operations pump last
+/// looked, as stored: the pump takes them instead of reading each new
+/// declaration back and parsing its document again. Only kept once a
+/// consumer [enables](RecentRecords::enable) it, and bounded: when full it
+/// is emptied, and a record not found is read from the store as before.
+#[derive(Default)]
+pub struct RecentRecords {
+    enabled: AtomicBool,
+    records: Mutex<HashMap<Mrn, DeclarationRecord>>,
+}
+
+/// Most records held; far more than one pump pass takes.
+const RECENT_MAX: usize = 50_000;
+
+impl RecentRecords {
+    pub fn enable(&self) {
+        self.enabled.store(true, Ordering::Relaxed);
+    }
+
+    fn enabled(&self) -> bool {
+        self.enabled.load(Ordering::Relaxed)
+    }
+
+    /// Keeps the record stored by each new declaration of a committed
+    /// batch (`outcomes` in batch order; empty when nothing was committed
+    /// or nothing is kept), then frees the batch.
+    fn keep(&self, writes: Vec<Write>, outcomes: &[WriteOutcome]) {
+        if outcomes.is_empty() {
+            return;
+        }
+        let mut new = Vec::new();
+        for (w, o) in writes.into_iter().zip(outcomes) {
+            let Write::Insert {
+                record, payment, ..
+            } = w
+            else {
+                continue;
+            };
+            match o {
+                WriteOutcome::Committed => new.push(*record),
+                WriteOutcome::Unsecured => {
+                    if let Some(alt) = payment.and_then(|p| p.otherwise) {
+                        new.push(*alt.record);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if new.is_empty() {
+            return;
+        }
+        let Ok(mut records) = self.records.lock() else {
+            return;
+        };
+        if records.len() + new.len() > RECENT_MAX {
+            records.clear();
+        }
+        for r in new {
+            records.insert(r.mrn.clone(), r);
+        }
+    }
+
+    /// Takes the records of these declarations that are held.
+    pub fn take(&self, mrns: &[Mrn]) -> Vec<DeclarationRecord> {
+        let Ok(mut records) = self.records.lock() else {
+            return Vec::new();
+        };
+        mrns.iter().filter_map(|m| records.remove(m)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tamga_core::codes::CountryCode;
+    use tamga_core::declaration::Declaration;
+    use tamga_core::lifecycle::Channel;
+    use tamga_core::lifecycle::State;
+    use tamga_core::synth::{Generator, GeneratorConfig};
+    use tamga_store::{Alternative, Payment, PaymentOp};
+    use time::OffsetDateTime;
+
+    fn record(seq: u64, state: State) -> DeclarationRecord {
+        let today = OffsetDateTime::now_utc().date();
+        let mut cfg = GeneratorConfig::demo(1, today, seq);
+        cfg.error_share = Some(0.0);
+        let reference = crate::reference::shipped().unwrap();
+        let body = Generator::new(cfg, &reference).unwrap().next().body;
+        let declaration: Declaration = serde_json::from_slice(&body).unwrap();
+        let mrn = Mrn::generate(
+            2026,
+            &CountryCode::parse("UZ").unwrap(),
+            seq,
+            tamga_core::codes::MrnCategory::Import,
+        )
+        .unwrap();
+        DeclarationRecord {
+            mrn,
+            lrn: declaration.lrn.clone(),
+            declaration_type: declaration.declaration_type,
+            declarant: declaration.declarant_id().unwrap().clone(),
+            representative: None,
+            lodged_by: declaration.declarant_id().unwrap().clone(),
+            office: declaration.declaration_office.clone(),
+            state,
+            channel: Channel::Green,
+            version: 1,
+            body_sha256: String::new(),
+            registered_at: OffsetDateTime::UNIX_EPOCH,
+            updated_at: OffsetDateTime::UNIX_EPOCH,
+            last_seq: 4,
+            last_hash: String::new(),
+            declaration,
+        }
+    }
+
+    fn insert(r: DeclarationRecord, otherwise: Option<DeclarationRecord>) -> Write {
+        Write::Insert {
+            record: Box::new(r),
+            events: Vec::new(),
+            notifications: Vec::new(),
+            payment: otherwise.map(|o| Payment {
+                op: PaymentOp::Secure {
+                    accounts: Vec::new(),
+                    amount: 1,
+                    debit: true,
+                },
+                otherwise: Some(Box::new(Alternative {
+                    record: Box::new(o),
+                    shared_events: 0,
+                    events: Vec::new(),
+                    notifications: Vec::new(),
+                })),
+            }),
+            quota_draws: Vec::new(),
+        }
+    }
+
+    /// The form a write stored is kept, once per registration; updates and
+    /// writes that stored nothing are not.
+    #[test]
+    fn recent_records_keep_the_stored_form_of_new_declarations() {
+        let recent = RecentRecords::default();
+        let (a, b, c, d) = (
+            record(1, State::Released),
+            record(2, State::Released),
+            record(3, State::Released),
+            record(4, State::Released),
+        );
+        let b_unsecured = DeclarationRecord {
+            state: State::AwaitingPayment,
+            ..b.clone()
+        };
+        let writes = vec![
+            insert(a.clone(), None),
+            insert(b.clone(), Some(b_unsecured.clone())),
+            insert(c.clone(), None),
+            Write::Update {
+                record: Box::new(d.clone()),
+                expected_last_seq: 3,
+                events: Vec::new(),
+                notifications: Vec::new(),
+                payment: None,
+            },
+        ];
+        let outcomes = [
+            WriteOutcome::Committed,
+            WriteOutcome::Unsecured,
+            WriteOutcome::DuplicateLrn {
+                existing: a.mrn.clone(),
+            },
+            WriteOutcome::Committed,
+        ];
+        recent.keep(writes, &outcomes);
+        let all = [a.mrn.clone(), b.mrn.clone(), c.mrn.clone(), d.mrn.clone()];
+        let taken = recent.take(&all);
+        assert_eq!(taken.len(), 2);
+        assert!(taken.contains(&a));
+        assert!(taken.contains(&b_unsecured));
+        // Taken means gone.
+        assert!(recent.take(&all).is_empty());
+        // Nothing committed (or nothing to keep): nothing kept.
+        recent.keep(vec![insert(c, None)], &[]);
+        assert!(recent.take(&all).is_empty());
     }
 }
