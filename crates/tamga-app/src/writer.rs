@@ -16,7 +16,7 @@
 //! dropped on the runtime's blocking pool, off that serial path; there the
 //! newly registered declarations are handed to [`RecentRecords`] first.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -128,19 +128,31 @@ impl Writer {
     }
 }
 
-/// The records of declarations registered since the operations pump last
-/// looked, as stored: the pump takes them instead of reading each new
-/// declaration back and parsing its document again. Only kept once a
-/// consumer [enables](RecentRecords::enable) it, and bounded: when full it
-/// is emptied, and a record not found is read from the store as before.
+/// The records of the declarations registered last, as stored: the
+/// operations pump takes them instead of reading each new declaration back
+/// and parsing its document again. Only kept once a consumer
+/// [enables](RecentRecords::enable) it, and bounded: beyond
+/// [`RECENT_MAX`] registrations the oldest are forgotten (also those the
+/// pump handled before they were handed over, or never takes because it is
+/// behind or stopped). A record not held is read from the store as before.
 #[derive(Default)]
 pub struct RecentRecords {
     enabled: AtomicBool,
-    records: Mutex<HashMap<Mrn, DeclarationRecord>>,
+    held: Mutex<Held>,
 }
 
-/// Most records held; far more than one pump pass takes.
-const RECENT_MAX: usize = 50_000;
+#[derive(Default)]
+struct Held {
+    records: HashMap<Mrn, DeclarationRecord>,
+    /// Registration order of the records kept, taken ones included; its
+    /// length bounds `records`.
+    order: VecDeque<Mrn>,
+}
+
+/// Registrations remembered: several pump passes' worth at thousands of
+/// declarations a second (a pass runs every 200 ms under load), and a few
+/// tens of MB at most.
+const RECENT_MAX: usize = 8_192;
 
 impl RecentRecords {
     pub fn enable(&self) {
@@ -179,23 +191,27 @@ impl RecentRecords {
         if new.is_empty() {
             return;
         }
-        let Ok(mut records) = self.records.lock() else {
+        let Ok(mut held) = self.held.lock() else {
             return;
         };
-        if records.len() + new.len() > RECENT_MAX {
-            records.clear();
-        }
+        let held = &mut *held;
         for r in new {
-            records.insert(r.mrn.clone(), r);
+            held.order.push_back(r.mrn.clone());
+            held.records.insert(r.mrn.clone(), r);
+        }
+        while held.order.len() > RECENT_MAX {
+            if let Some(m) = held.order.pop_front() {
+                held.records.remove(&m);
+            }
         }
     }
 
     /// Takes the records of these declarations that are held.
     pub fn take(&self, mrns: &[Mrn]) -> Vec<DeclarationRecord> {
-        let Ok(mut records) = self.records.lock() else {
+        let Ok(mut held) = self.held.lock() else {
             return Vec::new();
         };
-        mrns.iter().filter_map(|m| records.remove(m)).collect()
+        mrns.iter().filter_map(|m| held.records.remove(m)).collect()
     }
 }
 
@@ -312,5 +328,47 @@ mod tests {
         // Nothing committed (or nothing to keep): nothing kept.
         recent.keep(vec![insert(c, None)], &[]);
         assert!(recent.take(&all).is_empty());
+    }
+
+    /// Records never taken are forgotten oldest first once more than
+    /// RECENT_MAX registrations have followed them.
+    #[test]
+    fn recent_records_forget_the_oldest_beyond_the_bound() {
+        let recent = RecentRecords::default();
+        let template = record(1, State::Released);
+        let mrns: Vec<Mrn> = (1..=RECENT_MAX as u64 + 2)
+            .map(|seq| {
+                Mrn::generate(
+                    2026,
+                    &CountryCode::parse("UZ").unwrap(),
+                    seq,
+                    tamga_core::codes::MrnCategory::Import,
+                )
+                .unwrap()
+            })
+            .collect();
+        for chunk in mrns.chunks(1000) {
+            let writes: Vec<Write> = chunk
+                .iter()
+                .map(|m| {
+                    insert(
+                        DeclarationRecord {
+                            mrn: m.clone(),
+                            ..template.clone()
+                        },
+                        None,
+                    )
+                })
+                .collect();
+            let outcomes = vec![WriteOutcome::Committed; writes.len()];
+            recent.keep(writes, &outcomes);
+        }
+        let held = recent.held.lock().unwrap();
+        assert_eq!(held.order.len(), RECENT_MAX);
+        assert_eq!(held.records.len(), RECENT_MAX);
+        assert!(!held.records.contains_key(&mrns[0]));
+        assert!(!held.records.contains_key(&mrns[1]));
+        assert!(held.records.contains_key(&mrns[2]));
+        assert!(held.records.contains_key(mrns.last().unwrap()));
     }
 }
