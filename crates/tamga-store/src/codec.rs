@@ -87,24 +87,56 @@ pub(crate) const SQLITE_MAX_PARAMS: usize = 32_000;
 /// The row counts a multi-row statement is cut into, largest first.
 const SHAPES: [usize; 5] = [256, 64, 16, 4, 1];
 
-/// Cuts `rows` into chunks of at most `max` rows whose lengths come from
-/// [`SHAPES`] (largest that fits first), so each multi-row statement has
-/// at most five shapes. They stay prepared in sqlx's statement cache:
-/// parsing and compiling a statement of hundreds of rows for every batch
-/// size cost more than executing it.
-pub(crate) fn shaped_chunks<T>(rows: &[T], max: usize) -> ShapedChunks<'_, T> {
-    ShapedChunks {
+/// How a backend cuts the multi-row statements shared by both backends
+/// (`ledger_sql`, `ops_sql`).
+pub(crate) trait MultiRow {
+    /// SQLite runs in-process: parsing and compiling a statement of
+    /// hundreds of rows for every batch size costs more than executing it,
+    /// and another statement costs no round trip, so statements come in
+    /// a few fixed shapes that stay prepared ([`shaped_chunks`]).
+    /// PostgreSQL answers each statement over the network on the commit
+    /// path: one statement per `max` rows, as before.
+    const SHAPED: bool;
+}
+
+impl MultiRow for sqlx::Sqlite {
+    const SHAPED: bool = true;
+}
+
+impl MultiRow for sqlx::Postgres {
+    const SHAPED: bool = false;
+}
+
+/// `rows` cut for backend `D` (at most `max` rows a statement).
+pub(crate) fn row_chunks<D: MultiRow, T>(rows: &[T], max: usize) -> RowChunks<'_, T> {
+    RowChunks {
         rest: rows,
         max: max.max(1),
+        shaped: D::SHAPED,
     }
 }
 
-pub(crate) struct ShapedChunks<'a, T> {
-    rest: &'a [T],
-    max: usize,
+/// Whether backend `D` keeps a statement of `rows` rows prepared: every
+/// shape on SQLite; single rows (common, and the same text every time) on
+/// PostgreSQL.
+pub(crate) fn keep_prepared<D: MultiRow>(rows: usize) -> bool {
+    D::SHAPED || rows == 1
 }
 
-impl<'a, T> Iterator for ShapedChunks<'a, T> {
+/// Cuts `rows` into chunks of at most `max` rows whose lengths come from
+/// [`SHAPES`] (largest that fits first), so each multi-row statement has
+/// at most five shapes, which stay prepared in sqlx's statement cache.
+pub(crate) fn shaped_chunks<T>(rows: &[T], max: usize) -> RowChunks<'_, T> {
+    row_chunks::<sqlx::Sqlite, T>(rows, max)
+}
+
+pub(crate) struct RowChunks<'a, T> {
+    rest: &'a [T],
+    max: usize,
+    shaped: bool,
+}
+
+impl<'a, T> Iterator for RowChunks<'a, T> {
     type Item = &'a [T];
 
     fn next(&mut self) -> Option<&'a [T]> {
@@ -112,7 +144,11 @@ impl<'a, T> Iterator for ShapedChunks<'a, T> {
             return None;
         }
         let fits = self.rest.len().min(self.max);
-        let n = SHAPES.iter().copied().find(|&s| s <= fits).unwrap_or(1);
+        let n = if self.shaped {
+            SHAPES.iter().copied().find(|&s| s <= fits).unwrap_or(1)
+        } else {
+            fits
+        };
         let (chunk, rest) = self.rest.split_at(n);
         self.rest = rest;
         Some(chunk)
@@ -936,5 +972,14 @@ mod tests {
         let rows: Vec<u8> = vec![0; 100];
         let lens: Vec<usize> = shaped_chunks(&rows, 20).map(<[u8]>::len).collect();
         assert_eq!(lens, vec![16, 16, 16, 16, 16, 16, 4]);
+        // PostgreSQL: one statement per `max` rows.
+        let rows: Vec<u8> = vec![0; 2500];
+        let lens: Vec<usize> = super::row_chunks::<sqlx::Postgres, _>(&rows, 1000)
+            .map(<[u8]>::len)
+            .collect();
+        assert_eq!(lens, vec![1000, 1000, 500]);
+        assert!(super::keep_prepared::<sqlx::Postgres>(1));
+        assert!(!super::keep_prepared::<sqlx::Postgres>(2));
+        assert!(super::keep_prepared::<sqlx::Sqlite>(256));
     }
 }

@@ -937,7 +937,7 @@ macro_rules! ledger_backend {
                 $txn_ids(&mut *self.0, n).await
             }
             async fn insert_txns(&mut self, rows: &[TxnRow]) -> $crate::Result<()> {
-                for chunk in crate::codec::shaped_chunks(rows, 5000) {
+                for chunk in crate::codec::row_chunks::<$db, _>(rows, 5000) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO ledger_txns (id, kind, at, mrn, reference, actor) ",
                     );
@@ -949,12 +949,13 @@ macro_rules! ledger_backend {
                             .push_bind(t.reference.as_deref())
                             .push_bind(t.actor.as_deref());
                     });
-                    qb.build().execute(&mut *self.0).await?;
+                    let keep = crate::codec::keep_prepared::<$db>(chunk.len());
+                    qb.build().persistent(keep).execute(&mut *self.0).await?;
                 }
                 Ok(())
             }
             async fn insert_entries(&mut self, rows: &[EntryRow]) -> $crate::Result<()> {
-                for chunk in crate::codec::shaped_chunks(rows, 4000) {
+                for chunk in crate::codec::row_chunks::<$db, _>(rows, 4000) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO ledger_entries (txn, account, bucket, amount, delta, at, mrn) ",
                     );
@@ -967,7 +968,8 @@ macro_rules! ledger_backend {
                             .push_bind(e.at)
                             .push_bind(e.mrn.as_deref());
                     });
-                    qb.build().execute(&mut *self.0).await?;
+                    let keep = crate::codec::keep_prepared::<$db>(chunk.len());
+                    qb.build().persistent(keep).execute(&mut *self.0).await?;
                 }
                 Ok(())
             }
@@ -1007,7 +1009,7 @@ macro_rules! ledger_backend {
                 mrns: &[&str],
             ) -> $crate::Result<Vec<(String, ResRow)>> {
                 let mut out = Vec::with_capacity(mrns.len());
-                for chunk in crate::codec::shaped_chunks(mrns, 5000) {
+                for chunk in crate::codec::row_chunks::<$db, _>(mrns, 5000) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(
                         "SELECT mrn, account, amount, status, txn, settle_txn FROM ledger_reservations WHERE mrn IN (",
                     );
@@ -1016,7 +1018,8 @@ macro_rules! ledger_backend {
                         sep.push_bind(*m);
                     }
                     qb.push(")");
-                    for r in qb.build().fetch_all(&mut *self.0).await? {
+                    let keep = crate::codec::keep_prepared::<$db>(chunk.len());
+                    for r in qb.build().persistent(keep).fetch_all(&mut *self.0).await? {
                         let status: String = r.try_get("status")?;
                         out.push((
                             r.try_get("mrn")?,
@@ -1034,7 +1037,7 @@ macro_rules! ledger_backend {
                 Ok(out)
             }
             async fn put_reservations(&mut self, rows: &[(&str, &ResRow)]) -> $crate::Result<()> {
-                for chunk in crate::codec::shaped_chunks(rows, 5000) {
+                for chunk in crate::codec::row_chunks::<$db, _>(rows, 5000) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO ledger_reservations (mrn, account, amount, status, txn, settle_txn) ",
                     );
@@ -1050,7 +1053,8 @@ macro_rules! ledger_backend {
                         " ON CONFLICT (mrn) DO UPDATE SET account = excluded.account, amount = excluded.amount, \
                          status = excluded.status, txn = excluded.txn, settle_txn = excluded.settle_txn",
                     );
-                    qb.build().execute(&mut *self.0).await?;
+                    let keep = crate::codec::keep_prepared::<$db>(chunk.len());
+                    qb.build().persistent(keep).execute(&mut *self.0).await?;
                 }
                 Ok(())
             }

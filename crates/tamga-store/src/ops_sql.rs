@@ -398,7 +398,7 @@ macro_rules! ops_backend {
             async fn ops_facts(&self, mrns: &[Mrn]) -> Result<Vec<FactsRow>> {
                 use crate::codec::Get as _;
                 let mut out = Vec::with_capacity(mrns.len());
-                for chunk in crate::codec::shaped_chunks(mrns, 500) {
+                for chunk in crate::codec::row_chunks::<$db, _>(mrns, 500) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(
                         "SELECT mrn, declarant, facts FROM ops_declaration_facts WHERE mrn IN (",
                     );
@@ -407,7 +407,8 @@ macro_rules! ops_backend {
                         sep.push_bind(m.as_str().to_owned());
                     }
                     qb.push(")");
-                    for r in qb.build().fetch_all(&self.$read).await? {
+                    let keep = crate::codec::keep_prepared::<$db>(chunk.len());
+                    for r in qb.build().persistent(keep).fetch_all(&self.$read).await? {
                         out.push(FactsRow {
                             mrn: crate::codec::mrn(r.s("mrn")?)?,
                             declarant: crate::codec::eori(r.s("declarant")?)?,
@@ -420,7 +421,7 @@ macro_rules! ops_backend {
 
             async fn ops_declarations(&self, mrns: &[Mrn]) -> Result<Vec<DeclarationRecord>> {
                 let mut out = Vec::with_capacity(mrns.len());
-                for chunk in crate::codec::shaped_chunks(mrns, 500) {
+                for chunk in crate::codec::row_chunks::<$db, _>(mrns, 500) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(format!(
                         "SELECT {} FROM declarations WHERE mrn IN (",
                         crate::codec::DECLARATION_COLUMNS
@@ -430,7 +431,8 @@ macro_rules! ops_backend {
                         sep.push_bind(m.as_str().to_owned());
                     }
                     qb.push(")");
-                    for r in qb.build().fetch_all(&self.$read).await? {
+                    let keep = crate::codec::keep_prepared::<$db>(chunk.len());
+                    for r in qb.build().persistent(keep).fetch_all(&self.$read).await? {
                         out.push(crate::codec::declaration(&r)?);
                     }
                 }
@@ -441,7 +443,7 @@ macro_rules! ops_backend {
                 use crate::codec::{nanos, to_json};
                 let mut tx = self.$write.begin().await?;
                 let c = &mut *tx;
-                for chunk in crate::codec::shaped_chunks(&b.facts, 1000) {
+                for chunk in crate::codec::row_chunks::<$db, _>(&b.facts, 1000) {
                     let mut rows = Vec::with_capacity(chunk.len());
                     for f in chunk {
                         rows.push((
@@ -460,7 +462,8 @@ macro_rules! ops_backend {
                     qb.push(
                         " ON CONFLICT (mrn) DO UPDATE SET facts = excluded.facts, updated_at = excluded.updated_at",
                     );
-                    qb.build().execute(&mut *c).await?;
+                    let keep = crate::codec::keep_prepared::<$db>(chunk.len());
+                    qb.build().persistent(keep).execute(&mut *c).await?;
                 }
                 let now = nanos(OffsetDateTime::now_utc())?;
                 for (op, m) in &b.metrics {
@@ -502,7 +505,7 @@ macro_rules! ops_backend {
                     .await?;
                 }
                 // One statement per chunk: a pass may open hundreds of tasks.
-                for chunk in crate::codec::shaped_chunks(&b.new_tasks, 500) {
+                for chunk in crate::codec::row_chunks::<$db, _>(&b.new_tasks, 500) {
                     let mut rows = Vec::with_capacity(chunk.len());
                     for t in chunk {
                         rows.push((
@@ -526,7 +529,8 @@ macro_rules! ops_backend {
                             .push_bind(dispatch);
                     });
                     qb.push(" ON CONFLICT (mrn) DO NOTHING");
-                    qb.build().execute(&mut *c).await?;
+                    let keep = crate::codec::keep_prepared::<$db>(chunk.len());
+                    qb.build().persistent(keep).execute(&mut *c).await?;
                 }
                 for (mrn, inspector, d, at) in &b.assignments {
                     sqlx::query(&$sql(
@@ -551,7 +555,7 @@ macro_rules! ops_backend {
                 }
                 // Every released or refused declaration gets one: one
                 // statement per chunk, not per label.
-                for chunk in crate::codec::shaped_chunks(&b.labels, 1000) {
+                for chunk in crate::codec::row_chunks::<$db, _>(&b.labels, 1000) {
                     let mut rows = Vec::with_capacity(chunk.len());
                     for l in chunk {
                         rows.push((l, nanos(l.at)?));
@@ -567,7 +571,8 @@ macro_rules! ops_backend {
                             .push_bind(at);
                     });
                     qb.push(" ON CONFLICT (mrn) DO NOTHING");
-                    qb.build().execute(&mut *c).await?;
+                    let keep = crate::codec::keep_prepared::<$db>(chunk.len());
+                    qb.build().persistent(keep).execute(&mut *c).await?;
                 }
                 if let Some(cursor) = b.cursor {
                     sqlx::query(&$sql(
