@@ -65,7 +65,7 @@ impl Writer {
                 match store.commit(&writes).await {
                     Ok(outcomes) => {
                         if recent.enabled() {
-                            stored = outcomes.iter().map(WriteOutcome::clone).collect();
+                            stored = outcomes.clone();
                         }
                         committed.send_modify(|n| *n += 1);
                         for (reply, outcome) in replies.drain(..).zip(outcomes) {

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
 use sqlx::query_builder::Separated;
 use sqlx::{Postgres, QueryBuilder, Row};
 use time::OffsetDateTime;
@@ -92,13 +92,10 @@ pub struct PgStore {
 impl PgStore {
     /// Connects and runs the migrations.
     pub async fn connect(url: &str) -> Result<Self> {
-        let options: PgConnectOptions = url.parse()?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(60))
-            // Multi-row statements stay prepared in up to five shapes each
-            // (`codec::shaped_chunks`).
-            .connect_with(options.statement_cache_capacity(400))
+            .connect(url)
             .await?;
         MIGRATOR.run(&pool).await?;
         Ok(Self {
