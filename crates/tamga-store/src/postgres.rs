@@ -44,10 +44,18 @@ mod ledger_impl {
 
     /// Advisory locks on the batch's keys, then its traders' account rows,
     /// each in sorted order (callers sort), so batches cannot deadlock.
-    async fn pg_lock(c: &mut PgConnection, keys: &[i64], accounts: &[i64]) -> crate::Result<()> {
-        for k in keys {
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(k)
+    /// The keys are locked by one statement, not one round trip each (a
+    /// group commit holds hundreds): a function scan over the array yields
+    /// its elements in array order, so they are taken in the callers'
+    /// order.
+    pub(super) async fn pg_lock(
+        c: &mut PgConnection,
+        keys: &[i64],
+        accounts: &[i64],
+    ) -> crate::Result<()> {
+        if !keys.is_empty() {
+            sqlx::query("SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k")
+                .bind(keys)
                 .execute(&mut *c)
                 .await?;
         }
@@ -866,4 +874,61 @@ async fn read_reference(c: &mut PgConnection) -> Result<ReferenceBundle> {
         .await?,
         offices: all(c, codec::SQL_OFFICES, codec::office_row).await?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::{Connection, PgConnection};
+
+    use crate::testing::TestDb;
+
+    async fn try_lock(c: &mut PgConnection, key: i64) -> bool {
+        sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+            .bind(key)
+            .fetch_one(c)
+            .await
+            .unwrap()
+    }
+
+    /// The batch's keys, taken by one statement, are all held until its
+    /// transaction ends, and only then free for another.
+    #[tokio::test]
+    async fn one_statement_holds_every_key_until_the_transaction_ends() {
+        let Some(db) = TestDb::postgres().await else {
+            return;
+        };
+        let mut a = PgConnection::connect(&db.url).await.unwrap();
+        let mut b = PgConnection::connect(&db.url).await.unwrap();
+        let keys = [-7_i64, 3, 11, 4_000_000_000];
+        let mut tx = a.begin().await.unwrap();
+        super::ledger_impl::pg_lock(&mut tx, &keys, &[])
+            .await
+            .unwrap();
+        // Nothing to take for an empty batch.
+        super::ledger_impl::pg_lock(&mut tx, &[], &[])
+            .await
+            .unwrap();
+        for k in keys {
+            let mut other = b.begin().await.unwrap();
+            assert!(!try_lock(&mut other, k).await, "key {k} is held");
+            other.rollback().await.unwrap();
+        }
+        let mut other = b.begin().await.unwrap();
+        assert!(
+            try_lock(&mut other, 12).await,
+            "a key not in the batch is free"
+        );
+        other.rollback().await.unwrap();
+        tx.commit().await.unwrap();
+        let mut other = b.begin().await.unwrap();
+        for k in keys {
+            assert!(
+                try_lock(&mut other, k).await,
+                "key {k} is free after commit"
+            );
+        }
+        other.rollback().await.unwrap();
+        a.close().await.unwrap();
+        b.close().await.unwrap();
+    }
 }
