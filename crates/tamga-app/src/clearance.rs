@@ -233,7 +233,7 @@ pub struct Clearance {
     quota_drawn: Mutex<HashMap<(String, time::Date), Decimal>>,
     /// A declarant's accounts that secure duties, in the order tried
     /// (cash, then guarantee).
-    paying_accounts: RwLock<HashMap<Eori, Arc<Vec<AccountId>>>>,
+    paying_accounts: LoadCache<Eori, Vec<AccountId>>,
     writer: Writer,
     /// Declarations just registered, for the operations pump.
     recent: Arc<RecentRecords>,
@@ -280,24 +280,74 @@ pub struct CurrentTariff {
 /// An operator's active signing keys: (key id, key).
 type KeyRing = Vec<(String, VerifyingKey)>;
 
-/// Active signing keys by owner (an operator, or an officer by user name),
-/// read from the store on first use. An empty list is not cached, so a key
-/// registered right after a refused act (by this or another instance) works
-/// at once; a list read while a key was being registered is not cached
-/// either (the generation moved), so it cannot hide the new key.
-struct KeyCache<K> {
-    rings: RwLock<HashMap<K, Arc<KeyRing>>>,
+/// Values read from the store on first use, by key. Loads go one at a
+/// time: when many requests miss a cold cache at once (a restart under
+/// load), one reads the store and the others find its answer, instead of
+/// each reading (and, for accounts, writing) the same rows. A value read
+/// while its key was [invalidated](LoadCache::invalidate) is not kept (the
+/// generation moved), so it cannot hide the change that invalidated it.
+struct LoadCache<K, V> {
+    map: RwLock<HashMap<K, Arc<V>>>,
     generation: std::sync::atomic::AtomicU64,
+    loading: tokio::sync::Mutex<()>,
 }
 
-impl<K: std::hash::Hash + Eq + Clone> KeyCache<K> {
+impl<K: std::hash::Hash + Eq + Clone, V> LoadCache<K, V> {
     fn new() -> Self {
-        KeyCache {
-            rings: RwLock::new(HashMap::new()),
+        LoadCache {
+            map: RwLock::new(HashMap::new()),
             generation: std::sync::atomic::AtomicU64::new(0),
+            loading: tokio::sync::Mutex::new(()),
         }
     }
 
+    fn cached(&self, key: &K) -> Option<Arc<V>> {
+        self.map.read().expect("lock").get(key).cloned()
+    }
+
+    /// The cached value, or the one `load` gives (kept when `keep` says so).
+    async fn get_or_load<F>(
+        &self,
+        key: &K,
+        load: F,
+        keep: fn(&V) -> bool,
+    ) -> Result<Arc<V>, AppError>
+    where
+        F: std::future::Future<Output = Result<V, AppError>>,
+    {
+        if let Some(v) = self.cached(key) {
+            return Ok(v);
+        }
+        let _one_load = self.loading.lock().await;
+        if let Some(v) = self.cached(key) {
+            return Ok(v);
+        }
+        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
+        let v = Arc::new(load.await?);
+        if keep(&v) {
+            let mut map = self.map.write().expect("lock");
+            if self.generation.load(std::sync::atomic::Ordering::SeqCst) == generation {
+                map.insert(key.clone(), v.clone());
+            }
+        }
+        Ok(v)
+    }
+
+    /// Forgets the key's value after a change in the store.
+    fn invalidate(&self, key: &K) {
+        let mut map = self.map.write().expect("lock");
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        map.remove(key);
+    }
+}
+
+/// Active signing keys by owner (an operator, or an officer by user name).
+/// An empty list is not cached, so a key registered right after a refused
+/// act (by this or another instance) works at once.
+type KeyCache<K> = LoadCache<K, KeyRing>;
+
+impl<K: std::hash::Hash + Eq + Clone> LoadCache<K, KeyRing> {
     /// The owner's active keys, cached or read with `load` (key id, base64
     /// public key, revoked).
     async fn ring<F>(&self, owner: &K, load: F) -> Result<Arc<KeyRing>, AppError>
@@ -306,36 +356,20 @@ impl<K: std::hash::Hash + Eq + Clone> KeyCache<K> {
             Output = Result<Vec<(String, String, bool)>, tamga_store::StoreError>,
         >,
     {
-        if let Some(k) = self.rings.read().expect("lock").get(owner) {
-            return Ok(k.clone());
-        }
-        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
-        let keys: KeyRing = load
-            .await?
-            .into_iter()
-            .filter(|(_, _, revoked)| !revoked)
-            .filter_map(|(id, public_key, _)| {
-                signature::parse_public_key(&public_key)
-                    .ok()
-                    .map(|v| (id, v))
-            })
-            .collect();
-        let keys = Arc::new(keys);
-        if !keys.is_empty() {
-            let mut rings = self.rings.write().expect("lock");
-            if self.generation.load(std::sync::atomic::Ordering::SeqCst) == generation {
-                rings.insert(owner.clone(), keys.clone());
-            }
-        }
-        Ok(keys)
-    }
-
-    /// Forgets the owner's keys after a change in the store.
-    fn invalidate(&self, owner: &K) {
-        let mut rings = self.rings.write().expect("lock");
-        self.generation
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        rings.remove(owner);
+        let parsed = async {
+            Ok(load
+                .await?
+                .into_iter()
+                .filter(|(_, _, revoked)| !revoked)
+                .filter_map(|(id, public_key, _)| {
+                    signature::parse_public_key(&public_key)
+                        .ok()
+                        .map(|v| (id, v))
+                })
+                .collect())
+        };
+        self.get_or_load(owner, parsed, |keys: &KeyRing| !keys.is_empty())
+            .await
     }
 }
 
@@ -380,7 +414,7 @@ impl Clearance {
             tariff: RwLock::new(tariff),
             accounts,
             quota_drawn: Mutex::new(quota_drawn),
-            paying_accounts: RwLock::new(HashMap::new()),
+            paying_accounts: LoadCache::new(),
             writer,
             mrns: Arc::new(tokio::sync::Mutex::new(MrnBlocks::default())),
             keys: KeyCache::new(),
@@ -453,35 +487,32 @@ impl Clearance {
     /// The accounts that secure `declarant`'s duties, in the order tried:
     /// its cash account (opened on first use), then its guarantee if any.
     async fn paying_accounts(&self, declarant: &Eori) -> Result<Arc<Vec<AccountId>>, AppError> {
-        if let Some(a) = self.paying_accounts.read().expect("lock").get(declarant) {
-            return Ok(a.clone());
-        }
-        let currency = &self.accounts.currency().code;
-        let now = OffsetDateTime::now_utc();
-        let cash = self
-            .store
-            .ensure_ledger_account(declarant, AccountKind::Cash, currency, now)
-            .await?;
-        let mut ids = vec![cash.id];
-        ids.extend(
-            self.store
-                .ledger_accounts(Some(declarant))
-                .await?
-                .into_iter()
-                .filter(|a| a.kind == AccountKind::Guarantee && a.currency == *currency)
-                .map(|a| a.id),
-        );
-        let ids = Arc::new(ids);
+        let load = async {
+            let currency = &self.accounts.currency().code;
+            let now = OffsetDateTime::now_utc();
+            let cash = self
+                .store
+                .ensure_ledger_account(declarant, AccountKind::Cash, currency, now)
+                .await?;
+            let mut ids = vec![cash.id];
+            ids.extend(
+                self.store
+                    .ledger_accounts(Some(declarant))
+                    .await?
+                    .into_iter()
+                    .filter(|a| a.kind == AccountKind::Guarantee && a.currency == *currency)
+                    .map(|a| a.id),
+            );
+            Ok(ids)
+        };
         self.paying_accounts
-            .write()
-            .expect("lock")
-            .insert(declarant.clone(), ids.clone());
-        Ok(ids)
+            .get_or_load(declarant, load, |_| true)
+            .await
     }
 
     /// Forgets cached paying accounts (after a guarantee is granted).
     pub fn accounts_changed(&self, owner: &Eori) {
-        self.paying_accounts.write().expect("lock").remove(owner);
+        self.paying_accounts.invalidate(owner);
     }
 
     fn minor(&self, amount: Decimal) -> Result<i64, AppError> {
@@ -2723,7 +2754,7 @@ mod tests {
         };
         let ring = cache.ring(&owner, async { Ok(vec![]) }).await.unwrap();
         assert!(ring.is_empty());
-        assert!(cache.rings.read().unwrap().get(&owner).is_none());
+        assert!(cache.map.read().unwrap().get(&owner).is_none());
         let ring = cache
             .ring(&owner, async {
                 cache.invalidate(&owner);
@@ -2732,11 +2763,50 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(ring.len(), 1);
-        assert!(cache.rings.read().unwrap().get(&owner).is_none());
+        assert!(cache.map.read().unwrap().get(&owner).is_none());
         cache.ring(&owner, async { Ok(entry()) }).await.unwrap();
-        assert!(cache.rings.read().unwrap().get(&owner).is_some());
+        assert!(cache.map.read().unwrap().get(&owner).is_some());
         cache.invalidate(&owner);
-        assert!(cache.rings.read().unwrap().get(&owner).is_none());
+        assert!(cache.map.read().unwrap().get(&owner).is_none());
+    }
+
+    /// Requests that miss a cold cache together are answered by one load;
+    /// a value `keep` refuses is loaded again by the next request.
+    #[tokio::test]
+    async fn concurrent_misses_share_one_load() {
+        use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
+        let cache: Arc<LoadCache<String, u32>> = Arc::new(LoadCache::new());
+        let loads = Arc::new(AtomicU32::new(0));
+        let load = |loads: Arc<AtomicU32>| async move {
+            loads.fetch_add(1, SeqCst);
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            Ok(7)
+        };
+        let key = "trader".to_owned();
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..50 {
+            let (cache, key, l) = (cache.clone(), key.clone(), load(loads.clone()));
+            tasks.spawn(async move { *cache.get_or_load(&key, l, |_| true).await.unwrap() });
+        }
+        while let Some(v) = tasks.join_next().await {
+            assert_eq!(v.unwrap(), 7);
+        }
+        assert_eq!(loads.load(SeqCst), 1);
+
+        let other = "other".to_owned();
+        for _ in 0..3 {
+            cache
+                .get_or_load(&other, load(loads.clone()), |_| false)
+                .await
+                .unwrap();
+        }
+        assert_eq!(loads.load(SeqCst), 4);
+        cache.invalidate(&key);
+        cache
+            .get_or_load(&key, load(loads.clone()), |_| true)
+            .await
+            .unwrap();
+        assert_eq!(loads.load(SeqCst), 5);
     }
 
     #[test]
