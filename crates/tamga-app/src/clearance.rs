@@ -122,9 +122,9 @@ pub struct Accepted {
     pub replay: bool,
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    tamga_core::hash::sha256_hex(bytes)
-}
+/// SHA-256 in hex: request bodies, API tokens and key ids are hashed
+/// with it.
+pub use tamga_core::hash::sha256_hex;
 
 /// The key id of a public key: first 16 hex digits of its SHA-256.
 pub fn key_id_of(public_key_b64: &str) -> String {
@@ -283,7 +283,8 @@ type KeyRing = Vec<(String, VerifyingKey)>;
 /// Values read from the store on first use, by key. Loads go one at a
 /// time: when many requests miss a cold cache at once (a restart under
 /// load), one reads the store and the others find its answer, instead of
-/// each reading (and, for accounts, writing) the same rows. A value read
+/// each reading the same rows (and, for a trader's first lodging, each
+/// opening its cash account). A value read
 /// while its key was [invalidated](LoadCache::invalidate) is not kept (the
 /// generation moved), so it cannot hide the change that invalidated it.
 struct LoadCache<K, V> {

@@ -895,6 +895,7 @@ mod tests {
     #[tokio::test]
     async fn one_statement_holds_every_key_until_the_transaction_ends() {
         let Some(db) = TestDb::postgres().await else {
+            eprintln!("TAMGA_TEST_PG_URL not set: PostgreSQL test not run");
             return;
         };
         let mut a = PgConnection::connect(&db.url).await.unwrap();
