@@ -697,6 +697,50 @@ pub(crate) fn prepare(writes: &[Write]) -> Result<Vec<Prepared<'_>>> {
         .collect()
 }
 
+/// The forms stored by a commit, in write order: those whose outcome is
+/// still written after every step (an update may have turned stale).
+pub(crate) fn stored<'p, 'a>(
+    chosen: &'p [Option<Form<'p, 'a>>],
+    outcomes: &[WriteOutcome],
+) -> Vec<&'p Prepared<'a>> {
+    chosen
+        .iter()
+        .zip(outcomes)
+        .filter(|(_, o)| o.is_written())
+        .filter_map(|(p, _)| p.as_deref())
+        .collect()
+}
+
+/// Hands the ids the stored events received (in insertion order: the
+/// [`stored`] forms' events, one form after the other) back to the
+/// writes they belong to.
+pub(crate) fn event_ids(
+    chosen: &[Option<Form<'_, '_>>],
+    outcomes: &[WriteOutcome],
+    ids: Vec<i64>,
+) -> Result<Vec<Vec<i64>>> {
+    let mut ids = ids.into_iter();
+    let per_write: Vec<Vec<i64>> = chosen
+        .iter()
+        .zip(outcomes)
+        .map(|(p, o)| match p {
+            Some(p) if o.is_written() => ids.by_ref().take(p.events.len()).collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let expected: usize = stored(chosen, outcomes)
+        .iter()
+        .map(|p| p.events.len())
+        .sum();
+    let given: usize = per_write.iter().map(Vec::len).sum::<usize>() + ids.len();
+    if given != expected {
+        return Err(corrupt(format!(
+            "{given} event ids for {expected} stored events"
+        )));
+    }
+    Ok(per_write)
+}
+
 /// The form of each write to store given its outcome (`None`: nothing).
 pub(crate) fn chosen<'p, 'a>(
     prepared: &'p [Prepared<'a>],

@@ -281,6 +281,18 @@ impl WriteOutcome {
     }
 }
 
+/// What a group commit stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Committed {
+    /// One per write.
+    pub outcomes: Vec<WriteOutcome>,
+    /// One per write: the ids its stored events received in the event log,
+    /// in the order of the stored form's events (the shared events, then
+    /// the other form's own, when [`WriteOutcome::Unsecured`]); empty when
+    /// nothing was written.
+    pub event_ids: Vec<Vec<i64>>,
+}
+
 /// Filter for declaration lists. Every field given must match.
 #[derive(Debug, Clone, Default)]
 pub struct DeclarationQuery {
@@ -444,7 +456,11 @@ pub trait Store: RiskStore + OpsStore + OfficerKeyStore + Send + Sync + 'static 
     /// first. Values are never handed out twice, even across restarts.
     async fn reserve_sequence(&self, name: &str, n: u64) -> Result<u64>;
     /// Group commit: all writes in one transaction; one outcome per write.
-    async fn commit(&self, writes: &[Write]) -> Result<Vec<WriteOutcome>>;
+    async fn commit(&self, writes: &[Write]) -> Result<Vec<WriteOutcome>> {
+        Ok(self.commit_numbered(writes).await?.outcomes)
+    }
+    /// [`Store::commit`], also telling the id each stored event received.
+    async fn commit_numbered(&self, writes: &[Write]) -> Result<Committed>;
     async fn declaration(&self, mrn: &Mrn) -> Result<Option<DeclarationRecord>>;
     async fn declaration_by_lrn(
         &self,

@@ -25,8 +25,8 @@ use crate::codec::{
 };
 use crate::payment_sql;
 use crate::{
-    AuditEntry, DeclarationQuery, DeclarationRecord, LoadReport, Notification, Operator, Principal,
-    Result, SigningKeyRecord, Store, StoreError, User, Write, WriteOutcome,
+    AuditEntry, Committed, DeclarationQuery, DeclarationRecord, LoadReport, Notification, Operator,
+    Principal, Result, SigningKeyRecord, Store, StoreError, User, Write, WriteOutcome,
 };
 use tamga_core::codes::CurrencyCode;
 use tamga_core::ledger::{AccountId, AccountKind, LedgerOp, LedgerOutcome, RefundId};
@@ -335,9 +335,9 @@ impl Store for PgStore {
         Ok((next - n) as u64)
     }
 
-    async fn commit(&self, writes: &[Write]) -> Result<Vec<WriteOutcome>> {
+    async fn commit_numbered(&self, writes: &[Write]) -> Result<Committed> {
         if writes.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Committed::default());
         }
         let prepared = codec::prepare(writes)?;
         let mut tx = self.begin().await?;
@@ -452,20 +452,17 @@ impl Store for PgStore {
         }
 
         // 4. Events and notifications of the committed writes.
-        let committed: Vec<&codec::Prepared<'_>> = chosen
-            .iter()
-            .zip(&outcomes)
-            .filter(|(_, o)| o.is_written())
-            .filter_map(|(p, _)| p.as_deref())
-            .collect();
+        let committed = codec::stored(&chosen, &outcomes);
         let events: Vec<&codec::EventRow<'_>> = committed.iter().flat_map(|p| &p.events).collect();
+        let mut ids = Vec::new();
         if !events.is_empty() {
-            sqlx::query(
+            let rows = sqlx::query(
                 "INSERT INTO events (mrn, seq, actor, at, kind, body, payload_hash, prev_hash, hash) \
                  SELECT mrn, seq, actor, at, kind, body, payload_hash, prev_hash, hash \
                  FROM unnest($1::text[], $2::int8[], $3::text[], $4::int8[], $5::text[], $6::text[], \
                  $7::text[], $8::text[], $9::text[]) \
-                 WITH ORDINALITY AS n (mrn, seq, actor, at, kind, body, payload_hash, prev_hash, hash, ord) ORDER BY ord",
+                 WITH ORDINALITY AS n (mrn, seq, actor, at, kind, body, payload_hash, prev_hash, hash, ord) ORDER BY ord \
+                 RETURNING id, mrn, seq",
             )
             .bind(events.iter().map(|e| e.mrn).collect::<Vec<_>>())
             .bind(events.iter().map(|e| e.seq).collect::<Vec<_>>())
@@ -476,8 +473,18 @@ impl Store for PgStore {
             .bind(events.iter().map(|e| e.payload_hash).collect::<Vec<_>>())
             .bind(events.iter().map(|e| e.prev_hash).collect::<Vec<_>>())
             .bind(events.iter().map(|e| e.hash).collect::<Vec<_>>())
-            .execute(&mut *c)
+            .fetch_all(&mut *c)
             .await?;
+            // RETURNING's order is not promised: match by (mrn, seq).
+            let mut by_event: HashMap<(String, i64), i64> = HashMap::with_capacity(rows.len());
+            for r in &rows {
+                by_event.insert((r.try_get("mrn")?, r.try_get("seq")?), r.try_get("id")?);
+            }
+            for e in &events {
+                ids.push(by_event.remove(&(e.mrn.to_owned(), e.seq)).ok_or_else(|| {
+                    codec::corrupt(format!("no id returned for event {} of {}", e.seq, e.mrn))
+                })?);
+            }
         }
         let notes: Vec<&codec::NotificationRow<'_>> =
             committed.iter().flat_map(|p| &p.notifications).collect();
@@ -503,8 +510,12 @@ impl Store for PgStore {
                 .insert_quota(&quota)
                 .await?;
         }
+        let event_ids = codec::event_ids(&chosen, &outcomes, ids)?;
         tx.commit().await?;
-        Ok(outcomes)
+        Ok(Committed {
+            outcomes,
+            event_ids,
+        })
     }
 
     async fn declaration(&self, mrn: &Mrn) -> Result<Option<DeclarationRecord>> {

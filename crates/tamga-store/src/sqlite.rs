@@ -38,8 +38,8 @@ use crate::codec::{
 use crate::payment_sql;
 
 use crate::{
-    AuditEntry, DeclarationQuery, DeclarationRecord, LoadReport, Notification, Operator, Principal,
-    Result, SigningKeyRecord, Store, StoreError, User, Write, WriteOutcome,
+    AuditEntry, Committed, DeclarationQuery, DeclarationRecord, LoadReport, Notification, Operator,
+    Principal, Result, SigningKeyRecord, Store, StoreError, User, Write, WriteOutcome,
 };
 use tamga_core::codes::CurrencyCode;
 use tamga_core::ledger::{AccountId, AccountKind, LedgerOp, LedgerOutcome, RefundId};
@@ -411,9 +411,9 @@ impl Store for SqliteStore {
         Ok((next - n) as u64)
     }
 
-    async fn commit(&self, writes: &[Write]) -> Result<Vec<WriteOutcome>> {
+    async fn commit_numbered(&self, writes: &[Write]) -> Result<Committed> {
         if writes.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Committed::default());
         }
         let prepared = codec::prepare(writes)?;
         let mut tx = self.begin().await?;
@@ -524,19 +524,28 @@ impl Store for SqliteStore {
         }
 
         // 4. Events and notifications of the committed writes.
-        let committed: Vec<&codec::Prepared<'_>> = chosen
-            .iter()
-            .zip(&outcomes)
-            .filter(|(_, o)| o.is_written())
-            .filter_map(|(p, _)| p.as_deref())
-            .collect();
+        let committed = codec::stored(&chosen, &outcomes);
         let events: Vec<&codec::EventRow<'_>> = committed.iter().flat_map(|p| &p.events).collect();
-        for chunk in codec::shaped_chunks(&events, SQLITE_MAX_PARAMS / 9) {
+        // The single writer holds the write lock: the next ids are after
+        // the largest, given explicitly so the commit knows them.
+        let first_id = if events.is_empty() {
+            0
+        } else {
+            let max: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM events")
+                .fetch_one(&mut *c)
+                .await?;
+            max + 1
+        };
+        let ids: Vec<i64> = (first_id..).take(events.len()).collect();
+        let numbered: Vec<(i64, &codec::EventRow<'_>)> =
+            ids.iter().copied().zip(events.iter().copied()).collect();
+        for chunk in codec::shaped_chunks(&numbered, SQLITE_MAX_PARAMS / 10) {
             let mut qb = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO events (mrn, seq, actor, at, kind, body, payload_hash, prev_hash, hash) ",
+                "INSERT INTO events (id, mrn, seq, actor, at, kind, body, payload_hash, prev_hash, hash) ",
             );
-            qb.push_values(chunk, |mut b, e| {
-                b.push_bind(e.mrn)
+            qb.push_values(chunk, |mut b, (id, e)| {
+                b.push_bind(*id)
+                    .push_bind(e.mrn)
                     .push_bind(e.seq)
                     .push_bind(e.actor.as_str())
                     .push_bind(e.at)
@@ -571,8 +580,12 @@ impl Store for SqliteStore {
                 .insert_quota(&quota)
                 .await?;
         }
+        let event_ids = codec::event_ids(&chosen, &outcomes, ids)?;
         tx.commit().await?;
-        Ok(outcomes)
+        Ok(Committed {
+            outcomes,
+            event_ids,
+        })
     }
 
     async fn declaration(&self, mrn: &Mrn) -> Result<Option<DeclarationRecord>> {

@@ -115,6 +115,11 @@ story!(
     postgres_commit_round_trips
 );
 story!(
+    commit_numbers_the_stored_events,
+    sqlite_commit_numbers_the_stored_events,
+    postgres_commit_numbers_the_stored_events
+);
+story!(
     duplicate_lrn_writes_nothing,
     sqlite_duplicate_lrn_writes_nothing,
     postgres_duplicate_lrn_writes_nothing
@@ -773,6 +778,66 @@ async fn commit_round_trips(store: Arc<dyn Store>) {
     assert_eq!(store.count_declarations().await.unwrap(), 1);
 }
 
+/// Every stored event's id is handed back to its write, in the order of
+/// its events; writes that stored nothing get none. Ids grow from commit
+/// to commit, as the operations pump's cursor expects.
+async fn commit_numbers_the_stored_events(store: Arc<dyn Store>) {
+    let a = simple(1, "L-1", "UZ100");
+    let dup = simple(2, "L-1", "UZ100");
+    let b = simple(3, "L-2", "UZ101");
+    let note = Write::Notify {
+        notifications: vec![a.notifications[0].clone()],
+    };
+    let first = store
+        .commit_numbered(&[insert(&a), insert(&dup), note, insert(&b)])
+        .await
+        .unwrap();
+    assert_eq!(
+        first.outcomes,
+        vec![
+            WriteOutcome::Committed,
+            WriteOutcome::DuplicateLrn {
+                existing: a.record.mrn.clone()
+            },
+            WriteOutcome::Committed,
+            WriteOutcome::Committed,
+        ]
+    );
+    let c = simple(4, "L-3", "UZ100");
+    let second = store.commit_numbered(&[insert(&c)]).await.unwrap();
+    let logged = store.ops_events_after(0, 1000).await.unwrap();
+    let ids_of = |m: &Mrn| -> Vec<i64> {
+        logged
+            .iter()
+            .filter(|e| &e.mrn == m)
+            .map(|e| e.id)
+            .collect()
+    };
+    assert_eq!(ids_of(&a.record.mrn).len(), a.events.len());
+    assert_eq!(
+        first.event_ids,
+        vec![ids_of(&a.record.mrn), vec![], vec![], ids_of(&b.record.mrn)]
+    );
+    assert_eq!(second.event_ids, vec![ids_of(&c.record.mrn)]);
+    // In the log's order, event by event.
+    let all: Vec<i64> = first
+        .event_ids
+        .iter()
+        .chain(&second.event_ids)
+        .flatten()
+        .copied()
+        .collect();
+    assert_eq!(all, logged.iter().map(|e| e.id).collect::<Vec<_>>());
+    for (e, id) in a.events.iter().zip(&first.event_ids[0]) {
+        let l = logged.iter().find(|l| l.id == *id).unwrap();
+        assert_eq!((&l.mrn, l.kind.as_str()), (&e.mrn, e.body.kind()));
+    }
+    assert_eq!(
+        store.commit_numbered(&[]).await.unwrap(),
+        Default::default()
+    );
+}
+
 async fn duplicate_lrn_writes_nothing(store: Arc<dyn Store>) {
     let a = simple(1, "L-1", "UZ100");
     assert_eq!(
@@ -894,8 +959,25 @@ async fn unsecured_write_stores_its_other_form(store: Arc<dyn Store>) {
 
     let l = simple(1, "L-1", "UZ100");
     let alt = other_form(&l, 4);
-    let outcomes = store.commit(&[paying(&l, alt.clone())]).await.unwrap();
-    assert_eq!(outcomes, vec![WriteOutcome::Unsecured]);
+    let done = store
+        .commit_numbered(&[paying(&l, alt.clone())])
+        .await
+        .unwrap();
+    assert_eq!(done.outcomes, vec![WriteOutcome::Unsecured]);
+    // The ids are those of the stored form's 5 events, as the log has them.
+    let logged: Vec<(i64, String)> = store
+        .ops_events_after(0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.id, e.kind))
+        .collect();
+    assert_eq!(logged.len(), 5);
+    assert_eq!(
+        done.event_ids,
+        vec![logged.iter().map(|(id, _)| *id).collect::<Vec<_>>()]
+    );
+    assert_eq!(logged[4].1, "payment_secured");
     assert_eq!(
         store.declaration(&l.record.mrn).await.unwrap().as_ref(),
         Some(&*alt.record)
