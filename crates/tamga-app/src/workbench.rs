@@ -40,6 +40,7 @@ use tamga_store::{Role, Store, User};
 
 use crate::clearance::{act_json, OfficerAct, OfficerActGuard, Signed, TraderContexts};
 use crate::error::AppError;
+use crate::writer::LoggedEvent;
 use crate::{Caller, Clearance};
 
 /// Pump settings.
@@ -1191,8 +1192,19 @@ impl Pump {
             Some(c) => *c,
             None => store.ops_cursor().await?,
         };
+        let recent = self.wb.clearance.recent_records();
         loop {
-            let events = store.ops_events_after(at, self.settings.batch).await?;
+            // What the writer committed is usually still held; the store
+            // has the rest: what was not held (after a restart, or beyond
+            // the bound) and what is not handed over yet.
+            let batch = self.settings.batch as usize;
+            let mut events = recent.take_events(at, batch);
+            if events.len() < batch {
+                let after = events.last().map_or(at, |e| e.id);
+                let limit = (batch - events.len()) as u32;
+                let read = store.ops_events_after(after, limit).await?;
+                events.extend(read.into_iter().map(LoggedEvent::read));
+            }
             let Some(last) = events.last().map(|e| e.id) else {
                 break;
             };
@@ -1200,7 +1212,7 @@ impl Pump {
             redispatch |= closed;
             at = last;
             *cursor = Some(at);
-            if events.len() < self.settings.batch as usize {
+            if events.len() < batch {
                 break;
             }
         }
@@ -1215,11 +1227,7 @@ impl Pump {
     }
 
     /// Applies one batch of events; returns whether a task was closed.
-    async fn apply(
-        &self,
-        events: &[tamga_store::ops_sql::OpsEvent],
-        last: i64,
-    ) -> Result<bool, AppError> {
+    async fn apply(&self, events: &[LoggedEvent], last: i64) -> Result<bool, AppError> {
         let store = self.wb.store().clone();
         let now = OffsetDateTime::now_utc();
         let mut order: Vec<Mrn> = Vec::new();
@@ -1229,7 +1237,7 @@ impl Pump {
             if seen.insert(e.mrn.clone()) {
                 order.push(e.mrn.clone());
             }
-            if matches!(e.kind.as_str(), "lodged" | "amended" | "risk_assessed") {
+            if matches!(e.kind.as_ref(), "lodged" | "amended" | "risk_assessed") {
                 need_doc.insert(e.mrn.clone());
             }
         }
@@ -1293,14 +1301,12 @@ impl Pump {
                     })
                 }
             };
-            if !DeclarationFacts::affected_by(&e.kind) {
-                continue;
-            }
-            let Ok(body) = serde_json::from_str::<EventBody>(&e.body) else {
+            // Only the kinds that change facts carry their body.
+            let Some(body) = &e.body else {
                 continue;
             };
             let before = row.facts.state;
-            row.facts.apply(&body);
+            row.facts.apply(body);
             if matches!(body, EventBody::Lodged { .. } | EventBody::Amended { .. }) {
                 if let Some(rec) = docs.get(&e.mrn) {
                     row.facts.set_declaration(&rec.declaration);
