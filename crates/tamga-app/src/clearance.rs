@@ -541,11 +541,19 @@ impl Clearance {
                 Vec::new(),
             ));
         };
-        let mut drawn = self.quota_drawn.lock().expect("lock");
-        let balances = QuotaView(&drawn);
-        match tariff::assess_declaration(&t.tariff, d, date, &balances) {
-            Ok(a) => {
-                let draws: Vec<QuotaDrawRecord> = a
+        // Most goods have no tariff quota: an assessment that asks about
+        // no balance does not depend on them and needs no lock, so
+        // lodgings assess side by side. One that asks is assessed again
+        // under the lock, where reading a balance and drawing on it are one
+        // step (first come, first served).
+        let probe = NoQuotaAsked::default();
+        let mut assessed = tariff::assess_declaration(&t.tariff, d, date, &probe);
+        let mut draws = Vec::new();
+        if probe.0.get() {
+            let mut drawn = self.quota_drawn.lock().expect("lock");
+            assessed = tariff::assess_declaration(&t.tariff, d, date, &QuotaView(&drawn));
+            if let Ok(a) = &assessed {
+                draws = a
                     .items
                     .iter()
                     .flat_map(|i| &i.quota_draws)
@@ -560,20 +568,22 @@ impl Clearance {
                         .entry((q.order_number.clone(), q.period_from))
                         .or_default() += q.quantity;
                 }
-                Ok((
-                    DutyResult::Assessed {
-                        currency: self.accounts.currency().code.clone(),
-                        customs_duty: a.customs_duty.amount,
-                        additional_duties: a.additional_duties.amount,
-                        excise: a.excise.amount,
-                        vat: a.vat.amount,
-                        total: a.total.amount,
-                        tariff: format!("{} ({})", t.name, t.id),
-                        assessment: Box::new(a),
-                    },
-                    draws,
-                ))
             }
+        }
+        match assessed {
+            Ok(a) => Ok((
+                DutyResult::Assessed {
+                    currency: self.accounts.currency().code.clone(),
+                    customs_duty: a.customs_duty.amount,
+                    additional_duties: a.additional_duties.amount,
+                    excise: a.excise.amount,
+                    vat: a.vat.amount,
+                    total: a.total.amount,
+                    tariff: format!("{} ({})", t.name, t.id),
+                    assessment: Box::new(a),
+                },
+                draws,
+            )),
             Err(e) => {
                 let index = d
                     .items
@@ -2639,6 +2649,17 @@ fn tariff_load_error(errs: &[tariff::LoadError]) -> AppError {
             ),
         ),
         None => AppError::bad_request("TARIFF_INVALID", "", "the tariff file is invalid"),
+    }
+}
+
+/// Answers every quota as undrawn and notes whether one was asked about.
+#[derive(Default)]
+struct NoQuotaAsked(std::cell::Cell<bool>);
+
+impl tariff::QuotaBalances for NoQuotaAsked {
+    fn balance(&self, _: &tariff::Quota) -> Option<Decimal> {
+        self.0.set(true);
+        None
     }
 }
 

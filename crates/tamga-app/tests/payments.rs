@@ -319,6 +319,68 @@ async fn quota_first_come_first_served(db: TestDb) {
     assert_eq!(quota_drawn_by(&c2, "Q-F").await, Decimal::from(10_000_000));
 }
 
+/// Lodgings drawing on one quota at once, among lodgings of goods without
+/// a quota (assessed without the quota lock): the quota is drawn to its
+/// volume and never beyond, each draw whole or nothing.
+async fn concurrent_draws_never_exceed_the_quota(db: TestDb) {
+    let (c, key, body, _) = setup(&db).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..24 {
+        let (c, key) = (c.clone(), key.clone());
+        let doc = if i % 2 == 0 {
+            wheat(&body, 4_000)
+        } else {
+            body.clone()
+        };
+        tasks.spawn(async move {
+            let lrn = format!("QC-{i}");
+            lodge(&c, &key, &doc, &lrn).await;
+            (i, lrn)
+        });
+    }
+    let mut drawn = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        let (i, lrn) = r.unwrap();
+        if i % 2 == 0 {
+            drawn.push(quota_drawn_by(&c, &lrn).await);
+        }
+    }
+    // 50,000 t: twelve lodgings of 4,000 t fit, all of them drew in full.
+    let t4 = Decimal::from(4_000_000);
+    assert!(drawn.iter().all(|d| *d == t4), "{drawn:?}");
+    // 2,000 t are left: of three lodgings of 1,000 t at once, two draw
+    // and the third finds the quota exhausted.
+    let mut late = tokio::task::JoinSet::new();
+    for i in 0..3 {
+        let (c, key, doc) = (c.clone(), key.clone(), wheat(&body, 1_000));
+        late.spawn(async move {
+            let lrn = format!("QL-{i}");
+            lodge(&c, &key, &doc, &lrn).await;
+            lrn
+        });
+    }
+    let mut last = Vec::new();
+    while let Some(r) = late.join_next().await {
+        last.push(quota_drawn_by(&c, &r.unwrap()).await);
+    }
+    last.sort();
+    let t1 = Decimal::from(1_000_000);
+    assert_eq!(last, vec![Decimal::ZERO, t1, t1]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_concurrent_draws_never_exceed_the_quota() {
+    concurrent_draws_never_exceed_the_quota(TestDb::sqlite().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_concurrent_draws_never_exceed_the_quota() {
+    match TestDb::postgres().await {
+        Some(db) => concurrent_draws_never_exceed_the_quota(db).await,
+        None => eprintln!("TAMGA_TEST_PG_URL not set: PostgreSQL variant not run"),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_quota_first_come_first_served() {
     quota_first_come_first_served(TestDb::sqlite().await).await;
