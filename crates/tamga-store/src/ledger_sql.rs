@@ -93,6 +93,17 @@ pub(crate) trait LedgerTx: Send {
     async fn internal(&mut self, currency: &str, kind: AccountKind) -> Result<Option<AccountId>>;
     /// Adds the deltas unless a balance would become negative; whether it did.
     async fn apply(&mut self, id: AccountId, d_available: i64, d_reserved: i64) -> Result<bool>;
+    /// [`LedgerTx::apply`] for each `(account, d_available, d_reserved)`,
+    /// in order; whether every one was applied (if not, the caller fails
+    /// the transaction).
+    async fn apply_all(&mut self, deltas: &[(AccountId, i64, i64)]) -> Result<bool> {
+        for &(id, da, dr) in deltas {
+            if !self.apply(id, da, dr).await? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
     /// `n` fresh transaction ids, increasing.
     async fn txn_ids(&mut self, n: usize) -> Result<Vec<TxnId>>;
     async fn insert_txns(&mut self, rows: &[TxnRow]) -> Result<()>;
@@ -206,17 +217,6 @@ impl Batch<'_> {
             }
         }
         by_account
-    }
-
-    async fn flush<T: LedgerTx + ?Sized>(&mut self, tx: &mut T, id: AccountId) -> Result<()> {
-        if let Some((da, dr)) = self.trader_deltas.remove(&id) {
-            if (da, dr) != (0, 0) && !tx.apply(id, da, dr).await? {
-                return Err(StoreError::Corrupt(format!(
-                    "account {id} would become negative"
-                )));
-            }
-        }
-        Ok(())
     }
 
     /// A trader account's balance with this batch's deltas so far:
@@ -392,16 +392,19 @@ pub(crate) async fn apply<T: LedgerTx + ?Sized>(
     for op in ops {
         out.push(one(tx, &mut b, op).await?);
     }
-    let pending: Vec<AccountId> = b.trader_deltas.keys().copied().collect();
-    for id in pending {
-        b.flush(tx, id).await?;
-    }
-    for (id, (da, dr)) in std::mem::take(&mut b.internal_deltas) {
-        if (da, dr) != (0, 0) && !tx.apply(id, da, dr).await? {
-            return Err(StoreError::Corrupt(format!(
-                "internal account {id} would become negative"
-            )));
-        }
+    // Traders' accounts in id order, then the internal ones.
+    let deltas: Vec<(AccountId, i64, i64)> = std::mem::take(&mut b.trader_deltas)
+        .into_iter()
+        .chain(std::mem::take(&mut b.internal_deltas))
+        .filter(|(_, d)| *d != (0, 0))
+        .map(|(id, (da, dr))| (id, da, dr))
+        .collect();
+    if !tx.apply_all(&deltas).await? {
+        let ids: Vec<String> = deltas.iter().map(|d| d.0.to_string()).collect();
+        return Err(StoreError::Corrupt(format!(
+            "one of accounts {} would become negative",
+            ids.join(", ")
+        )));
     }
     tx.insert_txns(&b.txns).await?;
     tx.insert_entries(&b.entries).await?;
@@ -932,6 +935,36 @@ macro_rules! ledger_backend {
                 .await?
                 .rows_affected();
                 Ok(n == 1)
+            }
+            async fn apply_all(&mut self, deltas: &[(LAccountId, i64, i64)]) -> $crate::Result<bool> {
+                // With row locks to take (PostgreSQL), one statement per
+                // account keeps them in the caller's order; otherwise one
+                // statement for all, one round trip on the commit path.
+                if $needs_locks {
+                    for &(id, da, dr) in deltas {
+                        if !self.apply(id, da, dr).await? {
+                            return Ok(false);
+                        }
+                    }
+                    return Ok(true);
+                }
+                for chunk in crate::codec::row_chunks::<$db, _>(deltas, 1000) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("WITH d (id, da, dr) AS (");
+                    qb.push_values(chunk, |mut b, (id, da, dr)| {
+                        b.push_bind(*id).push_bind(*da).push_bind(*dr);
+                    });
+                    qb.push(
+                        ") UPDATE ledger_accounts SET available = available + d.da, reserved = reserved + d.dr \
+                         FROM d WHERE ledger_accounts.id = d.id \
+                         AND ledger_accounts.available + d.da >= 0 AND ledger_accounts.reserved + d.dr >= 0",
+                    );
+                    let keep = crate::codec::keep_prepared::<$db>(chunk.len());
+                    let n = qb.build().persistent(keep).execute(&mut *self.0).await?.rows_affected();
+                    if n != chunk.len() as u64 {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
             }
             async fn txn_ids(&mut self, n: usize) -> $crate::Result<Vec<LTxnId>> {
                 $txn_ids(&mut *self.0, n).await

@@ -77,7 +77,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 const READERS: u32 = 4;
 
 /// Prepared statements kept per connection: the multi-row statements in
-/// up to five shapes each, and the single statements.
+/// up to nine shapes each (a commit uses ten kinds at most), and the
+/// single statements.
 const STATEMENT_CACHE: usize = 400;
 
 /// How often the background checkpointer copies the WAL into the database.
@@ -982,6 +983,63 @@ mod tests {
             .flatten();
         let _ = c.close().await;
         v
+    }
+
+    async fn balances(c: &mut SqliteConnection, ids: &[i64]) -> Vec<(i64, i64)> {
+        use crate::ledger_sql::LedgerTx as _;
+        let mut out = Vec::new();
+        for id in ids {
+            let b = ledger_impl::LedgerConn(&mut *c).balance(*id).await.unwrap();
+            out.push(b.unwrap());
+        }
+        out
+    }
+
+    /// A batch's balance changes in one statement: all applied, or the
+    /// caller is told one would make a balance negative.
+    #[tokio::test]
+    async fn balance_changes_apply_together_or_report_a_negative_balance() {
+        use crate::ledger_sql::LedgerTx as _;
+        use tamga_core::ledger::AccountKind;
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+        let uzs = tamga_core::codes::CurrencyCode::parse("UZS").unwrap();
+        let now = OffsetDateTime::now_utc();
+        let mut ids = Vec::new();
+        for owner in ["UZ100", "UZ101", "UZ102"] {
+            let owner = tamga_core::codes::Eori::parse(owner).unwrap();
+            let a = store
+                .ensure_ledger_account(&owner, AccountKind::Cash, &uzs, now)
+                .await
+                .unwrap();
+            ids.push(a.id);
+        }
+        let mut c = store.writer.acquire().await.unwrap();
+        let mut l = ledger_impl::LedgerConn(&mut c);
+        assert!(l
+            .apply_all(&[(ids[0], 500, 0), (ids[1], 300, 20), (ids[2], 7, 0)])
+            .await
+            .unwrap());
+        assert!(l.apply_all(&[]).await.unwrap());
+        assert_eq!(
+            balances(&mut c, &ids).await,
+            vec![(500, 0), (300, 20), (7, 0)]
+        );
+        let mut l = ledger_impl::LedgerConn(&mut c);
+        assert!(l
+            .apply_all(&[(ids[0], -500, 100), (ids[1], 0, -20)])
+            .await
+            .unwrap());
+        assert_eq!(
+            balances(&mut c, &ids).await,
+            vec![(0, 100), (300, 0), (7, 0)]
+        );
+        // Reserved would go below zero on the second account.
+        let mut l = ledger_impl::LedgerConn(&mut c);
+        assert!(!l
+            .apply_all(&[(ids[0], 1, 0), (ids[1], 0, -1)])
+            .await
+            .unwrap());
     }
 
     #[tokio::test]
