@@ -7,7 +7,11 @@
 //! money), then applies the ledger operations of all such writes in a few
 //! batched passes ([`ledger_sql::apply`]): the first reservation attempts
 //! together with debits and releases, then the next account for those that
-//! found too little, and finally the debits of writes that release at once.
+//! found too little, and finally the debits of updates that release at
+//! once. A new declaration released at once is debited in the pass that
+//! reserves for it, right after its reservation: its MRN is fresh, so
+//! after a failed reservation the debit finds none and moves nothing (any
+//! other answer fails the batch).
 //! The outcome of each write then says which form is stored: `Committed`
 //! (as given), `Unsecured` (its `otherwise` form), `Insufficient` (nothing),
 //! or `Stale`.
@@ -103,6 +107,12 @@ pub(crate) async fn settle<T: LedgerTx + ?Sized>(
 
     let mut tries = vec![Try::None; prepared.len()];
     let mut first_available = vec![0i64; prepared.len()];
+    // A new declaration released at once is debited in the pass that
+    // reserves: its MRN is fresh, so a debit after a failed reservation
+    // finds none and moves nothing (checked below). An update's debit
+    // waits for the last pass, after every reservation is decided.
+    let debit_in_pass =
+        |i: usize| prepared[i].kind == PreparedKind::Insert && secured_then_debited(&prepared[i]);
     let mut ops: Vec<LedgerOp> = Vec::new();
     let mut owners: Vec<usize> = Vec::new();
     for &i in &paying {
@@ -115,10 +125,14 @@ pub(crate) async fn settle<T: LedgerTx + ?Sized>(
                     tries[i] = Try::Account(0);
                     ops.push(LedgerOp::Reserve {
                         account,
-                        mrn,
+                        mrn: mrn.clone(),
                         amount: *amount,
                     });
                     owners.push(i);
+                    if debit_in_pass(i) {
+                        ops.push(LedgerOp::Debit { mrn });
+                        owners.push(i);
+                    }
                 }
                 None => tries[i] = Try::Short(0),
             },
@@ -168,6 +182,10 @@ pub(crate) async fn settle<T: LedgerTx + ?Sized>(
                                 amount: *amount,
                             });
                             next_owners.push(i);
+                            if debit_in_pass(i) {
+                                next_ops.push(LedgerOp::Debit { mrn: mrn.clone() });
+                                next_owners.push(i);
+                            }
                         }
                         None => tries[i] = Try::Short(first_available[i]),
                     }
@@ -179,6 +197,19 @@ pub(crate) async fn settle<T: LedgerTx + ?Sized>(
                     tries[i] = Try::Refused;
                     outcomes[i] = WriteOutcome::Stale;
                 }
+                // The debit right after this pass's reservation.
+                (LedgerOp::Debit { .. }, r) if debit_in_pass(i) => match (tries[i], r) {
+                    (Try::Reserved, LedgerOutcome::Debited { .. }) => {}
+                    (
+                        Try::Account(_) | Try::Short(_) | Try::Refused,
+                        LedgerOutcome::Refused(LedgerError::NoReservation(_)),
+                    ) => {}
+                    (_, r) => {
+                        return Err(StoreError::Corrupt(format!(
+                            "debit in the reserving pass: {r:?}"
+                        )))
+                    }
+                },
                 (LedgerOp::Debit { .. }, LedgerOutcome::Debited { .. })
                 | (LedgerOp::Release { .. }, LedgerOutcome::Released { .. })
                 | (
@@ -207,7 +238,7 @@ pub(crate) async fn settle<T: LedgerTx + ?Sized>(
             match tries[i] {
                 Try::Reserved => {
                     outcomes[i] = WriteOutcome::Committed;
-                    if *debit {
+                    if *debit && !debit_in_pass(i) {
                         debits.push(LedgerOp::Debit { mrn: mrn_of(i)? });
                     }
                 }
@@ -235,4 +266,9 @@ pub(crate) async fn settle<T: LedgerTx + ?Sized>(
         }
     }
     Ok(())
+}
+
+/// Whether the write secures its duties and is released at once.
+fn secured_then_debited(p: &Prepared<'_>) -> bool {
+    matches!(p.payment, Some(PaymentOp::Secure { debit: true, .. }))
 }

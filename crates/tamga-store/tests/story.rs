@@ -130,6 +130,11 @@ story!(
     postgres_stale_update_writes_nothing
 );
 story!(
+    paying_writes_reserve_and_debit_across_accounts,
+    sqlite_paying_writes_reserve_and_debit_across_accounts,
+    postgres_paying_writes_reserve_and_debit_across_accounts
+);
+story!(
     unsecured_write_stores_its_other_form,
     sqlite_unsecured_write_stores_its_other_form,
     postgres_unsecured_write_stores_its_other_form
@@ -1008,6 +1013,115 @@ async fn unsecured_write_stores_its_other_form(store: Arc<dyn Store>) {
     assert_eq!(store.declaration(&l2.record.mrn).await.unwrap(), None);
     assert_eq!(store.declaration(&mrn(3)).await.unwrap(), None);
     assert_eq!(store.count_declarations().await.unwrap(), 1);
+}
+
+/// New declarations released at once, in one batch: one paid from a
+/// funded cash account, one whose empty cash account sends it on to the
+/// trader's guarantee, one that finds nothing and is stored in its other
+/// form. Each secured one is reserved and debited on the account that
+/// covered it; nothing moves for the third; the ledger stays sound.
+async fn paying_writes_reserve_and_debit_across_accounts(store: Arc<dyn Store>) {
+    use tamga_core::ledger::{AccountKind, LedgerOp, ReservationStatus};
+    let uzs = CurrencyCode::parse("UZS").unwrap();
+    let cash_a = store
+        .ensure_ledger_account(&eori("UZ100"), AccountKind::Cash, &uzs, t(0))
+        .await
+        .unwrap();
+    let cash_b = store
+        .ensure_ledger_account(&eori("UZ101"), AccountKind::Cash, &uzs, t(0))
+        .await
+        .unwrap();
+    let guarantee_b = store
+        .ensure_ledger_account(&eori("UZ101"), AccountKind::Guarantee, &uzs, t(0))
+        .await
+        .unwrap();
+    let cash_c = store
+        .ensure_ledger_account(&eori("UZ102"), AccountKind::Cash, &uzs, t(0))
+        .await
+        .unwrap();
+    store
+        .deposit(
+            cash_a.payment_reference.as_deref().unwrap(),
+            "BANK-1",
+            1_000,
+            t(1),
+        )
+        .await
+        .unwrap();
+    store
+        .ledger_one(
+            LedgerOp::GrantGuarantee {
+                account: guarantee_b.id,
+                amount: 5_000,
+            },
+            t(1),
+        )
+        .await
+        .unwrap();
+    let (a, b, c) = (
+        simple(1, "L-1", "UZ100"),
+        simple(2, "L-2", "UZ101"),
+        simple(3, "L-3", "UZ102"),
+    );
+    let paying = |l: &Lodged, accounts: Vec<i64>, amount: i64, otherwise: bool| {
+        let mut w = insert(l);
+        if let Write::Insert { payment, .. } = &mut w {
+            *payment = Some(Payment {
+                op: PaymentOp::Secure {
+                    accounts,
+                    amount,
+                    debit: true,
+                },
+                otherwise: otherwise.then(|| {
+                    Box::new(Alternative {
+                        record: Box::new(l.record.clone()),
+                        shared_events: l.events.len(),
+                        events: vec![],
+                        notifications: vec![],
+                    })
+                }),
+            });
+        }
+        w
+    };
+    let outcomes = store
+        .commit(&[
+            paying(&a, vec![cash_a.id], 600, false),
+            paying(&b, vec![cash_b.id, guarantee_b.id], 2_000, false),
+            paying(&c, vec![cash_c.id], 10, true),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        outcomes,
+        vec![
+            WriteOutcome::Committed,
+            WriteOutcome::Committed,
+            WriteOutcome::Unsecured
+        ]
+    );
+    let balances = |id: i64| {
+        let store = store.clone();
+        async move {
+            let b = store.ledger_account(id).await.unwrap().unwrap().balances;
+            (b.available, b.reserved)
+        }
+    };
+    assert_eq!(balances(cash_a.id).await, (400, 0));
+    assert_eq!(balances(cash_b.id).await, (0, 0));
+    assert_eq!(balances(guarantee_b.id).await, (3_000, 0));
+    assert_eq!(balances(cash_c.id).await, (0, 0));
+    for (l, account, amount) in [(&a, cash_a.id, 600), (&b, guarantee_b.id, 2_000)] {
+        let r = store.reservation(&l.record.mrn).await.unwrap().unwrap();
+        assert_eq!(
+            (r.account, r.amount, r.status),
+            (account, amount, ReservationStatus::Debited)
+        );
+        assert!(r.settle_txn.is_some_and(|d| d > r.txn));
+    }
+    assert_eq!(store.reservation(&c.record.mrn).await.unwrap(), None);
+    let check = store.ledger_check().await.unwrap();
+    assert!(check.is_sound(), "{check:?}");
 }
 
 async fn stale_update_writes_nothing(store: Arc<dyn Store>) {
