@@ -14,7 +14,8 @@
 //! soon as it is woken. (On PostgreSQL it stays a task: a connection's
 //! socket belongs to the runtime that opened it.) Committed writes are
 //! dropped on the runtime's blocking pool, off that serial path; there the
-//! newly registered declarations are handed to [`RecentRecords`] first.
+//! newly registered declarations and the events logged, with the ids the
+//! commit reported, are handed to [`RecentRecords`] first.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, VecDeque};
