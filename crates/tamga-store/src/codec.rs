@@ -723,26 +723,25 @@ pub(crate) fn event_ids(
     outcomes: &[WriteOutcome],
     ids: Vec<i64>,
 ) -> Result<Vec<Vec<i64>>> {
+    let expected: usize = stored(chosen, outcomes)
+        .iter()
+        .map(|p| p.events.len())
+        .sum();
+    if ids.len() != expected {
+        return Err(corrupt(format!(
+            "{} event ids for {expected} stored events",
+            ids.len()
+        )));
+    }
     let mut ids = ids.into_iter();
-    let per_write: Vec<Vec<i64>> = chosen
+    Ok(chosen
         .iter()
         .zip(outcomes)
         .map(|(p, o)| match p {
             Some(p) if o.is_written() => ids.by_ref().take(p.events.len()).collect(),
             _ => Vec::new(),
         })
-        .collect();
-    let expected: usize = stored(chosen, outcomes)
-        .iter()
-        .map(|p| p.events.len())
-        .sum();
-    let given: usize = per_write.iter().map(Vec::len).sum::<usize>() + ids.len();
-    if given != expected {
-        return Err(corrupt(format!(
-            "{given} event ids for {expected} stored events"
-        )));
-    }
-    Ok(per_write)
+        .collect())
 }
 
 /// The form of each write to store given its outcome (`None`: nothing).

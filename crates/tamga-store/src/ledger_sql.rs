@@ -91,19 +91,10 @@ pub(crate) trait LedgerTx: Send {
     async fn balance(&mut self, id: AccountId) -> Result<Option<(i64, i64)>>;
     async fn by_payment_reference(&mut self, r: &str) -> Result<Option<AccountId>>;
     async fn internal(&mut self, currency: &str, kind: AccountKind) -> Result<Option<AccountId>>;
-    /// Adds the deltas unless a balance would become negative; whether it did.
-    async fn apply(&mut self, id: AccountId, d_available: i64, d_reserved: i64) -> Result<bool>;
-    /// [`LedgerTx::apply`] for each `(account, d_available, d_reserved)`,
-    /// in order; whether every one was applied (if not, the caller fails
-    /// the transaction).
-    async fn apply_all(&mut self, deltas: &[(AccountId, i64, i64)]) -> Result<bool> {
-        for &(id, da, dr) in deltas {
-            if !self.apply(id, da, dr).await? {
-                return Ok(false);
-            }
-        }
-        Ok(true)
-    }
+    /// Adds each `(account, d_available, d_reserved)` unless a balance
+    /// would become negative; whether every one was added (if not, the
+    /// caller fails the transaction).
+    async fn apply_all(&mut self, deltas: &[(AccountId, i64, i64)]) -> Result<bool>;
     /// `n` fresh transaction ids, increasing.
     async fn txn_ids(&mut self, n: usize) -> Result<Vec<TxnId>>;
     async fn insert_txns(&mut self, rows: &[TxnRow]) -> Result<()>;
@@ -921,28 +912,25 @@ macro_rules! ledger_backend {
                 .fetch_optional(&mut *self.0)
                 .await?)
             }
-            async fn apply(&mut self, id: LAccountId, da: i64, dr: i64) -> $crate::Result<bool> {
-                let n = sqlx::query(&$sql(
-                    "UPDATE ledger_accounts SET available = available + ?, reserved = reserved + ? \
-                     WHERE id = ? AND available + ? >= 0 AND reserved + ? >= 0",
-                ))
-                .bind(da)
-                .bind(dr)
-                .bind(id)
-                .bind(da)
-                .bind(dr)
-                .execute(&mut *self.0)
-                .await?
-                .rows_affected();
-                Ok(n == 1)
-            }
             async fn apply_all(&mut self, deltas: &[(LAccountId, i64, i64)]) -> $crate::Result<bool> {
                 // With row locks to take (PostgreSQL), one statement per
                 // account keeps them in the caller's order; otherwise one
                 // statement for all, one round trip on the commit path.
                 if $needs_locks {
                     for &(id, da, dr) in deltas {
-                        if !self.apply(id, da, dr).await? {
+                        let n = sqlx::query(&$sql(
+                            "UPDATE ledger_accounts SET available = available + ?, reserved = reserved + ? \
+                             WHERE id = ? AND available + ? >= 0 AND reserved + ? >= 0",
+                        ))
+                        .bind(da)
+                        .bind(dr)
+                        .bind(id)
+                        .bind(da)
+                        .bind(dr)
+                        .execute(&mut *self.0)
+                        .await?
+                        .rows_affected();
+                        if n != 1 {
                             return Ok(false);
                         }
                     }

@@ -1023,22 +1023,18 @@ async fn unsecured_write_stores_its_other_form(store: Arc<dyn Store>) {
 async fn paying_writes_reserve_and_debit_across_accounts(store: Arc<dyn Store>) {
     use tamga_core::ledger::{AccountKind, LedgerOp, ReservationStatus};
     let uzs = CurrencyCode::parse("UZS").unwrap();
-    let cash_a = store
-        .ensure_ledger_account(&eori("UZ100"), AccountKind::Cash, &uzs, t(0))
-        .await
-        .unwrap();
-    let cash_b = store
-        .ensure_ledger_account(&eori("UZ101"), AccountKind::Cash, &uzs, t(0))
-        .await
-        .unwrap();
-    let guarantee_b = store
-        .ensure_ledger_account(&eori("UZ101"), AccountKind::Guarantee, &uzs, t(0))
-        .await
-        .unwrap();
-    let cash_c = store
-        .ensure_ledger_account(&eori("UZ102"), AccountKind::Cash, &uzs, t(0))
-        .await
-        .unwrap();
+    let mut opened = Vec::new();
+    for (owner, kind) in [
+        ("UZ100", AccountKind::Cash),
+        ("UZ101", AccountKind::Cash),
+        ("UZ101", AccountKind::Guarantee),
+        ("UZ102", AccountKind::Cash),
+    ] {
+        let owner = eori(owner);
+        let a = store.ensure_ledger_account(&owner, kind, &uzs, t(0));
+        opened.push(a.await.unwrap());
+    }
+    let [cash_a, cash_b, guarantee_b, cash_c] = <[_; 4]>::try_from(opened).unwrap();
     store
         .deposit(
             cash_a.payment_reference.as_deref().unwrap(),
