@@ -1,0 +1,1 @@
+//! Finding 2 (high): an amendment skipped risk assessment.

@@ -1,0 +1,1 @@
+//! Finding 4 (high): one unauthenticated slow client stopped the service.

@@ -1,0 +1,1 @@
+//! Finding 5 (medium): webhooks reached internal addresses and were unsigned.

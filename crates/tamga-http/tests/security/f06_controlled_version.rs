@@ -1,0 +1,1 @@
+//! Finding 6 (medium): a declaration changed after inspection was still released.

@@ -1,0 +1,1 @@
+//! Finding 7 (medium): traders could read risk-profile rules through pre-arrival answers.

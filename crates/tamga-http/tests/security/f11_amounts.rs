@@ -1,0 +1,1 @@
+//! Finding 11 (low): loose amounts and bank references.

@@ -1,0 +1,1 @@
+//! Finding 12 (info): some errors were plain text or showed Rust debug formatting.
