@@ -418,21 +418,19 @@ impl Walker {
             Value::Number(n) => n.to_string(),
             _ => return self.type_err(ptr, "a decimal number (preferably as a string)", v),
         };
-        let Ok(d) = Decimal::from_str(&text).or_else(|_| Decimal::from_scientific(&text)) else {
+        // The one decimal grammar of amounts (`money::DecimalText`): no
+        // exponent, sign `+`, spaces or separators; limits on the text, so
+        // nothing is rounded before it is checked.
+        let Some(lexed) = crate::money::DecimalText::lex(&text) else {
             self.err(
                 "FLC-DECIMAL-FORMAT",
                 ptr,
-                format!("{text:?} is not a decimal number"),
+                format!("{text:?} is not a decimal number (digits, an optional \".\" and decimals; no exponent)"),
             );
             return None;
         };
-        let n = d.normalize();
-        let places = n.scale();
-        let digits = n
-            .mantissa()
-            .unsigned_abs()
-            .checked_ilog10()
-            .map_or(1, |l| l + 1);
+        let places = lexed.places;
+        let digits = lexed.digits().max(1);
         if digits > MAX_DECIMAL_DIGITS || places > max_places {
             self.err(
                 "FLC-DECIMAL-PRECISION",
@@ -444,6 +442,14 @@ impl Walker {
             );
             return None;
         }
+        let Ok(d) = Decimal::from_str(&text) else {
+            self.err(
+                "FLC-DECIMAL-FORMAT",
+                ptr,
+                format!("{text:?} is not a decimal number"),
+            );
+            return None;
+        };
         Some(d)
     }
 
@@ -1009,16 +1015,28 @@ mod tests {
     }
 
     #[test]
-    fn decimals_may_be_numbers_or_exponents() {
+    fn decimals_may_be_numbers_but_not_exponents() {
         let mut doc = im();
         set(&mut doc, "/totals/grossMassKg", json!(130.5));
         set(&mut doc, "/items/0/itemPrice", json!(12000));
-        set(&mut doc, "/items/1/itemPrice", json!("3e3"));
         set(&mut doc, "/items/0/customsValue", json!(1.25e4));
         let d = parse_declaration(&doc).0.expect("parses");
         assert_eq!(d.totals.gross_mass_kg, Decimal::from_str("130.5").unwrap());
         assert_eq!(d.items[0].item_price, Decimal::from(12000));
-        assert_eq!(d.items[1].item_price, Decimal::from(3000));
+        // An exponent in a string is not the amount grammar (issue 13,
+        // finding 11): refused, like everywhere else money is sent.
+        for bad in ["3e3", "1e-2", "+5", " 5", ".5"] {
+            assert_eq!(
+                errors_after(|d| set(d, "/items/1/itemPrice", json!(bad))),
+                one("FLC-DECIMAL-FORMAT", "/items/1/itemPrice"),
+                "{bad:?}"
+            );
+        }
+        let long = format!("1.{}", "1".repeat(29));
+        assert_eq!(
+            errors_after(|d| set(d, "/items/1/itemPrice", json!(long))),
+            one("FLC-DECIMAL-PRECISION", "/items/1/itemPrice")
+        );
         assert_eq!(d.items[0].customs_value, Some(Decimal::from(12500)));
         // Exact strings keep their scale.
         assert_eq!(
