@@ -13,7 +13,7 @@ bin=${TAMGA_BIN:-./target/release/tamga}
 dir=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$dir"' EXIT
 
-TAMGA_LOG=warn "$bin" serve --listen "127.0.0.1:$port" --data-dir "$dir/data" 2>"$dir/serve.log" &
+TAMGA_LOG=warn "$bin" serve --allow-loopback-webhooks --listen "127.0.0.1:$port" --data-dir "$dir/data" 2>"$dir/serve.log" &
 server=$!
 for _ in $(seq 100); do
   curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break

@@ -80,6 +80,18 @@ impl LedgerCurrency {
     }
 }
 
+/// The form of a bank's reference that the duplicate check compares and
+/// the ledger stores: surrounding whitespace dropped, every inner run of
+/// whitespace one space, upper case. So `"BANK-1"`, `" bank-1 "` and
+/// `"Bank-1"` are one payment (issue 13, finding 11).
+pub fn normalize_bank_reference(reference: &str) -> String {
+    reference
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_uppercase()
+}
+
 // --- views ---------------------------------------------------------------------------
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -519,7 +531,7 @@ impl Accounts {
             .batcher
             .apply(LedgerOp::Deposit {
                 payment_reference,
-                bank_reference: bank_reference.to_owned(),
+                bank_reference: normalize_bank_reference(bank_reference),
                 amount,
             })
             .await?
@@ -793,6 +805,18 @@ mod tests {
             MrnCategory::Import,
         )
         .unwrap()
+    }
+
+    #[test]
+    fn bank_references_are_normalized() {
+        for same in ["BANK-1", "bank-1", " Bank-1 ", "\tbank-1\n"] {
+            assert_eq!(normalize_bank_reference(same), "BANK-1");
+        }
+        assert_eq!(normalize_bank_reference(" ab   cd\t e "), "AB CD E");
+        assert_ne!(
+            normalize_bank_reference("BANK-1"),
+            normalize_bank_reference("BANK1")
+        );
     }
 
     async fn service(db: &TestDb) -> Accounts {

@@ -52,6 +52,10 @@ pub struct Settings {
     pub country: CountryCode,
     /// Most writes in one group commit.
     pub max_batch: usize,
+    /// Lets webhooks reach loopback addresses (`127.0.0.0/8`, `::1`,
+    /// `localhost`): for tests with a local receiver only; off unless a
+    /// program sets it (`crate::webhooks`).
+    pub webhook_allow_loopback: bool,
 }
 
 impl Default for Settings {
@@ -59,6 +63,7 @@ impl Default for Settings {
         Self {
             country: CountryCode::parse("UZ").expect("valid"),
             max_batch: 512,
+            webhook_allow_loopback: false,
         }
     }
 }
@@ -645,6 +650,11 @@ impl Clearance {
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// The settings the service was started with.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     pub fn reference(&self) -> &ReferenceData {
@@ -2020,57 +2030,31 @@ impl Clearance {
             .await?)
     }
 
-    pub async fn set_webhook(&self, op: &Eori, url: Option<&str>) -> Result<(), AppError> {
-        if let Some(u) = url {
-            let ok = (u.starts_with("http://") || u.starts_with("https://"))
-                && u.len() <= 2048
-                && !u.contains(char::is_whitespace);
-            if !ok {
-                return Err(AppError::bad_request(
-                    "WEBHOOK_URL",
-                    "/url",
-                    "the webhook URL must be an http:// or https:// URL of at most 2048 characters",
-                ));
-            }
-        }
-        self.store.set_webhook(op, url).await?;
-        self.store
-            .append_audit(
-                &format!("operator:{op}"),
-                "webhook.set",
-                OffsetDateTime::now_utc(),
-                &json!({ "url": url }),
-            )
-            .await?;
-        Ok(())
+    /// Sets a checked webhook URL with a new signing secret (returned with
+    /// the stored URL: the only time the secret is shown) or removes the
+    /// webhook (`crate::webhooks`).
+    pub async fn set_webhook(
+        &self,
+        op: &Eori,
+        url: Option<&str>,
+    ) -> Result<Option<(String, String)>, AppError> {
+        crate::webhooks::set(
+            self.store.as_ref(),
+            self.settings.webhook_allow_loopback,
+            op,
+            url,
+        )
+        .await
     }
 
     /// Registers an Ed25519 public key (base64) for signing; returns its id.
+    /// A key belongs to one owner (`crate::keys`).
     pub async fn add_signing_key(
         &self,
         op: &Eori,
         public_key_b64: &str,
     ) -> Result<SigningKeyRecord, AppError> {
-        let (key_id, public_key) = new_key(public_key_b64)?;
-        let rec = SigningKeyRecord {
-            key_id,
-            operator: op.clone(),
-            public_key,
-            created_at: OffsetDateTime::now_utc(),
-            revoked: false,
-        };
-        self.store
-            .add_signing_key(&rec)
-            .await
-            .map_err(|e| key_exists(e, &rec.key_id))?;
-        self.store
-            .append_audit(
-                &format!("operator:{op}"),
-                "signing_key.add",
-                rec.created_at,
-                &json!({ "keyId": rec.key_id }),
-            )
-            .await?;
+        let rec = crate::keys::add_operator_key(self.store.as_ref(), op, public_key_b64).await?;
         self.keys.invalidate(op);
         Ok(rec)
     }
@@ -2083,26 +2067,8 @@ impl Clearance {
         public_key_b64: &str,
     ) -> Result<OfficerKeyRecord, AppError> {
         let user = require_user(caller, &[Role::Officer, Role::Admin])?;
-        let (key_id, public_key) = new_key(public_key_b64)?;
-        let rec = OfficerKeyRecord {
-            key_id,
-            username: user.username.clone(),
-            public_key,
-            created_at: OffsetDateTime::now_utc(),
-            revoked: false,
-        };
-        self.store
-            .add_officer_key(&rec)
-            .await
-            .map_err(|e| key_exists(e, &rec.key_id))?;
-        self.store
-            .append_audit(
-                &caller.label(),
-                "officer_key.add",
-                rec.created_at,
-                &json!({ "keyId": rec.key_id }),
-            )
-            .await?;
+        let rec =
+            crate::keys::add_user_key(self.store.as_ref(), &user.username, public_key_b64).await?;
         self.officer_keys.invalidate(&user.username);
         Ok(rec)
     }
@@ -2383,45 +2349,6 @@ fn check_signed(keys: &KeyRing, s: &Signed<'_>) -> Result<String, SignatureFailu
         .find(|(_, key)| signature::verify(key, s.body, sig).is_ok())
         .map(|(id, _)| id.clone())
         .ok_or(SignatureFailure::Invalid)
-}
-
-/// A key offered for registration, checked: its id and its base64.
-fn new_key(public_key_b64: &str) -> Result<(String, String), AppError> {
-    check_public_key(public_key_b64)?;
-    let public_key = public_key_b64.trim().to_owned();
-    Ok((key_id_of(&public_key), public_key))
-}
-
-/// A key registered twice (by an operator or an officer): 400
-/// `SIGNING_KEY_EXISTS`.
-fn key_exists(e: tamga_store::StoreError, key_id: &str) -> AppError {
-    match e {
-        tamga_store::StoreError::AlreadyExists(_) => AppError::bad_request(
-            "SIGNING_KEY_EXISTS",
-            "/publicKey",
-            format!("the key {key_id} is already registered"),
-        ),
-        e => e.into(),
-    }
-}
-
-/// A public key offered for registration: well-formed base64 of a 32-byte
-/// Ed25519 point (400 `SIGNING_KEY_FORMAT`) that is not weak (400
-/// `SIGNING_KEY_WEAK`).
-fn check_public_key(public_key_b64: &str) -> Result<(), AppError> {
-    match signature::parse_public_key(public_key_b64) {
-        Ok(_) => Ok(()),
-        Err(e @ signature::SignatureError::WeakKey) => Err(AppError::bad_request(
-            "SIGNING_KEY_WEAK",
-            "/publicKey",
-            format!("{e}: register a real Ed25519 public key"),
-        )),
-        Err(e) => Err(AppError::bad_request(
-            "SIGNING_KEY_FORMAT",
-            "/publicKey",
-            e.to_string(),
-        )),
-    }
 }
 
 /// The acts whose signed body an event of this kind may record: a control

@@ -36,6 +36,14 @@ pub enum AppError {
         pointer: String,
         message: String,
     },
+    /// The request conflicts with what another user holds (409), e.g. a
+    /// public key registered to someone else.
+    #[error("{message}")]
+    Conflict {
+        code: &'static str,
+        pointer: String,
+        message: String,
+    },
     #[error("storage failure: {0}")]
     Store(#[from] StoreError),
     /// The declaration's duties cannot be secured: the accounts do not
@@ -64,6 +72,7 @@ impl AppError {
             AppError::InvalidState(_) => "INVALID_STATE",
             AppError::Stale => "CONCURRENT_CHANGE",
             AppError::BadRequest { code, .. } => code,
+            AppError::Conflict { code, .. } => code,
             AppError::Signature { code, .. } => code,
             AppError::Store(_) => "STORAGE_ERROR",
             AppError::PaymentNotSecured { .. } => "PAYMENT_NOT_SECURED",

@@ -6,8 +6,10 @@ pub mod account;
 pub mod clearance;
 pub mod demo;
 pub mod error;
+mod keys;
 pub mod reference;
 pub mod risk_admin;
+pub mod webhooks;
 pub mod workbench;
 pub mod writer;
 

@@ -858,8 +858,12 @@ fn decimal_at(v: &Value, ptr: &str, code: &'static str) -> Result<Decimal, AppEr
             "give the amount as a decimal string, e.g. \"125.50\"",
         )
     })?;
-    s.parse::<Decimal>()
-        .map_err(|_| AppError::bad_request(code, ptr, format!("{s:?} is not a decimal number")))
+    // The one amount grammar (`money::DecimalText`): no exponent or spaces,
+    // and never more digits than a `Decimal` holds exactly.
+    tamga_core::money::DecimalText::lex(s)
+        .filter(|l| l.digits() <= 28)
+        .and_then(|_| s.parse::<Decimal>().ok())
+        .ok_or_else(|| AppError::bad_request(code, ptr, format!("{s:?} is not a decimal number")))
 }
 
 fn opt_str<'a>(

@@ -295,10 +295,16 @@ mod tests {
     #[test]
     fn the_amount_grammar_is_strict() {
         let ok = |t: &str, places: u32| parse_amount(t, places, "UZS");
-        assert_eq!(ok("1250.50", 2).unwrap(), Decimal::from_str("1250.5").unwrap());
+        assert_eq!(
+            ok("1250.50", 2).unwrap(),
+            Decimal::from_str("1250.5").unwrap()
+        );
         assert_eq!(ok("0", 2).unwrap(), Decimal::ZERO);
         assert_eq!(ok("007", 0).unwrap(), Decimal::from(7));
-        assert_eq!(ok("10.2500", 2).unwrap(), Decimal::from_str("10.25").unwrap());
+        assert_eq!(
+            ok("10.2500", 2).unwrap(),
+            Decimal::from_str("10.25").unwrap()
+        );
         assert_eq!(
             ok("999999999999999.99", 2).unwrap(),
             Decimal::from_str("999999999999999.99").unwrap()
@@ -315,7 +321,11 @@ mod tests {
         assert!(matches!(ok("-1", 2), Err(AmountError::Negative(_))));
         assert!(matches!(
             ok("1.001", 2),
-            Err(AmountError::TooManyPlaces { places: 3, allowed: 2, .. })
+            Err(AmountError::TooManyPlaces {
+                places: 3,
+                allowed: 2,
+                ..
+            })
         ));
         let long = format!("1.{}", "1".repeat(29));
         assert!(matches!(

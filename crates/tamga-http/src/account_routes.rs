@@ -19,6 +19,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use tamga_app::{AppError, Caller};
 use tamga_core::codes::{CurrencyCode, Eori};
 use tamga_core::ledger::{AccountKind, RefundId};
+use tamga_core::money::{self, AmountError};
 use tamga_core::tariff::{self, FullVolume, ItemInput, Quantity};
 use tamga_store::Role;
 
@@ -57,15 +58,27 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/tariff/calculator", post(calculator))
 }
 
-fn amount(s: &str, pointer: &str) -> ApiResult<Decimal> {
-    s.trim().parse::<Decimal>().map_err(|_| {
-        ApiError::bad_request(
-            "AMOUNT_FORMAT",
-            pointer,
-            format!("{s:?} is not a decimal amount; send amounts as strings such as \"1250.50\""),
-        )
-    })
+/// An amount from a request: the one decimal grammar of
+/// [`tamga_core::money::parse_amount`] (no exponent, sign, spaces; at most
+/// `places` decimals), else 400 `AMOUNT_FORMAT` at `pointer`.
+fn amount(s: &str, pointer: &str, places: u32, unit: &str) -> ApiResult<Decimal> {
+    money::parse_amount(s, places, unit)
+        .map_err(|e| ApiError::bad_request(AmountError::CODE, pointer, e.to_string()))
 }
+
+/// An amount in the national (ledger) currency.
+fn national_amount(s: &AppState, text: &str, pointer: &str) -> ApiResult<Decimal> {
+    let c = s.clearance.accounts().currency();
+    amount(text, pointer, c.minor_units, c.code.as_str())
+}
+
+/// Most decimals of a calculator quantity (the declaration's masses have 3;
+/// other units such as litres of alcohol may need more).
+const QUANTITY_PLACES: u32 = 6;
+
+/// Most minor units of an ISO 4217 currency (CLF, UYW): the bound for a
+/// currency the reference data does not know (the ledger refuses it).
+const MAX_MINOR_UNITS: u32 = 4;
 
 fn user(caller: &Caller, roles: &[Role]) -> ApiResult<String> {
     Ok(caller.require(roles)?.username.clone())
@@ -167,7 +180,7 @@ pub async fn request_refund(
     j: Result<Json<RefundRequest>, JsonRejection>,
 ) -> ApiResult<(axum::http::StatusCode, Json<serde_json::Value>)> {
     let r = json(j)?;
-    let amount = amount(&r.amount, "/amount")?;
+    let amount = national_amount(&s, &r.amount, "/amount")?;
     let refund = s
         .clearance
         .accounts()
@@ -282,9 +295,14 @@ pub async fn deposit(
     j: Result<Json<DepositRequest>, JsonRejection>,
 ) -> ApiResult<(axum::http::StatusCode, Json<serde_json::Value>)> {
     let d = json(j)?;
-    let amount = amount(&d.amount, "/amount")?;
     let currency = CurrencyCode::parse(&d.currency)
         .map_err(|e| ApiError::bad_request(e.code, "/currency", e.message))?;
+    let places = s
+        .clearance
+        .reference()
+        .currency_minor_units(&currency)
+        .unwrap_or(MAX_MINOR_UNITS);
+    let amount = amount(&d.amount, "/amount", places, currency.as_str())?;
     if d.bank_reference.trim().is_empty() || d.bank_reference.len() > 64 {
         return Err(ApiError::bad_request(
             "BANK_REFERENCE",
@@ -342,7 +360,7 @@ pub async fn grant_guarantee(
     {
         return Err(AppError::not_found(format!("operator {owner}")).into());
     }
-    let amount = amount(&g.amount, "/amount")?;
+    let amount = national_amount(&s, &g.amount, "/amount")?;
     let view = s
         .clearance
         .accounts()
@@ -455,7 +473,12 @@ pub async fn calculator(
     for (i, q) in r.quantities.iter().enumerate() {
         quantities.push(Quantity::new(
             &q.unit,
-            amount(&q.value, &format!("/quantities/{i}/value"))?,
+            amount(
+                &q.value,
+                &format!("/quantities/{i}/value"),
+                QUANTITY_PLACES,
+                "a quantity",
+            )?,
         ));
     }
     let input = ItemInput {
@@ -465,7 +488,9 @@ pub async fn calculator(
             .preferential_origin
             .as_deref()
             .map(|o| o.trim().to_ascii_uppercase()),
-        customs_value: amount(&r.customs_value, "/customsValue")?,
+        // The grammar here; the currency's minor units are the duty
+        // engine's check (`DUTY-AMOUNT-PRECISION`), as for declarations.
+        customs_value: amount(&r.customs_value, "/customsValue", 28, "a customs value")?,
         currency: r.currency.trim().to_ascii_uppercase(),
         quantities,
         date,

@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -484,22 +484,54 @@ pub async fn notifications(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookRequest {
-    /// http(s) URL notifications are POSTed to; null removes it.
+    /// http(s) URL notifications are POSTed to; null removes it. Only
+    /// public destinations: loopback, private, link-local, multicast,
+    /// documentation and reserved addresses and `localhost` are refused
+    /// (400 `WEBHOOK_URL_FORBIDDEN`), at delivery time too (after DNS).
     pub url: Option<String>,
 }
 
-/// Register (or remove) the webhook notifications are pushed to.
+/// The webhook as set, with the secret its deliveries are signed with.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookView {
+    /// The URL as stored (normalised).
+    pub url: String,
+    /// Shown only now; a new one each time the webhook is set. Each POST
+    /// carries `X-Tamga-Timestamp` (Unix seconds) and
+    /// `X-Tamga-Webhook-Signature: v1=<hex HMAC-SHA256 under this secret of
+    /// timestamp + "." + raw body>`.
+    pub secret: String,
+    /// How the signature is made.
+    pub signature: String,
+}
+
+/// Register (200, with the signing secret, shown once) or remove (204) the
+/// webhook notifications are pushed to. Redirects are not followed.
 #[utoipa::path(put, path = "/api/v1/account/webhook", tag = "account", request_body = WebhookRequest,
-    responses((status = 204)), security(("bearer" = [])))]
+    responses((status = 200, body = WebhookView), (status = 204), (status = 400, body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn set_webhook(
     State(s): State<AppState>,
     OperatorAuth(op): OperatorAuth,
     j: Result<Json<WebhookRequest>, JsonRejection>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Response> {
     let r = json(j)?;
-    s.clearance.set_webhook(&op, r.url.as_deref()).await?;
+    let set = s.clearance.set_webhook(&op, r.url.as_deref()).await?;
     s.webhooks.notify_changed();
-    Ok(StatusCode::NO_CONTENT)
+    Ok(match set {
+        Some((url, secret)) => Json(WebhookView {
+            url,
+            secret,
+            signature: format!(
+                "{}: v1=hex(HMAC-SHA256(secret, {} + \".\" + body))",
+                tamga_app::webhooks::SIGNATURE_HEADER,
+                tamga_app::webhooks::TIMESTAMP_HEADER
+            ),
+        })
+        .into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    })
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

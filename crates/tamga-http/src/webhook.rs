@@ -7,13 +7,29 @@
 //! backoff a bounded number of times; then the batch is skipped (it stays
 //! available by pull) and the cursor moves on. A slow or dead endpoint only
 //! ever delays its own trader's deliveries.
+//!
+//! Deliveries reach public addresses only (issue 13, finding 5;
+//! `tamga_app::webhooks`): before every attempt the stored URL is checked
+//! again, and a host name is resolved by [`CheckedResolver`], which fails
+//! unless every address it resolves to is allowed; the connection goes to
+//! those checked addresses, so a name cannot be re-pointed (DNS rebinding)
+//! between the check and the connection. Redirects are not followed,
+//! proxies from the environment are not used. Every POST is signed
+//! (`X-Tamga-Timestamp`, `X-Tamga-Webhook-Signature`) with the webhook's
+//! secret, read from the store for each batch (so a rotated secret, set on
+//! another instance, is used at once); a webhook without a secret (set
+//! before signing existed) gets nothing pushed until it is set again.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use reqwest::dns::{Name, Resolve, Resolving};
+use time::OffsetDateTime;
 use tokio::sync::Notify;
 
+use tamga_app::webhooks::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use tamga_app::Clearance;
 use tamga_core::codes::Eori;
 
@@ -39,11 +55,65 @@ impl Dispatcher {
     }
 }
 
-async fn supervise(clearance: Arc<Clearance>, changed: Arc<Notify>) {
-    let client = match reqwest::Client::builder()
+/// Resolves a webhook's host name and refuses the resolution unless every
+/// address is allowed (`tamga_app::webhooks::forbidden_ip`): the client
+/// then connects only to addresses this checked.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckedResolver {
+    pub allow_loopback: bool,
+}
+
+impl CheckedResolver {
+    /// The checked addresses of `host` (port 0: the client sets the URL's).
+    pub async fn resolve_host(&self, host: &str) -> Result<Vec<SocketAddr>, String> {
+        if let Some(why) = webhooks::forbidden_name(host, self.allow_loopback) {
+            return Err(format!("{host} is {why}"));
+        }
+        let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, 0))
+            .await
+            .map_err(|e| format!("cannot resolve {host}: {e}"))?
+            .collect();
+        self.check_resolved(host, &addrs)?;
+        Ok(addrs)
+    }
+
+    /// Every address a name resolved to must be allowed (one internal
+    /// address among public ones is enough to refuse).
+    pub fn check_resolved(&self, host: &str, addrs: &[SocketAddr]) -> Result<(), String> {
+        if addrs.is_empty() {
+            return Err(format!("{host} resolves to no address"));
+        }
+        for a in addrs {
+            if let Some(why) = webhooks::forbidden_ip(a.ip(), self.allow_loopback) {
+                return Err(format!("{host} resolves to {}, {why}", a.ip()));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Resolve for CheckedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let this = *self;
+        Box::pin(async move {
+            let addrs = this.resolve_host(name.as_str()).await?;
+            Ok(Box::new(addrs.into_iter()) as Box<dyn Iterator<Item = SocketAddr> + Send>)
+        })
+    }
+}
+
+/// The delivery client: checked resolution, no redirects, no proxy.
+pub fn client(allow_loopback: bool) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .dns_resolver(Arc::new(CheckedResolver { allow_loopback }))
         .build()
-    {
+}
+
+async fn supervise(clearance: Arc<Clearance>, changed: Arc<Notify>) {
+    let client = match client(clearance.settings().webhook_allow_loopback) {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "webhook delivery disabled: no HTTP client");
@@ -109,11 +179,47 @@ async fn deliver(
             let _ = tokio::time::timeout(Duration::from_secs(2), commits.changed()).await;
             continue;
         };
-        let body = serde_json::json!({ "notifications": batch });
+        let secret = match clearance.store().webhook_secret(&op).await {
+            Ok(Some(secret)) => secret,
+            Ok(None) => {
+                tracing::warn!(operator = %op, "webhook has no signing secret (set before signing existed): nothing is pushed until it is set again");
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, operator = %op, "could not read the webhook secret");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        let body = match serde_json::to_vec(&serde_json::json!({ "notifications": batch })) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!(error = %e, operator = %op, "could not encode notifications");
+                return;
+            }
+        };
+        let allow_loopback = clearance.settings().webhook_allow_loopback;
         let mut delay = FIRST_BACKOFF;
         let mut delivered = false;
         for attempt in 1..=MAX_ATTEMPTS {
-            match client.post(&url).json(&body).send().await {
+            // The destination is checked again at every attempt: an
+            // address literal here, a name by the client's resolver.
+            if let Err(e) = webhooks::check_url(&url, allow_loopback) {
+                tracing::warn!(operator = %op, url = %url, error = %e, "webhook destination refused; not delivered");
+                break;
+            }
+            let timestamp = OffsetDateTime::now_utc().unix_timestamp();
+            let request = client
+                .post(&url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header(TIMESTAMP_HEADER, timestamp.to_string())
+                .header(
+                    SIGNATURE_HEADER,
+                    webhooks::signature(&secret, timestamp, &body),
+                )
+                .body(body.clone());
+            match request.send().await {
                 Ok(r) if r.status().is_success() => {
                     delivered = true;
                     break;
@@ -137,5 +243,66 @@ async fn deliver(
         if let Err(e) = clearance.store().set_webhook_cursor(&op, cursor).await {
             tracing::warn!(error = %e, operator = %op, "could not save webhook cursor");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn names_are_checked_after_resolution() {
+        // `localhost` resolves to loopback (the hosts file, offline): a name
+        // stored before the check, or re-pointed later, is refused.
+        let strict = CheckedResolver {
+            allow_loopback: false,
+        };
+        let e = strict.resolve_host("localhost").await.unwrap_err();
+        assert!(e.contains("localhost"), "{e}");
+        let e = strict.resolve_host("127.0.0.1").await.unwrap_err();
+        assert!(e.contains("loopback"), "{e}");
+        let e = strict.resolve_host("169.254.169.254").await.unwrap_err();
+        assert!(e.contains("link-local"), "{e}");
+        // The check on what a name resolved to, whatever the name: what
+        // `localhost` resolves to here, a public address mixed with an
+        // internal one, public ones.
+        let resolved: Vec<SocketAddr> = tokio::net::lookup_host(("localhost", 0))
+            .await
+            .unwrap()
+            .collect();
+        assert!(!resolved.is_empty());
+        assert!(strict.check_resolved("rebound.example", &resolved).is_err());
+        let public: SocketAddr = "93.184.216.34:0".parse().unwrap();
+        let metadata: SocketAddr = "169.254.169.254:0".parse().unwrap();
+        assert!(strict
+            .check_resolved("mixed.example", &[public, metadata])
+            .is_err());
+        assert!(strict.check_resolved("public.example", &[public]).is_ok());
+        assert!(strict.check_resolved("none.example", &[]).is_err());
+        let loose = CheckedResolver {
+            allow_loopback: true,
+        };
+        let addrs = loose.resolve_host("127.0.0.1").await.unwrap();
+        assert!(addrs.iter().all(|a| a.ip().is_loopback()));
+        assert!(loose.resolve_host("10.0.0.1").await.is_err());
+    }
+
+    #[tokio::test]
+    async fn the_client_refuses_a_name_that_resolves_to_loopback() {
+        // A receiver on loopback; the URL names it by a name that resolves
+        // there. The strict client never connects.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let url = format!("http://localhost:{port}/hook");
+        let e = client(false)
+            .unwrap()
+            .post(&url)
+            .body("{}")
+            .send()
+            .await
+            .unwrap_err();
+        assert!(e.is_connect() || e.is_request(), "{e:?}");
+        let accepted = tokio::time::timeout(Duration::from_millis(200), listener.accept()).await;
+        assert!(accepted.is_err(), "the strict client connected");
     }
 }

@@ -30,9 +30,11 @@ stories!(
     officer_controls_and_releases_a_red_declaration,
     refusal_invalidation_and_amendment,
     errors_are_json_with_codes,
-    webhook_receives_pushed_notifications,
     a_broker_lodges_for_its_client,
 );
+
+// The receiver is on loopback: the test-only switch lets webhooks reach it.
+webhook_loopback_stories!(webhook_receives_pushed_notifications);
 
 async fn health_and_openapi(app: TestApp) {
     let r = app
@@ -758,22 +760,25 @@ async fn errors_are_json_with_codes(app: TestApp) {
 
 async fn webhook_receives_pushed_notifications(app: TestApp) {
     use axum::routing::post;
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Value>();
+    // The receiver gets the headers and the raw body, to check the signature.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(axum::http::HeaderMap, Vec<u8>)>();
     let fail_first = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let router = axum::Router::new().route(
         "/hook",
-        post(move |axum::Json(v): axum::Json<Value>| {
-            let tx = tx.clone();
-            let fail_first = fail_first.clone();
-            async move {
-                // The first delivery fails: the dispatcher must retry.
-                if fail_first.swap(false, std::sync::atomic::Ordering::SeqCst) {
-                    return axum::http::StatusCode::SERVICE_UNAVAILABLE;
+        post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let tx = tx.clone();
+                let fail_first = fail_first.clone();
+                async move {
+                    // The first delivery fails: the dispatcher must retry.
+                    if fail_first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                        return axum::http::StatusCode::SERVICE_UNAVAILABLE;
+                    }
+                    tx.send((headers, body.to_vec())).unwrap();
+                    axum::http::StatusCode::OK
                 }
-                tx.send(v).unwrap();
-                axum::http::StatusCode::OK
-            }
-        }),
+            },
+        ),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let hook = format!("http://{}/hook", listener.local_addr().unwrap());
@@ -787,15 +792,18 @@ async fn webhook_receives_pushed_notifications(app: TestApp) {
             &json!({"url": "http://127.0.0.1:9/dead"}),
         )
         .await;
-    assert_eq!(s, StatusCode::NO_CONTENT);
-    let (s, _) = app
+    assert_eq!(s, StatusCode::OK);
+    let (s, set) = app
         .put_json(
             "/api/v1/account/webhook",
             &app.trader(5).token,
             &json!({"url": hook}),
         )
         .await;
-    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(s, StatusCode::OK, "{set}");
+    assert_eq!(set["url"], hook.as_str());
+    let secret = set["secret"].as_str().unwrap().to_owned();
+    assert!(secret.len() >= 64, "{set}");
     let (s, _) = app.lodge(6, &app.body(6)).await;
     assert_eq!(s, StatusCode::CREATED);
     let (s, v) = app.lodge(5, &app.body(5)).await;
@@ -805,10 +813,13 @@ async fn webhook_receives_pushed_notifications(app: TestApp) {
     let mut kinds = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     while kinds.len() < 2 {
-        let v = tokio::time::timeout_at(deadline, rx.recv())
+        let (headers, body) = tokio::time::timeout_at(deadline, rx.recv())
             .await
             .expect("webhook push within 15 s")
             .unwrap();
+        // Every delivery is signed with the secret the PUT returned.
+        common::webhook_verify_signature(&secret, &headers, &body).unwrap();
+        let v: Value = serde_json::from_slice(&body).unwrap();
         for n in v["notifications"].as_array().unwrap() {
             assert_eq!(
                 n["recipient"],

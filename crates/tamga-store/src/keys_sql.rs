@@ -5,6 +5,9 @@
 //! table is created by each backend's `0007_officer_keys.sql`. Keys are
 //! never deleted: a signature stored with an act names its key id, and
 //! [`OfficerKeyStore::officer_key`] finds the key again to verify it.
+//! Every key, an operator's or an officer's, also enters the `public_keys`
+//! registry (`0012_public_keys.sql`, by trigger), whose primary key makes a
+//! key belong to one owner (issue 13, finding 9).
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -37,6 +40,11 @@ pub trait OfficerKeyStore: Send + Sync {
     async fn officer_keys(&self, username: &str) -> Result<Vec<OfficerKeyRecord>>;
     /// A key by id, revoked or not.
     async fn officer_key(&self, key_id: &str) -> Result<Option<OfficerKeyRecord>>;
+    /// Who registered a public key, operator or customs user
+    /// (`operator:<EORI>` or `user:<username>`): the registry of
+    /// `0012_public_keys.sql`, which both key tables enter, so a key id
+    /// belongs to one owner.
+    async fn public_key_owner(&self, key_id: &str) -> Result<Option<String>>;
 }
 
 fn row(r: &impl crate::codec::Get) -> Result<OfficerKeyRecord> {
@@ -92,6 +100,15 @@ macro_rules! keys_backend {
                 .as_ref()
                 .map(row)
                 .transpose()
+            }
+
+            async fn public_key_owner(&self, key_id: &str) -> Result<Option<String>> {
+                Ok(sqlx::query_scalar::<_, String>(&$sql(
+                    "SELECT owner FROM public_keys WHERE key_id = ?",
+                ))
+                .bind(key_id)
+                .fetch_optional(&self.$write)
+                .await?)
             }
         }
     };

@@ -489,6 +489,14 @@ pub trait Store: RiskStore + OpsStore + OfficerKeyStore + Send + Sync + 'static 
     /// (operator, url, last delivered notification id)
     async fn webhooks(&self) -> Result<Vec<(Eori, String, i64)>>;
     async fn set_webhook_cursor(&self, operator: &Eori, delivered_up_to: i64) -> Result<()>;
+    /// Sets the operator's webhook with the secret its deliveries are
+    /// signed with (HMAC-SHA256; a new secret each time it is set). Like
+    /// [`Store::set_webhook`], a new webhook starts after the operator's
+    /// latest notification. ([`Store::set_webhook`] leaves no secret:
+    /// nothing is pushed to such a webhook.)
+    async fn set_signed_webhook(&self, operator: &Eori, url: &str, secret: &str) -> Result<()>;
+    /// The secret of the operator's webhook, if it has one.
+    async fn webhook_secret(&self, operator: &Eori) -> Result<Option<String>>;
 
     // --- selectivity and audit -------------------------------------------
 

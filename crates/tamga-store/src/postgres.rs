@@ -630,7 +630,7 @@ impl Store for PgStore {
             Some(url) => sqlx::query(
                 "INSERT INTO webhooks (operator, url, delivered_up_to) \
                  VALUES ($1, $2, (SELECT COALESCE(MAX(id), 0) FROM notifications WHERE recipient = $1)) \
-                 ON CONFLICT (operator) DO UPDATE SET url = excluded.url",
+                 ON CONFLICT (operator) DO UPDATE SET url = excluded.url, secret = NULL",
             )
             .bind(operator.as_str())
             .bind(url),
@@ -654,6 +654,30 @@ impl Store for PgStore {
                 ))
             })
             .collect()
+    }
+
+    async fn set_signed_webhook(&self, operator: &Eori, url: &str, secret: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO webhooks (operator, url, delivered_up_to, secret) \
+             VALUES ($1, $2, (SELECT COALESCE(MAX(id), 0) FROM notifications WHERE recipient = $1), $3) \
+             ON CONFLICT (operator) DO UPDATE SET url = excluded.url, secret = excluded.secret",
+        )
+        .bind(operator.as_str())
+        .bind(url)
+        .bind(secret)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn webhook_secret(&self, operator: &Eori) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar::<_, Option<String>>(
+            "SELECT secret FROM webhooks WHERE operator = $1",
+        )
+        .bind(operator.as_str())
+        .fetch_optional(&self.pool)
+        .await?
+        .flatten())
     }
 
     async fn set_webhook_cursor(&self, operator: &Eori, delivered_up_to: i64) -> Result<()> {

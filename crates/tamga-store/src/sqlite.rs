@@ -707,7 +707,7 @@ impl Store for SqliteStore {
             Some(url) => sqlx::query(
                 "INSERT INTO webhooks (operator, url, delivered_up_to) \
                  VALUES (?, ?, (SELECT COALESCE(MAX(id), 0) FROM notifications WHERE recipient = ?)) \
-                 ON CONFLICT (operator) DO UPDATE SET url = excluded.url",
+                 ON CONFLICT (operator) DO UPDATE SET url = excluded.url, secret = NULL",
             )
             .bind(operator.as_str())
             .bind(url)
@@ -732,6 +732,31 @@ impl Store for SqliteStore {
                 ))
             })
             .collect()
+    }
+
+    async fn set_signed_webhook(&self, operator: &Eori, url: &str, secret: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO webhooks (operator, url, delivered_up_to, secret) \
+             VALUES (?, ?, (SELECT COALESCE(MAX(id), 0) FROM notifications WHERE recipient = ?), ?) \
+             ON CONFLICT (operator) DO UPDATE SET url = excluded.url, secret = excluded.secret",
+        )
+        .bind(operator.as_str())
+        .bind(url)
+        .bind(operator.as_str())
+        .bind(secret)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn webhook_secret(&self, operator: &Eori) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar::<_, Option<String>>(
+            "SELECT secret FROM webhooks WHERE operator = ?",
+        )
+        .bind(operator.as_str())
+        .fetch_optional(&self.reader)
+        .await?
+        .flatten())
     }
 
     async fn set_webhook_cursor(&self, operator: &Eori, delivered_up_to: i64) -> Result<()> {

@@ -76,6 +76,11 @@ enum Command {
         /// Do not create the demo set-up on an empty database.
         #[arg(long)]
         no_demo: bool,
+        /// Let traders' webhooks reach loopback addresses (127.0.0.0/8,
+        /// ::1, localhost), e.g. the receiver of `tamga simulate`. For local
+        /// testing only: never on a server others use.
+        #[arg(long)]
+        allow_loopback_webhooks: bool,
     },
     /// Print the demo credentials (local use only).
     Demo {
@@ -171,7 +176,8 @@ fn main() -> std::process::ExitCode {
                 listen,
                 db,
                 no_demo,
-            } => serve::run(listen, db, !no_demo).await,
+                allow_loopback_webhooks,
+            } => serve::run(listen, db, !no_demo, allow_loopback_webhooks).await,
             Command::Demo { json } => tour::print_demo(json),
             Command::Example { trader, seed, hs } => tour::example(trader, seed, hs.as_deref()),
             Command::Sign { key, file } => tour::sign(&key, &file),

@@ -8,7 +8,11 @@ use crate::DbArgs;
 
 /// Opens the store, loads reference data (and the demo on an empty
 /// database) and returns the started service.
-pub async fn open(db: &DbArgs, with_demo: bool) -> Result<std::sync::Arc<Clearance>, String> {
+pub async fn open(
+    db: &DbArgs,
+    with_demo: bool,
+    settings: Settings,
+) -> Result<std::sync::Arc<Clearance>, String> {
     if db.database_url.is_none() {
         std::fs::create_dir_all(&db.data_dir).map_err(|e| {
             format!(
@@ -32,7 +36,7 @@ pub async fn open(db: &DbArgs, with_demo: bool) -> Result<std::sync::Arc<Clearan
     if demo.is_some() {
         eprintln!("{}", crate::tour::demo_text());
     }
-    Clearance::start(store, Settings::default())
+    Clearance::start(store, settings)
         .await
         .map_err(|e| format!("cannot start: {e}"))
 }
@@ -51,8 +55,22 @@ fn redact(url: &str) -> String {
     }
 }
 
-pub async fn run(listen: SocketAddr, db: DbArgs, with_demo: bool) -> Result<(), String> {
-    let clearance = open(&db, with_demo).await?;
+pub async fn run(
+    listen: SocketAddr,
+    db: DbArgs,
+    with_demo: bool,
+    allow_loopback_webhooks: bool,
+) -> Result<(), String> {
+    if allow_loopback_webhooks {
+        tracing::warn!(
+            "webhooks may reach loopback addresses (--allow-loopback-webhooks): local testing only"
+        );
+    }
+    let settings = Settings {
+        webhook_allow_loopback: allow_loopback_webhooks,
+        ..Settings::default()
+    };
+    let clearance = open(&db, with_demo, settings).await?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;

@@ -339,7 +339,8 @@ async fn set_webhooks(
             let body = r.text().await.unwrap_or_default();
             return Err(format!(
                 "setting the webhook of demo trader {} failed with HTTP {status}: {body} \
-                 (was the server started with its demo set-up?)",
+                 (was the server started with its demo set-up, and with \
+                 --allow-loopback-webhooks so it may push to this local receiver?)",
                 t.id
             ));
         }

@@ -139,7 +139,14 @@ impl Drop for Server {
 fn serve() -> Server {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut child = tamga()
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        // `simulate` receives webhooks on loopback.
+        .args([
+            "serve",
+            "--allow-loopback-webhooks",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
         .arg(dir.path())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

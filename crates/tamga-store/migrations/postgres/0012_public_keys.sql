@@ -1,0 +1,35 @@
+-- One registry of every public key, whoever registered it (issue 13,
+-- finding 9): a key belongs to one operator or one customs user, so a
+-- signature names its signer unambiguously. Operators' keys
+-- (`signing_keys`) and officers' keys (`officer_keys`) enter it through
+-- the triggers below, so the primary key refuses a key registered in
+-- either table by anyone else, race-safe, whatever path inserts it.
+-- `owner` is `operator:<EORI>` or `user:<username>`.
+CREATE TABLE public_keys (
+    key_id TEXT PRIMARY KEY,
+    owner  TEXT NOT NULL
+);
+
+-- Keys already registered: the first registration of a key id owns it.
+INSERT INTO public_keys (key_id, owner)
+SELECT DISTINCT ON (key_id) key_id, owner FROM (
+    SELECT key_id, 'operator:' || operator AS owner, created_at FROM signing_keys
+    UNION ALL
+    SELECT key_id, 'user:' || username AS owner, created_at FROM officer_keys
+) k ORDER BY key_id, created_at, owner;
+
+CREATE FUNCTION register_public_key() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'signing_keys' THEN
+        INSERT INTO public_keys (key_id, owner) VALUES (NEW.key_id, 'operator:' || NEW.operator);
+    ELSE
+        INSERT INTO public_keys (key_id, owner) VALUES (NEW.key_id, 'user:' || NEW.username);
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER signing_keys_public_key BEFORE INSERT ON signing_keys
+    FOR EACH ROW EXECUTE FUNCTION register_public_key();
+CREATE TRIGGER officer_keys_public_key BEFORE INSERT ON officer_keys
+    FOR EACH ROW EXECUTE FUNCTION register_public_key();
