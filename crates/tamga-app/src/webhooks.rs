@@ -303,7 +303,8 @@ mod tests {
             "ftp://example.com/",
             "file:///etc/passwd",
             "not a url",
-            "http:///x",
+            "http://",
+            "http://:80/",
         ] {
             assert_eq!(refused(url), "WEBHOOK_URL", "{url}");
         }

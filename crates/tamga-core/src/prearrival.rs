@@ -186,8 +186,10 @@ impl Ctx<'_> {
                 self.err("PREARRIVAL_MISSING", &p, format!("{key} is required"));
                 return None;
             }
-            Some(Value::String(s)) => s.trim().parse::<Decimal>().ok(),
-            Some(Value::Number(n)) => n.to_string().parse::<Decimal>().ok(),
+            // The one amount grammar (`money::DecimalText`): no exponent,
+            // sign or spaces; never more digits than are kept exactly.
+            Some(Value::String(s)) => strict_decimal(s),
+            Some(Value::Number(n)) => strict_decimal(&n.to_string()),
             Some(_) => None,
         };
         match d {
@@ -504,6 +506,12 @@ impl AdvanceCargo {
     }
 }
 
+fn strict_decimal(text: &str) -> Option<Decimal> {
+    crate::money::DecimalText::lex(text)
+        .filter(|l| !l.negative && l.digits() <= 28)
+        .and_then(|_| text.parse::<Decimal>().ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -595,6 +603,21 @@ mod tests {
             ("PREARRIVAL_UNKNOWN_FIELD", "/extra"),
         ] {
             assert!(got.contains(&want), "{want:?} not in {got:?}");
+        }
+    }
+
+    #[test]
+    fn amounts_follow_the_one_grammar() {
+        let r = reference();
+        for bad in ["1e3", "9e3", "+5", " 5", ".5"] {
+            let mut v = sample();
+            v["goods"][0]["value"] = json!(bad);
+            let e = parse(&v, &r, now()).unwrap_err();
+            assert!(
+                e.iter()
+                    .any(|e| e.code == "PREARRIVAL_AMOUNT" && e.pointer == "/goods/0/value"),
+                "{bad:?}: {e:?}"
+            );
         }
     }
 
