@@ -11,6 +11,7 @@ pub mod declaration;
 pub mod dispatch;
 pub mod hash;
 pub mod ledger;
+pub mod mandate;
 pub mod lifecycle;
 pub mod money;
 pub mod pipeline;
