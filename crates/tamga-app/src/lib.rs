@@ -6,6 +6,7 @@ pub mod account;
 pub mod clearance;
 pub mod demo;
 pub mod error;
+pub mod mandates;
 pub mod reference;
 pub mod risk_admin;
 pub mod workbench;

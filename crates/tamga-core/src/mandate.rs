@@ -119,7 +119,10 @@ fn text<'a>(m: &'a Map<String, Value>, field: &str) -> Result<Option<&'a str>, B
     match m.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(bad(&format!("/{field}"), format!("{field} must be a string"))),
+        Some(_) => Err(bad(
+            &format!("/{field}"),
+            format!("{field} must be a string"),
+        )),
     }
 }
 
@@ -232,10 +235,7 @@ impl MandateTerms {
         };
         let reference = text(&m, "reference")?.map(str::to_owned);
         if reference.as_ref().is_some_and(|r| r.len() > MAX_TEXT) {
-            return Err(bad(
-                "/reference",
-                format!("at most {MAX_TEXT} bytes"),
-            ));
+            return Err(bad("/reference", format!("at most {MAX_TEXT} bytes")));
         }
         Ok(MandateTerms {
             declarant,
@@ -305,10 +305,12 @@ impl Revocation {
     /// The revocation body, which must name mandate `id`.
     pub fn parse(body: &[u8], id: i64) -> Result<Revocation, BodyError> {
         let m = object(body, &["mandate", "reason"])?;
-        let mandate = m
-            .get("mandate")
-            .and_then(Value::as_i64)
-            .ok_or_else(|| bad("/mandate", "mandate is required: the id of the mandate revoked"))?;
+        let mandate = m.get("mandate").and_then(Value::as_i64).ok_or_else(|| {
+            bad(
+                "/mandate",
+                "mandate is required: the id of the mandate revoked",
+            )
+        })?;
         if mandate != id {
             return Err(BodyError {
                 code: MANDATE_REVOCATION_MISMATCH,
@@ -348,9 +350,7 @@ pub fn authorise<'a>(
         return Err(violation(
             "FLC-MANDATE-MISSING",
             "/representative/id",
-            format!(
-                "{acting} is not the declarant and is not named as its representative"
-            ),
+            format!("{acting} is not the declarant and is not named as its representative"),
         ));
     };
     let granted: Vec<&Mandate> = mandates

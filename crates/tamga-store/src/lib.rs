@@ -417,7 +417,8 @@ impl LedgerCheck {
 
 #[async_trait]
 pub trait Store:
-    RiskStore + OpsStore + OfficerKeyStore + MandateStore + Send + Sync + 'static {
+    RiskStore + OpsStore + OfficerKeyStore + MandateStore + Send + Sync + 'static
+{
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
 

@@ -22,14 +22,16 @@ use crate::postgres::PgStore;
 use crate::sqlite::SqliteStore;
 use crate::Result;
 
-/// A signed body as received: the exact bytes (UTF-8 JSON), their SHA-256
-/// and the id of the key that verified the signature.
+/// A signed body as received: the exact bytes (UTF-8 JSON), their SHA-256,
+/// the id of the key that verified the signature and the signature
+/// (base64 detached Ed25519), so it can be verified again later.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SignedBody {
     pub body: String,
     pub body_sha256: String,
     pub signing_key: String,
+    pub signature: String,
 }
 
 /// A stored mandate with the signed bodies that granted and revoked it.
@@ -59,8 +61,11 @@ pub trait MandateStore: Send + Sync {
     async fn mandate_by_body(&self, body_sha256: &str) -> Result<Option<MandateRecord>>;
     /// Every mandate (revoked ones too) `declarant` granted to
     /// `representative`, oldest first: what a represented lodging reads.
-    async fn mandates_between(&self, declarant: &Eori, representative: &Eori)
-        -> Result<Vec<Mandate>>;
+    async fn mandates_between(
+        &self,
+        declarant: &Eori,
+        representative: &Eori,
+    ) -> Result<Vec<Mandate>>;
     /// The mandates `party` granted or received, newest first.
     async fn mandates_of(&self, party: &Eori) -> Result<Vec<MandateRecord>>;
     /// Revokes mandate `id` at `at` with its audit entry; `false` (nothing
@@ -73,7 +78,7 @@ pub trait MandateStore: Send + Sync {
     ) -> Result<bool>;
 }
 
-const COLUMNS: &str = "id, terms, body, body_sha256, signing_key, granted_at, revoked_at, revocation_body, revocation_key";
+const COLUMNS: &str = "id, terms, body, body_sha256, signing_key, signature, granted_at, revoked_at, revocation_body, revocation_key, revocation_signature";
 
 fn record<R>(r: &R) -> Result<MandateRecord>
 where
@@ -87,11 +92,13 @@ where
     let revoked_at: Option<i64> = r.try_get("revoked_at")?;
     let revocation_body: Option<String> = r.try_get("revocation_body")?;
     let revocation_key: Option<String> = r.try_get("revocation_key")?;
-    let revocation = match (revocation_body, revocation_key) {
-        (Some(body), Some(signing_key)) => Some(SignedBody {
+    let revocation_signature: Option<String> = r.try_get("revocation_signature")?;
+    let revocation = match (revocation_body, revocation_key, revocation_signature) {
+        (Some(body), Some(signing_key), Some(signature)) => Some(SignedBody {
             body_sha256: tamga_core::hash::sha256_hex(body.as_bytes()),
             body,
             signing_key,
+            signature,
         }),
         _ => None,
     };
@@ -106,6 +113,7 @@ where
             body: r.try_get("body")?,
             body_sha256: r.try_get("body_sha256")?,
             signing_key: r.try_get("signing_key")?,
+            signature: r.try_get("signature")?,
         },
         revocation,
     })
@@ -123,7 +131,7 @@ macro_rules! mandates_backend {
             ) -> Result<MandateRecord> {
                 let mut tx = self.$write.begin().await?;
                 let id: i64 = sqlx::query_scalar(&$sql(
-                    "INSERT INTO mandates (declarant, representative, terms, body, body_sha256, signing_key, granted_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    "INSERT INTO mandates (declarant, representative, terms, body, body_sha256, signing_key, signature, granted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 ))
                 .bind(terms.declarant.as_str())
                 .bind(terms.representative.as_str())
@@ -131,6 +139,7 @@ macro_rules! mandates_backend {
                 .bind(&grant.body)
                 .bind(&grant.body_sha256)
                 .bind(&grant.signing_key)
+                .bind(&grant.signature)
                 .bind(crate::codec::nanos(at)?)
                 .fetch_one(&mut *tx)
                 .await
@@ -225,11 +234,12 @@ macro_rules! mandates_backend {
             ) -> Result<bool> {
                 let mut tx = self.$write.begin().await?;
                 let declarant: Option<String> = sqlx::query_scalar(&$sql(
-                    "UPDATE mandates SET revoked_at = ?, revocation_body = ?, revocation_key = ? WHERE id = ? AND revoked_at IS NULL RETURNING declarant",
+                    "UPDATE mandates SET revoked_at = ?, revocation_body = ?, revocation_key = ?, revocation_signature = ? WHERE id = ? AND revoked_at IS NULL RETURNING declarant",
                 ))
                 .bind(crate::codec::nanos(at)?)
                 .bind(&revocation.body)
                 .bind(&revocation.signing_key)
+                .bind(&revocation.signature)
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?;

@@ -40,13 +40,14 @@ fn signed(body: &str, key: &str) -> SignedBody {
         body: body.to_owned(),
         body_sha256: tamga_core::hash::sha256_hex(body.as_bytes()),
         signing_key: key.to_owned(),
+        signature: format!("sig-{key}"),
     }
 }
 
 async fn mandates_are_granted_found_and_revoked_once(store: Arc<dyn Store>) {
     let now = OffsetDateTime::now_utc();
-    let [a, b, c] = ["UZ000000000101", "UZ000000000901", "UZ000000000102"]
-        .map(|s| Eori::parse(s).unwrap());
+    let [a, b, c] =
+        ["UZ000000000101", "UZ000000000901", "UZ000000000102"].map(|s| Eori::parse(s).unwrap());
     for id in [&a, &b, &c] {
         store
             .create_operator(&Operator {
@@ -125,7 +126,10 @@ async fn mandates_are_granted_found_and_revoked_once(store: Arc<dyn Store>) {
         .revoke_mandate(first.mandate.id, &revocation, later)
         .await
         .unwrap());
-    assert!(!store.revoke_mandate(9_999, &revocation, later).await.unwrap());
+    assert!(!store
+        .revoke_mandate(9_999, &revocation, later)
+        .await
+        .unwrap());
     let revoked = store.mandate(first.mandate.id).await.unwrap().unwrap();
     assert!(revoked.mandate.revoked_at.is_some());
     assert_eq!(revoked.revocation, Some(revocation));
@@ -136,5 +140,8 @@ async fn mandates_are_granted_found_and_revoked_once(store: Arc<dyn Store>) {
         .filter(|e| e.action.starts_with("mandate."))
         .map(|e| e.action.as_str())
         .collect();
-    assert_eq!(actions, ["mandate.grant", "mandate.grant", "mandate.revoke"]);
+    assert_eq!(
+        actions,
+        ["mandate.grant", "mandate.grant", "mandate.revoke"]
+    );
 }
