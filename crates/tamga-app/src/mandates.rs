@@ -101,6 +101,13 @@ impl Clearance {
     /// The declarant grants a mandate (signed body: the terms).
     pub async fn grant_mandate(&self, caller: &Caller, s: Signed<'_>) -> Result<Granted, AppError> {
         let op = operator(caller)?;
+        if s.body.len() > MAX_MANDATE_BODY {
+            return Err(AppError::bad_request(
+                MANDATE_TOO_LARGE,
+                "",
+                format!("a mandate body is at most {MAX_MANDATE_BODY} bytes"),
+            ));
+        }
         let terms = MandateTerms::parse(s.body).map_err(body_error)?;
         if &terms.declarant != op {
             return Err(AppError::Forbidden(format!(

@@ -683,6 +683,20 @@ async fn others_cannot_read_or_revoke_someone_elses_mandates(app: TestApp) {
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, _) = app.get(path, &app.user_token("officer")).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
+    // The endpoints are documented.
+    let (_, doc) = app.get("/api/v1/openapi.json", "").await;
+    for p in [
+        "/api/v1/account/mandates",
+        "/api/v1/account/mandates/{id}",
+        "/api/v1/account/mandates/{id}/revocation",
+    ] {
+        assert!(doc["paths"].get(p).is_some(), "OpenAPI lacks {p}");
+    }
+    assert!(doc["components"]["schemas"].get("MandateView").is_some());
+    // Bad ids are named.
+    let (s, v) = app.get(&format!("{path}/x1"), &a.token).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["code"], "MANDATE_ID");
     // The declarant revokes it.
     let (s, v) = revoke(&app, &a, id).await;
     assert_eq!(s, StatusCode::OK, "{v}");
