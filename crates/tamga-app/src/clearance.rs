@@ -772,7 +772,7 @@ impl Clearance {
     }
 
     /// Checks the detached signature; returns the id of the key that signed.
-    async fn verify(&self, op: &Eori, s: &Signed<'_>) -> Result<String, Violation> {
+    pub(crate) async fn verify(&self, op: &Eori, s: &Signed<'_>) -> Result<String, Violation> {
         let keys = self.keys_of(op).await.map_err(|e| {
             violation(
                 "FLC-SIGNING-KEY-UNKNOWN",
@@ -908,6 +908,25 @@ impl Clearance {
                 None
             }
         };
+        // Lodged by a representative: a mandate from the declarant must
+        // cover it, and says who pays (`mandates`). The declarant's own
+        // lodgings read nothing.
+        let mut represented: Option<(i64, Eori)> = None;
+        if let Some(d) = report
+            .declaration
+            .as_ref()
+            .filter(|d| d.declarant_id() != Some(lodged_by))
+        {
+            if !violations.iter().any(|v| v.severity == Severity::Error) {
+                match self.representation(lodged_by, d, now).await? {
+                    Ok(m) => match m.terms.payer() {
+                        Ok(payer) => represented = Some((m.id, payer.clone())),
+                        Err(v) => violations.push(v),
+                    },
+                    Err(v) => violations.push(v),
+                }
+            }
+        }
         let errors = violations.iter().any(|v| v.severity == Severity::Error);
         let (Some(declaration), Some(key_id), false) = (report.declaration, key_id, errors) else {
             // An identical re-send of an accepted declaration is answered
@@ -974,11 +993,18 @@ impl Clearance {
                 duties,
                 &self.accounts.currency().code,
             );
+            let payer = represented
+                .as_ref()
+                .map(|(_, p)| p)
+                .filter(|p| **p != declarant);
             let payment = if decided.due.is_zero() {
                 None
             } else {
                 Some(PaymentOp::Secure {
-                    accounts: self.paying_accounts(&declarant).await?.to_vec(),
+                    accounts: self
+                        .paying_accounts(payer.unwrap_or(&declarant))
+                        .await?
+                        .to_vec(),
                     amount: self.minor(decided.due)?,
                     debit: decided.release_if_secured,
                 })
@@ -990,6 +1016,8 @@ impl Clearance {
                         lrn: declaration.lrn.clone(),
                         body_sha256: body_sha256.clone(),
                         signing_key: key_id,
+                        mandate: represented.as_ref().map(|(id, _)| *id),
+                        payer: payer.cloned(),
                     },
                 ),
                 (Actor::System, EventBody::Registered { mrn: mrn.clone() }),
@@ -1390,8 +1418,9 @@ impl Clearance {
             let payment = reserved.then_some((PaymentOp::Debit, None));
             return self.change_paying(rec, change, payment).await;
         }
+        let payer = crate::mandates::payer_of(&events, &rec.declarant);
         let secure = PaymentOp::Secure {
-            accounts: self.paying_accounts(&rec.declarant).await?.to_vec(),
+            accounts: self.paying_accounts(&payer).await?.to_vec(),
             amount: self.minor(due)?,
             debit: true,
         };
@@ -1427,13 +1456,17 @@ impl Clearance {
             .await
     }
 
-    /// Releases the declarant's declarations waiting for payment, oldest
-    /// first, as far as its accounts now cover them. Returns the MRNs
-    /// released.
+    /// Releases the declarations waiting for payment that `declarant`
+    /// pays (its own, and those it lodged as indirect representative
+    /// without the payment right), oldest first, as far as its accounts
+    /// now cover them. Returns the MRNs released.
     pub async fn settle_awaiting(&self, declarant: &Eori) -> Result<Vec<Mrn>, AppError> {
         let waiting = self.awaiting(Some(declarant)).await?;
         let mut released = Vec::new();
-        for rec in waiting.into_iter().filter(|r| r.declarant == *declarant) {
+        for rec in waiting {
+            if self.payer(&rec).await? != *declarant {
+                continue;
+            }
             let mrn = rec.mrn.clone();
             match self
                 .release_paying(rec, Actor::System, true, false, None)
@@ -1479,12 +1512,10 @@ impl Clearance {
 
     /// Settles every declaration waiting for payment (at start).
     async fn settle_all_awaiting(&self) -> Result<(), AppError> {
-        let declarants: std::collections::BTreeSet<Eori> = self
-            .awaiting(None)
-            .await?
-            .into_iter()
-            .map(|r| r.declarant)
-            .collect();
+        let mut declarants = std::collections::BTreeSet::new();
+        for r in self.awaiting(None).await? {
+            declarants.insert(self.payer(&r).await?);
+        }
         for d in declarants {
             self.settle_awaiting(&d).await?;
         }
@@ -1581,6 +1612,12 @@ impl Clearance {
                     "/declarant/id",
                     "an amendment keeps the declarant and the declaration type",
                 ));
+            } else if *op != rec.declarant {
+                // A representative amends under a mandate that covers the
+                // amended declaration.
+                if let Err(v) = self.representation(op, d, now).await? {
+                    violations.push(v);
+                }
             }
         }
         let errors = violations.iter().any(|v| v.severity == Severity::Error);
@@ -1700,6 +1737,22 @@ impl Clearance {
             .verify(op, &s)
             .await
             .map_err(|v| AppError::Rejected(vec![v]))?;
+        if *op != rec.declarant {
+            // A representative invalidates under a mandate that covers the
+            // declaration.
+            let now = OffsetDateTime::now_utc();
+            if let Err(v) = self.representation(op, &rec.declaration, now).await? {
+                return Err(self
+                    .reject(
+                        op,
+                        Some(&rec.lrn),
+                        NotificationKind::RequestRejected,
+                        Some(mrn),
+                        vec![v],
+                    )
+                    .await);
+            }
+        }
         let reason = serde_json::from_slice::<serde_json::Value>(s.body)
             .ok()
             .and_then(|v| v.get("reason").and_then(|r| r.as_str()).map(str::to_owned))

@@ -237,5 +237,46 @@ pub async fn ensure_demo(store: &dyn Store) -> tamga_store::Result<Option<Demo>>
                 .await?;
         }
     }
+    grant_demo_mandate(store, &demo, now).await?;
     Ok(Some(demo))
+}
+
+/// The demo trader whose broker holds a mandate (the first one).
+pub const DEMO_REPRESENTED_TRADER: usize = 0;
+
+/// The demo broker's mandate from the first demo trader: direct
+/// representation, every procedure and office, from today until revoked,
+/// paid from the trader's account. Signed with the trader's demo key like
+/// a real grant.
+async fn grant_demo_mandate(
+    store: &dyn Store,
+    demo: &Demo,
+    now: OffsetDateTime,
+) -> tamga_store::Result<()> {
+    let client = &demo.traders[DEMO_REPRESENTED_TRADER];
+    let body = serde_json::json!({
+        "declarant": client.id,
+        "representative": demo.broker.id,
+        "kind": "direct",
+        "validFrom": now.date().to_string(),
+        "payFromDeclarantAccount": true,
+        "reference": "demo broker mandate",
+    })
+    .to_string();
+    let terms = tamga_core::mandate::MandateTerms::parse(body.as_bytes())
+        .map_err(|e| tamga_store::StoreError::Corrupt(format!("demo mandate: {e}")))?;
+    let signature = signature::sign(&demo_signing_key(&client.id), body.as_bytes());
+    store
+        .grant_mandate(
+            &terms,
+            &tamga_store::SignedBody {
+                body_sha256: sha256_hex(body.as_bytes()),
+                body,
+                signing_key: client.key_id.clone(),
+                signature,
+            },
+            now,
+        )
+        .await?;
+    Ok(())
 }

@@ -7,6 +7,7 @@ pub mod clearance;
 pub mod demo;
 pub mod error;
 mod keys;
+pub mod mandates;
 pub mod reference;
 pub mod risk_admin;
 pub mod webhooks;

@@ -12,6 +12,7 @@ pub mod dispatch;
 pub mod hash;
 pub mod ledger;
 pub mod lifecycle;
+pub mod mandate;
 pub mod money;
 pub mod pipeline;
 pub mod prearrival;

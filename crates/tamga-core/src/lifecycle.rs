@@ -143,6 +143,15 @@ pub enum EventBody {
         /// SHA-256 of the exact signed body bytes.
         body_sha256: String,
         signing_key: String,
+        /// Lodged by a representative: the mandate it acted under (absent
+        /// when the declarant lodged, and in events stored before mandates).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mandate: Option<i64>,
+        /// Whose account pays this declaration's duties when it is not the
+        /// declarant's (an indirect representative without the payment
+        /// right). Absent: the declarant's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        payer: Option<Eori>,
     },
     /// Automatic registration: the declaration has its MRN.
     Registered {
@@ -506,6 +515,8 @@ mod tests {
             lrn: Lrn::parse("L1").unwrap(),
             body_sha256: "00".into(),
             signing_key: "k1".into(),
+            mandate: None,
+            payer: None,
         }
     }
 

@@ -249,6 +249,8 @@ mod tests {
                 lrn: Lrn::parse(d.lrn.as_str()).unwrap(),
                 body_sha256: String::new(),
                 signing_key: String::new(),
+                mandate: None,
+                payer: None,
             },
             EventBody::Registered { mrn: mrn.clone() },
         ];

@@ -602,6 +602,8 @@ mod tests {
             lrn: crate::codes::Lrn::parse("L1").unwrap(),
             body_sha256: String::new(),
             signing_key: String::new(),
+            mandate: None,
+            payer: None,
         });
         f.apply(&EventBody::Registered { mrn });
         f.apply(&EventBody::RiskAssessed {

@@ -22,6 +22,7 @@ use tamga_app::{AppError, Clearance};
 pub mod account_routes;
 pub mod auth;
 pub mod error;
+pub mod mandate_routes;
 pub mod risk_routes;
 pub mod routes;
 pub mod webhook;
@@ -76,6 +77,7 @@ impl Modify for Bearer {
 pub fn openapi_doc() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(account_routes::Api::openapi());
+    doc.merge(mandate_routes::Api::openapi());
     doc.merge(risk_routes::Api::openapi());
     doc.merge(workbench_routes::Api::openapi());
     doc
@@ -160,6 +162,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/control/rules", get(r::rules))
         .merge(account_routes::routes())
+        .merge(mandate_routes::routes())
         .merge(risk_routes::routes())
         .merge(workbench_routes::routes())
         .fallback(not_found)

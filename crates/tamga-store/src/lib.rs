@@ -40,6 +40,7 @@ use tamga_core::risk::{RandomSelection, SelectivityCriterion};
 mod codec;
 pub mod keys_sql;
 mod ledger_sql;
+pub mod mandate_sql;
 pub mod ops_sql;
 mod payment_sql;
 pub mod postgres;
@@ -48,6 +49,7 @@ pub mod sqlite;
 pub mod testing;
 
 pub use keys_sql::{OfficerKeyRecord, OfficerKeyStore};
+pub use mandate_sql::{MandateRecord, MandateStore, SignedBody};
 pub use ops_sql::OpsStore;
 pub use risk_sql::RiskStore;
 
@@ -414,7 +416,9 @@ impl LedgerCheck {
 }
 
 #[async_trait]
-pub trait Store: RiskStore + OpsStore + OfficerKeyStore + Send + Sync + 'static {
+pub trait Store:
+    RiskStore + OpsStore + OfficerKeyStore + MandateStore + Send + Sync + 'static
+{
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
 

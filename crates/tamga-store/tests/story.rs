@@ -301,6 +301,8 @@ fn lodged(
             lrn: lrn(lrn_s),
             body_sha256: "ab".repeat(32),
             signing_key: "k1".into(),
+            mandate: None,
+            payer: None,
         },
         EventBody::Registered { mrn: m.clone() },
         EventBody::RiskAssessed {

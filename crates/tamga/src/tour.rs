@@ -36,6 +36,11 @@ pub fn demo_text() -> String {
             t.id, t.name, t.token, t.signing_key, t.key_id
         ));
     }
+    let client = &d.traders[tamga_app::demo::DEMO_REPRESENTED_TRADER];
+    s.push_str(&format!(
+        "\nThe broker {} holds a mandate from {} ({}): direct representation, every procedure and office, paid from the client's account.\nOther representations need a mandate the declarant grants: POST /api/v1/account/mandates (signed).\n",
+        d.broker.id, client.id, client.name
+    ));
     s.push_str("\nTry: tamga example > decl.json && tamga lodge --token <trader token> --key <signing key> decl.json\n");
     s.push_str("Officers sign their acts the same way: tamga sign --key <officer's key> act.json, sent as X-Tamga-Signature.\n");
     s
