@@ -36,6 +36,14 @@ pub enum AppError {
         pointer: String,
         message: String,
     },
+    /// A well-formed request that conflicts with the declaration as it
+    /// stands now (e.g. an officer act signed for an older version) (409).
+    #[error("{message}")]
+    Conflict {
+        code: &'static str,
+        pointer: String,
+        message: String,
+    },
     #[error("storage failure: {0}")]
     Store(#[from] StoreError),
     /// The declaration's duties cannot be secured: the accounts do not
@@ -63,7 +71,7 @@ impl AppError {
             AppError::Forbidden(_) => "FORBIDDEN",
             AppError::InvalidState(_) => "INVALID_STATE",
             AppError::Stale => "CONCURRENT_CHANGE",
-            AppError::BadRequest { code, .. } => code,
+            AppError::BadRequest { code, .. } | AppError::Conflict { code, .. } => code,
             AppError::Signature { code, .. } => code,
             AppError::Store(_) => "STORAGE_ERROR",
             AppError::PaymentNotSecured { .. } => "PAYMENT_NOT_SECURED",

@@ -150,6 +150,15 @@ pub enum EventBody {
     },
     RiskAssessed {
         decision: RiskDecision,
+        /// The declaration version assessed: present when an amendment was
+        /// assessed again (absent at lodging, which assesses version 1).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        version: Option<u32>,
+        /// On an amendment: the channel in force from now on, the stricter
+        /// of the channel before and `decision`'s (absent at lodging, where
+        /// it is `decision`'s).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        channel: Option<Channel>,
     },
     DutiesAssessed {
         result: DutyResult,
@@ -161,6 +170,11 @@ pub enum EventBody {
         outcome: ControlOutcome,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         notes: Option<String>,
+        /// The declaration version the result applies to (absent on events
+        /// recorded before results named it: then the version in force
+        /// where the event stands, see [`controlled_versions`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        version: Option<u32>,
         /// The officer's signature (absent on events recorded before
         /// officers signed, and on automatic acts).
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -202,6 +216,10 @@ pub enum EventBody {
     Invalidated {
         reason: String,
         signing_key: String,
+        /// SHA-256 of the exact signed request body (absent on events
+        /// recorded before it was kept).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        body_sha256: Option<String>,
     },
 }
 
@@ -211,6 +229,28 @@ impl EventBody {
         EventBody::Released {
             automatic: true,
             signature: None,
+        }
+    }
+
+    /// The channel in force after a risk assessment: the stricter of the
+    /// old and new on an amendment, else the decision's.
+    pub fn risk_channel(&self) -> Option<Channel> {
+        match self {
+            EventBody::RiskAssessed {
+                decision, channel, ..
+            } => Some(channel.unwrap_or(decision.channel)),
+            _ => None,
+        }
+    }
+
+    /// SHA-256 of the signed request body an act was recorded from (an
+    /// officer's act, an amendment, an invalidation), if it is known: the
+    /// same signed body is one act, answered as a replay when sent again.
+    pub fn signed_body_sha256(&self) -> Option<&str> {
+        match self {
+            EventBody::Amended { body_sha256, .. } => Some(body_sha256),
+            EventBody::Invalidated { body_sha256, .. } => body_sha256.as_deref(),
+            _ => self.officer_signature().map(|s| s.body_sha256.as_str()),
         }
     }
 
@@ -387,10 +427,28 @@ pub fn transition(state: Option<State>, body: &EventBody) -> Result<State, Trans
     match (state, body) {
         (None, E::Lodged { .. }) => Ok(S::Registered),
         (Some(S::Registered), E::Registered { .. }) => Ok(S::Registered),
-        (Some(S::Registered), E::RiskAssessed { decision }) => Ok(match decision.channel {
-            Channel::Green => S::Registered,
-            Channel::Yellow | Channel::Red => S::UnderControl,
+        (Some(S::Registered), E::RiskAssessed { .. }) => Ok(match body.risk_channel() {
+            Some(Channel::Yellow | Channel::Red) => S::UnderControl,
+            _ => S::Registered,
         }),
+        // An amendment is assessed again: a declaration waiting for payment
+        // whose channel is no longer green goes under control; one under
+        // control stays there (its officer controls the new version).
+        (
+            Some(S::AwaitingPayment),
+            E::RiskAssessed {
+                version: Some(_), ..
+            },
+        ) => Ok(match body.risk_channel() {
+            Some(Channel::Yellow | Channel::Red) => S::UnderControl,
+            _ => S::AwaitingPayment,
+        }),
+        (
+            Some(S::UnderControl),
+            E::RiskAssessed {
+                version: Some(_), ..
+            },
+        ) => Ok(S::UnderControl),
         (
             Some(s @ (S::Registered | S::UnderControl | S::AwaitingPayment)),
             E::DutiesAssessed { .. },
@@ -417,6 +475,24 @@ pub fn transition(state: Option<State>, body: &EventBody) -> Result<State, Trans
         }
         _ => Err(err()),
     }
+}
+
+/// The declaration versions a control result was recorded on, in event
+/// order: a result names its version, or (recorded before results named
+/// it) applies to the version in force where it stands.
+pub fn controlled_versions<'a>(events: impl IntoIterator<Item = &'a EventBody>) -> Vec<u32> {
+    let mut current = 1;
+    let mut out = Vec::new();
+    for e in events {
+        match e {
+            EventBody::Amended { version, .. } => current = *version,
+            EventBody::ControlResultRecorded { version, .. } => {
+                out.push(version.unwrap_or(current))
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// A declaration's state from its events.
@@ -527,7 +603,8 @@ mod tests {
             Some(s),
             &EventBody::Invalidated {
                 reason: "x".into(),
-                signing_key: "k".into()
+                signing_key: "k".into(),
+                body_sha256: None,
             }
         )
         .is_err());

@@ -81,6 +81,7 @@ impl From<AppError> for ApiError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::InvalidState(_) | AppError::Stale => StatusCode::CONFLICT,
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::PaymentNotSecured { .. } => StatusCode::CONFLICT,
@@ -92,7 +93,9 @@ impl From<AppError> for ApiError {
         let mut api = ApiError::new(status, code, e.to_string());
         match e {
             AppError::Rejected(v) => api.violations = v,
-            AppError::BadRequest { pointer, .. } => api.pointer = Some(pointer),
+            AppError::BadRequest { pointer, .. } | AppError::Conflict { pointer, .. } => {
+                api.pointer = Some(pointer)
+            }
             // The signature covers the whole body.
             AppError::Signature { .. } => api.pointer = Some(String::new()),
             AppError::LrnConflict { .. } => api.pointer = Some("/lrn".into()),
