@@ -626,6 +626,98 @@ mod tests {
         .is_err());
     }
 
+    fn risk(channel: Channel, version: Option<u32>, in_force: Option<Channel>) -> EventBody {
+        EventBody::RiskAssessed {
+            decision: RiskDecision {
+                channel,
+                hits: vec![],
+                random: crate::risk::RandomDraw {
+                    seed: 1,
+                    draw: rust_decimal::Decimal::ONE,
+                    yellow_rate: rust_decimal::Decimal::ZERO,
+                    red_rate: rust_decimal::Decimal::ZERO,
+                    selected: None,
+                },
+                explanation: String::new(),
+                combined: Default::default(),
+            },
+            version,
+            channel: in_force,
+        }
+    }
+
+    #[test]
+    fn an_amendment_assessed_again_goes_under_control_when_no_longer_green() {
+        use Channel::{Green, Red};
+        let waiting = Some(State::AwaitingPayment);
+        // Waiting for payment, amended: green stays, the stricter red goes
+        // under control; a lodging's assessment (no version) is refused.
+        assert_eq!(
+            transition(waiting, &risk(Green, Some(2), Some(Green))),
+            Ok(State::AwaitingPayment)
+        );
+        assert_eq!(
+            transition(waiting, &risk(Red, Some(2), Some(Red))),
+            Ok(State::UnderControl)
+        );
+        assert_eq!(
+            transition(waiting, &risk(Green, Some(2), Some(Red))),
+            Ok(State::UnderControl)
+        );
+        assert!(transition(waiting, &risk(Red, None, None)).is_err());
+        let controlled = Some(State::UnderControl);
+        assert_eq!(
+            transition(controlled, &risk(Green, Some(3), Some(Red))),
+            Ok(State::UnderControl)
+        );
+        assert!(transition(Some(State::Released), &risk(Red, Some(2), Some(Red))).is_err());
+        // The channel in force is the recorded one, else the decision's.
+        assert_eq!(risk(Green, Some(2), Some(Red)).risk_channel(), Some(Red));
+        assert_eq!(risk(Red, None, None).risk_channel(), Some(Red));
+    }
+
+    #[test]
+    fn control_results_apply_to_their_version() {
+        let amended = |version| EventBody::Amended {
+            version,
+            body_sha256: "00".into(),
+            signing_key: "k".into(),
+        };
+        let result = |version| EventBody::ControlResultRecorded {
+            outcome: ControlOutcome::Compliant,
+            notes: None,
+            version,
+            signature: None,
+        };
+        // Older results name no version: the one in force where they stand.
+        let events = [
+            lodged(),
+            result(None),
+            amended(2),
+            amended(3),
+            result(None),
+            result(Some(3)),
+        ];
+        assert_eq!(controlled_versions(&events), vec![1, 3, 3]);
+    }
+
+    #[test]
+    fn older_events_parse_and_keep_their_hashes() {
+        for old in [
+            r#"{"kind":"invalidated","reason":"x","signing_key":"k"}"#,
+            r#"{"kind":"control_result_recorded","outcome":"findings"}"#,
+        ] {
+            let body: EventBody = serde_json::from_str(old).unwrap();
+            assert_eq!(serde_json::to_string(&body).unwrap(), old);
+        }
+        // A lodging's assessment is stored as before: no version, no
+        // channel beside the decision's.
+        let v = serde_json::to_value(risk(Channel::Red, None, None)).unwrap();
+        assert!(v.get("version").is_none() && v.get("channel").is_none(), "{v}");
+        let back: EventBody = serde_json::from_value(v).unwrap();
+        assert_eq!(back, risk(Channel::Red, None, None));
+    }
+
     #[test]
     fn chain_detects_tampering() {
         let t = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
