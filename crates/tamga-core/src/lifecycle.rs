@@ -713,7 +713,10 @@ mod tests {
         // A lodging's assessment is stored as before: no version, no
         // channel beside the decision's.
         let v = serde_json::to_value(risk(Channel::Red, None, None)).unwrap();
-        assert!(v.get("version").is_none() && v.get("channel").is_none(), "{v}");
+        assert!(
+            v.get("version").is_none() && v.get("channel").is_none(),
+            "{v}"
+        );
         let back: EventBody = serde_json::from_value(v).unwrap();
         assert_eq!(back, risk(Channel::Red, None, None));
     }

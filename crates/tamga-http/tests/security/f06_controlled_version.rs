@@ -9,10 +9,16 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::common::{lifecycle_amendment, lifecycle_cigarettes, lifecycle_selectivity, TestApp};
+use crate::common::{
+    lifecycle_amendment, lifecycle_body_of, lifecycle_cigarettes, lifecycle_eventually,
+    lifecycle_selectivity, lifecycle_unfunded_trader, TestApp,
+};
 use tamga_app::demo::demo_signing_key;
 
-stories!(a_release_names_a_controlled_current_version);
+stories!(
+    a_release_names_a_controlled_current_version,
+    an_amendment_after_a_release_pending_payment_goes_back_under_control,
+);
 
 async fn a_release_names_a_controlled_current_version(app: TestApp) {
     lifecycle_selectivity(&app).await;
@@ -144,4 +150,86 @@ async fn a_release_names_a_controlled_current_version(app: TestApp) {
     let checks = checks.as_array().unwrap();
     assert_eq!(checks.len(), 3, "{checks:?}");
     assert!(checks.iter().all(|c| c["valid"] == true), "{checks:?}");
+}
+
+/// Released by the officer but waiting for payment, then amended: the new
+/// version goes back under control (its task opens again) instead of
+/// being released by the deposit.
+async fn an_amendment_after_a_release_pending_payment_goes_back_under_control(app: TestApp) {
+    lifecycle_selectivity(&app).await;
+    let (id, token, key) = lifecycle_unfunded_trader(&app, 3).await;
+    let doc = lifecycle_cigarettes(&lifecycle_body_of(&app, &id));
+    let (s, v) = app
+        .send_signed(
+            "/api/v1/declarations",
+            &token,
+            Some(&key),
+            &serde_json::to_vec(&doc).unwrap(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["state"], "under_control", "{v}");
+    let mrn = v["mrn"].as_str().unwrap().to_owned();
+    let officer = app.officer("officer");
+    let task = format!("/api/v1/workbench/tasks/{mrn}");
+    lifecycle_eventually(&app, &task, &officer.token, |t| t["status"] == "open").await;
+    for body in [
+        json!({"mrn": mrn, "act": "control_result", "version": 1, "outcome": "compliant"}),
+        json!({"mrn": mrn, "act": "release", "version": 1}),
+    ] {
+        let act = body["act"].as_str().unwrap().replace('_', "-");
+        let (s, v) = app
+            .act(
+                &officer,
+                &format!("/api/v1/declarations/{mrn}/{act}"),
+                &body,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    let (_, d) = app
+        .get(&format!("/api/v1/declarations/{mrn}"), &token)
+        .await;
+    assert_eq!(d["state"], "awaiting_payment", "{d}");
+    lifecycle_eventually(&app, &task, &officer.token, |t| t["status"] == "done").await;
+
+    let mut changed = doc.clone();
+    changed["items"][0]["description"] = json!("Cigarettes, other brand than inspected");
+    let (s, v) = app
+        .send_signed(
+            &format!("/api/v1/declarations/{mrn}/amendments"),
+            &token,
+            Some(&key),
+            &lifecycle_amendment(&mrn, &changed),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["state"], "under_control", "{v}");
+    let t = lifecycle_eventually(&app, &task, &officer.token, |t| t["status"] == "open").await;
+    assert!(t.get("outcome").is_none_or(|o| o.is_null()), "{t}");
+    // A deposit does not release the uncontrolled version 2.
+    let (_, acc) = app.get("/api/v1/account/ledger", &token).await;
+    let (s, v) = app
+        .post_json(
+            "/api/v1/bank/deposits",
+            &app.user_token("bank"),
+            &json!({
+                "paymentReference": acc["payment"]["paymentReference"],
+                "bankReference": "F06-1",
+                "amount": "100000000",
+                "currency": "UZS",
+            }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["released"], json!([]), "{v}");
+    let (s, v) = app
+        .act(
+            &officer,
+            &format!("/api/v1/declarations/{mrn}/release"),
+            &json!({"mrn": mrn, "act": "release", "version": 2}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["code"], "CONTROL_RESULT_MISSING", "{v}");
 }
