@@ -11,14 +11,15 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::common::{
-    lifecycle_amendment, lifecycle_cigarettes, lifecycle_invalidation, lifecycle_selectivity,
-    TestApp,
+    lifecycle_amendment, lifecycle_cigarettes, lifecycle_eventually, lifecycle_invalidation,
+    lifecycle_selectivity, TestApp,
 };
 use tamga_app::demo::demo_signing_key;
 
 stories!(
     one_signed_invalidation_invalidates_one_declaration_once,
     the_same_signed_control_result_is_recorded_once,
+    the_same_signed_task_result_is_recorded_once,
     an_amendment_names_the_declaration_it_amends,
 );
 
@@ -193,4 +194,38 @@ async fn an_amendment_names_the_declaration_it_amends(app: TestApp) {
     }
     let k = kinds(&app, a, &t.token).await;
     assert_eq!(k.iter().filter(|k| *k == "amended").count(), 1, "{k:?}");
+}
+
+async fn the_same_signed_task_result_is_recorded_once(app: TestApp) {
+    lifecycle_selectivity(&app).await;
+    let (s, v) = app.lodge(7, &lifecycle_cigarettes(&app.body(7))).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let mrn = v["mrn"].as_str().unwrap().to_owned();
+    let officer = app.officer("officer");
+    let task = format!("/api/v1/workbench/tasks/{mrn}");
+    lifecycle_eventually(&app, &task, &officer.token, |t| t["status"] == "open").await;
+    let body = json!({"mrn": mrn, "act": "task_result", "version": 1, "outcome": "findings",
+        "findings": [{"kind": "other", "description": "seal broken"}]});
+    let path = format!("{task}/result");
+    let (s, v) = app.act(&officer, &path, &body).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(v.get("replay").is_none(), "{v}");
+    let (s, v) = app.act(&officer, &path, &body).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["replay"], true, "{v}");
+    assert_eq!(v["findings"].as_array().unwrap().len(), 1, "{v}");
+    let k = kinds(&app, &mrn, &officer.token).await;
+    assert_eq!(
+        k.iter().filter(|k| *k == "control_result_recorded").count(),
+        1,
+        "{k:?}"
+    );
+    let audit = app.store.audit_log(0, 10_000).await.unwrap();
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|a| a.action == "task.result" && a.payload["mrn"] == mrn.as_str())
+            .count(),
+        1
+    );
 }
