@@ -1555,24 +1555,30 @@ impl Clearance {
                 ));
                 None
             }
-            Ok(doc) => {
-                // Names this declaration, or nothing is written.
-                let inner = crate::acts::amendment_declaration(&doc, mrn)?;
-                signed_json(std::str::from_utf8(s.body).unwrap_or_default())?;
-                let report = control::run(
-                    inner,
-                    &ControlContext {
-                        reference: &self.reference,
-                        today: now.date(),
-                        lodged_by: op,
-                    },
-                );
-                violations.extend(report.violations.into_iter().map(|mut v| {
-                    v.pointer = format!("/declaration{}", v.pointer);
-                    v
-                }));
-                report.declaration
-            }
+            Ok(doc) => match crate::acts::amendment_declaration(&doc, mrn).and_then(|inner| {
+                signed_json(std::str::from_utf8(s.body).unwrap_or_default()).map(|_| inner)
+            }) {
+                // A signed body that does not name this declaration (or not
+                // in the one form): refused, nothing is written.
+                Err(e) if key_id.is_some() => return Err(e),
+                // Unsigned: the signature's rejection says enough.
+                Err(_) => None,
+                Ok(inner) => {
+                    let report = control::run(
+                        inner,
+                        &ControlContext {
+                            reference: &self.reference,
+                            today: now.date(),
+                            lodged_by: op,
+                        },
+                    );
+                    violations.extend(report.violations.into_iter().map(|mut v| {
+                        v.pointer = format!("/declaration{}", v.pointer);
+                        v
+                    }));
+                    report.declaration
+                }
+            },
         };
         if let Some(d) = &declaration {
             if d.lrn != rec.lrn {
