@@ -24,8 +24,8 @@ use tamga_core::control::{self, violation, ControlContext, Severity, Violation};
 use tamga_core::declaration::{Declaration, DeclarationType};
 use tamga_core::ledger::{AccountId, AccountKind};
 use tamga_core::lifecycle::{
-    transition, Actor, ControlOutcome, Event, EventBody, NewNotification, NotificationKind,
-    OfficerSignature, State,
+    transition, Actor, Channel, ControlOutcome, Event, EventBody, NewNotification,
+    NotificationKind, OfficerSignature, State,
 };
 use tamga_core::pipeline::{
     self, DutyResult, PaymentResult, RiskStage, SelectivityStage, NO_TARIFF_REASON,
@@ -1553,18 +1553,13 @@ impl Clearance {
         self.declaration(&Caller::Operator(op.clone()), mrn).await
     }
 
-    /// A signed amendment: the whole declaration again, with the same LRN
-    /// and declarant. It passes control or changes nothing.
+    /// A signed amendment: `{"mrn": "<this MRN>", "declaration": {...}}`,
+    /// the whole declaration again with the same LRN and declarant. It
+    /// passes control or changes nothing; it is assessed for risk again
+    /// ([`crate::acts`], [`Clearance::reassess_risk`]). The same signed body
+    /// sent again is answered as a replay.
     pub async fn amend(&self, op: &Eori, mrn: &Mrn, s: Signed<'_>) -> Result<Accepted, AppError> {
         let rec = self.own_declaration(op, mrn).await?;
-        if rec.state.is_final() {
-            return Err(AppError::InvalidState(
-                tamga_core::lifecycle::TransitionError {
-                    state: Some(rec.state),
-                    event: "amended",
-                },
-            ));
-        }
         let now = OffsetDateTime::now_utc();
         let mut violations = Vec::new();
         let key_id = match self.verify(op, &s).await {
@@ -1574,6 +1569,24 @@ impl Clearance {
                 None
             }
         };
+        let body_sha256 = sha256_hex(s.body);
+        if key_id.is_some()
+            && crate::acts::already_recorded(&self.store.events(mrn).await?, &body_sha256)
+        {
+            return Ok(Accepted {
+                record: rec,
+                warnings: Vec::new(),
+                replay: true,
+            });
+        }
+        if rec.state.is_final() {
+            return Err(AppError::InvalidState(
+                tamga_core::lifecycle::TransitionError {
+                    state: Some(rec.state),
+                    event: "amended",
+                },
+            ));
+        }
         let declaration = match serde_json::from_slice::<serde_json::Value>(s.body) {
             Err(e) => {
                 violations.push(violation(
@@ -1583,24 +1596,36 @@ impl Clearance {
                 ));
                 None
             }
-            Ok(doc) => {
-                let report = control::run(
-                    &doc,
-                    &ControlContext {
-                        reference: &self.reference,
-                        today: now.date(),
-                        lodged_by: op,
-                    },
-                );
-                violations.extend(report.violations);
-                report.declaration
-            }
+            Ok(doc) => match crate::acts::amendment_declaration(&doc, mrn).and_then(|inner| {
+                signed_json(std::str::from_utf8(s.body).unwrap_or_default()).map(|_| inner)
+            }) {
+                // A signed body that does not name this declaration (or not
+                // in the one form): refused, nothing is written.
+                Err(e) if key_id.is_some() => return Err(e),
+                // Unsigned: the signature's rejection says enough.
+                Err(_) => None,
+                Ok(inner) => {
+                    let report = control::run(
+                        inner,
+                        &ControlContext {
+                            reference: &self.reference,
+                            today: now.date(),
+                            lodged_by: op,
+                        },
+                    );
+                    violations.extend(report.violations.into_iter().map(|mut v| {
+                        v.pointer = format!("/declaration{}", v.pointer);
+                        v
+                    }));
+                    report.declaration
+                }
+            },
         };
         if let Some(d) = &declaration {
             if d.lrn != rec.lrn {
                 violations.push(violation(
                     "FLC-AMEND-IDENTITY",
-                    "/lrn",
+                    "/declaration/lrn",
                     format!("an amendment keeps the LRN {}; got {}", rec.lrn, d.lrn),
                 ));
             }
@@ -1609,7 +1634,7 @@ impl Clearance {
             {
                 violations.push(violation(
                     "FLC-AMEND-IDENTITY",
-                    "/declarant/id",
+                    "/declaration/declarant/id",
                     "an amendment keeps the declarant and the declaration type",
                 ));
             } else if *op != rec.declarant {
@@ -1635,27 +1660,52 @@ impl Clearance {
         let version = rec.version + 1;
         let body = EventBody::Amended {
             version,
-            body_sha256: sha256_hex(s.body),
+            body_sha256,
             signing_key: key_id,
         };
         let duties = self.reassess(op, &rec, &declaration).await?;
-        let mut bodies = vec![(Actor::Operator(op.clone()), body)];
+        let risk = self.reassess_risk(&rec, &declaration, version, now);
+        let mut rec = rec;
+        let mut kinds = vec![NotificationKind::Amended];
+        let was_controlled = rec.state == State::UnderControl;
+        if let Some(c) = risk.risk_channel() {
+            rec.channel = c;
+            if c != Channel::Green && !was_controlled {
+                kinds.push(NotificationKind::UnderControl);
+            }
+        }
+        let mut bodies = vec![(Actor::Operator(op.clone()), body), (Actor::System, risk)];
         if let Some(d) = duties {
             bodies.push((Actor::System, EventBody::DutiesAssessed { result: d }));
         }
         let rec = self
-            .change(
-                rec,
-                bodies,
-                Some((declaration, version)),
-                &[NotificationKind::Amended],
-            )
+            .change(rec, bodies, Some((declaration, version)), &kinds)
             .await?;
         Ok(Accepted {
             record: rec,
             warnings: violations,
             replay: false,
         })
+    }
+
+    /// The risk assessment of an amended declaration (`version`), by the
+    /// installed risk stage as at lodging: the stricter of the channel in
+    /// force and the new decision's applies from now on.
+    fn reassess_risk(
+        &self,
+        rec: &DeclarationRecord,
+        amended: &Declaration,
+        version: u32,
+        now: OffsetDateTime,
+    ) -> EventBody {
+        let trader = self.trader_context(&rec.declarant, now.date());
+        let decision = self.risk_stage().assess(amended, &rec.mrn, &trader);
+        let channel = decision.channel.max(rec.channel);
+        EventBody::RiskAssessed {
+            decision,
+            version: Some(version),
+            channel: Some(channel),
+        }
     }
 
     /// Duties of an amended declaration, on its acceptance date. `None` if
@@ -1725,13 +1775,14 @@ impl Clearance {
         }
     }
 
-    /// A signed invalidation request: `{"reason": "..."}`.
+    /// A signed invalidation request: `{"mrn": "<this MRN>", "reason":
+    /// "..."}`. The same signed body sent again is answered as a replay.
     pub async fn invalidate(
         &self,
         op: &Eori,
         mrn: &Mrn,
         s: Signed<'_>,
-    ) -> Result<DeclarationRecord, AppError> {
+    ) -> Result<Accepted, AppError> {
         let rec = self.own_declaration(op, mrn).await?;
         let key_id = self
             .verify(op, &s)
@@ -1753,15 +1804,28 @@ impl Clearance {
                     .await);
             }
         }
-        let reason = serde_json::from_slice::<serde_json::Value>(s.body)
-            .ok()
-            .and_then(|v| v.get("reason").and_then(|r| r.as_str()).map(str::to_owned))
+        let doc = signed_json(std::str::from_utf8(s.body).map_err(|_| {
+            AppError::bad_request("REQUEST_JSON", "", "the body is not UTF-8 JSON")
+        })?)?;
+        crate::acts::check_trader_mrn(&doc, mrn)?;
+        let body_sha256 = sha256_hex(s.body);
+        if crate::acts::already_recorded(&self.store.events(mrn).await?, &body_sha256) {
+            return Ok(Accepted {
+                record: rec,
+                warnings: Vec::new(),
+                replay: true,
+            });
+        }
+        let reason = doc
+            .get("reason")
+            .and_then(|r| r.as_str())
+            .map(str::to_owned)
             .filter(|r| !r.trim().is_empty() && r.len() <= 512)
             .ok_or_else(|| {
                 AppError::bad_request(
                     "INVALIDATION_REASON",
                     "/reason",
-                    "give a non-empty reason of at most 512 characters: {\"reason\": \"...\"}",
+                    "give a non-empty reason of at most 512 characters: {\"mrn\": \"...\", \"reason\": \"...\"}",
                 )
             })?;
         // The reservation, if any, goes back to the trader's available funds.
@@ -1771,6 +1835,7 @@ impl Clearance {
                 EventBody::Invalidated {
                     reason,
                     signing_key: key_id,
+                    body_sha256: Some(body_sha256),
                 },
             )],
             new_declaration: None,
@@ -1780,7 +1845,11 @@ impl Clearance {
             .change_paying(rec, change, Some((PaymentOp::Release, None)))
             .await?;
         self.quota_returned(&rec.mrn).await;
-        Ok(rec)
+        Ok(Accepted {
+            record: rec,
+            warnings: Vec::new(),
+            replay: false,
+        })
     }
 
     /// The declaration an officer (or administrator) acts on: visible to
@@ -1800,15 +1869,17 @@ impl Clearance {
         Ok((user, rec))
     }
 
-    /// An officer records the result of a documentary check or inspection.
-    /// Signed body: `{"mrn": "...", "act": "control_result", "outcome":
-    /// "compliant" | "findings", "notes": "..."}`.
+    /// An officer records the result of a documentary check or inspection
+    /// of the declaration's current version. Signed body: `{"mrn": "...",
+    /// "act": "control_result", "version": N, "outcome": "compliant" |
+    /// "findings", "notes": "..."}`. The same signed body sent again is
+    /// answered as a replay (nothing is recorded twice).
     pub async fn record_control(
         &self,
         caller: &Caller,
         mrn: &Mrn,
         s: Signed<'_>,
-    ) -> Result<DeclarationRecord, AppError> {
+    ) -> Result<Accepted, AppError> {
         #[derive(serde::Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Body {
@@ -1818,15 +1889,21 @@ impl Clearance {
         }
         let (user, rec) = self.office_declaration(caller, mrn).await?;
         let v = self.verify_officer(caller, &s).await?;
-        let b: Body = act_body(&v, mrn, OfficerAct::ControlResult)?;
-        self.control_act(user, rec, b.outcome, b.notes, v).await
+        let doc = act_json(&v, mrn, OfficerAct::ControlResult)?;
+        let fields = |doc| {
+            let b: Body = crate::acts::act_fields(doc)?;
+            Ok((b.outcome, b.notes))
+        };
+        self.control_act(user, rec, doc, fields, v).await
     }
 
     /// Records a control result whose request the caller signed and
     /// [`Clearance::verify_officer`] verified (the workbench's task result,
-    /// whose body has the findings). The signed body must name `mrn` and
-    /// the act `task_result` (400 `OFFICER_SIGNED_MRN` /
-    /// `OFFICER_SIGNED_ACT`), whatever the caller checked before.
+    /// whose body has the findings). The signed body must name `mrn`, the
+    /// act `task_result` and the current version (400 `OFFICER_SIGNED_MRN`
+    /// / `OFFICER_SIGNED_ACT` / `OFFICER_SIGNED_VERSION`, 409
+    /// `VERSION_NOT_CURRENT`), whatever the caller checked before. A replay
+    /// of a recorded body records nothing (`replay` in the answer).
     pub async fn record_control_verified(
         &self,
         caller: &Caller,
@@ -1834,21 +1911,33 @@ impl Clearance {
         outcome: ControlOutcome,
         notes: Option<String>,
         v: VerifiedSignature,
-    ) -> Result<DeclarationRecord, AppError> {
-        act_json(&v, mrn, OfficerAct::TaskResult)?;
+    ) -> Result<Accepted, AppError> {
+        let doc = act_json(&v, mrn, OfficerAct::TaskResult)?;
         let (user, rec) = self.office_declaration(caller, mrn).await?;
-        self.control_act(user, rec, outcome, notes, v).await
+        let fields =
+            move |_| -> Result<(ControlOutcome, Option<String>), AppError> { Ok((outcome, notes)) };
+        self.control_act(user, rec, doc, fields, v).await
     }
 
-    async fn control_act(
+    /// A control result on the version the signed body names (the current
+    /// one), unless the same body was recorded already (a replay).
+    async fn control_act<F>(
         &self,
         user: User,
         rec: DeclarationRecord,
-        outcome: ControlOutcome,
-        notes: Option<String>,
+        doc: serde_json::Value,
+        fields: F,
         v: VerifiedSignature,
-    ) -> Result<DeclarationRecord, AppError> {
+    ) -> Result<Accepted, AppError>
+    where
+        F: FnOnce(serde_json::Value) -> Result<(ControlOutcome, Option<String>), AppError>,
+    {
         let signature = v.for_user(&user)?;
+        if let Some(replay) = self.replayed(&rec, &signature).await? {
+            return Ok(replay);
+        }
+        let version = crate::acts::signed_version(&doc, rec.version)?;
+        let (outcome, notes) = fields(doc)?;
         if notes.as_ref().is_some_and(|n| n.len() > 4000) {
             return Err(AppError::bad_request(
                 "NOTES_TOO_LONG",
@@ -1856,72 +1945,105 @@ impl Clearance {
                 "notes are limited to 4000 characters",
             ));
         }
-        self.change(
-            rec,
-            vec![(
-                Actor::Officer(user.username),
-                EventBody::ControlResultRecorded {
-                    outcome,
-                    notes,
-                    signature: Some(signature),
-                },
-            )],
-            None,
-            &[],
-        )
-        .await
+        let rec = self
+            .change(
+                rec,
+                vec![(
+                    Actor::Officer(user.username),
+                    EventBody::ControlResultRecorded {
+                        outcome,
+                        notes,
+                        version: Some(version),
+                        signature: Some(signature),
+                    },
+                )],
+                None,
+                &[],
+            )
+            .await?;
+        Ok(Accepted {
+            record: rec,
+            warnings: Vec::new(),
+            replay: false,
+        })
     }
 
-    /// An officer releases a declaration; under control, a control result
-    /// must have been recorded first. Signed body: `{"mrn": "...", "act":
-    /// "release"}`.
+    /// The answer to an officer act whose signed body is already recorded
+    /// on the declaration: the declaration as it stands, `replay: true`.
+    async fn replayed(
+        &self,
+        rec: &DeclarationRecord,
+        signature: &OfficerSignature,
+    ) -> Result<Option<Accepted>, AppError> {
+        let events = self.store.events(&rec.mrn).await?;
+        Ok(
+            crate::acts::already_recorded(&events, &signature.body_sha256).then(|| Accepted {
+                record: rec.clone(),
+                warnings: Vec::new(),
+                replay: true,
+            }),
+        )
+    }
+
+    /// An officer releases the declaration's current version; under
+    /// control, a control result must have been recorded on that version.
+    /// Signed body: `{"mrn": "...", "act": "release", "version": N}`.
     pub async fn release(
         &self,
         caller: &Caller,
         mrn: &Mrn,
         s: Signed<'_>,
-    ) -> Result<DeclarationRecord, AppError> {
+    ) -> Result<Accepted, AppError> {
         #[derive(serde::Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Body {}
         let (user, rec) = self.office_declaration(caller, mrn).await?;
         let v = self.verify_officer(caller, &s).await?;
-        let Body {} = act_body(&v, mrn, OfficerAct::Release)?;
+        let doc = act_json(&v, mrn, OfficerAct::Release)?;
         let signature = v.for_user(&user)?;
+        if let Some(replay) = self.replayed(&rec, &signature).await? {
+            return Ok(replay);
+        }
+        let version = crate::acts::signed_version(&doc, rec.version)?;
+        let Body {} = crate::acts::act_fields(doc)?;
         if rec.state == State::UnderControl {
             let events = self.store.events(mrn).await?;
-            if !events
-                .iter()
-                .any(|e| matches!(e.body, EventBody::ControlResultRecorded { .. }))
-            {
+            if !crate::acts::controlled(&events, version) {
                 return Err(AppError::bad_request(
                     "CONTROL_RESULT_MISSING",
-                    "",
-                    "record the control result before releasing",
+                    "/version",
+                    format!("record the control result of version {version} before releasing it"),
                 ));
             }
         }
         // Debits the reservation, or secures and debits now; under control
         // an unsecured declaration then waits for payment.
         let wait = rec.state == State::UnderControl;
-        self.release_paying(
-            rec,
-            Actor::Officer(user.username),
-            false,
-            wait,
-            Some(signature),
-        )
-        .await
+        let rec = self
+            .release_paying(
+                rec,
+                Actor::Officer(user.username),
+                false,
+                wait,
+                Some(signature),
+            )
+            .await?;
+        Ok(Accepted {
+            record: rec,
+            warnings: Vec::new(),
+            replay: false,
+        })
     }
 
-    /// An officer refuses release. Signed body: `{"mrn": "...", "act":
-    /// "refusal", "reason": "..."}`.
+    /// An officer refuses release of the declaration's current version.
+    /// Signed body: `{"mrn": "...", "act": "refusal", "version": N,
+    /// "reason": "..."}`.
     pub async fn refuse(
         &self,
         caller: &Caller,
         mrn: &Mrn,
         s: Signed<'_>,
-    ) -> Result<DeclarationRecord, AppError> {
+    ) -> Result<Accepted, AppError> {
         #[derive(serde::Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Body {
@@ -1929,8 +2051,13 @@ impl Clearance {
         }
         let (user, rec) = self.office_declaration(caller, mrn).await?;
         let v = self.verify_officer(caller, &s).await?;
-        let Body { reason } = act_body(&v, mrn, OfficerAct::Refusal)?;
+        let doc = act_json(&v, mrn, OfficerAct::Refusal)?;
         let signature = v.for_user(&user)?;
+        if let Some(replay) = self.replayed(&rec, &signature).await? {
+            return Ok(replay);
+        }
+        crate::acts::signed_version(&doc, rec.version)?;
+        let Body { reason } = crate::acts::act_fields(doc)?;
         if reason.trim().is_empty() || reason.len() > 4000 {
             return Err(AppError::bad_request(
                 "REFUSAL_REASON",
@@ -1953,7 +2080,11 @@ impl Clearance {
             .change_paying(rec, change, Some((PaymentOp::Release, None)))
             .await?;
         self.quota_returned(&rec.mrn).await;
-        Ok(rec)
+        Ok(Accepted {
+            record: rec,
+            warnings: Vec::new(),
+            replay: false,
+        })
     }
 
     /// Re-verifies the stored signature of every officer act of a
@@ -2470,6 +2601,8 @@ pub fn check_officer_event(
                         Ok(doc) => {
                             if check_act_mrn(&doc, mrn).is_err() {
                                 Some(format!("the signed body does not name {mrn}"))
+                            } else if let Some(v) = signed_version_differs(&e.body, &doc) {
+                                Some(format!("the signed body does not name version {v}"))
                             } else if !acts.iter().any(|a| check_act(&doc, *a).is_ok()) {
                                 Some(format!(
                                     "the signed body does not name the act of a {} event ({})",
@@ -2490,6 +2623,17 @@ pub fn check_officer_event(
     };
     check.valid = check.problem.is_none();
     Some(check)
+}
+
+/// The version a control result event applies to, when its signed body
+/// names another (or none).
+fn signed_version_differs(body: &EventBody, doc: &serde_json::Value) -> Option<u32> {
+    match body {
+        EventBody::ControlResultRecorded {
+            version: Some(v), ..
+        } => (doc.get("version").and_then(|n| n.as_u64()) != Some(u64::from(*v))).then_some(*v),
+        _ => None,
+    }
 }
 
 /// Whether the operator is a party of the declaration.
@@ -2565,7 +2709,7 @@ fn notification_payload<'e>(
         }
         NotificationKind::UnderControl => {
             if let Some(d) = events.find_map(|e| match &e.body {
-                EventBody::RiskAssessed { decision } => Some(decision),
+                EventBody::RiskAssessed { decision, .. } => Some(decision),
                 _ => None,
             }) {
                 obj.insert("explanation".into(), json!(d.explanation));

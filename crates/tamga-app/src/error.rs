@@ -36,8 +36,10 @@ pub enum AppError {
         pointer: String,
         message: String,
     },
-    /// The request conflicts with what another user holds (409), e.g. a
-    /// public key registered to someone else.
+    /// A well-formed request that conflicts with what another user holds
+    /// (e.g. a public key registered to someone else) or with the
+    /// declaration as it stands now (e.g. an act signed for an older
+    /// version) (409).
     #[error("{message}")]
     Conflict {
         code: &'static str,
@@ -71,8 +73,7 @@ impl AppError {
             AppError::Forbidden(_) => "FORBIDDEN",
             AppError::InvalidState(_) => "INVALID_STATE",
             AppError::Stale => "CONCURRENT_CHANGE",
-            AppError::BadRequest { code, .. } => code,
-            AppError::Conflict { code, .. } => code,
+            AppError::BadRequest { code, .. } | AppError::Conflict { code, .. } => code,
             AppError::Signature { code, .. } => code,
             AppError::Store(_) => "STORAGE_ERROR",
             AppError::PaymentNotSecured { .. } => "PAYMENT_NOT_SECURED",

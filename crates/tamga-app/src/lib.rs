@@ -3,6 +3,7 @@
 //! in-process benchmark both drive [`Clearance`].
 
 pub mod account;
+pub mod acts;
 pub mod clearance;
 pub mod demo;
 pub mod error;

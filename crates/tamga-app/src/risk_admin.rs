@@ -982,7 +982,7 @@ pub fn analyze(
         for e in group {
             match &e.body {
                 EventBody::Registered { .. } => registered = Some(e.at),
-                EventBody::RiskAssessed { decision: d } => decision = Some(d),
+                EventBody::RiskAssessed { decision: d, .. } => decision = Some(d),
                 EventBody::ControlResultRecorded { outcome, .. } => {
                     controlled = true;
                     findings |= *outcome == ControlOutcome::Findings;

@@ -237,6 +237,10 @@ pub struct TaskDetail {
     pub state: State,
     /// The declaration data.
     pub declaration: Declaration,
+    /// True when this answers a task result already recorded (the same
+    /// signed body sent again): nothing was recorded twice.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub replay: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -267,7 +271,7 @@ fn require<'a>(caller: &'a Caller, roles: &[Role]) -> Result<&'a User, AppError>
 
 fn risk_of(events: &[tamga_core::lifecycle::Event]) -> Option<RiskDecision> {
     events.iter().rev().find_map(|e| match &e.body {
-        EventBody::RiskAssessed { decision } => Some(decision.clone()),
+        EventBody::RiskAssessed { decision, .. } => Some(decision.clone()),
         _ => None,
     })
 }
@@ -635,6 +639,7 @@ impl Workbench {
             state: rec.state,
             declaration: rec.declaration,
             task,
+            replay: false,
         })
     }
 
@@ -678,9 +683,16 @@ impl Workbench {
         let (outcome, findings, notes) = parse_result(&body, &rec.declaration)?;
         let summary = summarize(outcome, &findings, notes.as_deref());
         let signature = verified.audit_json();
-        self.clearance
+        let recorded = self
+            .clearance
             .record_control_verified(caller, mrn, outcome, Some(summary.clone()), verified)
             .await?;
+        if recorded.replay {
+            // The same signed result again: recorded once.
+            let mut detail = self.task_detail(caller, mrn).await?;
+            detail.replay = true;
+            return Ok(detail);
+        }
         let now = OffsetDateTime::now_utc();
         if task.inspector.is_none() {
             let d = DispatchDecision {

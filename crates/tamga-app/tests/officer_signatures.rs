@@ -73,15 +73,15 @@ async fn record_control_verified_checks_the_declaration_and_act(db: TestDb) {
     let (a, b) = (mrn(1), mrn(2));
     for (body, expected) in [
         (
-            format!(r#"{{"mrn":"{b}","act":"task_result","outcome":"compliant"}}"#),
+            format!(r#"{{"mrn":"{b}","act":"task_result","version":1,"outcome":"compliant"}}"#),
             "OFFICER_SIGNED_MRN",
         ),
         (
-            format!(r#"{{"mrn":"{a}","act":"control_result","outcome":"compliant"}}"#),
+            format!(r#"{{"mrn":"{a}","act":"control_result","version":1,"outcome":"compliant"}}"#),
             "OFFICER_SIGNED_ACT",
         ),
         (
-            format!(r#"{{"mrn":"{a}","act":"release"}}"#),
+            format!(r#"{{"mrn":"{a}","act":"release","version":1}}"#),
             "OFFICER_SIGNED_ACT",
         ),
     ] {
@@ -95,8 +95,9 @@ async fn record_control_verified_checks_the_declaration_and_act(db: TestDb) {
 
     // A signed act body is capped (16 KiB): it is kept in the record.
     let notes = "x".repeat(tamga_app::clearance::MAX_OFFICER_ACT);
-    let body =
-        format!(r#"{{"mrn":"{a}","act":"task_result","outcome":"compliant","notes":"{notes}"}}"#);
+    let body = format!(
+        r#"{{"mrn":"{a}","act":"task_result","version":1,"outcome":"compliant","notes":"{notes}"}}"#
+    );
     let e = signed_by(&clearance, &caller, &key, &body)
         .await
         .unwrap_err();
@@ -109,7 +110,7 @@ async fn record_control_verified_checks_the_declaration_and_act(db: TestDb) {
 async fn a_key_registered_after_a_refused_act_works_at_once(db: TestDb) {
     let (store, clearance, caller) = setup(&db).await;
     let key = signature::signing_key_from_seed([22; 32]);
-    let body = format!(r#"{{"mrn":"{}","act":"release"}}"#, mrn(1));
+    let body = format!(r#"{{"mrn":"{}","act":"release","version":1}}"#, mrn(1));
     let sig = signature::sign(&key, body.as_bytes());
     let signed = Signed {
         body: body.as_bytes(),

@@ -294,7 +294,8 @@ async fn quota_first_come_first_served(db: TestDb) {
         .await
         .unwrap()
         .unwrap();
-    let reason = br#"{"reason":"goods not shipped"}"#;
+    let reason = format!(r#"{{"mrn":"{}","reason":"goods not shipped"}}"#, a.mrn);
+    let reason = reason.as_bytes();
     let sig = signature::sign(&key, reason);
     c.invalidate(
         &Eori::parse(TRADER).unwrap(),

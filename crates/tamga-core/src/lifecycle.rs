@@ -159,6 +159,15 @@ pub enum EventBody {
     },
     RiskAssessed {
         decision: RiskDecision,
+        /// The declaration version assessed: present when an amendment was
+        /// assessed again (absent at lodging, which assesses version 1).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        version: Option<u32>,
+        /// On an amendment: the channel in force from now on, the stricter
+        /// of the channel before and `decision`'s (absent at lodging, where
+        /// it is `decision`'s).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        channel: Option<Channel>,
     },
     DutiesAssessed {
         result: DutyResult,
@@ -170,6 +179,11 @@ pub enum EventBody {
         outcome: ControlOutcome,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         notes: Option<String>,
+        /// The declaration version the result applies to (absent on events
+        /// recorded before results named it: then the version in force
+        /// where the event stands, see [`controlled_versions`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        version: Option<u32>,
         /// The officer's signature (absent on events recorded before
         /// officers signed, and on automatic acts).
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -211,6 +225,10 @@ pub enum EventBody {
     Invalidated {
         reason: String,
         signing_key: String,
+        /// SHA-256 of the exact signed request body (absent on events
+        /// recorded before it was kept).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        body_sha256: Option<String>,
     },
 }
 
@@ -220,6 +238,28 @@ impl EventBody {
         EventBody::Released {
             automatic: true,
             signature: None,
+        }
+    }
+
+    /// The channel in force after a risk assessment: the stricter of the
+    /// old and new on an amendment, else the decision's.
+    pub fn risk_channel(&self) -> Option<Channel> {
+        match self {
+            EventBody::RiskAssessed {
+                decision, channel, ..
+            } => Some(channel.unwrap_or(decision.channel)),
+            _ => None,
+        }
+    }
+
+    /// SHA-256 of the signed request body an act was recorded from (an
+    /// officer's act, an amendment, an invalidation), if it is known: the
+    /// same signed body is one act, answered as a replay when sent again.
+    pub fn signed_body_sha256(&self) -> Option<&str> {
+        match self {
+            EventBody::Amended { body_sha256, .. } => Some(body_sha256),
+            EventBody::Invalidated { body_sha256, .. } => body_sha256.as_deref(),
+            _ => self.officer_signature().map(|s| s.body_sha256.as_str()),
         }
     }
 
@@ -396,10 +436,28 @@ pub fn transition(state: Option<State>, body: &EventBody) -> Result<State, Trans
     match (state, body) {
         (None, E::Lodged { .. }) => Ok(S::Registered),
         (Some(S::Registered), E::Registered { .. }) => Ok(S::Registered),
-        (Some(S::Registered), E::RiskAssessed { decision }) => Ok(match decision.channel {
-            Channel::Green => S::Registered,
-            Channel::Yellow | Channel::Red => S::UnderControl,
+        (Some(S::Registered), E::RiskAssessed { .. }) => Ok(match body.risk_channel() {
+            Some(Channel::Yellow | Channel::Red) => S::UnderControl,
+            _ => S::Registered,
         }),
+        // An amendment is assessed again: a declaration waiting for payment
+        // whose channel is no longer green goes under control; one under
+        // control stays there (its officer controls the new version).
+        (
+            Some(S::AwaitingPayment),
+            E::RiskAssessed {
+                version: Some(_), ..
+            },
+        ) => Ok(match body.risk_channel() {
+            Some(Channel::Yellow | Channel::Red) => S::UnderControl,
+            _ => S::AwaitingPayment,
+        }),
+        (
+            Some(S::UnderControl),
+            E::RiskAssessed {
+                version: Some(_), ..
+            },
+        ) => Ok(S::UnderControl),
         (
             Some(s @ (S::Registered | S::UnderControl | S::AwaitingPayment)),
             E::DutiesAssessed { .. },
@@ -426,6 +484,24 @@ pub fn transition(state: Option<State>, body: &EventBody) -> Result<State, Trans
         }
         _ => Err(err()),
     }
+}
+
+/// The declaration versions a control result was recorded on, in event
+/// order: a result names its version, or (recorded before results named
+/// it) applies to the version in force where it stands.
+pub fn controlled_versions<'a>(events: impl IntoIterator<Item = &'a EventBody>) -> Vec<u32> {
+    let mut current = 1;
+    let mut out = Vec::new();
+    for e in events {
+        match e {
+            EventBody::Amended { version, .. } => current = *version,
+            EventBody::ControlResultRecorded { version, .. } => {
+                out.push(version.unwrap_or(current))
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// A declaration's state from its events.
@@ -538,7 +614,8 @@ mod tests {
             Some(s),
             &EventBody::Invalidated {
                 reason: "x".into(),
-                signing_key: "k".into()
+                signing_key: "k".into(),
+                body_sha256: None,
             }
         )
         .is_err());
@@ -558,6 +635,101 @@ mod tests {
             }
         )
         .is_err());
+    }
+
+    fn risk(channel: Channel, version: Option<u32>, in_force: Option<Channel>) -> EventBody {
+        EventBody::RiskAssessed {
+            decision: RiskDecision {
+                channel,
+                hits: vec![],
+                random: crate::risk::RandomDraw {
+                    seed: 1,
+                    draw: rust_decimal::Decimal::ONE,
+                    yellow_rate: rust_decimal::Decimal::ZERO,
+                    red_rate: rust_decimal::Decimal::ZERO,
+                    selected: None,
+                },
+                explanation: String::new(),
+                combined: Default::default(),
+            },
+            version,
+            channel: in_force,
+        }
+    }
+
+    #[test]
+    fn an_amendment_assessed_again_goes_under_control_when_no_longer_green() {
+        use Channel::{Green, Red};
+        let waiting = Some(State::AwaitingPayment);
+        // Waiting for payment, amended: green stays, the stricter red goes
+        // under control; a lodging's assessment (no version) is refused.
+        assert_eq!(
+            transition(waiting, &risk(Green, Some(2), Some(Green))),
+            Ok(State::AwaitingPayment)
+        );
+        assert_eq!(
+            transition(waiting, &risk(Red, Some(2), Some(Red))),
+            Ok(State::UnderControl)
+        );
+        assert_eq!(
+            transition(waiting, &risk(Green, Some(2), Some(Red))),
+            Ok(State::UnderControl)
+        );
+        assert!(transition(waiting, &risk(Red, None, None)).is_err());
+        let controlled = Some(State::UnderControl);
+        assert_eq!(
+            transition(controlled, &risk(Green, Some(3), Some(Red))),
+            Ok(State::UnderControl)
+        );
+        assert!(transition(Some(State::Released), &risk(Red, Some(2), Some(Red))).is_err());
+        // The channel in force is the recorded one, else the decision's.
+        assert_eq!(risk(Green, Some(2), Some(Red)).risk_channel(), Some(Red));
+        assert_eq!(risk(Red, None, None).risk_channel(), Some(Red));
+    }
+
+    #[test]
+    fn control_results_apply_to_their_version() {
+        let amended = |version| EventBody::Amended {
+            version,
+            body_sha256: "00".into(),
+            signing_key: "k".into(),
+        };
+        let result = |version| EventBody::ControlResultRecorded {
+            outcome: ControlOutcome::Compliant,
+            notes: None,
+            version,
+            signature: None,
+        };
+        // Older results name no version: the one in force where they stand.
+        let events = [
+            lodged(),
+            result(None),
+            amended(2),
+            amended(3),
+            result(None),
+            result(Some(3)),
+        ];
+        assert_eq!(controlled_versions(&events), vec![1, 3, 3]);
+    }
+
+    #[test]
+    fn older_events_parse_and_keep_their_hashes() {
+        for old in [
+            r#"{"kind":"invalidated","reason":"x","signing_key":"k"}"#,
+            r#"{"kind":"control_result_recorded","outcome":"findings"}"#,
+        ] {
+            let body: EventBody = serde_json::from_str(old).unwrap();
+            assert_eq!(serde_json::to_string(&body).unwrap(), old);
+        }
+        // A lodging's assessment is stored as before: no version, no
+        // channel beside the decision's.
+        let v = serde_json::to_value(risk(Channel::Red, None, None)).unwrap();
+        assert!(
+            v.get("version").is_none() && v.get("channel").is_none(),
+            "{v}"
+        );
+        let back: EventBody = serde_json::from_value(v).unwrap();
+        assert_eq!(back, risk(Channel::Red, None, None));
     }
 
     #[test]

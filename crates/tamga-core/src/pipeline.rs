@@ -156,7 +156,14 @@ pub fn decide(
     let due = duties.amount_due();
     let green = channel == Channel::Green;
     let shared = vec![
-        (Actor::System, EventBody::RiskAssessed { decision }),
+        (
+            Actor::System,
+            EventBody::RiskAssessed {
+                decision,
+                version: None,
+                channel: None,
+            },
+        ),
         (Actor::System, EventBody::DutiesAssessed { result: duties }),
     ];
     let mut base_notes = vec![NotificationKind::Registered];

@@ -60,7 +60,7 @@ impl DeclarationFacts {
             }
         }
         match body {
-            EventBody::RiskAssessed { decision } => self.channel = Some(decision.channel),
+            EventBody::RiskAssessed { .. } => self.channel = body.risk_channel(),
             EventBody::ControlResultRecorded { outcome, .. } => {
                 self.controls += 1;
                 if *outcome == ControlOutcome::Findings {
@@ -608,6 +608,8 @@ mod tests {
         f.apply(&EventBody::Registered { mrn });
         f.apply(&EventBody::RiskAssessed {
             decision: decision(Channel::Red),
+            version: None,
+            channel: None,
         });
         f.customs_value = Decimal::new(1000, 0);
         m.add(&f, 1);
@@ -617,6 +619,7 @@ mod tests {
         f.apply(&EventBody::ControlResultRecorded {
             outcome: ControlOutcome::Findings,
             notes: None,
+            version: None,
             signature: None,
         });
         f.apply(&EventBody::Refused {

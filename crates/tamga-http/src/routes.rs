@@ -52,7 +52,9 @@ pub struct DeclarationView {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(value_type = Vec<Object>)]
     pub warnings: Vec<Violation>,
-    /// True when this answers an identical re-send of an earlier lodging.
+    /// True when this answers an identical re-send of an earlier lodging,
+    /// or a signed act (amendment, invalidation, officer act) whose exact
+    /// body is already recorded on the declaration: nothing was written.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub replay: bool,
     /// The declaration data (the lodged document, parsed).
@@ -257,10 +259,19 @@ pub async fn events(
 }
 
 /// Amend a declaration before release: the whole declaration again, signed.
+///
+/// Signed body: `{"mrn": "<this MRN>", "declaration": {<the whole
+/// declaration>}}` (docs/declaration.md); violations point into
+/// `/declaration`. A body naming another declaration (or none): 400
+/// `SIGNED_MRN`, another member: 400 `AMENDMENT_BODY`, and nothing is
+/// written. The amended version is assessed for risk again: the stricter of
+/// the old and new channel applies, so a declaration waiting for payment
+/// may go under control, and one under control needs a control result of
+/// the new version. The same signed body sent again: 200, `replay: true`.
 #[utoipa::path(post, path = "/api/v1/declarations/{mrn}/amendments", tag = "declarations",
     params(("mrn" = String, Path), ("X-Tamga-Signature" = String, Header)),
     request_body(content = Object, content_type = "application/json"),
-    responses((status = 200, body = DeclarationView), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 200, body = DeclarationView), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn amend(
     State(s): State<AppState>,
@@ -280,11 +291,13 @@ pub async fn amend(
 }
 
 /// Invalidate (cancel) a declaration before release. Signed body:
-/// `{"reason": "..."}`.
+/// `{"mrn": "<this MRN>", "reason": "..."}`; a body naming another
+/// declaration (or none): 400 `SIGNED_MRN`, nothing written. The same
+/// signed body sent again: 200, `replay: true`.
 #[utoipa::path(post, path = "/api/v1/declarations/{mrn}/invalidation", tag = "declarations",
     params(("mrn" = String, Path), ("X-Tamga-Signature" = String, Header)),
     request_body(content = Object, content_type = "application/json"),
-    responses((status = 200, body = DeclarationView), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = DeclarationView), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn invalidate(
     State(s): State<AppState>,
     OperatorAuth(op): OperatorAuth,
@@ -309,6 +322,10 @@ pub async fn invalidate(
 pub struct ControlResultRequest {
     /// The declaration acted on (the path's MRN): binds the signature to it.
     pub mrn: String,
+    /// `control_result`.
+    pub act: String,
+    /// The declaration version controlled: its current version.
+    pub version: u32,
     /// `compliant` or `findings`.
     #[schema(value_type = String)]
     pub outcome: ControlOutcome,
@@ -323,7 +340,13 @@ pub struct ControlResultRequest {
 /// unknown-key or invalid signatures are refused with 422
 /// (`OFFICER_SIGNATURE_MISSING`, `OFFICER_SIGNATURE_KEY_UNKNOWN`,
 /// `OFFICER_SIGNATURE_INVALID`) and nothing is written. The body names the
-/// declaration (`"mrn"`, else 400 `OFFICER_SIGNED_MRN`). An open task
+/// declaration (`"mrn"`, else 400 `OFFICER_SIGNED_MRN`), the act (`"act"`,
+/// else 400 `OFFICER_SIGNED_ACT`) and the declaration version it acts on
+/// (`"version"`, else 400 `OFFICER_SIGNED_VERSION`; a version that is not
+/// the current one, because the trader amended since: 409
+/// `VERSION_NOT_CURRENT`). The result applies to that version only. The
+/// same signed body sent again is answered with the declaration as it
+/// stands (200, `replay: true`) and recorded once. An open task
 /// assigned to another inspector: 403 (administrators may).
 #[utoipa::path(post, path = "/api/v1/declarations/{mrn}/control-result", tag = "officer",
     params(("mrn" = String, Path), ("X-Tamga-Signature" = String, Header, description = "base64 Ed25519 signature of the body"),
@@ -354,9 +377,15 @@ pub async fn control_result(
 pub struct ReleaseRequest {
     /// The declaration released (the path's MRN).
     pub mrn: String,
+    /// `release`.
+    pub act: String,
+    /// The version released: the current one.
+    pub version: u32,
 }
 
-/// Release a declaration (officer). Signed like `/control-result`.
+/// Release a declaration (officer). Signed like `/control-result`, naming
+/// the current version. Under control, a control result must have been
+/// recorded on that version (400 `CONTROL_RESULT_MISSING`).
 #[utoipa::path(post, path = "/api/v1/declarations/{mrn}/release", tag = "officer",
     params(("mrn" = String, Path), ("X-Tamga-Signature" = String, Header), ("X-Tamga-Key-Id" = Option<String>, Header)),
     request_body = ReleaseRequest,
@@ -385,10 +414,15 @@ pub async fn release(
 pub struct RefusalRequest {
     /// The declaration refused (the path's MRN).
     pub mrn: String,
+    /// `refusal`.
+    pub act: String,
+    /// The version refused: the current one.
+    pub version: u32,
     pub reason: String,
 }
 
-/// Refuse release (officer). Signed like `/control-result`.
+/// Refuse release (officer). Signed like `/control-result`, naming the
+/// current version.
 #[utoipa::path(post, path = "/api/v1/declarations/{mrn}/refusal", tag = "officer",
     params(("mrn" = String, Path), ("X-Tamga-Signature" = String, Header), ("X-Tamga-Key-Id" = Option<String>, Header)),
     request_body = RefusalRequest,

@@ -248,8 +248,8 @@ pub async fn task_detail(
 #[utoipa::path(post, path = "/api/v1/workbench/tasks/{mrn}/result", tag = "workbench",
     params(("mrn" = String, Path), ("X-Tamga-Signature" = String, Header, description = "base64 Ed25519 signature of the exact body, with one of the officer's keys"),
            ("X-Tamga-Key-Id" = Option<String>, Header)),
-    request_body(content = Object, description = "{\"mrn\": \"<the path's MRN>\", \"outcome\": \"findings\", \"findings\": [{\"kind\": \"undervaluation\", \"item\": 1, \"declaredValue\": \"1000\", \"correctedValue\": \"2500\", \"additionalDuties\": \"300.00\"}], \"notes\": \"...\"}; kinds: misclassification, undervaluation, wrong_origin, quantity, prohibited_goods, other. Signed by the officer."),
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, description = "assigned to another inspector", body = ErrorBody),
+    request_body(content = Object, description = "{\"mrn\": \"<the path's MRN>\", \"act\": \"task_result\", \"version\": <the declaration's current version>, \"outcome\": \"findings\", \"findings\": [{\"kind\": \"undervaluation\", \"item\": 1, \"declaredValue\": \"1000\", \"correctedValue\": \"2500\", \"additionalDuties\": \"300.00\"}], \"notes\": \"...\"}; kinds: misclassification, undervaluation, wrong_origin, quantity, prohibited_goods, other. Signed by the officer. The result applies to that version only (409 VERSION_NOT_CURRENT if amended since); the same signed body sent again is answered with `replay: true` and recorded once."),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, description = "assigned to another inspector", body = ErrorBody), (status = 409, description = "the body names an older version", body = ErrorBody),
         (status = 422, description = "signature missing, of an unknown key or invalid", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn task_result(
@@ -270,7 +270,7 @@ pub async fn task_result(
 
 #[utoipa::path(post, path = "/api/v1/workbench/tasks/{mrn}/reassignment", tag = "workbench",
     params(("mrn" = String, Path), ("X-Tamga-Signature" = String, Header), ("X-Tamga-Key-Id" = Option<String>, Header)),
-    request_body(content = Object, description = "{\"mrn\": \"<the path's MRN>\", \"inspector\": \"officer2\", \"reason\": \"...\"}, signed by the officer"),
+    request_body(content = Object, description = "{\"mrn\": \"<the path's MRN>\", \"act\": \"reassignment\", \"inspector\": \"officer2\", \"reason\": \"...\"}, signed by the officer"),
     responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn reassign(
     State(s): State<AppState>,

@@ -347,17 +347,17 @@ async fn traders_cannot_read_or_change_each_others_declarations(app: TestApp) {
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (_, list) = app.get("/api/v1/declarations", &thief.token).await;
     assert!(list.as_array().unwrap().is_empty());
-    let inv = br#"{"reason":"mine now"}"#;
+    let inv = common::lifecycle_invalidation(mrn, "mine now");
     let (s, _) = app
         .send_signed(
             &format!("/api/v1/declarations/{mrn}/invalidation"),
             &thief.token,
             Some(&key),
-            inv,
+            &inv,
         )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let amend = serde_json::to_vec(&app.body(1)).unwrap();
+    let amend = common::lifecycle_amendment(mrn, &app.body(1));
     let (s, _) = app
         .send_signed(
             &format!("/api/v1/declarations/{mrn}/amendments"),
@@ -486,7 +486,7 @@ async fn officer_controls_and_releases_a_red_declaration(app: TestApp) {
         .act(
             &app.officer("officer"),
             &format!("/api/v1/declarations/{mrn}/release"),
-            &json!({"mrn": mrn, "act": "release"}),
+            &json!({"mrn": mrn, "act": "release", "version": 1}),
         )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
@@ -495,7 +495,7 @@ async fn officer_controls_and_releases_a_red_declaration(app: TestApp) {
         .act(
             &app.officer("officer"),
             &format!("/api/v1/declarations/{mrn}/control-result"),
-            &json!({"mrn": mrn, "act": "control_result", "outcome": "compliant", "notes": "seals intact, goods as declared"}),
+            &json!({"mrn": mrn, "act": "control_result", "version": 1, "outcome": "compliant", "notes": "seals intact, goods as declared"}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -503,7 +503,7 @@ async fn officer_controls_and_releases_a_red_declaration(app: TestApp) {
         .act(
             &app.officer("officer"),
             &format!("/api/v1/declarations/{mrn}/release"),
-            &json!({"mrn": mrn, "act": "release"}),
+            &json!({"mrn": mrn, "act": "release", "version": 1}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -513,7 +513,7 @@ async fn officer_controls_and_releases_a_red_declaration(app: TestApp) {
         .act(
             &app.officer("officer"),
             &format!("/api/v1/declarations/{mrn}/refusal"),
-            &json!({"mrn": mrn, "act": "refusal", "reason": "late"}),
+            &json!({"mrn": mrn, "act": "refusal", "version": 1, "reason": "late"}),
         )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
@@ -551,7 +551,7 @@ async fn refusal_invalidation_and_amendment(app: TestApp) {
         .act(
             &app.officer("officer"),
             &format!("/api/v1/declarations/{mrn}/refusal"),
-            &json!({"mrn": mrn, "act": "refusal", "reason": "prohibited goods found"}),
+            &json!({"mrn": mrn, "act": "refusal", "version": 1, "reason": "prohibited goods found"}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -565,7 +565,12 @@ async fn refusal_invalidation_and_amendment(app: TestApp) {
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     let (s, v) = app
-        .send_signed(&path, &t.token, Some(&key), br#"{"reason":" "}"#)
+        .send_signed(
+            &path,
+            &t.token,
+            Some(&key),
+            &common::lifecycle_invalidation(&mrn, " "),
+        )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(v["error"]["pointer"], "/reason");
@@ -574,13 +579,18 @@ async fn refusal_invalidation_and_amendment(app: TestApp) {
             &path,
             &t.token,
             Some(&key),
-            br#"{"reason":"lodged twice by mistake"}"#,
+            &common::lifecycle_invalidation(&mrn, "lodged twice by mistake"),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["state"], "invalidated");
     let (s, _) = app
-        .send_signed(&path, &t.token, Some(&key), br#"{"reason":"again"}"#)
+        .send_signed(
+            &path,
+            &t.token,
+            Some(&key),
+            &common::lifecycle_invalidation(&mrn, "again"),
+        )
         .await;
     assert_eq!(s, StatusCode::CONFLICT);
 
@@ -599,7 +609,7 @@ async fn refusal_invalidation_and_amendment(app: TestApp) {
             &path,
             &t.token,
             Some(&key),
-            &serde_json::to_vec(&bad).unwrap(),
+            &common::lifecycle_amendment(&mrn, &bad),
         )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
@@ -611,7 +621,7 @@ async fn refusal_invalidation_and_amendment(app: TestApp) {
             &path,
             &t.token,
             Some(&key),
-            &serde_json::to_vec(&other_lrn).unwrap(),
+            &common::lifecycle_amendment(&mrn, &other_lrn),
         )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
@@ -623,7 +633,7 @@ async fn refusal_invalidation_and_amendment(app: TestApp) {
             &path,
             &t.token,
             Some(&key),
-            &serde_json::to_vec(&good).unwrap(),
+            &common::lifecycle_amendment(&mrn, &good),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");

@@ -242,7 +242,7 @@ async fn reservation_is_released_on_refusal_and_debited_on_release(app: TestApp)
         .act(
             &app.officer("officer"),
             &format!("/api/v1/declarations/{mrn}/refusal"),
-            &json!({"mrn": mrn, "act": "refusal", "reason": "goods not presented"}),
+            &json!({"mrn": mrn, "act": "refusal", "version": 1, "reason": "goods not presented"}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -255,7 +255,7 @@ async fn reservation_is_released_on_refusal_and_debited_on_release(app: TestApp)
         .act(
             &app.officer("officer"),
             &format!("/api/v1/declarations/{mrn}/control-result"),
-            &json!({"mrn": mrn, "act": "control_result", "outcome": "compliant"}),
+            &json!({"mrn": mrn, "act": "control_result", "version": 1, "outcome": "compliant"}),
         )
         .await;
     assert_eq!(s, StatusCode::OK);
@@ -263,7 +263,7 @@ async fn reservation_is_released_on_refusal_and_debited_on_release(app: TestApp)
         .act(
             &app.officer("officer"),
             &format!("/api/v1/declarations/{mrn}/release"),
-            &json!({"mrn": mrn, "act": "release"}),
+            &json!({"mrn": mrn, "act": "release", "version": 1}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");

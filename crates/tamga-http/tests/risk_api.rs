@@ -535,7 +535,7 @@ async fn analytics_count_hits_controls_findings_and_release_times(app: TestApp) 
             .act(
                 &app.officer("officer"),
                 &format!("/api/v1/declarations/{mrn}/control-result"),
-                &json!({"mrn": mrn, "act": "control_result", "outcome": outcome}),
+                &json!({"mrn": mrn, "act": "control_result", "version": 1, "outcome": outcome}),
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{v}");
@@ -545,7 +545,7 @@ async fn analytics_count_hits_controls_findings_and_release_times(app: TestApp) 
             .act(
                 &app.officer("officer"),
                 &format!("/api/v1/declarations/{mrn}/release"),
-                &json!({"mrn": mrn, "act": "release"}),
+                &json!({"mrn": mrn, "act": "release", "version": 1}),
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{v}");

@@ -235,7 +235,7 @@ async fn controlled_declarations_are_dispatched_and_results_become_labels(app: T
         .act(
             &other,
             &result_path,
-            &json!({"mrn": mrn, "act": "task_result", "outcome": "compliant"}),
+            &json!({"mrn": mrn, "act": "task_result", "version": 1, "outcome": "compliant"}),
         )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
@@ -282,6 +282,7 @@ async fn controlled_declarations_are_dispatched_and_results_become_labels(app: T
         let mut body = body;
         body["mrn"] = json!(mrn);
         body["act"] = json!("task_result");
+        body["version"] = json!(1);
         let (s, v) = app.act(&me, &result_path, &body).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{body}: {v}");
         assert_eq!(v["error"]["code"], code, "{v}");
@@ -292,7 +293,7 @@ async fn controlled_declarations_are_dispatched_and_results_become_labels(app: T
         .act(
             &me,
             &result_path,
-            &json!({"mrn": mrn, "act": "task_result", "outcome": "findings", "notes": "invoice looked altered", "findings": [
+            &json!({"mrn": mrn, "act": "task_result", "version": 1, "outcome": "findings", "notes": "invoice looked altered", "findings": [
                 {"kind": "undervaluation", "item": 1, "correctedValue": "99999999", "additionalDuties": "120.50"},
                 {"kind": "misclassification", "item": 1, "correctedValue": "240310"}
             ]}),
@@ -330,7 +331,7 @@ async fn controlled_declarations_are_dispatched_and_results_become_labels(app: T
         .act(
             &me,
             &format!("/api/v1/declarations/{mrn}/release"),
-            &json!({"mrn": mrn, "act": "release"}),
+            &json!({"mrn": mrn, "act": "release", "version": 1}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -465,7 +466,7 @@ async fn queued_tasks_are_dispatched_later_and_reassigned(app: TestApp) {
         .act(
             &other,
             &result,
-            &json!({"mrn": mrn, "act": "task_result", "outcome": "compliant"}),
+            &json!({"mrn": mrn, "act": "task_result", "version": 1, "outcome": "compliant"}),
         )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
@@ -473,7 +474,7 @@ async fn queued_tasks_are_dispatched_later_and_reassigned(app: TestApp) {
         .act(
             &me,
             &result,
-            &json!({"mrn": mrn, "act": "task_result", "outcome": "compliant"}),
+            &json!({"mrn": mrn, "act": "task_result", "version": 1, "outcome": "compliant"}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -481,7 +482,7 @@ async fn queued_tasks_are_dispatched_later_and_reassigned(app: TestApp) {
         .act(
             &me,
             &format!("/api/v1/declarations/{mrn}/refusal"),
-            &json!({"mrn": mrn, "act": "refusal", "reason": "licence missing"}),
+            &json!({"mrn": mrn, "act": "refusal", "version": 1, "reason": "licence missing"}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -594,12 +595,15 @@ async fn officer_acts_are_signed_and_kept_to_the_assigned_inspector(app: TestApp
     for (path, body) in [
         (
             &control,
-            json!({"mrn": mrn, "act": "control_result", "outcome": "compliant"}),
+            json!({"mrn": mrn, "act": "control_result", "version": 1, "outcome": "compliant"}),
         ),
-        (&release, json!({"mrn": mrn, "act": "release"})),
+        (
+            &release,
+            json!({"mrn": mrn, "act": "release", "version": 1}),
+        ),
         (
             &refusal,
-            json!({"mrn": mrn, "act": "refusal", "reason": "not mine"}),
+            json!({"mrn": mrn, "act": "refusal", "version": 1, "reason": "not mine"}),
         ),
     ] {
         let (s, v) = app.act(&b, path, &body).await;
@@ -612,7 +616,7 @@ async fn officer_acts_are_signed_and_kept_to_the_assigned_inspector(app: TestApp
 
     // Unsigned, signed with another officer's key, for another body or
     // another declaration: refused, nothing written.
-    let body = json!({"mrn": mrn, "act": "control_result", "outcome": "compliant", "notes": "seals intact"});
+    let body = json!({"mrn": mrn, "act": "control_result", "version": 1, "outcome": "compliant", "notes": "seals intact"});
     let (s, v) = app.post_json(&control, &a.token, &body).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(v["error"]["code"], "OFFICER_SIGNATURE_MISSING");
@@ -631,7 +635,7 @@ async fn officer_acts_are_signed_and_kept_to_the_assigned_inspector(app: TestApp
         .header("x-tamga-signature", signature::sign(&a.key, &bytes))
         .body(
             serde_json::to_vec(
-                &json!({"mrn": mrn, "act": "control_result", "outcome": "findings"}),
+                &json!({"mrn": mrn, "act": "control_result", "version": 1, "outcome": "findings"}),
             )
             .unwrap(),
         )
@@ -643,7 +647,7 @@ async fn officer_acts_are_signed_and_kept_to_the_assigned_inspector(app: TestApp
         .act(
             &a,
             &control,
-            &json!({"mrn": "26UZ0000000000001A", "act": "control_result", "outcome": "compliant"}),
+            &json!({"mrn": "26UZ0000000000001A", "act": "control_result", "version": 1, "outcome": "compliant"}),
         )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
@@ -663,7 +667,11 @@ async fn officer_acts_are_signed_and_kept_to_the_assigned_inspector(app: TestApp
         assert_eq!(v["error"]["pointer"], "/act");
     }
     let (s, v) = app
-        .act(&a, &refusal, &json!({"mrn": mrn, "act": "release"}))
+        .act(
+            &a,
+            &refusal,
+            &json!({"mrn": mrn, "act": "release", "version": 1}),
+        )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     assert_eq!(v["error"]["code"], "OFFICER_SIGNED_ACT");
@@ -675,13 +683,14 @@ async fn officer_acts_are_signed_and_kept_to_the_assigned_inspector(app: TestApp
         .act(
             &a,
             &release,
-            &json!({"mrn": mrn, "act": "release", "reason": "x"}),
+            &json!({"mrn": mrn, "act": "release", "version": 1, "reason": "x"}),
         )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     assert_eq!(v["error"]["code"], "REQUEST_JSON");
     // A signed body with a repeated key reads two ways: refused.
-    let dup = format!(r#"{{"mrn":"{mrn}","act":"release","act":"refusal","reason":"x"}}"#);
+    let dup =
+        format!(r#"{{"mrn":"{mrn}","act":"release","version":1,"act":"refusal","reason":"x"}}"#);
     let (s, v) = app
         .send_signed(&refusal, &a.token, Some(&a.key), dup.as_bytes())
         .await;
@@ -697,7 +706,11 @@ async fn officer_acts_are_signed_and_kept_to_the_assigned_inspector(app: TestApp
 
     // An unsigned release changes nothing.
     let (s, v) = app
-        .post_json(&release, &a.token, &json!({"mrn": mrn, "act": "release"}))
+        .post_json(
+            &release,
+            &a.token,
+            &json!({"mrn": mrn, "act": "release", "version": 1}),
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(v["error"]["code"], "OFFICER_SIGNATURE_MISSING");
@@ -709,7 +722,11 @@ async fn officer_acts_are_signed_and_kept_to_the_assigned_inspector(app: TestApp
 
     // The administrator may act on A's task; it releases, signed.
     let (s, v) = app
-        .act(&admin, &release, &json!({"mrn": mrn, "act": "release"}))
+        .act(
+            &admin,
+            &release,
+            &json!({"mrn": mrn, "act": "release", "version": 1}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["state"], "released");

@@ -528,7 +528,17 @@ macro_rules! ops_backend {
                             .push_bind(assigned)
                             .push_bind(dispatch);
                     });
-                    qb.push(" ON CONFLICT (mrn) DO NOTHING");
+                    // A task is opened once; a done one opens again when
+                    // its declaration goes back under control (an amended
+                    // declaration assessed again), as a new task.
+                    qb.push(
+                        " ON CONFLICT (mrn) DO UPDATE SET office = excluded.office, \
+                         channel = excluded.channel, status = excluded.status, \
+                         inspector = excluded.inspector, created_at = excluded.created_at, \
+                         assigned_at = excluded.assigned_at, dispatch = excluded.dispatch, \
+                         outcome = NULL, result_by = NULL, result_at = NULL, closed_at = NULL \
+                         WHERE ops_tasks.status = 'done' AND excluded.status = 'open'",
+                    );
                     let keep = crate::codec::keep_prepared::<$db>(chunk.len());
                     qb.build().persistent(keep).execute(&mut *c).await?;
                 }

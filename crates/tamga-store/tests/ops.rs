@@ -316,6 +316,18 @@ async fn tasks_results_and_labels(store: std::sync::Arc<dyn Store>) {
         )
         .await
         .unwrap());
+    // Its declaration goes back under control: the task opens again, new.
+    store
+        .ops_apply(&OpsBatch {
+            new_tasks: vec![task(1, None)],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let t1 = store.task(&mrn(1)).await.unwrap().unwrap();
+    assert_eq!(t1.status, TaskStatus::Open);
+    assert_eq!((t1.outcome, t1.result_by, t1.closed_at), (None, None, None));
+    assert_eq!(t1.inspector, None);
 
     let labels = store.labels(0, 10).await.unwrap();
     assert_eq!(labels.len(), 2);

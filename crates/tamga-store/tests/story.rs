@@ -319,6 +319,8 @@ fn lodged(
                 explanation: "no criterion hit and not randomly selected: green".into(),
                 combined: Default::default(),
             },
+            version: None,
+            channel: None,
         },
         EventBody::DutiesAssessed {
             result: DutyResult::NotAssessed {
@@ -1144,6 +1146,7 @@ async fn stale_update_writes_nothing(store: Arc<dyn Store>) {
             EventBody::Invalidated {
                 reason: reason.into(),
                 signing_key: "k1".into(),
+                body_sha256: None,
             },
             &prev,
         );

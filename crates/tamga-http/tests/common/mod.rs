@@ -367,3 +367,116 @@ pub fn webhook_verify_signature(
     signed.extend_from_slice(body);
     ring::hmac::verify(&key, &signed, &mac).map_err(|_| "signature does not verify".to_owned())
 }
+
+/// A signed amendment's body: the declaration it amends (`mrn`) and the
+/// whole declaration again.
+pub fn lifecycle_amendment(mrn: &str, doc: &Value) -> Vec<u8> {
+    serde_json::to_vec(&json!({"mrn": mrn, "declaration": doc})).unwrap()
+}
+
+/// A signed invalidation's body naming the declaration.
+pub fn lifecycle_invalidation(mrn: &str, reason: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({"mrn": mrn, "reason": reason})).unwrap()
+}
+
+/// A new trader with an empty account (so its declarations wait for
+/// payment): its id, token and signing key; `n` makes them unique.
+pub async fn lifecycle_unfunded_trader(
+    app: &TestApp,
+    n: u8,
+) -> (String, String, ed25519_dalek::SigningKey) {
+    let id = format!("UZ00000000077{n}");
+    let token = format!("test-token-lifecycle-trader-{n}");
+    let key = signature::signing_key_from_seed([70 + n; 32]);
+    let now = OffsetDateTime::now_utc();
+    let eori = tamga_core::codes::Eori::parse(&id).unwrap();
+    app.store
+        .create_operator(&tamga_store::Operator {
+            id: eori.clone(),
+            name: format!("Lifecycle Importer {n}"),
+            created_at: now,
+        })
+        .await
+        .unwrap();
+    app.store
+        .add_token(
+            &tamga_app::clearance::sha256_hex(token.as_bytes()),
+            &Principal::Operator { id: eori.clone() },
+            "test",
+        )
+        .await
+        .unwrap();
+    let public_key = signature::public_key_b64(&key.verifying_key());
+    app.store
+        .add_signing_key(&tamga_store::SigningKeyRecord {
+            key_id: tamga_app::clearance::key_id_of(&public_key),
+            operator: eori,
+            public_key,
+            created_at: now,
+            revoked: false,
+        })
+        .await
+        .unwrap();
+    (id, token, key)
+}
+
+/// Demo trader 0's declaration with `id` as declarant and importer.
+pub fn lifecycle_body_of(app: &TestApp, id: &str) -> Value {
+    let mut doc = app.body(0);
+    doc["declarant"]["id"] = json!(id);
+    doc["importer"]["id"] = json!(id);
+    doc
+}
+
+/// `doc` with its first item turned into cigarettes (HS chapter 24).
+pub fn lifecycle_cigarettes(doc: &Value) -> Value {
+    let mut doc = doc.clone();
+    doc["items"][0]["hsCode"] = json!("2402200000");
+    doc["items"][0]["description"] = json!("Cigarettes containing tobacco");
+    // The tariff charges cigarettes per 1,000 pieces: declared in MIL.
+    doc["items"][0]["supplementaryUnits"] = json!("40");
+    doc
+}
+
+/// No random selection, and the officers' criterion that sends HS chapter
+/// 24 red.
+pub async fn lifecycle_selectivity(app: &TestApp) {
+    let officer = app.user_token("officer");
+    let (s, v) = app
+        .put_json(
+            "/api/v1/selectivity/random",
+            &officer,
+            &json!({ "yellowRate": "0", "redRate": "0", "seed": 3 }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = app
+        .put_json(
+            "/api/v1/selectivity/criteria/TOBACCO",
+            &officer,
+            &json!({"description": "HS chapter 24 from any origin", "hsPrefix": "24", "channel": "red"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
+
+/// Polls `path` until `ok` holds (10 s at most).
+pub async fn lifecycle_eventually(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    ok: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (s, v) = app.get(path, token).await;
+        if s == StatusCode::OK && ok(&v) {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting on {path}: {s} {v}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
