@@ -76,6 +76,8 @@ enum Command {
         /// Do not create the demo set-up on an empty database.
         #[arg(long)]
         no_demo: bool,
+        #[command(flatten)]
+        limits: serve::LimitArgs,
     },
     /// Print the demo credentials (local use only).
     Demo {
@@ -171,7 +173,8 @@ fn main() -> std::process::ExitCode {
                 listen,
                 db,
                 no_demo,
-            } => serve::run(listen, db, !no_demo).await,
+                limits,
+            } => serve::run(listen, db, limits, !no_demo).await,
             Command::Demo { json } => tour::print_demo(json),
             Command::Example { trader, seed, hs } => tour::example(trader, seed, hs.as_deref()),
             Command::Sign { key, file } => tour::sign(&key, &file),
