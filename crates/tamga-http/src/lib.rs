@@ -2,7 +2,8 @@
 //!
 //! - [`router`] builds the axum router over a started [`Clearance`].
 //! - Errors are always JSON ([`error::ApiError`]) with stable codes,
-//!   including 404/405 fallbacks, oversized bodies and panics.
+//!   including 404/405 fallbacks, oversized bodies, panics and every
+//!   extractor rejection ([`guard::json_errors`]).
 //! - [`serve`] / [`serve_with`] run tamga's own accept loop with the
 //!   connection and request [`Limits`] (time-outs, per-address connections,
 //!   rate limits); `/healthz` is answered outside the in-flight and rate
