@@ -66,7 +66,7 @@ impl Default for Limits {
             body_timeout: Duration::from_secs(30),
             max_in_flight: crate::MAX_IN_FLIGHT,
             body_memory: 256 * 1024 * 1024,
-            max_connections_per_address: 1024,
+            max_connections_per_address: 4096,
             address_rate: 4000,
             address_burst: 8000,
             token_rate: 2000,

@@ -27,7 +27,8 @@ pub struct LimitArgs {
     #[arg(long, env = "TAMGA_BODY_MEMORY_MIB", value_name = "MIB")]
     pub body_memory_mib: Option<usize>,
     /// Open connections from one client address; more are refused
-    /// [default: 1024]. Behind a reverse proxy every client has its address.
+    /// [default: 4096; `tamga simulate` may hold 2,000 from one address].
+    /// Behind a reverse proxy every client has the proxy's address.
     #[arg(long, env = "TAMGA_MAX_CONNECTIONS_PER_ADDRESS")]
     pub max_connections_per_address: Option<usize>,
     /// Requests a second from one client address, 0 for no limit
