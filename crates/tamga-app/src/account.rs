@@ -34,7 +34,7 @@ pub enum AccountError {
     #[error("insufficient funds: {available} available")]
     Insufficient { available: Decimal },
     /// The operator has no account of this kind.
-    #[error("{owner} has no {kind:?} account")]
+    #[error("{owner} has no {} account", .kind.as_str())]
     NoAccount { owner: Eori, kind: AccountKind },
     #[error("statement period must have from < to")]
     BadPeriod,

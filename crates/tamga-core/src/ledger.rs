@@ -429,7 +429,7 @@ pub enum LedgerError {
     UnknownPaymentReference(String),
     #[error("bank payment {0} was already booked with a different account or amount")]
     DuplicatePayment(String),
-    #[error("account {account} is a {kind:?} account; {operation} needs {needs}")]
+    #[error("account {account} is a {} account; {operation} needs {needs}", .kind.as_str())]
     WrongAccountKind {
         account: AccountId,
         kind: AccountKind,
@@ -440,7 +440,7 @@ pub enum LedgerError {
     NoReservation(Mrn),
     #[error("declaration {0} already has a different reservation")]
     ReservationConflict(Mrn),
-    #[error("the reservation of declaration {mrn} was already {status:?}")]
+    #[error("the reservation of declaration {mrn} was already {}", .status.as_str())]
     ReservationSettled { mrn: Mrn, status: ReservationStatus },
     #[error("no refund {0}")]
     UnknownRefund(RefundId),

@@ -419,10 +419,22 @@ pub fn verify_chain(events: &[Event]) -> Result<(), ChainError> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("a {state:?} declaration cannot be {event}")]
+#[error("{} declaration cannot be {event}", state_phrase(*.state))]
 pub struct TransitionError {
     pub state: Option<State>,
     pub event: &'static str,
+}
+
+/// "a released", "an awaiting_payment", or "a new" (no state yet): the
+/// state as the API spells it, for messages.
+fn state_phrase(state: Option<State>) -> String {
+    match state {
+        None => "a new".to_owned(),
+        Some(s) if s.as_str().starts_with(['a', 'e', 'i', 'o', 'u']) => {
+            format!("an {}", s.as_str())
+        }
+        Some(s) => format!("a {}", s.as_str()),
+    }
 }
 
 /// The declaration's state after `body`, or why that act is not allowed now.

@@ -2,7 +2,12 @@
 //!
 //! - [`router`] builds the axum router over a started [`Clearance`].
 //! - Errors are always JSON ([`error::ApiError`]) with stable codes,
-//!   including 404/405 fallbacks, oversized bodies and panics.
+//!   including 404/405 fallbacks, oversized bodies, panics and every
+//!   extractor rejection ([`guard::json_errors`]).
+//! - [`serve`] / [`serve_with`] run tamga's own accept loop with the
+//!   connection and request [`Limits`] (time-outs, per-address connections,
+//!   rate limits); `/healthz` is answered outside the in-flight and rate
+//!   limits ([`transport`], [`guard`]).
 //! - [`webhook`] pushes notifications to traders' webhooks, one delivery
 //!   task per trader so a slow endpoint never delays another's.
 
@@ -22,18 +27,22 @@ use tamga_app::{AppError, Clearance};
 pub mod account_routes;
 pub mod auth;
 pub mod error;
+pub mod guard;
 pub mod mandate_routes;
 pub mod risk_routes;
 pub mod routes;
+pub mod transport;
 pub mod webhook;
 pub mod workbench_routes;
 
 use error::ApiError;
+pub use transport::{serve_with, Limits};
 
 /// Largest accepted request body (a 999-item declaration fits easily).
 pub const MAX_BODY: usize = 2 * 1024 * 1024;
 
-/// Requests handled at once; more wait (before their bodies are read), so
+/// Requests handled at once by default ([`Limits::max_in_flight`]); more
+/// wait (their bodies already read, within [`Limits::body_memory`]), so
 /// memory stays bounded when the server is overloaded.
 pub const MAX_IN_FLIGHT: usize = 512;
 
@@ -129,10 +138,18 @@ pub async fn state(clearance: Arc<Clearance>) -> Result<AppState, AppError> {
     }))
 }
 
+/// The router with the default [`Limits`].
 pub fn router(state: AppState) -> Router {
+    router_with(state, &Limits::default())
+}
+
+/// Every endpoint behind the request guards of `limits`; `/healthz` stays
+/// outside the rate limits and the in-flight limit, so it answers under
+/// load.
+pub fn router_with(state: AppState, limits: &Limits) -> Router {
     use routes as r;
-    Router::new()
-        .route("/healthz", get(r::healthz))
+    let guard = guard::Guard::new(limits);
+    let api = Router::new()
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/declarations", post(r::lodge).get(r::list))
         .route("/api/v1/declarations/{mrn}", get(r::get))
@@ -169,19 +186,29 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
-            MAX_IN_FLIGHT,
+            limits.max_in_flight.max(1),
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            guard.clone(),
+            guard::read_body,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            guard,
+            guard::rate_limit,
+        ));
+    Router::new()
+        .route("/healthz", get(r::healthz))
+        .merge(api)
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(axum::middleware::from_fn(guard::json_errors))
         .with_state(state)
 }
 
-/// Serves until `shutdown` resolves.
+/// Serves with the default [`Limits`] until `shutdown` resolves.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, state, Limits::default(), shutdown).await
 }

@@ -5,6 +5,8 @@
 //!   fresh store, with pre-generated and pre-signed declarations.
 //! - `bench malformed`: the real HTTP server in-process, fed with malformed,
 //!   erroneous and badly signed declarations; no answer may be a 5xx.
+//! - `bench slow-clients`: the real HTTP server in-process while N slow
+//!   connections are held; latency of normal requests.
 //!
 //! Also [`example_declaration`], the body `tamga example` prints.
 
@@ -27,6 +29,7 @@ use tamga_core::signature;
 use tamga_core::synth::{demo_traders, Generator, GeneratorConfig};
 
 mod malformed;
+mod slow_clients;
 
 #[derive(clap::Subcommand)]
 pub enum Bench {
@@ -36,6 +39,9 @@ pub enum Bench {
     /// The real HTTP server in-process, fed with malformed, erroneous and
     /// badly signed declarations; fails on any 5xx or transport error.
     Malformed(malformed::Args),
+    /// The real HTTP server in-process while N connections trickle their
+    /// heads and bodies: latency of /healthz and an authenticated GET.
+    SlowClients(slow_clients::Args),
     /// Duty assessment in-process against the demo tariff (one thread).
     Duties(crate::tariff_cmd::BenchDutiesArgs),
     /// Risk-profile evaluation on one thread (indexed engine).
@@ -48,6 +54,7 @@ pub async fn run(b: Bench) -> Result<(), String> {
     match b {
         Bench::Pipeline(a) => pipeline(a).await,
         Bench::Malformed(a) => malformed::run(a).await,
+        Bench::SlowClients(a) => slow_clients::run(a).await,
         Bench::Duties(a) => crate::tariff_cmd::bench_duties(a),
         Bench::Risk(a) => crate::bench_risk::run(a),
         Bench::Ledger(a) => crate::bench_ledger::run(a).await,

@@ -81,6 +81,8 @@ enum Command {
         /// testing only: never on a server others use.
         #[arg(long)]
         allow_loopback_webhooks: bool,
+        #[command(flatten)]
+        limits: serve::LimitArgs,
     },
     /// Print the demo credentials (local use only).
     Demo {
@@ -177,7 +179,8 @@ fn main() -> std::process::ExitCode {
                 db,
                 no_demo,
                 allow_loopback_webhooks,
-            } => serve::run(listen, db, !no_demo, allow_loopback_webhooks).await,
+                limits,
+            } => serve::run(listen, db, limits, !no_demo, allow_loopback_webhooks).await,
             Command::Demo { json } => tour::print_demo(json),
             Command::Example { trader, seed, hs } => tour::example(trader, seed, hs.as_deref()),
             Command::Sign { key, file } => tour::sign(&key, &file),

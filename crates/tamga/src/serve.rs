@@ -1,10 +1,94 @@
 //! `tamga serve`.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use tamga_app::{Clearance, Settings};
 
 use crate::DbArgs;
+
+/// Connection and request limits of `tamga serve` (each also an
+/// environment variable); unset ones keep [`tamga_http::Limits`]'
+/// defaults. They hold per instance (in memory).
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct LimitArgs {
+    /// Seconds a client has to send a request's head; also how long a
+    /// kept-alive connection may stay idle [default: 10].
+    #[arg(long, env = "TAMGA_HEADER_READ_TIMEOUT", value_name = "SECS")]
+    pub header_read_timeout: Option<f64>,
+    /// Seconds a client has to send a request's whole body; slower bodies
+    /// are cut with 408 [default: 30].
+    #[arg(long, env = "TAMGA_BODY_TIMEOUT", value_name = "SECS")]
+    pub body_timeout: Option<f64>,
+    /// Requests handled at once; more wait [default: 512].
+    #[arg(long, env = "TAMGA_MAX_IN_FLIGHT")]
+    pub max_in_flight: Option<usize>,
+    /// MiB of request bodies held in memory at once [default: 256].
+    #[arg(long, env = "TAMGA_BODY_MEMORY_MIB", value_name = "MIB")]
+    pub body_memory_mib: Option<usize>,
+    /// Open connections from one client address; more are refused
+    /// [default: 4096; `tamga simulate` may hold 2,000 from one address].
+    /// Behind a reverse proxy every client has the proxy's address.
+    #[arg(long, env = "TAMGA_MAX_CONNECTIONS_PER_ADDRESS")]
+    pub max_connections_per_address: Option<usize>,
+    /// Requests a second from one client address, 0 for no limit
+    /// [default: 4000].
+    #[arg(long, env = "TAMGA_ADDRESS_RATE")]
+    pub address_rate: Option<u32>,
+    /// Burst above the address rate [default: 8000].
+    #[arg(long, env = "TAMGA_ADDRESS_BURST")]
+    pub address_burst: Option<u32>,
+    /// Requests a second with one API token, 0 for no limit [default: 2000].
+    #[arg(long, env = "TAMGA_TOKEN_RATE")]
+    pub token_rate: Option<u32>,
+    /// Burst above the token rate [default: 4000].
+    #[arg(long, env = "TAMGA_TOKEN_BURST")]
+    pub token_burst: Option<u32>,
+}
+
+fn seconds(name: &str, v: f64) -> Result<Duration, String> {
+    if v.is_finite() && v > 0.0 && v <= 86_400.0 {
+        Ok(Duration::from_secs_f64(v))
+    } else {
+        Err(format!(
+            "--{name} must be a number of seconds > 0 and at most 86400 (got {v})"
+        ))
+    }
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> Result<tamga_http::Limits, String> {
+        let mut l = tamga_http::Limits::default();
+        if let Some(v) = self.header_read_timeout {
+            l.header_read_timeout = seconds("header-read-timeout", v)?;
+        }
+        if let Some(v) = self.body_timeout {
+            l.body_timeout = seconds("body-timeout", v)?;
+        }
+        if let Some(v) = self.max_in_flight {
+            l.max_in_flight = v.max(1);
+        }
+        if let Some(v) = self.body_memory_mib {
+            l.body_memory = v.max(1).saturating_mul(1024 * 1024);
+        }
+        if let Some(v) = self.max_connections_per_address {
+            l.max_connections_per_address = v.max(1);
+        }
+        if let Some(v) = self.address_rate {
+            l.address_rate = v;
+        }
+        if let Some(v) = self.address_burst {
+            l.address_burst = v;
+        }
+        if let Some(v) = self.token_rate {
+            l.token_rate = v;
+        }
+        if let Some(v) = self.token_burst {
+            l.token_burst = v;
+        }
+        Ok(l)
+    }
+}
 
 /// Opens the store, loads reference data (and the demo on an empty
 /// database) and returns the started service.
@@ -58,9 +142,11 @@ fn redact(url: &str) -> String {
 pub async fn run(
     listen: SocketAddr,
     db: DbArgs,
+    limits: LimitArgs,
     with_demo: bool,
     allow_loopback_webhooks: bool,
 ) -> Result<(), String> {
+    let limits = limits.limits()?;
     if allow_loopback_webhooks {
         tracing::warn!(
             "webhooks may reach loopback addresses (--allow-loopback-webhooks): local testing only"
@@ -82,7 +168,7 @@ pub async fn run(
     let state = tamga_http::state(clearance)
         .await
         .map_err(|e| format!("cannot start: {e}"))?;
-    tamga_http::serve(listener, state, shutdown())
+    tamga_http::serve_with(listener, state, limits, shutdown())
         .await
         .map_err(|e| format!("server error: {e}"))
 }
@@ -111,6 +197,32 @@ async fn shutdown() {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn unset_limits_keep_the_defaults_and_set_ones_apply() {
+        let d = tamga_http::Limits::default();
+        let l = super::LimitArgs::default().limits().unwrap();
+        assert_eq!(
+            (l.header_read_timeout, l.token_rate, l.max_in_flight),
+            (d.header_read_timeout, d.token_rate, d.max_in_flight)
+        );
+        let l = super::LimitArgs {
+            body_timeout: Some(1.5),
+            token_rate: Some(0),
+            body_memory_mib: Some(8),
+            ..Default::default()
+        }
+        .limits()
+        .unwrap();
+        assert_eq!(l.body_timeout, std::time::Duration::from_millis(1500));
+        assert_eq!((l.token_rate, l.body_memory), (0, 8 << 20));
+        assert!(super::LimitArgs {
+            header_read_timeout: Some(0.0),
+            ..Default::default()
+        }
+        .limits()
+        .is_err());
+    }
+
     #[test]
     fn redacts_passwords_only() {
         assert_eq!(

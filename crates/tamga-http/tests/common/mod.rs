@@ -480,3 +480,31 @@ pub async fn lifecycle_eventually(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Transport tests (finding 4): the real server on port 0 over a fresh
+/// SQLite database, served with the connection and request `limits`.
+pub async fn transport_spawn_app(limits: tamga_http::Limits) -> TestApp {
+    let db = TestDb::sqlite().await;
+    let store = tamga_store::open(&db.url).await.expect("open store");
+    tamga_app::bootstrap(&store, true).await.expect("bootstrap");
+    let clearance = Clearance::start(store.clone(), Settings::default())
+        .await
+        .expect("start");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = tamga_http::state(clearance).await.expect("state");
+    tokio::spawn(tamga_http::serve_with(
+        listener,
+        state,
+        limits,
+        std::future::pending(),
+    ));
+    TestApp {
+        base: format!("http://{addr}"),
+        http: reqwest::Client::new(),
+        demo: demo(),
+        store,
+        seed: std::cell::Cell::new(1),
+        _db: db,
+    }
+}
