@@ -38,6 +38,7 @@ use tamga_core::reference::ReferenceBundle;
 use tamga_core::risk::{RandomSelection, SelectivityCriterion};
 
 mod codec;
+pub mod draw_sql;
 pub mod keys_sql;
 mod ledger_sql;
 pub mod ops_sql;
@@ -47,6 +48,7 @@ pub mod risk_sql;
 pub mod sqlite;
 pub mod testing;
 
+pub use draw_sql::{DrawSecretRecord, DrawSecretStore};
 pub use keys_sql::{OfficerKeyRecord, OfficerKeyStore};
 pub use ops_sql::OpsStore;
 pub use risk_sql::RiskStore;
@@ -414,7 +416,9 @@ impl LedgerCheck {
 }
 
 #[async_trait]
-pub trait Store: RiskStore + OpsStore + OfficerKeyStore + Send + Sync + 'static {
+pub trait Store:
+    RiskStore + OpsStore + OfficerKeyStore + DrawSecretStore + Send + Sync + 'static
+{
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
 
