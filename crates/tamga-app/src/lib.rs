@@ -5,6 +5,8 @@
 pub mod account;
 pub mod clearance;
 pub mod demo;
+pub mod disclosure;
+pub mod draw_secrets;
 pub mod error;
 pub mod reference;
 pub mod risk_admin;

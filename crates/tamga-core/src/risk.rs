@@ -283,7 +283,7 @@ pub struct CriterionHit {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RandomDraw {
     pub seed: u64,
@@ -342,7 +342,13 @@ pub struct FactorHit {
 #[serde(rename_all = "camelCase")]
 pub struct RiskDecision {
     pub channel: Channel,
+    /// Absent (read as empty) in the trader's view of the decision
+    /// ([`RiskDecision::trader_view`]); always written when stored.
+    #[serde(default)]
     pub hits: Vec<CriterionHit>,
+    /// Absent (read as zero) in the trader's view of the decision; always
+    /// written when stored.
+    #[serde(default)]
     pub random: RandomDraw,
     /// One sentence a trader or officer can read.
     pub explanation: String,
