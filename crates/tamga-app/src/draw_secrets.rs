@@ -142,7 +142,9 @@ pub struct DrawVerification {
 }
 
 fn auditor(caller: &Caller) -> Result<(), AppError> {
-    caller.require(&[Role::RiskAnalyst, Role::Admin]).map(|_| ())
+    caller
+        .require(&[Role::RiskAnalyst, Role::Admin])
+        .map(|_| ())
 }
 
 impl Clearance {

@@ -691,6 +691,7 @@ impl Workbench {
             let d = DispatchDecision {
                 assigned: Some(user.username.clone()),
                 seed: 0,
+                secret_id: None,
                 draw: None,
                 considered: vec![],
                 explanation: format!("taken from the office queue by {}", user.username),
@@ -786,6 +787,7 @@ impl Workbench {
         let d = DispatchDecision {
             assigned: Some(target.to_owned()),
             seed: 0,
+            secret_id: None,
             draw: None,
             considered: vec![],
             explanation: format!(
@@ -1374,11 +1376,11 @@ impl Pump {
         // Dispatch the declarations that went under control.
         if !to_dispatch.is_empty() {
             let mut pool = self.candidates().await?;
-            let seed = self.wb.clearance.selectivity().random.seed;
+            let selectivity = self.wb.clearance.selectivity();
             for m in to_dispatch {
                 let Some(rec) = docs.get(&m) else { continue };
                 let subject = TaskSubject::from_declaration(&m, &rec.declaration);
-                let d = choose_and_count(&subject, &mut pool, seed);
+                let d = choose_and_count(&subject, &mut pool, &selectivity);
                 batch.new_tasks.push(Task {
                     mrn: m.clone(),
                     office: subject.office.clone(),
@@ -1456,7 +1458,7 @@ impl Pump {
             .into_iter()
             .map(|r| (r.mrn.clone(), r))
             .collect();
-        let seed = self.wb.clearance.selectivity().random.seed;
+        let selectivity = self.wb.clearance.selectivity();
         let now = OffsetDateTime::now_utc();
         let mut batch = OpsBatch::default();
         for t in queued {
@@ -1464,7 +1466,7 @@ impl Pump {
                 continue;
             };
             let subject = TaskSubject::from_declaration(&t.mrn, &rec.declaration);
-            let d = choose_and_count(&subject, &mut pool, seed);
+            let d = choose_and_count(&subject, &mut pool, &selectivity);
             if let Some(who) = d.assigned.clone() {
                 batch.assignments.push((t.mrn, who, d, now));
             }
@@ -1507,10 +1509,10 @@ impl Pump {
 fn choose_and_count(
     subject: &TaskSubject,
     pool: &mut HashMap<OfficeCode, Vec<Candidate>>,
-    seed: u64,
+    selectivity: &tamga_core::pipeline::SelectivityStage,
 ) -> DispatchDecision {
     let list = pool.entry(subject.office.clone()).or_default();
-    let d = dispatch::choose(subject, list, seed);
+    let d = dispatch::choose(subject, list, &selectivity.key, selectivity.random.seed);
     if let Some(who) = &d.assigned {
         if let Some(c) = list.iter_mut().find(|c| &c.username == who) {
             c.open_tasks += 1;

@@ -192,6 +192,8 @@ impl RandomSelection {
 pub const PURPOSE_RANDOM: &str = "random";
 /// Purpose of the post-release audit (blue) draw.
 pub const PURPOSE_BLUE: &str = "blue";
+/// Purpose of the draw that picks an inspector for a controlled declaration.
+pub const PURPOSE_DISPATCH: &str = "dispatch";
 
 /// The first 8 bytes of a digest as a number in [0, 1) with 6 decimals.
 fn unit(d: &[u8]) -> Decimal {
@@ -258,12 +260,22 @@ impl DrawKey {
     /// HMAC-SHA256(secret, purpose || 0x00 || seed (8 bytes, big endian)
     /// || subject), as a number modulo 10^6.
     pub fn draw(&self, purpose: &str, seed: u64, subject: &str) -> Decimal {
+        Decimal::new(
+            (self.draw_u64(purpose, seed, subject) % 1_000_000) as i64,
+            6,
+        )
+    }
+
+    /// The first 8 bytes (big endian) of HMAC-SHA256(secret, purpose ||
+    /// 0x00 || seed (8 bytes, big endian) || subject).
+    pub fn draw_u64(&self, purpose: &str, seed: u64, subject: &str) -> u64 {
         let mut ctx = ring::hmac::Context::with_key(&self.hmac);
         ctx.update(purpose.as_bytes());
         ctx.update(&[0]);
         ctx.update(&seed.to_be_bytes());
         ctx.update(subject.as_bytes());
-        unit(ctx.sign().as_ref())
+        let tag = ctx.sign();
+        u64::from_be_bytes(tag.as_ref()[..8].try_into().expect("8 bytes"))
     }
 }
 

@@ -445,7 +445,6 @@ pub async fn declaration_draw(
     Auth(caller): Auth,
     Path(mrn): Path<String>,
 ) -> RiskResult<Json<DrawVerification>> {
-    let mrn =
-        Mrn::parse(&mrn).map_err(|e| ApiError::bad_request(e.code, "/mrn", e.message))?;
+    let mrn = Mrn::parse(&mrn).map_err(|e| ApiError::bad_request(e.code, "/mrn", e.message))?;
     Ok(Json(s.clearance.verify_draws(&caller, &mrn).await?))
 }

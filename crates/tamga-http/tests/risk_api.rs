@@ -448,7 +448,10 @@ async fn prearrival_information_is_assessed_and_applied_at_arrival(app: TestApp)
         .await;
     assert_eq!(s, StatusCode::CREATED, "{pa}");
     assert_eq!(pa["status"], "received");
-    assert!(pa.get("decision").is_none() && pa.get("channel").is_none(), "{pa}");
+    assert!(
+        pa.get("decision").is_none() && pa.get("channel").is_none(),
+        "{pa}"
+    );
     let id = pa["id"].as_str().unwrap().to_owned();
 
     // The office of arrival sees it with its decision; traders do not.
@@ -462,8 +465,14 @@ async fn prearrival_information_is_assessed_and_applied_at_arrival(app: TestApp)
     assert_eq!(list[0]["id"], id.as_str());
     assert_eq!(list[0]["info"]["transportDocument"], "CMR-2026-777");
     assert_eq!(list[0]["channel"], "red");
-    assert_eq!(list[0]["decision"]["profileHits"][0]["profileId"], "CHEAP-CARS");
-    assert_eq!(list[0]["decision"]["controls"], json!(["non_intrusive_scan"]));
+    assert_eq!(
+        list[0]["decision"]["profileHits"][0]["profileId"],
+        "CHEAP-CARS"
+    );
+    assert_eq!(
+        list[0]["decision"]["controls"],
+        json!(["non_intrusive_scan"])
+    );
     let (s, _) = app
         .get("/api/v1/offices/UZ000100/prearrival", &trader)
         .await;

@@ -63,7 +63,10 @@ async fn instances_starting_together_share_one_secret(a: Arc<dyn Store>, b: Arc<
     assert_eq!(all[0].commitment, commitment(&all[0].secret));
     assert_eq!(all[0].retired_at, None);
     // Asked again later: the same one.
-    assert_eq!(b.current_draw_secret(candidate(99), now).await.unwrap(), got[0]);
+    assert_eq!(
+        b.current_draw_secret(candidate(99), now).await.unwrap(),
+        got[0]
+    );
 }
 
 async fn rotation_retires_and_keeps_one_current(a: Arc<dyn Store>, b: Arc<dyn Store>) {
@@ -73,7 +76,10 @@ async fn rotation_retires_and_keeps_one_current(a: Arc<dyn Store>, b: Arc<dyn St
     assert_ne!(first.id, second.id);
     assert_eq!(second.secret, [2; 32]);
     assert_eq!(second.retired_at, None);
-    assert_eq!(a.current_draw_secret(candidate(3), now).await.unwrap(), second);
+    assert_eq!(
+        a.current_draw_secret(candidate(3), now).await.unwrap(),
+        second
+    );
     let old = a.draw_secret(first.id).await.unwrap().unwrap();
     assert_eq!(old.secret, first.secret);
     assert!(old.retired_at.is_some());

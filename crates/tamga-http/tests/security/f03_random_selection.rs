@@ -144,7 +144,10 @@ async fn traders_see_the_channel_but_no_draw_inputs(app: TestApp) {
             "random selection",
             draw,
         ] {
-            assert!(!text.contains(leak), "{leak} in the trader's events: {text}");
+            assert!(
+                !text.contains(leak),
+                "{leak} in the trader's events: {text}"
+            );
         }
         // The hash chain still links up for the trader: every event's
         // previous hash is the hash before it.
@@ -153,7 +156,10 @@ async fn traders_see_the_channel_but_no_draw_inputs(app: TestApp) {
             assert_eq!(w[1]["prev_hash"], w[0]["hash"]);
         }
     }
-    assert!(controlled > 0, "with rates 0.3 + 0.3 some of 8 are selected");
+    assert!(
+        controlled > 0,
+        "with rates 0.3 + 0.3 some of 8 are selected"
+    );
 
     // Notifications (pull; webhooks push the same) carry no draw either.
     let notes = app.notifications(0).await;
@@ -209,7 +215,10 @@ async fn draws_are_keyed_committed_and_verifiable_after_rotation(app: TestApp) {
     let list = secrets(&app).await;
     assert_eq!(list.len(), 2);
     assert_eq!(list[0]["current"], false);
-    assert!(list[1].get("secret").is_none(), "the new secret stays hidden");
+    assert!(
+        list[1].get("secret").is_none(),
+        "the new secret stays hidden"
+    );
     let a = revealed_key(&list[0]);
 
     // An auditor recomputes every draw made with the revealed secret.
@@ -290,7 +299,11 @@ async fn only_analysts_and_admins_rotate_and_verify(app: TestApp) {
             .get("/api/v1/risk/draw-secrets", &app.user_token(who))
             .await;
         assert_eq!(s, StatusCode::OK, "{who}: {v}");
-        assert!(v.as_array().unwrap().iter().all(|x| x.get("secret").is_none()));
+        assert!(v
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x.get("secret").is_none()));
     }
     // Still one secret: refused rotations changed nothing.
     assert_eq!(secrets(&app).await.len(), 1);

@@ -81,10 +81,16 @@ fn assert_outcome_only(v: &Value) {
         "controls",
         "non_intrusive_scan",
     ] {
-        assert!(!text.contains(leak), "{leak} disclosed to the submitter: {text}");
+        assert!(
+            !text.contains(leak),
+            "{leak} disclosed to the submitter: {text}"
+        );
     }
     assert_eq!(v["status"], "received", "{v}");
-    assert!(v["id"].as_str().is_some_and(|id| id.starts_with("PA")), "{v}");
+    assert!(
+        v["id"].as_str().is_some_and(|id| id.starts_with("PA")),
+        "{v}"
+    );
 }
 
 async fn a_trader_gets_a_receipt_and_the_office_the_decision(app: TestApp) {
@@ -121,7 +127,10 @@ async fn a_trader_gets_a_receipt_and_the_office_the_decision(app: TestApp) {
     let hit = &rec["decision"]["profileHits"][0];
     assert_eq!(hit["profileId"], "F07-CHEAP-CARS");
     assert!(
-        hit["explanation"].as_str().unwrap().contains("value_per_kg"),
+        hit["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("value_per_kg"),
         "{hit}"
     );
     // Analysts and administrators too.

@@ -19,7 +19,10 @@ stories!(
 );
 
 /// What the bank may call (method, path as in the OpenAPI document).
-const ALLOWED: &[(&str, &str)] = &[("POST", "/api/v1/bank/deposits"), ("GET", "/api/v1/account")];
+const ALLOWED: &[(&str, &str)] = &[
+    ("POST", "/api/v1/bank/deposits"),
+    ("GET", "/api/v1/account"),
+];
 
 /// A concrete path for an OpenAPI path template.
 fn concrete(template: &str, mrn: &str, trader: &str) -> String {
@@ -120,6 +123,9 @@ async fn every_other_endpoint_refuses_the_bank(app: TestApp) {
     }
     // The document lists the authenticated endpoints (a guard against the
     // walk silently checking nothing).
-    assert!(checked_gets >= 20, "only {checked_gets} GET endpoints checked");
+    assert!(
+        checked_gets >= 20,
+        "only {checked_gets} GET endpoints checked"
+    );
     assert!(checked >= 40, "only {checked} endpoints checked");
 }
