@@ -94,9 +94,9 @@ macro_rules! draw_backend {
                     "SELECT {COLUMNS} FROM draw_secrets WHERE current IS NOT NULL"
                 ))
                 .into_owned();
-                // Read from the writer: a reader may not see a secret
-                // another instance has just created.
-                if let Some(r) = sqlx::query(&select).fetch_optional(&self.$write).await? {
+                // The usual case (every reload) reads; only the first start
+                // on a database writes.
+                if let Some(r) = sqlx::query(&select).fetch_optional(&self.$read).await? {
                     return row(&r);
                 }
                 sqlx::query(&$sql(
@@ -109,6 +109,7 @@ macro_rules! draw_backend {
                 .bind(true)
                 .execute(&self.$write)
                 .await?;
+                // From the writer: whichever instance's candidate won.
                 match sqlx::query(&select).fetch_optional(&self.$write).await? {
                     Some(r) => row(&r),
                     None => Err(StoreError::Corrupt(
