@@ -430,6 +430,7 @@ impl Clearance {
             settings,
         });
         c.reload_selectivity().await?;
+        crate::draw_secrets::start(&c);
         // Deposits may have arrived while no instance was running.
         c.settle_all_awaiting().await?;
         Ok(c)
@@ -671,10 +672,15 @@ impl Clearance {
         &self.recent
     }
 
-    async fn reload_selectivity(&self) -> Result<(), AppError> {
+    pub(crate) async fn reload_selectivity(&self) -> Result<(), AppError> {
         let criteria = self.store.criteria().await?;
         let random = self.store.random_selection().await?.unwrap_or_default();
-        *self.selectivity.write().expect("lock") = Arc::new(SelectivityStage { criteria, random });
+        let key = crate::draw_secrets::current_key(self.store.as_ref()).await?;
+        *self.selectivity.write().expect("lock") = Arc::new(SelectivityStage {
+            criteria,
+            random,
+            key,
+        });
         Ok(())
     }
 
@@ -1214,6 +1220,11 @@ impl Clearance {
         match caller {
             Caller::Operator(id) => q.party = Some(id.clone()),
             Caller::User(u) if u.role == Role::Officer => q.offices = Some(u.offices.clone()),
+            Caller::User(u) if u.role == Role::Bank => {
+                return Err(AppError::Forbidden(
+                    "the bank reports deposits; it does not read declarations".into(),
+                ))
+            }
             Caller::User(_) => {}
         }
         let mut list = self.store.declarations(&q).await?;
@@ -2211,7 +2222,10 @@ impl Clearance {
         Ok(self
             .store
             .notifications(op, after, limit.clamp(1, 1000))
-            .await?)
+            .await?
+            .into_iter()
+            .map(crate::disclosure::for_operator)
+            .collect())
     }
 
     /// Sets a checked webhook URL with a new signing secret (returned with
@@ -2712,7 +2726,11 @@ fn notification_payload<'e>(
                 EventBody::RiskAssessed { decision, .. } => Some(decision),
                 _ => None,
             }) {
-                obj.insert("explanation".into(), json!(d.explanation));
+                // The channel only: hits and draws are not for the trader.
+                obj.insert(
+                    "explanation".into(),
+                    json!(tamga_core::risk::trader_explanation(d.channel)),
+                );
             }
         }
         NotificationKind::Refused => {

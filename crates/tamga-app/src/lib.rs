@@ -6,6 +6,8 @@ pub mod account;
 pub mod acts;
 pub mod clearance;
 pub mod demo;
+pub mod disclosure;
+pub mod draw_secrets;
 pub mod error;
 mod keys;
 pub mod mandates;

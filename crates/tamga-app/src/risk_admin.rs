@@ -233,6 +233,33 @@ pub struct Analytics {
     pub review: Vec<String>,
 }
 
+/// What the submitter of pre-arrival information is told: that it was
+/// received, under which id. Nothing of the preliminary decision (channel,
+/// profiles, conditions, hits): that is for the office of arrival.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PrearrivalReceipt {
+    pub id: String,
+    /// Always `received`.
+    pub status: &'static str,
+    pub transport_document: String,
+    pub office_of_arrival: OfficeCode,
+    #[serde(with = "time::serde::rfc3339")]
+    pub submitted_at: OffsetDateTime,
+}
+
+impl From<&PrearrivalRecord> for PrearrivalReceipt {
+    fn from(r: &PrearrivalRecord) -> Self {
+        PrearrivalReceipt {
+            id: r.id.clone(),
+            status: "received",
+            transport_document: r.info.transport_document.clone(),
+            office_of_arrival: r.info.office_of_arrival.clone(),
+            submitted_at: r.submitted_at,
+        }
+    }
+}
+
 /// The risk stage lodging uses (see the module docs).
 pub struct CombinedStage {
     clearance: Weak<Clearance>,
@@ -267,7 +294,8 @@ impl RiskStage for CombinedStage {
             .upgrade()
             .map(|c| c.selectivity())
             .unwrap_or_default();
-        let base = risk::assess(d, mrn, &selectivity.criteria, &selectivity.random);
+        let key = &selectivity.key;
+        let base = risk::assess(d, mrn, &selectivity.criteria, &selectivity.random, key);
         let engine = self.engine();
         let profile_hits = if engine.profiles().is_empty() {
             Vec::new()
@@ -287,8 +315,9 @@ impl RiskStage for CombinedStage {
                 preliminary: preliminary.as_ref(),
                 draws: Some(Draws {
                     random: &selectivity.random,
+                    secret_id: Some(key.id),
                     draw: base.random.draw,
-                    blue_draw: channel::draw(selectivity.random.seed, "blue", mrn.as_str()),
+                    blue_draw: key.draw(risk::PURPOSE_BLUE, selectivity.random.seed, mrn.as_str()),
                 }),
             },
             &self.policy(),
@@ -882,6 +911,11 @@ impl RiskAdmin {
                     "{} is not a member of office {office}",
                     u.username
                 )))
+            }
+            Caller::User(u) if u.role == Role::Bank => {
+                return Err(AppError::Forbidden(
+                    "officers, risk analysts and administrators only".into(),
+                ));
             }
             Caller::User(_) => {}
             Caller::Operator(_) => {

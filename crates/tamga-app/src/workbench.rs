@@ -349,6 +349,11 @@ impl Workbench {
             Caller::Operator(_) => {
                 return Err(AppError::not_found(format!("trader {op}")));
             }
+            Caller::User(u) if u.role == Role::Bank => {
+                return Err(AppError::Forbidden(
+                    "the bank reports deposits; it does not read trader profiles".into(),
+                ));
+            }
             Caller::User(_) => {}
         }
         let operator = self
@@ -698,6 +703,7 @@ impl Workbench {
             let d = DispatchDecision {
                 assigned: Some(user.username.clone()),
                 seed: 0,
+                secret_id: None,
                 draw: None,
                 considered: vec![],
                 explanation: format!("taken from the office queue by {}", user.username),
@@ -793,6 +799,7 @@ impl Workbench {
         let d = DispatchDecision {
             assigned: Some(target.to_owned()),
             seed: 0,
+            secret_id: None,
             draw: None,
             considered: vec![],
             explanation: format!(
@@ -1385,11 +1392,11 @@ impl Pump {
         // Dispatch the declarations that went under control.
         if !to_dispatch.is_empty() {
             let mut pool = self.candidates().await?;
-            let seed = self.wb.clearance.selectivity().random.seed;
+            let selectivity = self.wb.clearance.selectivity();
             for m in to_dispatch {
                 let Some(rec) = docs.get(&m) else { continue };
                 let subject = TaskSubject::from_declaration(&m, &rec.declaration);
-                let d = choose_and_count(&subject, &mut pool, seed);
+                let d = choose_and_count(&subject, &mut pool, &selectivity);
                 batch.new_tasks.push(Task {
                     mrn: m.clone(),
                     office: subject.office.clone(),
@@ -1467,7 +1474,7 @@ impl Pump {
             .into_iter()
             .map(|r| (r.mrn.clone(), r))
             .collect();
-        let seed = self.wb.clearance.selectivity().random.seed;
+        let selectivity = self.wb.clearance.selectivity();
         let now = OffsetDateTime::now_utc();
         let mut batch = OpsBatch::default();
         for t in queued {
@@ -1475,7 +1482,7 @@ impl Pump {
                 continue;
             };
             let subject = TaskSubject::from_declaration(&t.mrn, &rec.declaration);
-            let d = choose_and_count(&subject, &mut pool, seed);
+            let d = choose_and_count(&subject, &mut pool, &selectivity);
             if let Some(who) = d.assigned.clone() {
                 batch.assignments.push((t.mrn, who, d, now));
             }
@@ -1518,10 +1525,10 @@ impl Pump {
 fn choose_and_count(
     subject: &TaskSubject,
     pool: &mut HashMap<OfficeCode, Vec<Candidate>>,
-    seed: u64,
+    selectivity: &tamga_core::pipeline::SelectivityStage,
 ) -> DispatchDecision {
     let list = pool.entry(subject.office.clone()).or_default();
-    let d = dispatch::choose(subject, list, seed);
+    let d = dispatch::choose(subject, list, &selectivity.key, selectivity.random.seed);
     if let Some(who) = &d.assigned {
         if let Some(c) = list.iter_mut().find(|c| &c.username == who) {
             c.open_tasks += 1;

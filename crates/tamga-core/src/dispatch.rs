@@ -6,9 +6,10 @@
 //! (its HS chapter is listed, or the chapter's section is; no chapters
 //! and no sections listed means all goods) and for the border transport
 //! mode (none listed means all). Among the eligible, one is drawn with a
-//! weight equal to its free capacity, from a number derived from the MRN
-//! and a seed: the less loaded an inspector, the likelier, but nobody can
-//! predict who gets a declaration. Every decision lists each inspector
+//! weight equal to its free capacity, from a keyed hash of the MRN and a
+//! seed under the service's secret draw key ([`DrawKey`]): the less loaded
+//! an inspector, the likelier, but nobody without the secret can predict
+//! who gets a declaration. Every decision lists each inspector
 //! considered and why, the weights and the draw, so it can be recomputed.
 
 use crate::hash::Sha256;
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codes::{Mrn, OfficeCode};
 use crate::declaration::{Declaration, TransportMode};
+use crate::risk::{DrawKey, PURPOSE_DISPATCH};
 
 /// HS sections (Roman numerals) and their chapter ranges (HS 2022).
 const SECTIONS: &[(&str, u8, u8)] = &[
@@ -189,6 +191,10 @@ pub struct DispatchDecision {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assigned: Option<String>,
     pub seed: u64,
+    /// The draw secret the draw was keyed with; absent on decisions made
+    /// before draws were keyed (their draw is [`draw`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_id: Option<i64>,
     /// The draw in `[0, total weight)`, when there was one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub draw: Option<u64>,
@@ -196,7 +202,9 @@ pub struct DispatchDecision {
     pub explanation: String,
 }
 
-/// The draw for one declaration: a number in `[0, total)`.
+/// The unkeyed draw of dispatch decisions made before draws were keyed
+/// (no secret id recorded): a number in `[0, total)` anyone who knows the
+/// seed can compute. Only for verifying old decisions.
 pub fn draw(seed: u64, mrn: &Mrn, total: u64) -> u64 {
     let mut h = Sha256::new();
     h.update(b"dispatch");
@@ -206,8 +214,18 @@ pub fn draw(seed: u64, mrn: &Mrn, total: u64) -> u64 {
     u64::from_be_bytes(d[..8].try_into().expect("8 bytes")) % total.max(1)
 }
 
+/// The keyed draw for one declaration: a number in `[0, total)`.
+pub fn keyed_draw(key: &DrawKey, seed: u64, mrn: &Mrn, total: u64) -> u64 {
+    key.draw_u64(PURPOSE_DISPATCH, seed, mrn.as_str()) % total.max(1)
+}
+
 /// Chooses an inspector for `subject` among `candidates` (any order).
-pub fn choose(subject: &TaskSubject, candidates: &[Candidate], seed: u64) -> DispatchDecision {
+pub fn choose(
+    subject: &TaskSubject,
+    candidates: &[Candidate],
+    key: &DrawKey,
+    seed: u64,
+) -> DispatchDecision {
     let mut sorted: Vec<&Candidate> = candidates.iter().collect();
     sorted.sort_by(|a, b| a.username.cmp(&b.username));
     let considered: Vec<Considered> = sorted
@@ -256,12 +274,13 @@ pub fn choose(subject: &TaskSubject, candidates: &[Candidate], seed: u64) -> Dis
         return DispatchDecision {
             assigned: None,
             seed,
+            secret_id: None,
             draw: None,
             considered,
             explanation: format!("left in the office queue: {why}"),
         };
     }
-    let n = draw(seed, &subject.mrn, total);
+    let n = keyed_draw(key, seed, &subject.mrn, total);
     let mut acc = 0u64;
     let mut chosen = None;
     for c in considered.iter().filter(|c| c.weight > 0) {
@@ -285,6 +304,7 @@ pub fn choose(subject: &TaskSubject, candidates: &[Candidate], seed: u64) -> Dis
     DispatchDecision {
         assigned: chosen,
         seed,
+        secret_id: Some(key.id),
         draw: Some(n),
         considered,
         explanation,
@@ -378,7 +398,12 @@ mod tests {
             inspector("full", &["24"], &[], 2, 2),
         ];
         for n in 0..50 {
-            let d = choose(&subject(n, &["24"], TransportMode::Road), &cands, 7);
+            let d = choose(
+                &subject(n, &["24"], TransportMode::Road),
+                &cands,
+                &DrawKey::default(),
+                7,
+            );
             assert_eq!(d.assigned.as_deref(), Some("tobacco"), "{d:?}");
             let full = d.considered.iter().find(|c| c.username == "full").unwrap();
             assert!(full.excluded.as_deref().unwrap().starts_with("at capacity"));
@@ -390,7 +415,12 @@ mod tests {
             assert!(m.excluded.as_deref().unwrap().contains("24"));
         }
         // Items of two chapters need both.
-        let d = choose(&subject(1, &["24", "85"], TransportMode::Road), &cands, 7);
+        let d = choose(
+            &subject(1, &["24", "85"], TransportMode::Road),
+            &cands,
+            &DrawKey::default(),
+            7,
+        );
         assert_eq!(d.assigned, None);
         assert!(d.explanation.starts_with("left in the office queue"));
     }
@@ -398,17 +428,62 @@ mod tests {
     #[test]
     fn empty_lists_mean_all_and_transport_modes_filter() {
         let mut any = inspector("any", &[], &[], 3, 0);
-        let d = choose(&subject(1, &["85"], TransportMode::Air), &[any.clone()], 1);
+        let d = choose(
+            &subject(1, &["85"], TransportMode::Air),
+            &[any.clone()],
+            &DrawKey::default(),
+            1,
+        );
         assert_eq!(d.assigned.as_deref(), Some("any"));
         any.competences.transport_modes = vec![TransportMode::Road];
-        let d = choose(&subject(1, &["85"], TransportMode::Air), &[any.clone()], 1);
+        let d = choose(
+            &subject(1, &["85"], TransportMode::Air),
+            &[any.clone()],
+            &DrawKey::default(),
+            1,
+        );
         assert_eq!(d.assigned, None);
         assert!(d.explanation.contains("transport mode air"));
         any.active = false;
-        let d = choose(&subject(1, &["85"], TransportMode::Road), &[any], 1);
+        let d = choose(
+            &subject(1, &["85"], TransportMode::Road),
+            &[any],
+            &DrawKey::default(),
+            1,
+        );
         assert!(d.explanation.contains("inactive"));
-        let d = choose(&subject(1, &["85"], TransportMode::Road), &[], 1);
+        let d = choose(
+            &subject(1, &["85"], TransportMode::Road),
+            &[],
+            &DrawKey::default(),
+            1,
+        );
         assert!(d.explanation.contains("no inspector is registered"));
+    }
+
+    #[test]
+    fn the_draw_is_keyed() {
+        let cands = vec![
+            inspector("a", &[], &[], 100, 0),
+            inspector("b", &[], &[], 100, 0),
+        ];
+        let one = DrawKey::new(1, [1; 32]);
+        let two = DrawKey::new(2, [2; 32]);
+        let mut differ = 0;
+        for n in 0..100 {
+            let s = subject(n, &["01"], TransportMode::Road);
+            let d1 = choose(&s, &cands, &one, 3);
+            let d2 = choose(&s, &cands, &two, 3);
+            assert_eq!(d1.secret_id, Some(1));
+            assert_eq!(
+                d1.draw,
+                Some(one.draw_u64(PURPOSE_DISPATCH, 3, s.mrn.as_str()) % 200)
+            );
+            if d1.draw != d2.draw {
+                differ += 1;
+            }
+        }
+        assert!(differ > 95, "{differ}");
     }
 
     #[test]
@@ -418,10 +493,18 @@ mod tests {
             inspector("b", &[], &[], 10, 0),
         ];
         let s = subject(5, &["01"], TransportMode::Road);
-        assert_eq!(choose(&s, &cands, 3), choose(&s, &cands, 3));
+        assert_eq!(
+            choose(&s, &cands, &DrawKey::default(), 3),
+            choose(&s, &cands, &DrawKey::default(), 3)
+        );
         let mut to_b = 0;
         for n in 0..1000 {
-            let d = choose(&subject(n, &["01"], TransportMode::Road), &cands, 3);
+            let d = choose(
+                &subject(n, &["01"], TransportMode::Road),
+                &cands,
+                &DrawKey::default(),
+                3,
+            );
             let draw = d.draw.unwrap();
             assert!(draw < 11);
             // The same inspector follows from the draw: a has weight 1.
@@ -434,6 +517,9 @@ mod tests {
         assert!((850..=960).contains(&to_b), "{to_b}");
         // Input order does not matter.
         let rev: Vec<Candidate> = cands.iter().rev().cloned().collect();
-        assert_eq!(choose(&s, &cands, 3), choose(&s, &rev, 3));
+        assert_eq!(
+            choose(&s, &cands, &DrawKey::default(), 3),
+            choose(&s, &rev, &DrawKey::default(), 3)
+        );
     }
 }

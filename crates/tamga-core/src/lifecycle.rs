@@ -660,6 +660,7 @@ mod tests {
                     yellow_rate: rust_decimal::Decimal::ZERO,
                     red_rate: rust_decimal::Decimal::ZERO,
                     selected: None,
+                    secret_id: None,
                 },
                 explanation: String::new(),
                 combined: Default::default(),

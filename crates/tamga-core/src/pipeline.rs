@@ -16,7 +16,7 @@ use crate::codes::{CurrencyCode, Mrn};
 use crate::declaration::Declaration;
 use crate::lifecycle::{Actor, Channel, EventBody, NotificationKind};
 use crate::profiles::TraderContext;
-use crate::risk::{self, RandomSelection, RiskDecision, SelectivityCriterion};
+use crate::risk::{self, DrawKey, RandomSelection, RiskDecision, SelectivityCriterion};
 
 /// Result of the duty-assessment stage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,16 +89,18 @@ pub trait RiskStage: Send + Sync {
     fn assess(&self, d: &Declaration, mrn: &Mrn, trader: &TraderContext) -> RiskDecision;
 }
 
-/// Selectivity criteria and random selection, as configured by officers.
+/// Selectivity criteria and random selection, as configured by officers,
+/// with the service's secret draw key.
 #[derive(Debug, Clone, Default)]
 pub struct SelectivityStage {
     pub criteria: Vec<SelectivityCriterion>,
     pub random: RandomSelection,
+    pub key: DrawKey,
 }
 
 impl RiskStage for SelectivityStage {
     fn assess(&self, d: &Declaration, mrn: &Mrn, _: &TraderContext) -> RiskDecision {
-        risk::assess(d, mrn, &self.criteria, &self.random)
+        risk::assess(d, mrn, &self.criteria, &self.random, &self.key)
     }
 }
 
@@ -311,6 +313,7 @@ mod tests {
         let risk = SelectivityStage {
             criteria: vec![],
             random: no_random(),
+            key: DrawKey::default(),
         };
         let no_tariff = DutyResult::NotAssessed {
             reason: NO_TARIFF_REASON.into(),
@@ -348,6 +351,7 @@ mod tests {
         let risk = SelectivityStage {
             criteria: vec![],
             random: no_random(),
+            key: DrawKey::default(),
         };
         let decided = decide(
             &d,
@@ -398,6 +402,7 @@ mod tests {
                 active: true,
             }],
             random: no_random(),
+            key: DrawKey::default(),
         };
         let decided = decide(
             &d,

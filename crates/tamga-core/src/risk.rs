@@ -1,9 +1,12 @@
 //! Risk stage of the clearance core: selectivity criteria configured by
-//! officers and seeded random selection.
+//! officers and keyed random selection.
 //!
 //! Every decision records which criteria hit and why, and the random draw
-//! with the seed it came from, so any decision can be recomputed and
-//! explained later.
+//! with the id of the secret it was keyed with ([`DrawKey`]), so any
+//! decision can be recomputed and explained later by whoever holds the
+//! secret (the service, and auditors once the secret is retired and
+//! revealed). Without the secret a draw cannot be predicted: it is an
+//! HMAC-SHA256 of the draw's purpose, the officers' seed and the MRN.
 
 use crate::hash::Sha256;
 use rust_decimal::Decimal;
@@ -135,7 +138,9 @@ pub struct RandomSelection {
     pub yellow_rate: Decimal,
     #[serde(with = "rust_decimal::serde::str")]
     pub red_rate: Decimal,
-    /// Secret-ish seed mixed with the MRN for each draw; recorded on every
+    /// Mixed into every draw beside the MRN, under the service's secret
+    /// draw key ([`DrawKey`]): changing it changes all later draws, but
+    /// knowing it does not make them predictable. Recorded on every
     /// decision so the draw can be reproduced.
     pub seed: u64,
 }
@@ -166,15 +171,117 @@ impl RandomSelection {
         Ok(())
     }
 
-    /// The draw for one declaration: a number in [0, 1) with 6 decimals.
-    pub fn draw(&self, mrn: &Mrn) -> Decimal {
-        let mut h = Sha256::new();
-        h.update(self.seed.to_be_bytes());
-        h.update(mrn.as_str());
-        let d = h.finalize();
-        let n = u64::from_be_bytes(d[..8].try_into().expect("8 bytes")) % 1_000_000;
-        Decimal::new(n as i64, 6)
+    /// The random-selection draw for one declaration under `key`: a
+    /// number in [0, 1) with 6 decimals.
+    pub fn draw(&self, key: &DrawKey, mrn: &Mrn) -> Decimal {
+        key.draw(PURPOSE_RANDOM, self.seed, mrn.as_str())
     }
+
+    /// The draw of decisions made before draws were keyed (no secret id
+    /// recorded): SHA-256 of the seed and the MRN. Only for verifying
+    /// old decisions.
+    pub fn legacy_draw(seed: u64, mrn: &Mrn) -> Decimal {
+        let mut h = Sha256::new();
+        h.update(seed.to_be_bytes());
+        h.update(mrn.as_str());
+        unit(&h.finalize())
+    }
+}
+
+/// Purpose of the yellow/red random-selection draw.
+pub const PURPOSE_RANDOM: &str = "random";
+/// Purpose of the post-release audit (blue) draw.
+pub const PURPOSE_BLUE: &str = "blue";
+/// Purpose of the draw that picks an inspector for a controlled declaration.
+pub const PURPOSE_DISPATCH: &str = "dispatch";
+
+/// The first 8 bytes of a digest as a number in [0, 1) with 6 decimals.
+fn unit(d: &[u8]) -> Decimal {
+    let n = u64::from_be_bytes(d[..8].try_into().expect("8 bytes")) % 1_000_000;
+    Decimal::new(n as i64, 6)
+}
+
+/// The service's secret for random draws: 256 bits from the operating
+/// system's CSPRNG, held in the database and never shown while in use.
+/// Every decision records its `id`; once the secret is retired it is
+/// revealed with its SHA-256 commitment so auditors can recompute draws.
+#[derive(Clone)]
+pub struct DrawKey {
+    pub id: i64,
+    secret: [u8; 32],
+    hmac: ring::hmac::Key,
+}
+
+impl std::fmt::Debug for DrawKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DrawKey")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for DrawKey {
+    fn eq(&self, o: &Self) -> bool {
+        self.id == o.id && self.secret == o.secret
+    }
+}
+
+impl Eq for DrawKey {}
+
+impl Default for DrawKey {
+    /// An all-zero key with id 0: for tests and tools only. The service
+    /// installs its stored secret before it assesses anything.
+    fn default() -> Self {
+        DrawKey::new(0, [0; 32])
+    }
+}
+
+impl DrawKey {
+    pub fn new(id: i64, secret: [u8; 32]) -> Self {
+        DrawKey {
+            id,
+            secret,
+            hmac: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &secret),
+        }
+    }
+
+    /// The secret, for storing it (and revealing it once retired).
+    pub fn secret(&self) -> &[u8; 32] {
+        &self.secret
+    }
+
+    /// SHA-256 (hex) of the secret: published while the secret is in use,
+    /// so the secret revealed later can be checked against it.
+    pub fn commitment(&self) -> String {
+        commitment(&self.secret)
+    }
+
+    /// A draw in [0, 1) with 6 decimals: the first 8 bytes of
+    /// HMAC-SHA256(secret, purpose || 0x00 || seed (8 bytes, big endian)
+    /// || subject), as a number modulo 10^6.
+    pub fn draw(&self, purpose: &str, seed: u64, subject: &str) -> Decimal {
+        Decimal::new(
+            (self.draw_u64(purpose, seed, subject) % 1_000_000) as i64,
+            6,
+        )
+    }
+
+    /// The first 8 bytes (big endian) of HMAC-SHA256(secret, purpose ||
+    /// 0x00 || seed (8 bytes, big endian) || subject).
+    pub fn draw_u64(&self, purpose: &str, seed: u64, subject: &str) -> u64 {
+        let mut ctx = ring::hmac::Context::with_key(&self.hmac);
+        ctx.update(purpose.as_bytes());
+        ctx.update(&[0]);
+        ctx.update(&seed.to_be_bytes());
+        ctx.update(subject.as_bytes());
+        let tag = ctx.sign();
+        u64::from_be_bytes(tag.as_ref()[..8].try_into().expect("8 bytes"))
+    }
+}
+
+/// SHA-256 (hex) of a draw secret.
+pub fn commitment(secret: &[u8; 32]) -> String {
+    crate::hash::sha256_hex(secret)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -188,10 +295,14 @@ pub struct CriterionHit {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RandomDraw {
     pub seed: u64,
+    /// The draw secret the draws were keyed with; absent on decisions made
+    /// before draws were keyed (their draw is [`RandomSelection::legacy_draw`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_id: Option<i64>,
     #[serde(with = "rust_decimal::serde::str")]
     pub draw: Decimal,
     #[serde(with = "rust_decimal::serde::str")]
@@ -243,7 +354,13 @@ pub struct FactorHit {
 #[serde(rename_all = "camelCase")]
 pub struct RiskDecision {
     pub channel: Channel,
+    /// Absent (read as empty) in the trader's view of the decision
+    /// ([`RiskDecision::trader_view`]); always written when stored.
+    #[serde(default)]
     pub hits: Vec<CriterionHit>,
+    /// Absent (read as zero) in the trader's view of the decision; always
+    /// written when stored.
+    #[serde(default)]
     pub random: RandomDraw,
     /// One sentence a trader or officer can read.
     pub explanation: String,
@@ -253,6 +370,29 @@ pub struct RiskDecision {
     /// Boxed: most events are not risk decisions.
     #[serde(flatten)]
     pub combined: Box<CombinedDecision>,
+}
+
+/// The sentence a declarant reads about its risk decision: the channel
+/// only, never the hits, rules or draws that led to it.
+pub fn trader_explanation(channel: Channel) -> String {
+    match channel {
+        Channel::Green => "green: no control required".to_owned(),
+        Channel::Yellow => "yellow: selected for documentary control".to_owned(),
+        Channel::Red => "red: selected for physical control".to_owned(),
+    }
+}
+
+impl RiskDecision {
+    /// What a declarant may see of the decision (the body of the
+    /// `risk_assessed` event as shown to traders): the channel and
+    /// [`trader_explanation`]. No criterion or profile hits, factors,
+    /// trader context, rates, seeds, secret ids or draws.
+    pub fn trader_view(&self) -> serde_json::Value {
+        serde_json::json!({
+            "channel": self.channel,
+            "explanation": trader_explanation(self.channel),
+        })
+    }
 }
 
 /// The combined stage's part of a decision. Every field is omitted from
@@ -298,6 +438,7 @@ pub fn assess(
     mrn: &Mrn,
     criteria: &[SelectivityCriterion],
     random: &RandomSelection,
+    key: &DrawKey,
 ) -> RiskDecision {
     let hits: Vec<CriterionHit> = criteria
         .iter()
@@ -311,7 +452,7 @@ pub fn assess(
             })
         })
         .collect();
-    let draw = random.draw(mrn);
+    let draw = random.draw(key, mrn);
     let selected = if draw < random.red_rate {
         Some(Channel::Red)
     } else if draw < random.red_rate + random.yellow_rate {
@@ -349,6 +490,7 @@ pub fn assess(
         hits,
         random: RandomDraw {
             seed: random.seed,
+            secret_id: Some(key.id),
             draw,
             yellow_rate: random.yellow_rate,
             red_rate: random.red_rate,

@@ -581,6 +581,7 @@ mod tests {
             hits: vec![],
             random: RandomDraw {
                 seed: 1,
+                secret_id: None,
                 draw: Decimal::ZERO,
                 yellow_rate: Decimal::ZERO,
                 red_rate: Decimal::ZERO,

@@ -91,13 +91,46 @@ async fn resolve(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
     Ok(caller)
 }
 
+/// The only endpoints (method, route) the bank role may call: report a
+/// deposit, and see whom its token belongs to. Everything else answers 403
+/// to the bank, whatever the handler's own rules, so an endpoint added
+/// later is closed to it unless listed here.
+pub const BANK_ENDPOINTS: &[(&str, &str)] = &[
+    ("POST", "/api/v1/bank/deposits"),
+    ("GET", "/api/v1/account"),
+];
+
+/// Least privilege for the bank role (see [`BANK_ENDPOINTS`]).
+fn bank_scope(parts: &Parts, caller: Caller) -> Result<Caller, ApiError> {
+    if let Caller::User(u) = &caller {
+        if u.role == tamga_store::Role::Bank {
+            let route = parts
+                .extensions
+                .get::<axum::extract::MatchedPath>()
+                .map(|m| m.as_str());
+            let allowed = BANK_ENDPOINTS
+                .iter()
+                .any(|(m, p)| parts.method.as_str() == *m && route == Some(*p));
+            if !allowed {
+                return Err(ApiError::new(
+                    axum::http::StatusCode::FORBIDDEN,
+                    "FORBIDDEN",
+                    "the bank role may only report deposits (POST /api/v1/bank/deposits)",
+                ));
+            }
+        }
+    }
+    Ok(caller)
+}
+
 impl FromRequestParts<Arc<AppStateInner>> for Auth {
     type Rejection = ApiError;
     async fn from_request_parts(
         parts: &mut Parts,
         state: &Arc<AppStateInner>,
     ) -> Result<Self, ApiError> {
-        resolve(parts, state).await.map(Auth)
+        let caller = resolve(parts, state).await?;
+        bank_scope(parts, caller).map(Auth)
     }
 }
 

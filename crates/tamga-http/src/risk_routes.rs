@@ -16,9 +16,12 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use tamga_app::risk_admin::{Analytics, ProfileDraft, RiskError, TestReport, TestRequest};
+use tamga_app::draw_secrets::{DrawSecretView, DrawVerification};
+use tamga_app::risk_admin::{
+    Analytics, PrearrivalReceipt, ProfileDraft, RiskError, TestReport, TestRequest,
+};
 use tamga_core::channel::ChannelPolicy;
-use tamga_core::codes::OfficeCode;
+use tamga_core::codes::{Mrn, OfficeCode};
 use tamga_core::prearrival::CargoError;
 use tamga_store::risk_sql::{PrearrivalRecord, ProfileRecord};
 
@@ -40,7 +43,10 @@ use crate::AppState;
     put_policy,
     submit_prearrival,
     office_prearrivals,
-    analytics
+    analytics,
+    draw_secrets,
+    rotate_draw_secret,
+    declaration_draw
 ))]
 pub struct Api;
 
@@ -66,6 +72,12 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/offices/{office}/prearrival",
             get(office_prearrivals),
         )
+        .route("/api/v1/risk/draw-secrets", get(draw_secrets))
+        .route(
+            "/api/v1/risk/draw-secrets/rotation",
+            post(rotate_draw_secret),
+        )
+        .route("/api/v1/declarations/{mrn}/draw", get(declaration_draw))
 }
 
 /// A risk-management error (or a request-format error) as an HTTP answer.
@@ -316,9 +328,13 @@ pub async fn put_policy(
 }
 
 /// Advance cargo information from a carrier or trader (see
-/// `tamga_core::prearrival` for the format). Assessed at once: the answer
-/// holds the preliminary decision (channel, control forms, hits), which is
-/// applied when a declaration refers to the same transport document.
+/// `tamga_core::prearrival` for the format). Assessed at once; the
+/// preliminary decision (channel, control forms, profile hits) is applied
+/// when a declaration refers to the same transport document and is shown
+/// to the office of arrival (`GET /api/v1/offices/{office}/prearrival`).
+/// The submitter gets a receipt only: id, transport document, office,
+/// time, `status: "received"` — nothing of the decision, so risk profiles
+/// cannot be probed with hypothetical shipments.
 #[utoipa::path(post, path = "/api/v1/prearrival", tag = "risk", request_body(content = Object),
     responses((status = 201, body = Object), (status = 422, description = "refused, every problem in details")),
     security(("bearer" = [])))]
@@ -326,10 +342,10 @@ pub async fn submit_prearrival(
     State(s): State<AppState>,
     Auth(caller): Auth,
     j: Result<Json<serde_json::Value>, JsonRejection>,
-) -> RiskResult<(StatusCode, Json<PrearrivalRecord>)> {
+) -> RiskResult<(StatusCode, Json<PrearrivalReceipt>)> {
     let v = json(j)?;
     let rec = s.risk.submit_prearrival(&caller, &v).await?;
-    Ok((StatusCode::CREATED, Json(rec)))
+    Ok((StatusCode::CREATED, Json(PrearrivalReceipt::from(&rec))))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -386,4 +402,49 @@ pub async fn analytics(
 ) -> RiskResult<Json<Analytics>> {
     let q = query(q)?;
     Ok(Json(s.risk.analytics(&caller, q.from, q.to).await?))
+}
+
+/// The secrets random-selection draws are keyed with, oldest first: each
+/// one's SHA-256 commitment, and the secret itself (hex) once it is
+/// retired (officers, risk analysts, administrators).
+#[utoipa::path(get, path = "/api/v1/risk/draw-secrets", tag = "risk",
+    responses((status = 200, body = Vec<Object>), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn draw_secrets(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+) -> RiskResult<Json<Vec<DrawSecretView>>> {
+    Ok(Json(s.clearance.draw_secrets(&caller).await?))
+}
+
+/// Retire the current draw secret (it is revealed from now on) and key new
+/// draws with a fresh one (risk analysts, administrators). Audited. Other
+/// instances pick the new one up within seconds; every decision names the
+/// secret its draws were keyed with.
+#[utoipa::path(post, path = "/api/v1/risk/draw-secrets/rotation", tag = "risk",
+    responses((status = 201, body = Object), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "a concurrent rotation won; retry")),
+    security(("bearer" = [])))]
+pub async fn rotate_draw_secret(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+) -> RiskResult<(StatusCode, Json<DrawSecretView>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.clearance.rotate_draw_secret(&caller).await?),
+    ))
+}
+
+/// Recompute every random draw recorded on a declaration (risk analysts,
+/// administrators) and say whether each matches.
+#[utoipa::path(get, path = "/api/v1/declarations/{mrn}/draw", tag = "risk",
+    params(("mrn" = String, Path)),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn declaration_draw(
+    State(s): State<AppState>,
+    Auth(caller): Auth,
+    Path(mrn): Path<String>,
+) -> RiskResult<Json<DrawVerification>> {
+    let mrn = Mrn::parse(&mrn).map_err(|e| ApiError::bad_request(e.code, "/mrn", e.message))?;
+    Ok(Json(s.clearance.verify_draws(&caller, &mrn).await?))
 }

@@ -15,7 +15,7 @@ use tamga_app::clearance::SignatureCheck;
 use tamga_app::{Accepted, Caller, Signed};
 use tamga_core::codes::{Mrn, OfficeCode};
 use tamga_core::control::{RuleDef, Violation, RULES};
-use tamga_core::lifecycle::{ControlOutcome, Event, State as DeclState};
+use tamga_core::lifecycle::{ControlOutcome, State as DeclState};
 use tamga_core::risk::{RandomSelection, SelectivityCriterion};
 use tamga_store::{DeclarationRecord, Notification};
 
@@ -247,15 +247,19 @@ pub async fn get(
 }
 
 /// The declaration's event log: every legally significant act, hash-chained.
+/// Economic operators get the `risk_assessed` event redacted (marked
+/// `"redacted": true`): its decision holds the channel only, no hits or
+/// draws, so its payload hash cannot be recomputed from what they see.
 #[utoipa::path(get, path = "/api/v1/declarations/{mrn}/events", tag = "declarations",
     params(("mrn" = String, Path)), responses((status = 200, body = Vec<Object>)), security(("bearer" = [])))]
 pub async fn events(
     State(s): State<AppState>,
     Auth(caller): Auth,
     Path(mrn): Path<String>,
-) -> ApiResult<Json<Vec<Event>>> {
+) -> ApiResult<Json<Vec<serde_json::Value>>> {
     let mrn = parse_mrn(&mrn)?;
-    Ok(Json(s.clearance.events(&caller, &mrn).await?))
+    let events = s.clearance.events(&caller, &mrn).await?;
+    Ok(Json(tamga_app::disclosure::event_log(&caller, events)))
 }
 
 /// Amend a declaration before release: the whole declaration again, signed.

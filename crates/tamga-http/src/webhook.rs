@@ -167,7 +167,11 @@ async fn deliver(
     let mut commits = clearance.commits();
     loop {
         let batch = match clearance.store().notifications(&op, cursor, BATCH).await {
-            Ok(b) => b,
+            // As the trader may see them (no risk inputs).
+            Ok(b) => b
+                .into_iter()
+                .map(tamga_app::disclosure::for_operator)
+                .collect::<Vec<_>>(),
             Err(e) => {
                 tracing::warn!(error = %e, operator = %op, "could not read notifications");
                 tokio::time::sleep(Duration::from_secs(1)).await;

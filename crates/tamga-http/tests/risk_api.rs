@@ -441,17 +441,20 @@ async fn prearrival_information_is_assessed_and_applied_at_arrival(app: TestApp)
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 
-    // Good information: assessed at once, red by the profile.
+    // Good information: assessed at once, red by the profile. The trader
+    // is told it was received (issue 13: not the decision).
     let (s, pa) = app
         .post_json("/api/v1/prearrival", &trader, &cargo("CMR-2026-777"))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{pa}");
-    assert_eq!(pa["channel"], "red");
-    assert_eq!(pa["decision"]["profileHits"][0]["profileId"], "CHEAP-CARS");
-    assert_eq!(pa["decision"]["controls"], json!(["non_intrusive_scan"]));
+    assert_eq!(pa["status"], "received");
+    assert!(
+        pa.get("decision").is_none() && pa.get("channel").is_none(),
+        "{pa}"
+    );
     let id = pa["id"].as_str().unwrap().to_owned();
 
-    // The office of arrival sees it; traders do not.
+    // The office of arrival sees it with its decision; traders do not.
     let (s, list) = app
         .get(
             "/api/v1/offices/UZ000100/prearrival",
@@ -461,6 +464,15 @@ async fn prearrival_information_is_assessed_and_applied_at_arrival(app: TestApp)
     assert_eq!(s, StatusCode::OK, "{list}");
     assert_eq!(list[0]["id"], id.as_str());
     assert_eq!(list[0]["info"]["transportDocument"], "CMR-2026-777");
+    assert_eq!(list[0]["channel"], "red");
+    assert_eq!(
+        list[0]["decision"]["profileHits"][0]["profileId"],
+        "CHEAP-CARS"
+    );
+    assert_eq!(
+        list[0]["decision"]["controls"],
+        json!(["non_intrusive_scan"])
+    );
     let (s, _) = app
         .get("/api/v1/offices/UZ000100/prearrival", &trader)
         .await;

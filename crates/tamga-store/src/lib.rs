@@ -38,6 +38,7 @@ use tamga_core::reference::ReferenceBundle;
 use tamga_core::risk::{RandomSelection, SelectivityCriterion};
 
 mod codec;
+pub mod draw_sql;
 pub mod keys_sql;
 mod ledger_sql;
 pub mod mandate_sql;
@@ -48,6 +49,7 @@ pub mod risk_sql;
 pub mod sqlite;
 pub mod testing;
 
+pub use draw_sql::{DrawSecretRecord, DrawSecretStore};
 pub use keys_sql::{OfficerKeyRecord, OfficerKeyStore};
 pub use mandate_sql::{MandateRecord, MandateStore, SignedBody};
 pub use ops_sql::OpsStore;
@@ -417,7 +419,7 @@ impl LedgerCheck {
 
 #[async_trait]
 pub trait Store:
-    RiskStore + OpsStore + OfficerKeyStore + MandateStore + Send + Sync + 'static
+    RiskStore + OpsStore + OfficerKeyStore + MandateStore + DrawSecretStore + Send + Sync + 'static
 {
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;

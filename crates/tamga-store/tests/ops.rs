@@ -58,6 +58,7 @@ fn decision(who: Option<&str>, why: &str) -> DispatchDecision {
     DispatchDecision {
         assigned: who.map(str::to_owned),
         seed: 9,
+        secret_id: None,
         draw: who.map(|_| 0),
         considered: vec![],
         explanation: why.into(),

@@ -184,6 +184,7 @@ fn decision(channel: Channel) -> RiskDecision {
         hits: vec![],
         random: RandomDraw {
             seed: 0,
+            secret_id: None,
             draw: Default::default(),
             yellow_rate: Default::default(),
             red_rate: Default::default(),

@@ -311,6 +311,7 @@ fn lodged(
                 hits: vec![],
                 random: RandomDraw {
                     seed: 42,
+                    secret_id: None,
                     draw: dec("0.731200"),
                     yellow_rate: dec("0.01"),
                     red_rate: dec("0.005"),

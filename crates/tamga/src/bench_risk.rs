@@ -664,6 +664,8 @@ fn frauds(args: &BenchRiskArgs) -> Result<(), String> {
             .join("; ")
     })?;
     let random = RandomSelection::default();
+    // A fixed draw key: the bench is reproducible run to run.
+    let key = tamga_core::risk::DrawKey::default();
     let policy = ChannelPolicy::default();
     let uz = CountryCode::parse("UZ").map_err(|e| e.message)?;
 
@@ -710,8 +712,9 @@ fn frauds(args: &BenchRiskArgs) -> Result<(), String> {
                 preliminary: None,
                 draws: Some(Draws {
                     random: &random,
-                    draw: random.draw(&mrn),
-                    blue_draw: channel::draw(random.seed, "blue", mrn.as_str()),
+                    secret_id: Some(key.id),
+                    draw: random.draw(&key, &mrn),
+                    blue_draw: key.draw(tamga_core::risk::PURPOSE_BLUE, random.seed, mrn.as_str()),
                 }),
             },
             &policy,
