@@ -1651,7 +1651,8 @@ impl Clearance {
             } else if *op != rec.declarant {
                 // A representative amends under a mandate that covers the
                 // amended declaration.
-                if let Err(v) = self.representation(op, d, now).await? {
+                if let Err(mut v) = self.representation(op, d, now).await? {
+                    v.pointer = format!("/declaration{}", v.pointer);
                     violations.push(v);
                 }
             }

@@ -143,7 +143,7 @@ async fn messages_show_no_debug_formatting(app: TestApp) {
         .act(
             &app.officer("officer"),
             &format!("/api/v1/declarations/{mrn}/refusal"),
-            &json!({"mrn": mrn, "act": "refusal", "reason": "late"}),
+            &json!({"mrn": mrn, "act": "refusal", "version": 1, "reason": "late"}),
         )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
