@@ -86,10 +86,10 @@ async fn slow_client(
             // The server closing shows as a failed write (or a peer
             // readable with EOF or a response).
             let mut probe = [0u8; 256];
-            ok = match stream.try_read(&mut probe) {
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => true,
-                _ => false,
-            } && stream.write_all(b"a").await.is_ok();
+            ok = matches!(
+                stream.try_read(&mut probe),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock
+            ) && stream.write_all(b"a").await.is_ok();
         }
         stats.open.fetch_sub(1, Ordering::Relaxed);
         if !stop.load(Ordering::Relaxed) {
