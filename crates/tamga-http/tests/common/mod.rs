@@ -33,15 +33,27 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app(db: TestDb) -> TestApp {
+    spawn_app_with(db, Settings::default(), tamga_http::Limits::default()).await
+}
+
+/// [`spawn_app`] with the service's settings (e.g. the test-only switch
+/// that lets webhooks reach a loopback receiver) and the server's
+/// connection and request limits given.
+pub async fn spawn_app_with(db: TestDb, settings: Settings, limits: tamga_http::Limits) -> TestApp {
     let store = tamga_store::open(&db.url).await.expect("open store");
     tamga_app::bootstrap(&store, true).await.expect("bootstrap");
-    let clearance = Clearance::start(store.clone(), Settings::default())
+    let clearance = Clearance::start(store.clone(), settings)
         .await
         .expect("start");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let state = tamga_http::state(clearance).await.expect("state");
-    tokio::spawn(tamga_http::serve(listener, state, std::future::pending()));
+    tokio::spawn(tamga_http::serve_with(
+        listener,
+        state,
+        limits,
+        std::future::pending(),
+    ));
     TestApp {
         base: format!("http://{addr}"),
         http: reqwest::Client::new(),
@@ -278,36 +290,15 @@ pub fn codes(v: &Value) -> Vec<String> {
 
 // --- webhooks (issue 13, finding 5) ------------------------------------------
 
-/// [`spawn_app`] with the service's settings given, e.g. the test-only
-/// switch that lets webhooks reach a loopback receiver.
-pub async fn webhook_spawn_app_with(db: TestDb, settings: Settings) -> TestApp {
-    let store = tamga_store::open(&db.url).await.expect("open store");
-    tamga_app::bootstrap(&store, true).await.expect("bootstrap");
-    let clearance = Clearance::start(store.clone(), settings)
-        .await
-        .expect("start");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = tamga_http::state(clearance).await.expect("state");
-    tokio::spawn(tamga_http::serve(listener, state, std::future::pending()));
-    TestApp {
-        base: format!("http://{addr}"),
-        http: reqwest::Client::new(),
-        demo: demo(),
-        store,
-        seed: std::cell::Cell::new(1),
-        _db: db,
-    }
-}
-
 /// A server whose webhooks may reach loopback (the test-only switch).
 pub async fn webhook_spawn_loopback_app(db: TestDb) -> TestApp {
-    webhook_spawn_app_with(
+    spawn_app_with(
         db,
         Settings {
             webhook_allow_loopback: true,
             ..Settings::default()
         },
+        tamga_http::Limits::default(),
     )
     .await
 }
@@ -484,27 +475,5 @@ pub async fn lifecycle_eventually(
 /// Transport tests (finding 4): the real server on port 0 over a fresh
 /// SQLite database, served with the connection and request `limits`.
 pub async fn transport_spawn_app(limits: tamga_http::Limits) -> TestApp {
-    let db = TestDb::sqlite().await;
-    let store = tamga_store::open(&db.url).await.expect("open store");
-    tamga_app::bootstrap(&store, true).await.expect("bootstrap");
-    let clearance = Clearance::start(store.clone(), Settings::default())
-        .await
-        .expect("start");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = tamga_http::state(clearance).await.expect("state");
-    tokio::spawn(tamga_http::serve_with(
-        listener,
-        state,
-        limits,
-        std::future::pending(),
-    ));
-    TestApp {
-        base: format!("http://{addr}"),
-        http: reqwest::Client::new(),
-        demo: demo(),
-        store,
-        seed: std::cell::Cell::new(1),
-        _db: db,
-    }
+    spawn_app_with(TestDb::sqlite().await, Settings::default(), limits).await
 }
