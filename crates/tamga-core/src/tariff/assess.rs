@@ -537,18 +537,37 @@ pub fn assess_item(
 
     let eval_err = |m: &Measure, e: EvalError| -> DutyError {
         match e {
-            EvalError::QuantityMissing(u) => derr(
-                "DUTY-QUANTITY-MISSING",
-                format!(
-                    "measure {} ({}) needs the quantity in {u} ({})",
-                    m.id,
-                    m.duty_text,
-                    units::unit(u).map_or("", |x| x.abbreviation)
-                ),
-            ),
+            EvalError::QuantityMissing(u) => {
+                let (unit_text, missing) = match units::unit(u) {
+                    Some(x) => {
+                        let parts = units::missing_parts(x, &input.quantities);
+                        let missing = if x.compound.is_empty() || parts.is_empty() {
+                            String::new()
+                        } else {
+                            let p: Vec<String> = parts.iter().map(|p| units::describe(p)).collect();
+                            format!(
+                                "; declare {u} itself or each part, missing: {}",
+                                p.join(", ")
+                            )
+                        };
+                        (units::describe(x), missing)
+                    }
+                    None => (u.to_string(), String::new()),
+                };
+                derr(
+                    "DUTY-QUANTITY-MISSING",
+                    format!(
+                        "measure {} ({}) needs the quantity in {unit_text}{missing}",
+                        m.id, m.duty_text
+                    ),
+                )
+            }
             EvalError::NoRate(c) => derr(
                 "DUTY-NO-EXCHANGE-RATE",
-                format!("measure {} needs a {c} rate valid on {date}", m.id),
+                format!(
+                    "measure {} ({}) has an amount in {c}, which needs a {c} exchange rate valid on {date}; the tariff has none",
+                    m.id, m.duty_text
+                ),
             ),
             EvalError::Overflow => derr("DUTY-OVERFLOW", "amount overflow".into()),
         }

@@ -622,3 +622,233 @@ fn declaration_level_assessment_sums_items_and_shares_quota_draws() {
     assert_eq!(e.code, "DUTY-RESTRICTION-DOCUMENT-MISSING");
     assert_eq!(e.item, Some(2));
 }
+
+/// A GBP tariff with duties per % vol per hl (`ASVX` = `ASV` × `HLT`) and in
+/// EUR per 100 kg (`DTN`), converted at 0.8571 GBP per EUR in the first half
+/// of 2026 only (no EUR rate from July).
+const UNITS_TARIFF: &str = r#"{
+ "nationalCurrency": "GBP",
+ "currencies": [{"code": "GBP", "minorUnits": 2}, {"code": "EUR", "minorUnits": 2}],
+ "nomenclature": [
+  {"code": "2208609900", "description": "vodka, in containers over 2 l", "from": "2020-01-01"},
+  {"code": "0103921100", "description": "pigs, 50 kg or more", "from": "2020-01-01"},
+  {"code": "0201100000", "description": "beef carcases", "from": "2020-01-01"},
+  {"code": "0202100000", "description": "frozen beef carcases", "from": "2020-01-01"}
+ ],
+ "geographicalAreas": [{"id": "CH", "description": "Switzerland"}, {"id": "US", "description": "United States"},
+  {"id": "1011", "allCountries": true}],
+ "measureTypes": [{"id": "103", "kind": "third_country_duty"}, {"id": "142", "kind": "tariff_preference"},
+  {"id": "305", "kind": "vat"}],
+ "measures": [
+  {"id": "S", "type": "103", "goodsCode": "2208", "area": "1011", "from": "2020-01-01", "duty": "28.74 GBP/ASVX"},
+  {"id": "P", "type": "103", "goodsCode": "0103", "area": "1011", "from": "2020-01-01", "duty": "35.1 EUR/DTN"},
+  {"id": "PCH", "type": "142", "goodsCode": "0103", "area": "CH", "from": "2020-01-01", "duty": "10 %"},
+  {"id": "HI", "type": "103", "goodsCode": "0201", "area": "1011", "from": "2020-01-01", "duty": "10 % MIN 35.1 EUR/DTN"},
+  {"id": "LO", "type": "103", "goodsCode": "0202", "area": "1011", "from": "2020-01-01", "duty": "10 % MAX 35.1 EUR/DTN"},
+  {"id": "V", "type": "305", "goodsCode": "01", "area": "1011", "from": "2020-01-01", "duty": "20 %"},
+  {"id": "V2", "type": "305", "goodsCode": "02", "area": "1011", "from": "2020-01-01", "duty": "20 %"},
+  {"id": "V22", "type": "305", "goodsCode": "22", "area": "1011", "from": "2020-01-01", "duty": "20 %"}
+ ],
+ "exchangeRates": [{"currency": "EUR", "from": "2026-01-01", "to": "2026-06-30", "rate": "0.8571"}]
+}"#;
+
+fn units_tariff() -> Tariff {
+    load(UNITS_TARIFF).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+#[test]
+fn duty_per_percent_vol_per_hectolitre_multiplies_strength_by_volume() {
+    let t = units_tariff();
+    // 40 % vol × 2.5 hl = 100 % vol·hl; 28.74 GBP × 100 = 2,874.00 GBP
+    let i = item(
+        "2208609900",
+        "US",
+        "1000.00",
+        "GBP",
+        &[("ASV", "40"), ("HLT", "2.5")],
+    );
+    let a = assess_item(&t, &i, &FullVolume).unwrap();
+    assert_eq!(a.customs_duty.amount, d("2874.00"));
+    assert_eq!(a.lines[0].full_precision, d("2874.000"));
+    assert_eq!(a.lines[0].base, "100 ASVX");
+    // VAT 20 % of (1,000.00 + 2,874.00 = 3,874.00) = 774.80;
+    // total 2,874.00 + 774.80 = 3,648.80
+    assert_eq!(a.vat.amount, d("774.80"));
+    assert_eq!(a.total.amount, d("3648.80"));
+    // the volume in litres: 37.5 % vol × (180 l × 0.01 = 1.8 hl) = 67.5;
+    // 28.74 × 67.5 = 1,939.95
+    let i = item(
+        "2208609900",
+        "US",
+        "1000.00",
+        "GBP",
+        &[("ASV", "37.5"), ("LTR", "180")],
+    );
+    let a = assess_item(&t, &i, &FullVolume).unwrap();
+    assert_eq!(a.customs_duty.amount, d("1939.95"));
+    // declared in the compound unit itself (e.g. as the supplementary unit):
+    // 55 % vol·hl × 28.74 = 1,580.70
+    let i = item("2208609900", "US", "1000.00", "GBP", &[("ASVX", "55")]);
+    assert_eq!(
+        assess_item(&t, &i, &FullVolume)
+            .unwrap()
+            .customs_duty
+            .amount,
+        d("1580.70")
+    );
+}
+
+#[test]
+fn a_missing_part_of_a_compound_quantity_is_named() {
+    let t = units_tariff();
+    let only_volume = item("2208609900", "US", "1000.00", "GBP", &[("LTR", "250")]);
+    let e = assess_item(&t, &only_volume, &FullVolume).unwrap_err();
+    assert_eq!(e.code, "DUTY-QUANTITY-MISSING");
+    assert!(
+        e.message.contains(
+            "ASVX (% vol/hl = ASV × HLT); declare ASVX itself or each part, missing: ASV (% vol)"
+        ),
+        "{}",
+        e.message
+    );
+    assert!(!e.message.contains("HLT (hl"), "{}", e.message);
+    let nothing = item("2208609900", "US", "1000.00", "GBP", &[]);
+    let e = assess_item(&t, &nothing, &FullVolume).unwrap_err();
+    assert_eq!(e.code, "DUTY-QUANTITY-MISSING");
+    assert!(
+        e.message
+            .contains("missing: ASV (% vol), HLT (hl, or LTR × 0.01)"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn specific_duty_in_eur_per_100_kg_is_converted_at_the_period_rate() {
+    let t = units_tariff();
+    let day = date!(2026 - 03 - 15);
+    // 10,000 kg net = 100 × 100 kg; 35.1 EUR × 100 = 3,510 EUR;
+    // × 0.8571 GBP/EUR = 3,008.421 GBP -> 3,008.42
+    let mut i = item("0103921100", "US", "20000.00", "GBP", &[("KGM", "10000")]);
+    i.date = day;
+    let a = assess_item(&t, &i, &FullVolume).unwrap();
+    assert_eq!(a.lines[0].full_precision, d("3008.421"));
+    assert_eq!(a.customs_duty.amount, d("3008.42"));
+    assert_eq!(a.lines[0].base, "100 DTN; 1 EUR = 0.8571 GBP");
+    // VAT 20 % of (20,000.00 + 3,008.42 = 23,008.42) = 4,601.684 -> 4,601.68
+    assert_eq!(a.vat.amount, d("4601.68"));
+    assert_eq!(a.total.amount, d("7610.10"));
+    // the same quantity declared directly in units of 100 kg
+    let mut j = item("0103921100", "US", "20000.00", "GBP", &[("DTN", "100")]);
+    j.date = day;
+    assert_eq!(
+        assess_item(&t, &j, &FullVolume)
+            .unwrap()
+            .customs_duty
+            .amount,
+        d("3008.42")
+    );
+    // no EUR rate after June: a clear error naming the measure and currency
+    i.date = date!(2026 - 07 - 01);
+    let e = assess_item(&t, &i, &FullVolume).unwrap_err();
+    assert_eq!(e.code, "DUTY-NO-EXCHANGE-RATE");
+    assert!(
+        e.message.contains("measure P (35.1 EUR/DTN)")
+            && e.message.contains("EUR exchange rate valid on 2026-07-01"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn duty_options_compare_after_converting_the_specific_amount() {
+    let t = units_tariff();
+    let on = |code: &str, origin: &str, value: &str| {
+        let mut i = item(code, origin, value, "GBP", &[("KGM", "10000")]);
+        i.date = date!(2026 - 03 - 15);
+        assess_item(&t, &i, &FullVolume).unwrap()
+    };
+    // specific part everywhere: 35.1 EUR × 100 DTN × 0.8571 = 3,008.421 GBP
+    // (3,510 unconverted, which would reverse every choice below)
+
+    // higher of 10 % and the specific (MIN = floor):
+    // 10 % × 32,000 = 3,200 > 3,008.421 -> 3,200.00
+    assert_eq!(
+        on("0201100000", "US", "32000.00").customs_duty.amount,
+        d("3200.00")
+    );
+    // 10 % × 29,000 = 2,900 < 3,008.421 -> 3,008.42
+    assert_eq!(
+        on("0201100000", "US", "29000.00").customs_duty.amount,
+        d("3008.42")
+    );
+    // lower of 10 % and the specific (MAX = ceiling):
+    // min(3,200, 3,008.421) = 3,008.42; min(2,900, 3,008.421) = 2,900.00
+    assert_eq!(
+        on("0202100000", "US", "32000.00").customs_duty.amount,
+        d("3008.42")
+    );
+    assert_eq!(
+        on("0202100000", "US", "29000.00").customs_duty.amount,
+        d("2900.00")
+    );
+
+    // lowest option between measures: third-country 3,008.42 (converted)
+    // against the Swiss preference 10 % of the customs value
+    // 31,000: preference 3,100.00 > 3,008.42 -> the third-country duty
+    let a = on("0103921100", "CH", "31000.00");
+    assert_eq!(a.customs_duty.amount, d("3008.42"));
+    assert_eq!(a.lines[0].measure_id, "P");
+    assert!(
+        a.notes
+            .iter()
+            .any(|n| n.contains("PCH") && n.contains("3100.00")),
+        "{:?}",
+        a.notes
+    );
+    // 29,000: preference 2,900.00 < 3,008.42 -> the preference
+    let a = on("0103921100", "CH", "29000.00");
+    assert_eq!(a.customs_duty.amount, d("2900.00"));
+    assert_eq!(a.lines[0].measure_id, "PCH");
+}
+
+#[test]
+fn a_declaration_carries_a_compound_quantity_as_its_supplementary_unit() {
+    // the nomenclature asks for DE 6/2 in % vol·hl; invoices in USD at 0.8 GBP
+    let json = UNITS_TARIFF
+        .replace(
+            r#""description": "vodka, in containers over 2 l", "from": "2020-01-01""#,
+            r#""description": "vodka, in containers over 2 l", "from": "2020-01-01", "supplementaryUnit": "ASVX""#,
+        )
+        .replace(
+            r#"{"id": "CH", "#,
+            r#"{"id": "CN", "description": "China"}, {"id": "CH", "#,
+        )
+        .replace(
+            r#""currencies": [{"code": "GBP", "minorUnits": 2}"#,
+            r#""currencies": [{"code": "GBP", "minorUnits": 2}, {"code": "USD", "minorUnits": 2}"#,
+        )
+        .replace(
+            r#""exchangeRates": ["#,
+            r#""exchangeRates": [{"currency": "USD", "from": "2026-01-01", "rate": "0.8"}, "#,
+        );
+    let t = load(&json).unwrap_or_else(|e| panic!("{e:?}"));
+    let decl = |units: [Option<&str>; 2]| {
+        let mut v = crate::control::structure::fixtures::im();
+        for (i, u) in units.iter().enumerate() {
+            v["items"][i]["hsCode"] = serde_json::json!("2208609900");
+            v["items"][i]["supplementaryUnits"] = serde_json::json!(u);
+        }
+        serde_json::from_value::<crate::declaration::Declaration>(v).unwrap()
+    };
+    let a = assess_declaration(&t, &decl([Some("100"), Some("55")]), DAY, &FullVolume).unwrap();
+    // 28.74 GBP × 100 % vol·hl = 2,874.00; 28.74 × 55 = 1,580.70; sum 4,454.70
+    assert_eq!(a.items[0].customs_duty.amount, d("2874.00"));
+    assert_eq!(a.items[1].customs_duty.amount, d("1580.70"));
+    assert_eq!(a.customs_duty.amount, d("4454.70"));
+    // item 2 without its supplementary units: the error names the item
+    let e = assess_declaration(&t, &decl([Some("100"), None]), DAY, &FullVolume).unwrap_err();
+    assert_eq!(e.code, "DUTY-QUANTITY-MISSING");
+    assert_eq!(e.item, Some(2));
+    assert!(e.message.contains("missing: ASV (% vol)"), "{}", e.message);
+}

@@ -6,11 +6,13 @@
 //! its qualifier, if any (`DTN`, `DTNE`, `ASVX`, `SPQLPA`).
 //!
 //! Resolution of the quantity for a unit key, first rule that applies:
-//! 1. a **compound** unit (`ASVX` = `ASV` × `HLT`, `DTNZ` = `DTN` × `BRX`,
+//! 1. a quantity declared under exactly that key (a compound unit too: a
+//!    trader may declare `ASVX` = 1,000 % vol × hl directly);
+//! 2. a **compound** unit (`ASVX` = `ASV` × `HLT`, `DTNZ` = `DTN` × `BRX`,
 //!    `SPQLPA` = `SPR` × `LPA`, `SPQLTR` = `SPR` × `ASV` × `HLT`, and `SPQ`
 //!    without qualifier = `SPR` × `LPA`) is the product of the quantities of
-//!    its parts, each resolved by these same rules;
-//! 2. a quantity declared under exactly that key;
+//!    its parts, each resolved by these same rules (so `HLT` may come from
+//!    `LTR`);
 //! 3. for a unit with a multiplier, a quantity declared in its base unit
 //!    times the multiplier: `DTN` from `KGM` × 0.01, `TNE` from `KGM` ×
 //!    0.001, `HLT` from `LTR` × 0.01, `KLT` from `LTR` × 0.001, `CEN` from
@@ -81,6 +83,9 @@ fn direct(qs: &[Quantity], key: &str) -> Option<Decimal> {
 /// The quantity for `u` among `qs`, following the rules in the module doc.
 /// `None` if it is missing (or the product overflows).
 pub fn resolve(u: &UnitDef, qs: &[Quantity]) -> Option<Decimal> {
+    if let Some(v) = direct(qs, u.key) {
+        return Some(v);
+    }
     if !u.compound.is_empty() {
         let mut acc = Decimal::ONE;
         for part in u.compound {
@@ -88,9 +93,6 @@ pub fn resolve(u: &UnitDef, qs: &[Quantity]) -> Option<Decimal> {
             acc = acc.checked_mul(resolve(pu, qs)?)?;
         }
         return Some(acc);
-    }
-    if let Some(v) = direct(qs, u.key) {
-        return Some(v);
     }
     if let (Some(m), Some(from)) = (u.multiplier, u.coerced_from) {
         let base_key = format!("{from}{}", u.qualifier);
@@ -100,6 +102,42 @@ pub fn resolve(u: &UnitDef, qs: &[Quantity]) -> Option<Decimal> {
         }
     }
     None
+}
+
+/// Why the quantity for `u` cannot be found among `qs`: the units that
+/// are missing, innermost first (for `ASVX` with only `LTR` declared:
+/// `[ASV]`; with nothing declared: `[ASV, HLT]`). Empty when the quantity
+/// resolves (or only the product overflows).
+pub fn missing_parts(u: &'static UnitDef, qs: &[Quantity]) -> Vec<&'static UnitDef> {
+    if resolve(u, qs).is_some() {
+        return Vec::new();
+    }
+    if u.compound.is_empty() {
+        return vec![u];
+    }
+    let mut out = Vec::new();
+    for part in u.compound {
+        match unit(part) {
+            Some(pu) => out.extend(missing_parts(pu, qs)),
+            None => return vec![u],
+        }
+    }
+    out
+}
+
+/// How a unit is declared, for error messages: `HLT (hl, or LTR × 0.01)`,
+/// `ASVX (% vol/hl = ASV × HLT)`.
+pub fn describe(u: &UnitDef) -> String {
+    let mut s = format!("{} ({}", u.key, u.abbreviation);
+    if !u.compound.is_empty() {
+        s.push_str(" = ");
+        s.push_str(&u.compound.join(" × "));
+    }
+    if let (Some(m), Some(from)) = (u.multiplier, u.coerced_from) {
+        s.push_str(&format!(", or {from}{} × {m}", u.qualifier));
+    }
+    s.push(')');
+    s
 }
 
 #[cfg(test)]
@@ -151,5 +189,43 @@ mod tests {
         // a qualified unit never falls back to the unqualified base
         assert_eq!(r("DTNG"), None);
         assert_eq!(r("MPR"), None);
+    }
+
+    #[test]
+    fn a_compound_unit_is_declared_directly_or_by_its_parts() {
+        let asvx = unit("ASVX").unwrap();
+        // 40 % vol × 2.5 hl = 100 % vol × hl
+        let parts = [
+            Quantity::new("ASV", d("40")),
+            Quantity::new("HLT", d("2.5")),
+        ];
+        assert_eq!(resolve(asvx, &parts), Some(d("100.0")));
+        // hl from litres: 40 × (250 l × 0.01 = 2.50 hl) = 100.00
+        let litres = [
+            Quantity::new("ASV", d("40")),
+            Quantity::new("LTR", d("250")),
+        ];
+        assert_eq!(resolve(asvx, &litres), Some(d("100.00")));
+        // declared in the compound unit itself: taken as is, before the parts
+        let direct = [
+            Quantity::new("ASVX", d("75")),
+            Quantity::new("ASV", d("40")),
+            Quantity::new("HLT", d("2.5")),
+        ];
+        assert_eq!(resolve(asvx, &direct), Some(d("75")));
+        assert!(missing_parts(asvx, &direct).is_empty());
+        // what is missing, by part
+        let keys = |qs: &[Quantity]| -> Vec<&str> {
+            missing_parts(asvx, qs).iter().map(|u| u.key).collect()
+        };
+        assert_eq!(keys(&[Quantity::new("LTR", d("250"))]), ["ASV"]);
+        assert_eq!(keys(&[Quantity::new("ASV", d("40"))]), ["HLT"]);
+        assert_eq!(keys(&[]), ["ASV", "HLT"]);
+        assert_eq!(describe(asvx), "ASVX (% vol/hl = ASV × HLT)");
+        assert_eq!(describe(unit("HLT").unwrap()), "HLT (hl, or LTR × 0.01)");
+        assert_eq!(
+            describe(unit("DTNE").unwrap()),
+            "DTNE (100 kg/net eda, or KGME × 0.01)"
+        );
     }
 }
