@@ -260,3 +260,56 @@ fn tariff_import_stores_valid_files_and_refuses_broken_ones() {
         .any(|e| e["code"] == "TARIFF-UNKNOWN-AREA"
             && e["pointer"].as_str().unwrap().ends_with("/area")));
 }
+
+/// Runs `tamga serve` in a fresh directory (its working directory and
+/// data directory) with extra arguments; returns the output, the time it
+/// took and the directory. Panics if it keeps running for 20 s.
+fn serve_fails(extra: &[&str]) -> (std::process::Output, Duration, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let started = Instant::now();
+    let mut child = tamga()
+        .current_dir(dir.path())
+        .args(["serve", "--no-demo", "--data-dir", "data"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start tamga serve");
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("tamga serve {extra:?} still running after 20 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().expect("output");
+    (out, started.elapsed(), dir)
+}
+
+/// A database URL of an unknown scheme is refused (not taken for an SQLite
+/// file named `bogus:`), and an unreachable PostgreSQL fails at once with
+/// its address and the cause.
+#[test]
+fn serve_refuses_a_bad_database_url_at_once() {
+    let (out, took, dir) = serve_fails(&["--database-url", "bogus://x"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("unsupported database URL scheme `bogus://`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("postgres://"), "{stderr}");
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "created {left:?}");
+
+    let (out, took, _dir) = serve_fails(&["--database-url", "postgres://postgres@127.0.0.1:1/x"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("cannot connect to PostgreSQL at 127.0.0.1:1"),
+        "{stderr}"
+    );
+    assert!(stderr.to_lowercase().contains("refused"), "{stderr}");
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+}
