@@ -313,3 +313,25 @@ fn serve_refuses_a_bad_database_url_at_once() {
     assert!(stderr.to_lowercase().contains("refused"), "{stderr}");
     assert!(took < Duration::from_secs(5), "took {took:?}");
 }
+
+/// On a port already in use, `serve` fails before it creates a database or
+/// prints demo credentials.
+#[test]
+fn serve_on_a_busy_port_fails_before_creating_the_database() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = busy.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = tamga()
+        .args(["serve", "--listen", &addr, "--data-dir"])
+        .arg(dir.path().join("data"))
+        .output()
+        .expect("run tamga serve");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on {addr}")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("token"), "printed credentials: {stderr}");
+    assert!(!dir.path().join("data").exists(), "created the database");
+}
