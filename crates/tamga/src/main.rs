@@ -111,9 +111,12 @@ enum Command {
         key: String,
         file: PathBuf,
     },
-    /// Sign and lodge a declaration file; prints the server's answer.
+    /// Sign and lodge a declaration file: the outcome (HTTP status, MRN,
+    /// state, channel or error codes) on stderr, the server's JSON answer on
+    /// stdout.
     Lodge {
-        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        /// Base URL of the running server.
+        #[arg(long, default_value = "http://127.0.0.1:8080", env = "TAMGA_TARGET")]
         target: String,
         /// Lodge as demo trader N (1 to 8), with its demo token and key.
         #[arg(long, conflicts_with_all = ["token", "key"])]

@@ -164,7 +164,8 @@ pub async fn run(
     let clearance = open(&db, with_demo, settings).await?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     eprintln!(
-        "tamga listening on http://{addr} ({}); OpenAPI at http://{addr}/api/v1/openapi.json",
+        "tamga listening on http://{addr} ({}); OpenAPI at http://{addr}/api/v1/openapi.json\n\
+         (for `tamga lodge` and `tamga simulate`: export TAMGA_TARGET=http://{addr})",
         clearance.store().backend()
     );
     let state = tamga_http::state(clearance)

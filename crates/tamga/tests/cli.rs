@@ -335,3 +335,29 @@ fn serve_on_a_busy_port_fails_before_creating_the_database() {
     assert!(!stderr.contains("token"), "printed credentials: {stderr}");
     assert!(!dir.path().join("data").exists(), "created the database");
 }
+
+/// `lodge` finds the server through `TAMGA_TARGET`, says the outcome on
+/// stderr and writes the answer alone, as JSON, on stdout.
+#[test]
+fn lodge_reads_the_target_from_the_environment_and_keeps_stdout_json() {
+    let server = serve();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("declaration.json");
+    let example = tamga().args(["example", "--trader", "1"]).output().unwrap();
+    assert!(example.status.success());
+    std::fs::write(&file, &example.stdout).unwrap();
+    let out = tamga()
+        .env("TAMGA_TARGET", &server.url)
+        .args(["lodge", "--demo-trader", "1"])
+        .arg(&file)
+        .output()
+        .expect("run tamga lodge");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("stdout is the JSON answer");
+    let mrn = v["mrn"].as_str().expect("mrn");
+    assert!(
+        stderr.starts_with(&format!("HTTP 201 Created: MRN {mrn}, state ")),
+        "{stderr}"
+    );
+}
