@@ -126,6 +126,8 @@ fn simulate_rejects_bad_arguments() {
 struct Server {
     child: Child,
     url: String,
+    /// The lines the server wrote on stderr so far.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     _dir: tempfile::TempDir,
 }
 
@@ -137,8 +139,14 @@ impl Drop for Server {
 }
 
 fn serve() -> Server {
+    serve_logging("warn,sqlx=warn")
+}
+
+/// [`serve`] with `TAMGA_LOG` set to `filter`.
+fn serve_logging(filter: &str) -> Server {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut child = tamga()
+        .env("TAMGA_LOG", filter)
         // `simulate` receives webhooks on loopback.
         .args([
             "serve",
@@ -154,10 +162,13 @@ fn serve() -> Server {
         .expect("start tamga serve");
     let stderr = child.stderr.take().expect("stderr");
     let (tx, rx) = std::sync::mpsc::channel();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let lines = log.clone();
     std::thread::spawn(move || {
         let mut tx = Some(tx);
         for line in BufReader::new(stderr).lines() {
             let Ok(line) = line else { break };
+            lines.lock().unwrap().push(line.clone());
             if let Some(rest) = line.split("tamga listening on ").nth(1) {
                 let url = rest
                     .split_whitespace()
@@ -177,6 +188,7 @@ fn serve() -> Server {
     Server {
         child,
         url,
+        log,
         _dir: dir,
     }
 }
@@ -359,5 +371,47 @@ fn lodge_reads_the_target_from_the_environment_and_keeps_stdout_json() {
     assert!(
         stderr.starts_with(&format!("HTTP 201 Created: MRN {mrn}, state ")),
         "{stderr}"
+    );
+}
+
+/// At the default level the server logs one line per request (method,
+/// path, status, latency), none for `/healthz`, and no colour codes into a
+/// log that is not a terminal.
+#[test]
+fn serve_logs_one_line_per_request_without_colours_in_a_pipe() {
+    use std::io::{Read, Write};
+    let server = serve_logging("info,sqlx=warn");
+    let addr = server.url.trim_start_matches("http://").to_owned();
+    for path in ["/healthz", "/api/v1/account"] {
+        let mut conn = std::net::TcpStream::connect(&addr).expect("connect");
+        write!(
+            conn,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer).unwrap();
+        assert!(!answer.is_empty(), "{path}: no answer");
+    }
+    let found = |log: &[String]| {
+        log.iter()
+            .any(|l| l.contains("path=/api/v1/account") && l.contains("status=401"))
+    };
+    let started = Instant::now();
+    while !found(&server.log.lock().unwrap()) && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = server.log.lock().unwrap().clone();
+    let line = log
+        .iter()
+        .find(|l| l.contains("path=/api/v1/account"))
+        .unwrap_or_else(|| panic!("no request line in {log:#?}"));
+    for part in ["INFO", "method=GET", "status=401", "latency="] {
+        assert!(line.contains(part), "{part} missing in {line}");
+    }
+    assert!(!log.iter().any(|l| l.contains("/healthz")), "{log:#?}");
+    assert!(
+        !log.iter().any(|l| l.contains('\x1b')),
+        "colour codes in {log:#?}"
     );
 }
