@@ -196,7 +196,21 @@ pub fn router_with(state: AppState, limits: &Limits) -> Router {
             guard,
             guard::rate_limit,
         ))
-        .layer(request_log());
+        // One INFO line per API request when it is answered: method and
+        // path (the span), status and latency. `/healthz` stays quiet.
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new()
+                        .level(tracing::Level::INFO)
+                        .latency_unit(tower_http::LatencyUnit::Micros),
+                )
+                .on_body_chunk(())
+                .on_eos(())
+                .on_failure(()),
+        );
     Router::new()
         .route("/healthz", get(r::healthz))
         .merge(api)
@@ -205,31 +219,9 @@ pub fn router_with(state: AppState, limits: &Limits) -> Router {
         .with_state(state)
 }
 
-/// One INFO line per API request when it is answered: its method and path
-/// (in the span), status and latency. `/healthz` stays quiet.
-fn request_log() -> tower_http::trace::TraceLayer<
-    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
-    impl Fn(&axum::http::Request<axum::body::Body>) -> tracing::Span + Clone,
-    (),
-    tower_http::trace::DefaultOnResponse,
-    (),
-    (),
-    (),
-> {
-    use tower_http::trace::{DefaultOnResponse, TraceLayer};
-    TraceLayer::new_for_http()
-        .make_span_with(|req: &axum::http::Request<axum::body::Body>| {
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
-        })
-        .on_request(())
-        .on_response(
-            DefaultOnResponse::new()
-                .level(tracing::Level::INFO)
-                .latency_unit(tower_http::LatencyUnit::Micros),
-        )
-        .on_body_chunk(())
-        .on_eos(())
-        .on_failure(())
+/// The request log's span: the method and path of an API request.
+fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
 }
 
 /// Serves with the default [`Limits`] until `shutdown` resolves.
