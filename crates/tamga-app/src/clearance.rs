@@ -271,6 +271,9 @@ struct Change {
     bodies: Vec<(Actor, EventBody)>,
     new_declaration: Option<(Declaration, u32)>,
     kinds: Vec<NotificationKind>,
+    /// Whose account pays, where a notification names it (waiting for
+    /// payment: the payment reference to quote).
+    payer: Option<Eori>,
 }
 
 /// The tariff duties are assessed with.
@@ -1069,8 +1072,13 @@ impl Clearance {
                 };
                 let mut notifications = Vec::new();
                 for kind in branch.notifications {
-                    let payload =
-                        notification_payload(kind, &record, shared.iter().chain(&tail), &warnings);
+                    let payload = notification_payload(
+                        kind,
+                        &record,
+                        shared.iter().chain(&tail),
+                        &warnings,
+                        Some(payer.unwrap_or(&declarant)),
+                    );
                     notifications.extend(Self::make_notifications(
                         &recipients,
                         kind,
@@ -1271,6 +1279,7 @@ impl Clearance {
             bodies,
             new_declaration,
             kinds: kinds.to_vec(),
+            payer: None,
         };
         self.change_paying(rec, change, None).await
     }
@@ -1307,7 +1316,7 @@ impl Clearance {
                 Some(&rec.mrn),
                 Some(&rec.lrn),
                 now,
-                notification_payload(kind, &rec, events.iter(), &[]),
+                notification_payload(kind, &rec, events.iter(), &[], change.payer.as_ref()),
             ));
         }
         Ok(Alternative {
@@ -1425,6 +1434,7 @@ impl Clearance {
                 bodies: vec![released],
                 new_declaration: None,
                 kinds: vec![NotificationKind::Released],
+                payer: None,
             };
             let payment = reserved.then_some((PaymentOp::Debit, None));
             return self.change_paying(rec, change, payment).await;
@@ -1450,6 +1460,7 @@ impl Clearance {
             ],
             new_declaration: None,
             kinds: vec![NotificationKind::Released],
+            payer: None,
         };
         let otherwise = wait_if_unsecured.then(|| Change {
             bodies: vec![(
@@ -1462,6 +1473,7 @@ impl Clearance {
             )],
             new_declaration: None,
             kinds: vec![NotificationKind::AwaitingPayment],
+            payer: Some(payer.clone()),
         });
         self.change_paying(rec, change, Some((secure, otherwise)))
             .await
@@ -1852,6 +1864,7 @@ impl Clearance {
             )],
             new_declaration: None,
             kinds: vec![NotificationKind::Invalidated],
+            payer: None,
         };
         let rec = self
             .change_paying(rec, change, Some((PaymentOp::Release, None)))
@@ -2087,6 +2100,7 @@ impl Clearance {
             )],
             new_declaration: None,
             kinds: vec![NotificationKind::Refused],
+            payer: None,
         };
         let rec = self
             .change_paying(rec, change, Some((PaymentOp::Release, None)))
@@ -2695,11 +2709,15 @@ fn seal(
     Ok((events, state, prev))
 }
 
+/// What a notification tells its recipients beyond its kind. Waiting for
+/// payment names the amount due, its currency and the payment reference of
+/// `payer` (whose account pays) to quote on the transfer.
 fn notification_payload<'e>(
     kind: NotificationKind,
     r: &DeclarationRecord,
     mut events: impl Iterator<Item = &'e Event>,
     warnings: &[Violation],
+    payer: Option<&Eori>,
 ) -> serde_json::Value {
     let mut p = json!({
         "mrn": r.mrn,
@@ -2740,6 +2758,32 @@ fn notification_payload<'e>(
                 _ => None,
             }) {
                 obj.insert("reason".into(), json!(reason));
+            }
+        }
+        NotificationKind::AwaitingPayment => {
+            if let Some((currency, amount)) = events
+                .filter_map(|e| match &e.body {
+                    EventBody::PaymentSecured {
+                        result:
+                            PaymentResult::Unsecured {
+                                currency, amount, ..
+                            },
+                    }
+                    | EventBody::ReleaseGrantedPendingPayment {
+                        currency, amount, ..
+                    } => Some((currency, amount)),
+                    _ => None,
+                })
+                .last()
+            {
+                obj.insert("amountDue".into(), json!(amount.to_string()));
+                obj.insert("currency".into(), json!(currency));
+            }
+            if let Some(payer) = payer {
+                obj.insert(
+                    "paymentReference".into(),
+                    json!(tamga_core::ledger::payment_reference(payer)),
+                );
             }
         }
         NotificationKind::Released => {

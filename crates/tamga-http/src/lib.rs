@@ -195,13 +195,33 @@ pub fn router_with(state: AppState, limits: &Limits) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             guard,
             guard::rate_limit,
-        ));
+        ))
+        // One INFO line per API request when it is answered: method and
+        // path (the span), status and latency. `/healthz` stays quiet.
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new()
+                        .level(tracing::Level::INFO)
+                        .latency_unit(tower_http::LatencyUnit::Micros),
+                )
+                .on_body_chunk(())
+                .on_eos(())
+                .on_failure(()),
+        );
     Router::new()
         .route("/healthz", get(r::healthz))
         .merge(api)
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn(guard::json_errors))
         .with_state(state)
+}
+
+/// The request log's span: the method and path of an API request.
+fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
 }
 
 /// Serves with the default [`Limits`] until `shutdown` resolves.

@@ -123,11 +123,21 @@ async fn unfunded_declaration_waits_and_a_deposit_releases_it(app: TestApp) {
     assert!(due > Decimal::ZERO);
     let (s, n) = app.get("/api/v1/notifications?after=0", token).await;
     assert_eq!(s, StatusCode::OK);
-    assert!(n["notifications"]
+    let waiting = n["notifications"]
         .as_array()
         .unwrap()
         .iter()
-        .any(|x| x["kind"] == "awaiting_payment" && x["mrn"] == mrn.as_str()));
+        .find(|x| x["kind"] == "awaiting_payment" && x["mrn"] == mrn.as_str())
+        .unwrap_or_else(|| panic!("no awaiting_payment notification in {n}"));
+    // It says how much to pay and what to quote on the transfer.
+    let payload = &waiting["payload"];
+    assert_eq!(dec(&payload["amountDue"]), due, "{waiting}");
+    assert_eq!(payload["currency"], "UZS", "{waiting}");
+    assert_eq!(
+        payload["paymentReference"],
+        payment_reference(&eori),
+        "{waiting}"
+    );
     // The trader's payment details.
     let (_, acc) = app.get("/api/v1/account/ledger", token).await;
     let reference = acc["payment"]["paymentReference"]

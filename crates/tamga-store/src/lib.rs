@@ -67,6 +67,10 @@ pub enum StoreError {
     AlreadyExists(String),
     #[error("not found: {0}")]
     NotFound(String),
+    /// The database cannot be opened: an unsupported URL or a server that
+    /// does not answer. The text says which and why.
+    #[error("{0}")]
+    Open(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -647,14 +651,53 @@ pub trait Store:
 
 /// Opens the store a URL names: `postgres://…` or `postgresql://…` for
 /// PostgreSQL, `sqlite://PATH` or a plain file path for SQLite. Runs the
-/// backend's migrations.
+/// backend's migrations. Any other scheme is refused (rather than taken
+/// for a file name), and a PostgreSQL server that cannot be reached fails
+/// at once with its address and the cause.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(postgres::PgStore::connect(url).await?))
-    } else {
-        let path = url.strip_prefix("sqlite://").unwrap_or(url);
-        Ok(Arc::new(
-            sqlite::SqliteStore::open(std::path::Path::new(path)).await?,
-        ))
+    match url_scheme(url).map(|s| s.to_ascii_lowercase()).as_deref() {
+        Some("postgres" | "postgresql") => Ok(Arc::new(postgres::PgStore::connect(url).await?)),
+        Some("sqlite") | None => {
+            let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            Ok(Arc::new(
+                sqlite::SqliteStore::open(std::path::Path::new(path)).await?,
+            ))
+        }
+        Some(other) => Err(StoreError::Open(format!(
+            "unsupported database URL scheme `{other}://`: use postgres:// or \
+             postgresql:// for PostgreSQL, or a file path (or sqlite://PATH) for SQLite"
+        ))),
+    }
+}
+
+/// The scheme of `scheme://…` (RFC 3986: a letter, then letters, digits,
+/// `+`, `-` or `.`); `None` for a plain path.
+fn url_scheme(url: &str) -> Option<&str> {
+    let (scheme, _) = url.split_once("://")?;
+    let mut chars = scheme.chars();
+    let first = chars.next()?;
+    (first.is_ascii_alphabetic()
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+    .then_some(scheme)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_schemes_are_read_and_paths_have_none() {
+        assert_eq!(url_scheme("postgres://u@h/db"), Some("postgres"));
+        assert_eq!(url_scheme("bogus://x"), Some("bogus"));
+        assert_eq!(url_scheme("./tamga-data/tamga.db"), None);
+        assert_eq!(url_scheme("/tmp/a://b"), None);
+        assert_eq!(url_scheme("://x"), None);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_scheme_is_refused() {
+        let err = open("bogus://x").await.err().expect("refused");
+        assert!(matches!(err, StoreError::Open(_)), "{err:?}");
+        assert!(err.to_string().contains("postgres://"), "{err}");
     }
 }

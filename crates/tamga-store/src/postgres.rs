@@ -9,8 +9,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::query_builder::Separated;
+use sqlx::Connection;
 use sqlx::{Postgres, QueryBuilder, Row};
 use time::OffsetDateTime;
 
@@ -100,10 +101,14 @@ pub struct PgStore {
 impl PgStore {
     /// Connects and runs the migrations.
     pub async fn connect(url: &str) -> Result<Self> {
+        let options: PgConnectOptions = url
+            .parse()
+            .map_err(|e| StoreError::Open(format!("the PostgreSQL URL cannot be read: {e}")))?;
+        probe(&options).await?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(60))
-            .connect(url)
+            .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
         Ok(Self {
@@ -119,6 +124,33 @@ impl PgStore {
 
     async fn begin(&self) -> Result<sqlx::Transaction<'static, Postgres>> {
         Ok(self.pool.begin().await?)
+    }
+}
+
+/// How long the first connection may take before `tamga serve` gives up.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One connection, tried once: the pool would retry a refused connection
+/// in silence until its acquire time-out and then report only the
+/// time-out. Names the server's address and the cause.
+async fn probe(options: &PgConnectOptions) -> Result<()> {
+    let at = match options.get_socket() {
+        Some(socket) => socket.display().to_string(),
+        None => format!("{}:{}", options.get_host(), options.get_port()),
+    };
+    let fail =
+        |cause: String| StoreError::Open(format!("cannot connect to PostgreSQL at {at}: {cause}"));
+    match tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(options)).await {
+        Err(_) => Err(fail(format!(
+            "no answer within {} s",
+            CONNECT_TIMEOUT.as_secs()
+        ))),
+        Ok(Err(e)) => Err(fail(e.to_string())),
+        Ok(Ok(conn)) => {
+            // The probe's own connection; the pool opens its own.
+            let _ = conn.close().await;
+            Ok(())
+        }
     }
 }
 

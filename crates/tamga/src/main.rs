@@ -111,9 +111,12 @@ enum Command {
         key: String,
         file: PathBuf,
     },
-    /// Sign and lodge a declaration file; prints the server's answer.
+    /// Sign and lodge a declaration file: the outcome (HTTP status, MRN,
+    /// state, channel or error codes) on stderr, the server's JSON answer on
+    /// stdout.
     Lodge {
-        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        /// Base URL of the running server.
+        #[arg(long, default_value = "http://127.0.0.1:8080", env = "TAMGA_TARGET")]
         target: String,
         /// Lodge as demo trader N (1 to 8), with its demo token and key.
         #[arg(long, conflicts_with_all = ["token", "key"])]
@@ -161,6 +164,8 @@ fn main() -> std::process::ExitCode {
                 .unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .with_writer(std::io::stderr)
+        // Colours on a terminal only, never in a redirected log.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -156,13 +156,16 @@ pub async fn run(
         webhook_allow_loopback: allow_loopback_webhooks,
         ..Settings::default()
     };
+    // The port first: a port in use must fail before a database is created
+    // and demo credentials are printed.
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
+        format!("cannot listen on {listen}: {e} (choose another with --listen or TAMGA_LISTEN)")
+    })?;
     let clearance = open(&db, with_demo, settings).await?;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     eprintln!(
-        "tamga listening on http://{addr} ({}); OpenAPI at http://{addr}/api/v1/openapi.json",
+        "tamga listening on http://{addr} ({}); OpenAPI at http://{addr}/api/v1/openapi.json\n\
+         (for `tamga lodge` and `tamga simulate`: export TAMGA_TARGET=http://{addr})",
         clearance.store().backend()
     );
     let state = tamga_http::state(clearance)

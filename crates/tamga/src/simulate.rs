@@ -31,7 +31,7 @@ use crate::bench::{
 #[derive(clap::Args)]
 pub struct Args {
     /// Base URL of the running server.
-    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    #[arg(long, default_value = "http://127.0.0.1:8080", env = "TAMGA_TARGET")]
     target: String,
     /// Declarations per second.
     #[arg(long, default_value_t = 100.0)]

@@ -109,11 +109,14 @@ pub async fn lodge(
         .map_err(|e| format!("cannot reach {target}: {e}"))?;
     let status = resp.status();
     let text = resp.text().await.map_err(|e| e.to_string())?;
-    let pretty = serde_json::from_str::<serde_json::Value>(&text)
-        .ok()
+    let json = serde_json::from_str::<serde_json::Value>(&text).ok();
+    // The outcome first, on stderr (written at once, before stdout), and
+    // the answer alone on stdout, so that it can be piped to a JSON tool.
+    eprintln!("{}", outcome(status, json.as_ref()));
+    let pretty = json
         .and_then(|v| serde_json::to_string_pretty(&v).ok())
         .unwrap_or(text);
-    crate::out(format!("HTTP {status}\n{pretty}"))?;
+    crate::out(pretty)?;
     if status.is_success() {
         Ok(())
     } else {
@@ -121,8 +124,82 @@ pub async fn lodge(
     }
 }
 
+/// One line on a lodging's outcome: the HTTP status and the MRN, state
+/// and channel of an accepted declaration, or the error code and the codes
+/// (with pointers) of its violations.
+fn outcome(status: reqwest::StatusCode, answer: Option<&serde_json::Value>) -> String {
+    let mut line = format!("HTTP {status}");
+    let Some(v) = answer else {
+        return line;
+    };
+    let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+    if let Some(mrn) = text(&v["mrn"]) {
+        line.push_str(&format!(": MRN {mrn}"));
+        for field in ["state", "channel"] {
+            if let Some(x) = text(&v[field]) {
+                line.push_str(&format!(", {field} {x}"));
+            }
+        }
+    } else if let Some(code) = text(&v["error"]["code"]) {
+        line.push_str(&format!(": {code}"));
+        let violations: Vec<String> = v["error"]["violations"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| {
+                        let code = text(&x["code"])?;
+                        Some(match text(&x["pointer"]).filter(|p| !p.is_empty()) {
+                            Some(p) => format!("{code} at {p}"),
+                            None => code,
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !violations.is_empty() {
+            line.push_str(&format!(" ({})", violations.join(", ")));
+        } else if let Some(m) = text(&v["error"]["message"]) {
+            line.push_str(&format!(" ({m})"));
+        }
+    }
+    line
+}
+
 pub fn example(trader: usize, seed: u64, hs: Option<&str>) -> Result<(), String> {
     let body = crate::bench::example_declaration(trader, seed, hs)?;
     crate::out(String::from_utf8_lossy(&body))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::outcome;
+    use reqwest::StatusCode;
+    use serde_json::json;
+
+    #[test]
+    fn the_outcome_names_the_mrn_or_the_error_codes() {
+        let ok = json!({"mrn": "26UZ0001", "state": "released", "channel": "green", "lrn": "L"});
+        assert_eq!(
+            outcome(StatusCode::CREATED, Some(&ok)),
+            "HTTP 201 Created: MRN 26UZ0001, state released, channel green"
+        );
+        let bad = json!({"error": {"code": "DECLARATION_REJECTED", "message": "m", "violations": [
+            {"code": "FLC-HS-UNKNOWN", "pointer": "/items/0/hsCode"},
+            {"code": "FLC-X", "pointer": ""}
+        ]}});
+        assert_eq!(
+            outcome(StatusCode::UNPROCESSABLE_ENTITY, Some(&bad)),
+            "HTTP 422 Unprocessable Entity: DECLARATION_REJECTED (FLC-HS-UNKNOWN at /items/0/hsCode, FLC-X)"
+        );
+        let denied = json!({"error": {"code": "UNAUTHENTICATED", "message": "no token"}});
+        assert_eq!(
+            outcome(StatusCode::UNAUTHORIZED, Some(&denied)),
+            "HTTP 401 Unauthorized: UNAUTHENTICATED (no token)"
+        );
+        assert_eq!(
+            outcome(StatusCode::BAD_GATEWAY, None),
+            "HTTP 502 Bad Gateway"
+        );
+    }
 }

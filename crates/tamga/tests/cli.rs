@@ -126,6 +126,8 @@ fn simulate_rejects_bad_arguments() {
 struct Server {
     child: Child,
     url: String,
+    /// The lines the server wrote on stderr so far.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     _dir: tempfile::TempDir,
 }
 
@@ -137,8 +139,14 @@ impl Drop for Server {
 }
 
 fn serve() -> Server {
+    serve_logging("warn,sqlx=warn")
+}
+
+/// [`serve`] with `TAMGA_LOG` set to `filter`.
+fn serve_logging(filter: &str) -> Server {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut child = tamga()
+        .env("TAMGA_LOG", filter)
         // `simulate` receives webhooks on loopback.
         .args([
             "serve",
@@ -154,10 +162,13 @@ fn serve() -> Server {
         .expect("start tamga serve");
     let stderr = child.stderr.take().expect("stderr");
     let (tx, rx) = std::sync::mpsc::channel();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let lines = log.clone();
     std::thread::spawn(move || {
         let mut tx = Some(tx);
         for line in BufReader::new(stderr).lines() {
             let Ok(line) = line else { break };
+            lines.lock().unwrap().push(line.clone());
             if let Some(rest) = line.split("tamga listening on ").nth(1) {
                 let url = rest
                     .split_whitespace()
@@ -177,6 +188,7 @@ fn serve() -> Server {
     Server {
         child,
         url,
+        log,
         _dir: dir,
     }
 }
@@ -259,4 +271,147 @@ fn tariff_import_stores_valid_files_and_refuses_broken_ones() {
         .iter()
         .any(|e| e["code"] == "TARIFF-UNKNOWN-AREA"
             && e["pointer"].as_str().unwrap().ends_with("/area")));
+}
+
+/// Runs `tamga serve` in a fresh directory (its working directory and
+/// data directory) with extra arguments; returns the output, the time it
+/// took and the directory. Panics if it keeps running for 20 s.
+fn serve_fails(extra: &[&str]) -> (std::process::Output, Duration, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let started = Instant::now();
+    let mut child = tamga()
+        .current_dir(dir.path())
+        .args(["serve", "--no-demo", "--data-dir", "data"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start tamga serve");
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("tamga serve {extra:?} still running after 20 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().expect("output");
+    (out, started.elapsed(), dir)
+}
+
+/// A database URL of an unknown scheme is refused (not taken for an SQLite
+/// file named `bogus:`), and an unreachable PostgreSQL fails at once with
+/// its address and the cause.
+#[test]
+fn serve_refuses_a_bad_database_url_at_once() {
+    let (out, took, dir) = serve_fails(&["--database-url", "bogus://x"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("unsupported database URL scheme `bogus://`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("postgres://"), "{stderr}");
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "created {left:?}");
+
+    let (out, took, _dir) = serve_fails(&["--database-url", "postgres://postgres@127.0.0.1:1/x"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("cannot connect to PostgreSQL at 127.0.0.1:1"),
+        "{stderr}"
+    );
+    assert!(stderr.to_lowercase().contains("refused"), "{stderr}");
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+}
+
+/// On a port already in use, `serve` fails before it creates a database or
+/// prints demo credentials.
+#[test]
+fn serve_on_a_busy_port_fails_before_creating_the_database() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = busy.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = tamga()
+        .args(["serve", "--listen", &addr, "--data-dir"])
+        .arg(dir.path().join("data"))
+        .output()
+        .expect("run tamga serve");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on {addr}")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("token"), "printed credentials: {stderr}");
+    assert!(!dir.path().join("data").exists(), "created the database");
+}
+
+/// `lodge` finds the server through `TAMGA_TARGET`, says the outcome on
+/// stderr and writes the answer alone, as JSON, on stdout.
+#[test]
+fn lodge_reads_the_target_from_the_environment_and_keeps_stdout_json() {
+    let server = serve();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("declaration.json");
+    let example = tamga().args(["example", "--trader", "1"]).output().unwrap();
+    assert!(example.status.success());
+    std::fs::write(&file, &example.stdout).unwrap();
+    let out = tamga()
+        .env("TAMGA_TARGET", &server.url)
+        .args(["lodge", "--demo-trader", "1"])
+        .arg(&file)
+        .output()
+        .expect("run tamga lodge");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("stdout is the JSON answer");
+    let mrn = v["mrn"].as_str().expect("mrn");
+    assert!(
+        stderr.starts_with(&format!("HTTP 201 Created: MRN {mrn}, state ")),
+        "{stderr}"
+    );
+}
+
+/// At the default level the server logs one line per request (method,
+/// path, status, latency), none for `/healthz`, and no colour codes into a
+/// log that is not a terminal.
+#[test]
+fn serve_logs_one_line_per_request_without_colours_in_a_pipe() {
+    use std::io::{Read, Write};
+    let server = serve_logging("info,sqlx=warn");
+    let addr = server.url.trim_start_matches("http://").to_owned();
+    for path in ["/healthz", "/api/v1/account"] {
+        let mut conn = std::net::TcpStream::connect(&addr).expect("connect");
+        write!(
+            conn,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer).unwrap();
+        assert!(!answer.is_empty(), "{path}: no answer");
+    }
+    let found = |log: &[String]| {
+        log.iter()
+            .any(|l| l.contains("path=/api/v1/account") && l.contains("status=401"))
+    };
+    let started = Instant::now();
+    while !found(&server.log.lock().unwrap()) && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = server.log.lock().unwrap().clone();
+    let line = log
+        .iter()
+        .find(|l| l.contains("path=/api/v1/account"))
+        .unwrap_or_else(|| panic!("no request line in {log:#?}"));
+    for part in ["INFO", "method=GET", "status=401", "latency="] {
+        assert!(line.contains(part), "{part} missing in {line}");
+    }
+    assert!(!log.iter().any(|l| l.contains("/healthz")), "{log:#?}");
+    assert!(
+        !log.iter().any(|l| l.contains('\x1b')),
+        "colour codes in {log:#?}"
+    );
 }

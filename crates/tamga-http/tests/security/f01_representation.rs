@@ -364,6 +364,26 @@ async fn the_payer_stays_the_indirect_representative_until_paid(app: TestApp) {
     assert_eq!(s, StatusCode::OK, "{v}");
     let a1 = cash(&app, &a).await;
     let (_, acc_r) = app.get("/api/v1/account/ledger", &r.token).await;
+    // Its awaiting_payment notification names the amount and the reference
+    // of the account that pays: the representative's.
+    let (_, page) = app.get("/api/v1/notifications?after=0", &r.token).await;
+    let waiting = page["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["kind"] == "awaiting_payment" && n["mrn"] == mrn.as_str())
+        .unwrap_or_else(|| panic!("no awaiting_payment notification in {page}"));
+    assert_eq!(
+        waiting["payload"]["paymentReference"],
+        reference(&acc_r).as_str(),
+        "{waiting}"
+    );
+    let amount: Decimal = waiting["payload"]["amountDue"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no amountDue in {waiting}"))
+        .parse()
+        .unwrap();
+    assert_eq!(amount, due);
     let (s, v) = app
         .post_json(
             "/api/v1/bank/deposits",

@@ -191,6 +191,28 @@ async fn an_amendment_after_a_release_pending_payment_goes_back_under_control(ap
         .get(&format!("/api/v1/declarations/{mrn}"), &token)
         .await;
     assert_eq!(d["state"], "awaiting_payment", "{d}");
+    // Released pending payment: the notification says what to pay and what
+    // to quote.
+    let (_, page) = app.get("/api/v1/notifications?after=0", &token).await;
+    let waiting = page["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["kind"] == "awaiting_payment" && n["mrn"] == mrn.as_str())
+        .unwrap_or_else(|| panic!("no awaiting_payment notification in {page}"));
+    let eori = tamga_core::codes::Eori::parse(&id).unwrap();
+    assert_eq!(
+        waiting["payload"]["paymentReference"],
+        tamga_core::ledger::payment_reference(&eori),
+        "{waiting}"
+    );
+    assert_eq!(waiting["payload"]["currency"], "UZS", "{waiting}");
+    let due: rust_decimal::Decimal = waiting["payload"]["amountDue"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no amountDue in {waiting}"))
+        .parse()
+        .unwrap();
+    assert!(due > rust_decimal::Decimal::ZERO, "{waiting}");
     lifecycle_eventually(&app, &task, &officer.token, |t| t["status"] == "done").await;
 
     let mut changed = doc.clone();
