@@ -1,3 +1,9 @@
+//! tamga's synthetic traffic, kept out of the domain crate: the declaration
+//! generator, the fuzz mutator and the demo trader identities. It depends on
+//! `tamga-core` only and is used by the `tamga` binary (`simulate`, `bench`,
+//! `example`, the tour) and, as a dev-dependency, by the tests of
+//! `tamga-app` and `tamga-http`; nothing in the product's request path uses it.
+//!
 //! Synthetic declaration traffic for `tamga simulate` (HTTP load) and
 //! `tamga bench pipeline` (in-process).
 //!
@@ -31,16 +37,16 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 use time::{Date, Duration};
 
-use crate::codes::{
+use tamga_core::codes::{
     AdditionalProcedureCode, CountryCode, CurrencyCode, DocumentTypeCode, Eori, HsCode, Lrn,
     OfficeCode, ProcedureCode,
 };
-use crate::declaration::{
+use tamga_core::declaration::{
     AdditionalType, Address, Declaration, DeclarationType, DeliveryTerms, DocumentRef, GoodsItem,
     Invoice, Packages, Party, Totals, Transport, TransportMode,
 };
-use crate::reference::ReferenceBundle;
-use crate::tariff::Tariff;
+use tamga_core::reference::ReferenceBundle;
+use tamga_core::tariff::Tariff;
 
 // ---------------------------------------------------------------------------
 // Public types
@@ -1963,10 +1969,12 @@ struct TariffView {
 
 impl TariffView {
     fn new(t: &Tariff, date: Date) -> TariffView {
-        use crate::tariff::{ConditionAction, ConditionTest, ItemInput, MeasureKind, Quantity};
+        use tamga_core::tariff::{
+            ConditionAction, ConditionTest, ItemInput, MeasureKind, Quantity,
+        };
         let mut national: HashMap<String, Vec<HsCode>> = HashMap::new();
         let mut needs = HashMap::new();
-        let mut codes: Vec<&crate::tariff::GoodsCode> = t
+        let mut codes: Vec<&tamga_core::tariff::GoodsCode> = t
             .goods_codes()
             .filter(|g| g.validity.contains(date))
             .collect();
@@ -2003,7 +2011,8 @@ impl TariffView {
                 additional_code: None,
                 documents: docs.clone(),
             };
-            if crate::tariff::assess_item(t, &probe, &crate::tariff::FullVolume).is_err() {
+            if tamga_core::tariff::assess_item(t, &probe, &tamga_core::tariff::FullVolume).is_err()
+            {
                 continue;
             }
             let docs = docs
@@ -2078,19 +2087,40 @@ impl TariffView {
     }
 }
 
+/// The reference data shipped in `reference/` (tests of this crate only).
+#[cfg(test)]
+fn shipped_for_tests() -> &'static ReferenceBundle {
+    use tamga_core::reference::ReferenceCsv;
+    static B: std::sync::OnceLock<ReferenceBundle> = std::sync::OnceLock::new();
+    B.get_or_init(|| {
+        ReferenceBundle::from_csv(&ReferenceCsv {
+            hs: include_str!("../../../reference/hs2022.csv"),
+            countries: include_str!("../../../reference/countries.csv"),
+            currencies: include_str!("../../../reference/currencies.csv"),
+            procedures: include_str!("../../../reference/procedures.csv"),
+            additional_procedures: include_str!("../../../reference/additional_procedures.csv"),
+            procedure_combinations: include_str!("../../../reference/procedure_combinations.csv"),
+            document_types: include_str!("../../../reference/document_types.csv"),
+            procedure_documents: include_str!("../../../reference/procedure_documents.csv"),
+            offices: include_str!("../../../reference/offices.csv"),
+        })
+        .expect("shipped reference data loads")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
     use std::sync::OnceLock;
 
     use super::*;
-    use crate::declaration::INCOTERMS;
-    use crate::reference::ReferenceData;
+    use tamga_core::declaration::INCOTERMS;
+    use tamga_core::reference::ReferenceData;
 
     const TODAY: Date = time::macros::date!(2026 - 03 - 15);
 
     fn bundle() -> &'static ReferenceBundle {
-        crate::reference::shipped_for_tests()
+        crate::shipped_for_tests()
     }
 
     fn refdata() -> &'static ReferenceData {
@@ -2712,7 +2742,7 @@ mod tests {
     /// erroneous one.
     #[test]
     fn control_agrees_with_expectations() {
-        use crate::control::{run, ControlContext};
+        use tamga_core::control::{run, ControlContext};
         let mut cfg = GeneratorConfig::demo(40, TODAY, 4);
         cfg.error_share = Some(0.3);
         let mut g = generator(cfg);
