@@ -87,7 +87,7 @@ pub fn demo_officer_key(username: &str) -> SigningKey {
 }
 
 /// Operator id of the n-th demo trader (0-based); matches
-/// `tamga_core::synth::demo_traders`.
+/// `tamga_sim::demo_traders`.
 pub fn demo_trader_id(n: usize) -> String {
     format!("UZ{:012}", 101 + n)
 }

@@ -339,7 +339,7 @@ mod tests {
     use tamga_core::declaration::Declaration;
     use tamga_core::lifecycle::Channel;
     use tamga_core::lifecycle::State;
-    use tamga_core::synth::{Generator, GeneratorConfig};
+    use tamga_sim::{Generator, GeneratorConfig};
     use tamga_store::{Payment, PaymentOp};
 
     fn record(seq: u64, state: State) -> DeclarationRecord {

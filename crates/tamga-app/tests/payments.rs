@@ -14,7 +14,7 @@ use tamga_core::ledger::{payment_reference, AccountKind};
 use tamga_core::lifecycle::State;
 use tamga_core::risk::RandomSelection;
 use tamga_core::signature;
-use tamga_core::synth::{demo_traders, Generator, GeneratorConfig};
+use tamga_sim::{demo_traders, Generator, GeneratorConfig};
 use tamga_store::testing::TestDb;
 use tamga_store::{DeclarationQuery, Operator, Store};
 

@@ -20,6 +20,5 @@ pub mod profiles;
 pub mod reference;
 pub mod risk;
 pub mod signature;
-pub mod synth;
 pub mod tariff;
 pub mod traders;

@@ -233,14 +233,13 @@ mod tests {
     use super::*;
     use crate::codes::{CountryCode, Lrn, MrnCategory};
     use crate::lifecycle::{replay, State};
-    use crate::synth::{Generator, GeneratorConfig};
+
+    /// A valid standard import (produced once by `tamga_sim::Generator`,
+    /// seed 3, 2026-11-21, no errors or frauds; kept as a file so that the
+    /// domain crate does not depend on the generator).
+    const DECLARATION_JSON: &str = include_str!("testdata/declaration.json");
 
     fn declaration() -> (Declaration, Mrn) {
-        let reference = crate::reference::shipped_for_tests();
-        let mut cfg = GeneratorConfig::bench(1, time::macros::date!(2026 - 11 - 21), 3);
-        cfg.error_share = Some(0.0);
-        cfg.frauds = false;
-        let body = Generator::new(cfg, reference).unwrap().next().body;
         let mrn = Mrn::generate(
             2026,
             &CountryCode::parse("UZ").unwrap(),
@@ -248,7 +247,7 @@ mod tests {
             MrnCategory::Import,
         )
         .unwrap();
-        (serde_json::from_slice(&body).unwrap(), mrn)
+        (serde_json::from_str(DECLARATION_JSON).unwrap(), mrn)
     }
 
     /// The state the events lead to, from lodging on.

@@ -26,7 +26,7 @@ use tamga_app::{AppError, Clearance, Settings, Signed};
 use tamga_core::codes::Eori;
 use tamga_core::lifecycle::State;
 use tamga_core::signature;
-use tamga_core::synth::{demo_traders, Generator, GeneratorConfig};
+use tamga_sim::{demo_traders, Generator, GeneratorConfig};
 
 mod malformed;
 mod slow_clients;

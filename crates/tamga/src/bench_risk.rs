@@ -33,7 +33,7 @@ use tamga_core::profiles::{
     CompiledProfile, Control, Profile, ProfileEngine, RiskSubject, TraderCategory, TraderContext,
 };
 use tamga_core::reference::ReferenceBundle;
-use tamga_core::synth::{Generator, GeneratorConfig, DEMO_OFFICE};
+use tamga_sim::{Generator, GeneratorConfig, DEMO_OFFICE};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct BenchRiskArgs {
@@ -639,7 +639,7 @@ fn frauds(args: &BenchRiskArgs) -> Result<(), String> {
     use tamga_core::channel::{self, ChannelPolicy, Draws, Inputs};
     use tamga_core::codes::{CountryCode, Mrn, MrnCategory};
     use tamga_core::risk::RandomSelection;
-    use tamga_core::synth::FraudKind;
+    use tamga_sim::FraudKind;
 
     let day = OffsetDateTime::now_utc().date();
     let reference =

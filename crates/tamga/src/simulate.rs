@@ -21,8 +21,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::json;
 
-use tamga_core::synth::{Generator, GeneratorConfig};
 use tamga_http::routes::{KEY_ID_HEADER, SIGNATURE_HEADER};
+use tamga_sim::{Generator, GeneratorConfig};
 
 use crate::bench::{
     demo_keys, histogram, max_ms, quantile_ms, record, reference_bundle, round3, today, TraderKeys,

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use tamga_app::demo::{demo, demo_signing_key};
 use tamga_core::signature;
-use tamga_core::synth::{Generator, GeneratorConfig};
+use tamga_sim::{Generator, GeneratorConfig};
 
 struct Server {
     child: Child,

@@ -16,7 +16,7 @@ use tamga_app::{Clearance, Settings};
 use tamga_core::codes::OfficeCode;
 use tamga_core::lifecycle::{replay, verify_chain, Event};
 use tamga_core::signature;
-use tamga_core::synth::{demo_traders, Generator, GeneratorConfig};
+use tamga_sim::{demo_traders, Generator, GeneratorConfig};
 use tamga_store::testing::TestDb;
 use tamga_store::{Principal, Role, Store, User};
 

@@ -16,8 +16,8 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 
 use tamga_app::{Clearance, Settings};
-use tamga_core::synth::{mutate_with_kind, Expectation, Generator, GeneratorConfig};
 use tamga_http::routes::{KEY_ID_HEADER, SIGNATURE_HEADER};
+use tamga_sim::{mutate_with_kind, Expectation, Generator, GeneratorConfig};
 
 use super::{demo_keys, progress, reference_bundle, round3, today, TraderKeys};
 
