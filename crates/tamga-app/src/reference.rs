@@ -1,19 +1,9 @@
 //! The reference data shipped in the repository (`reference/*.csv`),
 //! compiled into the binary and loaded into the database on start.
 
-use tamga_core::reference::{BundleError, ReferenceBundle, ReferenceCsv};
+use tamga_core::reference::{BundleError, ReferenceBundle};
 
-pub const SHIPPED: ReferenceCsv<'static> = ReferenceCsv {
-    hs: include_str!("../../../reference/hs2022.csv"),
-    countries: include_str!("../../../reference/countries.csv"),
-    currencies: include_str!("../../../reference/currencies.csv"),
-    procedures: include_str!("../../../reference/procedures.csv"),
-    additional_procedures: include_str!("../../../reference/additional_procedures.csv"),
-    procedure_combinations: include_str!("../../../reference/procedure_combinations.csv"),
-    document_types: include_str!("../../../reference/document_types.csv"),
-    procedure_documents: include_str!("../../../reference/procedure_documents.csv"),
-    offices: include_str!("../../../reference/offices.csv"),
-};
+pub use tamga_core::reference::SHIPPED;
 
 /// The shipped reference data as rows.
 pub fn shipped() -> Result<ReferenceBundle, BundleError> {

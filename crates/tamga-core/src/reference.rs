@@ -439,23 +439,24 @@ impl ReferenceData {
     }
 }
 
-/// The reference data shipped in `reference/` (tests of this crate only;
-/// the product loads the same files through `tamga_app::reference`).
+/// The reference data shipped in the repository's `reference/` folder,
+/// compiled in (no file is read at run time); the product loads it into
+/// the database through `tamga_app::reference`.
+pub const SHIPPED: ReferenceCsv<'static> = ReferenceCsv {
+    hs: include_str!("../../../reference/hs2022.csv"),
+    countries: include_str!("../../../reference/countries.csv"),
+    currencies: include_str!("../../../reference/currencies.csv"),
+    procedures: include_str!("../../../reference/procedures.csv"),
+    additional_procedures: include_str!("../../../reference/additional_procedures.csv"),
+    procedure_combinations: include_str!("../../../reference/procedure_combinations.csv"),
+    document_types: include_str!("../../../reference/document_types.csv"),
+    procedure_documents: include_str!("../../../reference/procedure_documents.csv"),
+    offices: include_str!("../../../reference/offices.csv"),
+};
+
+/// [`SHIPPED`] as rows, parsed once (tests of this crate only).
 #[cfg(test)]
 pub(crate) fn shipped_for_tests() -> &'static ReferenceBundle {
     static B: std::sync::OnceLock<ReferenceBundle> = std::sync::OnceLock::new();
-    B.get_or_init(|| {
-        ReferenceBundle::from_csv(&ReferenceCsv {
-            hs: include_str!("../../../reference/hs2022.csv"),
-            countries: include_str!("../../../reference/countries.csv"),
-            currencies: include_str!("../../../reference/currencies.csv"),
-            procedures: include_str!("../../../reference/procedures.csv"),
-            additional_procedures: include_str!("../../../reference/additional_procedures.csv"),
-            procedure_combinations: include_str!("../../../reference/procedure_combinations.csv"),
-            document_types: include_str!("../../../reference/document_types.csv"),
-            procedure_documents: include_str!("../../../reference/procedure_documents.csv"),
-            offices: include_str!("../../../reference/offices.csv"),
-        })
-        .expect("shipped reference data loads")
-    })
+    B.get_or_init(|| ReferenceBundle::from_csv(&SHIPPED).expect("shipped reference data loads"))
 }

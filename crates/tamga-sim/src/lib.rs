@@ -44,21 +44,11 @@ pub use profile::*;
 /// The reference data shipped in `reference/` (tests of this crate only).
 #[cfg(test)]
 fn shipped_for_tests() -> &'static tamga_core::reference::ReferenceBundle {
-    use tamga_core::reference::{ReferenceBundle, ReferenceCsv};
+    use tamga_core::reference::ReferenceBundle;
     static B: std::sync::OnceLock<ReferenceBundle> = std::sync::OnceLock::new();
     B.get_or_init(|| {
-        ReferenceBundle::from_csv(&ReferenceCsv {
-            hs: include_str!("../../../reference/hs2022.csv"),
-            countries: include_str!("../../../reference/countries.csv"),
-            currencies: include_str!("../../../reference/currencies.csv"),
-            procedures: include_str!("../../../reference/procedures.csv"),
-            additional_procedures: include_str!("../../../reference/additional_procedures.csv"),
-            procedure_combinations: include_str!("../../../reference/procedure_combinations.csv"),
-            document_types: include_str!("../../../reference/document_types.csv"),
-            procedure_documents: include_str!("../../../reference/procedure_documents.csv"),
-            offices: include_str!("../../../reference/offices.csv"),
-        })
-        .expect("shipped reference data loads")
+        ReferenceBundle::from_csv(&tamga_core::reference::SHIPPED)
+            .expect("shipped reference data loads")
     })
 }
 
