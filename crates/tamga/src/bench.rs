@@ -28,6 +28,7 @@ use tamga_core::lifecycle::State;
 use tamga_core::signature;
 use tamga_sim::{demo_traders, Generator, GeneratorConfig};
 
+mod local_server;
 mod malformed;
 mod slow_clients;
 

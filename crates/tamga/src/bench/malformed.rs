@@ -6,6 +6,7 @@
 //! (or a 2xx when a mutation happened to stay valid); a 5xx or a transport
 //! error fails the run.
 
+use super::local_server::LocalServer;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -15,7 +16,6 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 
-use tamga_app::{Clearance, Settings};
 use tamga_http::routes::{KEY_ID_HEADER, SIGNATURE_HEADER};
 use tamga_sim::{mutate_with_kind, Expectation, Generator, GeneratorConfig};
 
@@ -200,41 +200,12 @@ pub async fn run(a: Args) -> Result<(), String> {
     if a.concurrency == 0 {
         return Err("--concurrency must be at least 1".into());
     }
-    let dir = tempfile::Builder::new()
-        .prefix("tamga-malformed-")
-        .tempdir()
-        .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
-    let store = tamga_store::open(&dir.path().join("tamga.db").display().to_string())
-        .await
-        .map_err(|e| format!("cannot open the database: {e}"))?;
-    tamga_app::bootstrap(&store, true)
-        .await
-        .map_err(|e| format!("cannot load reference data: {e}"))?;
-    let clearance = Clearance::start(store, Settings::default())
-        .await
-        .map_err(|e| format!("cannot start: {e}"))?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| format!("cannot listen: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let state = tamga_http::state(clearance)
-        .await
-        .map_err(|e| format!("cannot start: {e}"))?;
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(tamga_http::serve(listener, state, async move {
-        let _ = stop_rx.await;
-    }));
+    let server = LocalServer::start("tamga-malformed-", tamga_http::Limits::default()).await?;
+    let addr = server.addr;
 
     let result = drive(&a, &format!("http://{addr}/api/v1/declarations")).await;
 
-    let _ = stop_tx.send(());
-    match tokio::time::timeout(Duration::from_secs(10), server).await {
-        Ok(Ok(Ok(()))) => {}
-        Ok(Ok(Err(e))) => eprintln!("warning: server error: {e}"),
-        Ok(Err(e)) => eprintln!("warning: server task failed: {e}"),
-        Err(_) => eprintln!("warning: the server did not stop within 10 s"),
-    }
-    drop(dir);
+    server.stop(Duration::from_secs(10)).await;
 
     let (tally, seconds) = result?;
     let out = json!({

@@ -10,6 +10,7 @@
 //! their latencies are reported (and the same before the slow connections,
 //! as a baseline).
 
+use super::local_server::LocalServer;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -18,8 +19,6 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
-
-use tamga_app::{Clearance, Settings};
 
 use super::{demo_keys, histogram, max_ms, quantile_ms, record};
 
@@ -156,36 +155,9 @@ pub async fn run(a: Args) -> Result<(), String> {
     if a.samples == 0 {
         return Err("--samples must be at least 1".into());
     }
-    let dir = tempfile::Builder::new()
-        .prefix("tamga-slow-clients-")
-        .tempdir()
-        .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
-    let store = tamga_store::open(&dir.path().join("tamga.db").display().to_string())
-        .await
-        .map_err(|e| format!("cannot open the database: {e}"))?;
-    tamga_app::bootstrap(&store, true)
-        .await
-        .map_err(|e| format!("cannot load reference data: {e}"))?;
-    let clearance = Clearance::start(store, Settings::default())
-        .await
-        .map_err(|e| format!("cannot start: {e}"))?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| format!("cannot listen: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let state = tamga_http::state(clearance)
-        .await
-        .map_err(|e| format!("cannot start: {e}"))?;
     let limits = tamga_http::Limits::default();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(tamga_http::serve_with(
-        listener,
-        state,
-        limits.clone(),
-        async move {
-            let _ = stop_rx.await;
-        },
-    ));
+    let server = LocalServer::start("tamga-slow-clients-", limits.clone()).await?;
+    let addr = server.addr;
     let base = format!("http://{addr}");
     let token = demo_keys()?
         .into_iter()
@@ -225,14 +197,7 @@ pub async fn run(a: Args) -> Result<(), String> {
 
     stop.store(true, Ordering::Relaxed);
     slow.shutdown().await;
-    let _ = stop_tx.send(());
-    match tokio::time::timeout(Duration::from_secs(40), server).await {
-        Ok(Ok(Ok(()))) => {}
-        Ok(Ok(Err(e))) => eprintln!("warning: server error: {e}"),
-        Ok(Err(e)) => eprintln!("warning: server task failed: {e}"),
-        Err(_) => eprintln!("warning: the server did not stop in time"),
-    }
-    drop(dir);
+    server.stop(Duration::from_secs(40)).await;
 
     let out = json!({
         "bench": "slow-clients",
