@@ -1786,6 +1786,19 @@ impl Clearance {
                 ),
             ));
         }
+        // Duties charged to an indirect representative (who lodged without
+        // the right to pay from the declarant's account) change only when
+        // that representative signs the amendment.
+        let payer = crate::mandates::payer_of(&events, &rec.declarant);
+        if payer != rec.declarant && payer != *op {
+            return Err(AppError::bad_request(
+                "AMEND_CHANGES_PAYER_DUTIES",
+                "/declaration/items",
+                format!(
+                    "the duties of this declaration are charged to {payer}, who lodged it: only {payer} may amend them ({due} → {new_due})"
+                ),
+            ));
+        }
         Ok(Some(duties))
     }
 
@@ -2404,25 +2417,10 @@ impl OfficerAct {
 pub const OFFICER_SIGNED_ACT: &str = "OFFICER_SIGNED_ACT";
 
 /// The JSON body of a verified officer act, which names the declaration it
-/// acts on (`"mrn"`) and the act (`"act"`) so that a signed act cannot be
-/// replayed on another declaration or as another act. Both are checked,
-/// and the remaining fields (the act's own) are decoded as `T`.
-pub fn act_body<T: serde::de::DeserializeOwned>(
-    v: &VerifiedSignature,
-    mrn: &Mrn,
-    act: OfficerAct,
-) -> Result<T, AppError> {
-    let mut doc = act_json(v, mrn, act)?;
-    // Checked above: the act's own fields are what is left.
-    if let Some(o) = doc.as_object_mut() {
-        o.remove("mrn");
-        o.remove("act");
-    }
-    serde_json::from_value(doc)
-        .map_err(|e| AppError::bad_request("REQUEST_JSON", "", format!("the body: {e}")))
-}
-
-/// [`act_body`] as a JSON value.
+/// acts on (`"mrn"`) and the act (`"act"`), so that a signed act cannot be
+/// replayed on another declaration or as another act; the version and the
+/// act's own fields are read by `acts::signed_version` and
+/// `acts::act_fields`.
 pub fn act_json(
     v: &VerifiedSignature,
     mrn: &Mrn,

@@ -321,7 +321,8 @@ async fn the_payer_stays_the_indirect_representative_until_paid(app: TestApp) {
     let r = new_operator(&app, "UZ000000000777", 77).await;
     let id = grant(&app, &a, &terms(&a, &r, "indirect", false)).await;
     let a0 = cash(&app, &a).await;
-    let (s, v) = lodge_as(&app, &r, &represented(&app, 1, &r, "indirect")).await;
+    let doc = represented(&app, 1, &r, "indirect");
+    let (s, v) = lodge_as(&app, &r, &doc).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     // The representative has no money: it waits, though the declarant has.
     assert_eq!(v["state"], "awaiting_payment", "{v}");
@@ -358,6 +359,19 @@ async fn the_payer_stays_the_indirect_representative_until_paid(app: TestApp) {
         .get(&format!("/api/v1/declarations/{mrn}"), &r.token)
         .await;
     assert_eq!(rec["state"], "awaiting_payment", "{rec}");
+    // The declarant cannot raise the duties the representative is charged:
+    // an amendment that changes them must be the payer's.
+    let (s, v) = signed_post(
+        &app,
+        &format!("/api/v1/declarations/{mrn}/amendments"),
+        &a,
+        Some(&a),
+        &crate::common::lifecycle_amendment(&mrn, &crate::common::lifecycle_cigarettes(&doc)),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["code"], "AMEND_CHANGES_PAYER_DUTIES", "{v}");
+    assert_eq!(due_of(&app, &mrn, &r.token).await, due);
     // The mandate is revoked meanwhile; the payer stays the representative,
     // and its deposit releases the declaration.
     let (s, v) = revoke(&app, &a, id).await;
