@@ -516,6 +516,46 @@ pub fn controlled_versions<'a>(events: impl IntoIterator<Item = &'a EventBody>) 
     out
 }
 
+/// Why a declarant may not invalidate its declaration now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidationRefused {
+    /// Customs announced a documentary check or inspection of the current
+    /// version and has not yet recorded its result (UCC art. 174(2)).
+    #[error(
+        "the declaration is selected for control and its result on version {version} is not recorded yet: it cannot be invalidated before the control has taken place"
+    )]
+    ControlPending { version: u32 },
+}
+
+/// Whether the declarant may invalidate now, given the declaration's
+/// events. Once customs has selected the declaration for control, a request
+/// for invalidation is not accepted before the control of the current
+/// version has taken place (UCC art. 174(2)): otherwise a trader could
+/// withdraw a selected declaration and lodge it again under a new MRN until
+/// a random selection passes. The state rules of [`transition`] still apply
+/// on top (nothing released, refused or invalidated is invalidated).
+pub fn check_invalidation<'a>(
+    events: impl IntoIterator<Item = &'a EventBody> + Clone,
+) -> Result<(), InvalidationRefused> {
+    let mut version = 1;
+    let mut state = None;
+    for e in events.clone() {
+        if let EventBody::Amended { version: v, .. } = e {
+            version = *v;
+        }
+        // Stored histories replay (they were accepted when written); an
+        // event that would not is ignored here, the transition check
+        // reports it when the invalidation is appended.
+        if let Ok(s) = transition(state, e) {
+            state = Some(s);
+        }
+    }
+    if state == Some(State::UnderControl) && !controlled_versions(events).contains(&version) {
+        return Err(InvalidationRefused::ControlPending { version });
+    }
+    Ok(())
+}
+
 /// A declaration's state from its events.
 pub fn replay<'a>(
     events: impl IntoIterator<Item = &'a EventBody>,
@@ -668,6 +708,49 @@ mod tests {
             version,
             channel: in_force,
         }
+    }
+
+    #[test]
+    fn a_selected_declaration_is_not_invalidated_before_its_control() {
+        use Channel::{Green, Red};
+        let result = |version| EventBody::ControlResultRecorded {
+            outcome: ControlOutcome::Compliant,
+            notes: None,
+            version,
+            signature: None,
+        };
+        let amended = EventBody::Amended {
+            version: 2,
+            body_sha256: "00".into(),
+            signing_key: "k1".into(),
+        };
+        // Green: the declarant may withdraw it.
+        let green = [lodged(), risk(Green, None, None)];
+        assert_eq!(check_invalidation(green.iter()), Ok(()));
+        // Selected for control, no result yet: refused.
+        let red = [lodged(), risk(Red, None, None)];
+        assert_eq!(
+            check_invalidation(red.iter()),
+            Err(InvalidationRefused::ControlPending { version: 1 })
+        );
+        // After the control of the current version: allowed.
+        let controlled = [lodged(), risk(Red, None, None), result(Some(1))];
+        assert_eq!(check_invalidation(controlled.iter()), Ok(()));
+        // A result on an older version does not cover the amended one.
+        let amended_after = [
+            lodged(),
+            risk(Red, None, None),
+            result(Some(1)),
+            amended.clone(),
+            risk(Red, Some(2), Some(Red)),
+        ];
+        assert_eq!(
+            check_invalidation(amended_after.iter()),
+            Err(InvalidationRefused::ControlPending { version: 2 })
+        );
+        // A legacy result without a version applies to the version in force.
+        let legacy = [lodged(), risk(Red, None, None), amended, result(None)];
+        assert_eq!(check_invalidation(legacy.iter()), Ok(()));
     }
 
     #[test]
