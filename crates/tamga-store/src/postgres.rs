@@ -960,11 +960,9 @@ mod tests {
     /// The batch's keys, taken by one statement, are all held until its
     /// transaction ends, and only then free for another.
     #[tokio::test]
+    #[cfg_attr(not(tamga_pg), ignore = "set TAMGA_TEST_PG_URL to run on PostgreSQL")]
     async fn one_statement_holds_every_key_until_the_transaction_ends() {
-        let Some(db) = TestDb::postgres().await else {
-            eprintln!("TAMGA_TEST_PG_URL not set: PostgreSQL test not run");
-            return;
-        };
+        let db = TestDb::postgres_variant().await;
         let mut a = PgConnection::connect(&db.url).await.unwrap();
         let mut b = PgConnection::connect(&db.url).await.unwrap();
         let keys = [-7_i64, 3, 11, 4_000_000_000];
