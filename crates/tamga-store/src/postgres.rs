@@ -41,7 +41,7 @@ mod ledger_impl {
 
     use crate::codec;
 
-    use crate::codec::numbered as sql;
+    use crate::placeholders::numbered as sql;
 
     /// Advisory locks on the batch's keys, then its traders' account rows,
     /// each in sorted order (callers sort), so batches cannot deadlock.
@@ -955,6 +955,25 @@ mod tests {
             .fetch_one(c)
             .await
             .unwrap()
+    }
+
+    /// A `?` inside a string literal is text to the server, not a
+    /// parameter: the rewritten SQL takes exactly the two bound values.
+    #[tokio::test]
+    #[cfg_attr(not(tamga_pg), ignore = "set TAMGA_TEST_PG_URL to run on PostgreSQL")]
+    async fn a_question_mark_in_a_literal_is_not_a_parameter() {
+        let db = TestDb::postgres_variant().await;
+        let mut c = PgConnection::connect(&db.url).await.unwrap();
+        let sql = crate::placeholders::numbered(
+            "SELECT 'why?' || ? || E'\\'?' || \"?\".x || ? FROM (SELECT '?' AS x) AS \"?\"",
+        );
+        let v: String = sqlx::query_scalar(&sql)
+            .bind("a")
+            .bind("b")
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+        assert_eq!(v, "why?a'??b");
     }
 
     /// The batch's keys, taken by one statement, are all held until its
