@@ -23,27 +23,6 @@ use crate::{
     Principal, QuotaDrawRecord, Result, Role, SigningKeyRecord, StoreError, Write, WriteOutcome,
 };
 
-/// SQL written with `?` placeholders, for PostgreSQL: `$1, $2, …`.
-pub(crate) fn numbered(s: &str) -> std::borrow::Cow<'_, str> {
-    let mut out = String::with_capacity(s.len() + 16);
-    let mut n = 0;
-    for ch in s.chars() {
-        if ch == '?' {
-            n += 1;
-            out.push('$');
-            out.push_str(&n.to_string());
-        } else {
-            out.push(ch);
-        }
-    }
-    out.into()
-}
-
-/// SQL written with `?` placeholders, for SQLite: as it is.
-pub(crate) fn plain(s: &str) -> std::borrow::Cow<'_, str> {
-    s.into()
-}
-
 /// The quota draws of the written inserts: (MRN, draw).
 pub(crate) fn quota_rows<'p>(
     prepared: &'p [Prepared<'_>],

@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use sqlx::Row;
 use time::OffsetDateTime;
 
-use crate::codec::{numbered as pg_sql, plain as sqlite_sql};
+use crate::placeholders::{numbered as pg_sql, plain as sqlite_sql};
 use crate::postgres::PgStore;
 use crate::sqlite::SqliteStore;
 use crate::{Result, StoreError};

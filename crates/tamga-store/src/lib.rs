@@ -44,6 +44,7 @@ mod ledger_sql;
 pub mod mandate_sql;
 pub mod ops_sql;
 mod payment_sql;
+mod placeholders;
 pub mod postgres;
 pub mod risk_sql;
 pub mod sqlite;

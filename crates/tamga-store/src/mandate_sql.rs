@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 use tamga_core::codes::Eori;
 use tamga_core::mandate::{Mandate, MandateTerms};
 
-use crate::codec::{numbered as pg_sql, plain as sqlite_sql};
+use crate::placeholders::{numbered as pg_sql, plain as sqlite_sql};
 use crate::postgres::PgStore;
 use crate::sqlite::SqliteStore;
 use crate::Result;

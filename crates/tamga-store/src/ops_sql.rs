@@ -272,9 +272,9 @@ pub trait OpsStore: Send + Sync {
     async fn labels(&self, after: i64, limit: u32) -> Result<Vec<Label>>;
 }
 
-use crate::codec::numbered as pg_sql;
+use crate::placeholders::numbered as pg_sql;
 
-use crate::codec::plain as sqlite_sql;
+use crate::placeholders::plain as sqlite_sql;
 
 mod rows {
     use super::OptInt;

@@ -41,7 +41,7 @@ mod ledger_impl {
 
     use crate::codec;
 
-    use crate::codec::numbered as sql;
+    use crate::placeholders::numbered as sql;
 
     /// Advisory locks on the batch's keys, then its traders' account rows,
     /// each in sorted order (callers sort), so batches cannot deadlock.
@@ -957,14 +957,31 @@ mod tests {
             .unwrap()
     }
 
+    /// A `?` inside a string literal is text to the server, not a
+    /// parameter: the rewritten SQL takes exactly the two bound values.
+    #[tokio::test]
+    #[cfg_attr(not(tamga_pg), ignore = "set TAMGA_TEST_PG_URL to run on PostgreSQL")]
+    async fn a_question_mark_in_a_literal_is_not_a_parameter() {
+        let db = TestDb::postgres_variant().await;
+        let mut c = PgConnection::connect(&db.url).await.unwrap();
+        let sql = crate::placeholders::numbered(
+            "SELECT 'why?' || ? || E'\\'?' || \"?\".x || ? FROM (SELECT '?' AS x) AS \"?\"",
+        );
+        let v: String = sqlx::query_scalar(&sql)
+            .bind("a")
+            .bind("b")
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+        assert_eq!(v, "why?a'??b");
+    }
+
     /// The batch's keys, taken by one statement, are all held until its
     /// transaction ends, and only then free for another.
     #[tokio::test]
+    #[cfg_attr(not(tamga_pg), ignore = "set TAMGA_TEST_PG_URL to run on PostgreSQL")]
     async fn one_statement_holds_every_key_until_the_transaction_ends() {
-        let Some(db) = TestDb::postgres().await else {
-            eprintln!("TAMGA_TEST_PG_URL not set: PostgreSQL test not run");
-            return;
-        };
+        let db = TestDb::postgres_variant().await;
         let mut a = PgConnection::connect(&db.url).await.unwrap();
         let mut b = PgConnection::connect(&db.url).await.unwrap();
         let keys = [-7_i64, 3, 11, 4_000_000_000];

@@ -165,9 +165,9 @@ fn version_of(n: i64) -> Result<u32> {
 }
 
 /// `?` placeholders as they are (SQLite).
-use crate::codec::plain as lite;
+use crate::placeholders::plain as lite;
 
-use crate::codec::numbered;
+use crate::placeholders::numbered;
 
 macro_rules! risk_backend {
     ($store:ty, $sql:path, $read:ident, $write:ident) => {

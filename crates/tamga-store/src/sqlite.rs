@@ -53,7 +53,7 @@ mod ledger_impl {
 
     use super::codec;
 
-    use crate::codec::plain as sql;
+    use crate::placeholders::plain as sql;
 
     /// SQLite has a single writer: nothing to lock.
     async fn no_lock(_: &mut SqliteConnection, _: &[i64], _: &[i64]) -> crate::Result<()> {

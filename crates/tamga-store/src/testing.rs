@@ -2,7 +2,10 @@
 //! above it: SQLite in a temporary directory always; PostgreSQL when
 //! `TAMGA_TEST_PG_URL` names a server, in a fresh database per test that
 //! is dropped afterwards (even when the test panics), so tests can run in
-//! parallel.
+//! parallel. The PostgreSQL variants are marked
+//! `#[cfg_attr(not(tamga_pg), ignore = "set TAMGA_TEST_PG_URL to run on PostgreSQL")]`
+//! (the `tamga_pg` cfg comes from the build scripts of the crates holding
+//! them), so without a server they show as ignored, not as passed.
 
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
@@ -38,7 +41,7 @@ impl TestDb {
     /// A fresh PostgreSQL database, or `None` when `TAMGA_TEST_PG_URL` is
     /// not set.
     pub async fn postgres() -> Option<TestDb> {
-        let admin_url = std::env::var(PG_URL_VAR).ok()?;
+        let admin_url = std::env::var(PG_URL_VAR).ok().filter(|u| !u.is_empty())?;
         let name = format!("tamga_t_{}", random_hex());
         let admin = admin_pool(&admin_url).await;
         sqlx::query(&format!("CREATE DATABASE {name}"))
@@ -51,6 +54,18 @@ impl TestDb {
             backend: "postgres",
             pg: Some((admin_url, name)),
             _dir: None,
+        })
+    }
+
+    /// A fresh PostgreSQL database for a test's PostgreSQL variant. Those
+    /// variants carry `#[cfg_attr(not(tamga_pg), ignore = "…")]`: the
+    /// crates' build scripts set the `tamga_pg` cfg only when
+    /// `TAMGA_TEST_PG_URL` is set, so without it they are reported as
+    /// ignored, and one that runs has a server. Panics if it has none
+    /// rather than passing without having run.
+    pub async fn postgres_variant() -> TestDb {
+        Self::postgres().await.unwrap_or_else(|| {
+            panic!("{PG_URL_VAR} is not set: a PostgreSQL variant ran without a server")
         })
     }
 

@@ -125,17 +125,17 @@ pub async fn open(
         .map_err(|e| format!("cannot start: {e}"))
 }
 
-/// Hides a password in a database URL.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.find('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            match creds.find(':') {
-                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
+/// Hides a password in a database URL (parsed as a URL, so a `@` or `:`
+/// in the password cannot move where it ends); a file path is shown as it
+/// is, a URL that does not parse not at all.
+fn redact(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => match url.set_password(Some("***")) {
+            Ok(()) => url.into(),
+            Err(()) => "(database URL not shown)".into(),
+        },
+        Ok(_) | Err(url::ParseError::RelativeUrlWithoutBase) => raw.to_owned(),
+        Err(_) => "(database URL not shown: it does not parse)".into(),
     }
 }
 
@@ -237,5 +237,19 @@ mod tests {
             super::redact("./tamga-data/tamga.db"),
             "./tamga-data/tamga.db"
         );
+        assert_eq!(super::redact("/var/lib/a@b.db"), "/var/lib/a@b.db");
+        assert_eq!(super::redact("C:\\tamga\\tamga.db"), "C:\\tamga\\tamga.db");
+        // The password ends at the last `@` of the authority.
+        assert_eq!(
+            super::redact("postgres://u:p@ss:w@h:5432/db?sslmode=disable"),
+            "postgres://u:***@h:5432/db?sslmode=disable"
+        );
+        assert_eq!(
+            super::redact("postgresql://u:p%40ss@h/db"),
+            "postgresql://u:***@h/db"
+        );
+        // Not a URL: nothing of it, the password included, is shown.
+        let shown = super::redact("postgres://u:secret@h:99999/db");
+        assert!(!shown.contains("secret"), "{shown}");
     }
 }

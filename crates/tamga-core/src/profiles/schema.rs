@@ -370,21 +370,6 @@ fn check_prefix(k: CodeKind, v: &str) -> Result<(), String> {
     }
 }
 
-/// Levenshtein distance, for "did you mean" (names are short).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().take(64).collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
 fn leaf(cond: Cond, span: Span) -> Node {
     let text = cond.render().into_boxed_str();
     Node::Leaf(Leaf { cond, span, text })
@@ -408,10 +393,13 @@ fn typed(ast: &Ast) -> Result<Node, ProfileError> {
 
 fn predicate(path: &str, span: Span, kind: &PredKind) -> Result<Node, ProfileError> {
     let attr = Attr::parse(path).ok_or_else(|| {
+        // The edit distance is at least the difference in length: a long
+        // input is not compared character by character.
+        let chars = path.chars().count();
         let near: Vec<&str> = Attr::ALL
             .iter()
             .map(|a| a.name())
-            .filter(|n| edit_distance(n, path) <= 2)
+            .filter(|n| n.chars().count().abs_diff(chars) <= 2 && strsim::levenshtein(n, path) <= 2)
             .take(3)
             .collect();
         span.error(

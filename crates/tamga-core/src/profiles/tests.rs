@@ -176,6 +176,21 @@ fn syntax_errors_have_code_line_and_column() {
 }
 
 #[test]
+fn an_unknown_attribute_suggests_the_near_names() {
+    assert!(err("trader.aoe")
+        .message
+        .ends_with("did you mean trader.aeo?"));
+    assert!(err("orign == \"CN\"")
+        .message
+        .contains("did you mean origin"));
+    // Nothing within two edits: no suggestion, and a long name is refused
+    // as quickly as a short one.
+    assert_eq!(err("colour").message, "unknown attribute \"colour\"");
+    let long = "x".repeat(5000);
+    assert!(!err(&long).message.contains("did you mean"));
+}
+
+#[test]
 fn type_and_schema_errors_are_precise() {
     let cases: &[(&str, &str, u32, u32, &str)] = &[
         (

@@ -143,11 +143,9 @@ async fn sqlite_a_key_registered_after_a_refused_act_works_at_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(tamga_pg), ignore = "set TAMGA_TEST_PG_URL to run on PostgreSQL")]
 async fn postgres_a_key_registered_after_a_refused_act_works_at_once() {
-    match TestDb::postgres().await {
-        Some(db) => a_key_registered_after_a_refused_act_works_at_once(db).await,
-        None => eprintln!("TAMGA_TEST_PG_URL not set: PostgreSQL variant not run"),
-    }
+    a_key_registered_after_a_refused_act_works_at_once(TestDb::postgres_variant().await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -156,9 +154,7 @@ async fn sqlite_record_control_verified_checks_the_declaration_and_act() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(tamga_pg), ignore = "set TAMGA_TEST_PG_URL to run on PostgreSQL")]
 async fn postgres_record_control_verified_checks_the_declaration_and_act() {
-    match TestDb::postgres().await {
-        Some(db) => record_control_verified_checks_the_declaration_and_act(db).await,
-        None => eprintln!("TAMGA_TEST_PG_URL not set: PostgreSQL variant not run"),
-    }
+    record_control_verified_checks_the_declaration_and_act(TestDb::postgres_variant().await).await;
 }

@@ -56,12 +56,8 @@ async fn sqlite_env() -> Env {
     TestDb::sqlite().await
 }
 
-async fn pg_env() -> Option<Env> {
-    let env = TestDb::postgres().await;
-    if env.is_none() {
-        eprintln!("TAMGA_TEST_PG_URL is not set: skipping the PostgreSQL variant");
-    }
-    env
+async fn pg_env() -> Env {
+    TestDb::postgres_variant().await
 }
 
 /// `story!(name, sqlite_test, postgres_test)` for `async fn name(store:
@@ -77,9 +73,9 @@ macro_rules! story {
             .await;
         }
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        #[cfg_attr(not(tamga_pg), ignore = "set TAMGA_TEST_PG_URL to run on PostgreSQL")]
         async fn $pg() {
-            let Some(env) = pg_env().await else { return };
-            run(env, |env| {
+            run(pg_env().await, |env| {
                 Box::pin(async move { $name(env.open().await).await })
             })
             .await;
@@ -91,9 +87,9 @@ macro_rules! story {
             run(sqlite_env().await, |env| Box::pin($name(env))).await;
         }
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        #[cfg_attr(not(tamga_pg), ignore = "set TAMGA_TEST_PG_URL to run on PostgreSQL")]
         async fn $pg() {
-            let Some(env) = pg_env().await else { return };
-            run(env, |env| Box::pin($name(env))).await;
+            run(pg_env().await, |env| Box::pin($name(env))).await;
         }
     };
 }

@@ -61,7 +61,7 @@ fn violations(metadata: &Value) -> Vec<String> {
         let Some((_, allowed)) = allowed else {
             found.push(format!(
                 "workspace crate {name} has no entry in the ALLOWED table of \
-                 crates/tamga/tests/architecture.rs (and docs/ARCHITECTURE.md)"
+                 crates/tamga/tests/it/architecture.rs (and docs/ARCHITECTURE.md)"
             ));
             continue;
         };

@@ -3,8 +3,7 @@
 //! with findings, reassignment and labels. Each runs on SQLite and, with
 //! `TAMGA_TEST_PG_URL`, on PostgreSQL.
 
-#[macro_use]
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

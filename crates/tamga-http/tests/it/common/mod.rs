@@ -81,11 +81,10 @@ macro_rules! stories {
         }
         mod postgres {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(not(tamga_pg), ignore = "set TAMGA_TEST_PG_URL to run on PostgreSQL")]
             async fn $name() {
-                match tamga_store::testing::TestDb::postgres().await {
-                    Some(db) => super::$name($crate::common::spawn_app(db).await).await,
-                    None => eprintln!("TAMGA_TEST_PG_URL not set: PostgreSQL variant not run"),
-                }
+                let db = tamga_store::testing::TestDb::postgres_variant().await;
+                super::$name($crate::common::spawn_app(db).await).await;
             })*
         }
     };
@@ -316,11 +315,10 @@ macro_rules! webhook_loopback_stories {
         }
         mod webhook_postgres {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(not(tamga_pg), ignore = "set TAMGA_TEST_PG_URL to run on PostgreSQL")]
             async fn $name() {
-                match tamga_store::testing::TestDb::postgres().await {
-                    Some(db) => super::$name($crate::common::webhook_spawn_loopback_app(db).await).await,
-                    None => eprintln!("TAMGA_TEST_PG_URL not set: PostgreSQL variant not run"),
-                }
+                let db = tamga_store::testing::TestDb::postgres_variant().await;
+                super::$name($crate::common::webhook_spawn_loopback_app(db).await).await;
             })*
         }
     };

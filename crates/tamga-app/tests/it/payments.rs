@@ -219,11 +219,9 @@ async fn sqlite_thousand_against_six_hundred() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(tamga_pg), ignore = "set TAMGA_TEST_PG_URL to run on PostgreSQL")]
 async fn postgres_thousand_against_six_hundred() {
-    match TestDb::postgres().await {
-        Some(db) => thousand_against_six_hundred(db).await,
-        None => eprintln!("TAMGA_TEST_PG_URL not set: PostgreSQL variant not run"),
-    }
+    thousand_against_six_hundred(TestDb::postgres_variant().await).await;
 }
 
 /// A wheat declaration of `tonnes` under the demo tariff's wheat quota
@@ -375,11 +373,9 @@ async fn sqlite_concurrent_draws_never_exceed_the_quota() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(tamga_pg), ignore = "set TAMGA_TEST_PG_URL to run on PostgreSQL")]
 async fn postgres_concurrent_draws_never_exceed_the_quota() {
-    match TestDb::postgres().await {
-        Some(db) => concurrent_draws_never_exceed_the_quota(db).await,
-        None => eprintln!("TAMGA_TEST_PG_URL not set: PostgreSQL variant not run"),
-    }
+    concurrent_draws_never_exceed_the_quota(TestDb::postgres_variant().await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -388,9 +384,7 @@ async fn sqlite_quota_first_come_first_served() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(tamga_pg), ignore = "set TAMGA_TEST_PG_URL to run on PostgreSQL")]
 async fn postgres_quota_first_come_first_served() {
-    match TestDb::postgres().await {
-        Some(db) => quota_first_come_first_served(db).await,
-        None => eprintln!("TAMGA_TEST_PG_URL not set: PostgreSQL variant not run"),
-    }
+    quota_first_come_first_served(TestDb::postgres_variant().await).await;
 }

@@ -29,11 +29,10 @@ macro_rules! stories {
         }
         mod postgres {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(not(tamga_pg), ignore = "set TAMGA_TEST_PG_URL to run on PostgreSQL")]
             async fn $name() {
-                match tamga_store::testing::TestDb::postgres().await {
-                    Some(db) => super::$name(db.open().await).await,
-                    None => eprintln!("TAMGA_TEST_PG_URL not set: PostgreSQL variant not run"),
-                }
+                let db = tamga_store::testing::TestDb::postgres_variant().await;
+                super::$name(db.open().await).await;
             })*
         }
     };

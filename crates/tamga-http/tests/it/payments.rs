@@ -3,8 +3,7 @@
 //! duties go back on refusal and are debited on release; statements,
 //! refunds, the public calculator and bad money input.
 
-#[macro_use]
-mod common;
+use crate::common;
 
 use reqwest::StatusCode;
 use rust_decimal::Decimal;

@@ -2,8 +2,7 @@
 //! trader, a broker and an officer would. Every story runs on SQLite, and
 //! on PostgreSQL too when `TAMGA_TEST_PG_URL` is set.
 
-#[macro_use]
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -3,8 +3,7 @@
 //! information and effectiveness analytics. Every story runs on SQLite,
 //! and on PostgreSQL too when `TAMGA_TEST_PG_URL` is set.
 
-#[macro_use]
-mod common;
+use crate::common;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};

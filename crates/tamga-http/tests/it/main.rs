@@ -1,0 +1,14 @@
+//! The integration tests of the HTTP crate, one binary (so one link) for
+//! all of them: the real server on port 0 over a fresh database
+//! ([`common`]), each story on SQLite and, when `TAMGA_TEST_PG_URL` is set,
+//! on PostgreSQL. Run one suite with e.g.
+//! `cargo test -p tamga-http --test it security::`.
+
+#[macro_use]
+mod common;
+
+mod api;
+mod payments;
+mod risk_api;
+mod security;
+mod workbench_api;
