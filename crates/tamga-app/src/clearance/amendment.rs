@@ -1,0 +1,394 @@
+//! A trader's changes to a lodged declaration: amendments (the whole
+//! declaration again, controlled, assessed for duties and risk again) and
+//! invalidation.
+//!
+//! Invariants:
+//! - Both are signed by the declarant, or by a representative under a
+//!   mandate that covers the declaration; the same signed body sent again
+//!   is answered as a replay and records nothing.
+//! - An amendment keeps the LRN, the declarant and the declaration type;
+//!   it passes control or changes nothing.
+//! - An amendment's channel is the stricter of the one in force and the
+//!   new decision's.
+//! - An amendment may not change duties already reserved, the tariff quota
+//!   draws, or the duties charged to an indirect representative who did
+//!   not sign it.
+//! - An invalidation gives the reservation back to the trader's available
+//!   funds and the quota draws back to the balances.
+
+use time::OffsetDateTime;
+
+use tamga_core::codes::{Eori, Mrn};
+use tamga_core::control::{self, violation, ControlContext, Severity, Violation};
+use tamga_core::declaration::Declaration;
+use tamga_core::lifecycle::{Actor, Channel, EventBody, NotificationKind, State};
+use tamga_core::pipeline::DutyResult;
+use tamga_store::{DeclarationRecord, PaymentOp};
+
+use super::changes::Change;
+use super::signatures::{sha256_hex, signed_json, Signed};
+use super::{Accepted, Caller, Clearance};
+use crate::error::AppError;
+
+impl Clearance {
+    /// One of the operator's own (or represented) declarations.
+    async fn own_declaration(&self, op: &Eori, mrn: &Mrn) -> Result<DeclarationRecord, AppError> {
+        self.declaration(&Caller::Operator(op.clone()), mrn).await
+    }
+
+    /// A signed amendment: `{"mrn": "<this MRN>", "declaration": {...}}`,
+    /// the whole declaration again with the same LRN and declarant. It
+    /// passes control or changes nothing; it is assessed for risk again
+    /// ([`crate::acts`], [`Clearance::reassess_risk`]). The same signed body
+    /// sent again is answered as a replay.
+    pub async fn amend(&self, op: &Eori, mrn: &Mrn, s: Signed<'_>) -> Result<Accepted, AppError> {
+        let rec = self.own_declaration(op, mrn).await?;
+        let now = OffsetDateTime::now_utc();
+        let mut violations = Vec::new();
+        let key_id = match self.verify(op, &s).await {
+            Ok(k) => Some(k),
+            Err(v) => {
+                violations.push(v);
+                None
+            }
+        };
+        let body_sha256 = sha256_hex(s.body);
+        if key_id.is_some()
+            && crate::acts::already_recorded(&self.store.events(mrn).await?, &body_sha256)
+        {
+            return Ok(Accepted {
+                record: rec,
+                warnings: Vec::new(),
+                replay: true,
+            });
+        }
+        if rec.state.is_final() {
+            return Err(AppError::InvalidState(
+                tamga_core::lifecycle::TransitionError {
+                    state: Some(rec.state),
+                    event: "amended",
+                },
+            ));
+        }
+        let declaration =
+            self.control_amendment(op, mrn, s.body, key_id.is_some(), now, &mut violations)?;
+        if let Some(d) = &declaration {
+            self.authorise_amendment(op, &rec, d, now, &mut violations)
+                .await?;
+        }
+        let errors = violations.iter().any(|v| v.severity == Severity::Error);
+        let (Some(declaration), Some(key_id), false) = (declaration, key_id, errors) else {
+            return Err(self
+                .reject(
+                    op,
+                    Some(&rec.lrn),
+                    NotificationKind::RequestRejected,
+                    Some(mrn),
+                    violations,
+                )
+                .await);
+        };
+        let version = rec.version + 1;
+        let amended = EventBody::Amended {
+            version,
+            body_sha256,
+            signing_key: key_id,
+        };
+        let duties = self.reassess(op, &rec, &declaration).await?;
+        let risk = self.reassess_risk(&rec, &declaration, version, now);
+        let rec = self
+            .record_amendment(op, rec, (declaration, version), amended, risk, duties)
+            .await?;
+        Ok(Accepted {
+            record: rec,
+            warnings: violations,
+            replay: false,
+        })
+    }
+
+    /// The amended declaration, if its body is JSON that names this
+    /// declaration in the one form ([`crate::acts`]) and its declaration
+    /// parses; control's violations are added under `/declaration`. A
+    /// signed body that does not name this declaration (or not in the one
+    /// form) is refused, nothing written; unsigned, the signature's
+    /// rejection says enough.
+    fn control_amendment(
+        &self,
+        op: &Eori,
+        mrn: &Mrn,
+        body: &[u8],
+        signed: bool,
+        now: OffsetDateTime,
+        violations: &mut Vec<Violation>,
+    ) -> Result<Option<Declaration>, AppError> {
+        let doc = match serde_json::from_slice::<serde_json::Value>(body) {
+            Ok(doc) => doc,
+            Err(e) => {
+                violations.push(violation(
+                    "FLC-JSON-SYNTAX",
+                    "",
+                    format!("body is not valid JSON: {e}"),
+                ));
+                return Ok(None);
+            }
+        };
+        match crate::acts::amendment_declaration(&doc, mrn).and_then(|inner| {
+            signed_json(std::str::from_utf8(body).unwrap_or_default()).map(|_| inner)
+        }) {
+            Err(e) if signed => Err(e),
+            Err(_) => Ok(None),
+            Ok(inner) => {
+                let report = control::run(
+                    inner,
+                    &ControlContext {
+                        reference: &self.reference,
+                        today: now.date(),
+                        lodged_by: op,
+                    },
+                );
+                violations.extend(report.violations.into_iter().map(|mut v| {
+                    v.pointer = format!("/declaration{}", v.pointer);
+                    v
+                }));
+                Ok(report.declaration)
+            }
+        }
+    }
+
+    /// An amendment keeps the LRN, the declarant and the declaration type;
+    /// a representative amends under a mandate that covers the amended
+    /// declaration.
+    async fn authorise_amendment(
+        &self,
+        op: &Eori,
+        rec: &DeclarationRecord,
+        d: &Declaration,
+        now: OffsetDateTime,
+        violations: &mut Vec<Violation>,
+    ) -> Result<(), AppError> {
+        if d.lrn != rec.lrn {
+            violations.push(violation(
+                "FLC-AMEND-IDENTITY",
+                "/declaration/lrn",
+                format!("an amendment keeps the LRN {}; got {}", rec.lrn, d.lrn),
+            ));
+        }
+        if d.declarant_id() != Some(&rec.declarant) || d.declaration_type != rec.declaration_type {
+            violations.push(violation(
+                "FLC-AMEND-IDENTITY",
+                "/declaration/declarant/id",
+                "an amendment keeps the declarant and the declaration type",
+            ));
+        } else if *op != rec.declarant {
+            if let Err(mut v) = self.representation(op, d, now).await? {
+                v.pointer = format!("/declaration{}", v.pointer);
+                violations.push(v);
+            }
+        }
+        Ok(())
+    }
+
+    /// Commits the amendment (the new version), its risk assessment and its
+    /// duties if they changed; under control from now on when the channel
+    /// in force is not green.
+    async fn record_amendment(
+        &self,
+        op: &Eori,
+        mut rec: DeclarationRecord,
+        new_declaration: (Declaration, u32),
+        amended: EventBody,
+        risk: EventBody,
+        duties: Option<DutyResult>,
+    ) -> Result<DeclarationRecord, AppError> {
+        let mut kinds = vec![NotificationKind::Amended];
+        let was_controlled = rec.state == State::UnderControl;
+        if let Some(c) = risk.risk_channel() {
+            rec.channel = c;
+            if c != Channel::Green && !was_controlled {
+                kinds.push(NotificationKind::UnderControl);
+            }
+        }
+        let mut bodies = vec![
+            (Actor::Operator(op.clone()), amended),
+            (Actor::System, risk),
+        ];
+        if let Some(d) = duties {
+            bodies.push((Actor::System, EventBody::DutiesAssessed { result: d }));
+        }
+        self.change(rec, bodies, Some(new_declaration), &kinds)
+            .await
+    }
+
+    /// The risk assessment of an amended declaration (`version`), by the
+    /// installed risk stage as at lodging: the stricter of the channel in
+    /// force and the new decision's applies from now on.
+    fn reassess_risk(
+        &self,
+        rec: &DeclarationRecord,
+        amended: &Declaration,
+        version: u32,
+        now: OffsetDateTime,
+    ) -> EventBody {
+        let trader = self.trader_context(&rec.declarant, now.date());
+        let decision = self.risk_stage().assess(amended, &rec.mrn, &trader);
+        let channel = decision.channel.max(rec.channel);
+        EventBody::RiskAssessed {
+            decision,
+            version: Some(version),
+            channel: Some(channel),
+        }
+    }
+
+    /// Duties of an amended declaration, on its acceptance date. `None` if
+    /// they did not change. An amendment that changes duties already
+    /// reserved, or the declaration's tariff quota draws, is refused: the
+    /// trader invalidates and lodges anew (or the officer records the
+    /// difference as findings).
+    async fn reassess(
+        &self,
+        op: &Eori,
+        rec: &DeclarationRecord,
+        amended: &Declaration,
+    ) -> Result<Option<DutyResult>, AppError> {
+        let events = self.store.events(&rec.mrn).await?;
+        let (due, reserved) = Self::payment_position(&events);
+        let old_draws = Self::quota_draws_of(&events);
+        // Assess as if this declaration's own draws were not taken.
+        self.return_quota(&old_draws);
+        let assessed = self.assess_duties(amended, rec.registered_at.date());
+        let (duties, draws) = match assessed {
+            Ok(x) => x,
+            Err(v) => {
+                self.take_quota(&old_draws);
+                return Err(self
+                    .reject(
+                        op,
+                        Some(&rec.lrn),
+                        NotificationKind::RequestRejected,
+                        Some(&rec.mrn),
+                        vec![v],
+                    )
+                    .await);
+            }
+        };
+        if draws != old_draws {
+            self.return_quota(&draws);
+            self.take_quota(&old_draws);
+            return Err(AppError::bad_request(
+                "AMEND_CHANGES_QUOTA_DRAWS",
+                "/items",
+                "the amendment changes the declaration's tariff quota draws: invalidate it and lodge a new declaration",
+            ));
+        }
+        let new_due = duties.amount_due();
+        if new_due == due {
+            return Ok(None);
+        }
+        if reserved {
+            return Err(AppError::bad_request(
+                "AMEND_CHANGES_SECURED_DUTIES",
+                "/items",
+                format!(
+                    "the amendment changes duties already reserved ({due} → {new_due}): invalidate it and lodge a new declaration, or ask the officer to record the difference as findings"
+                ),
+            ));
+        }
+        // Duties charged to an indirect representative (who lodged without
+        // the right to pay from the declarant's account) change only when
+        // that representative signs the amendment.
+        let payer = crate::mandates::payer_of(&events, &rec.declarant);
+        if payer != rec.declarant && payer != *op {
+            return Err(AppError::bad_request(
+                "AMEND_CHANGES_PAYER_DUTIES",
+                "/declaration/items",
+                format!(
+                    "the duties of this declaration are charged to {payer}, who lodged it: only {payer} may amend them ({due} → {new_due})"
+                ),
+            ));
+        }
+        Ok(Some(duties))
+    }
+
+    /// A signed invalidation request: `{"mrn": "<this MRN>", "reason":
+    /// "..."}`. The same signed body sent again is answered as a replay.
+    pub async fn invalidate(
+        &self,
+        op: &Eori,
+        mrn: &Mrn,
+        s: Signed<'_>,
+    ) -> Result<Accepted, AppError> {
+        let rec = self.own_declaration(op, mrn).await?;
+        let key_id = self
+            .verify(op, &s)
+            .await
+            .map_err(|v| AppError::Rejected(vec![v]))?;
+        if *op != rec.declarant {
+            // A representative invalidates under a mandate that covers the
+            // declaration.
+            let now = OffsetDateTime::now_utc();
+            if let Err(v) = self.representation(op, &rec.declaration, now).await? {
+                return Err(self
+                    .reject(
+                        op,
+                        Some(&rec.lrn),
+                        NotificationKind::RequestRejected,
+                        Some(mrn),
+                        vec![v],
+                    )
+                    .await);
+            }
+        }
+        let doc = signed_json(std::str::from_utf8(s.body).map_err(|_| {
+            AppError::bad_request("REQUEST_JSON", "", "the body is not UTF-8 JSON")
+        })?)?;
+        crate::acts::check_trader_mrn(&doc, mrn)?;
+        let body_sha256 = sha256_hex(s.body);
+        if crate::acts::already_recorded(&self.store.events(mrn).await?, &body_sha256) {
+            return Ok(Accepted {
+                record: rec,
+                warnings: Vec::new(),
+                replay: true,
+            });
+        }
+        let reason = invalidation_reason(&doc)?;
+        // The reservation, if any, goes back to the trader's available funds.
+        let change = Change {
+            bodies: vec![(
+                Actor::Operator(op.clone()),
+                EventBody::Invalidated {
+                    reason,
+                    signing_key: key_id,
+                    body_sha256: Some(body_sha256),
+                },
+            )],
+            new_declaration: None,
+            kinds: vec![NotificationKind::Invalidated],
+            payer: None,
+        };
+        let rec = self
+            .change_paying(rec, change, Some((PaymentOp::Release, None)))
+            .await?;
+        self.quota_returned(&rec.mrn).await;
+        Ok(Accepted {
+            record: rec,
+            warnings: Vec::new(),
+            replay: false,
+        })
+    }
+}
+
+/// The reason an invalidation request gives: not empty, at most 512
+/// characters.
+fn invalidation_reason(doc: &serde_json::Value) -> Result<String, AppError> {
+    doc.get("reason")
+        .and_then(|r| r.as_str())
+        .map(str::to_owned)
+        .filter(|r| !r.trim().is_empty() && r.len() <= 512)
+        .ok_or_else(|| {
+            AppError::bad_request(
+                "INVALIDATION_REASON",
+                "/reason",
+                "give a non-empty reason of at most 512 characters: {\"mrn\": \"...\", \"reason\": \"...\"}",
+            )
+        })
+}

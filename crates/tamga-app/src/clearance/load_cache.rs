@@ -1,0 +1,77 @@
+//! Values read from the store on first use, by key, over
+//! [`quick_cache`].
+//!
+//! Invariants:
+//! - Loads of one key go one at a time: when many requests miss a cold
+//!   cache at once (a restart under load), one reads the store and the
+//!   others wait for its answer, instead of each reading the same rows
+//!   (and, for a trader's first lodging, each opening its cash account).
+//! - A value read while its key was [invalidated](LoadCache::invalidate)
+//!   is not kept: invalidating removes the load's placeholder, so its
+//!   insertion is refused, and the value cannot hide the change that
+//!   invalidated it.
+//! - A value that `keep` refuses is not kept: the next request (a waiting
+//!   one too) loads again.
+//!
+//! There is no time to live: a value stays until it is invalidated (or,
+//! past [`CAPACITY`] keys, evicted and read again when next needed).
+
+use std::hash::Hash;
+use std::sync::Arc;
+
+use quick_cache::sync::Cache;
+
+use crate::error::AppError;
+
+/// The most keys a cache holds; past it the least used are forgotten.
+pub(super) const CAPACITY: usize = 100_000;
+
+/// Values by key, loaded on first use (see the module doc).
+pub(super) struct LoadCache<K, V> {
+    cache: Cache<K, Arc<V>>,
+}
+
+impl<K: Hash + Eq + Clone, V> LoadCache<K, V> {
+    pub(super) fn new() -> Self {
+        LoadCache {
+            cache: Cache::new(CAPACITY),
+        }
+    }
+
+    /// The value held for `key`, without loading.
+    #[cfg(test)]
+    pub(super) fn cached(&self, key: &K) -> Option<Arc<V>> {
+        self.cache.peek(key)
+    }
+
+    /// The cached value, or the one `load` gives (kept when `keep` says so).
+    pub(super) async fn get_or_load<F>(
+        &self,
+        key: &K,
+        load: F,
+        keep: fn(&V) -> bool,
+    ) -> Result<Arc<V>, AppError>
+    where
+        F: std::future::Future<Output = Result<V, AppError>>,
+    {
+        match self.cache.get_value_or_guard_async(key).await {
+            Ok(v) => Ok(v),
+            Err(placeholder) => {
+                // Dropping the placeholder without a value (an error, or a
+                // value not kept) lets the next waiter load.
+                let v = Arc::new(load.await?);
+                if keep(&v) {
+                    // Refused when the key was invalidated meanwhile.
+                    let _ = placeholder.insert(v.clone());
+                }
+                Ok(v)
+            }
+        }
+    }
+
+    /// Forgets the key's value (and any load in progress) after a change
+    /// in the store.
+    pub(super) fn invalidate(&self, key: &K) {
+        self.cache.remove(key);
+    }
+}

@@ -1,0 +1,278 @@
+//! The clearance service: lodging → control → registration → risk → duties
+//! → payment → release, amendments, invalidation and officer actions.
+//!
+//! This module is the facade: the [`Clearance`] struct, its start and its
+//! accessors. Each concern lives in a submodule with its own
+//! `impl Clearance` block:
+//!
+//! - `lodging`: the lodging pipeline, as its named stages;
+//! - `amendment`: amendments (control, duties and risk again) and
+//!   invalidation;
+//! - `officer_acts`: control results, release and refusal, signed by
+//!   officers;
+//! - `signatures`: detached signatures of operators and officers, and the
+//!   strict JSON of signed bodies;
+//! - `signature_audit`: re-verifying the officer signatures stored in a
+//!   declaration's events;
+//! - `settlement`: paying accounts, release with payment, bank deposits and
+//!   the declarations waiting for them;
+//! - `changes`: sealing events onto a declaration's chain and committing a
+//!   change (with the money it moves);
+//! - `tariff`: the tariff in use, its import, duty assessment and tariff
+//!   quota balances;
+//! - `mrn_blocks`: MRN numbers reserved in blocks;
+//! - `settings`: selectivity criteria, random selection and webhooks;
+//! - `queries`: what a caller may read (declarations, queue, events,
+//!   notifications);
+//! - `notify`: the notifications a change sends, and rejections;
+//! - `access`: who is calling and what they may see;
+//! - `load_cache`: values read from the store on first use.
+//!
+//! Invariants:
+//! - Nothing is written for a declaration that fails control; the trader
+//!   gets a `rejected` notification listing every violation.
+//! - Every change to a declaration is one [`Write`](tamga_store::Write):
+//!   new projection, the events that explain it (hash-chained) and the
+//!   notifications it causes.
+//! - The projection's state is always what
+//!   [`transition`](tamga_core::lifecycle::transition) gives for its events.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use rust_decimal::Decimal;
+use tokio::sync::watch;
+
+use tamga_core::codes::{CountryCode, CurrencyCode, Eori};
+use tamga_core::control::Violation;
+use tamga_core::ledger::AccountId;
+use tamga_core::pipeline::{RiskStage, SelectivityStage};
+use tamga_core::profiles::TraderContext;
+use tamga_core::reference::ReferenceData;
+use tamga_store::{DeclarationRecord, Store};
+
+use crate::account::{Accounts, LedgerCurrency};
+use crate::error::AppError;
+use crate::writer::{RecentRecords, Writer};
+
+mod access;
+mod amendment;
+mod changes;
+mod load_cache;
+mod lodging;
+mod mrn_blocks;
+mod notify;
+mod officer_acts;
+mod queries;
+mod settings;
+mod settlement;
+mod signature_audit;
+mod signatures;
+mod tariff;
+#[cfg(test)]
+mod tests;
+
+pub use access::{can_view, is_party, Caller};
+pub use officer_acts::OfficerActGuard;
+pub use signature_audit::{check_officer_event, SignatureCheck};
+pub use signatures::{
+    act_json, check_act, key_id_of, sha256_hex, signed_json, OfficerAct, Signed, VerifiedSignature,
+    MAX_OFFICER_ACT, OFFICER_ACT_TOO_LARGE, OFFICER_SIGNATURE_INVALID,
+    OFFICER_SIGNATURE_KEY_UNKNOWN, OFFICER_SIGNATURE_MISSING, OFFICER_SIGNED_ACT,
+};
+pub use tariff::CurrentTariff;
+
+use load_cache::LoadCache;
+use mrn_blocks::MrnBlocks;
+use signatures::KeyCache;
+
+/// Service settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Country code in MRNs this administration issues.
+    pub country: CountryCode,
+    /// Most writes in one group commit.
+    pub max_batch: usize,
+    /// Lets webhooks reach loopback addresses (`127.0.0.0/8`, `::1`,
+    /// `localhost`): for tests with a local receiver only; off unless a
+    /// program sets it (`crate::webhooks`).
+    pub webhook_allow_loopback: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            country: CountryCode::parse("UZ").expect("valid"),
+            max_batch: 512,
+            webhook_allow_loopback: false,
+        }
+    }
+}
+
+/// A declaration accepted by lodging.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    pub record: DeclarationRecord,
+    /// Control warnings (did not reject).
+    pub warnings: Vec<Violation>,
+    /// True when this was an identical re-send of an earlier lodging.
+    pub replay: bool,
+}
+
+/// Supplies what the risk stage knows of a trader (its digital twin and
+/// category); installed by the workbench service.
+pub trait TraderContexts: Send + Sync {
+    fn context(&self, trader: &Eori, today: time::Date) -> TraderContext;
+}
+
+pub struct Clearance {
+    store: Arc<dyn Store>,
+    reference: Arc<ReferenceData>,
+    selectivity: RwLock<Arc<SelectivityStage>>,
+    /// The risk stage in use; `None` means the officers' selectivity
+    /// criteria and random selection alone.
+    risk_stage: RwLock<Option<Arc<dyn RiskStage>>>,
+    traders: RwLock<Option<Arc<dyn TraderContexts>>>,
+    /// The current tariff (completed with the HS reference nomenclature);
+    /// `None`: duties are not assessed.
+    tariff: RwLock<Option<Arc<CurrentTariff>>>,
+    /// The single personal accounts (ledger service).
+    accounts: Accounts,
+    /// Quantities drawn per tariff quota period (order number, period
+    /// start): first come, first served in lodging order. Persisted with
+    /// each declaration's write; loaded at start.
+    quota_drawn: Mutex<HashMap<(String, time::Date), Decimal>>,
+    /// A declarant's accounts that secure duties, in the order tried
+    /// (cash, then guarantee).
+    paying_accounts: LoadCache<Eori, Vec<AccountId>>,
+    writer: Writer,
+    /// Declarations just registered, for the operations pump.
+    recent: Arc<RecentRecords>,
+    mrns: Arc<tokio::sync::Mutex<MrnBlocks>>,
+    /// Operators' active signing keys.
+    keys: KeyCache<Eori>,
+    /// Officers' (and administrators') active signing keys, by username.
+    officer_keys: KeyCache<String>,
+    officer_guard: RwLock<Option<Arc<dyn OfficerActGuard>>>,
+    committed: watch::Receiver<u64>,
+    settings: Settings,
+}
+
+impl Clearance {
+    /// Starts the service over a migrated store whose reference data is
+    /// loaded.
+    pub async fn start(
+        store: Arc<dyn Store>,
+        settings: Settings,
+    ) -> Result<Arc<Clearance>, AppError> {
+        let bundle = store.reference().await?;
+        let reference = Arc::new(ReferenceData::new(&bundle));
+        let tariff = match store.tariff().await? {
+            Some(t) => Some(Arc::new(tariff::load_tariff(t, &bundle)?)),
+            None => None,
+        };
+        let currency = match &tariff {
+            Some(t) => LedgerCurrency {
+                code: CurrencyCode::parse(&t.tariff.national_currency)
+                    .map_err(|e| AppError::Unavailable(format!("tariff currency: {e}")))?,
+                minor_units: t.tariff.national_minor_units(),
+            },
+            None => LedgerCurrency::uzs(),
+        };
+        let accounts = Accounts::new(store.clone(), currency);
+        let quota_drawn = store
+            .quota_drawn()
+            .await?
+            .into_iter()
+            .map(|q| ((q.order_number, q.period_from), q.quantity))
+            .collect();
+        let (tx, rx) = watch::channel(0);
+        let recent = Arc::new(RecentRecords::default());
+        let writer = Writer::spawn(store.clone(), settings.max_batch, tx, recent.clone());
+        let c = Arc::new(Clearance {
+            store,
+            recent,
+            reference,
+            selectivity: RwLock::new(Arc::new(SelectivityStage::default())),
+            risk_stage: RwLock::new(None),
+            traders: RwLock::new(None),
+            tariff: RwLock::new(tariff),
+            accounts,
+            quota_drawn: Mutex::new(quota_drawn),
+            paying_accounts: LoadCache::new(),
+            writer,
+            mrns: Arc::new(tokio::sync::Mutex::new(MrnBlocks::default())),
+            keys: KeyCache::new(),
+            officer_keys: KeyCache::new(),
+            officer_guard: RwLock::new(None),
+            committed: rx,
+            settings,
+        });
+        c.reload_selectivity().await?;
+        crate::draw_secrets::start(&c);
+        // Deposits may have arrived while no instance was running.
+        c.settle_all_awaiting().await?;
+        Ok(c)
+    }
+
+    /// The single personal accounts.
+    pub fn accounts(&self) -> &Accounts {
+        &self.accounts
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The settings the service was started with.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn reference(&self) -> &ReferenceData {
+        &self.reference
+    }
+
+    /// Changes whenever a commit wrote something (for push delivery).
+    pub fn commits(&self) -> watch::Receiver<u64> {
+        self.committed.clone()
+    }
+
+    /// Records of declarations just registered (kept once enabled).
+    pub fn recent_records(&self) -> &RecentRecords {
+        &self.recent
+    }
+
+    /// Installs the risk stage lodging uses from now on (risk profiles,
+    /// categories, random selection combined).
+    pub fn set_risk_stage(&self, stage: Arc<dyn RiskStage>) {
+        *self.risk_stage.write().expect("lock") = Some(stage);
+    }
+
+    /// Installs the rule on who may act on a declaration under control
+    /// (the workbench: an open task assigned to another inspector).
+    pub fn set_officer_guard(&self, guard: Arc<dyn OfficerActGuard>) {
+        *self.officer_guard.write().expect("lock") = Some(guard);
+    }
+
+    /// Installs the source of trader contexts (digital twin, category).
+    pub fn set_trader_contexts(&self, traders: Arc<dyn TraderContexts>) {
+        *self.traders.write().expect("lock") = Some(traders);
+    }
+
+    /// The installed risk stage, or the officers' selectivity alone.
+    fn risk_stage(&self) -> Arc<dyn RiskStage> {
+        match &*self.risk_stage.read().expect("lock") {
+            Some(s) => s.clone(),
+            None => self.selectivity(),
+        }
+    }
+
+    /// What the risk stage knows of `trader` today.
+    pub fn trader_context(&self, trader: &Eori, today: time::Date) -> TraderContext {
+        match &*self.traders.read().expect("lock") {
+            Some(t) => t.context(trader, today),
+            None => TraderContext::default(),
+        }
+    }
+}

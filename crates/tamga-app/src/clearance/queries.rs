@@ -1,0 +1,112 @@
+//! What a caller may read: declarations, an office's control queue, a
+//! declaration's events, and an operator's notifications.
+//!
+//! Invariants: a declaration the caller may not see ([`can_view`]) is
+//! answered as missing; operators read notifications as
+//! [`crate::disclosure`] lets them (channel only).
+
+use tamga_core::codes::{Eori, Mrn, OfficeCode};
+use tamga_core::lifecycle::{Event, State};
+use tamga_store::{DeclarationQuery, DeclarationRecord, Notification, Role};
+
+use super::access::{can_view, require_user};
+use super::{Caller, Clearance};
+use crate::error::AppError;
+
+impl Clearance {
+    /// A declaration the caller may see.
+    pub async fn declaration(
+        &self,
+        caller: &Caller,
+        mrn: &Mrn,
+    ) -> Result<DeclarationRecord, AppError> {
+        let rec = self
+            .store
+            .declaration(mrn)
+            .await?
+            .ok_or_else(|| AppError::not_found(format!("declaration {mrn}")))?;
+        if can_view(caller, &rec) {
+            Ok(rec)
+        } else {
+            // Same answer as for a missing one: existence is not disclosed.
+            Err(AppError::not_found(format!("declaration {mrn}")))
+        }
+    }
+
+    pub async fn events(&self, caller: &Caller, mrn: &Mrn) -> Result<Vec<Event>, AppError> {
+        self.declaration(caller, mrn).await?;
+        Ok(self.store.events(mrn).await?)
+    }
+
+    /// Declarations the caller may see, newest first.
+    pub async fn declarations(
+        &self,
+        caller: &Caller,
+        states: Option<Vec<State>>,
+        before: Option<Mrn>,
+        limit: u32,
+    ) -> Result<Vec<DeclarationRecord>, AppError> {
+        let mut q = DeclarationQuery {
+            states,
+            before,
+            limit: limit.clamp(1, 500),
+            ..Default::default()
+        };
+        match caller {
+            Caller::Operator(id) => q.party = Some(id.clone()),
+            Caller::User(u) if u.role == Role::Officer => q.offices = Some(u.offices.clone()),
+            Caller::User(u) if u.role == Role::Bank => {
+                return Err(AppError::Forbidden(
+                    "the bank reports deposits; it does not read declarations".into(),
+                ))
+            }
+            Caller::User(_) => {}
+        }
+        let mut list = self.store.declarations(&q).await?;
+        list.retain(|r| can_view(caller, r));
+        Ok(list)
+    }
+
+    /// An office's control queue (declarations under control).
+    pub async fn queue(
+        &self,
+        caller: &Caller,
+        office: &OfficeCode,
+    ) -> Result<Vec<DeclarationRecord>, AppError> {
+        let user = require_user(caller, &[Role::Officer, Role::Admin, Role::RiskAnalyst])?;
+        if user.role == Role::Officer && !user.offices.contains(office) {
+            return Err(AppError::Forbidden(format!(
+                "{} is not a member of office {office}",
+                user.username
+            )));
+        }
+        if self.reference.office_roles(office).is_none() {
+            return Err(AppError::not_found(format!("office {office}")));
+        }
+        Ok(self
+            .store
+            .declarations(&DeclarationQuery {
+                offices: Some(vec![office.clone()]),
+                states: Some(vec![State::UnderControl]),
+                limit: 500,
+                ..Default::default()
+            })
+            .await?)
+    }
+
+    /// An operator's notifications after `after`, oldest first.
+    pub async fn notifications(
+        &self,
+        op: &Eori,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<Notification>, AppError> {
+        Ok(self
+            .store
+            .notifications(op, after, limit.clamp(1, 1000))
+            .await?
+            .into_iter()
+            .map(crate::disclosure::for_operator)
+            .collect())
+    }
+}
