@@ -1687,8 +1687,8 @@ impl Clearance {
             body_sha256,
             signing_key: key_id,
         };
-        let duties = self.reassess(op, &rec, &declaration).await?;
-        let risk = self.reassess_risk(&rec, &declaration, version, now);
+        let (duties, changed) = self.reassess(op, &rec, &declaration).await?;
+        let risk = self.reassess_risk(&rec, &declaration, &duties, version, now);
         let mut rec = rec;
         let mut kinds = vec![NotificationKind::Amended];
         let was_controlled = rec.state == State::UnderControl;
@@ -1699,7 +1699,7 @@ impl Clearance {
             }
         }
         let mut bodies = vec![(Actor::Operator(op.clone()), body), (Actor::System, risk)];
-        if let Some(d) = duties {
+        if let Some(d) = changed.then_some(duties) {
             bodies.push((Actor::System, EventBody::DutiesAssessed { result: d }));
         }
         let rec = self
@@ -1719,11 +1719,12 @@ impl Clearance {
         &self,
         rec: &DeclarationRecord,
         amended: &Declaration,
+        duties: &DutyResult,
         version: u32,
         now: OffsetDateTime,
     ) -> EventBody {
         let trader = self.trader_context(&rec.declarant, now.date());
-        let decision = self.risk_stage().assess(amended, &rec.mrn, &trader);
+        let decision = self.risk_stage().assess(amended, &rec.mrn, &trader, duties);
         let channel = decision.channel.max(rec.channel);
         EventBody::RiskAssessed {
             decision,
@@ -1732,9 +1733,9 @@ impl Clearance {
         }
     }
 
-    /// Duties of an amended declaration, on its acceptance date. `None` if
-    /// they did not change. An amendment that changes duties already
-    /// reserved, or the declaration's tariff quota draws, is refused: the
+    /// Duties of an amended declaration, on its acceptance date, and
+    /// whether the amount due changed. An amendment that changes duties
+    /// already reserved, or the declaration's tariff quota draws, is refused: the
     /// trader invalidates and lodges anew (or the officer records the
     /// difference as findings).
     async fn reassess(
@@ -1742,7 +1743,7 @@ impl Clearance {
         op: &Eori,
         rec: &DeclarationRecord,
         amended: &Declaration,
-    ) -> Result<Option<DutyResult>, AppError> {
+    ) -> Result<(DutyResult, bool), AppError> {
         let events = self.store.events(&rec.mrn).await?;
         let (due, reserved) = Self::payment_position(&events);
         let old_draws = Self::quota_draws_of(&events);
@@ -1775,7 +1776,7 @@ impl Clearance {
         }
         let new_due = duties.amount_due();
         if new_due == due {
-            return Ok(None);
+            return Ok((duties, false));
         }
         if reserved {
             return Err(AppError::bad_request(
@@ -1799,7 +1800,7 @@ impl Clearance {
                 ),
             ));
         }
-        Ok(Some(duties))
+        Ok((duties, true))
     }
 
     /// Takes quota draws from the balances again (undoing a return).

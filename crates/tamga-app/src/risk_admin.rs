@@ -23,7 +23,7 @@ use tamga_core::channel::{self, ChannelPolicy, Draws, Inputs};
 use tamga_core::codes::{CountryCode, DocumentTypeCode, Eori, HsCode, Mrn, OfficeCode};
 use tamga_core::declaration::Declaration;
 use tamga_core::lifecycle::{Channel, ControlOutcome, EventBody};
-use tamga_core::pipeline::RiskStage;
+use tamga_core::pipeline::{DutyResult, RiskStage};
 use tamga_core::prearrival::{self, CargoError, Preliminary};
 use tamga_core::profiles::schema::{Attr, CodeKind, Ty};
 use tamga_core::profiles::{
@@ -288,7 +288,13 @@ impl CombinedStage {
 }
 
 impl RiskStage for CombinedStage {
-    fn assess(&self, d: &Declaration, mrn: &Mrn, trader: &TraderContext) -> RiskDecision {
+    fn assess(
+        &self,
+        d: &Declaration,
+        mrn: &Mrn,
+        trader: &TraderContext,
+        duties: &DutyResult,
+    ) -> RiskDecision {
         let selectivity = self
             .clearance
             .upgrade()
@@ -301,7 +307,7 @@ impl RiskStage for CombinedStage {
             Vec::new()
         } else {
             engine.evaluate(
-                &RiskSubject::from_declaration(d, trader),
+                &RiskSubject::from_declaration(d, trader).with_tax_rates(&duties.item_tax_rates()),
                 OffsetDateTime::now_utc().date(),
             )
         };
