@@ -54,6 +54,39 @@ impl DutyResult {
             DutyResult::Assessed { total, .. } => *total,
         }
     }
+
+    /// Each goods item's tax rate (the risk attribute `tax_rate`), in item
+    /// order: the customs duty charged on the item (the one duty option
+    /// chosen: third-country duty, preference, suspension or quota rate),
+    /// at full precision, in percent of the item's customs value in
+    /// national currency, to 4 decimals. An ad valorem duty gives its own
+    /// rate (12 % → 12), a specific duty its ad valorem equivalent, an
+    /// item charged no customs duty 0. Empty when no tariff assessed the
+    /// declaration; absent for an item whose customs value is zero.
+    pub fn item_tax_rates(&self) -> Vec<Option<Decimal>> {
+        let DutyResult::Assessed { assessment, .. } = self else {
+            return Vec::new();
+        };
+        assessment
+            .items
+            .iter()
+            .map(|item| {
+                let base = item.customs_value_national.amount;
+                if base <= Decimal::ZERO {
+                    return None;
+                }
+                let duty: Decimal = item
+                    .lines
+                    .iter()
+                    .filter(|l| l.kind.is_duty_option())
+                    .map(|l| l.full_precision)
+                    .sum();
+                duty.checked_mul(Decimal::ONE_HUNDRED)
+                    .and_then(|x| x.checked_div(base))
+                    .map(|r| r.round_dp(4).normalize())
+            })
+            .collect()
+    }
 }
 
 /// Result of the payment stage.
@@ -85,8 +118,17 @@ impl PaymentResult {
 }
 
 pub trait RiskStage: Send + Sync {
-    /// `trader` is what is known of the declarant (its digital twin).
-    fn assess(&self, d: &Declaration, mrn: &Mrn, trader: &TraderContext) -> RiskDecision;
+    /// `trader` is what is known of the declarant (its digital twin);
+    /// `duties` is the declaration's duty assessment, which runs first so
+    /// that risk can see each item's tax rate
+    /// ([`DutyResult::item_tax_rates`]).
+    fn assess(
+        &self,
+        d: &Declaration,
+        mrn: &Mrn,
+        trader: &TraderContext,
+        duties: &DutyResult,
+    ) -> RiskDecision;
 }
 
 /// Selectivity criteria and random selection, as configured by officers,
@@ -99,7 +141,13 @@ pub struct SelectivityStage {
 }
 
 impl RiskStage for SelectivityStage {
-    fn assess(&self, d: &Declaration, mrn: &Mrn, _: &TraderContext) -> RiskDecision {
+    fn assess(
+        &self,
+        d: &Declaration,
+        mrn: &Mrn,
+        _: &TraderContext,
+        _: &DutyResult,
+    ) -> RiskDecision {
         risk::assess(d, mrn, &self.criteria, &self.random, &self.key)
     }
 }
@@ -153,7 +201,7 @@ pub fn decide(
     duties: DutyResult,
     currency: &CurrencyCode,
 ) -> Decided {
-    let decision = risk.assess(d, mrn, trader);
+    let decision = risk.assess(d, mrn, trader, &duties);
     let channel = decision.channel;
     let due = duties.amount_due();
     let green = channel == Channel::Green;
@@ -420,5 +468,86 @@ mod tests {
                 .iter()
                 .any(|(_, e)| matches!(e, EventBody::Released { .. })));
         }
+    }
+
+    /// One assessed item: customs value `cv` (national), charged `lines`
+    /// (kind, full-precision amount).
+    fn item(
+        cv: &str,
+        lines: &[(crate::tariff::MeasureKind, &str)],
+    ) -> crate::tariff::ItemAssessment {
+        let m = |x: &str| crate::money::Money::new(x.parse().unwrap(), uzs());
+        crate::tariff::ItemAssessment {
+            goods_code: "0101210000".into(),
+            origin: "CN".into(),
+            date: time::macros::date!(2026 - 11 - 21),
+            customs_value: m(cv),
+            exchange_rate: None,
+            customs_value_national: m(cv),
+            lines: lines
+                .iter()
+                .map(|(kind, full)| crate::tariff::DutyLine {
+                    measure_id: "m".into(),
+                    measure_type: "103".into(),
+                    kind: *kind,
+                    goods_code: "0101210000".into(),
+                    area: "1011".into(),
+                    additional_code: None,
+                    expression: String::new(),
+                    base: String::new(),
+                    amount: m(&full.parse::<Decimal>().unwrap().round_dp(2).to_string()),
+                    full_precision: full.parse().unwrap(),
+                    note: None,
+                })
+                .collect(),
+            notes: vec![],
+            quota_draws: vec![],
+            customs_duty: m("0"),
+            additional_duties: m("0"),
+            excise: m("0"),
+            vat: m("0"),
+            total: m("0"),
+        }
+    }
+
+    #[test]
+    fn item_tax_rates_are_the_customs_duty_in_percent_of_the_customs_value() {
+        use crate::tariff::MeasureKind::*;
+        assert!(DutyResult::NotAssessed { reason: "x".into() }
+            .item_tax_rates()
+            .is_empty());
+        let DutyResult::Assessed { mut assessment, .. } = assessed(Decimal::ONE) else {
+            unreachable!()
+        };
+        assessment.items = vec![
+            // 12 % ad valorem on 1234.57: the full-precision amount, not
+            // the rounded 148.15, so the rate is exactly 12.
+            item("1234.57", &[(ThirdCountryDuty, "148.1484"), (Vat, "250")]),
+            // A specific duty of 30 on 200: its ad valorem equivalent.
+            item("200", &[(TariffPreference, "30"), (AntiDumping, "99")]),
+            // Charged no customs duty.
+            item("500", &[(Vat, "60")]),
+            // No customs value: no rate.
+            item("0", &[(ThirdCountryDuty, "0")]),
+        ];
+        let duties = DutyResult::Assessed {
+            currency: uzs(),
+            customs_duty: Decimal::ONE,
+            additional_duties: Decimal::ZERO,
+            excise: Decimal::ZERO,
+            vat: Decimal::ZERO,
+            total: Decimal::ONE,
+            tariff: "test".into(),
+            assessment,
+        };
+        assert_eq!(
+            duties.item_tax_rates(),
+            vec![
+                Some(Decimal::from(12)),
+                Some(Decimal::from(15)),
+                Some(Decimal::ZERO),
+                None
+            ]
+        );
     }
 }

@@ -94,8 +94,9 @@ impl Clearance {
             body_sha256,
             signing_key: key_id,
         };
-        let duties = self.reassess(op, &rec, &declaration).await?;
-        let risk = self.reassess_risk(&rec, &declaration, version, now);
+        let (duties, changed) = self.reassess(op, &rec, &declaration).await?;
+        let risk = self.reassess_risk(&rec, &declaration, &duties, version, now);
+        let duties = changed.then_some(duties);
         let rec = self
             .record_amendment(op, rec, (declaration, version), amended, risk, duties)
             .await?;
@@ -226,11 +227,14 @@ impl Clearance {
         &self,
         rec: &DeclarationRecord,
         amended: &Declaration,
+        duties: &DutyResult,
         version: u32,
         now: OffsetDateTime,
     ) -> EventBody {
         let trader = self.trader_context(&rec.declarant, now.date());
-        let decision = self.risk_stage().assess(amended, &rec.mrn, &trader);
+        let decision = self
+            .risk_stage()
+            .assess(amended, &rec.mrn, &trader, duties);
         let channel = decision.channel.max(rec.channel);
         EventBody::RiskAssessed {
             decision,
@@ -239,8 +243,8 @@ impl Clearance {
         }
     }
 
-    /// Duties of an amended declaration, on its acceptance date. `None` if
-    /// they did not change. An amendment that changes duties already
+    /// Duties of an amended declaration, on its acceptance date, and
+    /// whether the amount due changed. An amendment that changes duties already
     /// reserved, or the declaration's tariff quota draws, is refused: the
     /// trader invalidates and lodges anew (or the officer records the
     /// difference as findings).
@@ -249,7 +253,7 @@ impl Clearance {
         op: &Eori,
         rec: &DeclarationRecord,
         amended: &Declaration,
-    ) -> Result<Option<DutyResult>, AppError> {
+    ) -> Result<(DutyResult, bool), AppError> {
         let events = self.store.events(&rec.mrn).await?;
         let (due, reserved) = Self::payment_position(&events);
         let old_draws = Self::quota_draws_of(&events);
@@ -282,7 +286,7 @@ impl Clearance {
         }
         let new_due = duties.amount_due();
         if new_due == due {
-            return Ok(None);
+            return Ok((duties, false));
         }
         if reserved {
             return Err(AppError::bad_request(
@@ -306,7 +310,7 @@ impl Clearance {
                 ),
             ));
         }
-        Ok(Some(duties))
+        Ok((duties, true))
     }
 
     /// A signed invalidation request: `{"mrn": "<this MRN>", "reason":

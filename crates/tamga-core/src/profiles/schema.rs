@@ -84,7 +84,7 @@ attrs! {
     ValuePerKg = "value_per_kg", Ty::Decimal, true, "item price per kg net, invoice currency";
     CustomsValue = "customs_value", Ty::Decimal, true, "item customs value (item price when none is declared), invoice currency";
     NetMassKg = "net_mass_kg", Ty::Decimal, true, "item net mass in kg";
-    TaxRate = "tax_rate", Ty::Decimal, true, "item duty rate in percent, provided by the caller (absent when unknown)";
+    TaxRate = "tax_rate", Ty::Decimal, true, "item customs duty in percent of its customs value, from the duty assessment (absent without a tariff)";
     Documents = "documents", Ty::CodeList(K::DocumentType), true, "document type codes produced for the item (also has_document(\"C505\"))";
     Items = "items", Ty::Integer, false, "number of goods items";
     TraderCategory = "trader.category", Ty::Code(K::TraderCategory), false, "trader risk category: low, medium or high";

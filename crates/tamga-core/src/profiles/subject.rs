@@ -62,7 +62,8 @@ pub struct ItemSubject {
     pub value_per_kg: Option<Decimal>,
     pub customs_value: Option<Decimal>,
     pub net_mass_kg: Option<Decimal>,
-    /// Duty rate in percent, when the caller knows it.
+    /// Customs duty rate in percent (see
+    /// [`crate::pipeline::DutyResult::item_tax_rates`]), when known.
     pub tax_rate: Option<Decimal>,
     pub documents: Vec<String>,
 }

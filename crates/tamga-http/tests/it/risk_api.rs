@@ -15,6 +15,7 @@ stories!(
     bad_profiles_are_refused_precisely_and_never_activated,
     prearrival_information_is_assessed_and_applied_at_arrival,
     analytics_count_hits_controls_findings_and_release_times,
+    tax_rate_profiles_see_the_duty_assessment,
 );
 
 /// No random selection, no blue draws: channels come from hits alone.
@@ -75,6 +76,81 @@ async fn decision(app: &TestApp, mrn: &str) -> Value {
         .find(|e| e.body.kind() == "risk_assessed")
         .unwrap();
     serde_json::to_value(&e.body).unwrap()["decision"].clone()
+}
+
+/// `doc` with every goods item under `hs`, a new LRN ending in `suffix`
+/// and no preference claimed (so the third-country duty is charged).
+fn all_items_under(doc: &Value, hs: &str, suffix: &str) -> Value {
+    let mut doc = doc.clone();
+    doc["lrn"] = json!(format!("{}{suffix}", doc["lrn"].as_str().unwrap()));
+    for item in doc["items"].as_array_mut().unwrap() {
+        item["hsCode"] = json!(hs);
+        item.as_object_mut().unwrap().remove("preferentialOrigin");
+    }
+    doc
+}
+
+/// The live risk stage sees each item's tax rate from the duty
+/// assessment: footwear (chapter 64, 20 % in the demo tariff) hits a
+/// `tax_rate > 15` profile, laptops (8471, 0 %) do not.
+async fn tax_rate_profiles_see_the_duty_assessment(app: TestApp) {
+    deterministic(&app).await;
+    let analyst = app.user_token("analyst");
+    let (s, p) = app
+        .post_json(
+            "/api/v1/risk/profiles",
+            &analyst,
+            &draft("TAX", "tax_rate > 15", "red", "documentary_check"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let (s, p) = app
+        .post_json("/api/v1/risk/profiles/TAX/activation", &analyst, &json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    let doc = app.body(0);
+
+    let shoes_doc = all_items_under(&doc, "6403990000", "S");
+    let shoes = lodge_ok(&app, 0, &shoes_doc).await;
+    assert_eq!(shoes["channel"], "red", "{shoes}");
+    let mrn = shoes["mrn"].as_str().unwrap().to_owned();
+    let d = decision(&app, &mrn).await;
+    assert_eq!(d["profileHits"][0]["profileId"], "TAX", "{d}");
+    assert_eq!(d["profileHits"][0]["item"], 1, "{d}");
+
+    // An amendment is assessed again with the amended declaration's
+    // duties: the rate is still seen (the hit is not lost).
+    let mut amended = shoes_doc.clone();
+    amended["items"][0]["description"] = json!("Leather shoes, corrected description");
+    let t = app.trader(0);
+    let (s, v) = app
+        .send_signed(
+            &format!("/api/v1/declarations/{mrn}/amendments"),
+            &t.token,
+            Some(&tamga_app::demo::demo_signing_key(&t.id)),
+            &serde_json::to_vec(&json!({"mrn": mrn, "declaration": amended})).unwrap(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let events = app.events(&mrn, &app.user_token("admin")).await;
+    let reassessed: Vec<Value> = events
+        .iter()
+        .filter(|e| e.body.kind() == "risk_assessed")
+        .map(|e| serde_json::to_value(&e.body).unwrap())
+        .collect();
+    assert_eq!(reassessed.len(), 2, "{reassessed:?}");
+    assert_eq!(reassessed[1]["version"], 2, "{}", reassessed[1]);
+    assert_eq!(
+        reassessed[1]["decision"]["profileHits"][0]["profileId"], "TAX",
+        "{}",
+        reassessed[1]
+    );
+
+    let laptops = lodge_ok(&app, 0, &all_items_under(&doc, "8471300000", "L")).await;
+    assert_eq!(laptops["channel"], "green", "{laptops}");
+    let d = decision(&app, laptops["mrn"].as_str().unwrap()).await;
+    assert_eq!(d["channel"], "green", "{d}");
+    assert_eq!(d["profileHits"].as_array().map_or(0, Vec::len), 0, "{d}");
 }
 
 async fn profile_lifecycle_drives_the_channel(app: TestApp) {

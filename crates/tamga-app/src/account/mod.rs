@@ -7,21 +7,31 @@
 //! through a group-commit task, like declaration writes: whatever is
 //! waiting is applied in one durable transaction ([`Store::ledger`]), and
 //! each caller gets its own outcome once it is on disk.
+//!
+//! The views it answers with are in [`views`], the statement and its CSV
+//! in [`statement`].
 
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
-use serde::Serialize;
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 
 use tamga_core::codes::{CurrencyCode, Eori, Mrn};
 use tamga_core::ledger::{
     breakdown, from_minor, parse_payment_reference, qr_payload, to_minor, AccountId, AccountKind,
-    Balances, Bucket, LedgerError, LedgerOp, LedgerOutcome, RefundId, RefundStatus,
-    ReservationStatus, TxnId, TxnKind,
+    Balances, LedgerError, LedgerOp, LedgerOutcome, RefundId, ReservationStatus,
 };
 use tamga_store::{LedgerAccount, Refund, StatementData, Store, StoreError};
+
+mod statement;
+mod views;
+
+pub use statement::{DeclarationLine, Statement};
+pub use views::{
+    AccountView, BalanceView, DepositReceipt, MovementView, PaymentInstructions, RefundView,
+    ReserveResult, Settlement,
+};
 
 /// Errors of the account service, each with a stable [`AccountError::code`].
 #[derive(Debug, thiserror::Error)]
@@ -90,225 +100,6 @@ pub fn normalize_bank_reference(reference: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ")
         .to_uppercase()
-}
-
-// --- views ---------------------------------------------------------------------------
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BalanceView {
-    #[serde(with = "rust_decimal::serde::str")]
-    pub available: Decimal,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub reserved: Decimal,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AccountView {
-    pub id: AccountId,
-    pub owner: Option<Eori>,
-    pub kind: AccountKind,
-    pub currency: CurrencyCode,
-    #[serde(flatten)]
-    pub balances: BalanceView,
-    pub payment_reference: Option<String>,
-}
-
-/// What a trader quotes on a bank transfer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PaymentInstructions {
-    pub payment_reference: String,
-    pub qr_payload: String,
-    pub currency: CurrencyCode,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DepositReceipt {
-    pub txn: TxnId,
-    pub account: AccountId,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub amount: Decimal,
-    /// The bank reference was already booked with the same data.
-    pub replay: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
-pub enum ReserveResult {
-    Reserved {
-        txn: TxnId,
-        replay: bool,
-    },
-    /// Nothing was reserved; the declaration waits for payment.
-    Insufficient {
-        #[serde(with = "rust_decimal::serde::str")]
-        available: Decimal,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Settlement {
-    pub mrn: Mrn,
-    pub status: ReservationStatus,
-    pub txn: TxnId,
-    pub account: AccountId,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub amount: Decimal,
-    pub replay: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RefundView {
-    pub id: RefundId,
-    pub account: AccountId,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub amount: Decimal,
-    pub status: RefundStatus,
-    pub decided_by: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MovementView {
-    pub entry: i64,
-    pub txn: TxnId,
-    #[serde(with = "time::serde::rfc3339")]
-    pub at: OffsetDateTime,
-    pub kind: TxnKind,
-    pub bucket: Bucket,
-    /// Signed change of the bucket.
-    #[serde(with = "rust_decimal::serde::str")]
-    pub amount: Decimal,
-    /// The account's balances after this movement.
-    #[serde(flatten)]
-    pub balance_after: BalanceView,
-    pub mrn: Option<Mrn>,
-    pub reference: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DeclarationLine {
-    pub mrn: Mrn,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub reserved: Decimal,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub debited: Decimal,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub released: Decimal,
-}
-
-/// A statement for `[from, to)`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Statement {
-    pub account: AccountView,
-    #[serde(with = "time::serde::rfc3339")]
-    pub from: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    pub to: OffsetDateTime,
-    pub opening: BalanceView,
-    pub closing: BalanceView,
-    pub movements: Vec<MovementView>,
-    pub declarations: Vec<DeclarationLine>,
-}
-
-impl Statement {
-    /// The statement as CSV (RFC 4180): one `opening` row, one row per
-    /// movement with the balances after it, one `closing` row, then one
-    /// `declaration` row per declaration with its reserved, debited and
-    /// released totals.
-    pub fn to_csv(&self) -> String {
-        let mut out = String::from(
-            "record,at,txn,kind,bucket,amount,available,reserved,mrn,reference,debited,released\n",
-        );
-        let row = |out: &mut String, cells: [&str; 12]| {
-            let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
-            out.push_str(&line.join(","));
-            out.push('\n');
-        };
-        let from = rfc3339(self.from);
-        let to = rfc3339(self.to);
-        let (oa, or) = (
-            self.opening.available.to_string(),
-            self.opening.reserved.to_string(),
-        );
-        row(
-            &mut out,
-            ["opening", &from, "", "", "", "", &oa, &or, "", "", "", ""],
-        );
-        for m in &self.movements {
-            let cells = [
-                "movement".to_owned(),
-                rfc3339(m.at),
-                m.txn.to_string(),
-                m.kind.as_str().to_owned(),
-                m.bucket.as_str().to_owned(),
-                m.amount.to_string(),
-                m.balance_after.available.to_string(),
-                m.balance_after.reserved.to_string(),
-                m.mrn
-                    .as_ref()
-                    .map(|x| x.as_str().to_owned())
-                    .unwrap_or_default(),
-                m.reference.clone().unwrap_or_default(),
-                String::new(),
-                String::new(),
-            ];
-            row(&mut out, cells.each_ref().map(String::as_str));
-        }
-        let (ca, cr) = (
-            self.closing.available.to_string(),
-            self.closing.reserved.to_string(),
-        );
-        row(
-            &mut out,
-            ["closing", &to, "", "", "", "", &ca, &cr, "", "", "", ""],
-        );
-        for d in &self.declarations {
-            let (r, db, rl) = (
-                d.reserved.to_string(),
-                d.debited.to_string(),
-                d.released.to_string(),
-            );
-            row(
-                &mut out,
-                [
-                    "declaration",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    &r,
-                    d.mrn.as_str(),
-                    "",
-                    &db,
-                    &rl,
-                ],
-            );
-        }
-        out
-    }
-}
-
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
-fn csv_cell(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
 }
 
 // --- the service -----------------------------------------------------------------------
@@ -792,6 +583,7 @@ fn unexpected(o: LedgerOutcome) -> AccountError {
 mod tests {
     use super::*;
     use tamga_core::codes::{CountryCode, MrnCategory};
+    use tamga_core::ledger::RefundStatus;
     use tamga_store::testing::TestDb;
 
     fn dec(s: &str) -> Decimal {
@@ -1021,12 +813,5 @@ mod tests {
         if let Some(db) = TestDb::postgres().await {
             thousand_at_once(db).await;
         }
-    }
-
-    #[test]
-    fn csv_cells_are_quoted() {
-        assert_eq!(csv_cell("a,b"), "\"a,b\"");
-        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_cell("plain"), "plain");
     }
 }
