@@ -1,7 +1,15 @@
-//! The demo set-up: an administrator, an officer, a risk analyst, a broker
-//! and a few traders with API tokens and Ed25519 signing keys (traders sign
-//! their declarations, the officer and the administrator their acts),
-//! created on first start on an empty database.
+//! The demo set-up: an administrator, an officer, a risk analyst, a bank,
+//! a broker and nine traders with API tokens and Ed25519 signing keys
+//! (traders sign their declarations, the officer and the administrator
+//! their acts), created on first start on an empty database. Traders 1 to 8
+//! hold ample funds; trader 9 ([`DEMO_POOR_TRADER`]) holds little, so its
+//! declarations wait in `awaiting_payment` until a deposit covers them. A
+//! server also registers the demo officer as an inspector
+//! ([`register_demo_inspector`]), so that controlled declarations are
+//! dispatched to it.
+//!
+//! The traders' ids and names are those of `tamga_sim::demo_traders` (which
+//! `tamga example` uses); a test of the `tamga` crate checks that they agree.
 //!
 //! The demo secrets are derived from fixed strings, so they are the same on
 //! every machine: they are for local use only and say so wherever shown.
@@ -20,8 +28,14 @@ use crate::clearance::{key_id_of, sha256_hex};
 
 /// The demo's main office (Tashkent Central Customs Office).
 pub const DEMO_OFFICE: &str = "UZ000100";
-/// Opening balance of each demo trader's account: 5 trillion UZS (minor units).
+/// Opening balance of each funded demo trader's account: 5 trillion UZS
+/// (minor units).
 pub const DEMO_OPENING_BALANCE_MINOR: i64 = 500_000_000_000_000;
+/// Opening balance of the poor demo trader: 1,000.00 UZS (minor units),
+/// less than the duties of any example declaration.
+pub const DEMO_POOR_OPENING_BALANCE_MINOR: i64 = 100_000;
+/// The demo officer, registered as the office's inspector by a server.
+pub const DEMO_INSPECTOR: &str = "officer";
 pub const DEMO_WARNING: &str = "DEMO CREDENTIALS: derived from fixed strings and published in the README; for local use only, never in production";
 
 #[derive(Debug, Clone, Serialize)]
@@ -92,16 +106,24 @@ pub fn demo_trader_id(n: usize) -> String {
     format!("UZ{:012}", 101 + n)
 }
 
+/// The funded demo traders 1 to 8 (`tamga simulate` and the benchmarks
+/// lodge as them), named as `tamga_sim::demo_traders` names them.
 pub const DEMO_TRADER_NAMES: [&str; 8] = [
-    "Silk Road Trading LLC",
-    "Samarkand Textiles JSC",
-    "Tashkent Auto Import LLC",
-    "Fergana Fruit Export LLC",
-    "Navoi Machinery LLC",
-    "Bukhara Electronics LLC",
-    "Khiva Pharma LLC",
-    "Andijan Agro LLC",
+    "Silk Road Electronics LLC",
+    "Registan Textile LLC",
+    "Navoi Auto LLC",
+    "Turon Food LLC",
+    "Afrosiyob Chemical LLC",
+    "Chorsu Machinery LLC",
+    "Zarafshan Retail LLC",
+    "Amu Electronics LLC",
 ];
+
+/// The poor demo trader's index (0-based: trader 9), after the funded ones.
+pub const DEMO_POOR_TRADER: usize = DEMO_TRADER_NAMES.len();
+pub const DEMO_POOR_TRADER_NAME: &str = "Ferghana Textile LLC";
+/// All demo traders: the funded ones and the poor one.
+pub const DEMO_TRADERS: usize = DEMO_TRADER_NAMES.len() + 1;
 
 fn operator(id: String, name: &str) -> DemoOperator {
     use base64::Engine;
@@ -149,6 +171,7 @@ pub fn demo() -> Demo {
         ],
         traders: DEMO_TRADER_NAMES
             .iter()
+            .chain(std::iter::once(&DEMO_POOR_TRADER_NAME))
             .enumerate()
             .map(|(i, n)| operator(demo_trader_id(i), n))
             .collect(),
@@ -196,7 +219,12 @@ pub async fn ensure_demo(store: &dyn Store) -> tamga_store::Result<Option<Demo>>
                 .await?;
         }
     }
-    for t in demo.traders.iter().chain(std::iter::once(&demo.broker)) {
+    for (i, t) in demo
+        .traders
+        .iter()
+        .chain(std::iter::once(&demo.broker))
+        .enumerate()
+    {
         let id = Eori::parse(&t.id).expect("valid demo id");
         store
             .create_operator(&Operator {
@@ -222,23 +250,51 @@ pub async fn ensure_demo(store: &dyn Store) -> tamga_store::Result<Option<Demo>>
             })
             .await?;
         // An opening balance on the single personal account, so that the
-        // demo's declarations are released at once.
+        // demo's declarations are released at once (but the poor trader's
+        // wait for a deposit).
+        let opening = if i == DEMO_POOR_TRADER {
+            DEMO_POOR_OPENING_BALANCE_MINOR
+        } else {
+            DEMO_OPENING_BALANCE_MINOR
+        };
         let account = store
             .ensure_ledger_account(&id, AccountKind::Cash, &LedgerCurrency::uzs().code, now)
             .await?;
         if let Some(reference) = &account.payment_reference {
             store
-                .deposit(
-                    reference,
-                    &format!("DEMO-OPENING-{id}"),
-                    DEMO_OPENING_BALANCE_MINOR,
-                    now,
-                )
+                .deposit(reference, &format!("DEMO-OPENING-{id}"), opening, now)
                 .await?;
         }
     }
     grant_demo_mandate(store, &demo, now).await?;
     Ok(Some(demo))
+}
+
+/// Registers the demo officer ([`DEMO_INSPECTOR`]) as an inspector of the
+/// demo office, competent for all goods and transport, taking up to 20
+/// open tasks, unless it is registered already. A server does this when it
+/// creates the demo set-up; the API story tests start without it (they
+/// register their own inspectors).
+pub async fn register_demo_inspector(store: &dyn Store) -> tamga_store::Result<()> {
+    if store
+        .inspectors()
+        .await?
+        .iter()
+        .any(|i| i.username == DEMO_INSPECTOR)
+    {
+        return Ok(());
+    }
+    store
+        .put_inspector(&tamga_store::ops_sql::Inspector {
+            username: DEMO_INSPECTOR.to_owned(),
+            office: OfficeCode::parse(DEMO_OFFICE).expect("valid office"),
+            competences: Default::default(),
+            capacity: 20,
+            active: true,
+            supervisor: true,
+            updated_at: OffsetDateTime::now_utc(),
+        })
+        .await
 }
 
 /// The demo trader whose broker holds a mandate (the first one).

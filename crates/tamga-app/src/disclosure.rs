@@ -7,12 +7,16 @@
 //!
 //! - its `body.decision` is [`tamga_core::risk::RiskDecision::trader_view`]
 //!   (channel and a sentence naming the channel only);
-//! - the event is marked `"redacted": true`; its `payload_hash`, `hash` and
-//!   `prev_hash` are the stored ones, so an operator can still check that
-//!   the chain links up (every hash over the previous one, and the payload
-//!   of every other event), but cannot recompute the payload hash of a
-//!   redacted event: officers, risk analysts and administrators, who see
-//!   the whole body, can.
+//! - the event is marked `"redacted": true` and carries no `payload` (the
+//!   stored text would disclose the decision); its `payloadHash`, `hash`
+//!   and `prevHash` are the stored ones, so an operator can still check
+//!   that the chain links up (every hash over the previous one, and the
+//!   payload of every other event), but cannot recompute the payload hash
+//!   of a redacted event: officers, risk analysts and administrators, who
+//!   see the whole body, can.
+//!
+//! Every event is served in the API's camelCase view, with the canonical
+//! stored text beside it ([`tamga_core::event_view`]).
 //!
 //! Notifications about a declaration under control carry the same
 //! channel-only explanation; those stored before this change are
@@ -43,7 +47,7 @@ pub fn event_log(caller: &Caller, events: Vec<Event>) -> Vec<Value> {
                 ) => Some((decision.trader_view(), *version, *channel)),
                 _ => None,
             };
-            let mut v = serde_json::to_value(&e).expect("events serialize");
+            let mut v = tamga_core::event_view::api_view(&e);
             if let (Some((view, version, channel)), Some(obj)) = (view, v.as_object_mut()) {
                 // An amendment's assessment also says which version it
                 // assessed and the channel in force (the stricter one).
@@ -54,7 +58,8 @@ pub fn event_log(caller: &Caller, events: Vec<Event>) -> Vec<Value> {
                 if let Some(channel) = channel {
                     body["channel"] = serde_json::to_value(channel).expect("channels serialize");
                 }
-                obj.insert("body".into(), body);
+                obj.insert("body".into(), tamga_core::event_view::camel_case_keys(body));
+                obj.remove("payload");
                 obj.insert("redacted".into(), Value::Bool(true));
             }
             v

@@ -170,7 +170,7 @@ pub struct Transport {
     /// DE 7/5 inland mode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inland_mode: Option<TransportMode>,
-    /// DE 7/15 active means of transport crossing the border: identity.
+    /// DE 7/14 identity of the active means of transport crossing the border.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub border_means_id: Option<String>,
     /// DE 7/15 nationality of that means.
@@ -182,7 +182,8 @@ pub struct Transport {
 }
 
 /// A document reference: DE 2/3 documents produced, certificates,
-/// authorisations, or DE 12/x transport documents.
+/// authorisations, or transport documents (N7xx codes, declared with the
+/// previous documents in DE 2/1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DocumentRef {
@@ -247,7 +248,7 @@ pub struct GoodsItem {
     pub sequence: u32,
     /// DE 6/8 description of goods.
     pub description: String,
-    /// DE 6/14-6/16 commodity code.
+    /// DE 6/14-6/15 commodity code.
     pub hs_code: HsCode,
     /// DE 5/15 country of origin.
     pub origin: CountryCode,
@@ -273,7 +274,8 @@ pub struct GoodsItem {
     pub item_price: Decimal,
     /// DE 4/16 valuation method.
     pub valuation_method: ValuationMethod,
-    /// DE 4/17-ish declared customs value in the invoice currency.
+    /// Declared customs value in the invoice currency (WCO 108; Annex B has
+    /// no number for it).
     #[serde(
         default,
         with = "rust_decimal::serde::str_option",
@@ -314,7 +316,8 @@ pub struct Declaration {
     /// DE 3/19-3/21 representative.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub representative: Option<Representative>,
-    /// DE 5/8-ish office where the declaration is lodged.
+    /// Office where the declaration is lodged (WCO 065, office of
+    /// declaration; Annex B has no number for it).
     pub declaration_office: OfficeCode,
     /// DE 5/26 office where the goods are presented.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -329,7 +332,8 @@ pub struct Declaration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination_country: Option<CountryCode>,
     pub transport: Transport,
-    /// DE 12/x transport documents (bill of lading, CMR, air waybill).
+    /// Transport documents (bill of lading, CMR, air waybill): N7xx codes
+    /// of DE 2/1.
     #[serde(default)]
     pub transport_documents: Vec<DocumentRef>,
     /// DE 4/1.

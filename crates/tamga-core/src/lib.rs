@@ -9,6 +9,7 @@ pub mod codes;
 pub mod control;
 pub mod declaration;
 pub mod dispatch;
+pub mod event_view;
 pub mod hash;
 pub mod ledger;
 pub mod lifecycle;

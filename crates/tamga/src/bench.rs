@@ -155,10 +155,10 @@ pub(crate) fn progress(len: u64, hidden: bool, what: &str) -> ProgressBar {
 // `tamga example`
 // ---------------------------------------------------------------------------
 
-/// A valid declaration body for demo trader `trader` (1 to 8), lodged today
+/// A valid declaration body for demo trader `trader` (1 to 9), lodged today
 /// (UTC), different for every seed. It passes control.
 pub fn example_declaration(trader: usize, seed: u64, hs: Option<&str>) -> Result<Vec<u8>, String> {
-    const DEMO_TRADERS: usize = tamga_app::demo::DEMO_TRADER_NAMES.len();
+    const DEMO_TRADERS: usize = tamga_app::demo::DEMO_TRADERS;
     if !(1..=DEMO_TRADERS).contains(&trader) {
         return Err(format!(
             "--trader must be between 1 and {DEMO_TRADERS} (got {trader})"
@@ -613,7 +613,7 @@ mod tests {
     #[test]
     fn example_declarations_pass_control_for_every_demo_trader() {
         let reference = ReferenceData::new(&reference_bundle().unwrap());
-        for trader in 1..=8 {
+        for trader in 1..=tamga_app::demo::DEMO_TRADERS {
             for seed in [1, 2, 99] {
                 let body = example_declaration(trader, seed, None).unwrap();
                 let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
@@ -642,7 +642,7 @@ mod tests {
     #[test]
     fn example_rejects_unknown_traders() {
         assert!(example_declaration(0, 1, None).is_err());
-        assert!(example_declaration(9, 1, None).is_err());
+        assert!(example_declaration(10, 1, None).is_err());
         assert!(example_declaration(1, 1, Some("999999")).is_err());
     }
 

@@ -92,7 +92,7 @@ enum Command {
     },
     /// Print a valid example declaration for a demo trader.
     Example {
-        /// Demo trader number, 1 to 8.
+        /// Demo trader number, 1 to 9 (9 holds little money).
         #[arg(long, default_value_t = 1)]
         trader: usize,
         /// Seed (different seeds give different declarations and LRNs).
@@ -118,7 +118,7 @@ enum Command {
         /// Base URL of the running server.
         #[arg(long, default_value = "http://127.0.0.1:8080", env = "TAMGA_TARGET")]
         target: String,
-        /// Lodge as demo trader N (1 to 8), with its demo token and key.
+        /// Lodge as demo trader N (1 to 9), with its demo token and key.
         #[arg(long, conflicts_with_all = ["token", "key"])]
         demo_trader: Option<usize>,
         /// API token (demo: `tamga demo`).

@@ -118,6 +118,10 @@ pub async fn open(
         "reference data loaded"
     );
     if demo.is_some() {
+        // The demo officer works the demo office's inspection tasks.
+        tamga_app::demo::register_demo_inspector(store.as_ref())
+            .await
+            .map_err(|e| format!("cannot register the demo inspector: {e}"))?;
         eprintln!("{}", crate::tour::demo_text());
     }
     Clearance::start(store, settings)

@@ -29,13 +29,34 @@ pub fn demo_text() -> String {
             ));
         }
     }
-    s.push_str("\nTraders (id, API token, signing key id, base64 signing key):\n");
-    for t in d.traders.iter().chain(std::iter::once(&d.broker)) {
+    s.push_str(&format!(
+        "The officer is the office's inspector: inspection tasks are dispatched to {}.\n",
+        tamga_app::demo::DEMO_INSPECTOR
+    ));
+    s.push_str(
+        "\nTraders (number for --trader/--demo-trader, id, API token, base64 signing key):\n",
+    );
+    for (i, t) in d.traders.iter().enumerate() {
+        let note = if i == tamga_app::demo::DEMO_POOR_TRADER {
+            " (little money: its declarations wait in awaiting_payment)"
+        } else {
+            ""
+        };
         s.push_str(&format!(
-            "  {} {}\n    token {}\n    key   {} (key id {})\n",
-            t.id, t.name, t.token, t.signing_key, t.key_id
+            "  {} {} {}{note}\n    token {}\n    key   {} (key id {})\n",
+            i + 1,
+            t.id,
+            t.name,
+            t.token,
+            t.signing_key,
+            t.key_id
         ));
     }
+    let b = &d.broker;
+    s.push_str(&format!(
+        "\nBroker:\n  {} {}\n    token {}\n    key   {} (key id {})\n",
+        b.id, b.name, b.token, b.signing_key, b.key_id
+    ));
     let client = &d.traders[tamga_app::demo::DEMO_REPRESENTED_TRADER];
     s.push_str(&format!(
         "\nThe broker {} holds a mandate from {} ({}): direct representation, every procedure and office, paid from the client's account.\nOther representations need a mandate the declarant grants: POST /api/v1/account/mandates (signed).\n",

@@ -22,6 +22,7 @@ use crate::declaration::Declaration;
 use crate::reference::ReferenceData;
 
 pub mod catalog;
+pub mod fields;
 pub mod logic;
 pub mod obligations;
 pub mod structure;

@@ -51,7 +51,8 @@ pub struct Obligation {
     /// covers it).
     pub element: &'static str,
     pub name: &'static str,
-    /// WCO / UCC data element number.
+    /// EU UCC (Annex B) data element number, e.g. `3/24`; for an element
+    /// Annex B has no number for, `WCO` and the WCO Data Model id.
     pub data_element: &'static str,
     /// Presence per additional type `[standard, simplified, prelodged]`,
     /// for IM, EX and CO declarations.
@@ -60,6 +61,15 @@ pub struct Obligation {
     pub co: [Presence; 3],
     /// Applies to `Mandatory` entries only.
     pub condition: Condition,
+}
+
+/// A data element number as said in a message: `DE 3/24`, `WCO D015`.
+pub fn de_label(data_element: &str) -> String {
+    if data_element.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("DE {data_element}")
+    } else {
+        data_element.to_owned()
+    }
 }
 
 impl Obligation {
@@ -108,27 +118,27 @@ use Condition::{Always, ForeignInvoiceCurrency, IdentifiableBorderMeans};
 /// The obligation table. Columns per type: standard, simplified, prelodged.
 #[rustfmt::skip]
 pub static OBLIGATIONS: &[Obligation] = &[
-    //  element                              name                         DE       IM          EX          CO
-    ob("/declarant/address",                "declarant address",         "3/18",  [M, O, M], [M, O, M], [M, O, M], Always),
-    ob("/importer",                         "importer",                  "3/15",  [M, M, M], [O, O, O], [O, O, O], Always),
-    ob("/importer/id",                      "importer identification",   "3/16",  [M, M, M], [O, O, O], [O, O, O], Always),
-    ob("/importer/address",                 "importer address",          "3/16",  [M, O, M], [O, O, O], [O, O, O], Always),
-    ob("/exporter",                         "exporter",                  "3/1",   [O, O, O], [M, M, M], [O, O, O], Always),
-    ob("/exporter/id",                      "exporter identification",   "3/2",   [O, O, O], [M, M, M], [O, O, O], Always),
-    ob("/exporter/address",                 "exporter address",          "3/2",   [O, O, O], [M, O, M], [O, O, O], Always),
-    ob("/seller",                           "seller",                    "3/24",  [M, O, M], [O, O, O], [O, O, O], Always),
-    ob("/presentationOffice",               "presentation office",       "5/26",  [O, O, M], [O, O, M], [O, O, M], Always),
-    ob("/exitOffice",                       "office of exit",            "5/12",  [F, F, F], [M, O, M], [O, O, O], Always),
-    ob("/dispatchCountry",                  "country of dispatch",       "5/14",  [M, O, M], [O, O, O], [O, O, O], Always),
-    ob("/destinationCountry",               "country of destination",    "5/8",   [O, O, O], [M, M, M], [O, O, O], Always),
-    ob("/transport/borderMeansId",          "border means identity",     "7/15",  [M, O, M], [M, O, M], [O, O, O], IdentifiableBorderMeans),
-    ob("/transport/borderMeansNationality", "border means nationality",  "7/15",  [M, O, M], [M, O, M], [O, O, O], IdentifiableBorderMeans),
-    ob("/transportDocuments",               "transport documents",       "12/x",  [M, O, M], [O, O, O], [O, O, O], Always),
-    ob("/deliveryTerms",                    "delivery terms",            "4/1",   [M, O, M], [O, O, O], [O, O, O], Always),
-    ob("/invoice/date",                     "invoice date",              "4/11",  [M, O, M], [O, O, O], [O, O, O], Always),
-    ob("/exchangeRateDate",                 "exchange rate date",        "4/15",  [M, O, M], [O, O, O], [O, O, O], ForeignInvoiceCurrency),
-    ob("/items/*/customsValue",             "customs value",             "4/17",  [M, M, M], [F, F, F], [O, O, O], Always),
-    ob("/items/*/preferentialOrigin",       "preferential origin",       "5/16",  [O, O, O], [F, F, F], [F, F, F], Always),
+    //  element                              name                         DE          IM          EX          CO
+    ob("/declarant/address",                "declarant address",         "3/17",     [M, O, M], [M, O, M], [M, O, M], Always),
+    ob("/importer",                         "importer",                  "3/15",     [M, M, M], [O, O, O], [O, O, O], Always),
+    ob("/importer/id",                      "importer identification",   "3/16",     [M, M, M], [O, O, O], [O, O, O], Always),
+    ob("/importer/address",                 "importer address",          "3/15",     [M, O, M], [O, O, O], [O, O, O], Always),
+    ob("/exporter",                         "exporter",                  "3/1",      [O, O, O], [M, M, M], [O, O, O], Always),
+    ob("/exporter/id",                      "exporter identification",   "3/2",      [O, O, O], [M, M, M], [O, O, O], Always),
+    ob("/exporter/address",                 "exporter address",          "3/1",      [O, O, O], [M, O, M], [O, O, O], Always),
+    ob("/seller",                           "seller",                    "3/24",     [M, O, M], [O, O, O], [O, O, O], Always),
+    ob("/presentationOffice",               "presentation office",       "5/26",     [O, O, M], [O, O, M], [O, O, M], Always),
+    ob("/exitOffice",                       "office of exit",            "5/12",     [F, F, F], [M, O, M], [O, O, O], Always),
+    ob("/dispatchCountry",                  "country of dispatch",       "5/14",     [M, O, M], [O, O, O], [O, O, O], Always),
+    ob("/destinationCountry",               "country of destination",    "5/8",      [O, O, O], [M, M, M], [O, O, O], Always),
+    ob("/transport/borderMeansId",          "border means identity",     "7/14",     [M, O, M], [M, O, M], [O, O, O], IdentifiableBorderMeans),
+    ob("/transport/borderMeansNationality", "border means nationality",  "7/15",     [M, O, M], [M, O, M], [O, O, O], IdentifiableBorderMeans),
+    ob("/transportDocuments",               "transport documents",       "2/1",      [M, O, M], [O, O, O], [O, O, O], Always),
+    ob("/deliveryTerms",                    "delivery terms",            "4/1",      [M, O, M], [O, O, O], [O, O, O], Always),
+    ob("/invoice/date",                     "invoice date",              "WCO D015", [M, O, M], [O, O, O], [O, O, O], Always),
+    ob("/exchangeRateDate",                 "exchange rate date",        "4/15",     [M, O, M], [O, O, O], [O, O, O], ForeignInvoiceCurrency),
+    ob("/items/*/customsValue",             "customs value",             "WCO 108",  [M, M, M], [F, F, F], [O, O, O], Always),
+    ob("/items/*/preferentialOrigin",       "preferential origin",       "5/16",     [O, O, O], [F, F, F], [F, F, F], Always),
 ];
 
 fn type_label(d: &Declaration) -> String {
@@ -212,9 +222,9 @@ fn check_obligations(doc: &Value, d: &Declaration, out: &mut Vec<Violation>) {
                     "FLC-OBL-MISSING",
                     ptr,
                     format!(
-                        "{} (DE {}) is mandatory in {} declarations{}",
+                        "{} ({}) is mandatory in {} declarations{}",
                         o.name,
-                        o.data_element,
+                        de_label(o.data_element),
                         type_label(d),
                         match o.condition {
                             Always => String::new(),
@@ -229,9 +239,9 @@ fn check_obligations(doc: &Value, d: &Declaration, out: &mut Vec<Violation>) {
                     "FLC-OBL-FORBIDDEN",
                     ptr,
                     format!(
-                        "{} (DE {}) is not allowed in {} declarations",
+                        "{} ({}) is not allowed in {} declarations",
                         o.name,
-                        o.data_element,
+                        de_label(o.data_element),
                         type_label(d)
                     ),
                 )),

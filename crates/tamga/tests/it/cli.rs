@@ -50,7 +50,7 @@ fn example_prints_a_declaration() {
     assert_eq!(v["declarant"]["id"], "UZ000000000101");
 
     let bad = tamga()
-        .args(["example", "--trader", "9"])
+        .args(["example", "--trader", "10"])
         .output()
         .expect("run tamga");
     assert!(!bad.status.success());

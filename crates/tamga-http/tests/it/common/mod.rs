@@ -268,7 +268,11 @@ impl TestApp {
             .get(&format!("/api/v1/declarations/{mrn}/events"), token)
             .await;
         assert_eq!(s, StatusCode::OK, "{v}");
-        serde_json::from_value(v).unwrap()
+        v.as_array()
+            .expect("a list of events")
+            .iter()
+            .map(|e| tamga_core::event_view::from_api_view(e).unwrap())
+            .collect()
     }
 
     pub async fn count(&self) -> u64 {

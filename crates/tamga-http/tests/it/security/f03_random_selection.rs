@@ -153,7 +153,7 @@ async fn traders_see_the_channel_but_no_draw_inputs(app: TestApp) {
         // previous hash is the hash before it.
         let arr = events.as_array().unwrap();
         for w in arr.windows(2) {
-            assert_eq!(w[1]["prev_hash"], w[0]["hash"]);
+            assert_eq!(w[1]["prevHash"], w[0]["hash"]);
         }
     }
     assert!(
