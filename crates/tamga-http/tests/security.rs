@@ -31,3 +31,5 @@ mod f10_bank_role;
 mod f11_amounts;
 #[path = "security/f12_json_errors.rs"]
 mod f12_json_errors;
+#[path = "security/f13_key_registration.rs"]
+mod f13_key_registration;
