@@ -19,6 +19,10 @@ pub enum AppError {
     /// Authenticated but not allowed to see or act on this.
     #[error("{0}")]
     Forbidden(String),
+    /// Authenticated but refused for a reason with its own code (e.g. a
+    /// signing key that needs an administrator's approval) (403).
+    #[error("{message}")]
+    Denied { code: &'static str, message: String },
     /// The act is not allowed in the declaration's current state.
     #[error(transparent)]
     InvalidState(#[from] TransitionError),
@@ -71,6 +75,7 @@ impl AppError {
             AppError::LrnConflict { .. } => "FLC-LRN-CONFLICT",
             AppError::NotFound { .. } => "NOT_FOUND",
             AppError::Forbidden(_) => "FORBIDDEN",
+            AppError::Denied { code, .. } => code,
             AppError::InvalidState(_) => "INVALID_STATE",
             AppError::Stale => "CONCURRENT_CHANGE",
             AppError::BadRequest { code, .. } | AppError::Conflict { code, .. } => code,

@@ -1,6 +1,30 @@
 //! Registering signing keys: operators' (declarations, amendments,
 //! invalidations) and customs users' (officer acts).
 //!
+//! **A bearer token alone never registers a key** (issue 15): a key
+//! registered by whoever holds a token would make every signature prove
+//! only that the token was stolen. A key is approved by something a token
+//! thief does not have:
+//!
+//! - a holder with an active key adds another with a request **signed by
+//!   one of its active keys** (`X-Tamga-Signature`, as for lodging), over a
+//!   body that names the act, the owner and the new key
+//!   (`{"act": "add_signing_key", "owner": "<EORI or username>",
+//!   "publicKey": "<base64>"}`), so it cannot be replayed for another owner
+//!   or another key; the same signed body again is answered as a replay;
+//! - a holder without an active key cannot add one (403
+//!   `KEY_APPROVAL_REQUIRED`): an **administrator** registers a first (or
+//!   replacement) key for an operator or a user, never for itself
+//!   (403 `KEY_SELF_APPROVAL`).
+//!
+//! Every registration is written with its approval, its audit entry and,
+//! for an operator, a `signing_key_added` notification (pulled, and pushed
+//! to its webhook), in one transaction
+//! (`tamga_store::OfficerKeyStore::add_approved_key`). Customs users have
+//! no notification channel: they see their keys and who approved each
+//! with [`list`] (`GET /api/v1/account/signing-keys`), and the audit log
+//! has every registration.
+//!
 //! A public key belongs to one owner (issue 13, finding 9): both key tables
 //! enter the store's `public_keys` registry, whose primary key (the key id)
 //! refuses a key that anyone else registered, in either table, race-safe on
@@ -9,96 +33,481 @@
 //! `SIGNING_KEY_TAKEN`. The key id is computed from the canonical base64 of
 //! a canonical point encoding, so one key has one id.
 
+use serde::Serialize;
 use serde_json::json;
 use time::OffsetDateTime;
 
 use tamga_core::codes::Eori;
+use tamga_core::lifecycle::{NewNotification, NotificationKind};
 use tamga_core::signature;
-use tamga_store::{OfficerKeyRecord, SigningKeyRecord, Store, StoreError};
+use tamga_store::{
+    KeyApproval as ApprovalRecord, KeyAudit, NewKey, OfficerKeyRecord, Role, SigningKeyRecord,
+    Store, StoreError,
+};
 
-use crate::clearance::key_id_of;
+use crate::clearance::{key_id_of, sha256_hex, signed_json, Caller, Signed};
 use crate::error::AppError;
 
-/// An operator registers a key (the audit names the operator).
-pub(crate) async fn add_operator_key(
-    store: &dyn Store,
-    op: &Eori,
-    public_key_b64: &str,
-) -> Result<SigningKeyRecord, AppError> {
-    let (key_id, public_key) = new_key(public_key_b64)?;
-    let rec = SigningKeyRecord {
-        key_id,
-        operator: op.clone(),
-        public_key,
-        created_at: OffsetDateTime::now_utc(),
-        revoked: false,
-    };
-    let me = format!("operator:{op}");
-    if let Err(e) = store.add_signing_key(&rec).await {
-        return Err(refused(store, e, &rec.key_id, &me).await);
-    }
-    store
-        .append_audit(
-            &me,
-            "signing_key.add",
-            rec.created_at,
-            &json!({ "keyId": rec.key_id }),
-        )
-        .await?;
-    Ok(rec)
+/// The value of `"act"` in a signed key registration.
+pub const ADD_SIGNING_KEY_ACT: &str = "add_signing_key";
+/// 403: the holder has no active key to sign the request with; an
+/// administrator registers its first key.
+pub const KEY_APPROVAL_REQUIRED: &str = "KEY_APPROVAL_REQUIRED";
+/// 403: an administrator registering a key for itself.
+pub const KEY_SELF_APPROVAL: &str = "KEY_SELF_APPROVAL";
+/// 422: the registration request carries no signature.
+pub const KEY_SIGNATURE_MISSING: &str = "KEY_SIGNATURE_MISSING";
+/// 422: `X-Tamga-Key-Id` names no active key of the owner.
+pub const KEY_SIGNATURE_KEY_UNKNOWN: &str = "KEY_SIGNATURE_KEY_UNKNOWN";
+/// 422: no active key of the owner verifies the signature.
+pub const KEY_SIGNATURE_INVALID: &str = "KEY_SIGNATURE_INVALID";
+/// 400 at `/act`: the signed body is not a key registration.
+pub const KEY_SIGNED_ACT: &str = "KEY_SIGNED_ACT";
+/// 400 at `/owner`: the signed body names another owner.
+pub const KEY_SIGNED_OWNER: &str = "KEY_SIGNED_OWNER";
+/// 400: the user may not hold a signing key (only officers and
+/// administrators sign acts).
+pub const KEY_OWNER_ROLE: &str = "KEY_OWNER_ROLE";
+
+/// Largest signed registration body (it names a key and an owner).
+const MAX_REQUEST: usize = 4 * 1024;
+
+/// Whose key it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyOwner {
+    Operator(Eori),
+    /// A customs user (officer or administrator), by user name.
+    User(String),
 }
 
-/// An officer or administrator registers a key.
-pub(crate) async fn add_user_key(
-    store: &dyn Store,
-    username: &str,
-    public_key_b64: &str,
-) -> Result<OfficerKeyRecord, AppError> {
-    let (key_id, public_key) = new_key(public_key_b64)?;
-    let rec = OfficerKeyRecord {
-        key_id,
-        username: username.to_owned(),
-        public_key,
-        created_at: OffsetDateTime::now_utc(),
-        revoked: false,
-    };
-    let me = format!("user:{username}");
-    if let Err(e) = store.add_officer_key(&rec).await {
-        return Err(refused(store, e, &rec.key_id, &me).await);
+impl KeyOwner {
+    /// As in the `public_keys` registry and the audit log.
+    pub fn label(&self) -> String {
+        match self {
+            KeyOwner::Operator(op) => format!("operator:{op}"),
+            KeyOwner::User(u) => format!("user:{u}"),
+        }
     }
-    store
-        .append_audit(
-            &me,
-            "officer_key.add",
-            rec.created_at,
-            &json!({ "keyId": rec.key_id }),
-        )
-        .await?;
-    Ok(rec)
+
+    /// As the signed body names it (`"owner"`): the EORI or user name.
+    fn id(&self) -> &str {
+        match self {
+            KeyOwner::Operator(op) => op.as_str(),
+            KeyOwner::User(u) => u,
+        }
+    }
+
+    fn is(&self, caller: &Caller) -> bool {
+        match (self, caller) {
+            (KeyOwner::Operator(op), Caller::Operator(c)) => op == c,
+            (KeyOwner::User(u), Caller::User(c)) => *u == c.username,
+            _ => false,
+        }
+    }
 }
 
-/// Why a registration was refused: the key is the caller's already (400
+/// How a new key is approved.
+#[derive(Debug, Clone, Copy)]
+pub enum KeyApproval<'a> {
+    /// The owner's request, signed with one of its active keys; the body
+    /// is `{"act": "add_signing_key", "owner": …, "publicKey": …}`.
+    Signed(Signed<'a>),
+    /// An administrator (the caller) registers `public_key` for the owner.
+    Administrator { public_key: &'a str },
+}
+
+/// A registered key, as answered.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddedKey {
+    pub key_id: String,
+    /// Base64 of the 32-byte public key (canonical).
+    pub public_key: String,
+    /// `operator:<EORI>` or `user:<username>`.
+    pub owner: String,
+    /// Who approved it: the owner (with `approving_key`) or an
+    /// administrator.
+    pub approved_by: String,
+    pub approving_key: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// True when the same signed request was answered before: nothing was
+    /// registered again.
+    pub replay: bool,
+}
+
+/// One of the caller's keys with its approval, if it has one (keys of the
+/// demo set-up and keys registered before issue 15 have none).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OwnKey {
+    pub key_id: String,
+    pub public_key: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    pub revoked: bool,
+    pub approved_by: Option<String>,
+    pub approving_key: Option<String>,
+}
+
+/// Registers a key for `owner`, approved as `approval` says, by `caller`.
+/// The caller of a signed request is the owner; of an administrator's
+/// registration, an administrator other than the owner.
+pub(crate) async fn add(
+    store: &dyn Store,
+    caller: &Caller,
+    owner: &KeyOwner,
+    approval: KeyApproval<'_>,
+) -> Result<AddedKey, AppError> {
+    let now = OffsetDateTime::now_utc();
+    let (public_key_b64, approving, body_sha256) = match approval {
+        KeyApproval::Signed(s) => {
+            if !owner.is(caller) {
+                return Err(AppError::Forbidden(
+                    "a signed key registration is the owner's own request".into(),
+                ));
+            }
+            check_owner(store, owner).await?;
+            let approving = verify(store, owner, &s).await?;
+            let public_key = signed_public_key(owner, &s)?;
+            (public_key, Some(approving), Some(sha256_hex(s.body)))
+        }
+        KeyApproval::Administrator { public_key } => {
+            caller.require(&[Role::Admin])?;
+            if owner.is(caller) {
+                return Err(AppError::Denied {
+                    code: KEY_SELF_APPROVAL,
+                    message: "an administrator does not approve its own key: sign the request with one of your keys (POST /api/v1/account/signing-keys) or ask another administrator".into(),
+                });
+            }
+            check_owner(store, owner).await?;
+            (public_key.to_owned(), None, None)
+        }
+    };
+    let (key_id, public_key) = new_key(&public_key_b64)?;
+    let me = owner.label();
+    let record = ApprovalRecord {
+        key_id: key_id.clone(),
+        owner: me.clone(),
+        approved_by: caller.label(),
+        approving_key: approving,
+        body_sha256,
+        at: now,
+    };
+    let key = match owner {
+        KeyOwner::Operator(op) => NewKey::Operator(SigningKeyRecord {
+            key_id: key_id.clone(),
+            operator: op.clone(),
+            public_key: public_key.clone(),
+            created_at: now,
+            revoked: false,
+        }),
+        KeyOwner::User(u) => NewKey::User(OfficerKeyRecord {
+            key_id: key_id.clone(),
+            username: u.clone(),
+            public_key: public_key.clone(),
+            created_at: now,
+            revoked: false,
+        }),
+    };
+    let action = match owner {
+        KeyOwner::Operator(_) => "signing_key.add",
+        KeyOwner::User(_) => "officer_key.add",
+    };
+    let audit = KeyAudit {
+        actor: record.approved_by.clone(),
+        action: action.into(),
+        payload: json!({
+            "keyId": key_id,
+            "owner": me,
+            "approvedBy": record.approved_by,
+            "approvingKey": record.approving_key,
+            "bodySha256": record.body_sha256,
+        }),
+    };
+    let notification = match owner {
+        KeyOwner::Operator(op) => Some(NewNotification {
+            recipient: op.clone(),
+            kind: NotificationKind::SigningKeyAdded,
+            mrn: None,
+            lrn: None,
+            at: now,
+            payload: json!({
+                "keyId": key_id,
+                "addedBy": record.approved_by,
+                "approvingKey": record.approving_key,
+                "at": now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+            }),
+        }),
+        KeyOwner::User(_) => None,
+    };
+    match store
+        .add_approved_key(&key, &record, &audit, notification.as_ref())
+        .await
+    {
+        Ok(()) => Ok(AddedKey {
+            key_id,
+            public_key,
+            owner: me,
+            approved_by: record.approved_by,
+            approving_key: record.approving_key,
+            at: now,
+            replay: false,
+        }),
+        Err(e) => refused(store, e, &record, &public_key).await,
+    }
+}
+
+/// The caller's own keys, oldest first, each with its approval.
+pub async fn list(store: &dyn Store, caller: &Caller) -> Result<Vec<OwnKey>, AppError> {
+    let (owner, keys) = match caller {
+        Caller::Operator(op) => (
+            KeyOwner::Operator(op.clone()),
+            store
+                .signing_keys(op)
+                .await?
+                .into_iter()
+                .map(|k| (k.key_id, k.public_key, k.created_at, k.revoked))
+                .collect::<Vec<_>>(),
+        ),
+        Caller::User(u) => (
+            KeyOwner::User(u.username.clone()),
+            store
+                .officer_keys(&u.username)
+                .await?
+                .into_iter()
+                .map(|k| (k.key_id, k.public_key, k.created_at, k.revoked))
+                .collect(),
+        ),
+    };
+    let approvals = store.key_approvals(&owner.label()).await?;
+    Ok(keys
+        .into_iter()
+        .map(|(key_id, public_key, created_at, revoked)| {
+            let a = approvals.iter().find(|a| a.key_id == key_id);
+            OwnKey {
+                approved_by: a.map(|a| a.approved_by.clone()),
+                approving_key: a.and_then(|a| a.approving_key.clone()),
+                key_id,
+                public_key,
+                created_at,
+                revoked,
+            }
+        })
+        .collect())
+}
+
+/// The owner exists and may hold a key: an operator, or a customs user
+/// who signs acts (officer or administrator).
+async fn check_owner(store: &dyn Store, owner: &KeyOwner) -> Result<(), AppError> {
+    match owner {
+        KeyOwner::Operator(op) => {
+            if store.operator(op).await?.is_none() {
+                return Err(AppError::not_found(format!("operator {op}")));
+            }
+        }
+        KeyOwner::User(u) => match store.user(u).await? {
+            None => return Err(AppError::not_found(format!("user {u}"))),
+            Some(user) if !matches!(user.role, Role::Officer | Role::Admin) => {
+                return Err(AppError::bad_request(
+                    KEY_OWNER_ROLE,
+                    "/username",
+                    format!(
+                        "{u} is a {}: only officers and administrators hold keys (they sign officer acts)",
+                        user.role.as_str()
+                    ),
+                ))
+            }
+            Some(_) => {}
+        },
+    }
+    Ok(())
+}
+
+/// The owner's active keys as (id, key).
+async fn active_keys(
+    store: &dyn Store,
+    owner: &KeyOwner,
+) -> Result<Vec<(String, ed25519_dalek::VerifyingKey)>, AppError> {
+    let keys: Vec<(String, String, bool)> = match owner {
+        KeyOwner::Operator(op) => store
+            .signing_keys(op)
+            .await?
+            .into_iter()
+            .map(|k| (k.key_id, k.public_key, k.revoked))
+            .collect(),
+        KeyOwner::User(u) => store
+            .officer_keys(u)
+            .await?
+            .into_iter()
+            .map(|k| (k.key_id, k.public_key, k.revoked))
+            .collect(),
+    };
+    Ok(keys
+        .into_iter()
+        .filter(|(_, _, revoked)| !revoked)
+        .filter_map(|(id, pk, _)| signature::parse_public_key(&pk).ok().map(|k| (id, k)))
+        .collect())
+}
+
+/// Checks the request's signature with the owner's active keys (read
+/// from the store, not a cache: a registration is rare and must see a
+/// revocation at once); returns the id of the key that signed.
+async fn verify(store: &dyn Store, owner: &KeyOwner, s: &Signed<'_>) -> Result<String, AppError> {
+    let keys = active_keys(store, owner).await?;
+    if keys.is_empty() {
+        return Err(AppError::Denied {
+            code: KEY_APPROVAL_REQUIRED,
+            message: format!(
+                "{} has no active signing key to approve a new one with: an administrator registers the first key (POST /api/v1/admin/{}/signing-keys)",
+                owner.id(),
+                match owner {
+                    KeyOwner::Operator(op) => format!("operators/{op}"),
+                    KeyOwner::User(u) => format!("users/{u}"),
+                }
+            ),
+        });
+    }
+    let Some(sig) = s.signature else {
+        return Err(AppError::Signature {
+            code: KEY_SIGNATURE_MISSING,
+            message: "a new key is approved by one of your active keys: send the base64 Ed25519 signature of the exact body bytes in the X-Tamga-Signature header".into(),
+        });
+    };
+    let candidates: Vec<_> = keys
+        .iter()
+        .filter(|(id, _)| s.key_id.is_none_or(|k| k.trim() == id))
+        .collect();
+    if candidates.is_empty() {
+        return Err(AppError::Signature {
+            code: KEY_SIGNATURE_KEY_UNKNOWN,
+            message: format!(
+                "{} has no active signing key {:?}",
+                owner.id(),
+                s.key_id.unwrap_or_default()
+            ),
+        });
+    }
+    candidates
+        .into_iter()
+        .find(|(_, key)| signature::verify(key, s.body, sig).is_ok())
+        .map(|(id, _)| id.clone())
+        .ok_or_else(|| AppError::Signature {
+            code: KEY_SIGNATURE_INVALID,
+            message: format!(
+                "the signature does not verify against the exact body bytes with an active key of {}",
+                owner.id()
+            ),
+        })
+}
+
+/// The new key named by a verified request body, which must be exactly
+/// `{"act": "add_signing_key", "owner": <the owner>, "publicKey": …}`.
+fn signed_public_key(owner: &KeyOwner, s: &Signed<'_>) -> Result<String, AppError> {
+    if s.body.len() > MAX_REQUEST {
+        return Err(AppError::bad_request(
+            "REQUEST_JSON",
+            "",
+            format!(
+                "a signed key registration is at most {} KiB",
+                MAX_REQUEST / 1024
+            ),
+        ));
+    }
+    let body = std::str::from_utf8(s.body)
+        .map_err(|_| AppError::bad_request("REQUEST_JSON", "", "the body is not UTF-8 JSON"))?;
+    let doc = signed_json(body)?;
+    let Some(fields) = doc.as_object() else {
+        return Err(AppError::bad_request(
+            "REQUEST_JSON",
+            "",
+            "the body is a JSON object: {\"act\", \"owner\", \"publicKey\"}",
+        ));
+    };
+    if let Some(k) = fields
+        .keys()
+        .find(|k| !matches!(k.as_str(), "act" | "owner" | "publicKey"))
+    {
+        return Err(AppError::bad_request(
+            "REQUEST_JSON",
+            format!("/{k}"),
+            format!("unknown field {k:?}: the body is {{\"act\", \"owner\", \"publicKey\"}}"),
+        ));
+    }
+    if doc.get("act").and_then(|a| a.as_str()) != Some(ADD_SIGNING_KEY_ACT) {
+        return Err(AppError::bad_request(
+            KEY_SIGNED_ACT,
+            "/act",
+            format!("the signed body names its act: \"act\": \"{ADD_SIGNING_KEY_ACT}\""),
+        ));
+    }
+    if doc.get("owner").and_then(|o| o.as_str()) != Some(owner.id()) {
+        return Err(AppError::bad_request(
+            KEY_SIGNED_OWNER,
+            "/owner",
+            format!(
+                "the signed body names the key's owner, the caller: \"owner\": \"{}\"",
+                owner.id()
+            ),
+        ));
+    }
+    doc.get("publicKey")
+        .and_then(|k| k.as_str())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            AppError::bad_request(
+                "SIGNING_KEY_FORMAT",
+                "/publicKey",
+                "the signed body names the new key: \"publicKey\": \"<base64>\"",
+            )
+        })
+}
+
+/// Why a registration was refused: the same signed request again is a
+/// replay (answered with the key, `replay: true`); else the key is the owner's already (400
 /// `SIGNING_KEY_EXISTS`) or someone else's (409 `SIGNING_KEY_TAKEN`, not
 /// saying whose). The conflicting row is committed (the unique violation
 /// waited for it), so its owner can be read.
-async fn refused(store: &dyn Store, e: StoreError, key_id: &str, me: &str) -> AppError {
+async fn refused(
+    store: &dyn Store,
+    e: StoreError,
+    tried: &ApprovalRecord,
+    public_key: &str,
+) -> Result<AddedKey, AppError> {
     if !matches!(e, StoreError::AlreadyExists(_)) {
-        return e.into();
+        return Err(e.into());
     }
-    match store.public_key_owner(key_id).await {
-        Ok(Some(owner)) if owner != me => AppError::Conflict {
+    let key_id = &tried.key_id;
+    match store.public_key_owner(key_id).await? {
+        Some(owner) if owner != tried.owner => Err(AppError::Conflict {
             code: "SIGNING_KEY_TAKEN",
             pointer: "/publicKey".into(),
             message: format!(
                 "the key {key_id} is registered to another user: a key signs for one owner only"
             ),
-        },
-        Ok(_) => AppError::bad_request(
-            "SIGNING_KEY_EXISTS",
-            "/publicKey",
-            format!("the key {key_id} is already registered"),
-        ),
-        Err(e) => e.into(),
+        }),
+        _ => {
+            if tried.body_sha256.is_some() {
+                if let Some(a) = store.key_approval(key_id).await? {
+                    if a.body_sha256 == tried.body_sha256 && a.owner == tried.owner {
+                        return Ok(AddedKey {
+                            key_id: a.key_id,
+                            public_key: public_key.to_owned(),
+                            owner: a.owner,
+                            approved_by: a.approved_by,
+                            approving_key: a.approving_key,
+                            at: a.at,
+                            replay: true,
+                        });
+                    }
+                }
+            }
+            Err(AppError::bad_request(
+                "SIGNING_KEY_EXISTS",
+                "/publicKey",
+                format!("the key {key_id} is already registered"),
+            ))
+        }
     }
 }
 
@@ -141,5 +550,58 @@ mod tests {
         assert_eq!(id, key_id_of(&b64));
         let unpadded = b64.trim_end_matches('=');
         assert!(new_key(unpadded).is_err());
+    }
+
+    fn signed(body: &str) -> Signed<'_> {
+        Signed {
+            body: body.as_bytes(),
+            signature: None,
+            key_id: None,
+        }
+    }
+
+    #[test]
+    fn a_signed_request_names_the_act_the_owner_and_nothing_else() {
+        let owner = KeyOwner::Operator(Eori::parse("UZ123456789012").unwrap());
+        let ok = r#"{"act":"add_signing_key","owner":"UZ123456789012","publicKey":"k"}"#;
+        assert_eq!(signed_public_key(&owner, &signed(ok)).unwrap(), "k");
+        for (body, code, pointer) in [
+            (
+                r#"{"act":"release","owner":"UZ123456789012","publicKey":"k"}"#,
+                KEY_SIGNED_ACT,
+                "/act",
+            ),
+            (
+                r#"{"act":"add_signing_key","owner":"UZ999999999999","publicKey":"k"}"#,
+                KEY_SIGNED_OWNER,
+                "/owner",
+            ),
+            (
+                r#"{"act":"add_signing_key","publicKey":"k"}"#,
+                KEY_SIGNED_OWNER,
+                "/owner",
+            ),
+            (
+                r#"{"act":"add_signing_key","owner":"UZ123456789012","publicKey":"k","x":1}"#,
+                "REQUEST_JSON",
+                "/x",
+            ),
+            (
+                r#"{"act":"add_signing_key","owner":"UZ123456789012","owner":"UZ123456789012","publicKey":"k"}"#,
+                "REQUEST_JSON",
+                "",
+            ),
+        ] {
+            match signed_public_key(&owner, &signed(body)).unwrap_err() {
+                AppError::BadRequest {
+                    code: c,
+                    pointer: p,
+                    ..
+                } => {
+                    assert_eq!((c, p.as_str()), (code, pointer), "{body}");
+                }
+                e => panic!("{body}: {e:?}"),
+            }
+        }
     }
 }

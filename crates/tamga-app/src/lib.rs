@@ -9,7 +9,7 @@ pub mod demo;
 pub mod disclosure;
 pub mod draw_secrets;
 pub mod error;
-mod keys;
+pub mod keys;
 pub mod mandates;
 pub mod reference;
 pub mod risk_admin;

@@ -592,6 +592,9 @@ pub enum NotificationKind {
     Amended,
     /// An amendment or invalidation request was refused.
     RequestRejected,
+    /// A signing key was registered for the operator (issue 15): its id,
+    /// who approved it and when; no MRN.
+    SigningKeyAdded,
 }
 
 impl NotificationKind {
@@ -607,6 +610,7 @@ impl NotificationKind {
             Self::Invalidated => "invalidated",
             Self::Amended => "amended",
             Self::RequestRejected => "request_rejected",
+            Self::SigningKeyAdded => "signing_key_added",
         }
     }
 }

@@ -78,7 +78,7 @@ impl From<AppError> for ApiError {
             AppError::Rejected(_) | AppError::Signature { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::LrnConflict { .. } => StatusCode::CONFLICT,
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
-            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_) | AppError::Denied { .. } => StatusCode::FORBIDDEN,
             AppError::InvalidState(_) | AppError::Stale => StatusCode::CONFLICT,
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::Conflict { .. } => StatusCode::CONFLICT,

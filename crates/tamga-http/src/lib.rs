@@ -28,6 +28,7 @@ pub mod account_routes;
 pub mod auth;
 pub mod error;
 pub mod guard;
+pub mod key_routes;
 pub mod mandate_routes;
 pub mod risk_routes;
 pub mod routes;
@@ -62,7 +63,7 @@ pub type AppState = Arc<AppStateInner>;
     paths(
         routes::healthz, routes::lodge, routes::list, routes::get, routes::events, routes::amend,
         routes::invalidate, routes::control_result, routes::release, routes::refuse, routes::signatures, routes::queue,
-        routes::notifications, routes::set_webhook, routes::add_signing_key, routes::whoami,
+        routes::notifications, routes::set_webhook, routes::whoami,
         routes::criteria, routes::put_criterion, routes::random, routes::set_random, routes::rules,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail)),
@@ -86,6 +87,7 @@ impl Modify for Bearer {
 pub fn openapi_doc() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(account_routes::Api::openapi());
+    doc.merge(key_routes::Api::openapi());
     doc.merge(mandate_routes::Api::openapi());
     doc.merge(risk_routes::Api::openapi());
     doc.merge(workbench_routes::Api::openapi());
@@ -170,7 +172,6 @@ pub fn router_with(state: AppState, limits: &Limits) -> Router {
         .route("/api/v1/notifications", get(r::notifications))
         .route("/api/v1/account", get(r::whoami))
         .route("/api/v1/account/webhook", put(r::set_webhook))
-        .route("/api/v1/account/signing-keys", post(r::add_signing_key))
         .route("/api/v1/selectivity/criteria", get(r::criteria))
         .route("/api/v1/selectivity/criteria/{id}", put(r::put_criterion))
         .route(
@@ -179,6 +180,7 @@ pub fn router_with(state: AppState, limits: &Limits) -> Router {
         )
         .route("/api/v1/control/rules", get(r::rules))
         .merge(account_routes::routes())
+        .merge(key_routes::routes())
         .merge(mandate_routes::routes())
         .merge(risk_routes::routes())
         .merge(workbench_routes::routes())

@@ -572,48 +572,6 @@ pub async fn set_webhook(
     })
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SigningKeyRequest {
-    /// Base64 of the 32-byte Ed25519 public key.
-    pub public_key: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct SigningKeyView {
-    pub key_id: String,
-    pub public_key: String,
-}
-
-/// Register an Ed25519 public key for signing: an operator's signs its
-/// declarations, amendments and invalidations; an officer's (or an
-/// administrator's) signs officer acts. Other roles: 403.
-#[utoipa::path(post, path = "/api/v1/account/signing-keys", tag = "account", request_body = SigningKeyRequest,
-    responses((status = 201, body = SigningKeyView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
-    security(("bearer" = [])))]
-pub async fn add_signing_key(
-    State(s): State<AppState>,
-    Auth(caller): Auth,
-    j: Result<Json<SigningKeyRequest>, JsonRejection>,
-) -> ApiResult<(StatusCode, Json<SigningKeyView>)> {
-    let r = json(j)?;
-    let (key_id, public_key) = match &caller {
-        Caller::Operator(op) => {
-            let k = s.clearance.add_signing_key(op, &r.public_key).await?;
-            (k.key_id, k.public_key)
-        }
-        Caller::User(_) => {
-            let k = s.clearance.add_officer_key(&caller, &r.public_key).await?;
-            (k.key_id, k.public_key)
-        }
-    };
-    Ok((
-        StatusCode::CREATED,
-        Json(SigningKeyView { key_id, public_key }),
-    ))
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WhoAmI {

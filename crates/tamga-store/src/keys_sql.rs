@@ -8,15 +8,25 @@
 //! Every key, an operator's or an officer's, also enters the `public_keys`
 //! registry (`0012_public_keys.sql`, by trigger), whose primary key makes a
 //! key belong to one owner (issue 13, finding 9).
+//!
+//! A key registered through the API comes with its approval (issue 15:
+//! a bearer token alone no longer registers a key): who approved it, with
+//! which existing key or as which administrator, and the SHA-256 of the
+//! signed request (`0013_key_approvals.sql`). [`OfficerKeyStore::add_approved_key`]
+//! writes the key, its approval, the audit entry and the owner's
+//! notification in one transaction, so a key is never registered without
+//! its owner being told.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use tamga_core::lifecycle::NewNotification;
+
 use crate::placeholders::{numbered as pg_sql, plain as sqlite_sql};
 use crate::postgres::PgStore;
 use crate::sqlite::SqliteStore;
-use crate::Result;
+use crate::{Result, SigningKeyRecord};
 
 /// An officer's (or administrator's) registered Ed25519 public key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,8 +42,59 @@ pub struct OfficerKeyRecord {
     pub revoked: bool,
 }
 
+/// Who approved a key's registration (one per key registered through the
+/// API since issue 15; keys of the demo set-up and older ones have none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyApproval {
+    pub key_id: String,
+    /// `operator:<EORI>` or `user:<username>`.
+    pub owner: String,
+    /// Who approved: the owner itself (with `approving_key`) or an
+    /// administrator (`user:<username>`).
+    pub approved_by: String,
+    /// The owner's active key that signed the request, if it was signed.
+    pub approving_key: Option<String>,
+    /// SHA-256 (hex) of the signed request body, if it was signed: the
+    /// same body again is a replay.
+    pub body_sha256: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+/// A key to register: an operator's or a customs user's.
+#[derive(Debug, Clone)]
+pub enum NewKey {
+    Operator(SigningKeyRecord),
+    User(OfficerKeyRecord),
+}
+
+/// The audit entry written with a key.
+#[derive(Debug, Clone)]
+pub struct KeyAudit {
+    pub actor: String,
+    pub action: String,
+    pub payload: serde_json::Value,
+}
+
 #[async_trait]
 pub trait OfficerKeyStore: Send + Sync {
+    /// Registers `key` with its approval, its audit entry and, for an
+    /// operator, its notification, in one transaction.
+    /// [`crate::StoreError::AlreadyExists`] when the key id is taken
+    /// (nothing is written then).
+    async fn add_approved_key(
+        &self,
+        key: &NewKey,
+        approval: &KeyApproval,
+        audit: &KeyAudit,
+        notification: Option<&NewNotification>,
+    ) -> Result<()>;
+    /// A key's approval, if it was registered with one.
+    async fn key_approval(&self, key_id: &str) -> Result<Option<KeyApproval>>;
+    /// The approvals of an owner's keys (`operator:<EORI>`,
+    /// `user:<username>`), oldest first.
+    async fn key_approvals(&self, owner: &str) -> Result<Vec<KeyApproval>>;
     /// [`crate::StoreError::AlreadyExists`] when the key id is taken.
     async fn add_officer_key(&self, key: &OfficerKeyRecord) -> Result<()>;
     /// The user's keys, oldest first (revoked ones too).
@@ -59,10 +120,145 @@ fn row(r: &impl crate::codec::Get) -> Result<OfficerKeyRecord> {
 
 const COLUMNS: &str = "key_id, username, public_key, created_at, revoked";
 
+fn approval_row(r: &impl crate::codec::Get) -> Result<KeyApproval> {
+    Ok(KeyApproval {
+        key_id: r.s("key_id")?,
+        owner: r.s("owner")?,
+        approved_by: r.s("approved_by")?,
+        approving_key: r.os("approving_key")?,
+        body_sha256: r.os("body_sha256")?,
+        at: crate::codec::from_nanos(r.i("at")?)?,
+    })
+}
+
+const APPROVAL_COLUMNS: &str = "key_id, owner, approved_by, approving_key, body_sha256, at";
+
+/// SQLite has one writer connection: notification ids are committed in
+/// order without a lock.
+async fn sqlite_notification_lock(_: &mut sqlx::SqliteConnection) -> Result<()> {
+    Ok(())
+}
+
+/// PostgreSQL: the group commit's advisory lock, which every transaction
+/// adding notifications takes, so notification ids (the pull cursor)
+/// become visible in increasing order.
+async fn pg_notification_lock(c: &mut sqlx::PgConnection) -> Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(crate::postgres::COMMIT_LOCK)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
 macro_rules! keys_backend {
-    ($store:ty, $read:ident, $write:ident, $sql:path) => {
+    ($store:ty, $read:ident, $write:ident, $sql:path, $lock:path) => {
         #[async_trait]
         impl OfficerKeyStore for $store {
+            async fn add_approved_key(
+                &self,
+                key: &NewKey,
+                approval: &KeyApproval,
+                audit: &KeyAudit,
+                notification: Option<&NewNotification>,
+            ) -> Result<()> {
+                let mut tx = self.$write.begin().await?;
+                if notification.is_some() {
+                    $lock(&mut *tx).await?;
+                }
+                let (table, owner_column, key_id, owner, public_key, created_at, revoked) =
+                    match key {
+                        NewKey::Operator(k) => (
+                            "signing_keys",
+                            "operator",
+                            &k.key_id,
+                            k.operator.as_str(),
+                            &k.public_key,
+                            k.created_at,
+                            k.revoked,
+                        ),
+                        NewKey::User(k) => (
+                            "officer_keys",
+                            "username",
+                            &k.key_id,
+                            k.username.as_str(),
+                            &k.public_key,
+                            k.created_at,
+                            k.revoked,
+                        ),
+                    };
+                sqlx::query(&$sql(&format!(
+                    "INSERT INTO {table} (key_id, {owner_column}, public_key, created_at, revoked) VALUES (?, ?, ?, ?, ?)"
+                )))
+                .bind(key_id)
+                .bind(owner)
+                .bind(public_key)
+                .bind(crate::codec::nanos(created_at)?)
+                .bind(revoked)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| crate::codec::exists_or(e, format!("signing key {key_id}")))?;
+                sqlx::query(&$sql(&format!(
+                    "INSERT INTO key_approvals ({APPROVAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
+                )))
+                .bind(&approval.key_id)
+                .bind(&approval.owner)
+                .bind(&approval.approved_by)
+                .bind(&approval.approving_key)
+                .bind(&approval.body_sha256)
+                .bind(crate::codec::nanos(approval.at)?)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| crate::codec::exists_or(e, format!("key approval {key_id}")))?;
+                sqlx::query(&$sql(
+                    "INSERT INTO audit_log (actor, action, at, payload) VALUES (?, ?, ?, ?)",
+                ))
+                .bind(&audit.actor)
+                .bind(&audit.action)
+                .bind(crate::codec::nanos(approval.at)?)
+                .bind(crate::codec::to_json(&audit.payload)?)
+                .execute(&mut *tx)
+                .await?;
+                if let Some(n) = notification {
+                    sqlx::query(&$sql(
+                        "INSERT INTO notifications (recipient, kind, mrn, lrn, at, payload) VALUES (?, ?, ?, ?, ?, ?)",
+                    ))
+                    .bind(n.recipient.as_str())
+                    .bind(n.kind.as_str())
+                    .bind(n.mrn.as_ref().map(|m| m.as_str()))
+                    .bind(n.lrn.as_ref().map(|l| l.as_str()))
+                    .bind(crate::codec::nanos(n.at)?)
+                    .bind(crate::codec::to_json(&n.payload)?)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn key_approval(&self, key_id: &str) -> Result<Option<KeyApproval>> {
+                sqlx::query(&$sql(&format!(
+                    "SELECT {APPROVAL_COLUMNS} FROM key_approvals WHERE key_id = ?"
+                )))
+                .bind(key_id)
+                .fetch_optional(&self.$write)
+                .await?
+                .as_ref()
+                .map(approval_row)
+                .transpose()
+            }
+
+            async fn key_approvals(&self, owner: &str) -> Result<Vec<KeyApproval>> {
+                sqlx::query(&$sql(&format!(
+                    "SELECT {APPROVAL_COLUMNS} FROM key_approvals WHERE owner = ? ORDER BY at, key_id"
+                )))
+                .bind(owner)
+                .fetch_all(&self.$read)
+                .await?
+                .iter()
+                .map(approval_row)
+                .collect()
+            }
+
             async fn add_officer_key(&self, key: &OfficerKeyRecord) -> Result<()> {
                 sqlx::query(&$sql(
                     "INSERT INTO officer_keys (key_id, username, public_key, created_at, revoked) VALUES (?, ?, ?, ?, ?)",
@@ -114,5 +310,11 @@ macro_rules! keys_backend {
     };
 }
 
-keys_backend!(SqliteStore, reader, writer, sqlite_sql);
-keys_backend!(PgStore, pool, pool, pg_sql);
+keys_backend!(
+    SqliteStore,
+    reader,
+    writer,
+    sqlite_sql,
+    sqlite_notification_lock
+);
+keys_backend!(PgStore, pool, pool, pg_sql, pg_notification_lock);

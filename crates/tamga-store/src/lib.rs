@@ -51,7 +51,7 @@ pub mod sqlite;
 pub mod testing;
 
 pub use draw_sql::{DrawSecretRecord, DrawSecretStore};
-pub use keys_sql::{OfficerKeyRecord, OfficerKeyStore};
+pub use keys_sql::{KeyApproval, KeyAudit, NewKey, OfficerKeyRecord, OfficerKeyStore};
 pub use mandate_sql::{MandateRecord, MandateStore, SignedBody};
 pub use ops_sql::OpsStore;
 pub use risk_sql::RiskStore;

@@ -90,7 +90,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 const PG_MAX_PARAMS: usize = 65_000;
 
 /// Advisory lock key serializing group commits ("tamga" in ASCII).
-const COMMIT_LOCK: i64 = 0x74_61_6d_67_61;
+pub(crate) const COMMIT_LOCK: i64 = 0x74_61_6d_67_61;
 
 pub struct PgStore {
     pub(crate) pool: PgPool,

@@ -182,29 +182,33 @@ impl Clearance {
         })
     }
 
-    /// Registers an Ed25519 public key (base64) for signing; returns its id.
-    /// A key belongs to one owner (`crate::keys`).
+    /// Registers an operator's Ed25519 public key for signing, approved
+    /// by a request the operator signed with one of its active keys, or by
+    /// an administrator; never by a token alone (`crate::keys`).
     pub async fn add_signing_key(
         &self,
+        caller: &Caller,
         op: &Eori,
-        public_key_b64: &str,
-    ) -> Result<SigningKeyRecord, AppError> {
-        let rec = crate::keys::add_operator_key(self.store.as_ref(), op, public_key_b64).await?;
+        approval: crate::keys::KeyApproval<'_>,
+    ) -> Result<crate::keys::AddedKey, AppError> {
+        let owner = crate::keys::KeyOwner::Operator(op.clone());
+        let rec = crate::keys::add(self.store.as_ref(), caller, &owner, approval).await?;
         self.keys.invalidate(op);
         Ok(rec)
     }
 
-    /// Registers an officer's (or administrator's) Ed25519 public key
-    /// (base64) for signing officer acts; returns it with its id.
+    /// Registers an officer's (or administrator's) Ed25519 public key for
+    /// signing officer acts, approved like an operator's
+    /// ([`Clearance::add_signing_key`]).
     pub async fn add_officer_key(
         &self,
         caller: &Caller,
-        public_key_b64: &str,
-    ) -> Result<OfficerKeyRecord, AppError> {
-        let user = require_user(caller, &[Role::Officer, Role::Admin])?;
-        let rec =
-            crate::keys::add_user_key(self.store.as_ref(), &user.username, public_key_b64).await?;
-        self.officer_keys.invalidate(&user.username);
+        username: &str,
+        approval: crate::keys::KeyApproval<'_>,
+    ) -> Result<crate::keys::AddedKey, AppError> {
+        let owner = crate::keys::KeyOwner::User(username.to_owned());
+        let rec = crate::keys::add(self.store.as_ref(), caller, &owner, approval).await?;
+        self.officer_keys.invalidate(&username.to_owned());
         Ok(rec)
     }
 

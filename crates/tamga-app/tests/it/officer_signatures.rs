@@ -64,10 +64,19 @@ fn code(e: AppError) -> &'static str {
 }
 
 async fn record_control_verified_checks_the_declaration_and_act(db: TestDb) {
-    let (_, clearance, caller) = setup(&db).await;
+    let (store, clearance, caller) = setup(&db).await;
     let key = signature::signing_key_from_seed([21; 32]);
-    clearance
-        .add_officer_key(&caller, &signature::public_key_b64(&key.verifying_key()))
+    // The fixture registers the officer's first key (as an administrator
+    // would: a token alone does not).
+    let public_key = signature::public_key_b64(&key.verifying_key());
+    store
+        .add_officer_key(&OfficerKeyRecord {
+            key_id: tamga_app::clearance::key_id_of(&public_key),
+            username: "inspector7".into(),
+            public_key,
+            created_at: OffsetDateTime::now_utc(),
+            revoked: false,
+        })
         .await
         .unwrap();
     let (a, b) = (mrn(1), mrn(2));

@@ -49,12 +49,21 @@ async fn setup(
         })
         .await
         .unwrap();
-    let clearance = Clearance::start(store, Settings::default()).await.unwrap();
+    // The fixture registers the operator's first key (as an administrator
+    // would: a token alone does not).
     let key = signature::signing_key_from_seed([7; 32]);
-    clearance
-        .add_signing_key(&id, &signature::public_key_b64(&key.verifying_key()))
+    let public_key = signature::public_key_b64(&key.verifying_key());
+    store
+        .add_signing_key(&tamga_store::SigningKeyRecord {
+            key_id: tamga_app::clearance::key_id_of(&public_key),
+            operator: id.clone(),
+            public_key,
+            created_at: OffsetDateTime::now_utc(),
+            revoked: false,
+        })
         .await
         .unwrap();
+    let clearance = Clearance::start(store, Settings::default()).await.unwrap();
     let mut profile = demo_traders(8)[0].clone();
     profile.id = id;
     let mut cfg = GeneratorConfig::demo(1, OffsetDateTime::now_utc().date(), 42);

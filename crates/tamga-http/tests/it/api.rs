@@ -722,34 +722,24 @@ async fn errors_are_json_with_codes(app: TestApp) {
         .await;
     assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(v["error"]["code"], "FLC-BODY-TOO-LARGE");
-    let (s, v) = app
-        .post_json(
-            "/api/v1/account/signing-keys",
-            &t.token,
-            &json!({"publicKey": "short"}),
-        )
-        .await;
+    let own = demo_signing_key(&t.id);
+    let (s, v) = app.add_own_key(&t.token, &own, &t.id, "short").await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(v["error"]["code"], "SIGNING_KEY_FORMAT");
     // The identity point (small order) is refused.
     let (s, v) = app
-        .post_json(
-            "/api/v1/account/signing-keys",
+        .add_own_key(
             &t.token,
-            &json!({"publicKey": "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}),
+            &own,
+            &t.id,
+            "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
         )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     assert_eq!(v["error"]["code"], "SIGNING_KEY_WEAK");
     assert_eq!(v["error"]["pointer"], "/publicKey");
     // A key registered twice: 400, like officers' keys.
-    let (s, v) = app
-        .post_json(
-            "/api/v1/account/signing-keys",
-            &t.token,
-            &json!({"publicKey": t.public_key}),
-        )
-        .await;
+    let (s, v) = app.add_own_key(&t.token, &own, &t.id, &t.public_key).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     assert_eq!(v["error"]["code"], "SIGNING_KEY_EXISTS");
     let (s, v) = app

@@ -552,20 +552,22 @@ async fn officer_acts_are_signed_and_kept_to_the_assigned_inspector(app: TestApp
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, v) = app
-        .post_json(
-            "/api/v1/account/signing-keys",
+        .add_own_key(
             &b.token,
-            &json!({"publicKey": signature::public_key_b64(&b.key.verifying_key())}),
+            &b.key,
+            &b.name,
+            &signature::public_key_b64(&b.key.verifying_key()),
         )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     assert_eq!(v["error"]["code"], "SIGNING_KEY_EXISTS");
     // A weak (small-order) officer key is refused.
     let (s, v) = app
-        .post_json(
-            "/api/v1/account/signing-keys",
+        .add_own_key(
             &b.token,
-            &json!({"publicKey": "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}),
+            &b.key,
+            &b.name,
+            "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
         )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");

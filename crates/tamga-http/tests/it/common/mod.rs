@@ -121,8 +121,9 @@ impl TestApp {
             .await
     }
 
-    /// Adds an officer of `office` with a token and a signing key it
-    /// registers through the API.
+    /// Adds an officer of `office` with a token and a signing key the
+    /// administrator registers for it through the API (a token alone does
+    /// not register a first key).
     pub async fn add_officer(&self, name: &str, office: &str) -> Officer {
         self.store
             .create_user(&User {
@@ -152,8 +153,8 @@ impl TestApp {
         );
         let (s, v) = self
             .post_json(
-                "/api/v1/account/signing-keys",
-                &token,
+                &format!("/api/v1/admin/users/{name}/signing-keys"),
+                &self.user_token("admin"),
                 &json!({"publicKey": signature::public_key_b64(&key.verifying_key())}),
             )
             .await;
@@ -163,6 +164,21 @@ impl TestApp {
             token,
             key,
         }
+    }
+
+    /// A holder's own key registration: `{"act": "add_signing_key",
+    /// "owner", "publicKey"}` signed with `signer` (one of its keys, or
+    /// another's in the attacks), sent with `token`.
+    pub async fn add_own_key(
+        &self,
+        token: &str,
+        signer: &ed25519_dalek::SigningKey,
+        owner: &str,
+        public_key: &str,
+    ) -> (StatusCode, Value) {
+        let body = key_request(owner, public_key);
+        self.send_signed("/api/v1/account/signing-keys", token, Some(signer), &body)
+            .await
     }
 
     /// A valid declaration body for demo trader `i` (0-based).
@@ -278,6 +294,12 @@ impl TestApp {
     pub async fn count(&self) -> u64 {
         self.store.count_declarations().await.unwrap()
     }
+}
+
+/// The body of a holder's key registration.
+pub fn key_request(owner: &str, public_key: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({"act": "add_signing_key", "owner": owner, "publicKey": public_key}))
+        .unwrap()
 }
 
 pub fn codes(v: &Value) -> Vec<String> {
