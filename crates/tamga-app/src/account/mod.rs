@@ -809,9 +809,8 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[cfg_attr(not(tamga_pg), ignore = "set TAMGA_TEST_PG_URL to run on PostgreSQL")]
     async fn postgres_thousand_at_once() {
-        if let Some(db) = TestDb::postgres().await {
-            thousand_at_once(db).await;
-        }
+        thousand_at_once(TestDb::postgres_variant().await).await;
     }
 }

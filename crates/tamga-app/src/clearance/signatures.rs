@@ -21,7 +21,7 @@ use tamga_core::codes::{Eori, Mrn};
 use tamga_core::control::{violation, Violation};
 use tamga_core::lifecycle::OfficerSignature;
 use tamga_core::signature;
-use tamga_store::{OfficerKeyRecord, Role, SigningKeyRecord, User};
+use tamga_store::{Role, User};
 
 use super::access::require_user;
 use super::load_cache::LoadCache;

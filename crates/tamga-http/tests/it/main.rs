@@ -8,6 +8,7 @@
 mod common;
 
 mod api;
+mod event_view_api;
 mod payments;
 mod risk_api;
 mod security;

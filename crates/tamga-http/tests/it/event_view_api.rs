@@ -2,8 +2,7 @@
 //! canonical stored text beside them: a client verifies every stored hash
 //! from what it reads, and the stored (snake_case) bodies are unchanged.
 
-#[macro_use]
-mod common;
+use crate::common;
 
 use reqwest::StatusCode;
 use serde_json::Value;
