@@ -232,9 +232,7 @@ impl Clearance {
         now: OffsetDateTime,
     ) -> EventBody {
         let trader = self.trader_context(&rec.declarant, now.date());
-        let decision = self
-            .risk_stage()
-            .assess(amended, &rec.mrn, &trader, duties);
+        let decision = self.risk_stage().assess(amended, &rec.mrn, &trader, duties);
         let channel = decision.channel.max(rec.channel);
         EventBody::RiskAssessed {
             decision,
@@ -347,7 +345,8 @@ impl Clearance {
         })?)?;
         crate::acts::check_trader_mrn(&doc, mrn)?;
         let body_sha256 = sha256_hex(s.body);
-        if crate::acts::already_recorded(&self.store.events(mrn).await?, &body_sha256) {
+        let events = self.store.events(mrn).await?;
+        if crate::acts::already_recorded(&events, &body_sha256) {
             return Ok(Accepted {
                 record: rec,
                 warnings: Vec::new(),
@@ -355,6 +354,16 @@ impl Clearance {
             });
         }
         let reason = invalidation_reason(&doc)?;
+        // Not while a control announced on the current version is pending
+        // (a trader could otherwise withdraw a selected declaration and
+        // lodge it again until a random selection passes).
+        tamga_core::lifecycle::check_invalidation(events.iter().map(|e| &e.body)).map_err(
+            |refused| AppError::Conflict {
+                code: "INVALIDATION_UNDER_CONTROL",
+                pointer: String::new(),
+                message: refused.to_string(),
+            },
+        )?;
         // The reservation, if any, goes back to the trader's available funds.
         let change = Change {
             bodies: vec![(

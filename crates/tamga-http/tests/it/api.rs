@@ -576,6 +576,18 @@ async fn refusal_invalidation_and_amendment(app: TestApp) {
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(v["error"]["pointer"], "/reason");
+    // Not before the announced control has taken place (UCC art. 174(2)).
+    let (s, v) = app
+        .send_signed(
+            &path,
+            &t.token,
+            Some(&key),
+            &common::lifecycle_invalidation(&mrn, "lodged twice by mistake"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["error"]["code"], "INVALIDATION_UNDER_CONTROL", "{v}");
+    app.control_compliant(&mrn, 1).await;
     let (s, v) = app
         .send_signed(
             &path,

@@ -16,5 +16,5 @@ mod f09_signing_keys;
 mod f10_bank_role;
 mod f11_amounts;
 mod f12_json_errors;
-#[path = "security/f13_key_registration.rs"]
 mod f13_key_registration;
+mod f14_invalidation_under_control;

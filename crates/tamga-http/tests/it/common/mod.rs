@@ -121,6 +121,20 @@ impl TestApp {
             .await
     }
 
+    /// The demo officer records a compliant control result on `version`
+    /// of a declaration under control (so that, for one, its declarant
+    /// may invalidate it: not before its control has taken place).
+    pub async fn control_compliant(&self, mrn: &str, version: u32) {
+        let (s, v) = self
+            .act(
+                &self.officer("officer"),
+                &format!("/api/v1/declarations/{mrn}/control-result"),
+                &json!({"mrn": mrn, "act": "control_result", "version": version, "outcome": "compliant"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+
     /// Adds an officer of `office` with a token and a signing key the
     /// administrator registers for it through the API (a token alone does
     /// not register a first key).

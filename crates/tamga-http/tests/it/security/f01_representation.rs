@@ -634,6 +634,7 @@ async fn amendment_and_invalidation_by_a_representative_need_a_mandate(app: Test
     let (s, v) = lodge_as(&app, &b, &doc2).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let mrn2 = v["mrn"].as_str().unwrap().to_owned();
+    app.control_compliant(&mrn2, 1).await;
     let (s, v) = invalidate(&mrn2).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["state"], "invalidated");
@@ -656,6 +657,7 @@ async fn amendment_and_invalidation_by_a_representative_need_a_mandate(app: Test
         .unwrap()
         .iter()
         .any(|n| n["kind"] == "request_rejected" && n["mrn"] == mrn.as_str()));
+    app.control_compliant(&mrn, 2).await;
     let (s, v) = signed_post(
         &app,
         &format!("/api/v1/declarations/{mrn}/invalidation"),

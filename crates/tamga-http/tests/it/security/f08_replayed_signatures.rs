@@ -43,6 +43,7 @@ async fn one_signed_invalidation_invalidates_one_declaration_once(app: TestApp) 
         mrns.push(v["mrn"].as_str().unwrap().to_owned());
     }
     let (a, b) = (&mrns[0], &mrns[1]);
+    app.control_compliant(a, 1).await;
     let signed = lifecycle_invalidation(a, "lodged twice by mistake");
     let (s, v) = app
         .send_signed(
