@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::codes::{CurrencyCode, Mrn};
 use crate::declaration::Declaration;
 use crate::lifecycle::{Actor, Channel, EventBody, NotificationKind};
+use crate::money::Money;
 use crate::profiles::TraderContext;
 use crate::risk::{self, DrawKey, RandomSelection, RiskDecision, SelectivityCriterion};
 
@@ -87,6 +88,21 @@ impl DutyResult {
             })
             .collect()
     }
+
+    /// The amount to secure with its currency; `None` when nothing was
+    /// assessed (and so nothing is owed, in no currency).
+    ///
+    /// The variants keep a currency beside bare decimals because that is
+    /// their stored, hash-covered form (`"currency":"UZS","total":"…"`);
+    /// this is the typed view of it.
+    pub fn due(&self) -> Option<Money> {
+        match self {
+            DutyResult::NotAssessed { .. } => None,
+            DutyResult::Assessed {
+                currency, total, ..
+            } => Some(Money::new(*total, currency.clone())),
+        }
+    }
 }
 
 /// Result of the payment stage.
@@ -114,6 +130,18 @@ pub enum PaymentResult {
 impl PaymentResult {
     pub fn secured(&self) -> bool {
         !matches!(self, PaymentResult::Unsecured { .. })
+    }
+
+    /// The amount reserved, or that could not be, with its currency; `None`
+    /// when nothing was due.
+    pub fn money(&self) -> Option<Money> {
+        match self {
+            PaymentResult::NothingDue { .. } => None,
+            PaymentResult::Reserved { currency, amount }
+            | PaymentResult::Unsecured {
+                currency, amount, ..
+            } => Some(Money::new(*amount, currency.clone())),
+        }
     }
 }
 
@@ -296,6 +324,48 @@ mod tests {
         )
         .unwrap();
         (serde_json::from_str(DECLARATION_JSON).unwrap(), mrn)
+    }
+
+    /// The stored (hash-covered) form of payment results is unchanged by
+    /// their typed `Money` view, which carries the same amount and currency.
+    #[test]
+    fn payment_results_keep_their_stored_form_and_give_money() {
+        let uzs = crate::codes::CurrencyCode::parse("UZS").unwrap();
+        let reserved = PaymentResult::Reserved {
+            currency: uzs.clone(),
+            amount: Decimal::new(250_000_000, 2),
+        };
+        assert_eq!(
+            serde_json::to_string(&reserved).unwrap(),
+            r#"{"status":"reserved","currency":"UZS","amount":"2500000.00"}"#
+        );
+        assert_eq!(
+            reserved.money(),
+            Some(Money::new(Decimal::new(250_000_000, 2), uzs.clone()))
+        );
+        let unsecured = PaymentResult::Unsecured {
+            currency: uzs.clone(),
+            amount: Decimal::new(1, 0),
+            reason: "r".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&unsecured).unwrap(),
+            r#"{"status":"unsecured","currency":"UZS","amount":"1","reason":"r"}"#
+        );
+        assert_eq!(unsecured.money().unwrap().currency, uzs);
+        assert_eq!(
+            PaymentResult::NothingDue { reason: "n".into() }.money(),
+            None
+        );
+        let not_assessed = DutyResult::NotAssessed { reason: "x".into() };
+        assert_eq!(not_assessed.due(), None);
+        assert_eq!(not_assessed.amount_due(), Decimal::ZERO);
+        assert_eq!(
+            serde_json::to_string(&not_assessed).unwrap(),
+            r#"{"status":"not_assessed","reason":"x"}"#
+        );
+        let due = assessed(Decimal::new(123_456, 2)).due().unwrap();
+        assert_eq!(due, Money::new(Decimal::new(123_456, 2), uzs));
     }
 
     /// The state the events lead to, from lodging on.
