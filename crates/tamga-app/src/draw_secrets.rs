@@ -205,7 +205,7 @@ impl Clearance {
         mrn: &Mrn,
     ) -> Result<DrawVerification, AppError> {
         auditor(caller)?;
-        let events = self.events(caller, mrn).await?;
+        let events = self.stored_events(caller, mrn).await?;
         let mut draws = Vec::new();
         for e in &events {
             let EventBody::RiskAssessed { decision, .. } = &e.body else {

@@ -258,8 +258,7 @@ pub async fn events(
     Path(mrn): Path<String>,
 ) -> ApiResult<Json<Vec<serde_json::Value>>> {
     let mrn = parse_mrn(&mrn)?;
-    let events = s.clearance.events(&caller, &mrn).await?;
-    Ok(Json(tamga_app::disclosure::event_log(&caller, events)))
+    Ok(Json(s.clearance.events(&caller, &mrn).await?))
 }
 
 /// Amend a declaration before release: the whole declaration again, signed.

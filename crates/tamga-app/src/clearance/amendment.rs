@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 use tamga_core::codes::{Eori, Mrn};
 use tamga_core::control::{self, violation, ControlContext, Severity, Violation};
 use tamga_core::declaration::Declaration;
-use tamga_core::lifecycle::{Actor, Channel, EventBody, NotificationKind, State};
+use tamga_core::lifecycle::{Actor, Channel, Event, EventBody, NotificationKind, State};
 use tamga_core::pipeline::DutyResult;
 use tamga_store::{DeclarationRecord, PaymentOp};
 
@@ -53,9 +53,9 @@ impl Clearance {
             }
         };
         let body_sha256 = sha256_hex(s.body);
-        if key_id.is_some()
-            && crate::acts::already_recorded(&self.store.events(mrn).await?, &body_sha256)
-        {
+        // Read once: for the replay check and the duty reassessment.
+        let events = self.store.events(mrn).await?;
+        if key_id.is_some() && crate::acts::already_recorded(&events, &body_sha256) {
             return Ok(Accepted {
                 record: rec,
                 warnings: Vec::new(),
@@ -94,7 +94,7 @@ impl Clearance {
             body_sha256,
             signing_key: key_id,
         };
-        let (duties, changed) = self.reassess(op, &rec, &declaration).await?;
+        let (duties, changed) = self.reassess(op, &rec, &events, &declaration).await?;
         let risk = self.reassess_risk(&rec, &declaration, &duties, version, now);
         let duties = changed.then_some(duties);
         let rec = self
@@ -250,11 +250,11 @@ impl Clearance {
         &self,
         op: &Eori,
         rec: &DeclarationRecord,
+        events: &[Event],
         amended: &Declaration,
     ) -> Result<(DutyResult, bool), AppError> {
-        let events = self.store.events(&rec.mrn).await?;
-        let (due, reserved) = Self::payment_position(&events);
-        let old_draws = Self::quota_draws_of(&events);
+        let (due, reserved) = Self::payment_position(events);
+        let old_draws = Self::quota_draws_of(events);
         // Assess as if this declaration's own draws were not taken.
         self.return_quota(&old_draws);
         let assessed = self.assess_duties(amended, rec.registered_at.date());
@@ -298,7 +298,7 @@ impl Clearance {
         // Duties charged to an indirect representative (who lodged without
         // the right to pay from the declarant's account) change only when
         // that representative signs the amendment.
-        let payer = crate::mandates::payer_of(&events, &rec.declarant);
+        let payer = crate::mandates::payer_of(events, &rec.declarant);
         if payer != rec.declarant && payer != *op {
             return Err(AppError::bad_request(
                 "AMEND_CHANGES_PAYER_DUTIES",
@@ -381,7 +381,9 @@ impl Clearance {
         let rec = self
             .change_paying(rec, change, Some((PaymentOp::Release, None)))
             .await?;
-        self.quota_returned(&rec.mrn).await;
+        // Stored: its quota draws (deleted in the same transaction) go
+        // back to the balances in memory too.
+        self.return_quota(&Self::quota_draws_of(&events));
         Ok(Accepted {
             record: rec,
             warnings: Vec::new(),

@@ -14,7 +14,7 @@
 
 use tamga_core::codes::Mrn;
 use tamga_core::lifecycle::{
-    Actor, ControlOutcome, EventBody, NotificationKind, OfficerSignature, State,
+    Actor, ControlOutcome, Event, EventBody, NotificationKind, OfficerSignature, State,
 };
 use tamga_store::{DeclarationRecord, PaymentOp, Role, User};
 
@@ -118,7 +118,8 @@ impl Clearance {
         F: FnOnce(serde_json::Value) -> Result<(ControlOutcome, Option<String>), AppError>,
     {
         let signature = v.for_user(&user)?;
-        if let Some(replay) = self.replayed(&rec, &signature).await? {
+        let events = self.store.events(&rec.mrn).await?;
+        if let Some(replay) = replayed(&rec, &signature, &events) {
             return Ok(replay);
         }
         let version = crate::acts::signed_version(&doc, rec.version)?;
@@ -153,23 +154,6 @@ impl Clearance {
         })
     }
 
-    /// The answer to an officer act whose signed body is already recorded
-    /// on the declaration: the declaration as it stands, `replay: true`.
-    async fn replayed(
-        &self,
-        rec: &DeclarationRecord,
-        signature: &OfficerSignature,
-    ) -> Result<Option<Accepted>, AppError> {
-        let events = self.store.events(&rec.mrn).await?;
-        Ok(
-            crate::acts::already_recorded(&events, &signature.body_sha256).then(|| Accepted {
-                record: rec.clone(),
-                warnings: Vec::new(),
-                replay: true,
-            }),
-        )
-    }
-
     /// An officer releases the declaration's current version; under
     /// control, a control result must have been recorded on that version.
     /// Signed body: `{"mrn": "...", "act": "release", "version": N}`.
@@ -186,20 +170,20 @@ impl Clearance {
         let v = self.verify_officer(caller, &s).await?;
         let doc = act_json(&v, mrn, OfficerAct::Release)?;
         let signature = v.for_user(&user)?;
-        if let Some(replay) = self.replayed(&rec, &signature).await? {
+        // Read once: for the replay check, the control result and the
+        // payment.
+        let events = self.store.events(mrn).await?;
+        if let Some(replay) = replayed(&rec, &signature, &events) {
             return Ok(replay);
         }
         let version = crate::acts::signed_version(&doc, rec.version)?;
         let Body {} = crate::acts::act_fields(doc)?;
-        if rec.state == State::UnderControl {
-            let events = self.store.events(mrn).await?;
-            if !crate::acts::controlled(&events, version) {
-                return Err(AppError::bad_request(
-                    "CONTROL_RESULT_MISSING",
-                    "/version",
-                    format!("record the control result of version {version} before releasing it"),
-                ));
-            }
+        if rec.state == State::UnderControl && !crate::acts::controlled(&events, version) {
+            return Err(AppError::bad_request(
+                "CONTROL_RESULT_MISSING",
+                "/version",
+                format!("record the control result of version {version} before releasing it"),
+            ));
         }
         // Debits the reservation, or secures and debits now; under control
         // an unsecured declaration then waits for payment.
@@ -207,6 +191,7 @@ impl Clearance {
         let rec = self
             .release_paying(
                 rec,
+                &events,
                 Actor::Officer(user.username),
                 false,
                 wait,
@@ -238,7 +223,8 @@ impl Clearance {
         let v = self.verify_officer(caller, &s).await?;
         let doc = act_json(&v, mrn, OfficerAct::Refusal)?;
         let signature = v.for_user(&user)?;
-        if let Some(replay) = self.replayed(&rec, &signature).await? {
+        let events = self.store.events(mrn).await?;
+        if let Some(replay) = replayed(&rec, &signature, &events) {
             return Ok(replay);
         }
         crate::acts::signed_version(&doc, rec.version)?;
@@ -265,11 +251,27 @@ impl Clearance {
         let rec = self
             .change_paying(rec, change, Some((PaymentOp::Release, None)))
             .await?;
-        self.quota_returned(&rec.mrn).await;
+        // Stored: its quota draws (deleted in the same transaction) go
+        // back to the balances in memory too.
+        self.return_quota(&Self::quota_draws_of(&events));
         Ok(Accepted {
             record: rec,
             warnings: Vec::new(),
             replay: false,
         })
     }
+}
+
+/// The answer to an officer act whose signed body is already recorded on
+/// the declaration (`events`): the declaration as it stands, `replay: true`.
+fn replayed(
+    rec: &DeclarationRecord,
+    signature: &OfficerSignature,
+    events: &[Event],
+) -> Option<Accepted> {
+    crate::acts::already_recorded(events, &signature.body_sha256).then(|| Accepted {
+        record: rec.clone(),
+        warnings: Vec::new(),
+        replay: true,
+    })
 }

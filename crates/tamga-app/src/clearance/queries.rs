@@ -2,8 +2,8 @@
 //! declaration's events, and an operator's notifications.
 //!
 //! Invariants: a declaration the caller may not see ([`can_view`]) is
-//! answered as missing; operators read notifications as
-//! [`crate::disclosure`] lets them (channel only).
+//! answered as missing; operators read events and notifications as
+//! [`crate::disclosure`] lets them (channel only), whoever asks for them.
 
 use tamga_core::codes::{Eori, Mrn, OfficeCode};
 use tamga_core::lifecycle::{Event, State};
@@ -33,7 +33,27 @@ impl Clearance {
         }
     }
 
-    pub async fn events(&self, caller: &Caller, mrn: &Mrn) -> Result<Vec<Event>, AppError> {
+    /// A declaration's event log as the caller may see it
+    /// ([`crate::disclosure::event_log`]): operators get `risk_assessed`
+    /// events redacted to their channel (`"redacted": true`); officers,
+    /// risk analysts and administrators the events as stored.
+    pub async fn events(
+        &self,
+        caller: &Caller,
+        mrn: &Mrn,
+    ) -> Result<Vec<serde_json::Value>, AppError> {
+        let events = self.stored_events(caller, mrn).await?;
+        Ok(crate::disclosure::event_log(caller, events))
+    }
+
+    /// A declaration's events as stored (whole risk decisions), if the
+    /// caller may see the declaration: for the service's own checks of
+    /// them (signatures, draws), never to be shown to an operator as such.
+    pub(crate) async fn stored_events(
+        &self,
+        caller: &Caller,
+        mrn: &Mrn,
+    ) -> Result<Vec<Event>, AppError> {
         self.declaration(caller, mrn).await?;
         Ok(self.store.events(mrn).await?)
     }

@@ -103,13 +103,13 @@ impl Clearance {
     pub(super) async fn release_paying(
         &self,
         rec: DeclarationRecord,
+        events: &[Event],
         actor: Actor,
         automatic: bool,
         wait_if_unsecured: bool,
         signature: Option<OfficerSignature>,
     ) -> Result<DeclarationRecord, AppError> {
-        let events = self.store.events(&rec.mrn).await?;
-        let (due, reserved) = Self::payment_position(&events);
+        let (due, reserved) = Self::payment_position(events);
         let released = (
             actor.clone(),
             EventBody::Released {
@@ -128,7 +128,7 @@ impl Clearance {
             let payment = reserved.then_some((PaymentOp::Debit, None));
             return self.change_paying(rec, change, payment).await;
         }
-        let payer = crate::mandates::payer_of(&events, &rec.declarant);
+        let payer = crate::mandates::payer_of(events, &rec.declarant);
         let secure = PaymentOp::Secure {
             accounts: self.paying_accounts(&payer).await?.to_vec(),
             amount: self.minor(due)?,
@@ -176,12 +176,14 @@ impl Clearance {
         let waiting = self.awaiting(Some(declarant)).await?;
         let mut released = Vec::new();
         for rec in waiting {
-            if self.payer(&rec).await? != *declarant {
+            // Read once: for who pays and for the payment.
+            let events = self.store.events(&rec.mrn).await?;
+            if crate::mandates::payer_of(&events, &rec.declarant) != *declarant {
                 continue;
             }
             let mrn = rec.mrn.clone();
             match self
-                .release_paying(rec, Actor::System, true, false, None)
+                .release_paying(rec, &events, Actor::System, true, false, None)
                 .await
             {
                 Ok(_) => released.push(mrn),

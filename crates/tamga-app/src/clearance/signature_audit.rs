@@ -50,7 +50,7 @@ impl Clearance {
         caller: &Caller,
         mrn: &Mrn,
     ) -> Result<Vec<SignatureCheck>, AppError> {
-        let events = self.events(caller, mrn).await?;
+        let events = self.stored_events(caller, mrn).await?;
         let mut checks = Vec::new();
         for e in &events {
             let key = match e.body.officer_signature() {

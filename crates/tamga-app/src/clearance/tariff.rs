@@ -17,7 +17,6 @@ use rust_decimal::Decimal;
 use serde_json::json;
 use time::OffsetDateTime;
 
-use tamga_core::codes::Mrn;
 use tamga_core::control::{violation, Violation};
 use tamga_core::declaration::Declaration;
 use tamga_core::lifecycle::{Event, EventBody};
@@ -173,15 +172,6 @@ impl Clearance {
             if let Some(d) = drawn.get_mut(&(q.order_number.clone(), q.period_from)) {
                 *d -= q.quantity;
             }
-        }
-    }
-
-    /// After an invalidation or refusal was stored (its quota draws deleted
-    /// in the same transaction), gives the draws back in memory too.
-    pub(super) async fn quota_returned(&self, mrn: &Mrn) {
-        match self.store.events(mrn).await {
-            Ok(events) => self.return_quota(&Self::quota_draws_of(&events)),
-            Err(e) => tracing::error!(%mrn, error = %e, "quota balances not updated in memory"),
         }
     }
 
