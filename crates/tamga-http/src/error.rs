@@ -43,8 +43,6 @@ pub struct ApiError {
     pub message: String,
     pub pointer: Option<String>,
     pub violations: Vec<Violation>,
-    /// Set on server errors by [`crate::observe::request_id`].
-    pub request_id: Option<String>,
 }
 
 impl ApiError {
@@ -55,7 +53,6 @@ impl ApiError {
             message: message.into(),
             pointer: None,
             violations: Vec::new(),
-            request_id: None,
         }
     }
 
@@ -138,7 +135,8 @@ impl IntoResponse for ApiError {
                 message: self.message,
                 pointer: self.pointer,
                 violations: self.violations,
-                request_id: self.request_id,
+                // Added to 5xx bodies by `crate::observe::request_id`.
+                request_id: None,
             },
         };
         (self.status, Json(body)).into_response()

@@ -24,7 +24,7 @@ use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
 use tower_http::trace::{MakeSpan, OnResponse, TraceLayer};
 use tracing::Span;
 
-use crate::error::ApiError;
+use crate::error::{ErrorBody, ErrorDetail};
 
 /// The header that carries the request id, both ways.
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -67,9 +67,16 @@ async fn opaque(response: Response, id: &str) -> Response {
     } else {
         "internal error; the request id identifies it in the service's log"
     };
-    let mut api = ApiError::new(parts.status, code, message);
-    api.request_id = Some(id.to_owned());
-    let mut out = api.into_response();
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code,
+            message: message.to_owned(),
+            pointer: None,
+            violations: Vec::new(),
+            request_id: Some(id.to_owned()),
+        },
+    };
+    let mut out = (parts.status, axum::Json(body)).into_response();
     for (name, value) in &parts.headers {
         if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
             out.headers_mut().append(name.clone(), value.clone());
