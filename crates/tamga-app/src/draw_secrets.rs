@@ -159,6 +159,7 @@ impl Clearance {
 
     /// Every draw secret, oldest first: commitments, and the secrets once
     /// retired (officers, risk analysts, administrators).
+    #[tracing::instrument(skip_all, fields(caller = %caller.label()))]
     pub async fn draw_secrets(&self, caller: &Caller) -> Result<Vec<DrawSecretView>, AppError> {
         caller.require(&[Role::Officer, Role::RiskAnalyst, Role::Admin])?;
         Ok(self
@@ -172,6 +173,7 @@ impl Clearance {
 
     /// Retires the current secret (revealing it) and starts using a fresh
     /// one (risk analysts, administrators). Returns the new one's view.
+    #[tracing::instrument(skip_all, fields(caller = %caller.label()))]
     pub async fn rotate_draw_secret(&self, caller: &Caller) -> Result<DrawSecretView, AppError> {
         auditor(caller)?;
         let old = self.selectivity().key.id;
@@ -199,6 +201,7 @@ impl Clearance {
     /// administrators): with the secret the decision names (the service
     /// holds it, current or retired), or from the seed for decisions made
     /// before draws were keyed.
+    #[tracing::instrument(skip_all, fields(caller = %caller.label(), %mrn))]
     pub async fn verify_draws(
         &self,
         caller: &Caller,

@@ -99,6 +99,7 @@ impl Clearance {
     }
 
     /// The declarant grants a mandate (signed body: the terms).
+    #[tracing::instrument(skip_all, fields(caller = %caller.label()))]
     pub async fn grant_mandate(&self, caller: &Caller, s: Signed<'_>) -> Result<Granted, AppError> {
         let op = operator(caller)?;
         if s.body.len() > MAX_MANDATE_BODY {
@@ -160,6 +161,7 @@ impl Clearance {
     /// The mandates an operator granted or received, newest first. An
     /// operator reads its own (`party`, if given, must be itself);
     /// officers and administrators read any operator's (`party` required).
+    #[tracing::instrument(skip_all, fields(caller = %caller.label(), party = ?party.map(|p| p.as_str())))]
     pub async fn mandates(
         &self,
         caller: &Caller,
@@ -190,6 +192,7 @@ impl Clearance {
 
     /// One mandate, for its declarant, its representative, officers and
     /// administrators; anyone else is told it does not exist.
+    #[tracing::instrument(skip(self, caller), fields(caller = %caller.label()))]
     pub async fn mandate(&self, caller: &Caller, id: i64) -> Result<MandateRecord, AppError> {
         let record = self.store().mandate(id).await?;
         match (caller, record) {
@@ -209,6 +212,7 @@ impl Clearance {
 
     /// The declarant revokes its mandate (signed body naming it). Sending
     /// the same signed revocation again answers with the revoked mandate.
+    #[tracing::instrument(skip(self, caller, s), fields(caller = %caller.label()))]
     pub async fn revoke_mandate(
         &self,
         caller: &Caller,

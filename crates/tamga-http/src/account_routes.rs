@@ -3,9 +3,7 @@
 //! deposits, officers' refund decisions, guarantees, the public duty
 //! calculator and tariff import.
 
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -25,7 +23,8 @@ use tamga_store::Role;
 
 use crate::auth::{Auth, OperatorAuth};
 use crate::error::{ApiError, ApiResult};
-use crate::routes::{body, json, query, signed};
+use crate::extract::{ApiBytes, ApiJson, ApiPath, ApiQuery};
+use crate::routes::signed;
 use crate::AppState;
 
 #[derive(OpenApi)]
@@ -118,9 +117,8 @@ pub struct StatementParams {
 pub async fn statement(
     State(s): State<AppState>,
     OperatorAuth(op): OperatorAuth,
-    q: Result<Query<StatementParams>, QueryRejection>,
+    ApiQuery(q): ApiQuery<StatementParams>,
 ) -> ApiResult<Response> {
-    let q = query(q)?;
     let day = |v: &str, p: &str| {
         tariff::parse_date(v).ok_or_else(|| {
             ApiError::bad_request("QUERY_DATE", p, format!("{v:?} is not a YYYY-MM-DD date"))
@@ -177,9 +175,8 @@ pub struct RefundRequest {
 pub async fn request_refund(
     State(s): State<AppState>,
     OperatorAuth(op): OperatorAuth,
-    j: Result<Json<RefundRequest>, JsonRejection>,
+    ApiJson(r): ApiJson<RefundRequest>,
 ) -> ApiResult<(axum::http::StatusCode, Json<serde_json::Value>)> {
-    let r = json(j)?;
     let amount = national_amount(&s, &r.amount, "/amount")?;
     let refund = s
         .clearance
@@ -228,15 +225,14 @@ pub struct RefundDecision {
 pub async fn decide_refund(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
+    ApiBytes(b): ApiBytes,
 ) -> ApiResult<Json<serde_json::Value>> {
     let officer = user(&caller, &[Role::Officer, Role::Admin])?;
     let id: RefundId = id
         .parse()
         .map_err(|_| ApiError::bad_request("REFUND_ID", "/id", "refund ids are integers"))?;
-    let b = body(b)?;
     let verified = s
         .clearance
         .verify_officer(&caller, &signed(&headers, &b))
@@ -292,9 +288,8 @@ pub struct DepositRequest {
 pub async fn deposit(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    j: Result<Json<DepositRequest>, JsonRejection>,
+    ApiJson(d): ApiJson<DepositRequest>,
 ) -> ApiResult<(axum::http::StatusCode, Json<serde_json::Value>)> {
-    let d = json(j)?;
     let currency = CurrencyCode::parse(&d.currency)
         .map_err(|e| ApiError::bad_request(e.code, "/currency", e.message))?;
     let places = s
@@ -345,12 +340,10 @@ pub struct GuaranteeRequest {
 pub async fn grant_guarantee(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    Path(id): Path<String>,
-    j: Result<Json<GuaranteeRequest>, JsonRejection>,
+    ApiPath(owner): ApiPath<Eori>,
+    ApiJson(g): ApiJson<GuaranteeRequest>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let admin = user(&caller, &[Role::Admin])?;
-    let g = json(j)?;
-    let owner = Eori::parse(&id).map_err(|e| ApiError::bad_request(e.code, "/id", e.message))?;
     if s.clearance
         .store()
         .operator(&owner)
@@ -452,9 +445,8 @@ pub struct QuantityRequest {
     responses((status = 200, body = Object), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn calculator(
     State(s): State<AppState>,
-    j: Result<Json<CalculatorRequest>, JsonRejection>,
+    ApiJson(r): ApiJson<CalculatorRequest>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let r = json(j)?;
     let t = s
         .clearance
         .tariff()

@@ -2,9 +2,8 @@
 //! resolved caller is cached briefly so a lodging does not pay a database
 //! round trip for it.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -17,30 +16,45 @@ use tamga_store::Principal;
 use crate::error::ApiError;
 use crate::{AppState, AppStateInner};
 
-const CACHE_TTL: Duration = Duration::from_secs(30);
-const CACHE_MAX: usize = 100_000;
+/// How long a resolved token is trusted without asking the store again: a
+/// token removed from the store (or a user's changed role or offices)
+/// takes effect within this time.
+pub const CACHE_TTL: Duration = Duration::from_secs(30);
+/// Tokens remembered at most; past it the least used are evicted (one at a
+/// time, not the whole cache).
+pub const CACHE_MAX: u64 = 100_000;
 
-#[derive(Default)]
+/// Resolved callers by token hash (`moka`: time to live [`CACHE_TTL`],
+/// bounded by [`CACHE_MAX`]).
 pub struct TokenCache {
-    entries: RwLock<HashMap<String, (Caller, Instant)>>,
+    entries: moka::sync::Cache<String, Caller>,
+}
+
+impl Default for TokenCache {
+    fn default() -> Self {
+        Self::new(CACHE_MAX, CACHE_TTL)
+    }
 }
 
 impl TokenCache {
+    pub fn new(max: u64, ttl: Duration) -> Self {
+        TokenCache {
+            entries: moka::sync::Cache::builder()
+                .max_capacity(max)
+                .time_to_live(ttl)
+                .build(),
+        }
+    }
     fn get(&self, hash: &str) -> Option<Caller> {
-        let g = self.entries.read().expect("lock");
-        g.get(hash)
-            .filter(|(_, at)| at.elapsed() < CACHE_TTL)
-            .map(|(c, _)| c.clone())
+        self.entries.get(hash)
     }
     fn put(&self, hash: String, c: Caller) {
-        let mut g = self.entries.write().expect("lock");
-        if g.len() >= CACHE_MAX {
-            g.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);
-            if g.len() >= CACHE_MAX {
-                g.clear();
-            }
-        }
-        g.insert(hash, (c, Instant::now()));
+        self.entries.insert(hash, c);
+    }
+    /// Forgets every resolved token (the next request of each asks the
+    /// store).
+    pub fn clear(&self) {
+        self.entries.invalidate_all();
     }
 }
 
@@ -123,14 +137,28 @@ fn bank_scope(parts: &Parts, caller: Caller) -> Result<Caller, ApiError> {
     Ok(caller)
 }
 
+/// The caller of a request: the token resolved, within the bank's scope.
+pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
+    let caller = resolve(parts, state).await?;
+    bank_scope(parts, caller)
+}
+
+/// The caller [`crate::access::enforce`] authenticated, or else
+/// authenticates it now.
+async fn caller_of(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
+    match parts.extensions.get::<crate::access::Authorised>() {
+        Some(a) => Ok(a.0.clone()),
+        None => authenticate(parts, state).await,
+    }
+}
+
 impl FromRequestParts<Arc<AppStateInner>> for Auth {
     type Rejection = ApiError;
     async fn from_request_parts(
         parts: &mut Parts,
         state: &Arc<AppStateInner>,
     ) -> Result<Self, ApiError> {
-        let caller = resolve(parts, state).await?;
-        bank_scope(parts, caller).map(Auth)
+        caller_of(parts, state).await.map(Auth)
     }
 }
 
@@ -140,7 +168,7 @@ impl FromRequestParts<Arc<AppStateInner>> for OperatorAuth {
         parts: &mut Parts,
         state: &Arc<AppStateInner>,
     ) -> Result<Self, ApiError> {
-        match resolve(parts, state).await? {
+        match caller_of(parts, state).await? {
             Caller::Operator(id) => Ok(OperatorAuth(id)),
             Caller::User(_) => Err(ApiError::new(
                 axum::http::StatusCode::FORBIDDEN,
@@ -148,5 +176,39 @@ impl FromRequestParts<Arc<AppStateInner>> for OperatorAuth {
                 "only an economic operator's token may do this",
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn operator(id: &str) -> Caller {
+        Caller::Operator(Eori::parse(id).unwrap())
+    }
+
+    #[test]
+    fn the_cache_forgets_after_its_time_to_live() {
+        let c = TokenCache::new(10, Duration::from_millis(50));
+        c.put("a".into(), operator("UZ000000000001"));
+        assert!(matches!(c.get("a"), Some(Caller::Operator(_))));
+        std::thread::sleep(Duration::from_millis(80));
+        assert!(c.get("a").is_none());
+    }
+
+    #[test]
+    fn a_full_cache_evicts_some_entries_not_all() {
+        let c = TokenCache::new(100, CACHE_TTL);
+        for i in 0..300 {
+            c.put(format!("t{i}"), operator("UZ000000000001"));
+        }
+        c.entries.run_pending_tasks();
+        let kept = (0..300)
+            .filter(|i| c.get(&format!("t{i}")).is_some())
+            .count();
+        assert!((1..=100).contains(&kept), "{kept}");
+        c.clear();
+        c.entries.run_pending_tasks();
+        assert_eq!(c.entries.entry_count(), 0);
     }
 }

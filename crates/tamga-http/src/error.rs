@@ -30,6 +30,10 @@ pub struct ErrorDetail {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(value_type = Vec<Object>)]
     pub violations: Vec<Violation>,
+    /// On a server error (5xx): the request's id, which the service's log
+    /// names with the cause. Nothing else of the cause is sent.
+    #[serde(rename = "requestId", skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 #[derive(Debug)]
@@ -88,7 +92,10 @@ impl From<AppError> for ApiError {
             AppError::Account(a) => account_status(a),
         };
         if status.is_server_error() {
-            tracing::error!(error = %e, "request failed");
+            // The cause goes to the log (the request's span names the
+            // request id); the client gets the code and the request id.
+            tracing::error!(code, error = %crate::observe::cause_chain(&e), "request failed");
+            return ApiError::new(status, code, "internal error");
         }
         let mut api = ApiError::new(status, code, e.to_string());
         match e {
@@ -128,6 +135,8 @@ impl IntoResponse for ApiError {
                 message: self.message,
                 pointer: self.pointer,
                 violations: self.violations,
+                // Added to 5xx bodies by `crate::observe::request_id`.
+                request_id: None,
             },
         };
         (self.status, Json(body)).into_response()

@@ -349,7 +349,7 @@ fn split_path(rest: &str) -> (String, &str) {
     }
 }
 
-fn pointer_of(path: &str) -> String {
+pub(crate) fn pointer_of(path: &str) -> String {
     let mut out = String::new();
     for seg in path.split('.') {
         let (name, indexes) = match seg.find('[') {

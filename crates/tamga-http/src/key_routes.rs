@@ -3,9 +3,7 @@
 //! registers a first (or replacement) key for an operator or a customs
 //! user. A bearer token alone never registers a key (`tamga_app::keys`).
 
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, JsonRejection};
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
@@ -20,7 +18,8 @@ use tamga_store::Role;
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::routes::{body, json, signed};
+use crate::extract::{ApiBytes, ApiJson, ApiPath};
+use crate::routes::signed;
 use crate::{AppState, AppStateInner};
 
 #[derive(OpenApi)]
@@ -187,9 +186,8 @@ pub async fn add_own_key(
     State(s): State<AppState>,
     Auth(caller): Auth,
     headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
+    ApiBytes(b): ApiBytes,
 ) -> ApiResult<(StatusCode, Json<KeyView>)> {
-    let b = body(b)?;
     let approval = KeyApproval::Signed(signed(&headers, &b));
     let k = match &caller {
         Caller::Operator(op) => s.clearance.add_signing_key(&caller, op, approval).await?,
@@ -232,11 +230,9 @@ pub async fn own_keys(
 pub async fn admin_operator_key(
     State(s): State<AppState>,
     AdminAuth(caller): AdminAuth,
-    Path(eori): Path<String>,
-    j: Result<Json<AdminKeyRequest>, JsonRejection>,
+    ApiPath(op): ApiPath<Eori>,
+    ApiJson(r): ApiJson<AdminKeyRequest>,
 ) -> ApiResult<(StatusCode, Json<KeyView>)> {
-    let op = Eori::parse(&eori).map_err(|e| ApiError::bad_request(e.code, "/eori", e.message))?;
-    let r = json(j)?;
     let k = s
         .clearance
         .add_signing_key(
@@ -266,10 +262,9 @@ pub async fn admin_operator_key(
 pub async fn admin_user_key(
     State(s): State<AppState>,
     AdminAuth(caller): AdminAuth,
-    Path(username): Path<String>,
-    j: Result<Json<AdminKeyRequest>, JsonRejection>,
+    ApiPath(username): ApiPath<String>,
+    ApiJson(r): ApiJson<AdminKeyRequest>,
 ) -> ApiResult<(StatusCode, Json<KeyView>)> {
-    let r = json(j)?;
     let k = s
         .clearance
         .add_officer_key(

@@ -4,6 +4,11 @@
 //! - Errors are always JSON ([`error::ApiError`]) with stable codes,
 //!   including 404/405 fallbacks, oversized bodies, panics and every
 //!   extractor rejection ([`guard::json_errors`]).
+//! - Who may call each endpoint is the table [`access::RULES`], checked
+//!   before any extractor reads the request ([`access::enforce`]); the
+//!   extractors of [`extract`] reject with the API's error and pointer.
+//! - Every request has an id, a span named by its route and one INFO line;
+//!   a 5xx body is opaque (code and request id) ([`observe`]).
 //! - [`serve`] / [`serve_with`] run tamga's own accept loop with the
 //!   connection and request [`Limits`] (time-outs, per-address connections,
 //!   rate limits); `/healthz` is answered outside the in-flight and rate
@@ -24,12 +29,15 @@ use tamga_app::risk_admin::RiskAdmin;
 use tamga_app::workbench::Workbench;
 use tamga_app::{AppError, Clearance};
 
+pub mod access;
 pub mod account_routes;
 pub mod auth;
 pub mod error;
+pub mod extract;
 pub mod guard;
 pub mod key_routes;
 pub mod mandate_routes;
+pub mod observe;
 pub mod risk_routes;
 pub mod routes;
 pub mod transport;
@@ -184,6 +192,11 @@ pub fn router_with(state: AppState, limits: &Limits) -> Router {
         .merge(mandate_routes::routes())
         .merge(risk_routes::routes())
         .merge(workbench_routes::routes())
+        // Who may call what, before any extractor reads the request.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::enforce,
+        ))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
@@ -198,32 +211,16 @@ pub fn router_with(state: AppState, limits: &Limits) -> Router {
             guard,
             guard::rate_limit,
         ))
-        // One INFO line per API request when it is answered: method and
-        // path (the span), status and latency. `/healthz` stays quiet.
-        .layer(
-            tower_http::trace::TraceLayer::new_for_http()
-                .make_span_with(request_span)
-                .on_request(())
-                .on_response(
-                    tower_http::trace::DefaultOnResponse::new()
-                        .level(tracing::Level::INFO)
-                        .latency_unit(tower_http::LatencyUnit::Micros),
-                )
-                .on_body_chunk(())
-                .on_eos(())
-                .on_failure(()),
-        );
+        // One span and one INFO line per API request, named by its route
+        // (`/healthz` stays quiet).
+        .layer(observe::trace_layer());
     Router::new()
         .route("/healthz", get(r::healthz))
         .merge(api)
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn(guard::json_errors))
+        .layer(axum::middleware::from_fn(observe::request_id))
         .with_state(state)
-}
-
-/// The request log's span: the method and path of an API request.
-fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
-    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
 }
 
 /// Serves with the default [`Limits`] until `shutdown` resolves.

@@ -5,9 +5,7 @@
 //! over the exact body). Who may call what is decided in
 //! [`tamga_app::mandates`].
 
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -22,7 +20,8 @@ use tamga_store::{MandateRecord, SignedBody};
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::routes::{body, query, signed};
+use crate::extract::{ApiBytes, ApiPath, ApiQuery};
+use crate::routes::signed;
 use crate::AppState;
 
 #[derive(OpenApi)]
@@ -227,9 +226,8 @@ pub async fn grant(
     State(s): State<AppState>,
     Auth(caller): Auth,
     headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
+    ApiBytes(b): ApiBytes,
 ) -> ApiResult<impl IntoResponse> {
-    let b = body(b)?;
     let g = s
         .clearance
         .grant_mandate(&caller, signed(&headers, &b))
@@ -252,9 +250,8 @@ pub async fn grant(
 pub async fn list(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    q: Result<Query<ListParams>, QueryRejection>,
+    ApiQuery(q): ApiQuery<ListParams>,
 ) -> ApiResult<Json<MandateList>> {
-    let q = query(q)?;
     let party = match q.party.as_deref() {
         Some(p) => {
             Some(Eori::parse(p).map_err(|e| ApiError::bad_request(e.code, "/party", e.message))?)
@@ -292,7 +289,7 @@ pub async fn list(
 pub async fn get_one(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<MandateView>> {
     let id = parse_id(&id)?;
     Ok(Json(s.clearance.mandate(&caller, id).await?.into()))
@@ -317,12 +314,11 @@ pub async fn get_one(
 pub async fn revoke(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
+    ApiBytes(b): ApiBytes,
 ) -> ApiResult<Json<MandateView>> {
     let id = parse_id(&id)?;
-    let b = body(b)?;
     Ok(Json(
         s.clearance
             .revoke_mandate(&caller, id, signed(&headers, &b))

@@ -6,8 +6,7 @@
 //! expression, 0 for other fields); refused pre-arrival information
 //! answers 422 with every problem in `details` (code, pointer, message).
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -27,6 +26,7 @@ use tamga_store::risk_sql::{PrearrivalRecord, ProfileRecord};
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
 
 #[derive(OpenApi)]
@@ -173,22 +173,6 @@ impl IntoResponse for RiskApiError {
 
 type RiskResult<T> = Result<T, RiskApiError>;
 
-fn json<T>(j: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    j.map(|Json(t)| t).map_err(|e| {
-        let status = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            StatusCode::PAYLOAD_TOO_LARGE
-        } else {
-            StatusCode::BAD_REQUEST
-        };
-        ApiError::new(status, "REQUEST_JSON", e.body_text())
-    })
-}
-
-fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    q.map(|Query(t)| t)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "QUERY_PARAMETERS", e.body_text()))
-}
-
 /// Create a risk profile (version 1, a draft until activated), e.g.
 /// `{"id": "CARS-CN", "rationale": "...", "expression": "hs4 == \"8703\" and
 /// origin == \"CN\" and value_per_kg < 2.5", "validFrom": "2026-01-01",
@@ -200,9 +184,8 @@ fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
 pub async fn create_profile(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    j: Result<Json<ProfileDraft>, JsonRejection>,
+    ApiJson(d): ApiJson<ProfileDraft>,
 ) -> RiskResult<(StatusCode, Json<ProfileRecord>)> {
-    let d = json(j)?;
     let rec = s.risk.create_profile(&caller, d).await?;
     Ok((StatusCode::CREATED, Json(rec)))
 }
@@ -223,7 +206,7 @@ pub async fn list_profiles(
 pub async fn get_profile(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> RiskResult<Json<ProfileRecord>> {
     Ok(Json(s.risk.profile(&caller, &id).await?))
 }
@@ -236,10 +219,9 @@ pub async fn get_profile(
 pub async fn add_version(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    Path(id): Path<String>,
-    j: Result<Json<ProfileDraft>, JsonRejection>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(d): ApiJson<ProfileDraft>,
 ) -> RiskResult<(StatusCode, Json<ProfileRecord>)> {
-    let d = json(j)?;
     let rec = s.risk.add_version(&caller, &id, d).await?;
     Ok((StatusCode::CREATED, Json(rec)))
 }
@@ -261,10 +243,10 @@ pub struct ActivationRequest {
 pub async fn activate(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    Path(id): Path<String>,
-    j: Option<Json<ActivationRequest>>,
+    ApiPath(id): ApiPath<String>,
+    j: Option<ApiJson<ActivationRequest>>,
 ) -> RiskResult<Json<ProfileRecord>> {
-    let version = j.and_then(|Json(r)| r.version);
+    let version = j.and_then(|ApiJson(r)| r.version);
     Ok(Json(s.risk.activate(&caller, &id, version).await?))
 }
 
@@ -275,7 +257,7 @@ pub async fn activate(
 pub async fn retire(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> RiskResult<Json<ProfileRecord>> {
     Ok(Json(s.risk.retire(&caller, &id).await?))
 }
@@ -289,9 +271,8 @@ pub async fn retire(
 pub async fn test_profile(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    j: Result<Json<TestRequest>, JsonRejection>,
+    ApiJson(r): ApiJson<TestRequest>,
 ) -> RiskResult<Json<TestReport>> {
-    let r = json(j)?;
     Ok(Json(s.risk.test(&caller, r).await?))
 }
 
@@ -321,9 +302,8 @@ pub async fn get_policy(
 pub async fn put_policy(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    j: Result<Json<ChannelPolicy>, JsonRejection>,
+    ApiJson(p): ApiJson<ChannelPolicy>,
 ) -> RiskResult<Json<ChannelPolicy>> {
-    let p = json(j)?;
     Ok(Json(s.risk.set_policy(&caller, p).await?))
 }
 
@@ -341,9 +321,8 @@ pub async fn put_policy(
 pub async fn submit_prearrival(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    j: Result<Json<serde_json::Value>, JsonRejection>,
+    ApiJson(v): ApiJson<serde_json::Value>,
 ) -> RiskResult<(StatusCode, Json<PrearrivalReceipt>)> {
-    let v = json(j)?;
     let rec = s.risk.submit_prearrival(&caller, &v).await?;
     Ok((StatusCode::CREATED, Json(PrearrivalReceipt::from(&rec))))
 }
@@ -363,12 +342,9 @@ pub struct LimitParams {
 pub async fn office_prearrivals(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    Path(office): Path<String>,
-    q: Result<Query<LimitParams>, QueryRejection>,
+    ApiPath(office): ApiPath<OfficeCode>,
+    ApiQuery(q): ApiQuery<LimitParams>,
 ) -> RiskResult<Json<Vec<PrearrivalRecord>>> {
-    let q = query(q)?;
-    let office = OfficeCode::parse(&office)
-        .map_err(|e| ApiError::bad_request("OFFICE", "/office", e.message))?;
     Ok(Json(
         s.risk
             .prearrivals(&caller, &office, q.limit.unwrap_or(100))
@@ -398,9 +374,8 @@ pub struct PeriodParams {
 pub async fn analytics(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    q: Result<Query<PeriodParams>, QueryRejection>,
+    ApiQuery(q): ApiQuery<PeriodParams>,
 ) -> RiskResult<Json<Analytics>> {
-    let q = query(q)?;
     Ok(Json(s.risk.analytics(&caller, q.from, q.to).await?))
 }
 
@@ -443,8 +418,7 @@ pub async fn rotate_draw_secret(
 pub async fn declaration_draw(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    Path(mrn): Path<String>,
+    ApiPath(mrn): ApiPath<Mrn>,
 ) -> RiskResult<Json<DrawVerification>> {
-    let mrn = Mrn::parse(&mrn).map_err(|e| ApiError::bad_request(e.code, "/mrn", e.message))?;
     Ok(Json(s.clearance.verify_draws(&caller, &mrn).await?))
 }

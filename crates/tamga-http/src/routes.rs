@@ -1,9 +1,7 @@
 //! The `/api/v1` handlers. Each one authenticates, translates the wire
 //! format into a call on [`tamga_app::Clearance`] and the result back.
 
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -21,6 +19,7 @@ use tamga_store::{DeclarationRecord, Notification};
 
 use crate::auth::{Auth, OperatorAuth};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiBytes, ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
 
 pub const SIGNATURE_HEADER: &str = "x-tamga-signature";
@@ -97,37 +96,6 @@ fn parse_mrn(s: &str) -> ApiResult<Mrn> {
     Mrn::parse(s).map_err(|e| ApiError::bad_request(e.code, "/mrn", e.message))
 }
 
-pub(crate) fn body(b: Result<Bytes, BytesRejection>) -> ApiResult<Bytes> {
-    b.map_err(|e| {
-        let status = e.status();
-        if status == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                status,
-                "FLC-BODY-TOO-LARGE",
-                format!("the body exceeds {} bytes", crate::MAX_BODY),
-            )
-        } else {
-            ApiError::new(status, "BODY_UNREADABLE", e.body_text())
-        }
-    })
-}
-
-pub(crate) fn json<T>(j: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
-    j.map(|Json(t)| t).map_err(|e| {
-        let status = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            StatusCode::PAYLOAD_TOO_LARGE
-        } else {
-            StatusCode::BAD_REQUEST
-        };
-        ApiError::new(status, "REQUEST_JSON", e.body_text())
-    })
-}
-
-pub(crate) fn query<T>(q: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
-    q.map(|Query(t)| t)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "QUERY_PARAMETERS", e.body_text()))
-}
-
 pub(crate) fn signed<'a>(headers: &'a HeaderMap, body: &'a [u8]) -> Signed<'a> {
     Signed {
         body,
@@ -142,10 +110,11 @@ pub(crate) fn signed<'a>(headers: &'a HeaderMap, body: &'a [u8]) -> Signed<'a> {
     (status = 503, description = "database unreachable", body = ErrorBody)))]
 pub async fn healthz(State(s): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
     s.clearance.store().ping().await.map_err(|e| {
+        tracing::error!(error = %crate::observe::cause_chain(&e), "health check: database unreachable");
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "DATABASE_UNREACHABLE",
-            e.to_string(),
+            "the database is unreachable",
         )
     })?;
     Ok(Json(
@@ -175,9 +144,8 @@ pub async fn lodge(
     State(s): State<AppState>,
     OperatorAuth(op): OperatorAuth,
     headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
+    ApiBytes(b): ApiBytes,
 ) -> ApiResult<impl IntoResponse> {
-    let b = body(b)?;
     let accepted = s.clearance.lodge(&op, signed(&headers, &b)).await?;
     let status = if accepted.replay {
         StatusCode::OK
@@ -205,9 +173,8 @@ pub struct ListParams {
 pub async fn list(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    q: Result<Query<ListParams>, QueryRejection>,
+    ApiQuery(q): ApiQuery<ListParams>,
 ) -> ApiResult<Json<Vec<DeclarationView>>> {
-    let q = query(q)?;
     let states = q
         .state
         .as_deref()
@@ -240,9 +207,8 @@ pub async fn list(
 pub async fn get(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    Path(mrn): Path<String>,
+    ApiPath(mrn): ApiPath<Mrn>,
 ) -> ApiResult<Json<DeclarationView>> {
-    let mrn = parse_mrn(&mrn)?;
     Ok(Json(s.clearance.declaration(&caller, &mrn).await?.into()))
 }
 
@@ -255,9 +221,8 @@ pub async fn get(
 pub async fn events(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    Path(mrn): Path<String>,
+    ApiPath(mrn): ApiPath<Mrn>,
 ) -> ApiResult<Json<Vec<serde_json::Value>>> {
-    let mrn = parse_mrn(&mrn)?;
     Ok(Json(s.clearance.events(&caller, &mrn).await?))
 }
 
@@ -279,12 +244,10 @@ pub async fn events(
 pub async fn amend(
     State(s): State<AppState>,
     OperatorAuth(op): OperatorAuth,
-    Path(mrn): Path<String>,
+    ApiPath(mrn): ApiPath<Mrn>,
     headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
+    ApiBytes(b): ApiBytes,
 ) -> ApiResult<Json<DeclarationView>> {
-    let mrn = parse_mrn(&mrn)?;
-    let b = body(b)?;
     Ok(Json(
         s.clearance
             .amend(&op, &mrn, signed(&headers, &b))
@@ -304,12 +267,10 @@ pub async fn amend(
 pub async fn invalidate(
     State(s): State<AppState>,
     OperatorAuth(op): OperatorAuth,
-    Path(mrn): Path<String>,
+    ApiPath(mrn): ApiPath<Mrn>,
     headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
+    ApiBytes(b): ApiBytes,
 ) -> ApiResult<Json<DeclarationView>> {
-    let mrn = parse_mrn(&mrn)?;
-    let b = body(b)?;
     Ok(Json(
         s.clearance
             .invalidate(&op, &mrn, signed(&headers, &b))
@@ -360,12 +321,10 @@ pub struct ControlResultRequest {
 pub async fn control_result(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    Path(mrn): Path<String>,
+    ApiPath(mrn): ApiPath<Mrn>,
     headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
+    ApiBytes(b): ApiBytes,
 ) -> ApiResult<Json<DeclarationView>> {
-    let mrn = parse_mrn(&mrn)?;
-    let b = body(b)?;
     Ok(Json(
         s.clearance
             .record_control(&caller, &mrn, signed(&headers, &b))
@@ -397,12 +356,10 @@ pub struct ReleaseRequest {
 pub async fn release(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    Path(mrn): Path<String>,
+    ApiPath(mrn): ApiPath<Mrn>,
     headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
+    ApiBytes(b): ApiBytes,
 ) -> ApiResult<Json<DeclarationView>> {
-    let mrn = parse_mrn(&mrn)?;
-    let b = body(b)?;
     Ok(Json(
         s.clearance
             .release(&caller, &mrn, signed(&headers, &b))
@@ -434,12 +391,10 @@ pub struct RefusalRequest {
 pub async fn refuse(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    Path(mrn): Path<String>,
+    ApiPath(mrn): ApiPath<Mrn>,
     headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
+    ApiBytes(b): ApiBytes,
 ) -> ApiResult<Json<DeclarationView>> {
-    let mrn = parse_mrn(&mrn)?;
-    let b = body(b)?;
     Ok(Json(
         s.clearance
             .refuse(&caller, &mrn, signed(&headers, &b))
@@ -459,9 +414,8 @@ pub async fn refuse(
 pub async fn signatures(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    Path(mrn): Path<String>,
+    ApiPath(mrn): ApiPath<Mrn>,
 ) -> ApiResult<Json<Vec<SignatureCheck>>> {
-    let mrn = parse_mrn(&mrn)?;
     Ok(Json(s.clearance.signature_checks(&caller, &mrn).await?))
 }
 
@@ -471,10 +425,8 @@ pub async fn signatures(
 pub async fn queue(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    Path(office): Path<String>,
+    ApiPath(office): ApiPath<OfficeCode>,
 ) -> ApiResult<Json<Vec<DeclarationView>>> {
-    let office = OfficeCode::parse(&office)
-        .map_err(|e| ApiError::bad_request(e.code, "/office", e.message))?;
     let list = s.clearance.queue(&caller, &office).await?;
     Ok(Json(list.into_iter().map(DeclarationView::from).collect()))
 }
@@ -503,9 +455,8 @@ pub struct NotificationPage {
 pub async fn notifications(
     State(s): State<AppState>,
     OperatorAuth(op): OperatorAuth,
-    q: Result<Query<NotificationParams>, QueryRejection>,
+    ApiQuery(q): ApiQuery<NotificationParams>,
 ) -> ApiResult<Json<NotificationPage>> {
-    let q = query(q)?;
     let after = q.after.unwrap_or(0);
     let list = s
         .clearance
@@ -551,9 +502,8 @@ pub struct WebhookView {
 pub async fn set_webhook(
     State(s): State<AppState>,
     OperatorAuth(op): OperatorAuth,
-    j: Result<Json<WebhookRequest>, JsonRejection>,
+    ApiJson(r): ApiJson<WebhookRequest>,
 ) -> ApiResult<Response> {
-    let r = json(j)?;
     let set = s.clearance.set_webhook(&op, r.url.as_deref()).await?;
     s.webhooks.notify_changed();
     Ok(match set {
@@ -618,10 +568,9 @@ pub async fn criteria(
 pub async fn put_criterion(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    Path(id): Path<String>,
-    j: Result<Json<serde_json::Value>, JsonRejection>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(mut v): ApiJson<serde_json::Value>,
 ) -> ApiResult<Json<SelectivityCriterion>> {
-    let mut v = json(j)?;
     if let Some(o) = v.as_object_mut() {
         o.insert("id".into(), serde_json::Value::String(id));
         o.entry("active").or_insert(serde_json::Value::Bool(true));
@@ -647,9 +596,8 @@ pub async fn random(
 pub async fn set_random(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    j: Result<Json<serde_json::Value>, JsonRejection>,
+    ApiJson(v): ApiJson<serde_json::Value>,
 ) -> ApiResult<Json<RandomSelection>> {
-    let v = json(j)?;
     let r: RandomSelection = serde_json::from_value(v)
         .map_err(|e| ApiError::bad_request("RANDOM_FORMAT", "", e.to_string()))?;
     Ok(Json(s.clearance.set_random_selection(&caller, r).await?))

@@ -5,10 +5,8 @@
 //! `tamga_app::workbench`, so every bad field gets its own code and JSON
 //! pointer.
 
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -21,7 +19,8 @@ use tamga_store::ops_sql::{AeoStatus, Inspector, Label, Task, TaskStatus};
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::routes::{body, signed};
+use crate::extract::{ApiBytes, ApiJson, ApiPath, ApiQuery};
+use crate::routes::signed;
 use crate::AppState;
 
 #[derive(OpenApi)]
@@ -53,30 +52,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/analytics/labels", get(labels))
 }
 
-fn json(j: Result<Json<Value>, JsonRejection>) -> ApiResult<Value> {
-    j.map(|Json(v)| v).map_err(|e| {
-        let status = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            StatusCode::PAYLOAD_TOO_LARGE
-        } else {
-            StatusCode::BAD_REQUEST
-        };
-        ApiError::new(status, "REQUEST_JSON", e.body_text())
-    })
-}
-
-fn query<T>(q: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
-    q.map(|Query(t)| t)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "QUERY_PARAMETERS", e.body_text()))
-}
-
-fn mrn(s: &str) -> ApiResult<Mrn> {
-    Mrn::parse(s).map_err(|e| ApiError::bad_request(e.code, "/mrn", e.message))
-}
-
-fn eori(s: &str) -> ApiResult<Eori> {
-    Eori::parse(s).map_err(|e| ApiError::bad_request(e.code, "/id", e.message))
-}
-
 fn status(s: Option<&str>) -> ApiResult<Option<TaskStatus>> {
     match s {
         None | Some("open") => Ok(Some(TaskStatus::Open)),
@@ -105,11 +80,9 @@ pub struct ProfileParams {
 pub async fn trader_profile(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    Path(id): Path<String>,
-    q: Result<Query<ProfileParams>, QueryRejection>,
+    ApiPath(id): ApiPath<Eori>,
+    ApiQuery(q): ApiQuery<ProfileParams>,
 ) -> ApiResult<Json<TraderProfile>> {
-    let q = query(q)?;
-    let id = eori(&id)?;
     Ok(Json(
         s.workbench
             .trader_profile(&caller, &id, q.history.unwrap_or(50))
@@ -125,11 +98,9 @@ pub async fn trader_profile(
 pub async fn set_aeo(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    Path(id): Path<String>,
-    j: Result<Json<Value>, JsonRejection>,
+    ApiPath(id): ApiPath<Eori>,
+    ApiJson(v): ApiJson<Value>,
 ) -> ApiResult<Json<AeoStatus>> {
-    let id = eori(&id)?;
-    let v = json(j)?;
     let aeo = v
         .get("aeo")
         .and_then(Value::as_bool)
@@ -167,10 +138,9 @@ pub async fn inspectors(
 pub async fn put_inspector(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    Path(username): Path<String>,
-    j: Result<Json<Value>, JsonRejection>,
+    ApiPath(username): ApiPath<String>,
+    ApiJson(v): ApiJson<Value>,
 ) -> ApiResult<Json<Inspector>> {
-    let v = json(j)?;
     Ok(Json(
         s.workbench.put_inspector(&caller, &username, &v).await?,
     ))
@@ -192,9 +162,8 @@ pub struct TaskParams {
 pub async fn my_tasks(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    q: Result<Query<TaskParams>, QueryRejection>,
+    ApiQuery(q): ApiQuery<TaskParams>,
 ) -> ApiResult<Json<Vec<TaskView>>> {
-    let q = query(q)?;
     Ok(Json(
         s.workbench
             .my_tasks(
@@ -212,12 +181,9 @@ pub async fn my_tasks(
 pub async fn office_tasks(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    Path(office): Path<String>,
-    q: Result<Query<TaskParams>, QueryRejection>,
+    ApiPath(office): ApiPath<OfficeCode>,
+    ApiQuery(q): ApiQuery<TaskParams>,
 ) -> ApiResult<Json<Vec<TaskView>>> {
-    let q = query(q)?;
-    let office = OfficeCode::parse(&office)
-        .map_err(|e| ApiError::bad_request(e.code, "/office", e.message))?;
     Ok(Json(
         s.workbench
             .office_tasks(
@@ -239,9 +205,8 @@ pub async fn office_tasks(
 pub async fn task_detail(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    Path(m): Path<String>,
+    ApiPath(m): ApiPath<Mrn>,
 ) -> ApiResult<Json<TaskDetail>> {
-    let m = mrn(&m)?;
     Ok(Json(s.workbench.task_detail(&caller, &m).await?))
 }
 
@@ -255,12 +220,10 @@ pub async fn task_detail(
 pub async fn task_result(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    Path(m): Path<String>,
+    ApiPath(m): ApiPath<Mrn>,
     headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
+    ApiBytes(b): ApiBytes,
 ) -> ApiResult<Json<TaskDetail>> {
-    let m = mrn(&m)?;
-    let b = body(b)?;
     Ok(Json(
         s.workbench
             .record_result(&caller, &m, signed(&headers, &b))
@@ -275,12 +238,10 @@ pub async fn task_result(
 pub async fn reassign(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    Path(m): Path<String>,
+    ApiPath(m): ApiPath<Mrn>,
     headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
+    ApiBytes(b): ApiBytes,
 ) -> ApiResult<Json<Task>> {
-    let m = mrn(&m)?;
-    let b = body(b)?;
     Ok(Json(
         s.workbench
             .reassign(&caller, &m, signed(&headers, &b))
@@ -302,9 +263,8 @@ pub struct LabelParams {
 pub async fn labels(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    q: Result<Query<LabelParams>, QueryRejection>,
+    ApiQuery(q): ApiQuery<LabelParams>,
 ) -> ApiResult<Json<Vec<Label>>> {
-    let q = query(q)?;
     Ok(Json(
         s.workbench
             .labels(&caller, q.after.unwrap_or(0), q.limit.unwrap_or(1000))
