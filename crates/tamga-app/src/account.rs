@@ -96,15 +96,19 @@ pub fn normalize_bank_reference(reference: &str) -> String {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BalanceView {
     #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub available: Decimal,
     #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub reserved: Decimal,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountView {
     pub id: AccountId,
     pub owner: Option<Eori>,
@@ -118,6 +122,7 @@ pub struct AccountView {
 /// What a trader quotes on a bank transfer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PaymentInstructions {
     pub payment_reference: String,
     pub qr_payload: String,
@@ -126,10 +131,12 @@ pub struct PaymentInstructions {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DepositReceipt {
     pub txn: TxnId,
     pub account: AccountId,
     #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub amount: Decimal,
     /// The bank reference was already booked with the same data.
     pub replay: bool,
@@ -163,10 +170,12 @@ pub struct Settlement {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RefundView {
     pub id: RefundId,
     pub account: AccountId,
     #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub amount: Decimal,
     pub status: RefundStatus,
     pub decided_by: Option<String>,
@@ -174,6 +183,7 @@ pub struct RefundView {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MovementView {
     pub entry: i64,
     pub txn: TxnId,
@@ -183,6 +193,7 @@ pub struct MovementView {
     pub bucket: Bucket,
     /// Signed change of the bucket.
     #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub amount: Decimal,
     /// The account's balances after this movement.
     #[serde(flatten)]
@@ -193,19 +204,24 @@ pub struct MovementView {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeclarationLine {
     pub mrn: Mrn,
     #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub reserved: Decimal,
     #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub debited: Decimal,
     #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub released: Decimal,
 }
 
 /// A statement for `[from, to)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Statement {
     pub account: AccountView,
     #[serde(with = "time::serde::rfc3339")]

@@ -103,6 +103,7 @@ fn refused(code: &'static str, pointer: &str, message: impl Into<String>) -> Ris
 /// versions; the version number is assigned).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProfileDraft {
     #[serde(default)]
     pub id: Option<String>,
@@ -122,6 +123,7 @@ pub struct ProfileDraft {
 /// "What would this have hit": a stored version or a draft expression.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TestRequest {
     /// A stored profile (its active version, else its latest, unless
     /// `version` is given)...
@@ -146,6 +148,7 @@ pub struct TestRequest {
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TestHit {
     pub mrn: String,
     #[serde(with = "time::serde::rfc3339")]
@@ -159,6 +162,7 @@ pub struct TestHit {
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TestReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile_id: Option<String>,
@@ -180,6 +184,7 @@ pub struct TestReport {
 /// Effectiveness of one profile (or of random selection) over a period.
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProfileEffectiveness {
     pub profile_id: String,
     /// Declarations it hit.
@@ -193,6 +198,7 @@ pub struct ProfileEffectiveness {
         skip_serializing_if = "Option::is_none",
         with = "rust_decimal::serde::str_option"
     )]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub yield_rate: Option<Decimal>,
     /// Hits but no findings: flagged for review.
     pub review: bool,
@@ -202,9 +208,11 @@ pub struct ProfileEffectiveness {
 
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChannelFigures {
     pub declarations: u64,
     #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub share: Decimal,
     pub released: u64,
     /// Mean and median seconds from registration to release.
@@ -216,6 +224,7 @@ pub struct ChannelFigures {
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Analytics {
     #[serde(with = "time::serde::rfc3339")]
     pub from: OffsetDateTime,
@@ -238,6 +247,7 @@ pub struct Analytics {
 /// profiles, conditions, hits): that is for the office of arrival.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PrearrivalReceipt {
     pub id: String,
     /// Always `received`.

@@ -202,13 +202,16 @@ pub struct Workbench {
 /// A trader's profile as analysts and officers see it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TraderProfile {
     pub operator: Eori,
     pub name: String,
     #[serde(with = "time::serde::rfc3339")]
     pub registered_at: OffsetDateTime,
     pub aeo: Option<AeoStatus>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub metrics: TraderMetrics,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub assessment: Assessment,
     /// What the risk stage receives today.
     pub context: TraderContext,
@@ -219,18 +222,22 @@ pub struct TraderProfile {
 /// A task with what caused it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaskView {
     #[serde(flatten)]
     pub task: Task,
     /// The risk decision that sent the declaration to control.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub risk: Option<RiskDecision>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaskDetail {
     #[serde(flatten)]
     pub task: Task,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub risk: Option<RiskDecision>,
     pub findings: Vec<FindingRecord>,
     pub declarant: Eori,
@@ -245,6 +252,7 @@ pub struct TaskDetail {
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InspectorView {
     #[serde(flatten)]
     pub inspector: Inspector,

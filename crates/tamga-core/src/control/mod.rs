@@ -31,6 +31,7 @@ pub use structure::parse_declaration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Severity {
     /// Rejects the declaration.
     Error,
@@ -40,6 +41,7 @@ pub enum Severity {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Layer {
     Structure,
     Obligation,
@@ -51,6 +53,7 @@ pub enum Layer {
 
 /// One broken rule, pointing at the offending element.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Violation {
     /// The rule's stable code, e.g. `FLC-ITEM-MASS`.
     pub code: String,
