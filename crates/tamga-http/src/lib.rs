@@ -29,6 +29,7 @@ pub mod auth;
 pub mod error;
 pub mod guard;
 pub mod mandate_routes;
+pub mod openapi;
 pub mod risk_routes;
 pub mod routes;
 pub mod transport;
@@ -89,11 +90,14 @@ pub fn openapi_doc() -> utoipa::openapi::OpenApi {
     doc.merge(mandate_routes::Api::openapi());
     doc.merge(risk_routes::Api::openapi());
     doc.merge(workbench_routes::Api::openapi());
+    openapi::finish(&mut doc);
     doc
 }
 
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(openapi_doc())
+/// The document is built once: it does not change while serving.
+async fn openapi_json() -> Json<&'static utoipa::openapi::OpenApi> {
+    static DOC: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+    Json(DOC.get_or_init(openapi_doc))
 }
 
 async fn not_found() -> ApiError {
@@ -150,7 +154,7 @@ pub fn router_with(state: AppState, limits: &Limits) -> Router {
     use routes as r;
     let guard = guard::Guard::new(limits);
     let api = Router::new()
-        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/openapi.json", get(openapi_json))
         .route("/api/v1/declarations", post(r::lodge).get(r::list))
         .route("/api/v1/declarations/{mrn}", get(r::get))
         .route("/api/v1/declarations/{mrn}/events", get(r::events))
