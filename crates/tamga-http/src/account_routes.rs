@@ -30,18 +30,21 @@ use crate::routes::{body, json, query, signed};
 use crate::AppState;
 
 #[derive(OpenApi)]
-#[openapi(paths(
-    accounts,
-    statement,
-    request_refund,
-    refunds,
-    decide_refund,
-    deposit,
-    grant_guarantee,
-    tariff_summary,
-    import_tariff,
-    calculator
-))]
+#[openapi(
+    components(schemas(StatementKind, StatementFormat)),
+    paths(
+        accounts,
+        statement,
+        request_refund,
+        refunds,
+        decide_refund,
+        deposit,
+        grant_guarantee,
+        tariff_summary,
+        import_tariff,
+        calculator
+    )
+)]
 pub struct Api;
 
 pub fn routes() -> Router<AppState> {

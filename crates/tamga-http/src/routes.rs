@@ -617,7 +617,7 @@ pub struct WebhookRequest {
     /// public destinations: loopback, private, link-local, multicast,
     /// documentation and reserved addresses and `localhost` are refused
     /// (400 `WEBHOOK_URL_FORBIDDEN`), at delivery time too (after DNS).
-    #[schema(format = Uri, pattern = "^https?://")]
+    #[schema(pattern = "^https?://")]
     pub url: Option<String>,
 }
 
@@ -789,9 +789,34 @@ pub async fn put_criterion(
     Ok(Json(s.clearance.put_criterion(&caller, c).await?))
 }
 
+/// `RandomSelection` as the API reads and shows it: the seed is any
+/// unsigned 64-bit integer (more than OpenAPI's `int64`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct RandomSelectionView {
+    /// Share of declarations drawn for a documentary check, 0 to 1.
+    #[schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "0.01")]
+    pub yellow_rate: String,
+    /// Share drawn for a physical inspection, 0 to 1.
+    #[schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "0.005")]
+    pub red_rate: String,
+    /// Mixed into every draw beside the MRN, under the secret draw key.
+    #[schema(schema_with = u64_schema)]
+    pub seed: u64,
+}
+
+fn u64_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Integer)
+        .minimum(Some(0))
+        .maximum(Some(usize::try_from(u64::MAX).unwrap_or(usize::MAX)))
+        .build()
+}
+
 /// Random selection rates and seed.
 #[utoipa::path(get, path = "/api/v1/selectivity/random", tag = "risk",
-    responses((status = 200, description = "the rates and seed", body = RandomSelection)), security(("bearer" = [])))]
+    responses((status = 200, description = "the rates and seed", body = RandomSelectionView)), security(("bearer" = [])))]
 pub async fn random(
     State(s): State<AppState>,
     Auth(caller): Auth,
@@ -800,8 +825,8 @@ pub async fn random(
 }
 
 /// Set random selection: `{"yellowRate": "0.01", "redRate": "0.005", "seed": 42}`. Audited.
-#[utoipa::path(put, path = "/api/v1/selectivity/random", tag = "risk", request_body(content = RandomSelection, content_type = "application/json"),
-    responses((status = 200, description = "stored", body = RandomSelection), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/api/v1/selectivity/random", tag = "risk", request_body(content = RandomSelectionView, content_type = "application/json"),
+    responses((status = 200, description = "stored", body = RandomSelectionView), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn set_random(
     State(s): State<AppState>,
     Auth(caller): Auth,
