@@ -746,13 +746,12 @@ pub async fn criteria(
 }
 
 /// The body of `PUT /selectivity/criteria/{id}`: a criterion, its `id`
-/// taken from the path and `active` true unless given.
+/// taken from the path (an `id` member of the body is ignored) and
+/// `active` true unless given.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[allow(dead_code)]
 pub struct CriterionRequest {
-    /// Ignored: the path's id is used.
-    pub id: Option<String>,
     pub description: String,
     /// 2 to 10 digits; matches any goods item whose code starts with it.
     #[schema(pattern = r"^[0-9]{2,10}$")]
