@@ -129,16 +129,26 @@ pub(crate) fn query<T>(q: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
 }
 
 /// A bounded count from the query (`limit`, `history`): absent is
-/// `default`; anything but an integer from 1 to `max` is 400 `QUERY_<NAME>`
-/// at `/<name>` (the bounds are in the OpenAPI document).
+/// `default`; an integer outside 1 to `max` (however large) is 400
+/// `QUERY_<NAME>` at `/<name>` (the bounds are in the OpenAPI document);
+/// not an unsigned integer at all, 400 `QUERY_PARAMETERS` as for every
+/// query parameter of the wrong type.
 pub(crate) fn count(v: Option<&str>, name: &str, default: u32, max: u32) -> ApiResult<u32> {
     let Some(v) = v else { return Ok(default) };
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "QUERY_PARAMETERS",
+            format!("{name} must be an integer from 1 to {max}, not {v:?}"),
+        )
+        .at(format!("/{name}")));
+    }
     match v.parse::<u32>() {
         Ok(n) if (1..=max).contains(&n) => Ok(n),
         _ => Err(ApiError::bad_request(
             &format!("QUERY_{}", name.to_ascii_uppercase()),
             &format!("/{name}"),
-            format!("{name} must be an integer from 1 to {max}, not {v:?}"),
+            format!("{name} must be an integer from 1 to {max}, not {v}"),
         )),
     }
 }

@@ -211,13 +211,17 @@ async fn counts_above_their_maximum_are_refused(app: TestApp) {
             "0".into(),
             (1u64 << 31).to_string(),
             (1u64 << 40).to_string(),
-            "ten".into(),
+            "1".repeat(40),
         ] {
             let (s, body) = app.get(&format!("{path}?{name}={bad}"), token).await;
             assert_eq!(s, StatusCode::BAD_REQUEST, "{path}?{name}={bad}: {body}");
             assert_eq!(body["error"]["code"], code.as_str(), "{path}: {body}");
             assert_eq!(body["error"]["pointer"], format!("/{name}"));
         }
+        // Not a number at all: the code of every mistyped query parameter.
+        let (s, body) = app.get(&format!("{path}?{name}=ten"), token).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{path}: {body}");
+        assert_eq!(body["error"]["code"], "QUERY_PARAMETERS", "{path}: {body}");
     }
 }
 
