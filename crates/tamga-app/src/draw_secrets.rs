@@ -79,6 +79,7 @@ pub(crate) fn spawn_refresh(clearance: Weak<Clearance>) {
 /// A secret as listed for audit: the secret itself only once retired.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DrawSecretView {
     pub id: i64,
     /// SHA-256 (hex) of the secret's 32 bytes.
@@ -113,6 +114,7 @@ impl From<&DrawSecretRecord> for DrawSecretView {
 /// One recorded draw recomputed.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DrawCheck {
     /// Sequence number of the `risk_assessed` event.
     pub seq: u32,
@@ -125,8 +127,10 @@ pub struct DrawCheck {
     pub secret_id: Option<i64>,
     pub seed: u64,
     #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub recorded: Decimal,
     #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub recomputed: Decimal,
     pub matches: bool,
 }
@@ -134,6 +138,7 @@ pub struct DrawCheck {
 /// Every draw of a declaration, recomputed.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DrawVerification {
     pub mrn: String,
     pub draws: Vec<DrawCheck>,

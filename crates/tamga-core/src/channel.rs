@@ -39,27 +39,34 @@ use crate::risk::{
 /// Analysts configure it; every decision records what was applied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChannelPolicy {
     /// Share of green declarations drawn for post-release audit.
     #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub blue_rate: Decimal,
     /// Random-rate factor for low-category traders.
     #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub low_factor: Decimal,
     /// Random-rate factor for authorised economic operators (the smaller
     /// of this and the category factor applies).
     #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub aeo_factor: Decimal,
     /// Random-rate factor for high-category traders.
     #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub high_factor: Decimal,
     /// The least channel a high-category trader gets.
     pub high_minimum: Channel,
     /// Model score at or above which the declaration goes yellow.
     #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub model_yellow: Decimal,
     /// Model score at or above which it goes red.
     #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub model_red: Decimal,
 }
 

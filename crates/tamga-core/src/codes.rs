@@ -28,16 +28,32 @@ impl CodeError {
 }
 
 macro_rules! string_newtype {
-    ($(#[$m:meta])* $name:ident) => {
+    ($(#[$m:meta])* $name:ident, $pattern:literal) => {
         $(#[$m])*
         #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(String);
 
         impl $name {
+            /// The format `parse` accepts, as an ECMA-262 regular
+            /// expression (the OpenAPI `pattern`; a checked MRN also needs
+            /// the right check character).
+            pub const PATTERN: &'static str = $pattern;
+
             pub fn as_str(&self) -> &str {
                 &self.0
             }
         }
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .pattern(Some($pattern))
+                    .into()
+            }
+        }
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(&self.0)
@@ -80,7 +96,8 @@ fn all(s: &str, f: impl Fn(u8) -> bool) -> bool {
 string_newtype!(
     /// A Harmonized System code: 6 digits (HS subheading), 8 (national
     /// subheading) or 10 (national statistical/TARIC level).
-    HsCode
+    HsCode,
+    r"^([0-9]{6}|[0-9]{8}|[0-9]{10})$"
 );
 
 impl HsCode {
@@ -119,7 +136,8 @@ impl HsCode {
 string_newtype!(
     /// ISO 3166-1 alpha-2 country code (format only; existence is checked
     /// against reference data).
-    CountryCode
+    CountryCode,
+    r"^[A-Z]{2}$"
 );
 
 impl CountryCode {
@@ -137,7 +155,8 @@ impl CountryCode {
 
 string_newtype!(
     /// ISO 4217 alphabetic currency code.
-    CurrencyCode
+    CurrencyCode,
+    r"^[A-Z]{3}$"
 );
 
 impl CurrencyCode {
@@ -156,7 +175,8 @@ impl CurrencyCode {
 string_newtype!(
     /// Economic operator identifier (EORI-like): a country code followed by
     /// 1 to 15 upper-case letters or digits.
-    Eori
+    Eori,
+    r"^[A-Z]{2}[A-Z0-9]{1,15}$"
 );
 
 impl Eori {
@@ -183,7 +203,8 @@ impl Eori {
 string_newtype!(
     /// Local reference number: the declarant's own reference, 1 to 22
     /// printable ASCII characters without spaces at either end.
-    Lrn
+    Lrn,
+    r"^[!-~]([ -~]{0,20}[!-~])?$"
 );
 
 impl Lrn {
@@ -205,7 +226,8 @@ impl Lrn {
 string_newtype!(
     /// Customs office reference number: 2-letter country + 6 upper-case
     /// letters or digits.
-    OfficeCode
+    OfficeCode,
+    r"^[A-Z]{2}[A-Z0-9]{6}$"
 );
 
 impl OfficeCode {
@@ -232,7 +254,8 @@ impl OfficeCode {
 string_newtype!(
     /// Procedure code (DE 1/10): requested procedure (2 digits) + previous
     /// procedure (2 digits).
-    ProcedureCode
+    ProcedureCode,
+    r"^[0-9]{4}$"
 );
 
 impl ProcedureCode {
@@ -256,7 +279,8 @@ impl ProcedureCode {
 
 string_newtype!(
     /// Additional procedure code (DE 1/11): 3 upper-case letters or digits.
-    AdditionalProcedureCode
+    AdditionalProcedureCode,
+    r"^[A-Z0-9]{3}$"
 );
 
 impl AdditionalProcedureCode {
@@ -274,7 +298,8 @@ impl AdditionalProcedureCode {
 
 string_newtype!(
     /// Document type code (DE 2/3), e.g. `N380`, `C505`, `Y900`.
-    DocumentTypeCode
+    DocumentTypeCode,
+    r"^[A-Z0-9]{4}$"
 );
 
 impl DocumentTypeCode {
@@ -295,7 +320,8 @@ string_newtype!(
     /// specification: year (2 digits), country (2 letters), a 12-character
     /// unique identifier, a procedure-category letter and a check character
     /// (ISO 6346 algorithm).
-    Mrn
+    Mrn,
+    r"^[0-9]{2}[A-Z]{2}[A-Z0-9]{13}[0-9]$"
 );
 
 /// ISO 6346 value of an MRN character: digits are themselves, letters start
@@ -416,6 +442,78 @@ impl Mrn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each newtype's documented `PATTERN` accepts exactly what `parse`
+    /// accepts (the MRN's check character aside), over generated strings
+    /// near and far from the formats.
+    #[test]
+    fn patterns_match_the_parsers() {
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, TestRunner};
+
+        type Parser = fn(&str) -> bool;
+        let cases: [(&str, &str, Parser); 10] = [
+            ("HsCode", HsCode::PATTERN, |s| HsCode::parse(s).is_ok()),
+            ("CountryCode", CountryCode::PATTERN, |s| {
+                CountryCode::parse(s).is_ok()
+            }),
+            ("CurrencyCode", CurrencyCode::PATTERN, |s| {
+                CurrencyCode::parse(s).is_ok()
+            }),
+            ("Eori", Eori::PATTERN, |s| Eori::parse(s).is_ok()),
+            ("Lrn", Lrn::PATTERN, |s| Lrn::parse(s).is_ok()),
+            ("OfficeCode", OfficeCode::PATTERN, |s| {
+                OfficeCode::parse(s).is_ok()
+            }),
+            ("ProcedureCode", ProcedureCode::PATTERN, |s| {
+                ProcedureCode::parse(s).is_ok()
+            }),
+            (
+                "AdditionalProcedureCode",
+                AdditionalProcedureCode::PATTERN,
+                |s| AdditionalProcedureCode::parse(s).is_ok(),
+            ),
+            ("DocumentTypeCode", DocumentTypeCode::PATTERN, |s| {
+                DocumentTypeCode::parse(s).is_ok()
+            }),
+            // The pattern cannot compute the check character: it matches
+            // exactly the MRNs that parse or are refused only for a wrong
+            // check digit (a letter there is never right).
+            ("Mrn", Mrn::PATTERN, |s| {
+                Mrn::parse(s).map_or_else(
+                    |e| e.code == "MRN_CHECK_DIGIT" && s.ends_with(|c: char| c.is_ascii_digit()),
+                    |_| true,
+                )
+            }),
+        ];
+        let strings = prop_oneof![
+            "[0-9A-Z]{0,24}",
+            "[0-9]{2}[A-Z]{2}[0-9A-Z]{13}[0-9A-Z]",
+            "[A-Z]{2}[0-9A-Z]{0,16}",
+            "[ -~]{0,24}",
+            "[0-9a-zA-Z \n\u{e9}\u{0660}]{0,20}",
+        ];
+        for (name, pattern, parses) in cases {
+            let re = regex::Regex::new(pattern).expect("pattern compiles");
+            let mut runner = TestRunner::new(Config {
+                cases: 2000,
+                ..Config::default()
+            });
+            runner
+                .run(&strings, |s| {
+                    prop_assert_eq!(re.is_match(&s), parses(&s), "{} {:?}", name, s);
+                    Ok(())
+                })
+                .unwrap();
+        }
+        // Fixed witnesses, in case generation misses them.
+        for s in ["UZ000100", "24UZ000000000001J5", "A B", "x", "1234567890"] {
+            for (name, pattern, parses) in cases {
+                let re = regex::Regex::new(pattern).unwrap();
+                assert_eq!(re.is_match(s), parses(s), "{name} {s:?}");
+            }
+        }
+    }
 
     #[test]
     fn hs_code_levels() {

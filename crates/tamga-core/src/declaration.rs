@@ -17,6 +17,7 @@ use crate::codes::{
 
 /// DE 1/1 declaration type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum DeclarationType {
     /// Import.
     IM,
@@ -43,6 +44,7 @@ impl DeclarationType {
 /// DE 1/2 additional declaration type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AdditionalType {
     /// A: standard declaration.
     Standard,
@@ -69,6 +71,7 @@ impl AdditionalType {
 /// A party: declarant, importer, exporter, seller, representative (DE 3/x).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Party {
     /// Operator identification number (EORI-like); optional for parties
     /// abroad that have none.
@@ -81,6 +84,7 @@ pub struct Party {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Address {
     pub street: String,
     pub city: String,
@@ -92,6 +96,7 @@ pub struct Address {
 /// DE 3/21 representative status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum RepresentationKind {
     Direct,
     Indirect,
@@ -99,6 +104,7 @@ pub enum RepresentationKind {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Representative {
     pub id: Eori,
     pub name: String,
@@ -109,6 +115,7 @@ pub struct Representative {
 /// not accepted).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum TransportMode {
     Sea,
     Rail,
@@ -164,6 +171,7 @@ impl TransportMode {
 /// DE 7/x transport.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Transport {
     /// DE 7/4 mode at the border.
     pub border_mode: TransportMode,
@@ -186,6 +194,7 @@ pub struct Transport {
 /// previous documents in DE 2/1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DocumentRef {
     #[serde(rename = "type")]
     pub type_code: DocumentTypeCode,
@@ -197,6 +206,7 @@ pub struct DocumentRef {
 /// DE 4/1 delivery terms (Incoterms).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeliveryTerms {
     pub incoterm: String,
     pub place: String,
@@ -210,9 +220,11 @@ pub const INCOTERMS: [&str; 11] = [
 /// DE 4/10, 4/11 invoice currency and total amount invoiced.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Invoice {
     pub currency: CurrencyCode,
     #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub amount: Decimal,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<Date>,
@@ -221,15 +233,18 @@ pub struct Invoice {
 /// DE 6/18 total packages, DE 6/5 total gross mass.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Totals {
     pub packages: u32,
     #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub gross_mass_kg: Decimal,
 }
 
 /// DE 6/9-6/11 packages of an item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Packages {
     /// UN/ECE Rec. 21 package type, 2 characters (e.g. `CT` carton, `PK`).
     pub kind: String,
@@ -243,6 +258,7 @@ pub type ValuationMethod = u8;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GoodsItem {
     /// DE 1/6 goods item number, 1-based and consecutive.
     pub sequence: u32,
@@ -257,9 +273,11 @@ pub struct GoodsItem {
     pub preferential_origin: Option<CountryCode>,
     /// DE 6/1 net mass.
     #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub net_mass_kg: Decimal,
     /// DE 6/5 gross mass.
     #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub gross_mass_kg: Decimal,
     /// DE 6/2 supplementary units.
     #[serde(
@@ -267,10 +285,12 @@ pub struct GoodsItem {
         with = "rust_decimal::serde::str_option",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub supplementary_units: Option<Decimal>,
     pub packages: Packages,
     /// DE 4/14 item price in the invoice currency.
     #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub item_price: Decimal,
     /// DE 4/16 valuation method.
     pub valuation_method: ValuationMethod,
@@ -281,6 +301,7 @@ pub struct GoodsItem {
         with = "rust_decimal::serde::str_option",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub customs_value: Option<Decimal>,
     /// DE 2/3 documents produced, certificates and authorisations.
     #[serde(default)]
@@ -289,6 +310,7 @@ pub struct GoodsItem {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Declaration {
     /// DE 1/1.
     #[serde(rename = "type")]

@@ -56,6 +56,7 @@ pub fn section_of(chapter: &str) -> Option<&'static str> {
 /// What goods and transport an inspector handles.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Competences {
     /// Two-digit HS chapters, e.g. "24".
     #[serde(default)]

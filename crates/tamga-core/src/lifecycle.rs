@@ -16,6 +16,7 @@ use crate::risk::RiskDecision;
 /// Where a declaration stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum State {
     /// Lodged and registered (has an MRN); decision stages still running.
     Registered,
@@ -59,6 +60,7 @@ impl State {
 /// Control channel chosen by risk assessment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Channel {
     /// No control: release once duties are secured.
     Green,
@@ -86,6 +88,7 @@ impl Channel {
 /// Who did a legally significant act.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "id", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Actor {
     /// An economic operator (trader, broker), by operator id.
     Operator(Eori),
@@ -98,6 +101,7 @@ pub enum Actor {
 /// An officer's control result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ControlOutcome {
     Compliant,
     Findings,
@@ -570,6 +574,7 @@ pub fn replay<'a>(
 /// A message to a trader about its declaration (the CDS DMS notifications).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum NotificationKind {
     /// Accepted and registered with an MRN (DMSACC).
     Registered,

@@ -36,6 +36,7 @@ pub const MAX_ROUTE: usize = 30;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CargoParty {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -46,6 +47,7 @@ pub struct CargoParty {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CargoParties {
     pub consignor: CargoParty,
     pub consignee: CargoParty,
@@ -55,11 +57,14 @@ pub struct CargoParties {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GoodsLine {
     pub description: String,
     pub hs_code: HsCode,
     pub origin: CountryCode,
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub net_mass_kg: Decimal,
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub value: Decimal,
     pub currency: CurrencyCode,
 }
@@ -67,6 +72,7 @@ pub struct GoodsLine {
 /// Advance cargo information, parsed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdvanceCargo {
     /// Transport document reference (bill of lading, CMR, air waybill...),
     /// matched against `transportDocuments[].reference` of declarations.

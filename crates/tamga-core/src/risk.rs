@@ -21,6 +21,7 @@ use crate::profiles::{Control, ProfileHit, TraderContext};
 /// condition given must hold; at least one must be given.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SelectivityCriterion {
     pub id: String,
     pub description: String,
@@ -133,10 +134,13 @@ impl SelectivityCriterion {
 /// Random selection rates (share of declarations, 0 to 1) per channel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RandomSelection {
     #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub yellow_rate: Decimal,
     #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub red_rate: Decimal,
     /// Mixed into every draw beside the MRN, under the service's secret
     /// draw key ([`DrawKey`]): changing it changes all later draws, but

@@ -14,6 +14,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
+use tamga_app::account::{AccountView, DepositReceipt, PaymentInstructions, RefundView, Statement};
 use tamga_app::{AppError, Caller};
 use tamga_core::codes::{CurrencyCode, Eori};
 use tamga_core::ledger::{AccountKind, RefundId};
@@ -22,24 +23,27 @@ use tamga_core::tariff::{self, FullVolume, ItemInput, Quantity};
 use tamga_store::Role;
 
 use crate::auth::{Auth, OperatorAuth};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiBytes, ApiJson, ApiPath, ApiQuery};
 use crate::routes::signed;
 use crate::AppState;
 
 #[derive(OpenApi)]
-#[openapi(paths(
-    accounts,
-    statement,
-    request_refund,
-    refunds,
-    decide_refund,
-    deposit,
-    grant_guarantee,
-    tariff_summary,
-    import_tariff,
-    calculator
-))]
+#[openapi(
+    components(schemas(StatementKind, StatementFormat)),
+    paths(
+        accounts,
+        statement,
+        request_refund,
+        refunds,
+        decide_refund,
+        deposit,
+        grant_guarantee,
+        tariff_summary,
+        import_tariff,
+        calculator
+    )
+)]
 pub struct Api;
 
 pub fn routes() -> Router<AppState> {
@@ -86,34 +90,67 @@ fn user(caller: &Caller, roles: &[Role]) -> ApiResult<String> {
 /// The trader's accounts (cash and guarantee) with their balances, and what
 /// to quote on a bank transfer (payment reference and QR payload).
 #[utoipa::path(get, path = "/api/v1/account/ledger", tag = "account",
-    responses((status = 200, body = Object)), security(("bearer" = [])))]
+    responses((status = 200, description = "accounts and payment instructions", body = LedgerView)), security(("bearer" = [])))]
 pub async fn accounts(
     State(s): State<AppState>,
     OperatorAuth(op): OperatorAuth,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<LedgerView>> {
     let a = s.clearance.accounts();
-    let pay = a.payment_instructions(&op).await.map_err(AppError::from)?;
+    let payment = a.payment_instructions(&op).await.map_err(AppError::from)?;
     let accounts = a.balances(&op).await.map_err(AppError::from)?;
-    Ok(Json(json!({ "accounts": accounts, "payment": pay })))
+    Ok(Json(LedgerView { accounts, payment }))
+}
+
+/// The trader's accounts and how to pay into them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LedgerView {
+    pub accounts: Vec<AccountView>,
+    pub payment: PaymentInstructions,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StatementParams {
     /// First day, `YYYY-MM-DD` (UTC, inclusive).
+    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", example = "2026-01-01")]
     pub from: String,
     /// Last day, `YYYY-MM-DD` (UTC, inclusive).
+    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", example = "2026-12-31")]
     pub to: String,
     /// `cash` (default) or `guarantee`.
+    #[param(value_type = Option<StatementKind>)]
     pub kind: Option<String>,
     /// `json` (default) or `csv`.
+    #[param(value_type = Option<StatementFormat>)]
     pub format: Option<String>,
+}
+
+/// The accounts a statement is for.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum StatementKind {
+    Cash,
+    Guarantee,
+}
+
+/// A statement's format.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum StatementFormat {
+    Json,
+    Csv,
 }
 
 /// A statement for a period: opening and closing balances, every movement
 /// and a per-declaration breakdown, as JSON or CSV.
 #[utoipa::path(get, path = "/api/v1/account/ledger/statement", tag = "account", params(StatementParams),
-    responses((status = 200, body = Object)), security(("bearer" = [])))]
+    responses((status = 200, description = "the statement (`format=csv`: RFC 4180 text)", content(
+        (Statement = "application/json"),
+        (String = "text/csv"))),
+        (status = 404, description = "the trader has no such account yet", body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn statement(
     State(s): State<AppState>,
     OperatorAuth(op): OperatorAuth,
@@ -166,12 +203,16 @@ pub async fn statement(
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RefundRequest {
     /// Decimal string in national currency, e.g. "150000.00".
+    #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$", example = "150000.00")]
     pub amount: String,
 }
 
 /// The trader asks for available funds back; an officer decides.
 #[utoipa::path(post, path = "/api/v1/account/ledger/refunds", tag = "account", request_body = RefundRequest,
-    responses((status = 201, body = Object)), security(("bearer" = [])))]
+    responses((status = 201, description = "requested; the amount is held until decided", body = RefundView),
+        (status = 404, description = "the trader has no cash account yet", body = ErrorBody),
+        (status = 409, description = "more than the available funds", body = ErrorBody),
+        (status = 422, description = "not a positive amount", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn request_refund(
     State(s): State<AppState>,
     OperatorAuth(op): OperatorAuth,
@@ -189,7 +230,7 @@ pub async fn request_refund(
 
 /// The trader's refund requests.
 #[utoipa::path(get, path = "/api/v1/account/ledger/refunds", tag = "account",
-    responses((status = 200, body = Object)), security(("bearer" = [])))]
+    responses((status = 200, description = "every refund request, oldest first", body = Vec<RefundView>)), security(("bearer" = [])))]
 pub async fn refunds(
     State(s): State<AppState>,
     OperatorAuth(op): OperatorAuth,
@@ -221,7 +262,8 @@ pub struct RefundDecision {
 /// the `refund.decide` audit entry.
 #[utoipa::path(post, path = "/api/v1/refunds/{id}/decision", tag = "account", request_body = RefundDecision,
     params(("id" = i64, Path), ("X-Tamga-Signature" = String, Header), ("X-Tamga-Key-Id" = Option<String>, Header)),
-    responses((status = 200, body = Object), (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, description = "decided", body = RefundView), (status = 409, description = "decided already", body = ErrorBody),
+        (status = 422, description = "signature missing, of an unknown key or invalid", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn decide_refund(
     State(s): State<AppState>,
     Auth(caller): Auth,
@@ -271,11 +313,16 @@ pub async fn decide_refund(
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DepositRequest {
     /// The trader's payment reference (ISO 11649, `RF..`).
+    #[schema(pattern = r"^RF[0-9]{2}[0-9A-Z]{1,21}$")]
     pub payment_reference: String,
     /// The bank's own unique reference: a repeat is not credited twice.
+    #[schema(min_length = 1, max_length = 64, pattern = r"\S")]
     pub bank_reference: String,
     /// Decimal string, e.g. "2500000.00".
+    #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$")]
     pub amount: String,
+    /// ISO 4217 code.
+    #[schema(pattern = r"^[A-Z]{3}$")]
     pub currency: String,
 }
 
@@ -283,13 +330,15 @@ pub struct DepositRequest {
 /// `bankReference`; releases the trader's declarations waiting for payment
 /// that the new balance covers.
 #[utoipa::path(post, path = "/api/v1/bank/deposits", tag = "bank", request_body = DepositRequest,
-    responses((status = 201, body = Object), (status = 200, body = Object, description = "repeat of a known payment")),
+    responses((status = 201, description = "credited", body = DepositResult), (status = 200, body = DepositResult, description = "repeat of a known payment"),
+        (status = 404, description = "no account has this payment reference", body = ErrorBody),
+        (status = 409, description = "the bank reference was booked with other data", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn deposit(
     State(s): State<AppState>,
     Auth(caller): Auth,
     ApiJson(d): ApiJson<DepositRequest>,
-) -> ApiResult<(axum::http::StatusCode, Json<serde_json::Value>)> {
+) -> ApiResult<(axum::http::StatusCode, Json<DepositResult>)> {
     let currency = CurrencyCode::parse(&d.currency)
         .map_err(|e| ApiError::bad_request(e.code, "/currency", e.message))?;
     let places = s
@@ -320,23 +369,30 @@ pub async fn deposit(
     } else {
         axum::http::StatusCode::CREATED
     };
-    Ok((
-        status,
-        Json(json!({ "receipt": receipt, "released": released })),
-    ))
+    Ok((status, Json(DepositResult { receipt, released })))
+}
+
+/// A credited deposit and the declarations it released.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DepositResult {
+    pub receipt: DepositReceipt,
+    /// MRNs of the declarations released because the balance now covers them.
+    #[schema(value_type = Vec<String>)]
+    pub released: Vec<tamga_core::codes::Mrn>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GuaranteeRequest {
     /// Amount by which the guarantee limit is raised (decimal string).
+    #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$")]
     pub amount: String,
 }
 
 /// An administrator raises an operator's guarantee (a limit that secures
 /// duties without funds), e.g. after a bank guarantee is lodged.
 #[utoipa::path(post, path = "/api/v1/operators/{id}/guarantee", tag = "account", request_body = GuaranteeRequest,
-    responses((status = 200, body = Object)), security(("bearer" = [])))]
+    responses((status = 200, description = "the guarantee account", body = AccountView)), security(("bearer" = [])))]
 pub async fn grant_guarantee(
     State(s): State<AppState>,
     Auth(caller): Auth,
@@ -376,7 +432,7 @@ pub async fn grant_guarantee(
 
 /// The tariff in use: name, stored id, SHA-256 and what it holds.
 #[utoipa::path(get, path = "/api/v1/tariff", tag = "tariff",
-    responses((status = 200, body = Object)))]
+    responses((status = 200, description = "the tariff", body = TariffView), (status = 404, description = "no tariff is loaded", body = ErrorBody)))]
 pub async fn tariff_summary(State(s): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
     let t = s
         .clearance
@@ -391,11 +447,27 @@ pub async fn tariff_summary(State(s): State<AppState>) -> ApiResult<Json<serde_j
     })))
 }
 
+/// The tariff in use.
+#[derive(Debug, Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct TariffView {
+    pub id: i64,
+    pub name: String,
+    pub sha256: String,
+    /// What it holds (counts of codes, measures, rates...).
+    #[schema(value_type = Object)]
+    pub summary: serde_json::Value,
+    /// How amounts are rounded (not on import).
+    pub rounding: Option<String>,
+}
+
 /// Imports a tariff file (administrators; the body is the file, format
 /// `tamga-tariff/1`, see `tariff/README.md`). It is checked completely
 /// before it is stored and used.
-#[utoipa::path(put, path = "/api/v1/tariff", tag = "tariff", request_body = Object,
-    responses((status = 200, body = Object)), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/api/v1/tariff", tag = "tariff",
+    request_body(content = String, description = "the tariff file (`tamga-tariff/1`)", content_type = "text/plain"),
+    responses((status = 200, description = "imported and in use", body = TariffView),
+        (status = 422, description = "refused: the file's first problem", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn import_tariff(
     State(s): State<AppState>,
     Auth(caller): Auth,
@@ -411,12 +483,14 @@ pub async fn import_tariff(
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CalculatorRequest {
     /// 6, 8 or 10 digits.
+    #[schema(example = "847130")]
     pub goods_code: String,
     /// ISO 3166 alpha-2 country of origin.
     pub origin: String,
     /// Country of preferential origin, when a preference is claimed.
     pub preferential_origin: Option<String>,
     /// Customs value, decimal string.
+    #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$")]
     pub customs_value: String,
     /// ISO 4217 currency of the value.
     pub currency: String,
@@ -435,14 +509,33 @@ pub struct CalculatorRequest {
 #[serde(deny_unknown_fields)]
 pub struct QuantityRequest {
     pub unit: String,
+    #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$")]
     pub value: String,
+}
+
+/// The duty calculator's answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct CalculatorView {
+    /// `{"id", "name"}` of the tariff used.
+    #[schema(value_type = Object)]
+    pub tariff: serde_json::Value,
+    /// The input as the engine read it.
+    #[schema(value_type = Object)]
+    pub input: serde_json::Value,
+    pub rounding: String,
+    /// Every step: measures, expressions, bases, exchange rate, rounding.
+    #[schema(value_type = Object)]
+    pub assessment: serde_json::Value,
 }
 
 /// Public duty calculator: the same engine as the duty-assessment stage,
 /// every step shown (measures, expressions, bases, exchange rate,
 /// rounding). No authentication.
 #[utoipa::path(post, path = "/api/v1/tariff/calculator", tag = "tariff", request_body = CalculatorRequest,
-    responses((status = 200, body = Object), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "the assessment", body = CalculatorView),
+        (status = 404, description = "no tariff is loaded", body = ErrorBody),
+        (status = 422, description = "the tariff cannot assess this (code, pointer)", body = ErrorBody)))]
 pub async fn calculator(
     State(s): State<AppState>,
     ApiJson(r): ApiJson<CalculatorRequest>,

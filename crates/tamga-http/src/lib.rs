@@ -38,6 +38,7 @@ pub mod guard;
 pub mod key_routes;
 pub mod mandate_routes;
 pub mod observe;
+pub mod openapi;
 pub mod risk_routes;
 pub mod routes;
 pub mod transport;
@@ -99,11 +100,14 @@ pub fn openapi_doc() -> utoipa::openapi::OpenApi {
     doc.merge(mandate_routes::Api::openapi());
     doc.merge(risk_routes::Api::openapi());
     doc.merge(workbench_routes::Api::openapi());
+    openapi::finish(&mut doc);
     doc
 }
 
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(openapi_doc())
+/// The document is built once: it does not change while serving.
+async fn openapi_json() -> Json<&'static utoipa::openapi::OpenApi> {
+    static DOC: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+    Json(DOC.get_or_init(openapi_doc))
 }
 
 async fn not_found() -> ApiError {
@@ -160,7 +164,7 @@ pub fn router_with(state: AppState, limits: &Limits) -> Router {
     use routes as r;
     let guard = guard::Guard::new(limits);
     let api = Router::new()
-        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/openapi.json", get(openapi_json))
         .route("/api/v1/declarations", post(r::lodge).get(r::list))
         .route("/api/v1/declarations/{mrn}", get(r::get))
         .route("/api/v1/declarations/{mrn}/events", get(r::events))

@@ -50,22 +50,22 @@ pub fn routes() -> Router<AppState> {
 #[allow(dead_code)]
 pub struct MandateGrant {
     /// The declarant granting (the caller), operator id.
-    pub declarant: String,
+    pub declarant: Eori,
     /// The representative authorised, operator id.
-    pub representative: String,
+    pub representative: Eori,
     /// `direct` or `indirect` representation (DE 3/21).
-    #[schema(example = "direct")]
-    pub kind: String,
+    pub kind: RepresentationKind,
     /// Procedure codes (DE 1/10) covered; empty or absent: all.
     #[serde(default)]
-    pub procedures: Vec<String>,
+    pub procedures: Vec<tamga_core::codes::ProcedureCode>,
     /// Declaration offices covered; empty or absent: all.
     #[serde(default)]
-    pub offices: Vec<String>,
+    pub offices: Vec<tamga_core::codes::OfficeCode>,
     /// First day in force, `YYYY-MM-DD` (UTC).
-    #[schema(example = "2026-01-01")]
+    #[schema(example = "2026-01-01", pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     pub valid_from: String,
     /// Last day in force, `YYYY-MM-DD` (UTC, inclusive); absent: until revoked.
+    #[schema(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     pub valid_to: Option<String>,
     /// Whether duties are paid from the declarant's account. Without it an
     /// indirect representative's own account pays; a direct representative
@@ -194,6 +194,7 @@ pub struct MandateList {
 pub struct ListParams {
     /// Whose mandates: an operator reads only its own (default); officers
     /// and administrators name the operator (required).
+    #[param(pattern = r"^[A-Z]{2}[A-Z0-9]{1,15}$")]
     pub party: Option<String>,
 }
 

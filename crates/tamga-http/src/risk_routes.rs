@@ -120,16 +120,20 @@ pub struct ProfileErrorDetail {
     pub column: u32,
 }
 
-#[derive(Debug, Serialize)]
-struct CargoErrorBody<'a> {
-    error: CargoErrorDetail<'a>,
+/// The body of refused pre-arrival information.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CargoErrorBody<'a> {
+    pub error: CargoErrorDetail<'a>,
 }
 
-#[derive(Debug, Serialize)]
-struct CargoErrorDetail<'a> {
-    code: &'static str,
-    message: String,
-    details: &'a [CargoError],
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CargoErrorDetail<'a> {
+    /// `PREARRIVAL_REJECTED`.
+    pub code: &'static str,
+    pub message: String,
+    /// Every problem: code, pointer, message.
+    #[schema(value_type = Vec<Object>)]
+    pub details: &'a [CargoError],
 }
 
 impl IntoResponse for RiskApiError {
@@ -178,8 +182,9 @@ type RiskResult<T> = Result<T, RiskApiError>;
 /// origin == \"CN\" and value_per_kg < 2.5", "validFrom": "2026-01-01",
 /// "offices": [], "priority": 5, "control": "physical_inspection",
 /// "channel": "red"}`. Risk analysts and administrators; audited.
-#[utoipa::path(post, path = "/api/v1/risk/profiles", tag = "risk", request_body(content = Object),
-    responses((status = 201, body = Object), (status = 422, body = ProfileErrorBody),
+#[utoipa::path(post, path = "/api/v1/risk/profiles", tag = "risk", request_body(content = ProfileDraft, content_type = "application/json"),
+    responses((status = 201, description = "created (a draft)", body = ProfileRecord), (status = 422, description = "refused, with where", body = ProfileErrorBody),
+        (status = 409, description = "the id exists", body = ErrorBody),
         (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create_profile(
     State(s): State<AppState>,
@@ -192,7 +197,7 @@ pub async fn create_profile(
 
 /// Every profile with its state and versions.
 #[utoipa::path(get, path = "/api/v1/risk/profiles", tag = "risk",
-    responses((status = 200, body = Vec<Object>)), security(("bearer" = [])))]
+    responses((status = 200, description = "every profile", body = Vec<ProfileRecord>)), security(("bearer" = [])))]
 pub async fn list_profiles(
     State(s): State<AppState>,
     Auth(caller): Auth,
@@ -202,7 +207,7 @@ pub async fn list_profiles(
 
 /// One profile with its state and every (immutable) version.
 #[utoipa::path(get, path = "/api/v1/risk/profiles/{id}", tag = "risk", params(("id" = String, Path)),
-    responses((status = 200, body = Object), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, description = "the profile", body = ProfileRecord), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_profile(
     State(s): State<AppState>,
     Auth(caller): Auth,
@@ -214,8 +219,8 @@ pub async fn get_profile(
 /// Add a version (the same fields as creation, without `id`); it is not
 /// active until activated. Audited.
 #[utoipa::path(post, path = "/api/v1/risk/profiles/{id}/versions", tag = "risk",
-    params(("id" = String, Path)), request_body(content = Object),
-    responses((status = 201, body = Object), (status = 422, body = ProfileErrorBody)), security(("bearer" = [])))]
+    params(("id" = String, Path)), request_body(content = ProfileDraft, content_type = "application/json"),
+    responses((status = 201, description = "the profile with the new version", body = ProfileRecord), (status = 422, description = "refused, with where", body = ProfileErrorBody)), security(("bearer" = [])))]
 pub async fn add_version(
     State(s): State<AppState>,
     Auth(caller): Auth,
@@ -239,7 +244,7 @@ pub struct ActivationRequest {
 /// Audited.
 #[utoipa::path(post, path = "/api/v1/risk/profiles/{id}/activation", tag = "risk",
     params(("id" = String, Path)), request_body = ActivationRequest,
-    responses((status = 200, body = Object), (status = 422, body = ProfileErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, description = "active", body = ProfileRecord), (status = 422, description = "refused, with where", body = ProfileErrorBody)), security(("bearer" = [])))]
 pub async fn activate(
     State(s): State<AppState>,
     Auth(caller): Auth,
@@ -253,7 +258,7 @@ pub async fn activate(
 /// Retire an active profile. Audited.
 #[utoipa::path(post, path = "/api/v1/risk/profiles/{id}/retirement", tag = "risk",
     params(("id" = String, Path)),
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, description = "retired", body = ProfileRecord), (status = 400, body = ErrorBody), (status = 409, description = "not active", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn retire(
     State(s): State<AppState>,
     Auth(caller): Auth,
@@ -266,8 +271,9 @@ pub async fn retire(
 /// `version`) or a draft `expression` (optional `offices`) over the
 /// declarations registered in `[from, to)` (RFC 3339; default the last 30
 /// days): count and a sample of MRNs with the reasons.
-#[utoipa::path(post, path = "/api/v1/risk/profile-tests", tag = "risk", request_body(content = Object),
-    responses((status = 200, body = Object), (status = 422, body = ProfileErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/risk/profile-tests", tag = "risk", request_body(content = TestRequest, content_type = "application/json"),
+    responses((status = 200, description = "what it would have hit", body = TestReport), (status = 404, description = "no such profile or version", body = ErrorBody),
+        (status = 422, description = "refused, with where", body = ProfileErrorBody)), security(("bearer" = [])))]
 pub async fn test_profile(
     State(s): State<AppState>,
     Auth(caller): Auth,
@@ -278,7 +284,7 @@ pub async fn test_profile(
 
 /// The attributes profiles can use, with their types (public).
 #[utoipa::path(get, path = "/api/v1/risk/schema", tag = "risk",
-    responses((status = 200, body = Vec<Object>)))]
+    responses((status = 200, description = "every attribute", body = Vec<tamga_core::profiles::AttributeInfo>)))]
 pub async fn schema() -> Json<Vec<tamga_core::profiles::AttributeInfo>> {
     Json(tamga_core::profiles::schema())
 }
@@ -286,7 +292,7 @@ pub async fn schema() -> Json<Vec<tamga_core::profiles::AttributeInfo>> {
 /// The channel policy: blue rate, category factors and minimum, model
 /// score thresholds.
 #[utoipa::path(get, path = "/api/v1/risk/channel-policy", tag = "risk",
-    responses((status = 200, body = Object)), security(("bearer" = [])))]
+    responses((status = 200, description = "the policy", body = ChannelPolicy)), security(("bearer" = [])))]
 pub async fn get_policy(
     State(s): State<AppState>,
     Auth(caller): Auth,
@@ -297,8 +303,8 @@ pub async fn get_policy(
 /// Set the channel policy, e.g. `{"blueRate": "0.02", "lowFactor": "0.5",
 /// "aeoFactor": "0.25", "highFactor": "2", "highMinimum": "yellow",
 /// "modelYellow": "0.6", "modelRed": "0.85"}`. Audited.
-#[utoipa::path(put, path = "/api/v1/risk/channel-policy", tag = "risk", request_body(content = Object),
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/api/v1/risk/channel-policy", tag = "risk", request_body(content = ChannelPolicy, content_type = "application/json"),
+    responses((status = 200, description = "stored", body = ChannelPolicy), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn put_policy(
     State(s): State<AppState>,
     Auth(caller): Auth,
@@ -315,8 +321,8 @@ pub async fn put_policy(
 /// The submitter gets a receipt only: id, transport document, office,
 /// time, `status: "received"` — nothing of the decision, so risk profiles
 /// cannot be probed with hypothetical shipments.
-#[utoipa::path(post, path = "/api/v1/prearrival", tag = "risk", request_body(content = Object),
-    responses((status = 201, body = Object), (status = 422, description = "refused, every problem in details")),
+#[utoipa::path(post, path = "/api/v1/prearrival", tag = "risk", request_body(content = tamga_core::prearrival::AdvanceCargo, content_type = "application/json"),
+    responses((status = 201, description = "received", body = PrearrivalReceipt), (status = 422, description = "refused, every problem in details", body = CargoErrorBody)),
     security(("bearer" = [])))]
 pub async fn submit_prearrival(
     State(s): State<AppState>,
@@ -330,26 +336,24 @@ pub async fn submit_prearrival(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LimitParams {
-    /// 1 to 500, default 100.
-    pub limit: Option<u32>,
+    /// 1 to 500, default 100 (more: 400 `QUERY_LIMIT`).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
+    pub limit: Option<String>,
 }
 
 /// Pre-arrival information for an office of arrival, with the
 /// preliminary decisions (its officers, analysts, administrators).
 #[utoipa::path(get, path = "/api/v1/offices/{office}/prearrival", tag = "risk",
     params(("office" = String, Path), LimitParams),
-    responses((status = 200, body = Vec<Object>), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, description = "newest first", body = Vec<PrearrivalRecord>), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn office_prearrivals(
     State(s): State<AppState>,
     Auth(caller): Auth,
     ApiPath(office): ApiPath<OfficeCode>,
     ApiQuery(q): ApiQuery<LimitParams>,
 ) -> RiskResult<Json<Vec<PrearrivalRecord>>> {
-    Ok(Json(
-        s.risk
-            .prearrivals(&caller, &office, q.limit.unwrap_or(100))
-            .await?,
-    ))
+    let limit = crate::routes::count(q.limit.as_deref(), "limit", 100, 500)?;
+    Ok(Json(s.risk.prearrivals(&caller, &office, limit).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -357,11 +361,11 @@ pub async fn office_prearrivals(
 pub struct PeriodParams {
     /// RFC 3339; default 30 days before `to`.
     #[serde(default, with = "time::serde::rfc3339::option")]
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<String>, format = DateTime)]
     pub from: Option<OffsetDateTime>,
     /// RFC 3339, exclusive; default now.
     #[serde(default, with = "time::serde::rfc3339::option")]
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<String>, format = DateTime)]
     pub to: Option<OffsetDateTime>,
 }
 
@@ -370,7 +374,7 @@ pub struct PeriodParams {
 /// findings flagged for review), random selection as a baseline, channel
 /// shares and time to release per channel.
 #[utoipa::path(get, path = "/api/v1/risk/analytics", tag = "risk", params(PeriodParams),
-    responses((status = 200, body = Object), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, description = "the analytics", body = Analytics), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn analytics(
     State(s): State<AppState>,
     Auth(caller): Auth,
@@ -383,7 +387,7 @@ pub async fn analytics(
 /// one's SHA-256 commitment, and the secret itself (hex) once it is
 /// retired (officers, risk analysts, administrators).
 #[utoipa::path(get, path = "/api/v1/risk/draw-secrets", tag = "risk",
-    responses((status = 200, body = Vec<Object>), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, description = "oldest first", body = Vec<DrawSecretView>), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn draw_secrets(
     State(s): State<AppState>,
     Auth(caller): Auth,
@@ -396,7 +400,7 @@ pub async fn draw_secrets(
 /// instances pick the new one up within seconds; every decision names the
 /// secret its draws were keyed with.
 #[utoipa::path(post, path = "/api/v1/risk/draw-secrets/rotation", tag = "risk",
-    responses((status = 201, body = Object), (status = 403, body = ErrorBody),
+    responses((status = 201, description = "the new current secret (its commitment)", body = DrawSecretView), (status = 403, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "a concurrent rotation won; retry")),
     security(("bearer" = [])))]
 pub async fn rotate_draw_secret(
@@ -413,7 +417,7 @@ pub async fn rotate_draw_secret(
 /// administrators) and say whether each matches.
 #[utoipa::path(get, path = "/api/v1/declarations/{mrn}/draw", tag = "risk",
     params(("mrn" = String, Path)),
-    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, description = "each draw recomputed", body = DrawVerification), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn declaration_draw(
     State(s): State<AppState>,

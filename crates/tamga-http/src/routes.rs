@@ -13,6 +13,7 @@ use tamga_app::clearance::SignatureCheck;
 use tamga_app::{Accepted, Caller, Signed};
 use tamga_core::codes::{Mrn, OfficeCode};
 use tamga_core::control::{RuleDef, Violation, RULES};
+use tamga_core::declaration::Declaration;
 use tamga_core::lifecycle::{ControlOutcome, State as DeclState};
 use tamga_core::risk::{RandomSelection, SelectivityCriterion};
 use tamga_store::{DeclarationRecord, Notification};
@@ -49,7 +50,6 @@ pub struct DeclarationView {
     pub updated_at: OffsetDateTime,
     /// Control warnings at lodging (errors reject; warnings do not).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    #[schema(value_type = Vec<Object>)]
     pub warnings: Vec<Violation>,
     /// True when this answers an identical re-send of an earlier lodging,
     /// or a signed act (amendment, invalidation, officer act) whose exact
@@ -57,7 +57,7 @@ pub struct DeclarationView {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub replay: bool,
     /// The declaration data (the lodged document, parsed).
-    #[schema(value_type = Object)]
+    #[schema(value_type = Declaration)]
     pub declaration: serde_json::Value,
 }
 
@@ -96,6 +96,31 @@ fn parse_mrn(s: &str) -> ApiResult<Mrn> {
     Mrn::parse(s).map_err(|e| ApiError::bad_request(e.code, "/mrn", e.message))
 }
 
+/// A bounded count from the query (`limit`, `history`): absent is
+/// `default`; an integer outside 1 to `max` (however large) is 400
+/// `QUERY_<NAME>` at `/<name>` (the bounds are in the OpenAPI document);
+/// not an unsigned integer at all, 400 `QUERY_PARAMETERS` as for every
+/// query parameter of the wrong type.
+pub(crate) fn count(v: Option<&str>, name: &str, default: u32, max: u32) -> ApiResult<u32> {
+    let Some(v) = v else { return Ok(default) };
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "QUERY_PARAMETERS",
+            format!("{name} must be an integer from 1 to {max}, not {v:?}"),
+        )
+        .at(format!("/{name}")));
+    }
+    match v.parse::<u32>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(ApiError::bad_request(
+            &format!("QUERY_{}", name.to_ascii_uppercase()),
+            &format!("/{name}"),
+            format!("{name} must be an integer from 1 to {max}, not {v}"),
+        )),
+    }
+}
+
 pub(crate) fn signed<'a>(headers: &'a HeaderMap, body: &'a [u8]) -> Signed<'a> {
     Signed {
         body,
@@ -104,11 +129,21 @@ pub(crate) fn signed<'a>(headers: &'a HeaderMap, body: &'a [u8]) -> Signed<'a> {
     }
 }
 
+/// `/healthz` when the database answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`.
+    #[schema(example = "ok")]
+    pub status: String,
+    /// `sqlite` or `postgres`.
+    pub database: String,
+}
+
 /// Liveness and database reachability.
 #[utoipa::path(get, path = "/healthz", responses(
-    (status = 200, description = "database reachable"),
+    (status = 200, description = "database reachable", body = Health),
     (status = 503, description = "database unreachable", body = ErrorBody)))]
-pub async fn healthz(State(s): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
+pub async fn healthz(State(s): State<AppState>) -> ApiResult<Json<Health>> {
     s.clearance.store().ping().await.map_err(|e| {
         tracing::error!(error = %crate::observe::cause_chain(&e), "health check: database unreachable");
         ApiError::new(
@@ -117,9 +152,10 @@ pub async fn healthz(State(s): State<AppState>) -> ApiResult<Json<serde_json::Va
             "the database is unreachable",
         )
     })?;
-    Ok(Json(
-        serde_json::json!({"status": "ok", "database": s.clearance.store().backend()}),
-    ))
+    Ok(Json(Health {
+        status: "ok".into(),
+        database: s.clearance.store().backend().to_string(),
+    }))
 }
 
 /// Lodge a declaration.
@@ -131,14 +167,15 @@ pub async fn healthz(State(s): State<AppState>) -> ApiResult<Json<serde_json::Va
 /// released in the same request. Re-sending the same LRN and body returns
 /// the original declaration (200, `replay: true`).
 #[utoipa::path(post, path = "/api/v1/declarations", tag = "declarations",
-    request_body(content = Object, description = "declaration (see docs/declaration.md)", content_type = "application/json"),
+    request_body(content = Declaration, description = "declaration (see docs/declaration.md), signed", content_type = "application/json"),
     params(("X-Tamga-Signature" = String, Header, description = "base64 Ed25519 signature of the body"),
            ("X-Tamga-Key-Id" = Option<String>, Header, description = "id of the signing key")),
     responses(
         (status = 201, description = "registered (and possibly released)", body = DeclarationView),
         (status = 200, description = "identical re-send", body = DeclarationView),
+        (status = 400, description = "the body is not JSON, or too large", body = ErrorBody),
         (status = 409, description = "LRN used for a different body", body = ErrorBody),
-        (status = 422, description = "rejected by control; every violation listed", body = ErrorBody)),
+        (status = 422, description = "rejected by control (every violation listed), or the signature is missing, of an unknown key or invalid", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn lodge(
     State(s): State<AppState>,
@@ -160,11 +197,16 @@ pub async fn lodge(
 pub struct ListParams {
     /// Comma-separated states (registered, under_control, awaiting_payment,
     /// released, refused, invalidated).
+    #[param(
+        pattern = r"^(registered|under_control|awaiting_payment|released|refused|invalidated)(,(registered|under_control|awaiting_payment|released|refused|invalidated))*$"
+    )]
     pub state: Option<String>,
     /// MRN of the last declaration of the previous page.
+    #[param(pattern = r"^[0-9]{2}[A-Z]{2}[A-Z0-9]{13}[0-9]$")]
     pub before: Option<String>,
-    /// 1 to 500, default 50.
-    pub limit: Option<u32>,
+    /// 1 to 500, default 50 (more: 400 `QUERY_LIMIT`).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
+    pub limit: Option<String>,
 }
 
 /// Declarations the caller may see, newest first.
@@ -193,9 +235,10 @@ pub async fn list(
         })
         .transpose()?;
     let before = q.before.as_deref().map(parse_mrn).transpose()?;
+    let limit = count(q.limit.as_deref(), "limit", 50, 500)?;
     let list = s
         .clearance
-        .declarations(&caller, states, before, q.limit.unwrap_or(50))
+        .declarations(&caller, states, before, limit)
         .await?;
     Ok(Json(list.into_iter().map(DeclarationView::from).collect()))
 }
@@ -217,13 +260,64 @@ pub async fn get(
 /// `"redacted": true`): its decision holds the channel only, no hits or
 /// draws, so its payload hash cannot be recomputed from what they see.
 #[utoipa::path(get, path = "/api/v1/declarations/{mrn}/events", tag = "declarations",
-    params(("mrn" = String, Path)), responses((status = 200, body = Vec<Object>)), security(("bearer" = [])))]
+    params(("mrn" = String, Path)), responses((status = 200, description = "the events, oldest first", body = Vec<EventView>)), security(("bearer" = [])))]
 pub async fn events(
     State(s): State<AppState>,
     Auth(caller): Auth,
     ApiPath(mrn): ApiPath<Mrn>,
 ) -> ApiResult<Json<Vec<serde_json::Value>>> {
     Ok(Json(s.clearance.events(&caller, &mrn).await?))
+}
+
+/// An event of the declaration's log (as `GET .../events` shows it).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct EventView {
+    pub mrn: Mrn,
+    /// 1-based position in the declaration's history.
+    pub seq: u32,
+    /// Who acted: `{"type": "operator"|"officer"|"system", "id": ...}`.
+    #[schema(value_type = Object)]
+    pub actor: serde_json::Value,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: String,
+    /// The version of the API view of `body` (1: the stored body with
+    /// camelCase keys).
+    pub body_version: u32,
+    /// The act, keys in camelCase: `{"kind": "registered"|"riskAssessed"|..., ...}`.
+    #[schema(value_type = Object)]
+    pub body: serde_json::Value,
+    /// The stored canonical (snake_case) JSON text of the body, which
+    /// `payloadHash` covers; absent on an operator's redacted event.
+    pub payload: Option<String>,
+    /// SHA-256 (hex) of `payload`.
+    pub payload_hash: String,
+    /// `hash` of the previous event ("" for the first).
+    pub prev_hash: String,
+    pub hash: String,
+    /// Present (true) when the body was redacted for an economic operator.
+    pub redacted: Option<bool>,
+}
+
+/// The signed body of an amendment.
+#[derive(Debug, Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct AmendmentRequest {
+    /// The declaration amended (the path's MRN).
+    pub mrn: Mrn,
+    /// The whole declaration, as amended.
+    pub declaration: Declaration,
+}
+
+/// The signed body of an invalidation.
+#[derive(Debug, Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct InvalidationRequest {
+    /// The declaration invalidated (the path's MRN).
+    pub mrn: Mrn,
+    /// Why (required).
+    pub reason: String,
 }
 
 /// Amend a declaration before release: the whole declaration again, signed.
@@ -237,9 +331,11 @@ pub async fn events(
 /// may go under control, and one under control needs a control result of
 /// the new version. The same signed body sent again: 200, `replay: true`.
 #[utoipa::path(post, path = "/api/v1/declarations/{mrn}/amendments", tag = "declarations",
-    params(("mrn" = String, Path), ("X-Tamga-Signature" = String, Header)),
-    request_body(content = Object, content_type = "application/json"),
-    responses((status = 200, body = DeclarationView), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)),
+    params(("mrn" = String, Path), ("X-Tamga-Signature" = String, Header), ("X-Tamga-Key-Id" = Option<String>, Header)),
+    request_body(content = AmendmentRequest, content_type = "application/json"),
+    responses((status = 200, description = "amended (or this signed amendment was applied before: `replay`)", body = DeclarationView),
+        (status = 400, body = ErrorBody), (status = 422, description = "rejected by control, or a bad signature", body = ErrorBody),
+        (status = 409, description = "released, refused or invalidated already", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn amend(
     State(s): State<AppState>,
@@ -261,9 +357,11 @@ pub async fn amend(
 /// declaration (or none): 400 `SIGNED_MRN`, nothing written. The same
 /// signed body sent again: 200, `replay: true`.
 #[utoipa::path(post, path = "/api/v1/declarations/{mrn}/invalidation", tag = "declarations",
-    params(("mrn" = String, Path), ("X-Tamga-Signature" = String, Header)),
-    request_body(content = Object, content_type = "application/json"),
-    responses((status = 200, body = DeclarationView), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+    params(("mrn" = String, Path), ("X-Tamga-Signature" = String, Header), ("X-Tamga-Key-Id" = Option<String>, Header)),
+    request_body(content = InvalidationRequest, content_type = "application/json"),
+    responses((status = 200, description = "invalidated", body = DeclarationView), (status = 400, body = ErrorBody),
+        (status = 409, description = "released or final already", body = ErrorBody),
+        (status = 422, description = "signature missing, of an unknown key or invalid", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn invalidate(
     State(s): State<AppState>,
     OperatorAuth(op): OperatorAuth,
@@ -316,7 +414,9 @@ pub struct ControlResultRequest {
     params(("mrn" = String, Path), ("X-Tamga-Signature" = String, Header, description = "base64 Ed25519 signature of the body"),
            ("X-Tamga-Key-Id" = Option<String>, Header, description = "id of the officer's signing key")),
     request_body = ControlResultRequest,
-    responses((status = 200, body = DeclarationView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 200, description = "recorded", body = DeclarationView), (status = 403, body = ErrorBody),
+        (status = 409, description = "not under control, or the version is not the current one", body = ErrorBody),
+        (status = 422, description = "signature missing, of an unknown key or invalid", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn control_result(
     State(s): State<AppState>,
@@ -351,7 +451,9 @@ pub struct ReleaseRequest {
 #[utoipa::path(post, path = "/api/v1/declarations/{mrn}/release", tag = "officer",
     params(("mrn" = String, Path), ("X-Tamga-Signature" = String, Header), ("X-Tamga-Key-Id" = Option<String>, Header)),
     request_body = ReleaseRequest,
-    responses((status = 200, body = DeclarationView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 200, description = "released", body = DeclarationView), (status = 403, body = ErrorBody),
+        (status = 409, description = "not in a state that can be released, or not the current version", body = ErrorBody),
+        (status = 422, description = "signature missing, of an unknown key or invalid", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn release(
     State(s): State<AppState>,
@@ -386,7 +488,9 @@ pub struct RefusalRequest {
 #[utoipa::path(post, path = "/api/v1/declarations/{mrn}/refusal", tag = "officer",
     params(("mrn" = String, Path), ("X-Tamga-Signature" = String, Header), ("X-Tamga-Key-Id" = Option<String>, Header)),
     request_body = RefusalRequest,
-    responses((status = 200, body = DeclarationView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 200, description = "refused", body = DeclarationView), (status = 403, body = ErrorBody),
+        (status = 409, description = "not in a state that can be refused, or not the current version", body = ErrorBody),
+        (status = 422, description = "signature missing, of an unknown key or invalid", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn refuse(
     State(s): State<AppState>,
@@ -409,7 +513,7 @@ pub async fn refuse(
 /// signed body, and whether the stored signature still verifies over the
 /// stored body with that officer's registered key.
 #[utoipa::path(get, path = "/api/v1/declarations/{mrn}/signatures", tag = "declarations",
-    params(("mrn" = String, Path)), responses((status = 200, body = Vec<Object>), (status = 404, body = ErrorBody)),
+    params(("mrn" = String, Path)), responses((status = 200, description = "one check per officer act", body = Vec<SignatureCheck>), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn signatures(
     State(s): State<AppState>,
@@ -421,7 +525,7 @@ pub async fn signatures(
 
 /// An office's control queue: declarations waiting for an officer.
 #[utoipa::path(get, path = "/api/v1/offices/{office}/queue", tag = "officer",
-    params(("office" = String, Path)), responses((status = 200, body = Vec<DeclarationView>)), security(("bearer" = [])))]
+    params(("office" = String, Path)), responses((status = 200, description = "waiting declarations", body = Vec<DeclarationView>)), security(("bearer" = [])))]
 pub async fn queue(
     State(s): State<AppState>,
     Auth(caller): Auth,
@@ -436,14 +540,14 @@ pub async fn queue(
 pub struct NotificationParams {
     /// Cursor: the id of the last notification already seen (0 for all).
     pub after: Option<i64>,
-    /// 1 to 1000, default 100.
-    pub limit: Option<u32>,
+    /// 1 to 1000, default 100 (more: 400 `QUERY_LIMIT`).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
+    pub limit: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NotificationPage {
-    #[schema(value_type = Vec<Object>)]
     pub notifications: Vec<Notification>,
     /// Pass as `after` to get the next page.
     pub next_after: i64,
@@ -451,17 +555,15 @@ pub struct NotificationPage {
 
 /// Pull notifications with a cursor.
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "account", params(NotificationParams),
-    responses((status = 200, body = NotificationPage)), security(("bearer" = [])))]
+    responses((status = 200, description = "the page", body = NotificationPage)), security(("bearer" = [])))]
 pub async fn notifications(
     State(s): State<AppState>,
     OperatorAuth(op): OperatorAuth,
     ApiQuery(q): ApiQuery<NotificationParams>,
 ) -> ApiResult<Json<NotificationPage>> {
     let after = q.after.unwrap_or(0);
-    let list = s
-        .clearance
-        .notifications(&op, after, q.limit.unwrap_or(100))
-        .await?;
+    let limit = count(q.limit.as_deref(), "limit", 100, 1000)?;
+    let list = s.clearance.notifications(&op, after, limit).await?;
     let next_after = list.last().map_or(after, |n| n.id);
     Ok(Json(NotificationPage {
         notifications: list,
@@ -476,6 +578,7 @@ pub struct WebhookRequest {
     /// public destinations: loopback, private, link-local, multicast,
     /// documentation and reserved addresses and `localhost` are refused
     /// (400 `WEBHOOK_URL_FORBIDDEN`), at delivery time too (after DNS).
+    #[schema(pattern = "^https?://")]
     pub url: Option<String>,
 }
 
@@ -532,7 +635,7 @@ pub struct WhoAmI {
 }
 
 /// Who the token belongs to.
-#[utoipa::path(get, path = "/api/v1/account", tag = "account", responses((status = 200, body = WhoAmI)),
+#[utoipa::path(get, path = "/api/v1/account", tag = "account", responses((status = 200, description = "the caller", body = WhoAmI)),
     security(("bearer" = [])))]
 pub async fn whoami(Auth(caller): Auth) -> Json<WhoAmI> {
     Json(match caller {
@@ -551,7 +654,7 @@ pub async fn whoami(Auth(caller): Auth) -> Json<WhoAmI> {
 
 /// Selectivity criteria (officers, risk analysts, administrators).
 #[utoipa::path(get, path = "/api/v1/selectivity/criteria", tag = "risk",
-    responses((status = 200, body = Vec<Object>)), security(("bearer" = [])))]
+    responses((status = 200, description = "every criterion", body = Vec<SelectivityCriterion>)), security(("bearer" = [])))]
 pub async fn criteria(
     State(s): State<AppState>,
     Auth(caller): Auth,
@@ -559,12 +662,33 @@ pub async fn criteria(
     Ok(Json(s.clearance.criteria(&caller).await?))
 }
 
+/// The body of `PUT /selectivity/criteria/{id}`: a criterion, its `id`
+/// taken from the path (an `id` member of the body is ignored) and
+/// `active` true unless given.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct CriterionRequest {
+    pub description: String,
+    /// 2 to 10 digits; matches any goods item whose code starts with it.
+    #[schema(pattern = r"^[0-9]{2,10}$")]
+    pub hs_prefix: Option<String>,
+    pub origin: Option<tamga_core::codes::CountryCode>,
+    pub dispatch_country: Option<tamga_core::codes::CountryCode>,
+    pub office: Option<OfficeCode>,
+    pub declaration_type: Option<tamga_core::declaration::DeclarationType>,
+    /// Yellow or red.
+    pub channel: tamga_core::lifecycle::Channel,
+    /// Default true.
+    pub active: Option<bool>,
+}
+
 /// Create or replace a selectivity criterion, e.g. `{"id": "TOBACCO",
 /// "description": "HS chapter 24 from any origin", "hsPrefix": "24",
 /// "channel": "red", "active": true}`. Audited.
 #[utoipa::path(put, path = "/api/v1/selectivity/criteria/{id}", tag = "risk",
-    params(("id" = String, Path)), request_body(content = Object),
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+    params(("id" = String, Path)), request_body(content = CriterionRequest, content_type = "application/json"),
+    responses((status = 200, description = "stored", body = SelectivityCriterion), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn put_criterion(
     State(s): State<AppState>,
     Auth(caller): Auth,
@@ -580,9 +704,34 @@ pub async fn put_criterion(
     Ok(Json(s.clearance.put_criterion(&caller, c).await?))
 }
 
+/// `RandomSelection` as the API reads and shows it: the seed is any
+/// unsigned 64-bit integer (more than OpenAPI's `int64`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct RandomSelectionView {
+    /// Share of declarations drawn for a documentary check, 0 to 1.
+    #[schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "0.01")]
+    pub yellow_rate: String,
+    /// Share drawn for a physical inspection, 0 to 1.
+    #[schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "0.005")]
+    pub red_rate: String,
+    /// Mixed into every draw beside the MRN, under the secret draw key.
+    #[schema(schema_with = u64_schema)]
+    pub seed: u64,
+}
+
+fn u64_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Integer)
+        .minimum(Some(0))
+        .maximum(Some(usize::try_from(u64::MAX).unwrap_or(usize::MAX)))
+        .build()
+}
+
 /// Random selection rates and seed.
 #[utoipa::path(get, path = "/api/v1/selectivity/random", tag = "risk",
-    responses((status = 200, body = Object)), security(("bearer" = [])))]
+    responses((status = 200, description = "the rates and seed", body = RandomSelectionView)), security(("bearer" = [])))]
 pub async fn random(
     State(s): State<AppState>,
     Auth(caller): Auth,
@@ -591,8 +740,8 @@ pub async fn random(
 }
 
 /// Set random selection: `{"yellowRate": "0.01", "redRate": "0.005", "seed": 42}`. Audited.
-#[utoipa::path(put, path = "/api/v1/selectivity/random", tag = "risk", request_body(content = Object),
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/api/v1/selectivity/random", tag = "risk", request_body(content = RandomSelectionView, content_type = "application/json"),
+    responses((status = 200, description = "stored", body = RandomSelectionView), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn set_random(
     State(s): State<AppState>,
     Auth(caller): Auth,
@@ -605,7 +754,7 @@ pub async fn set_random(
 
 /// The format-logical control rule catalog (public).
 #[utoipa::path(get, path = "/api/v1/control/rules", tag = "reference",
-    responses((status = 200, body = Vec<Object>)))]
+    responses((status = 200, description = "every rule", body = Vec<RuleDef>)))]
 pub async fn rules() -> Json<&'static [RuleDef]> {
     Json(RULES)
 }

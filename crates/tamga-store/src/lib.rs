@@ -175,6 +175,7 @@ pub struct DeclarationRecord {
 
 /// A stored notification; `id` is the pull cursor (increasing).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Notification {
     pub id: i64,
     pub recipient: Eori,

@@ -53,12 +53,15 @@ pub struct TraderMetricsRow {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TraderSnapshot {
     pub id: i64,
     pub operator: Eori,
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub assessment: Assessment,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub metrics: TraderMetrics,
     /// What changed since the previous snapshot.
     pub changes: Vec<String>,
@@ -66,6 +69,7 @@ pub struct TraderSnapshot {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AeoStatus {
     pub operator: Eori,
     pub aeo: bool,
@@ -79,6 +83,7 @@ pub struct AeoStatus {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Inspector {
     pub username: String,
     pub office: OfficeCode,
@@ -93,6 +98,7 @@ pub struct Inspector {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum TaskStatus {
     Open,
     Done,
@@ -110,6 +116,7 @@ impl TaskStatus {
 /// The inspection task of a controlled declaration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Task {
     pub mrn: Mrn,
     pub office: OfficeCode,
@@ -122,6 +129,7 @@ pub struct Task {
     #[serde(with = "time::serde::rfc3339::option")]
     pub assigned_at: Option<OffsetDateTime>,
     /// The latest dispatch decision (automatic or a reassignment).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub dispatch: DispatchDecision,
     pub outcome: Option<ControlOutcome>,
     pub result_by: Option<String>,
@@ -134,6 +142,7 @@ pub struct Task {
 /// One finding of a control, as stored (validated by the workbench).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Finding {
     pub kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -151,6 +160,7 @@ pub struct Finding {
 /// A finding with who recorded it and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FindingRecord {
     pub officer: String,
     #[serde(with = "time::serde::rfc3339")]
@@ -163,6 +173,7 @@ pub struct FindingRecord {
 /// the learning model.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Label {
     /// Export cursor.
     pub id: i64,

@@ -28,6 +28,7 @@ use crate::{DeclarationRecord, Result};
 /// Where a profile is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ProfileStatus {
     /// Created, never activated.
     Draft,
@@ -55,6 +56,7 @@ impl ProfileStatus {
 /// One stored, immutable version of a profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProfileVersionRecord {
     pub profile: Profile,
     #[serde(with = "time::serde::rfc3339")]
@@ -65,6 +67,7 @@ pub struct ProfileVersionRecord {
 /// A profile with its state and every version (oldest first).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProfileRecord {
     pub id: String,
     pub status: ProfileStatus,
@@ -90,6 +93,7 @@ impl ProfileRecord {
 /// Advance cargo information with its preliminary decision.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PrearrivalRecord {
     pub id: String,
     pub submitted_by: String,
@@ -97,6 +101,7 @@ pub struct PrearrivalRecord {
     pub submitted_at: OffsetDateTime,
     pub channel: Channel,
     pub info: AdvanceCargo,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub decision: RiskDecision,
 }
 

@@ -21,6 +21,7 @@ use crate::error::AppError;
 /// What re-verifying an officer act's stored signature found.
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignatureCheck {
     pub seq: u32,
     pub kind: &'static str,

@@ -17,6 +17,7 @@ use super::{analyst, period, RiskAdmin};
 /// Effectiveness of one profile (or of random selection) over a period.
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProfileEffectiveness {
     pub profile_id: String,
     /// Declarations it hit.
@@ -30,6 +31,7 @@ pub struct ProfileEffectiveness {
         skip_serializing_if = "Option::is_none",
         with = "rust_decimal::serde::str_option"
     )]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub yield_rate: Option<Decimal>,
     /// Hits but no findings: flagged for review.
     pub review: bool,
@@ -39,9 +41,11 @@ pub struct ProfileEffectiveness {
 
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChannelFigures {
     pub declarations: u64,
     #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub share: Decimal,
     pub released: u64,
     /// Mean and median seconds from registration to release.
@@ -53,6 +57,7 @@ pub struct ChannelFigures {
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Analytics {
     #[serde(with = "time::serde::rfc3339")]
     pub from: OffsetDateTime,

@@ -24,6 +24,7 @@ use super::{RiskAdmin, RiskError};
 /// profiles, conditions, hits): that is for the office of arrival.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PrearrivalReceipt {
     pub id: String,
     /// Always `received`.

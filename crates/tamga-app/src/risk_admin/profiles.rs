@@ -28,6 +28,7 @@ use super::{
 /// versions; the version number is assigned).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProfileDraft {
     #[serde(default)]
     pub id: Option<String>,
@@ -47,6 +48,7 @@ pub struct ProfileDraft {
 /// "What would this have hit": a stored version or a draft expression.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TestRequest {
     /// A stored profile (its active version, else its latest, unless
     /// `version` is given)...
@@ -71,6 +73,7 @@ pub struct TestRequest {
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TestHit {
     pub mrn: String,
     #[serde(with = "time::serde::rfc3339")]
@@ -84,6 +87,7 @@ pub struct TestHit {
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TestReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile_id: Option<String>,

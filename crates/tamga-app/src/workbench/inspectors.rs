@@ -19,6 +19,7 @@ use super::{label, require, Workbench};
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InspectorView {
     #[serde(flatten)]
     pub inspector: Inspector,

@@ -25,18 +25,22 @@ use super::{label, parse_result, require, risk_of, summarize, Workbench};
 /// A task with what caused it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaskView {
     #[serde(flatten)]
     pub task: Task,
     /// The risk decision that sent the declaration to control.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub risk: Option<RiskDecision>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaskDetail {
     #[serde(flatten)]
     pub task: Task,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub risk: Option<RiskDecision>,
     pub findings: Vec<FindingRecord>,
     pub declarant: Eori,

@@ -20,13 +20,16 @@ use super::{label, require, Twin, Workbench};
 /// A trader's profile as analysts and officers see it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TraderProfile {
     pub operator: Eori,
     pub name: String,
     #[serde(with = "time::serde::rfc3339")]
     pub registered_at: OffsetDateTime,
     pub aeo: Option<AeoStatus>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub metrics: TraderMetrics,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub assessment: Assessment,
     /// What the risk stage receives today.
     pub context: TraderContext,

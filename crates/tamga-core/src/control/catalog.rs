@@ -13,6 +13,7 @@
 use super::{Layer, Severity, Violation};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RuleDef {
     pub code: &'static str,
     pub layer: Layer,

@@ -28,6 +28,7 @@ use crate::lifecycle::Channel;
 /// The control a profile requires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Control {
     DocumentaryCheck,
     PhysicalInspection,
@@ -65,6 +66,7 @@ impl Control {
 /// A risk profile as analysts write it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Profile {
     pub id: String,
     pub version: u32,

@@ -13,6 +13,7 @@ use crate::declaration::TransportMode;
 /// The kinds of code an attribute holds; each has its own format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum CodeKind {
     /// Full HS code: 6, 8 or 10 digits.
     Hs,
@@ -32,6 +33,7 @@ pub enum CodeKind {
 /// Attribute types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "type", content = "code")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Ty {
     Code(CodeKind),
     /// A set of codes: `contains`.
@@ -95,6 +97,7 @@ attrs! {
 
 /// One attribute as shown to analysts.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttributeInfo {
     pub name: &'static str,
     #[serde(rename = "type")]

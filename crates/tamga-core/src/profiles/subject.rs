@@ -10,6 +10,7 @@ use crate::declaration::Declaration;
 /// Trader risk category.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum TraderCategory {
     Low,
     Medium,
@@ -31,6 +32,7 @@ impl TraderCategory {
 /// The default (no history known) is a medium-risk, non-AEO trader.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TraderContext {
     pub category: TraderCategory,
     pub aeo: bool,

@@ -7,8 +7,10 @@
 #[macro_use]
 mod common;
 
+mod access_and_errors;
 mod api;
 mod event_view_api;
+mod openapi_doc;
 mod payments;
 mod risk_api;
 mod security;

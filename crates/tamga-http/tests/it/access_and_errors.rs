@@ -10,8 +10,7 @@
 //! - every answer carries a fresh request id, and the request log names the
 //!   matched route, status and latency.
 
-#[macro_use]
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
