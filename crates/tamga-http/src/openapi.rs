@@ -55,6 +55,7 @@ fn path_parameter(path: &str, name: &str) -> Schema {
         "mrn" => string(Mrn::PATTERN),
         "office" => string(OfficeCode::PATTERN),
         "username" => string(USERNAME_PATTERN),
+        "eori" => string(Eori::PATTERN),
         "id" if path.starts_with("/api/v1/traders/") || path.starts_with("/api/v1/operators/") => {
             string(Eori::PATTERN)
         }
