@@ -158,6 +158,8 @@ pub struct Draws<'a> {
     pub secret_id: Option<i64>,
     pub draw: Decimal,
     pub blue_draw: Decimal,
+    /// The decision's salt ([`crate::risk::DrawKey::salt`]).
+    pub salt: Option<String>,
 }
 
 /// Everything the decision combines.
@@ -265,6 +267,7 @@ pub fn decide(inp: Inputs<'_>, policy: &ChannelPolicy) -> RiskDecision {
                     yellow_rate: yellow,
                     red_rate: red,
                     selected,
+                    salt: d.salt.clone(),
                 },
                 Some(ConfiguredRates {
                     yellow_rate: d.random.yellow_rate,
@@ -283,6 +286,7 @@ pub fn decide(inp: Inputs<'_>, policy: &ChannelPolicy) -> RiskDecision {
                 yellow_rate: Decimal::ZERO,
                 red_rate: Decimal::ZERO,
                 selected: None,
+                salt: None,
             },
             None,
             None,
@@ -470,6 +474,7 @@ mod tests {
                 secret_id: Some(3),
                 draw: draw.parse().unwrap(),
                 blue_draw: blue.parse().unwrap(),
+                salt: None,
             }),
         }
     }
@@ -749,6 +754,39 @@ mod tests {
             .filter(|i| a.draw(PURPOSE_RANDOM, 5, &i.to_string()) < Decimal::new(1, 1))
             .count();
         assert!((800..1200).contains(&below), "{below}");
+    }
+
+    #[test]
+    fn a_decision_carries_its_secret_salt_and_the_trader_view_does_not() {
+        use crate::risk::DrawKey;
+        let a = DrawKey::new(1, [1; 32]);
+        let b = DrawKey::new(2, [2; 32]);
+        let salt = a.salt(7, "26UZ00010000000001");
+        // 256 bits in hex; per secret and per declaration; stable.
+        assert_eq!(salt.len(), 64);
+        assert!(salt.bytes().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(salt, a.salt(7, "26UZ00010000000001"));
+        assert_ne!(salt, a.salt(7, "26UZ00010000000002"));
+        assert_ne!(salt, b.salt(7, "26UZ00010000000001"));
+        let t = TraderContext::default();
+        let r = RandomSelection {
+            yellow_rate: Decimal::ZERO,
+            red_rate: Decimal::ONE,
+            seed: 7,
+        };
+        let mut inp = inputs(&t, &r, "0.001", "0.9");
+        if let Some(d) = inp.draws.as_mut() {
+            d.salt = Some(salt.clone());
+        }
+        let d = decide(inp, &ChannelPolicy::default());
+        assert_eq!(d.random.salt.as_deref(), Some(salt.as_str()));
+        let stored = serde_json::to_string(&d).unwrap();
+        assert!(stored.contains(&salt));
+        assert!(!d.trader_view().to_string().contains(&salt));
+        // A decision without a salt stores (and so hashes) as before.
+        let mut old = d.clone();
+        old.random.salt = None;
+        assert!(!serde_json::to_string(&old).unwrap().contains("salt"));
     }
 
     #[test]

@@ -710,6 +710,7 @@ mod tests {
                     red_rate: rust_decimal::Decimal::ZERO,
                     selected: None,
                     secret_id: None,
+                    salt: None,
                 },
                 explanation: String::new(),
                 combined: Default::default(),

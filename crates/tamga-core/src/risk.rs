@@ -196,6 +196,8 @@ impl RandomSelection {
 pub const PURPOSE_RANDOM: &str = "random";
 /// Purpose of the post-release audit (blue) draw.
 pub const PURPOSE_BLUE: &str = "blue";
+/// Purpose of a decision's salt ([`DrawKey::salt`]).
+pub const PURPOSE_SALT: &str = "salt";
 /// Purpose of the draw that picks an inspector for a controlled declaration.
 pub const PURPOSE_DISPATCH: &str = "dispatch";
 
@@ -270,15 +272,27 @@ impl DrawKey {
         )
     }
 
-    /// The first 8 bytes (big endian) of HMAC-SHA256(secret, purpose ||
-    /// 0x00 || seed (8 bytes, big endian) || subject).
-    pub fn draw_u64(&self, purpose: &str, seed: u64, subject: &str) -> u64 {
+    /// The salt of a decision on `subject` (an MRN): HMAC-SHA256(secret,
+    /// "salt" || 0x00 || seed || subject) in hex; secret like the draws,
+    /// and the same for every assessment of one declaration.
+    pub fn salt(&self, seed: u64, subject: &str) -> String {
+        let tag = self.tag(PURPOSE_SALT, seed, subject);
+        tag.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn tag(&self, purpose: &str, seed: u64, subject: &str) -> ring::hmac::Tag {
         let mut ctx = ring::hmac::Context::with_key(&self.hmac);
         ctx.update(purpose.as_bytes());
         ctx.update(&[0]);
         ctx.update(&seed.to_be_bytes());
         ctx.update(subject.as_bytes());
-        let tag = ctx.sign();
+        ctx.sign()
+    }
+
+    /// The first 8 bytes (big endian) of HMAC-SHA256(secret, purpose ||
+    /// 0x00 || seed (8 bytes, big endian) || subject).
+    pub fn draw_u64(&self, purpose: &str, seed: u64, subject: &str) -> u64 {
+        let tag = self.tag(purpose, seed, subject);
         u64::from_be_bytes(tag.as_ref()[..8].try_into().expect("8 bytes"))
     }
 }
@@ -315,6 +329,12 @@ pub struct RandomDraw {
     pub red_rate: Decimal,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selected: Option<Channel>,
+    /// 256 secret-keyed bits ([`DrawKey::salt`], hex) in the stored
+    /// decision, so that the payload hash of a decision redacted for the
+    /// trader cannot be matched by guessing the few hidden facts (hits,
+    /// draw) offline. Absent on decisions made before salts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salt: Option<String>,
 }
 
 /// Random selection rates as configured, and the factor the trader's
@@ -499,6 +519,7 @@ pub fn assess(
             yellow_rate: random.yellow_rate,
             red_rate: random.red_rate,
             selected,
+            salt: Some(key.salt(random.seed, mrn.as_str())),
         },
         explanation,
         combined: Box::default(),

@@ -586,6 +586,7 @@ mod tests {
                 yellow_rate: Decimal::ZERO,
                 red_rate: Decimal::ZERO,
                 selected: None,
+                salt: None,
             },
             explanation: String::new(),
             combined: Default::default(),

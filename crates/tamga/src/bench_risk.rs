@@ -715,6 +715,7 @@ fn frauds(args: &BenchRiskArgs) -> Result<(), String> {
                     secret_id: Some(key.id),
                     draw: random.draw(&key, &mrn),
                     blue_draw: key.draw(tamga_core::risk::PURPOSE_BLUE, random.seed, mrn.as_str()),
+                    salt: Some(key.salt(random.seed, mrn.as_str())),
                 }),
             },
             &policy,

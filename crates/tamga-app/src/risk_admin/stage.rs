@@ -84,6 +84,7 @@ impl RiskStage for CombinedStage {
                     secret_id: Some(key.id),
                     draw: base.random.draw,
                     blue_draw: key.draw(risk::PURPOSE_BLUE, selectivity.random.seed, mrn.as_str()),
+                    salt: base.random.salt.clone(),
                 }),
             },
             &self.policy(),

@@ -188,6 +188,7 @@ fn decision(channel: Channel) -> RiskDecision {
             yellow_rate: Default::default(),
             red_rate: Default::default(),
             selected: None,
+            salt: None,
         },
         explanation: "x".into(),
         combined: Default::default(),

@@ -312,6 +312,7 @@ fn lodged(
                     yellow_rate: dec("0.01"),
                     red_rate: dec("0.005"),
                     selected: None,
+                    salt: None,
                 },
                 explanation: "no criterion hit and not randomly selected: green".into(),
                 combined: Default::default(),
