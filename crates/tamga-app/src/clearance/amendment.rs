@@ -23,9 +23,8 @@ use tamga_core::control::{self, violation, ControlContext, Severity, Violation};
 use tamga_core::declaration::Declaration;
 use tamga_core::lifecycle::{Actor, Channel, Event, EventBody, NotificationKind, State};
 use tamga_core::pipeline::DutyResult;
-use tamga_store::{DeclarationRecord, PaymentOp};
+use tamga_store::DeclarationRecord;
 
-use super::changes::Change;
 use super::signatures::{sha256_hex, signed_json, Signed};
 use super::{Accepted, Caller, Clearance};
 use crate::error::AppError;
@@ -364,31 +363,18 @@ impl Clearance {
                 message: refused.to_string(),
             },
         )?;
-        // The reservation, if any, goes back to the trader's available funds.
-        let change = Change {
-            bodies: vec![(
-                Actor::Operator(op.clone()),
-                EventBody::Invalidated {
-                    reason,
-                    signing_key: key_id,
-                    body_sha256: Some(body_sha256),
-                },
-            )],
-            new_declaration: None,
-            kinds: vec![NotificationKind::Invalidated],
-            payer: None,
+        let event = EventBody::Invalidated {
+            reason,
+            signing_key: key_id,
+            body_sha256: Some(body_sha256),
         };
-        let rec = self
-            .change_paying(rec, change, Some((PaymentOp::Release, None)))
-            .await?;
-        // Stored: its quota draws (deleted in the same transaction) go
-        // back to the balances in memory too.
-        self.return_quota(&Self::quota_draws_of(&events));
-        Ok(Accepted {
-            record: rec,
-            warnings: Vec::new(),
-            replay: false,
-        })
+        self.close_unreleased(
+            rec,
+            &events,
+            (Actor::Operator(op.clone()), event),
+            NotificationKind::Invalidated,
+        )
+        .await
     }
 }
 

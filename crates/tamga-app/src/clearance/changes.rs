@@ -146,6 +146,35 @@ impl Clearance {
             WriteOutcome::Stale | WriteOutcome::DuplicateLrn { .. } => Err(AppError::Stale),
         }
     }
+
+    /// Ends a declaration without release (an invalidation or a refusal:
+    /// `actor`'s one event, notified as `kind`): its reservation, if any,
+    /// goes back to the declarant's available funds in the same commit,
+    /// then its quota draws (deleted in that transaction) go back to the
+    /// balances in memory too. `events` are the declaration's events.
+    pub(super) async fn close_unreleased(
+        &self,
+        rec: DeclarationRecord,
+        events: &[Event],
+        event: (Actor, EventBody),
+        kind: NotificationKind,
+    ) -> Result<super::Accepted, AppError> {
+        let change = Change {
+            bodies: vec![event],
+            new_declaration: None,
+            kinds: vec![kind],
+            payer: None,
+        };
+        let rec = self
+            .change_paying(rec, change, Some((PaymentOp::Release, None)))
+            .await?;
+        self.return_quota(&Self::quota_draws_of(events));
+        Ok(super::Accepted {
+            record: rec,
+            warnings: Vec::new(),
+            replay: false,
+        })
+    }
 }
 
 /// Seals `bodies` onto a chain after `last_seq`/`prev_hash`, checking each

@@ -16,10 +16,9 @@ use tamga_core::codes::Mrn;
 use tamga_core::lifecycle::{
     Actor, ControlOutcome, Event, EventBody, NotificationKind, OfficerSignature, State,
 };
-use tamga_store::{DeclarationRecord, PaymentOp, Role, User};
+use tamga_store::{DeclarationRecord, Role, User};
 
 use super::access::require_user;
-use super::changes::Change;
 use super::signatures::{act_json, OfficerAct, Signed, VerifiedSignature};
 use super::{Accepted, Caller, Clearance};
 use crate::error::AppError;
@@ -236,29 +235,17 @@ impl Clearance {
                 "give a reason of 1 to 4000 characters",
             ));
         }
-        let change = Change {
-            bodies: vec![(
-                Actor::Officer(user.username),
-                EventBody::Refused {
-                    reason,
-                    signature: Some(signature),
-                },
-            )],
-            new_declaration: None,
-            kinds: vec![NotificationKind::Refused],
-            payer: None,
+        let event = EventBody::Refused {
+            reason,
+            signature: Some(signature),
         };
-        let rec = self
-            .change_paying(rec, change, Some((PaymentOp::Release, None)))
-            .await?;
-        // Stored: its quota draws (deleted in the same transaction) go
-        // back to the balances in memory too.
-        self.return_quota(&Self::quota_draws_of(&events));
-        Ok(Accepted {
-            record: rec,
-            warnings: Vec::new(),
-            replay: false,
-        })
+        self.close_unreleased(
+            rec,
+            &events,
+            (Actor::Officer(user.username), event),
+            NotificationKind::Refused,
+        )
+        .await
     }
 }
 

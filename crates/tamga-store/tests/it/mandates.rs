@@ -12,26 +12,6 @@ use tamga_core::codes::Eori;
 use tamga_core::mandate::MandateTerms;
 use tamga_store::{Operator, SignedBody, Store, StoreError};
 
-macro_rules! stories {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                let db = tamga_store::testing::TestDb::sqlite().await;
-                super::$name(db.open().await).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            #[cfg_attr(not(tamga_pg), ignore = "set TAMGA_TEST_PG_URL to run on PostgreSQL")]
-            async fn $name() {
-                let db = tamga_store::testing::TestDb::postgres_variant().await;
-                super::$name(db.open().await).await;
-            })*
-        }
-    };
-}
-
 stories!(mandates_are_granted_found_and_revoked_once);
 
 fn signed(body: &str, key: &str) -> SignedBody {

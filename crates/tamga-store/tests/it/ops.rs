@@ -17,26 +17,6 @@ use tamga_store::ops_sql::{
 };
 use tamga_store::Store;
 
-macro_rules! stories {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                let db = tamga_store::testing::TestDb::sqlite().await;
-                super::$name(db.open().await).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            #[cfg_attr(not(tamga_pg), ignore = "set TAMGA_TEST_PG_URL to run on PostgreSQL")]
-            async fn $name() {
-                let db = tamga_store::testing::TestDb::postgres_variant().await;
-                super::$name(db.open().await).await;
-            })*
-        }
-    };
-}
-
 stories!(twin_rows_round_trip, tasks_results_and_labels);
 
 fn mrn(n: u64) -> Mrn {

@@ -18,26 +18,6 @@ use tamga_core::risk::{RandomDraw, RiskDecision};
 use tamga_store::risk_sql::{PrearrivalRecord, ProfileStatus, ProfileVersionRecord};
 use tamga_store::{Store, StoreError};
 
-macro_rules! stories {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                let db = tamga_store::testing::TestDb::sqlite().await;
-                super::$name(db.open().await).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            #[cfg_attr(not(tamga_pg), ignore = "set TAMGA_TEST_PG_URL to run on PostgreSQL")]
-            async fn $name() {
-                let db = tamga_store::testing::TestDb::postgres_variant().await;
-                super::$name(db.open().await).await;
-            })*
-        }
-    };
-}
-
 stories!(
     profile_versions_are_immutable_and_activation_is_explicit,
     settings_and_prearrivals_round_trip,
