@@ -263,6 +263,7 @@ impl Accounts {
     }
 
     /// The operator's accounts with their balances.
+    #[tracing::instrument(skip_all)]
     pub async fn balances(&self, owner: &Eori) -> Result<Vec<AccountView>, AccountError> {
         Ok(self
             .store
@@ -286,6 +287,7 @@ impl Accounts {
 
     /// The payment reference and QR payload to quote on bank transfers
     /// (opens the cash account if needed).
+    #[tracing::instrument(skip_all)]
     pub async fn payment_instructions(
         &self,
         owner: &Eori,
@@ -418,6 +420,7 @@ impl Accounts {
     }
 
     /// The trader asks for money back from its cash account.
+    #[tracing::instrument(skip_all)]
     pub async fn request_refund(
         &self,
         owner: &Eori,
@@ -440,6 +443,7 @@ impl Accounts {
 
     /// An officer approves (money goes to the bank) or rejects (back to
     /// available) a pending refund.
+    #[tracing::instrument(skip_all)]
     pub async fn decide_refund(
         &self,
         refund: RefundId,
@@ -482,6 +486,7 @@ impl Accounts {
     }
 
     /// Raises a guarantee limit (opens the guarantee account if needed).
+    #[tracing::instrument(skip_all)]
     pub async fn grant_guarantee(
         &self,
         owner: &Eori,
@@ -505,6 +510,7 @@ impl Accounts {
     }
 
     /// The statement of the operator's account of `kind` for `[from, to)`.
+    #[tracing::instrument(skip_all)]
     pub async fn statement(
         &self,
         owner: &Eori,

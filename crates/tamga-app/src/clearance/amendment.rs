@@ -40,6 +40,7 @@ impl Clearance {
     /// passes control or changes nothing; it is assessed for risk again
     /// ([`crate::acts`], [`Clearance::reassess_risk`]). The same signed body
     /// sent again is answered as a replay.
+    #[tracing::instrument(skip_all, fields(mrn = %mrn, operator = %op))]
     pub async fn amend(&self, op: &Eori, mrn: &Mrn, s: Signed<'_>) -> Result<Accepted, AppError> {
         let rec = self.own_declaration(op, mrn).await?;
         let now = OffsetDateTime::now_utc();
@@ -312,6 +313,7 @@ impl Clearance {
 
     /// A signed invalidation request: `{"mrn": "<this MRN>", "reason":
     /// "..."}`. The same signed body sent again is answered as a replay.
+    #[tracing::instrument(skip_all, fields(mrn = %mrn, operator = %op))]
     pub async fn invalidate(
         &self,
         op: &Eori,

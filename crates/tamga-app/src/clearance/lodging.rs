@@ -110,6 +110,7 @@ impl Clearance {
     /// Lodges a signed declaration. On success it is registered, assessed
     /// and, if green with nothing outstanding, released, all in one durable
     /// commit.
+    #[tracing::instrument(skip_all, fields(operator = %lodged_by))]
     pub async fn lodge(&self, lodged_by: &Eori, s: Signed<'_>) -> Result<Accepted, AppError> {
         let body_sha256 = sha256_hex(s.body);
         let doc = self.parse(lodged_by, s.body).await?;

@@ -58,6 +58,7 @@ impl Clearance {
     /// "act": "control_result", "version": N, "outcome": "compliant" |
     /// "findings", "notes": "..."}`. The same signed body sent again is
     /// answered as a replay (nothing is recorded twice).
+    #[tracing::instrument(skip_all, fields(caller = %caller.label(), mrn = %mrn))]
     pub async fn record_control(
         &self,
         caller: &Caller,
@@ -88,6 +89,7 @@ impl Clearance {
     /// / `OFFICER_SIGNED_ACT` / `OFFICER_SIGNED_VERSION`, 409
     /// `VERSION_NOT_CURRENT`), whatever the caller checked before. A replay
     /// of a recorded body records nothing (`replay` in the answer).
+    #[tracing::instrument(skip_all, fields(caller = %caller.label(), mrn = %mrn))]
     pub async fn record_control_verified(
         &self,
         caller: &Caller,
@@ -156,6 +158,7 @@ impl Clearance {
     /// An officer releases the declaration's current version; under
     /// control, a control result must have been recorded on that version.
     /// Signed body: `{"mrn": "...", "act": "release", "version": N}`.
+    #[tracing::instrument(skip_all, fields(caller = %caller.label(), mrn = %mrn))]
     pub async fn release(
         &self,
         caller: &Caller,
@@ -207,6 +210,7 @@ impl Clearance {
     /// An officer refuses release of the declaration's current version.
     /// Signed body: `{"mrn": "...", "act": "refusal", "version": N,
     /// "reason": "..."}`.
+    #[tracing::instrument(skip_all, fields(caller = %caller.label(), mrn = %mrn))]
     pub async fn refuse(
         &self,
         caller: &Caller,

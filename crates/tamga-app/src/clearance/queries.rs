@@ -59,6 +59,7 @@ impl Clearance {
     }
 
     /// Declarations the caller may see, newest first.
+    #[tracing::instrument(skip_all, fields(caller = %caller.label()))]
     pub async fn declarations(
         &self,
         caller: &Caller,
@@ -88,6 +89,7 @@ impl Clearance {
     }
 
     /// An office's control queue (declarations under control).
+    #[tracing::instrument(skip_all, fields(caller = %caller.label()))]
     pub async fn queue(
         &self,
         caller: &Caller,

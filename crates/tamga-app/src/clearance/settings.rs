@@ -41,6 +41,7 @@ impl Clearance {
     }
 
     /// Stores a selectivity criterion (new or changed) and uses it from now on.
+    #[tracing::instrument(skip_all, fields(caller = %caller.label()))]
     pub async fn put_criterion(
         &self,
         caller: &Caller,
@@ -111,6 +112,7 @@ impl Clearance {
     }
 
     /// Stores the random selection and uses it from now on.
+    #[tracing::instrument(skip_all, fields(caller = %caller.label()))]
     pub async fn set_random_selection(
         &self,
         caller: &Caller,
@@ -135,6 +137,7 @@ impl Clearance {
     /// Sets a checked webhook URL with a new signing secret (returned with
     /// the stored URL: the only time the secret is shown) or removes the
     /// webhook (`crate::webhooks`).
+    #[tracing::instrument(skip_all, fields(operator = %op))]
     pub async fn set_webhook(
         &self,
         op: &Eori,

@@ -172,6 +172,7 @@ impl Clearance {
     /// pays (its own, and those it lodged as indirect representative
     /// without the payment right), oldest first, as far as its accounts
     /// now cover them. Returns the MRNs released.
+    #[tracing::instrument(skip_all)]
     pub async fn settle_awaiting(&self, declarant: &Eori) -> Result<Vec<Mrn>, AppError> {
         let waiting = self.awaiting(Some(declarant)).await?;
         let mut released = Vec::new();
@@ -238,6 +239,7 @@ impl Clearance {
 
     /// A bank payment into a trader's single personal account (bank side,
     /// idempotent by the bank's reference); then releases what it covers.
+    #[tracing::instrument(skip_all, fields(caller = %caller.label()))]
     pub async fn deposit(
         &self,
         caller: &Caller,

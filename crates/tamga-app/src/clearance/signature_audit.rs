@@ -46,6 +46,7 @@ impl Clearance {
     /// declaration, from what is stored: the signed body, its hash, the
     /// signature and the officer's registered key (revoked keys too: the
     /// act was signed while the key was active).
+    #[tracing::instrument(skip_all, fields(caller = %caller.label(), mrn = %mrn))]
     pub async fn signature_checks(
         &self,
         caller: &Caller,

@@ -185,6 +185,7 @@ impl Clearance {
     /// Registers an operator's Ed25519 public key for signing, approved
     /// by a request the operator signed with one of its active keys, or by
     /// an administrator; never by a token alone (`crate::keys`).
+    #[tracing::instrument(skip_all, fields(caller = %caller.label(), operator = %op))]
     pub async fn add_signing_key(
         &self,
         caller: &Caller,
@@ -200,6 +201,7 @@ impl Clearance {
     /// Registers an officer's (or administrator's) Ed25519 public key for
     /// signing officer acts, approved like an operator's
     /// ([`Clearance::add_signing_key`]).
+    #[tracing::instrument(skip_all, fields(caller = %caller.label()))]
     pub async fn add_officer_key(
         &self,
         caller: &Caller,
@@ -230,6 +232,7 @@ impl Clearance {
     /// over the exact body bytes, with one of the caller's registered keys;
     /// `X-Tamga-Key-Id` may name it). Errors are
     /// [`AppError::Signature`] (422): missing, unknown key or invalid.
+    #[tracing::instrument(skip_all, fields(caller = %caller.label()))]
     pub async fn verify_officer(
         &self,
         caller: &Caller,

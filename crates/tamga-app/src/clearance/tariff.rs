@@ -44,6 +44,7 @@ impl Clearance {
     }
 
     /// Imports a tariff file: checks it, stores it and uses it from now on.
+    #[tracing::instrument(skip_all, fields(caller = %caller.label()))]
     pub async fn import_tariff(
         &self,
         caller: &Caller,

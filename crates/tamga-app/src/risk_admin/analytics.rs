@@ -78,6 +78,7 @@ pub struct Analytics {
 impl RiskAdmin {
     /// Effectiveness over the declarations registered in `[from, to)`,
     /// computed from their stored events.
+    #[tracing::instrument(skip_all, fields(caller = %caller.label()))]
     pub async fn analytics(
         &self,
         caller: &Caller,

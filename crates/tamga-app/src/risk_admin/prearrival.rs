@@ -52,6 +52,7 @@ impl RiskAdmin {
     /// once with the active profiles, the trader's category and the
     /// channel policy (no random draw: that is made at lodging), stored,
     /// and indexed by transport document for the declaration to come.
+    #[tracing::instrument(skip_all, fields(caller = %caller.label()))]
     pub async fn submit_prearrival(
         &self,
         caller: &Caller,
@@ -114,6 +115,7 @@ impl RiskAdmin {
 
     /// Pre-arrival information for an office of arrival (its officers,
     /// analysts, administrators), latest expected arrival first.
+    #[tracing::instrument(skip_all, fields(caller = %caller.label()))]
     pub async fn prearrivals(
         &self,
         caller: &Caller,

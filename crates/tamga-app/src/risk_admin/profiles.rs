@@ -144,6 +144,7 @@ impl RiskAdmin {
     }
 
     /// Creates a profile with its version 1 (a draft until activated).
+    #[tracing::instrument(skip_all, fields(caller = %caller.label()))]
     pub async fn create_profile(
         &self,
         caller: &Caller,
@@ -177,6 +178,7 @@ impl RiskAdmin {
     }
 
     /// Stores a new version (not active until activated).
+    #[tracing::instrument(skip_all, fields(caller = %caller.label()))]
     pub async fn add_version(
         &self,
         caller: &Caller,
@@ -269,6 +271,7 @@ impl RiskAdmin {
     /// Activates a version (default: the latest). Refused, with nothing
     /// changed, when it does not compile, refers to unknown codes or has
     /// expired.
+    #[tracing::instrument(skip_all, fields(caller = %caller.label()))]
     pub async fn activate(
         &self,
         caller: &Caller,
@@ -335,6 +338,7 @@ impl RiskAdmin {
     }
 
     /// Retires a profile: no version is active any more.
+    #[tracing::instrument(skip_all, fields(caller = %caller.label()))]
     pub async fn retire(&self, caller: &Caller, id: &str) -> Result<ProfileRecord, AppError> {
         let user = analyst(caller)?;
         let _g = self.changes.lock().await;
@@ -369,6 +373,7 @@ impl RiskAdmin {
     /// "What would this have hit": a stored version or a draft expression
     /// over the declarations registered in a period, rebuilt as risk
     /// subjects (with the trader context as known now).
+    #[tracing::instrument(skip_all, fields(caller = %caller.label()))]
     pub async fn test(&self, caller: &Caller, req: TestRequest) -> Result<TestReport, RiskError> {
         analyst(caller)?;
         let now = OffsetDateTime::now_utc();

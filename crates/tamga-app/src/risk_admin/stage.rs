@@ -98,6 +98,7 @@ impl RiskAdmin {
         Ok((*self.stage.policy()).clone())
     }
 
+    #[tracing::instrument(skip_all, fields(caller = %caller.label()))]
     pub async fn set_policy(
         &self,
         caller: &Caller,

@@ -30,6 +30,7 @@ impl Workbench {
     /// An administrator registers or changes an inspector (audited).
     /// `body`: `{"office", "competences": {"hsChapters", "hsSections",
     /// "transportModes"}, "capacity", "active", "supervisor"}`.
+    #[tracing::instrument(skip_all, fields(caller = %caller.label()))]
     pub async fn put_inspector(
         &self,
         caller: &Caller,

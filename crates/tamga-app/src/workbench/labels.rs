@@ -17,6 +17,7 @@ use super::{require, Workbench};
 
 impl Workbench {
     /// Labelled declarations for the learning model (analysts, admins).
+    #[tracing::instrument(skip_all, fields(caller = %caller.label()))]
     pub async fn labels(
         &self,
         caller: &Caller,

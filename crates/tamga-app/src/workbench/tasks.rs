@@ -67,6 +67,7 @@ impl Workbench {
     }
 
     /// The caller's tasks (open by default), oldest first.
+    #[tracing::instrument(skip_all, fields(caller = %caller.label()))]
     pub async fn my_tasks(
         &self,
         caller: &Caller,
@@ -87,6 +88,7 @@ impl Workbench {
     }
 
     /// An office's tasks; with `unassigned` only those left in its queue.
+    #[tracing::instrument(skip_all, fields(caller = %caller.label()))]
     pub async fn office_tasks(
         &self,
         caller: &Caller,
@@ -128,6 +130,7 @@ impl Workbench {
         Ok((user, task))
     }
 
+    #[tracing::instrument(skip_all, fields(caller = %caller.label(), mrn = %mrn))]
     pub async fn task_detail(&self, caller: &Caller, mrn: &Mrn) -> Result<TaskDetail, AppError> {
         let (_, task) = self.visible_task(caller, mrn).await?;
         let rec = self
@@ -155,6 +158,7 @@ impl Workbench {
     /// exact body, which names the declaration and the act: `"mrn"`,
     /// `"act": "task_result"`); the signature is
     /// stored with the control event and in the `task.result` audit entry.
+    #[tracing::instrument(skip_all, fields(caller = %caller.label(), mrn = %mrn))]
     pub async fn record_result(
         &self,
         caller: &Caller,
@@ -231,6 +235,7 @@ impl Workbench {
     /// Signed like every officer act (the body names the declaration and
     /// the act: `"mrn"`, `"act": "reassignment"`); the signature goes into
     /// the `task.reassign` audit entry.
+    #[tracing::instrument(skip_all, fields(caller = %caller.label(), mrn = %mrn))]
     pub async fn reassign(
         &self,
         caller: &Caller,

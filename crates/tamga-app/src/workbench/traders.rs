@@ -38,6 +38,7 @@ pub struct TraderProfile {
 }
 
 impl Workbench {
+    #[tracing::instrument(skip_all, fields(caller = %caller.label(), operator = %op))]
     pub async fn trader_profile(
         &self,
         caller: &Caller,
@@ -100,6 +101,7 @@ impl Workbench {
 
     /// An administrator sets a trader's AEO status (audited); the trader is
     /// reassessed at once.
+    #[tracing::instrument(skip_all, fields(caller = %caller.label(), operator = %op))]
     pub async fn set_aeo(
         &self,
         caller: &Caller,
