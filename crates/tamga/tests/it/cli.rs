@@ -395,7 +395,7 @@ fn serve_logs_one_line_per_request_without_colours_in_a_pipe() {
     }
     let found = |log: &[String]| {
         log.iter()
-            .any(|l| l.contains("path=/api/v1/account") && l.contains("status=401"))
+            .any(|l| l.contains("route=/api/v1/account") && l.contains("status=401"))
     };
     let started = Instant::now();
     while !found(&server.log.lock().unwrap()) && started.elapsed() < Duration::from_secs(10) {
@@ -404,9 +404,15 @@ fn serve_logs_one_line_per_request_without_colours_in_a_pipe() {
     let log = server.log.lock().unwrap().clone();
     let line = log
         .iter()
-        .find(|l| l.contains("path=/api/v1/account"))
+        .find(|l| l.contains("route=/api/v1/account"))
         .unwrap_or_else(|| panic!("no request line in {log:#?}"));
-    for part in ["INFO", "method=GET", "status=401", "latency="] {
+    for part in [
+        "INFO",
+        "method=GET",
+        "status=401",
+        "latency_us=",
+        "request_id=",
+    ] {
         assert!(line.contains(part), "{part} missing in {line}");
     }
     assert!(!log.iter().any(|l| l.contains("/healthz")), "{log:#?}");
