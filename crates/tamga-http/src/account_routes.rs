@@ -392,6 +392,7 @@ pub struct GuaranteeRequest {
 /// An administrator raises an operator's guarantee (a limit that secures
 /// duties without funds), e.g. after a bank guarantee is lodged.
 #[utoipa::path(post, path = "/api/v1/operators/{id}/guarantee", tag = "account", request_body = GuaranteeRequest,
+    params(("id" = String, Path, description = "the operator's EORI")),
     responses((status = 200, description = "the guarantee account", body = AccountView)), security(("bearer" = [])))]
 pub async fn grant_guarantee(
     State(s): State<AppState>,

@@ -95,6 +95,7 @@ fn default_description(status: &str) -> &'static str {
         "404" => "no such thing (or not one the caller may see)",
         "409" => "conflicts with the current state; nothing was changed",
         "413" => "the body is too large",
+        "415" => "the body is not sent as application/json (CONTENT_TYPE)",
         "422" => "refused: the error lists why; nothing was written",
         "503" => "unavailable; retry later",
         _ => "see the error body",
@@ -119,6 +120,15 @@ fn operation(path: &str, op: &mut Operation, secured_by_default: bool) {
     };
     if has_input {
         add("400", default_description("400"));
+    }
+    // A JSON body sent as another type (or with none) is 415
+    // `CONTENT_TYPE` (`extract::ApiJson`); a signed body is read as bytes.
+    if op
+        .request_body
+        .as_ref()
+        .is_some_and(|b| b.content.contains_key("application/json"))
+    {
+        add("415", default_description("415"));
     }
     if secured {
         add("401", default_description("401"));

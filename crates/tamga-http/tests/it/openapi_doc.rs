@@ -133,6 +133,23 @@ async fn the_document_describes_every_operation(app: TestApp) {
             if path.contains('{') && !responses.contains_key("404") {
                 problems.push(format!("{at}: 404 not documented"));
             }
+            // Every `{name}` of the path is a declared path parameter (a
+            // handler taking `ApiPath` declares it in its `params`).
+            for name in path.split('{').skip(1).filter_map(|r| r.split('}').next()) {
+                let declared = op["parameters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|p| p["in"] == "path" && p["name"] == name);
+                if !declared {
+                    problems.push(format!("{at}: path parameter {name} is not declared"));
+                }
+            }
+            if op["requestBody"]["content"]["application/json"].is_object()
+                && !responses.contains_key("415")
+            {
+                problems.push(format!("{at}: 415 not documented for a JSON body"));
+            }
             for p in op["parameters"].as_array().into_iter().flatten() {
                 let name = p["name"].as_str().unwrap_or_default();
                 let schema = resolve(&doc, &p["schema"]);
