@@ -174,13 +174,13 @@ async fn concurrent_misses_share_one_load() {
 #[tokio::test]
 async fn values_are_read_again_after_their_time_to_live() {
     use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
-    let cache: LoadCache<String, u32> = LoadCache::with_ttl(std::time::Duration::from_millis(50));
+    let cache: LoadCache<String, u32> = LoadCache::with_ttl(std::time::Duration::from_millis(500));
     let loads = AtomicU32::new(0);
     let load = || async { Ok(loads.fetch_add(1, SeqCst) + 1) };
     let key = "trader".to_owned();
     assert_eq!(*cache.get_or_load(&key, load(), |_| true).await.unwrap(), 1);
     assert_eq!(*cache.get_or_load(&key, load(), |_| true).await.unwrap(), 1);
-    tokio::time::sleep(std::time::Duration::from_millis(80)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
     assert_eq!(*cache.get_or_load(&key, load(), |_| true).await.unwrap(), 2);
     assert_eq!(loads.load(SeqCst), 2);
 }
