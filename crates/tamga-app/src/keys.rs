@@ -343,11 +343,19 @@ async fn active_keys(
             .map(|k| (k.key_id, k.public_key, k.revoked))
             .collect(),
     };
-    Ok(keys
-        .into_iter()
+    Ok(active_ring(keys))
+}
+
+/// The active keys of stored `(key id, base64 public key, revoked)` rows,
+/// as `(key id, key)`: revoked and unparseable keys left out. The one
+/// reading of key rows, for the signature caches and for registration.
+pub(crate) fn active_ring(
+    rows: Vec<(String, String, bool)>,
+) -> Vec<(String, ed25519_dalek::VerifyingKey)> {
+    rows.into_iter()
         .filter(|(_, _, revoked)| !revoked)
         .filter_map(|(id, pk, _)| signature::parse_public_key(&pk).ok().map(|k| (id, k)))
-        .collect())
+        .collect()
 }
 
 /// Checks the request's signature with the owner's active keys (read

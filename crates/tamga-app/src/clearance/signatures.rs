@@ -119,18 +119,7 @@ impl<K: std::hash::Hash + Eq + Clone> LoadCache<K, KeyRing> {
             Output = Result<Vec<(String, String, bool)>, tamga_store::StoreError>,
         >,
     {
-        let parsed = async {
-            Ok(load
-                .await?
-                .into_iter()
-                .filter(|(_, _, revoked)| !revoked)
-                .filter_map(|(id, public_key, _)| {
-                    signature::parse_public_key(&public_key)
-                        .ok()
-                        .map(|v| (id, v))
-                })
-                .collect())
-        };
+        let parsed = async { Ok(crate::keys::active_ring(load.await?)) };
         self.get_or_load(owner, parsed, |keys: &KeyRing| !keys.is_empty())
             .await
     }
