@@ -308,13 +308,13 @@ async fn check_owner(store: &dyn Store, owner: &KeyOwner) -> Result<(), AppError
         }
         KeyOwner::User(u) => match store.user(u).await? {
             None => return Err(AppError::not_found(format!("user {u}"))),
-            Some(user) if !matches!(user.role, Role::Officer | Role::Admin) => {
+            Some(user) if !user.has_any(&[Role::Officer, Role::Inspector, Role::Admin, Role::AppealsOfficer]) => {
                 return Err(AppError::bad_request(
                     KEY_OWNER_ROLE,
                     "/username",
                     format!(
                         "{u} is a {}: only officers and administrators hold keys (they sign officer acts)",
-                        user.role.as_str()
+                        user.roles_text()
                     ),
                 ))
             }

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod disclosure;
 pub mod draw_secrets;
 pub mod error;
+pub mod identity;
 pub mod keys;
 pub mod mandates;
 pub mod reference;

@@ -201,7 +201,7 @@ impl Clearance {
             {
                 Ok(r)
             }
-            (Caller::User(u), Some(r)) if matches!(u.role, Role::Officer | Role::Admin) => Ok(r),
+            (Caller::User(u), Some(r)) if u.has_any(&[Role::Officer, Role::Admin]) => Ok(r),
             (Caller::User(_), _) => {
                 caller.require(&[Role::Officer, Role::Admin])?;
                 Err(AppError::not_found(format!("mandate {id}")))

@@ -117,7 +117,7 @@ pub const BANK_ENDPOINTS: &[(&str, &str)] = &[
 /// Least privilege for the bank role (see [`BANK_ENDPOINTS`]).
 fn bank_scope(parts: &Parts, caller: Caller) -> Result<Caller, ApiError> {
     if let Caller::User(u) = &caller {
-        if u.role == tamga_store::Role::Bank {
+        if u.has(tamga_store::Role::Bank) {
             let route = parts
                 .extensions
                 .get::<axum::extract::MatchedPath>()

@@ -645,7 +645,7 @@ pub async fn whoami(Auth(caller): Auth) -> Json<WhoAmI> {
             offices: vec![],
         },
         Caller::User(u) => WhoAmI {
-            kind: u.role.as_str().into(),
+            kind: u.roles_text(),
             id: u.username,
             offices: u.offices.iter().map(|o| o.to_string()).collect(),
         },

@@ -76,30 +76,72 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// Roles of customs-side users.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// The roles a user may hold (a user holds one or more).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// A user of a trader (declarant): acts in its operator's name.
+    Trader,
+    /// A user of a customs broker: acts in its operator's name.
+    Broker,
+    /// A user of a carrier.
+    Carrier,
+    /// A customs officer of one or more offices.
     Officer,
+    /// An officer who carries out inspections (competences and capacity
+    /// in the workbench's inspector register).
+    Inspector,
     RiskAnalyst,
+    /// Reads the dashboards of the whole administration.
+    Manager,
+    /// Decides appeals against customs decisions.
+    AppealsOfficer,
+    /// Administers people, parties and settings. One with offices is an
+    /// office administrator: it manages the staff of those offices only.
     Admin,
     /// A bank reporting payments into traders' accounts.
     Bank,
+    /// Another government agency (Single Window).
+    Agency,
 }
 
 impl Role {
+    pub const ALL: [Role; 11] = [
+        Role::Trader,
+        Role::Broker,
+        Role::Carrier,
+        Role::Officer,
+        Role::Inspector,
+        Role::RiskAnalyst,
+        Role::Manager,
+        Role::AppealsOfficer,
+        Role::Admin,
+        Role::Bank,
+        Role::Agency,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
+            Role::Trader => "trader",
+            Role::Broker => "broker",
+            Role::Carrier => "carrier",
             Role::Officer => "officer",
+            Role::Inspector => "inspector",
             Role::RiskAnalyst => "risk_analyst",
+            Role::Manager => "manager",
+            Role::AppealsOfficer => "appeals_officer",
             Role::Admin => "admin",
             Role::Bank => "bank",
+            Role::Agency => "agency",
         }
     }
     pub fn parse(s: &str) -> Option<Role> {
-        [Role::Officer, Role::RiskAnalyst, Role::Admin, Role::Bank]
-            .into_iter()
-            .find(|r| r.as_str() == s)
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+    /// Roles of an economic operator's users (the others are customs
+    /// staff, banks and agencies).
+    pub fn is_operator_side(self) -> bool {
+        matches!(self, Role::Trader | Role::Broker | Role::Carrier)
     }
 }
 
@@ -112,16 +154,64 @@ pub struct Operator {
     pub created_at: OffsetDateTime,
 }
 
-/// A customs-side user: officer, risk analyst or administrator.
+/// A user: a person of an economic operator (`operator` set) or of
+/// customs (offices), with one or more roles.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     pub username: String,
     pub name: String,
-    pub role: Role,
+    /// One or more, sorted, without repeats.
+    pub roles: Vec<Role>,
+    /// The operator a trader's, broker's or carrier's user belongs to.
+    #[serde(default)]
+    pub operator: Option<Eori>,
     /// Offices the user belongs to (an officer sees only these).
     pub offices: Vec<OfficeCode>,
+    /// A deactivated user authenticates nobody (its tokens and sessions
+    /// stop working).
+    #[serde(default = "yes")]
+    pub active: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl User {
+    /// A customs-side user with one role and no operator.
+    pub fn staff(
+        username: impl Into<String>,
+        name: impl Into<String>,
+        role: Role,
+        offices: Vec<OfficeCode>,
+        created_at: OffsetDateTime,
+    ) -> User {
+        User {
+            username: username.into(),
+            name: name.into(),
+            roles: vec![role],
+            operator: None,
+            offices,
+            active: true,
+            created_at,
+        }
+    }
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+    pub fn has_any(&self, roles: &[Role]) -> bool {
+        self.roles.iter().any(|r| roles.contains(r))
+    }
+    /// An officer without the administrator role: sees only its offices.
+    pub fn office_bound(&self) -> bool {
+        self.has(Role::Officer) && !self.has(Role::Admin)
+    }
+    /// The roles as text, comma-separated (for messages).
+    pub fn roles_text(&self) -> String {
+        self.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+    }
 }
 
 /// Who an API token authenticates.

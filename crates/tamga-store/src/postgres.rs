@@ -232,14 +232,24 @@ impl Store for PgStore {
 
     async fn create_user(&self, user: &User) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("INSERT INTO users (username, name, role, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(&user.username)
-            .bind(&user.name)
-            .bind(user.role.as_str())
-            .bind(nanos(user.created_at)?)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| exists_or(e, format!("user {}", user.username)))?;
+        sqlx::query(
+            "INSERT INTO users (username, name, operator_id, active, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&user.username)
+        .bind(&user.name)
+        .bind(user.operator.as_ref().map(|o| o.as_str()))
+        .bind(user.active)
+        .bind(nanos(user.created_at)?)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| exists_or(e, format!("user {}", user.username)))?;
+        for role in &user.roles {
+            sqlx::query("INSERT INTO user_roles (username, role) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(&user.username)
+                .bind(role.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
         for (i, o) in user.offices.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO user_offices (username, position, office) VALUES ($1, $2, $3)",
@@ -256,11 +266,12 @@ impl Store for PgStore {
 
     async fn user(&self, username: &str) -> Result<Option<User>> {
         let mut c = self.pool.acquire().await?;
-        let Some(r) =
-            sqlx::query("SELECT username, name, role, created_at FROM users WHERE username = $1")
-                .bind(username)
-                .fetch_optional(&mut *c)
-                .await?
+        let Some(r) = sqlx::query(
+            "SELECT username, name, operator_id, active, created_at FROM users WHERE username = $1",
+        )
+        .bind(username)
+        .fetch_optional(&mut *c)
+        .await?
         else {
             return Ok(None);
         };
@@ -272,11 +283,22 @@ impl Store for PgStore {
                 .iter()
                 .map(|r| codec::office(r.try_get("office")?))
                 .collect::<Result<_>>()?;
+        let mut roles = sqlx::query("SELECT role FROM user_roles WHERE username = $1")
+            .bind(username)
+            .fetch_all(&mut *c)
+            .await?
+            .iter()
+            .map(|r| codec::role(r.try_get("role")?))
+            .collect::<Result<Vec<_>>>()?;
+        roles.sort();
+        let operator: Option<String> = r.try_get("operator_id")?;
         Ok(Some(User {
             username: r.try_get("username")?,
             name: r.try_get("name")?,
-            role: codec::role(r.try_get("role")?)?,
+            roles,
+            operator: operator.map(codec::eori).transpose()?,
             offices,
+            active: r.try_get("active")?,
             created_at: codec::from_nanos(r.try_get("created_at")?)?,
         }))
     }

@@ -29,7 +29,7 @@ impl Caller {
     /// else `Forbidden`.
     pub fn require(&self, roles: &[Role]) -> Result<&User, AppError> {
         match self {
-            Caller::User(u) if roles.contains(&u.role) => Ok(u),
+            Caller::User(u) if u.active && u.has_any(roles) => Ok(u),
             _ => Err(AppError::Forbidden(format!(
                 "this needs one of the roles: {}",
                 roles
@@ -60,11 +60,15 @@ pub fn is_party(op: &Eori, r: &DeclarationRecord) -> bool {
 pub fn can_view(caller: &Caller, r: &DeclarationRecord) -> bool {
     match caller {
         Caller::Operator(op) => is_party(op, r),
-        Caller::User(u) => match u.role {
-            Role::Officer => u.offices.contains(&r.office),
-            Role::RiskAnalyst | Role::Admin => true,
-            Role::Bank => false,
-        },
+        Caller::User(u) => {
+            if u.has_any(&[Role::RiskAnalyst, Role::Admin, Role::Manager, Role::AppealsOfficer]) {
+                true
+            } else if u.has_any(&[Role::Officer, Role::Inspector]) {
+                u.offices.contains(&r.office)
+            } else {
+                false
+            }
+        }
     }
 }
 

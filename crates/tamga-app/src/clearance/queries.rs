@@ -75,8 +75,8 @@ impl Clearance {
         };
         match caller {
             Caller::Operator(id) => q.party = Some(id.clone()),
-            Caller::User(u) if u.role == Role::Officer => q.offices = Some(u.offices.clone()),
-            Caller::User(u) if u.role == Role::Bank => {
+            Caller::User(u) if u.office_bound() => q.offices = Some(u.offices.clone()),
+            Caller::User(u) if u.has(Role::Bank) => {
                 return Err(AppError::Forbidden(
                     "the bank reports deposits; it does not read declarations".into(),
                 ))
@@ -96,7 +96,7 @@ impl Clearance {
         office: &OfficeCode,
     ) -> Result<Vec<DeclarationRecord>, AppError> {
         let user = require_user(caller, &[Role::Officer, Role::Admin, Role::RiskAnalyst])?;
-        if user.role == Role::Officer && !user.offices.contains(office) {
+        if user.office_bound() && !user.offices.contains(office) {
             return Err(AppError::Forbidden(format!(
                 "{} is not a member of office {office}",
                 user.username

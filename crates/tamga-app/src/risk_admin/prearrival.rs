@@ -123,13 +123,13 @@ impl RiskAdmin {
         limit: u32,
     ) -> Result<Vec<PrearrivalRecord>, AppError> {
         match caller {
-            Caller::User(u) if u.role == Role::Officer && !u.offices.contains(office) => {
+            Caller::User(u) if u.office_bound() && !u.offices.contains(office) => {
                 return Err(AppError::Forbidden(format!(
                     "{} is not a member of office {office}",
                     u.username
                 )))
             }
-            Caller::User(u) if u.role == Role::Bank => {
+            Caller::User(u) if u.has(Role::Bank) => {
                 return Err(AppError::Forbidden(
                     "officers, risk analysts and administrators only".into(),
                 ));

@@ -43,11 +43,11 @@ impl Workbench {
             .user(username)
             .await?
             .ok_or_else(|| AppError::not_found(format!("user {username}")))?;
-        if user.role != Role::Officer {
+        if !user.has_any(&[Role::Officer, Role::Inspector]) {
             return Err(AppError::bad_request(
                 "INSPECTOR_ROLE",
                 "",
-                format!("{username} is a {}, not an officer", user.role.as_str()),
+                format!("{username} is a {}, not an officer or inspector", user.roles_text()),
             ));
         }
         let office = body

@@ -98,7 +98,7 @@ impl Workbench {
         limit: u32,
     ) -> Result<Vec<TaskView>, AppError> {
         let user = require(caller, &[Role::Officer, Role::RiskAnalyst, Role::Admin])?;
-        if user.role == Role::Officer && !user.offices.contains(office) {
+        if user.office_bound() && !user.offices.contains(office) {
             return Err(AppError::Forbidden(format!(
                 "{} does not belong to office {office}",
                 user.username
@@ -124,7 +124,7 @@ impl Workbench {
             .task(mrn)
             .await?
             .ok_or_else(|| AppError::not_found(format!("inspection task for {mrn}")))?;
-        if user.role == Role::Officer && !user.offices.contains(&task.office) {
+        if user.office_bound() && !user.offices.contains(&task.office) {
             return Err(AppError::not_found(format!("inspection task for {mrn}")));
         }
         Ok((user, task))
@@ -245,7 +245,7 @@ impl Workbench {
         let user = require(caller, &[Role::Officer, Role::Admin])?.clone();
         let (_, task) = self.visible_task(caller, mrn).await?;
         let inspectors = self.store().inspectors().await?;
-        if user.role != Role::Admin
+        if !user.has(Role::Admin)
             && !inspectors.iter().any(|i| {
                 i.username == user.username && i.supervisor && i.active && i.office == task.office
             })
@@ -343,7 +343,7 @@ impl OfficerActGuard for TaskGuard {
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), AppError>> + Send + 'a>>
     {
         Box::pin(async move {
-            if user.role == Role::Admin {
+            if user.has(Role::Admin) {
                 return Ok(());
             }
             match self.store.task(mrn).await? {

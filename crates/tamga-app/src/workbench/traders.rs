@@ -50,7 +50,7 @@ impl Workbench {
             Caller::Operator(_) => {
                 return Err(AppError::not_found(format!("trader {op}")));
             }
-            Caller::User(u) if u.role == Role::Bank => {
+            Caller::User(u) if u.has(Role::Bank) => {
                 return Err(AppError::Forbidden(
                     "the bank reports deposits; it does not read trader profiles".into(),
                 ));

@@ -213,13 +213,7 @@ async fn thousand_against_six_hundred(db: TestDb) {
 }
 
 fn bank_user() -> tamga_store::User {
-    tamga_store::User {
-        username: "bank".into(),
-        name: "Bank".into(),
-        role: tamga_store::Role::Bank,
-        offices: vec![],
-        created_at: OffsetDateTime::now_utc(),
-    }
+    tamga_store::User::staff("bank", "Bank", tamga_store::Role::Bank, vec![], OffsetDateTime::now_utc())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -386,13 +386,7 @@ async fn traders_cannot_read_or_change_each_others_declarations(app: TestApp) {
     // An officer of another office sees nothing of this one.
     let other = OfficeCode::parse("UZ000200").unwrap();
     app.store
-        .create_user(&User {
-            username: "officer2".into(),
-            name: "Officer Two".into(),
-            role: Role::Officer,
-            offices: vec![other],
-            created_at: OffsetDateTime::now_utc(),
-        })
+        .create_user(&User::staff("officer2", "Officer Two", Role::Officer, vec![other], OffsetDateTime::now_utc()))
         .await
         .unwrap();
     let token = "test-officer2-token";

@@ -577,13 +577,7 @@ async fn parties_tokens_keys_round_trip(store: Arc<dyn Store>) {
         Err(StoreError::AlreadyExists(_))
     ));
 
-    let user = User {
-        username: "officer1".into(),
-        name: "Officer One".into(),
-        role: Role::Officer,
-        offices: vec![office(OFFICE_B), office(OFFICE_A)],
-        created_at: t(1),
-    };
+    let user = User::staff("officer1", "Officer One", Role::Officer, vec![office(OFFICE_B), office(OFFICE_A)], t(1));
     store.create_user(&user).await.unwrap();
     assert_eq!(store.user("officer1").await.unwrap(), Some(user.clone()));
     assert_eq!(store.user("nobody").await.unwrap(), None);
@@ -591,13 +585,7 @@ async fn parties_tokens_keys_round_trip(store: Arc<dyn Store>) {
         store.create_user(&user).await,
         Err(StoreError::AlreadyExists(_))
     ));
-    let admin = User {
-        username: "admin".into(),
-        name: "Admin".into(),
-        role: Role::Admin,
-        offices: vec![],
-        created_at: t(2),
-    };
+    let admin = User::staff("admin", "Admin", Role::Admin, vec![], t(2));
     store.create_user(&admin).await.unwrap();
     assert_eq!(store.user("admin").await.unwrap(), Some(admin));
 

@@ -140,13 +140,7 @@ impl TestApp {
     /// not register a first key).
     pub async fn add_officer(&self, name: &str, office: &str) -> Officer {
         self.store
-            .create_user(&User {
-                username: name.into(),
-                name: name.into(),
-                role: Role::Officer,
-                offices: vec![OfficeCode::parse(office).unwrap()],
-                created_at: OffsetDateTime::now_utc(),
-            })
+            .create_user(&User::staff(name, name, Role::Officer, vec![OfficeCode::parse(office).unwrap()], OffsetDateTime::now_utc()))
             .await
             .unwrap();
         let token = format!("test-{name}-token");

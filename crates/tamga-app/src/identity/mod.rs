@@ -1,0 +1,8 @@
+//! People, parties and identity (issue 15): who may log in and how.
+//!
+//! - [`password`]: argon2id hashes and the password policy.
+//!
+//! The modules beside it (registration and approval of operators, users
+//! and roles, sessions and the second factor, API tokens) build on these.
+
+pub mod password;
