@@ -58,6 +58,33 @@ impl TokenCache {
     }
 }
 
+/// How the caller of a request authenticated. Identity endpoints read it:
+/// some acts need a person's browser session (password, and the second
+/// factor when required) rather than a bearer token, and the audit log
+/// names the person behind an operator's call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// A bearer API token: its public id (the first 16 hex digits of its
+    /// SHA-256) and the person who created it, when known.
+    Token {
+        id: String,
+        person: Option<String>,
+    },
+    /// A browser session of the user `username` (cookie).
+    Session { username: String },
+}
+
+impl Credential {
+    /// The person behind the call, when known (a session's user, a token's
+    /// user or creator).
+    pub fn person(&self) -> Option<&str> {
+        match self {
+            Credential::Token { person, .. } => person.as_deref(),
+            Credential::Session { username } => Some(username),
+        }
+    }
+}
+
 /// Any authenticated caller.
 pub struct Auth(pub Caller);
 
