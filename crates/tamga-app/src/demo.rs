@@ -190,7 +190,13 @@ pub async fn ensure_demo(store: &dyn Store) -> tamga_store::Result<Option<Demo>>
     let office = OfficeCode::parse(DEMO_OFFICE).expect("valid office");
     for u in &demo.users {
         store
-            .create_user(&User::staff(u.username.clone(), u.name.clone(), u.role, vec![office.clone()], now))
+            .create_user(&User::staff(
+                u.username.clone(),
+                u.name.clone(),
+                u.role,
+                vec![office.clone()],
+                now,
+            ))
             .await?;
         store
             .add_token(

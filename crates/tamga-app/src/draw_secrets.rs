@@ -191,6 +191,7 @@ impl Clearance {
                 e => AppError::Store(e),
             })?;
         self.reload_selectivity().await?;
+        crate::epochs::bump(self.store().as_ref(), crate::epochs::SELECTIVITY).await;
         self.store()
             .append_audit(
                 &caller.label(),

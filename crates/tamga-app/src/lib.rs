@@ -8,6 +8,7 @@ pub mod clearance;
 pub mod demo;
 pub mod disclosure;
 pub mod draw_secrets;
+pub mod epochs;
 pub mod error;
 pub mod identity;
 pub mod keys;

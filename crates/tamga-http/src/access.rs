@@ -302,7 +302,13 @@ mod tests {
 
     #[test]
     fn the_bank_endpoints_are_open_to_the_bank() {
-        let bank = Caller::User(tamga_store::User::staff("bank", "bank", Role::Bank, vec![], time::OffsetDateTime::UNIX_EPOCH));
+        let bank = Caller::User(tamga_store::User::staff(
+            "bank",
+            "bank",
+            Role::Bank,
+            vec![],
+            time::OffsetDateTime::UNIX_EPOCH,
+        ));
         for (m, p) in crate::auth::BANK_ENDPOINTS {
             let r = rule_of(&m.parse().unwrap(), p).unwrap();
             assert!(r.access.allows(&bank), "{m} {p}");

@@ -66,10 +66,7 @@ impl TokenCache {
 pub enum Credential {
     /// A bearer API token: its public id (the first 16 hex digits of its
     /// SHA-256) and the person who created it, when known.
-    Token {
-        id: String,
-        person: Option<String>,
-    },
+    Token { id: String, person: Option<String> },
     /// A browser session of the user `username` (cookie).
     Session { username: String },
 }

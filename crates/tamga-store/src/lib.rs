@@ -39,6 +39,7 @@ use tamga_core::risk::{RandomSelection, SelectivityCriterion};
 
 mod codec;
 pub mod draw_sql;
+pub mod epoch_sql;
 pub mod keys_sql;
 mod ledger_sql;
 pub mod mandate_sql;
@@ -51,6 +52,7 @@ pub mod sqlite;
 pub mod testing;
 
 pub use draw_sql::{DrawSecretRecord, DrawSecretStore};
+pub use epoch_sql::EpochStore;
 pub use keys_sql::{KeyApproval, KeyAudit, NewKey, OfficerKeyRecord, OfficerKeyStore};
 pub use mandate_sql::{MandateRecord, MandateStore, SignedBody};
 pub use ops_sql::OpsStore;
@@ -210,7 +212,11 @@ impl User {
     }
     /// The roles as text, comma-separated (for messages).
     pub fn roles_text(&self) -> String {
-        self.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+        self.roles
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -515,7 +521,15 @@ impl LedgerCheck {
 
 #[async_trait]
 pub trait Store:
-    RiskStore + OpsStore + OfficerKeyStore + MandateStore + DrawSecretStore + Send + Sync + 'static
+    RiskStore
+    + OpsStore
+    + OfficerKeyStore
+    + MandateStore
+    + DrawSecretStore
+    + EpochStore
+    + Send
+    + Sync
+    + 'static
 {
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;

@@ -147,6 +147,12 @@ pub trait RiskStore: Send + Sync {
         &self,
         since: OffsetDateTime,
     ) -> Result<Vec<PrearrivalRecord>>;
+    /// Submissions made at or after `since`, oldest first (what other
+    /// instances added to the index since it was last read).
+    async fn prearrivals_submitted_since(
+        &self,
+        since: OffsetDateTime,
+    ) -> Result<Vec<PrearrivalRecord>>;
 
     /// Declarations registered in `[from, to)`, oldest first, at most `limit`.
     async fn declarations_registered(
@@ -370,6 +376,21 @@ macro_rules! risk_backend {
                 let rows = sqlx::query(&$sql(
                     "SELECT id, submitted_by, submitted_at, channel, info, decision \
                      FROM risk_prearrivals WHERE expected_arrival >= ? \
+                     ORDER BY submitted_at, id",
+                ))
+                .bind(crate::codec::nanos(since)?)
+                .fetch_all(&self.$read)
+                .await?;
+                rows.iter().map(prearrival).collect()
+            }
+
+            async fn prearrivals_submitted_since(
+                &self,
+                since: OffsetDateTime,
+            ) -> Result<Vec<PrearrivalRecord>> {
+                let rows = sqlx::query(&$sql(
+                    "SELECT id, submitted_by, submitted_at, channel, info, decision \
+                     FROM risk_prearrivals WHERE submitted_at >= ? \
                      ORDER BY submitted_at, id",
                 ))
                 .bind(crate::codec::nanos(since)?)

@@ -61,7 +61,12 @@ pub fn can_view(caller: &Caller, r: &DeclarationRecord) -> bool {
     match caller {
         Caller::Operator(op) => is_party(op, r),
         Caller::User(u) => {
-            if u.has_any(&[Role::RiskAnalyst, Role::Admin, Role::Manager, Role::AppealsOfficer]) {
+            if u.has_any(&[
+                Role::RiskAnalyst,
+                Role::Admin,
+                Role::Manager,
+                Role::AppealsOfficer,
+            ]) {
                 true
             } else if u.has_any(&[Role::Officer, Role::Inspector]) {
                 u.offices.contains(&r.office)

@@ -210,6 +210,7 @@ impl Clearance {
         });
         c.reload_selectivity().await?;
         crate::draw_secrets::start(&c);
+        c.watch_epochs();
         // Deposits may have arrived while no instance was running.
         c.settle_all_awaiting().await?;
         Ok(c)

@@ -21,6 +21,31 @@ use super::{Caller, Clearance};
 use crate::error::AppError;
 
 impl Clearance {
+    /// Follows what other instances change: the selectivity settings and
+    /// the tariff (see [`crate::epochs`]).
+    pub(crate) fn watch_epochs(self: &Arc<Self>) {
+        let weak = Arc::downgrade(self);
+        let alive = weak.clone();
+        crate::epochs::spawn_watch(
+            self.store.clone(),
+            &[crate::epochs::SELECTIVITY, crate::epochs::TARIFF],
+            move || alive.strong_count() > 0,
+            Box::new(move |topic| {
+                let weak = weak.clone();
+                Box::pin(async move {
+                    let Some(c) = weak.upgrade() else { return true };
+                    let done = if topic == crate::epochs::TARIFF {
+                        c.reload_tariff().await
+                    } else {
+                        c.reload_selectivity().await
+                    };
+                    done.map_err(|e| tracing::warn!(topic, error = %e, "could not reload"))
+                        .is_ok()
+                })
+            }),
+        );
+    }
+
     /// Reads the criteria, the random selection and the current draw
     /// secret again and installs them.
     pub(crate) async fn reload_selectivity(&self) -> Result<(), AppError> {
@@ -96,6 +121,7 @@ impl Clearance {
             )
             .await?;
         self.reload_selectivity().await?;
+        crate::epochs::bump(self.store.as_ref(), crate::epochs::SELECTIVITY).await;
         Ok(c)
     }
 
@@ -131,6 +157,7 @@ impl Clearance {
             )
             .await?;
         self.reload_selectivity().await?;
+        crate::epochs::bump(self.store.as_ref(), crate::epochs::SELECTIVITY).await;
         Ok(r)
     }
 

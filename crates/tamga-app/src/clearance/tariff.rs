@@ -78,6 +78,7 @@ impl Clearance {
             .ok_or_else(|| AppError::Unavailable("tariff vanished after import".into()))?;
         let current = Arc::new(load_tariff(stored, &self.store.reference().await?)?);
         *self.tariff.write().expect("lock") = Some(current.clone());
+        crate::epochs::bump(self.store.as_ref(), crate::epochs::TARIFF).await;
         self.store
             .append_audit(
                 &format!("user:{}", user.username),
@@ -87,6 +88,22 @@ impl Clearance {
             )
             .await?;
         Ok(current)
+    }
+
+    /// Reads the stored tariff again and uses it (another instance
+    /// imported one).
+    pub(crate) async fn reload_tariff(&self) -> Result<(), AppError> {
+        if let Some(stored) = self.store.tariff().await? {
+            if self
+                .tariff()
+                .is_some_and(|t| t.id == stored.id && t.sha256 == stored.sha256)
+            {
+                return Ok(());
+            }
+            let current = Arc::new(load_tariff(stored, &self.store.reference().await?)?);
+            *self.tariff.write().expect("lock") = Some(current);
+        }
+        Ok(())
     }
 
     /// Duties of a declaration that passed control, on `date`, with its

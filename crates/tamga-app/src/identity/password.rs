@@ -190,7 +190,12 @@ mod tests {
             check_policy(&"a".repeat(MAX_CHARS + 1), &[]),
             Err(PasswordError::TooLong)
         );
-        for weak in ["password1234", "qwertyuiop123", "111111111111", "iloveyou2024"] {
+        for weak in [
+            "password1234",
+            "qwertyuiop123",
+            "111111111111",
+            "iloveyou2024",
+        ] {
             assert_eq!(
                 check_policy(weak, &[]).map_err(|e| e.code()),
                 Err("PASSWORD_WEAK"),
@@ -199,8 +204,7 @@ mod tests {
         }
         // The user's own name is no secret.
         assert_eq!(
-            check_policy("AlisherKarimov", &["akarimov", "Alisher Karimov"])
-                .map_err(|e| e.code()),
+            check_policy("AlisherKarimov", &["akarimov", "Alisher Karimov"]).map_err(|e| e.code()),
             Err("PASSWORD_WEAK")
         );
         assert_eq!(check_policy("violet-tram-ninety-oak", &[]), Ok(()));

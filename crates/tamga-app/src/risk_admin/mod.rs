@@ -144,19 +144,24 @@ fn period(
     Ok((from, to))
 }
 
+/// The stored channel policy, or the default.
+async fn load_policy(store: &dyn tamga_store::Store) -> Result<ChannelPolicy, AppError> {
+    Ok(match store.risk_setting(POLICY_KEY).await? {
+        Some(v) => serde_json::from_value(v).map_err(|e| {
+            AppError::Store(StoreError::Corrupt(format!(
+                "bad stored channel policy: {e}"
+            )))
+        })?,
+        None => ChannelPolicy::default(),
+    })
+}
+
 impl RiskAdmin {
     /// Loads the active profiles, the channel policy and recent pre-arrival
     /// information, and installs the combined stage.
     pub async fn start(clearance: Arc<Clearance>) -> Result<Arc<RiskAdmin>, AppError> {
         let store = clearance.store().clone();
-        let policy = match store.risk_setting(POLICY_KEY).await? {
-            Some(v) => serde_json::from_value(v).map_err(|e| {
-                AppError::Store(StoreError::Corrupt(format!(
-                    "bad stored channel policy: {e}"
-                )))
-            })?,
-            None => ChannelPolicy::default(),
-        };
+        let policy = load_policy(store.as_ref()).await?;
         let bundle = store.reference().await?;
         let mut hs_prefixes = HashSet::new();
         for e in &bundle.hs {
@@ -191,7 +196,68 @@ impl RiskAdmin {
             }
         }
         admin.clearance.set_risk_stage(admin.stage.clone());
+        admin.watch_epochs(OffsetDateTime::now_utc());
         Ok(admin)
+    }
+
+    /// Follows what other instances change: profiles and the channel
+    /// policy (reloaded whole), pre-arrival information (what was
+    /// submitted since the last look, with a margin for clocks and
+    /// commits in flight; the index keeps the strictest per document, so
+    /// reading one twice changes nothing). See [`crate::epochs`].
+    fn watch_epochs(self: &Arc<Self>, started: OffsetDateTime) {
+        /// Re-read this much before the last look.
+        const MARGIN: Duration = Duration::minutes(2);
+        let weak = Arc::downgrade(self);
+        let alive = weak.clone();
+        let last = Arc::new(std::sync::Mutex::new(started));
+        crate::epochs::spawn_watch(
+            self.clearance.store().clone(),
+            &[crate::epochs::RISK, crate::epochs::PREARRIVAL],
+            move || alive.strong_count() > 0,
+            Box::new(move |topic| {
+                let (weak, last) = (weak.clone(), last.clone());
+                Box::pin(async move {
+                    let Some(admin) = weak.upgrade() else {
+                        return true;
+                    };
+                    let done = if topic == crate::epochs::RISK {
+                        admin.reload_risk().await
+                    } else {
+                        let now = OffsetDateTime::now_utc();
+                        let since = *last.lock().expect("lock") - MARGIN;
+                        let r = admin.read_prearrivals_since(since).await;
+                        if r.is_ok() {
+                            *last.lock().expect("lock") = now;
+                        }
+                        r
+                    };
+                    done.map_err(|e| tracing::warn!(topic, error = %e, "could not reload"))
+                        .is_ok()
+                })
+            }),
+        );
+    }
+
+    /// Reads the active profiles and the channel policy again.
+    async fn reload_risk(&self) -> Result<(), AppError> {
+        let policy = load_policy(self.clearance.store().as_ref()).await?;
+        *self.stage.policy.write().expect("lock") = Arc::new(policy);
+        self.reload_engine().await
+    }
+
+    /// Adds pre-arrival information submitted since `since` to the index.
+    async fn read_prearrivals_since(&self, since: OffsetDateTime) -> Result<(), AppError> {
+        let recs = self
+            .clearance
+            .store()
+            .prearrivals_submitted_since(since)
+            .await?;
+        let mut index = self.stage.prearrivals.write().expect("lock");
+        for r in recs {
+            keep_strictest(&mut index, preliminary_of(&r));
+        }
+        Ok(())
     }
 
     /// The stage lodging uses.

@@ -99,6 +99,7 @@ impl RiskAdmin {
             &mut self.stage.prearrivals.write().expect("lock"),
             preliminary_of(&rec),
         );
+        crate::epochs::bump(self.clearance.store().as_ref(), crate::epochs::PREARRIVAL).await;
         self.audit(
             caller,
             "prearrival.submit",

@@ -328,6 +328,7 @@ impl RiskAdmin {
         }
         *self.stage.engine.write().expect("lock") = Arc::new(engine);
         self.clearance.set_risk_stage(self.stage.clone());
+        crate::epochs::bump(self.clearance.store().as_ref(), crate::epochs::RISK).await;
         self.audit(
             caller,
             "profile.activate",
@@ -361,6 +362,7 @@ impl RiskAdmin {
             )
             .await?;
         self.reload_engine().await?;
+        crate::epochs::bump(self.clearance.store().as_ref(), crate::epochs::RISK).await;
         self.audit(
             caller,
             "profile.retire",

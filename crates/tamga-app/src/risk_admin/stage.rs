@@ -36,6 +36,14 @@ impl CombinedStage {
     pub(super) fn policy(&self) -> Arc<ChannelPolicy> {
         self.policy.read().expect("lock").clone()
     }
+    /// The preliminary decision indexed for a transport document, if any.
+    pub fn preliminary_for_document(&self, reference: &str) -> Option<Preliminary> {
+        self.prearrivals
+            .read()
+            .expect("lock")
+            .get(reference.trim())
+            .cloned()
+    }
     fn preliminary(&self, d: &Declaration) -> Option<Preliminary> {
         let index = self.prearrivals.read().expect("lock");
         if index.is_empty() {
@@ -113,6 +121,7 @@ impl RiskAdmin {
             .put_risk_setting(POLICY_KEY, &v)
             .await?;
         *self.stage.policy.write().expect("lock") = Arc::new(p.clone());
+        crate::epochs::bump(self.clearance.store().as_ref(), crate::epochs::RISK).await;
         self.audit(caller, "channel_policy.set", v).await?;
         Ok(p)
     }

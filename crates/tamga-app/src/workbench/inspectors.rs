@@ -47,7 +47,10 @@ impl Workbench {
             return Err(AppError::bad_request(
                 "INSPECTOR_ROLE",
                 "",
-                format!("{username} is a {}, not an officer or inspector", user.roles_text()),
+                format!(
+                    "{username} is a {}, not an officer or inspector",
+                    user.roles_text()
+                ),
             ));
         }
         let office = body

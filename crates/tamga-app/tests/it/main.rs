@@ -2,5 +2,6 @@
 //! and, when `TAMGA_TEST_PG_URL` is set, on PostgreSQL. Run one suite with
 //! e.g. `cargo test -p tamga-app --test it payments::`.
 
+mod instances;
 mod officer_signatures;
 mod payments;

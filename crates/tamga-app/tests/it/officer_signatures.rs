@@ -15,7 +15,13 @@ use tamga_store::{OfficerKeyRecord, Role, Store, User};
 async fn setup(db: &TestDb) -> (Arc<dyn Store>, Arc<Clearance>, Caller) {
     let store = tamga_store::open(&db.url).await.unwrap();
     tamga_app::bootstrap(&store, false).await.unwrap();
-    let user = User::staff("inspector7", "Inspector 7", Role::Officer, vec![OfficeCode::parse("UZ000100").unwrap()], OffsetDateTime::now_utc());
+    let user = User::staff(
+        "inspector7",
+        "Inspector 7",
+        Role::Officer,
+        vec![OfficeCode::parse("UZ000100").unwrap()],
+        OffsetDateTime::now_utc(),
+    );
     store.create_user(&user).await.unwrap();
     let clearance = Clearance::start(store.clone(), Settings::default())
         .await

@@ -213,7 +213,13 @@ async fn thousand_against_six_hundred(db: TestDb) {
 }
 
 fn bank_user() -> tamga_store::User {
-    tamga_store::User::staff("bank", "Bank", tamga_store::Role::Bank, vec![], OffsetDateTime::now_utc())
+    tamga_store::User::staff(
+        "bank",
+        "Bank",
+        tamga_store::Role::Bank,
+        vec![],
+        OffsetDateTime::now_utc(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -386,7 +386,13 @@ async fn traders_cannot_read_or_change_each_others_declarations(app: TestApp) {
     // An officer of another office sees nothing of this one.
     let other = OfficeCode::parse("UZ000200").unwrap();
     app.store
-        .create_user(&User::staff("officer2", "Officer Two", Role::Officer, vec![other], OffsetDateTime::now_utc()))
+        .create_user(&User::staff(
+            "officer2",
+            "Officer Two",
+            Role::Officer,
+            vec![other],
+            OffsetDateTime::now_utc(),
+        ))
         .await
         .unwrap();
     let token = "test-officer2-token";

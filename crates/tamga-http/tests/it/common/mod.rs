@@ -151,7 +151,13 @@ impl TestApp {
     /// not register a first key).
     pub async fn add_officer(&self, name: &str, office: &str) -> Officer {
         self.store
-            .create_user(&User::staff(name, name, Role::Officer, vec![OfficeCode::parse(office).unwrap()], OffsetDateTime::now_utc()))
+            .create_user(&User::staff(
+                name,
+                name,
+                Role::Officer,
+                vec![OfficeCode::parse(office).unwrap()],
+                OffsetDateTime::now_utc(),
+            ))
             .await
             .unwrap();
         let token = format!("test-{name}-token");

@@ -92,7 +92,13 @@ async fn keyless_operator(app: &TestApp, id: &str) -> String {
 /// A new officer with a token and no signing key.
 async fn keyless_officer(app: &TestApp, name: &str) -> String {
     app.store
-        .create_user(&User::staff(name, name, Role::Officer, vec![OfficeCode::parse("UZ000100").unwrap()], OffsetDateTime::now_utc()))
+        .create_user(&User::staff(
+            name,
+            name,
+            Role::Officer,
+            vec![OfficeCode::parse("UZ000100").unwrap()],
+            OffsetDateTime::now_utc(),
+        ))
         .await
         .unwrap();
     let token = format!("test-keyless-{name}");
