@@ -56,6 +56,7 @@ pub(crate) fn sum_quota_draws(rows: Vec<(String, String, String)>) -> Result<Vec
             order_number,
             period_from,
             quantity,
+            volume: None,
         })
         .collect())
 }

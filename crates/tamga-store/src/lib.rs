@@ -347,6 +347,12 @@ pub struct QuotaDrawRecord {
     pub order_number: String,
     pub period_from: time::Date,
     pub quantity: rust_decimal::Decimal,
+    /// The quota period's volume, when the draw is to be checked against
+    /// it at commit: a new declaration's draw is stored only if what is
+    /// drawn in the database (every instance's draws) leaves room for it,
+    /// else the write is [`WriteOutcome::QuotaExhausted`]. `None` for
+    /// sums read back from the store.
+    pub volume: Option<rust_decimal::Decimal>,
 }
 
 /// The other form of a write whose duties could not be secured.
@@ -378,6 +384,12 @@ pub enum WriteOutcome {
     },
     /// Someone else changed the declaration first.
     Stale,
+    /// Nothing was written: a tariff quota it draws on has less left in
+    /// the database than it assumed (another instance drew first). Assess
+    /// the duties again with the stored balances.
+    QuotaExhausted {
+        order_number: String,
+    },
 }
 
 impl WriteOutcome {

@@ -472,6 +472,14 @@ impl Store for SqliteStore {
         }
         let mut outcomes = codec::insert_outcomes(&prepared, existing)?;
 
+        // 1a. Tariff quota draws against what every instance drew.
+        crate::ledger_sql::check_quotas(
+            &mut ledger_impl::LedgerConn(&mut *c),
+            &prepared,
+            &mut outcomes,
+        )
+        .await?;
+
         // 1b. Money moved with the writes; decides which form is stored.
         payment_sql::settle(
             &mut ledger_impl::LedgerConn(&mut *c),

@@ -143,7 +143,9 @@ impl Clearance {
                 due: self.due_of(&primary.record).await?,
                 available: self.accounts.decimal(available),
             }),
-            WriteOutcome::Stale | WriteOutcome::DuplicateLrn { .. } => Err(AppError::Stale),
+            WriteOutcome::Stale
+            | WriteOutcome::DuplicateLrn { .. }
+            | WriteOutcome::QuotaExhausted { .. } => Err(AppError::Stale),
         }
     }
 

@@ -33,6 +33,12 @@ use super::signatures::{sha256_hex, Signed};
 use super::{Accepted, Clearance};
 use crate::error::AppError;
 
+/// Lodging assesses the duties at most this often when a tariff quota it
+/// draws on is drawn by another instance meanwhile.
+const QUOTA_TRIES: u32 = 3;
+/// 409 when the quota changed on every try.
+pub(crate) const QUOTA_CHANGED: &str = "QUOTA_CHANGED";
+
 /// What control, the signature and the representation check found.
 struct Checks {
     declaration: Option<Declaration>,
@@ -68,6 +74,7 @@ impl Checks {
 
 /// A declaration that passed control, signed and (if a representative
 /// lodged it) authorised.
+#[derive(Clone)]
 struct Passed {
     declaration: Declaration,
     key_id: String,
@@ -118,7 +125,7 @@ impl Clearance {
         let mut checks = self.control(lodged_by, &s, &doc, now).await;
         self.authorise_representation(lodged_by, &mut checks, now)
             .await?;
-        let passed = match checks.passed() {
+        let mut passed = match checks.passed() {
             Ok(p) => p,
             Err(violations) => {
                 return self
@@ -126,19 +133,33 @@ impl Clearance {
                     .await
             }
         };
-        let (duties, draws) = self
-            .assess_lodged_duties(lodged_by, &passed.declaration, now)
-            .await?;
-        // Everything from here on either stores the declaration with its
-        // quota draws or gives the draws back.
-        let result = self
-            .register_and_commit(lodged_by, passed, duties, &draws, body_sha256, now)
-            .await;
-        match &result {
-            Ok(a) if !a.replay => {}
-            _ => self.return_quota(&draws),
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let (duties, draws) = self
+                .assess_lodged_duties(lodged_by, &passed.declaration, now)
+                .await?;
+            // Another try needs the declaration again (only when it draws
+            // on a quota, whose balance another instance may change).
+            let again = (!draws.is_empty() && tries < QUOTA_TRIES).then(|| passed.clone());
+            // Everything from here on either stores the declaration with
+            // its quota draws or gives the draws back.
+            let result = self
+                .register_and_commit(lodged_by, passed, duties, &draws, body_sha256.clone(), now)
+                .await;
+            match &result {
+                Ok(a) if !a.replay => {}
+                _ => self.return_quota(&draws),
+            }
+            match (result, again) {
+                (Err(AppError::Conflict { code, .. }), Some(p)) if code == QUOTA_CHANGED => {
+                    // Assess again with the balances every instance drew.
+                    self.refresh_quota().await?;
+                    passed = p;
+                }
+                (result, _) => return result,
+            }
         }
-        result
     }
 
     /// Stage 1: the body as JSON; a syntax error rejects the lodging.
@@ -484,6 +505,13 @@ impl Clearance {
                 replay_or_conflict(lodged_by, existing, &record.body_sha256)
             }
             WriteOutcome::Stale | WriteOutcome::Insufficient { .. } => Err(AppError::Stale),
+            WriteOutcome::QuotaExhausted { order_number } => Err(AppError::Conflict {
+                code: QUOTA_CHANGED,
+                pointer: String::new(),
+                message: format!(
+                    "tariff quota {order_number} changed while the declaration was assessed; lodge it again"
+                ),
+            }),
         }
     }
 }

@@ -135,8 +135,15 @@ impl Clearance {
         let mut draws = Vec::new();
         if probe.0.get() {
             let mut drawn = self.quota_drawn.lock().expect("lock");
-            assessed = tariff::assess_declaration(&t.tariff, d, date, &QuotaView(&drawn));
+            let view = QuotaView {
+                drawn: &drawn,
+                volumes: Default::default(),
+            };
+            assessed = tariff::assess_declaration(&t.tariff, d, date, &view);
+            let volumes = view.volumes.into_inner();
             if let Ok(a) = &assessed {
+                // Each draw names its quota's volume: the commit stores it
+                // only if what every instance drew leaves room for it.
                 draws = a
                     .items
                     .iter()
@@ -145,6 +152,9 @@ impl Clearance {
                         order_number: q.order_number.clone(),
                         period_from: q.period_from,
                         quantity: q.quantity,
+                        volume: volumes
+                            .get(&(q.order_number.clone(), q.period_from))
+                            .copied(),
                     })
                     .collect();
                 for q in &draws {
@@ -210,12 +220,25 @@ impl Clearance {
                             order_number: q.order_number.clone(),
                             period_from: q.period_from,
                             quantity: q.quantity,
+                            volume: None,
                         })
                         .collect(),
                 ),
                 _ => None,
             })
             .unwrap_or_default()
+    }
+
+    /// Reads what is drawn on every quota from the database again (another
+    /// instance drew on a quota this one assessed against).
+    pub(super) async fn refresh_quota(&self) -> Result<(), AppError> {
+        let stored = self.store.quota_drawn().await?;
+        let mut drawn = self.quota_drawn.lock().expect("lock");
+        drawn.clear();
+        for q in stored {
+            drawn.insert((q.order_number, q.period_from), q.quantity);
+        }
+        Ok(())
     }
 
     /// Takes quota draws from the balances again (undoing a return).
@@ -276,13 +299,17 @@ impl tariff::QuotaBalances for NoQuotaAsked {
     }
 }
 
-/// Quota balances as the volume less what was drawn.
-struct QuotaView<'a>(&'a HashMap<(String, time::Date), Decimal>);
+/// Quota balances as the volume less what was drawn; remembers the
+/// volume of each quota asked about.
+struct QuotaView<'a> {
+    drawn: &'a HashMap<(String, time::Date), Decimal>,
+    volumes: std::cell::RefCell<HashMap<(String, time::Date), Decimal>>,
+}
 
 impl tariff::QuotaBalances for QuotaView<'_> {
     fn balance(&self, q: &tariff::Quota) -> Option<Decimal> {
-        self.0
-            .get(&(q.order_number.clone(), q.validity.from))
-            .map(|d| q.volume - *d)
+        let key = (q.order_number.clone(), q.validity.from);
+        self.volumes.borrow_mut().insert(key.clone(), q.volume);
+        self.drawn.get(&key).map(|d| q.volume - *d)
     }
 }

@@ -397,3 +397,67 @@ async fn sqlite_quota_first_come_first_served() {
 async fn postgres_quota_first_come_first_served() {
     quota_first_come_first_served(TestDb::postgres_variant().await).await;
 }
+
+/// Two instances on one database, each with its own connections and its
+/// own count of what is drawn: a quota is never drawn beyond its volume.
+/// An instance that assessed against a stale count is refused at commit
+/// (what every instance drew is checked there) and assesses again.
+async fn two_instances_never_exceed_the_quota(db: TestDb) {
+    let (a, key, body, _) = setup(&db).await;
+    let other = tamga_store::open(&db.url).await.unwrap();
+    let b = Clearance::start(other, Settings::default()).await.unwrap();
+    let t20 = Decimal::from(20_000_000);
+    // 50,000 t. A draws 20,000 t, then B (which has not seen A's draw) 20,000 t.
+    lodge(&a, &key, &wheat(&body, 20_000), "Q2-A").await;
+    lodge(&b, &key, &wheat(&body, 20_000), "Q2-B").await;
+    assert_eq!(quota_drawn_by(&a, "Q2-A").await, t20);
+    assert_eq!(quota_drawn_by(&b, "Q2-B").await, t20);
+    // A counts 20,000 t drawn and 30,000 t left; the database says
+    // 10,000 t: A's 20,000 t lodging draws nothing, at the normal rate.
+    lodge(&a, &key, &wheat(&body, 20_000), "Q2-C").await;
+    assert_eq!(quota_drawn_by(&a, "Q2-C").await, Decimal::ZERO);
+    // Both at once on the 10,000 t left, 1,000 t each: never beyond.
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..16 {
+        let c = if i % 2 == 0 { a.clone() } else { b.clone() };
+        let (key, doc) = (key.clone(), wheat(&body, 1_000));
+        tasks.spawn(async move {
+            let lrn = format!("Q2-L{i}");
+            lodge(&c, &key, &doc, &lrn).await;
+            lrn
+        });
+    }
+    let mut late = Decimal::ZERO;
+    let t1 = Decimal::from(1_000_000);
+    while let Some(r) = tasks.join_next().await {
+        let d = quota_drawn_by(&a, &r.unwrap()).await;
+        assert!(d == Decimal::ZERO || d == t1, "{d}");
+        late += d;
+    }
+    assert_eq!(
+        late,
+        Decimal::from(10_000_000),
+        "the 10,000 t left, drawn in full"
+    );
+    let stored: Decimal = a
+        .store()
+        .quota_drawn()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|q| q.order_number == "090101")
+        .map(|q| q.quantity)
+        .sum();
+    assert_eq!(stored, Decimal::from(50_000_000));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_two_instances_never_exceed_the_quota() {
+    two_instances_never_exceed_the_quota(TestDb::sqlite().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(tamga_pg), ignore = "set TAMGA_TEST_PG_URL to run on PostgreSQL")]
+async fn postgres_two_instances_never_exceed_the_quota() {
+    two_instances_never_exceed_the_quota(TestDb::postgres_variant().await).await;
+}

@@ -62,6 +62,26 @@ macro_rules! ledger_backend {
                     .await?;
                 Ok(())
             }
+            async fn quota_taken(
+                &mut self,
+                order_number: &str,
+                period_from: &str,
+            ) -> $crate::Result<rust_decimal::Decimal> {
+                let rows: Vec<(String,)> = sqlx::query_as(&$sql(
+                    "SELECT quantity FROM quota_draws WHERE order_number = ? AND period_from = ?",
+                ))
+                .bind(order_number)
+                .bind(period_from)
+                .fetch_all(&mut *self.0)
+                .await?;
+                let mut sum = rust_decimal::Decimal::ZERO;
+                for (q,) in rows {
+                    sum += q
+                        .parse::<rust_decimal::Decimal>()
+                        .map_err(|_| corrupt_col("quota quantity", &q))?;
+                }
+                Ok(sum)
+            }
             async fn insert_quota(
                 &mut self,
                 rows: &[(&str, &$crate::QuotaDrawRecord)],

@@ -35,7 +35,7 @@ use tamga_core::ledger::{
     MAX_MINOR,
 };
 
-use crate::{Result, StoreError};
+use crate::{Result, StoreError, WriteOutcome};
 
 /// Immutable attributes of an account, cached per store.
 #[derive(Debug, Clone)]
@@ -127,6 +127,80 @@ pub(crate) trait LedgerTx: Send {
     async fn release_quota(&mut self, mrn: &str) -> Result<()>;
     /// Stores quota draws: (MRN, draw).
     async fn insert_quota(&mut self, rows: &[(&str, &crate::QuotaDrawRecord)]) -> Result<()>;
+    /// What is drawn in the database on one quota period.
+    async fn quota_taken(&mut self, order_number: &str, period_from: &str) -> Result<Decimal>;
+}
+
+/// Checks the new declarations' quota draws that name their quota's
+/// volume against what is drawn in the database, in write order: a write
+/// whose draw no longer fits becomes [`WriteOutcome::QuotaExhausted`] and
+/// writes nothing; the ones that fit count for the writes after them.
+/// On PostgreSQL each quota period is locked (advisory, transaction
+/// scope, in key order) first, so two instances' commits drawing on one
+/// quota are checked one after the other. Call before money moves.
+pub(crate) async fn check_quotas<T: LedgerTx + ?Sized>(
+    tx: &mut T,
+    prepared: &[crate::codec::Prepared<'_>],
+    outcomes: &mut [WriteOutcome],
+) -> Result<()> {
+    use crate::codec::PreparedKind;
+    let checked: Vec<bool> = (0..prepared.len())
+        .map(|i| {
+            outcomes[i] == WriteOutcome::Committed
+                && prepared[i].kind == PreparedKind::Insert
+                && prepared[i].quota.iter().any(|q| q.volume.is_some())
+        })
+        .collect();
+    let mut periods: BTreeSet<(String, String)> = BTreeSet::new();
+    for (i, p) in prepared.iter().enumerate() {
+        if checked[i] {
+            for q in p.quota.iter().filter(|q| q.volume.is_some()) {
+                periods.insert((q.order_number.clone(), q.period_from.to_string()));
+            }
+        }
+    }
+    if periods.is_empty() {
+        return Ok(());
+    }
+    if tx.needs_locks() {
+        let keys: BTreeSet<i64> = periods
+            .iter()
+            .map(|(o, p)| lock_key("quota", &format!("{o}/{p}")))
+            .collect();
+        tx.lock(&keys.into_iter().collect::<Vec<_>>(), &[]).await?;
+    }
+    let mut drawn: HashMap<(String, String), Decimal> = HashMap::new();
+    for (o, p) in &periods {
+        let taken = tx.quota_taken(o, p).await?;
+        drawn.insert((o.clone(), p.clone()), taken);
+    }
+    for i in 0..prepared.len() {
+        if !checked[i] {
+            continue;
+        }
+        let quota = prepared[i].quota;
+        let over = quota.iter().find(|q| {
+            q.volume.is_some_and(|v| {
+                let d = drawn[&(q.order_number.clone(), q.period_from.to_string())];
+                d + q.quantity > v
+            })
+        });
+        match over {
+            Some(q) => {
+                outcomes[i] = WriteOutcome::QuotaExhausted {
+                    order_number: q.order_number.clone(),
+                }
+            }
+            None => {
+                for q in quota.iter().filter(|q| q.volume.is_some()) {
+                    *drawn
+                        .get_mut(&(q.order_number.clone(), q.period_from.to_string()))
+                        .expect("period listed") += q.quantity;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// FNV-1a, for advisory lock keys.
