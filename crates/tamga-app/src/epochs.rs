@@ -3,8 +3,8 @@
 //! tamga runs as several instances on one database. Each keeps in memory,
 //! for speed, what lodging reads on every declaration: the officers'
 //! selectivity criteria and random selection, the tariff in use, the
-//! active risk profiles and the channel policy, and the pre-arrival
-//! index. A change is stored first, then its topic's epoch is bumped
+//! active risk profiles and the channel policy, the pre-arrival index,
+//! and the trader digital twin the operations pump keeps. A change is stored first, then its topic's epoch is bumped
 //! ([`tamga_store::EpochStore`]); the instance that made it installs it at
 //! once, and a watcher on every instance ([`spawn_watch`]) reads the
 //! epochs every [`POLL`] and reloads a topic whose epoch moved.
@@ -31,6 +31,8 @@ pub const TARIFF: &str = "tariff";
 pub const RISK: &str = "risk";
 /// Pre-arrival information submitted.
 pub const PREARRIVAL: &str = "prearrival";
+/// What the operations pump derived (trader metrics and categories).
+pub const OPS: &str = "ops";
 
 /// Reloads one topic; called with the topic's name.
 pub type Reload =

@@ -211,6 +211,11 @@ pub struct NewLabel {
 pub struct OpsBatch {
     /// New event cursor (`None` leaves it).
     pub cursor: Option<i64>,
+    /// The cursor the batch was derived from: when given, the batch is
+    /// written only if the stored cursor is still this one (another
+    /// instance's pump did not apply these events first); else nothing is
+    /// written and [`OpsStore::ops_apply`] answers false.
+    pub from_cursor: Option<i64>,
     /// Unique by MRN.
     pub facts: Vec<FactsRow>,
     pub metrics: Vec<(Eori, TraderMetrics)>,
@@ -242,7 +247,13 @@ pub trait OpsStore: Send + Sync {
     async fn ops_events_after(&self, after: i64, limit: u32) -> Result<Vec<OpsEvent>>;
     async fn ops_facts(&self, mrns: &[Mrn]) -> Result<Vec<FactsRow>>;
     async fn ops_declarations(&self, mrns: &[Mrn]) -> Result<Vec<DeclarationRecord>>;
-    async fn ops_apply(&self, batch: &OpsBatch) -> Result<()>;
+    /// Writes the batch in one transaction; false (and nothing written)
+    /// when [`OpsBatch::from_cursor`] is no longer the stored cursor.
+    async fn ops_apply(&self, batch: &OpsBatch) -> Result<bool>;
+    /// Claims the named periodic job for this run: true for exactly one
+    /// caller (of any instance) per `every_nanos`, counted from the last
+    /// claim (`now_nanos`: the caller's clock, UTC nanoseconds).
+    async fn ops_claim(&self, job: &str, now_nanos: i64, every_nanos: i64) -> Result<bool>;
     async fn ops_operators(&self) -> Result<Vec<Operator>>;
 
     async fn trader_metrics_all(&self) -> Result<Vec<TraderMetricsRow>>;
@@ -450,10 +461,31 @@ macro_rules! ops_backend {
                 Ok(out)
             }
 
-            async fn ops_apply(&self, b: &OpsBatch) -> Result<()> {
+            async fn ops_apply(&self, b: &OpsBatch) -> Result<bool> {
                 use crate::codec::{nanos, to_json};
                 let mut tx = self.$write.begin().await?;
                 let c = &mut *tx;
+                if let Some(from) = b.from_cursor {
+                    // First, so that a second pump on the same events
+                    // waits here for the first and then finds the cursor
+                    // moved (the row lock, on PostgreSQL).
+                    sqlx::query(&$sql(
+                        "INSERT INTO ops_cursor (name, value) VALUES ('events', 0) ON CONFLICT (name) DO NOTHING",
+                    ))
+                    .execute(&mut *c)
+                    .await?;
+                    let moved = sqlx::query(&$sql(
+                        "UPDATE ops_cursor SET value = ? WHERE name = 'events' AND value = ?",
+                    ))
+                    .bind(b.cursor.unwrap_or(from))
+                    .bind(from)
+                    .execute(&mut *c)
+                    .await?
+                    .rows_affected();
+                    if moved == 0 {
+                        return Ok(false);
+                    }
+                }
                 for chunk in crate::codec::row_chunks::<$db, _>(&b.facts, 1000) {
                     let mut rows = Vec::with_capacity(chunk.len());
                     for f in chunk {
@@ -595,7 +627,7 @@ macro_rules! ops_backend {
                     let keep = crate::codec::keep_prepared::<$db>(chunk.len());
                     qb.build().persistent(keep).execute(&mut *c).await?;
                 }
-                if let Some(cursor) = b.cursor {
+                if let (Some(cursor), None) = (b.cursor, b.from_cursor) {
                     sqlx::query(&$sql(
                         "INSERT INTO ops_cursor (name, value) VALUES ('events', ?) \
                          ON CONFLICT (name) DO UPDATE SET value = excluded.value",
@@ -605,7 +637,27 @@ macro_rules! ops_backend {
                     .await?;
                 }
                 tx.commit().await?;
-                Ok(())
+                Ok(true)
+            }
+
+            async fn ops_claim(&self, job: &str, now_nanos: i64, every_nanos: i64) -> Result<bool> {
+                let name = format!("claim:{job}");
+                sqlx::query(&$sql(
+                    "INSERT INTO ops_cursor (name, value) VALUES (?, 0) ON CONFLICT (name) DO NOTHING",
+                ))
+                .bind(&name)
+                .execute(&self.$write)
+                .await?;
+                let n = sqlx::query(&$sql(
+                    "UPDATE ops_cursor SET value = ? WHERE name = ? AND value <= ?",
+                ))
+                .bind(now_nanos)
+                .bind(&name)
+                .bind(now_nanos.saturating_sub(every_nanos))
+                .execute(&self.$write)
+                .await?
+                .rows_affected();
+                Ok(n == 1)
             }
 
             async fn ops_operators(&self) -> Result<Vec<Operator>> {

@@ -129,6 +129,27 @@ impl Workbench {
         };
         wb.clearance.recent_records().enable();
         tokio::spawn(pump.run());
+        // Another instance's pump moved the twin: read it again.
+        let weak = Arc::downgrade(&wb);
+        let alive = weak.clone();
+        crate::epochs::spawn_watch(
+            store,
+            &[crate::epochs::OPS],
+            move || alive.strong_count() > 0,
+            Box::new(move |_| {
+                let weak = weak.clone();
+                Box::pin(async move {
+                    let Some(wb) = weak.upgrade() else {
+                        return true;
+                    };
+                    wb.twin
+                        .reload(wb.store().as_ref())
+                        .await
+                        .map_err(|e| tracing::warn!(error = %e, "could not reload the trader twin"))
+                        .is_ok()
+                })
+            }),
+        );
         Ok(wb)
     }
 

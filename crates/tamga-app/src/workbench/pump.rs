@@ -83,7 +83,15 @@ impl Pump {
             let Some(last) = events.last().map(|e| e.id) else {
                 break;
             };
-            let closed = self.apply(&events, last).await?;
+            let Some(closed) = self.apply(&events, at, last).await? else {
+                // Another instance's pump applied these events first:
+                // take its results (the twin as stored) and go on from the
+                // stored cursor.
+                self.wb.twin.reload(store.as_ref()).await?;
+                at = store.ops_cursor().await?;
+                *cursor = Some(at);
+                continue;
+            };
             redispatch |= closed;
             at = last;
             *cursor = Some(at);
@@ -101,12 +109,19 @@ impl Pump {
         Ok(())
     }
 
-    /// Applies one batch of events; returns whether a task was closed.
+    /// Applies one batch of events read after `from`; returns whether a
+    /// task was closed, or `None` when another instance applied them first
+    /// (nothing written).
     /// Stages: what the batch touches, the stored facts and declarations
     /// it needs, the fold of its events (facts, tasks closed, labels), the
     /// traders' metrics, dispatching of what went under control; then one
     /// write with the new cursor, and the twin updated once it is stored.
-    async fn apply(&self, events: &[LoggedEvent], last: i64) -> Result<bool, AppError> {
+    async fn apply(
+        &self,
+        events: &[LoggedEvent],
+        from: i64,
+        last: i64,
+    ) -> Result<Option<bool>, AppError> {
         let now = OffsetDateTime::now_utc();
         let touched = Touched::of(events);
         let (mut facts, docs) = self.load(events, &touched).await?;
@@ -116,6 +131,7 @@ impl Pump {
             .collect();
         let mut batch = OpsBatch {
             cursor: Some(last),
+            from_cursor: Some(from),
             ..Default::default()
         };
         let to_dispatch = fold(events, &mut facts, &docs, &mut batch);
@@ -139,9 +155,13 @@ impl Pump {
             .filter(|f| old.get(&f.mrn) != Some(&f.facts))
             .collect();
         let any_closed = !batch.closed_tasks.is_empty();
-        self.wb.store().ops_apply(&batch).await?;
+        if !self.wb.store().ops_apply(&batch).await? {
+            return Ok(None);
+        }
         self.wb.twin.install(local, now.date());
-        Ok(any_closed)
+        // The other instances read the twin again (`crate::epochs`).
+        crate::epochs::bump(self.wb.store().as_ref(), crate::epochs::OPS).await;
+        Ok(Some(any_closed))
     }
 
     /// The stored facts of the touched declarations, and the declarations
@@ -247,6 +267,20 @@ impl Pump {
     /// reassessed as of today, and a snapshot where metrics moved.
     async fn scheduled(&self) -> Result<(), AppError> {
         let store = self.wb.store().clone();
+        // Once per period among all instances.
+        let now_nanos =
+            i64::try_from(OffsetDateTime::now_utc().unix_timestamp_nanos()).unwrap_or(i64::MAX);
+        let every = i64::try_from(self.settings.schedule.as_nanos()).unwrap_or(i64::MAX);
+        if !store
+            .ops_claim(
+                "scheduled_reassessment",
+                now_nanos,
+                every.saturating_sub(every / 10),
+            )
+            .await?
+        {
+            return Ok(());
+        }
         let operators = store.ops_operators().await?;
         let now = OffsetDateTime::now_utc();
         let ops: Vec<Eori> = {

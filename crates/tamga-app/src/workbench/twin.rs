@@ -137,6 +137,15 @@ impl Twin {
         map.get_mut(op)?.reassess(op, now, metrics_too)
     }
 
+    /// Reads the whole twin from the store again (another instance's pump
+    /// moved it).
+    pub(super) async fn reload(&self, store: &dyn Store) -> Result<(), AppError> {
+        let fresh = Twin::load(store).await?;
+        let map = std::mem::take(&mut *fresh.map.write().expect("lock"));
+        *self.map.write().expect("lock") = map;
+        Ok(())
+    }
+
     /// Installs entries computed by the pump once they are stored, keeping
     /// an AEO status changed in the meantime.
     pub(super) fn install(&self, entries: HashMap<Eori, Entry>, today: Date) {

@@ -162,6 +162,114 @@ async fn changes_reach_the_other_instance(db: TestDb) {
     .await;
 }
 
+/// Both instances run the operations pump: each event is applied once
+/// (the cursor is compared and moved in the pump's transaction), and the
+/// twin of the instance that did not apply it follows.
+async fn the_pump_applies_each_event_once(db: TestDb) {
+    let a = instance(&db).await;
+    let b = instance(&db).await;
+    let wa = tamga_app::workbench::Workbench::start(a.clearance.clone())
+        .await
+        .unwrap();
+    let wb = tamga_app::workbench::Workbench::start(b.clearance.clone())
+        .await
+        .unwrap();
+    let trader = tamga_app::demo::demo_trader_id(0);
+    let op = Eori::parse(&trader).unwrap();
+    let key = tamga_app::demo::demo_signing_key(&trader);
+    let reference = tamga_app::reference::shipped().unwrap();
+    let tariff = tamga_app::reference::demo_tariff().unwrap();
+    let mut cfg = tamga_sim::GeneratorConfig::demo(8, OffsetDateTime::now_utc().date(), 77);
+    cfg.traders = vec![tamga_sim::demo_traders(8)[0].clone()];
+    cfg.error_share = Some(0.0);
+    cfg.frauds = false;
+    let mut generator = tamga_sim::Generator::new(cfg, &reference)
+        .unwrap()
+        .with_tariff(&tariff);
+    let admin = staff(Role::Admin);
+    let lodge = |c: Arc<Clearance>, body: Vec<u8>| {
+        let (op, key) = (op.clone(), key.clone());
+        async move {
+            let sig = tamga_core::signature::sign(&key, &body);
+            c.lodge(
+                &op,
+                tamga_app::Signed {
+                    body: &body,
+                    signature: Some(&sig),
+                    key_id: None,
+                },
+            )
+            .await
+            .unwrap();
+        }
+    };
+    // Waits until the store and both instances' twins count `n`
+    // declarations of the trader, and never more.
+    let settled = |n: i64| {
+        let (a, op, admin) = (a.clearance.clone(), op.clone(), admin.clone());
+        let (wa, wb) = (wa.clone(), wb.clone());
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                let stored = a
+                    .store()
+                    .trader_metrics_all()
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .find(|m| m.operator == op)
+                    .map_or(0, |m| m.metrics.declarations);
+                let count = |p: tamga_app::workbench::TraderProfile| p.metrics.declarations;
+                let ta = count(wa.trader_profile(&admin, &op, 1).await.unwrap());
+                let tb = count(wb.trader_profile(&admin, &op, 1).await.unwrap());
+                assert!(stored <= n, "counted more than once: {stored} of {n}");
+                if (stored, ta, tb) == (n, n, n) {
+                    return;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "expected {n}: stored {stored}, instance A {ta}, instance B {tb}"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    // A alone: B's pump, not woken by commits of its own, lags behind.
+    for _ in 0..10 {
+        lodge(a.clearance.clone(), generator.next().body).await;
+    }
+    settled(10).await;
+    // One on B: B's pump starts from where it was; the events A applied
+    // are not applied again, and what A derived from them is not lost.
+    lodge(b.clearance.clone(), generator.next().body).await;
+    settled(11).await;
+    // Both at once.
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let c = if i % 2 == 0 {
+            a.clearance.clone()
+        } else {
+            b.clearance.clone()
+        };
+        tasks.spawn(lodge(c, generator.next().body));
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.unwrap();
+    }
+    settled(31).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_the_pump_applies_each_event_once() {
+    the_pump_applies_each_event_once(TestDb::sqlite().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(tamga_pg), ignore = "set TAMGA_TEST_PG_URL to run on PostgreSQL")]
+async fn postgres_the_pump_applies_each_event_once() {
+    the_pump_applies_each_event_once(TestDb::postgres_variant().await).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_changes_reach_the_other_instance() {
     changes_reach_the_other_instance(TestDb::sqlite().await).await;
