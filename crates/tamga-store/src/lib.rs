@@ -43,6 +43,7 @@ pub mod keys_sql;
 mod ledger_sql;
 pub mod mandate_sql;
 pub mod ops_sql;
+pub mod people_sql;
 mod payment_sql;
 mod placeholders;
 pub mod postgres;
@@ -54,6 +55,10 @@ pub use draw_sql::{DrawSecretRecord, DrawSecretStore};
 pub use keys_sql::{KeyApproval, KeyAudit, NewKey, OfficerKeyRecord, OfficerKeyStore};
 pub use mandate_sql::{MandateRecord, MandateStore, SignedBody};
 pub use ops_sql::OpsStore;
+pub use people_sql::{
+    AuditQuery, Decided, NewUser, OperatorKind, OperatorRecord, OperatorStatus, PeopleStore,
+    UserChange, UserQuery, UserRecord,
+};
 pub use risk_sql::RiskStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -515,7 +520,15 @@ impl LedgerCheck {
 
 #[async_trait]
 pub trait Store:
-    RiskStore + OpsStore + OfficerKeyStore + MandateStore + DrawSecretStore + Send + Sync + 'static
+    RiskStore
+    + OpsStore
+    + OfficerKeyStore
+    + MandateStore
+    + DrawSecretStore
+    + PeopleStore
+    + Send
+    + Sync
+    + 'static
 {
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
