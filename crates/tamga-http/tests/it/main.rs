@@ -11,6 +11,7 @@ mod access_and_errors;
 mod api;
 mod event_view_api;
 mod openapi_doc;
+mod people;
 mod payments;
 mod risk_api;
 mod security;
