@@ -221,39 +221,95 @@ pub const DEMO_BROKER: &str = "UZ000000000901";
 /// of the demo broker.
 fn demo_users() -> Vec<DemoUser> {
     let office = || vec![DEMO_OFFICE.to_owned()];
-    let user = |username: &str, name: &str, role: Role, offices: Vec<String>, operator: Option<String>| {
-        let key = matches!(role, Role::Officer | Role::Admin).then(|| demo_officer_key(username));
-        let public_key = key
-            .as_ref()
-            .map(|k| signature::public_key_b64(&k.verifying_key()));
-        DemoUser {
-            username: username.to_owned(),
-            name: name.to_owned(),
-            role,
-            offices,
-            operator,
-            token: demo_token(username),
-            password: demo_password(username),
-            key_id: public_key.as_deref().map(key_id_of),
-            signing_key: key.map(|k| {
-                use base64::Engine;
-                base64::engine::general_purpose::STANDARD.encode(k.to_bytes())
-            }),
-            public_key,
-        }
-    };
+    let user =
+        |username: &str, name: &str, role: Role, offices: Vec<String>, operator: Option<String>| {
+            let key =
+                matches!(role, Role::Officer | Role::Admin).then(|| demo_officer_key(username));
+            let public_key = key
+                .as_ref()
+                .map(|k| signature::public_key_b64(&k.verifying_key()));
+            DemoUser {
+                username: username.to_owned(),
+                name: name.to_owned(),
+                role,
+                offices,
+                operator,
+                token: demo_token(username),
+                password: demo_password(username),
+                key_id: public_key.as_deref().map(key_id_of),
+                signing_key: key.map(|k| {
+                    use base64::Engine;
+                    base64::engine::general_purpose::STANDARD.encode(k.to_bytes())
+                }),
+                public_key,
+            }
+        };
     vec![
         user("admin", "Demo Administrator", Role::Admin, vec![], None),
-        user("officer", "Demo Customs Officer", Role::Officer, office(), None),
-        user("analyst", "Demo Risk Analyst", Role::RiskAnalyst, office(), None),
-        user("bank", "Demo Bank (payments gateway)", Role::Bank, office(), None),
-        user("inspector", "Demo Inspector", Role::Inspector, office(), None),
-        user("manager", "Demo Customs Manager", Role::Manager, office(), None),
-        user("appeals", "Demo Appeals Officer", Role::AppealsOfficer, vec![], None),
-        user("office-admin", "Demo Office Administrator", Role::Admin, office(), None),
+        user(
+            "officer",
+            "Demo Customs Officer",
+            Role::Officer,
+            office(),
+            None,
+        ),
+        user(
+            "analyst",
+            "Demo Risk Analyst",
+            Role::RiskAnalyst,
+            office(),
+            None,
+        ),
+        user(
+            "bank",
+            "Demo Bank (payments gateway)",
+            Role::Bank,
+            office(),
+            None,
+        ),
+        user(
+            "inspector",
+            "Demo Inspector",
+            Role::Inspector,
+            office(),
+            None,
+        ),
+        user(
+            "manager",
+            "Demo Customs Manager",
+            Role::Manager,
+            office(),
+            None,
+        ),
+        user(
+            "appeals",
+            "Demo Appeals Officer",
+            Role::AppealsOfficer,
+            vec![],
+            None,
+        ),
+        user(
+            "office-admin",
+            "Demo Office Administrator",
+            Role::Admin,
+            office(),
+            None,
+        ),
         user("agency", "Demo Partner Agency", Role::Agency, vec![], None),
-        user("trader1", "Demo Trader 1 Clerk", Role::Trader, vec![], Some(demo_trader_id(0))),
-        user("broker1", "Demo Broker Clerk", Role::Broker, vec![], Some(DEMO_BROKER.to_owned())),
+        user(
+            "trader1",
+            "Demo Trader 1 Clerk",
+            Role::Trader,
+            vec![],
+            Some(demo_trader_id(0)),
+        ),
+        user(
+            "broker1",
+            "Demo Broker Clerk",
+            Role::Broker,
+            vec![],
+            Some(DEMO_BROKER.to_owned()),
+        ),
     ]
 }
 

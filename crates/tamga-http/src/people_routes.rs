@@ -32,11 +32,38 @@ use crate::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(register, operators, operator, decide, create_user, users, user, update_user, offices, office_staff, audit),
+    paths(
+        register,
+        operators,
+        operator,
+        decide,
+        create_user,
+        users,
+        user,
+        update_user,
+        offices,
+        office_staff,
+        audit
+    ),
     components(schemas(
-        RegistrationForm, AddressForm, ContactForm, RepresentativeForm, FirstUserForm, Registered,
-        DecisionForm, NewUserForm, UserPatch, OperatorView, UserView, CreatedUserView, AuditEntryView,
-        OfficeView, AuditPage, OperatorKind, OperatorStatus, Role
+        RegistrationForm,
+        AddressForm,
+        ContactForm,
+        RepresentativeForm,
+        FirstUserForm,
+        Registered,
+        DecisionForm,
+        NewUserForm,
+        UserPatch,
+        OperatorView,
+        UserView,
+        CreatedUserView,
+        AuditEntryView,
+        OfficeView,
+        AuditPage,
+        OperatorKind,
+        OperatorStatus,
+        Role
     ))
 )]
 pub struct Api;
@@ -48,7 +75,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/admin/operators/{eori}", get(operator))
         .route("/api/v1/admin/operators/{eori}/decision", post(decide))
         .route("/api/v1/admin/users", post(create_user).get(users))
-        .route("/api/v1/admin/users/{username}", get(user).patch(update_user))
+        .route(
+            "/api/v1/admin/users/{username}",
+            get(user).patch(update_user),
+        )
         .route("/api/v1/offices", get(offices))
         .route("/api/v1/admin/offices/{office}/staff", get(office_staff))
         .route("/api/v1/admin/audit", get(audit))
@@ -301,7 +331,9 @@ pub async fn create_user(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UserParams {
-    #[param(pattern = "^(trader|broker|carrier|officer|inspector|risk_analyst|manager|appeals_officer|admin|bank|agency)$")]
+    #[param(
+        pattern = "^(trader|broker|carrier|officer|inspector|risk_analyst|manager|appeals_officer|admin|bank|agency)$"
+    )]
     pub role: Option<String>,
     #[param(pattern = "^[A-Z]{2}[A-Z0-9]{6}$")]
     pub office: Option<String>,

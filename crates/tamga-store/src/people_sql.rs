@@ -786,16 +786,24 @@ macro_rules! people_backend {
 mod sqlite_impl {
     use super::*;
     people_backend!(
-    SqliteStore,
-    sqlx::SqliteConnection,
-    sqlx::sqlite::SqliteRow,
-    reader,
-    writer,
-    sqlite_sql,
-    sqlite_notification_lock
+        SqliteStore,
+        sqlx::SqliteConnection,
+        sqlx::sqlite::SqliteRow,
+        reader,
+        writer,
+        sqlite_sql,
+        sqlite_notification_lock
     );
 }
 mod pg_impl {
     use super::*;
-    people_backend!(PgStore, sqlx::PgConnection, sqlx::postgres::PgRow, pool, pool, pg_sql, pg_notification_lock);
+    people_backend!(
+        PgStore,
+        sqlx::PgConnection,
+        sqlx::postgres::PgRow,
+        pool,
+        pool,
+        pg_sql,
+        pg_notification_lock
+    );
 }

@@ -30,8 +30,8 @@ use tamga_core::codes::{Eori, OfficeCode};
 use tamga_core::ledger::AccountKind;
 use tamga_core::lifecycle::{NewNotification, NotificationKind};
 use tamga_store::{
-    AuditEntry, AuditQuery, Decided, NewUser, OperatorKind, OperatorRecord, OperatorStatus,
-    Role, Store, StoreError, User, UserChange, UserQuery, UserRecord,
+    AuditEntry, AuditQuery, Decided, NewUser, OperatorKind, OperatorRecord, OperatorStatus, Role,
+    Store, StoreError, User, UserChange, UserQuery, UserRecord,
 };
 
 use crate::account::LedgerCurrency;
@@ -87,7 +87,11 @@ fn check_shape(
     offices: &[OfficeCode],
 ) -> Result<(), AppError> {
     if roles.is_empty() {
-        return Err(AppError::bad_request("ROLES_EMPTY", "/roles", "a user needs at least one role"));
+        return Err(AppError::bad_request(
+            "ROLES_EMPTY",
+            "/roles",
+            "a user needs at least one role",
+        ));
     }
     for (i, r) in roles.iter().enumerate() {
         let pointer = format!("/roles/{i}");
@@ -95,7 +99,10 @@ fn check_shape(
             return Err(AppError::bad_request(
                 "ROLE_NEEDS_OPERATOR",
                 pointer,
-                format!("the {} role is an operator's: give the user's operator", r.as_str()),
+                format!(
+                    "the {} role is an operator's: give the user's operator",
+                    r.as_str()
+                ),
             ));
         }
         let customs = matches!(
@@ -111,7 +118,10 @@ fn check_shape(
             return Err(AppError::bad_request(
                 "ROLE_CUSTOMS_ONLY",
                 pointer,
-                format!("the {} role is for customs staff, not an operator's user", r.as_str()),
+                format!(
+                    "the {} role is for customs staff, not an operator's user",
+                    r.as_str()
+                ),
             ));
         }
         if *r == Role::Admin && !admin.offices.is_empty() {
@@ -121,7 +131,11 @@ fn check_shape(
             ));
         }
     }
-    if roles.iter().any(|r| matches!(r, Role::Officer | Role::Inspector)) && offices.is_empty() {
+    if roles
+        .iter()
+        .any(|r| matches!(r, Role::Officer | Role::Inspector))
+        && offices.is_empty()
+    {
         return Err(AppError::bad_request(
             "OFFICES_REQUIRED",
             "/offices",
@@ -169,9 +183,14 @@ async fn offices_of(
     let mut out: Vec<OfficeCode> = Vec::new();
     for (i, c) in codes.iter().enumerate() {
         let p = format!("{pointer}/{i}");
-        let o = OfficeCode::parse(c.trim()).map_err(|e| AppError::bad_request(e.code, &p, e.message))?;
+        let o = OfficeCode::parse(c.trim())
+            .map_err(|e| AppError::bad_request(e.code, &p, e.message))?;
         if !known.iter().any(|k| k.code == o.as_str()) {
-            return Err(AppError::bad_request("OFFICE_UNKNOWN", p, format!("no customs office {o}")));
+            return Err(AppError::bad_request(
+                "OFFICE_UNKNOWN",
+                p,
+                format!("no customs office {o}"),
+            ));
         }
         if !out.contains(&o) {
             out.push(o);
@@ -229,7 +248,10 @@ pub async fn register(store: &dyn Store, form: RegistrationForm) -> Result<Regis
             active: false,
             created_at: now,
         },
-        email: r.user_email.clone().or_else(|| Some(r.contact.email.clone())),
+        email: r
+            .user_email
+            .clone()
+            .or_else(|| Some(r.contact.email.clone())),
         password_hash: Some(hash),
         must_change_password: false,
         totp_required: false,
@@ -319,7 +341,14 @@ pub async fn decide(
         payload: serde_json::json!({"approvedBy": by, "reason": reason}),
     });
     match store
-        .decide_operator(id, approve, reason.as_deref(), &by, now, notification.as_ref())
+        .decide_operator(
+            id,
+            approve,
+            reason.as_deref(),
+            &by,
+            now,
+            notification.as_ref(),
+        )
         .await?
     {
         Decided::Done(op) => {
@@ -350,7 +379,11 @@ pub async fn operators(
     let status = status
         .map(|s| {
             OperatorStatus::parse(s).ok_or_else(|| {
-                AppError::bad_request("QUERY_PARAMETERS", "/status", "pending, approved or refused")
+                AppError::bad_request(
+                    "QUERY_PARAMETERS",
+                    "/status",
+                    "pending, approved or refused",
+                )
             })
         })
         .transpose()?;
@@ -368,7 +401,11 @@ pub async fn operators(
     Ok(store.operator_records(status, kind).await?)
 }
 
-pub async fn operator(store: &dyn Store, caller: &Caller, id: &Eori) -> Result<OperatorRecord, AppError> {
+pub async fn operator(
+    store: &dyn Store,
+    caller: &Caller,
+    id: &Eori,
+) -> Result<OperatorRecord, AppError> {
     admin(caller)?;
     store
         .operator_record(id)
@@ -421,7 +458,8 @@ pub async fn create_user(
     let roles = roles_of(&form.roles);
     let operator = match form.operator.as_deref() {
         Some(o) => {
-            let id = Eori::parse(o.trim()).map_err(|e| AppError::bad_request(e.code, "/operator", e.message))?;
+            let id = Eori::parse(o.trim())
+                .map_err(|e| AppError::bad_request(e.code, "/operator", e.message))?;
             match store.operator_record(&id).await? {
                 None => {
                     return Err(AppError::bad_request(
@@ -444,7 +482,11 @@ pub async fn create_user(
     };
     let offices = offices_of(store, &form.offices, "/offices").await?;
     check_shape(me, &roles, operator.as_ref(), &offices)?;
-    let email = form.email.as_deref().map(|e| email(e, "/email")).transpose()?;
+    let email = form
+        .email
+        .as_deref()
+        .map(|e| email(e, "/email"))
+        .transpose()?;
     let initial_password = password::generate();
     let pw = initial_password.clone();
     let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
@@ -469,7 +511,11 @@ pub async fn create_user(
     match store.create_person(&new, &caller.label(), now).await {
         Ok(()) => {}
         Err(StoreError::AlreadyExists(_)) => {
-            return Err(conflict("USERNAME_TAKEN", "/username", "this user name is taken"))
+            return Err(conflict(
+                "USERNAME_TAKEN",
+                "/username",
+                "this user name is taken",
+            ))
         }
         Err(e) => return Err(e.into()),
     }
@@ -496,14 +542,21 @@ pub async fn users(
     let q = UserQuery {
         role: role
             .map(|r| {
-                Role::parse(r).ok_or_else(|| AppError::bad_request("QUERY_PARAMETERS", "/role", "no such role"))
+                Role::parse(r).ok_or_else(|| {
+                    AppError::bad_request("QUERY_PARAMETERS", "/role", "no such role")
+                })
             })
             .transpose()?,
         office: office
-            .map(|o| OfficeCode::parse(o).map_err(|e| AppError::bad_request(e.code, "/office", e.message)))
+            .map(|o| {
+                OfficeCode::parse(o)
+                    .map_err(|e| AppError::bad_request(e.code, "/office", e.message))
+            })
             .transpose()?,
         operator: operator
-            .map(|o| Eori::parse(o).map_err(|e| AppError::bad_request(e.code, "/operator", e.message)))
+            .map(|o| {
+                Eori::parse(o).map_err(|e| AppError::bad_request(e.code, "/operator", e.message))
+            })
             .transpose()?,
     };
     Ok(store
@@ -514,7 +567,11 @@ pub async fn users(
         .collect())
 }
 
-pub async fn user(store: &dyn Store, caller: &Caller, username: &str) -> Result<UserRecord, AppError> {
+pub async fn user(
+    store: &dyn Store,
+    caller: &Caller,
+    username: &str,
+) -> Result<UserRecord, AppError> {
     let me = admin(caller)?;
     let u = store
         .person(username)
@@ -589,10 +646,19 @@ pub async fn update_user(
         totp_required: patch.totp_required,
     };
     if change.is_empty() {
-        return Err(AppError::bad_request("CHANGE_EMPTY", "", "nothing to change"));
+        return Err(AppError::bad_request(
+            "CHANGE_EMPTY",
+            "",
+            "nothing to change",
+        ));
     }
     store
-        .update_person(username, &change, &caller.label(), OffsetDateTime::now_utc())
+        .update_person(
+            username,
+            &change,
+            &caller.label(),
+            OffsetDateTime::now_utc(),
+        )
         .await?
         .ok_or_else(|| AppError::not_found(format!("user {username}")))
 }
@@ -644,7 +710,9 @@ pub async fn audit(
 
 /// The customs offices of the reference data (read from the database once
 /// per process; the reference data is loaded at start).
-pub async fn offices(store: &dyn Store) -> Result<&'static [tamga_core::reference::Office], AppError> {
+pub async fn offices(
+    store: &dyn Store,
+) -> Result<&'static [tamga_core::reference::Office], AppError> {
     static OFFICES: tokio::sync::OnceCell<Vec<tamga_core::reference::Office>> =
         tokio::sync::OnceCell::const_new();
     let o = OFFICES

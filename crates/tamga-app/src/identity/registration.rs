@@ -101,7 +101,10 @@ impl Username {
             Err(AppError::bad_request(
                 "USERNAME_FORMAT",
                 pointer,
-                format!("a user name has 3 to 32 characters matching {}", Self::PATTERN),
+                format!(
+                    "a user name has 3 to 32 characters matching {}",
+                    Self::PATTERN
+                ),
             ))
         }
     }
@@ -115,7 +118,11 @@ impl Username {
 pub fn text(s: &str, max: usize, pointer: &str) -> Result<String, AppError> {
     let t = s.trim();
     if t.is_empty() {
-        return Err(AppError::bad_request("FIELD_REQUIRED", pointer, "this field may not be empty"));
+        return Err(AppError::bad_request(
+            "FIELD_REQUIRED",
+            pointer,
+            "this field may not be empty",
+        ));
     }
     if t.chars().count() > max {
         return Err(AppError::bad_request(
@@ -139,7 +146,11 @@ pub fn text(s: &str, max: usize, pointer: &str) -> Result<String, AppError> {
 pub fn email(s: &str, pointer: &str) -> Result<String, AppError> {
     let s = s.trim();
     let bad = || {
-        AppError::bad_request("EMAIL_FORMAT", pointer, "not an e-mail address (name@domain.tld)")
+        AppError::bad_request(
+            "EMAIL_FORMAT",
+            pointer,
+            "not an e-mail address (name@domain.tld)",
+        )
     };
     if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(bad());
@@ -282,7 +293,11 @@ mod tests {
     fn user_names_emails_and_phones_are_parsed() {
         assert!(Username::parse("silk.admin", "/u").is_ok());
         for bad in ["ab", "Admin", ".dot", "a b c", &"x".repeat(33)] {
-            assert_eq!(Username::parse(bad, "/u").unwrap_err().code(), "USERNAME_FORMAT", "{bad}");
+            assert_eq!(
+                Username::parse(bad, "/u").unwrap_err().code(),
+                "USERNAME_FORMAT",
+                "{bad}"
+            );
         }
         assert_eq!(email(" A@Example.UZ ", "/e").unwrap(), "a@example.uz");
         for bad in ["a", "a@b", "@b.uz", "a@b..uz", "a b@c.uz", "a@.uz"] {
@@ -293,7 +308,10 @@ mod tests {
             assert!(phone(bad, "/p").is_err(), "{bad}");
         }
         assert_eq!(text("  ", 5, "/t").unwrap_err().code(), "FIELD_REQUIRED");
-        assert_eq!(text("abcdef", 5, "/t").unwrap_err().code(), "FIELD_TOO_LONG");
+        assert_eq!(
+            text("abcdef", 5, "/t").unwrap_err().code(),
+            "FIELD_TOO_LONG"
+        );
         assert_eq!(text("a\u{0}b", 5, "/t").unwrap_err().code(), "FIELD_FORMAT");
     }
 }

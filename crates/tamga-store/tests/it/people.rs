@@ -31,14 +31,24 @@ fn registration(id: &Eori, kind: OperatorKind, at: OffsetDateTime) -> OperatorRe
     }
 }
 
-fn person(username: &str, roles: Vec<Role>, operator: Option<&Eori>, offices: &[&str], active: bool, at: OffsetDateTime) -> NewUser {
+fn person(
+    username: &str,
+    roles: Vec<Role>,
+    operator: Option<&Eori>,
+    offices: &[&str],
+    active: bool,
+    at: OffsetDateTime,
+) -> NewUser {
     NewUser {
         user: User {
             username: username.into(),
             name: username.to_uppercase(),
             roles,
             operator: operator.cloned(),
-            offices: offices.iter().map(|o| OfficeCode::parse(o).unwrap()).collect(),
+            offices: offices
+                .iter()
+                .map(|o| OfficeCode::parse(o).unwrap())
+                .collect(),
             active,
             created_at: at,
         },
@@ -67,15 +77,24 @@ async fn registrations_are_decided_once_and_people_change_with_audit(store: Arc<
             &person("alpha2", vec![Role::Trader], Some(&a), &[], false, now),
         )
         .await;
-    assert!(matches!(&again, Err(StoreError::AlreadyExists(w)) if w.starts_with("operator")), "{again:?}");
+    assert!(
+        matches!(&again, Err(StoreError::AlreadyExists(w)) if w.starts_with("operator")),
+        "{again:?}"
+    );
     let taken = store
         .register_operator(
             &registration(&b, OperatorKind::Broker, now),
             &person("alpha", vec![Role::Broker], Some(&b), &[], false, now),
         )
         .await;
-    assert!(matches!(&taken, Err(StoreError::AlreadyExists(w)) if w.starts_with("user")), "{taken:?}");
-    assert!(store.operator_record(&b).await.unwrap().is_none(), "rolled back");
+    assert!(
+        matches!(&taken, Err(StoreError::AlreadyExists(w)) if w.starts_with("user")),
+        "{taken:?}"
+    );
+    assert!(
+        store.operator_record(&b).await.unwrap().is_none(),
+        "rolled back"
+    );
     store
         .register_operator(
             &registration(&b, OperatorKind::Broker, now),
@@ -123,11 +142,21 @@ async fn registrations_are_decided_once_and_people_change_with_audit(store: Arc<
     else {
         panic!("not decided")
     };
-    assert_eq!(refused.decision_reason.as_deref(), Some("documents missing"));
+    assert_eq!(
+        refused.decision_reason.as_deref(),
+        Some("documents missing")
+    );
     assert!(!store.person("beta").await.unwrap().unwrap().user.active);
     assert_eq!(
         store
-            .decide_operator(&Eori::parse("UZ000000777999").unwrap(), true, None, "user:root", now, None)
+            .decide_operator(
+                &Eori::parse("UZ000000777999").unwrap(),
+                true,
+                None,
+                "user:root",
+                now,
+                None
+            )
             .await
             .unwrap(),
         Decided::NotFound
@@ -135,30 +164,68 @@ async fn registrations_are_decided_once_and_people_change_with_audit(store: Arc<
 
     // Staff.
     store
-        .create_person(&person("insp", vec![Role::Inspector], None, &["UZ000100"], true, now), "user:root", now)
+        .create_person(
+            &person(
+                "insp",
+                vec![Role::Inspector],
+                None,
+                &["UZ000100"],
+                true,
+                now,
+            ),
+            "user:root",
+            now,
+        )
         .await
         .unwrap();
     store
-        .create_person(&person("off2", vec![Role::Officer], None, &["UZ000200"], true, now), "user:root", now)
+        .create_person(
+            &person("off2", vec![Role::Officer], None, &["UZ000200"], true, now),
+            "user:root",
+            now,
+        )
         .await
         .unwrap();
     assert!(matches!(
-        store.create_person(&person("insp", vec![Role::Officer], None, &[], true, now), "user:root", now).await,
+        store
+            .create_person(
+                &person("insp", vec![Role::Officer], None, &[], true, now),
+                "user:root",
+                now
+            )
+            .await,
         Err(StoreError::AlreadyExists(_))
     ));
     let office = OfficeCode::parse("UZ000100").unwrap();
     let staff = store.office_staff(&office).await.unwrap();
-    assert_eq!(staff.iter().map(|u| u.user.username.as_str()).collect::<Vec<_>>(), ["insp"]);
+    assert_eq!(
+        staff
+            .iter()
+            .map(|u| u.user.username.as_str())
+            .collect::<Vec<_>>(),
+        ["insp"]
+    );
     let inspectors = store
-        .people(&UserQuery { role: Some(Role::Inspector), ..Default::default() })
+        .people(&UserQuery {
+            role: Some(Role::Inspector),
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(inspectors.len(), 1);
     let of_a = store
-        .people(&UserQuery { operator: Some(a.clone()), ..Default::default() })
+        .people(&UserQuery {
+            operator: Some(a.clone()),
+            ..Default::default()
+        })
         .await
         .unwrap();
-    assert_eq!(of_a.iter().map(|u| u.user.username.as_str()).collect::<Vec<_>>(), ["alpha"]);
+    assert_eq!(
+        of_a.iter()
+            .map(|u| u.user.username.as_str())
+            .collect::<Vec<_>>(),
+        ["alpha"]
+    );
     assert_eq!(store.people(&UserQuery::default()).await.unwrap().len(), 4);
 
     // A change: roles, offices, activity, e-mail, second factor.
@@ -194,14 +261,31 @@ async fn registrations_are_decided_once_and_people_change_with_audit(store: Arc<
 
     // The audit log, filtered.
     let all = store
-        .audit_entries(&AuditQuery { after: 0, limit: 100, ..Default::default() })
+        .audit_entries(&AuditQuery {
+            after: 0,
+            limit: 100,
+            ..Default::default()
+        })
         .await
         .unwrap();
     let actions: Vec<&str> = all.iter().map(|e| e.action.as_str()).collect();
-    for a in ["operator.register", "operator.approve", "operator.refuse", "user.create", "user.update"] {
+    for a in [
+        "operator.register",
+        "operator.approve",
+        "operator.refuse",
+        "user.create",
+        "user.update",
+    ] {
         assert!(actions.contains(&a), "{a} missing from {actions:?}");
     }
-    assert_eq!(actions.iter().filter(|a| **a == "operator.register").count(), 2, "failed registrations leave no entry");
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| **a == "operator.register")
+            .count(),
+        2,
+        "failed registrations leave no entry"
+    );
     let updates = store
         .audit_entries(&AuditQuery {
             after: 0,
@@ -215,8 +299,15 @@ async fn registrations_are_decided_once_and_people_change_with_audit(store: Arc<
     assert_eq!(updates[0].payload["before"]["active"], true);
     assert_eq!(updates[0].payload["change"]["active"], false);
     let page = store
-        .audit_entries(&AuditQuery { after: all[1].id, limit: 2, ..Default::default() })
+        .audit_entries(&AuditQuery {
+            after: all[1].id,
+            limit: 2,
+            ..Default::default()
+        })
         .await
         .unwrap();
-    assert_eq!(page.iter().map(|e| e.id).collect::<Vec<_>>(), [all[2].id, all[3].id]);
+    assert_eq!(
+        page.iter().map(|e| e.id).collect::<Vec<_>>(),
+        [all[2].id, all[3].id]
+    );
 }
