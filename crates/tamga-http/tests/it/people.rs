@@ -56,7 +56,7 @@ async fn registrations_wait_for_an_administrators_decision(app: TestApp) {
     let admin = app.user_token("admin");
     // Bad fields, each refused with its code and pointer.
     let cases: Vec<(&str, Value, &str, &str)> = vec![
-        ("/eori", json!("UZ12"), "EORI_FORMAT", "/eori"),
+        ("/eori", json!("12-34"), "EORI_FORMAT", "/eori"),
         ("/kind", json!("bank"), "REGISTRATION_KIND", "/kind"),
         ("/legalName", json!("  "), "FIELD_REQUIRED", "/legalName"),
         (
@@ -91,7 +91,7 @@ async fn registrations_wait_for_an_administrators_decision(app: TestApp) {
         ),
         (
             "/user/password",
-            json!("bukhara-cotton-export"),
+            json!("qwertyuiop123"),
             "PASSWORD_WEAK",
             "/user/password",
         ),
@@ -356,7 +356,7 @@ async fn administrators_manage_users_within_their_scope(app: TestApp) {
     // Shapes: roles on the right side, offices for officers.
     for (body, code, pointer) in [
         (
-            json!({"username": "t1", "name": "T", "roles": ["trader"]}),
+            json!({"username": "tr1x", "name": "T", "roles": ["trader"]}),
             "ROLE_NEEDS_OPERATOR",
             "/roles/0",
         ),
