@@ -1,5 +1,8 @@
-//! The demo set-up: an administrator, an officer, a risk analyst, a bank,
-//! a broker and nine traders with API tokens and Ed25519 signing keys
+//! The demo set-up: a user of every role (a central administrator, an
+//! office administrator, an officer, an inspector, a risk analyst, a
+//! manager, an appeals officer, a bank, an agency, and users of trader 1
+//! and of the broker), each with an API token and a password (stored as
+//! an argon2id hash), a broker and nine traders with API tokens and Ed25519 signing keys
 //! (traders sign their declarations, the officer and the administrator
 //! their acts), created on first start on an empty database. Traders 1 to 8
 //! hold ample funds; trader 9 ([`DEMO_POOR_TRADER`]) holds little, so its
@@ -57,7 +60,12 @@ pub struct DemoUser {
     pub name: String,
     pub role: Role,
     pub offices: Vec<String>,
+    /// The operator (EORI) of an operator's user (trader, broker).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
     pub token: String,
+    /// The demo password (stored as an argon2id hash; demo only!).
+    pub password: String,
     /// Officers and administrators sign their acts: key id, base64 secret
     /// seed (demo only!) and public key.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -139,44 +147,170 @@ fn operator(id: String, name: &str) -> DemoOperator {
     }
 }
 
+/// The demo password of a user: 24 characters derived from a fixed
+/// string (deterministic; published; demo only!).
+pub fn demo_password(username: &str) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let bytes = derive(&format!("password {username}"));
+    let mut p: String = bytes[..20]
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect();
+    p.insert(10, '-');
+    format!("demo-{p}")
+}
+
+/// The argon2id hashes of the demo users' passwords, made once per
+/// process and in parallel (a hash costs tens of milliseconds; every test
+/// server creates the demo).
+fn demo_password_hashes(users: &[DemoUser]) -> Vec<String> {
+    static HASHES: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
+    let all = HASHES.get_or_init(|| {
+        let d = demo_users();
+        std::thread::scope(|s| {
+            let handles: Vec<_> = d
+                .iter()
+                .map(|u| {
+                    s.spawn(move || {
+                        (
+                            u.username.clone(),
+                            crate::identity::password::hash(&u.password),
+                        )
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("hashing does not panic"))
+                .collect()
+        })
+    });
+    users
+        .iter()
+        .map(|u| {
+            all.iter()
+                .find(|(n, _)| n == &u.username)
+                .map(|(_, h)| h.clone())
+                .unwrap_or_else(|| crate::identity::password::hash(&u.password))
+        })
+        .collect()
+}
+
 /// The demo's principals (deterministic).
 pub fn demo() -> Demo {
-    let user = |username: &str, name: &str, role: Role| {
-        let key = matches!(role, Role::Officer | Role::Admin).then(|| demo_officer_key(username));
-        let public_key = key
-            .as_ref()
-            .map(|k| signature::public_key_b64(&k.verifying_key()));
-        DemoUser {
-            username: username.to_owned(),
-            name: name.to_owned(),
-            role,
-            offices: vec![DEMO_OFFICE.to_owned()],
-            token: demo_token(username),
-            key_id: public_key.as_deref().map(key_id_of),
-            signing_key: key.map(|k| {
-                use base64::Engine;
-                base64::engine::general_purpose::STANDARD.encode(k.to_bytes())
-            }),
-            public_key,
-        }
-    };
     Demo {
         warning: DEMO_WARNING,
         office: DEMO_OFFICE,
-        users: vec![
-            user("admin", "Demo Administrator", Role::Admin),
-            user("officer", "Demo Customs Officer", Role::Officer),
-            user("analyst", "Demo Risk Analyst", Role::RiskAnalyst),
-            user("bank", "Demo Bank (payments gateway)", Role::Bank),
-        ],
+        users: demo_users(),
         traders: DEMO_TRADER_NAMES
             .iter()
             .chain(std::iter::once(&DEMO_POOR_TRADER_NAME))
             .enumerate()
             .map(|(i, n)| operator(demo_trader_id(i), n))
             .collect(),
-        broker: operator("UZ000000000901".into(), "Demo Customs Broker LLC"),
+        broker: operator(DEMO_BROKER.into(), "Demo Customs Broker LLC"),
     }
+}
+
+/// The demo broker's EORI.
+pub const DEMO_BROKER: &str = "UZ000000000901";
+
+/// The demo users: one for every role. The central administrator
+/// (`admin`) has no office; `office-admin` administers office
+/// [`DEMO_OFFICE`] only. `trader1` is a user of demo trader 1, `broker1`
+/// of the demo broker.
+fn demo_users() -> Vec<DemoUser> {
+    let office = || vec![DEMO_OFFICE.to_owned()];
+    let user =
+        |username: &str, name: &str, role: Role, offices: Vec<String>, operator: Option<String>| {
+            let key =
+                matches!(role, Role::Officer | Role::Admin).then(|| demo_officer_key(username));
+            let public_key = key
+                .as_ref()
+                .map(|k| signature::public_key_b64(&k.verifying_key()));
+            DemoUser {
+                username: username.to_owned(),
+                name: name.to_owned(),
+                role,
+                offices,
+                operator,
+                token: demo_token(username),
+                password: demo_password(username),
+                key_id: public_key.as_deref().map(key_id_of),
+                signing_key: key.map(|k| {
+                    use base64::Engine;
+                    base64::engine::general_purpose::STANDARD.encode(k.to_bytes())
+                }),
+                public_key,
+            }
+        };
+    vec![
+        user("admin", "Demo Administrator", Role::Admin, vec![], None),
+        user(
+            "officer",
+            "Demo Customs Officer",
+            Role::Officer,
+            office(),
+            None,
+        ),
+        user(
+            "analyst",
+            "Demo Risk Analyst",
+            Role::RiskAnalyst,
+            office(),
+            None,
+        ),
+        user(
+            "bank",
+            "Demo Bank (payments gateway)",
+            Role::Bank,
+            office(),
+            None,
+        ),
+        user(
+            "inspector",
+            "Demo Inspector",
+            Role::Inspector,
+            office(),
+            None,
+        ),
+        user(
+            "manager",
+            "Demo Customs Manager",
+            Role::Manager,
+            office(),
+            None,
+        ),
+        user(
+            "appeals",
+            "Demo Appeals Officer",
+            Role::AppealsOfficer,
+            vec![],
+            None,
+        ),
+        user(
+            "office-admin",
+            "Demo Office Administrator",
+            Role::Admin,
+            office(),
+            None,
+        ),
+        user("agency", "Demo Partner Agency", Role::Agency, vec![], None),
+        user(
+            "trader1",
+            "Demo Trader 1 Clerk",
+            Role::Trader,
+            vec![],
+            Some(demo_trader_id(0)),
+        ),
+        user(
+            "broker1",
+            "Demo Broker Clerk",
+            Role::Broker,
+            vec![],
+            Some(DEMO_BROKER.to_owned()),
+        ),
+    ]
 }
 
 /// Creates the demo principals if the database has no parties yet.
@@ -187,16 +321,40 @@ pub async fn ensure_demo(store: &dyn Store) -> tamga_store::Result<Option<Demo>>
     }
     let demo = demo();
     let now = OffsetDateTime::now_utc();
-    let office = OfficeCode::parse(DEMO_OFFICE).expect("valid office");
-    for u in &demo.users {
+    create_demo_operators(store, &demo, now).await?;
+    let users = demo.users.clone();
+    let hashes = tokio::task::spawn_blocking(move || demo_password_hashes(&users))
+        .await
+        .map_err(|e| tamga_store::StoreError::Open(format!("hashing demo passwords: {e}")))?;
+    for (u, hash) in demo.users.iter().zip(hashes) {
+        let user = User {
+            username: u.username.clone(),
+            name: u.name.clone(),
+            roles: vec![u.role],
+            operator: u
+                .operator
+                .as_deref()
+                .map(|o| Eori::parse(o).expect("valid demo operator")),
+            offices: u
+                .offices
+                .iter()
+                .map(|o| OfficeCode::parse(o).expect("valid office"))
+                .collect(),
+            active: true,
+            created_at: now,
+        };
         store
-            .create_user(&User::staff(
-                u.username.clone(),
-                u.name.clone(),
-                u.role,
-                vec![office.clone()],
+            .create_person(
+                &tamga_store::NewUser {
+                    user,
+                    email: None,
+                    password_hash: Some(hash),
+                    must_change_password: false,
+                    totp_required: false,
+                },
+                "demo",
                 now,
-            ))
+            )
             .await?;
         store
             .add_token(
@@ -219,6 +377,17 @@ pub async fn ensure_demo(store: &dyn Store) -> tamga_store::Result<Option<Demo>>
                 .await?;
         }
     }
+    grant_demo_mandate(store, &demo, now).await?;
+    Ok(Some(demo))
+}
+
+/// The demo traders and broker: operators with tokens, signing keys and
+/// funded accounts.
+async fn create_demo_operators(
+    store: &dyn Store,
+    demo: &Demo,
+    now: OffsetDateTime,
+) -> tamga_store::Result<()> {
     for (i, t) in demo
         .traders
         .iter()
@@ -266,8 +435,7 @@ pub async fn ensure_demo(store: &dyn Store) -> tamga_store::Result<Option<Demo>>
                 .await?;
         }
     }
-    grant_demo_mandate(store, &demo, now).await?;
-    Ok(Some(demo))
+    Ok(())
 }
 
 /// Registers the demo officer ([`DEMO_INSPECTOR`]) as an inspector of the

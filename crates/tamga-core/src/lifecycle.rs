@@ -600,6 +600,9 @@ pub enum NotificationKind {
     /// A signing key was registered for the operator (issue 15): its id,
     /// who approved it and when; no MRN.
     SigningKeyAdded,
+    /// The operator's online registration was approved (issue 15): who
+    /// approved it; no MRN.
+    OperatorApproved,
 }
 
 impl NotificationKind {
@@ -616,6 +619,7 @@ impl NotificationKind {
             Self::Amended => "amended",
             Self::RequestRejected => "request_rejected",
             Self::SigningKeyAdded => "signing_key_added",
+            Self::OperatorApproved => "operator_approved",
         }
     }
 }

@@ -205,6 +205,19 @@ pub const RULES: &[Rule] = &[
         OFFICER_ADMIN,
     ),
     rule("GET", "/api/v1/analytics/labels", ANALYST_ADMIN),
+    // People and parties (issue 15): registering is public; the office
+    // administrator's scope is the service's (`identity::people`).
+    rule("POST", "/api/v1/registrations", Public),
+    rule("GET", "/api/v1/offices", Public),
+    rule("GET", "/api/v1/admin/operators", ADMIN),
+    rule("GET", "/api/v1/admin/operators/{eori}", ADMIN),
+    rule("POST", "/api/v1/admin/operators/{eori}/decision", ADMIN),
+    rule("POST", "/api/v1/admin/users", ADMIN),
+    rule("GET", "/api/v1/admin/users", ADMIN),
+    rule("GET", "/api/v1/admin/users/{username}", ADMIN),
+    rule("PATCH", "/api/v1/admin/users/{username}", ADMIN),
+    rule("GET", "/api/v1/admin/offices/{office}/staff", ADMIN),
+    rule("GET", "/api/v1/admin/audit", ADMIN),
 ];
 
 /// The rule of `method` on `route` (`HEAD` follows `GET`).

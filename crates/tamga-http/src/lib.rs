@@ -39,6 +39,7 @@ pub mod key_routes;
 pub mod mandate_routes;
 pub mod observe;
 pub mod openapi;
+pub mod people_routes;
 pub mod risk_routes;
 pub mod routes;
 pub mod transport;
@@ -98,6 +99,7 @@ pub fn openapi_doc() -> utoipa::openapi::OpenApi {
     doc.merge(account_routes::Api::openapi());
     doc.merge(key_routes::Api::openapi());
     doc.merge(mandate_routes::Api::openapi());
+    doc.merge(people_routes::Api::openapi());
     doc.merge(risk_routes::Api::openapi());
     doc.merge(workbench_routes::Api::openapi());
     openapi::finish(&mut doc);
@@ -194,6 +196,7 @@ pub fn router_with(state: AppState, limits: &Limits) -> Router {
         .merge(account_routes::routes())
         .merge(key_routes::routes())
         .merge(mandate_routes::routes())
+        .merge(people_routes::routes())
         .merge(risk_routes::routes())
         .merge(workbench_routes::routes())
         // Who may call what, before any extractor reads the request.

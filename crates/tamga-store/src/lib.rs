@@ -45,6 +45,7 @@ mod ledger_sql;
 pub mod mandate_sql;
 pub mod ops_sql;
 mod payment_sql;
+pub mod people_sql;
 mod placeholders;
 pub mod postgres;
 pub mod risk_sql;
@@ -56,6 +57,10 @@ pub use epoch_sql::EpochStore;
 pub use keys_sql::{KeyApproval, KeyAudit, NewKey, OfficerKeyRecord, OfficerKeyStore};
 pub use mandate_sql::{MandateRecord, MandateStore, SignedBody};
 pub use ops_sql::OpsStore;
+pub use people_sql::{
+    AuditQuery, Decided, NewUser, OperatorKind, OperatorRecord, OperatorStatus, PeopleStore,
+    UserChange, UserQuery, UserRecord,
+};
 pub use risk_sql::RiskStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -539,6 +544,7 @@ pub trait Store:
     + MandateStore
     + DrawSecretStore
     + EpochStore
+    + PeopleStore
     + Send
     + Sync
     + 'static

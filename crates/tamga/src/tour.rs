@@ -13,15 +13,20 @@ pub fn demo_text() -> String {
     let mut s = String::new();
     s.push_str(&format!("\n*** {DEMO_WARNING} ***\n\n"));
     s.push_str(&format!(
-        "Office: {}\n\nCustoms users (API token):\n",
+        "Office: {}\n\nUsers (role, API token, password; an operator's user names its operator):\n",
         d.office
     ));
     for u in &d.users {
         s.push_str(&format!(
-            "  {:<8} {:<13} {}\n",
+            "  {:<12} {:<15} {}\n               password {}{}\n",
             u.username,
             u.role.as_str(),
-            u.token
+            u.token,
+            u.password,
+            u.operator
+                .as_deref()
+                .map(|o| format!(" (user of operator {o})"))
+                .unwrap_or_default()
         ));
         if let (Some(key), Some(id)) = (&u.signing_key, &u.key_id) {
             s.push_str(&format!(

@@ -12,6 +12,7 @@ mod api;
 mod event_view_api;
 mod openapi_doc;
 mod payments;
+mod people;
 mod risk_api;
 mod security;
 mod workbench_api;

@@ -26,6 +26,8 @@ const PUBLIC: &[(&str, &str)] = &[
     ("get", "/api/v1/risk/schema"),
     ("get", "/api/v1/tariff"),
     ("post", "/api/v1/tariff/calculator"),
+    ("post", "/api/v1/registrations"),
+    ("get", "/api/v1/offices"),
 ];
 
 /// Follows a `$ref` into `components/schemas`.

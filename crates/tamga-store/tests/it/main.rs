@@ -30,5 +30,6 @@ mod draw_secrets;
 mod ledger;
 mod mandates;
 mod ops;
+mod people;
 mod risk;
 mod story;
