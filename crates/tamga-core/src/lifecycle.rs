@@ -600,6 +600,9 @@ pub enum NotificationKind {
     /// A signing key was registered for the operator (issue 15): its id,
     /// who approved it and when; no MRN.
     SigningKeyAdded,
+    /// A signing key of the operator was revoked (issue 15): its id, who
+    /// revoked it and when; no MRN.
+    SigningKeyRevoked,
 }
 
 impl NotificationKind {
@@ -616,6 +619,7 @@ impl NotificationKind {
             Self::Amended => "amended",
             Self::RequestRejected => "request_rejected",
             Self::SigningKeyAdded => "signing_key_added",
+            Self::SigningKeyRevoked => "signing_key_revoked",
         }
     }
 }
