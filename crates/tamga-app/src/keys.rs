@@ -311,6 +311,7 @@ pub async fn list(store: &dyn Store, caller: &Caller) -> Result<Vec<OwnKey>, App
 /// A key revoked (or found revoked already), as answered.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RevokedKey {
     pub key_id: String,
     /// `operator:<EORI>` or `user:<username>`.

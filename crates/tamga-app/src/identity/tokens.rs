@@ -77,6 +77,7 @@ pub struct TokenRequest {
 /// A token as listed: never its secret.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenView {
     /// The public id (first 16 hex digits of the secret's SHA-256).
     pub id: String,
@@ -122,6 +123,7 @@ impl TokenView {
 /// A token just created: the secret is shown this once.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IssuedToken {
     #[serde(flatten)]
     pub token: TokenView,
