@@ -14,4 +14,5 @@ mod openapi_doc;
 mod payments;
 mod risk_api;
 mod security;
+mod tokens;
 mod workbench_api;
