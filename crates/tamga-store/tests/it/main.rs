@@ -32,3 +32,4 @@ mod mandates;
 mod ops;
 mod risk;
 mod story;
+mod tokens;
