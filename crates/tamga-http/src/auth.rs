@@ -115,10 +115,7 @@ impl TokenCache {
 pub enum Credential {
     /// A bearer API token: its public id (the first 16 hex digits of its
     /// SHA-256) and the person who created it, when known.
-    Token {
-        id: String,
-        person: Option<String>,
-    },
+    Token { id: String, person: Option<String> },
     /// A browser session of the user `username` (cookie).
     Session { username: String },
 }
@@ -165,9 +162,7 @@ async fn resolve(parts: &Parts, state: &AppState) -> Result<(Caller, Credential)
     }
     let store = state.clearance.store();
     let refused = || {
-        ApiError::unauthorized(
-            "unknown, revoked or expired API token (or its holder may not act)",
-        )
+        ApiError::unauthorized("unknown, revoked or expired API token (or its holder may not act)")
     };
     let grant = store
         .token_grant(&hash, time::OffsetDateTime::now_utc())

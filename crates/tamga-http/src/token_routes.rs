@@ -295,6 +295,8 @@ pub async fn admin_revoke_key(
     ApiPath(key_id): ApiPath<String>,
 ) -> ApiResult<Json<RevokedKey>> {
     Ok(Json(
-        s.clearance.revoke_signing_key(&caller, &key_id, true).await?,
+        s.clearance
+            .revoke_signing_key(&caller, &key_id, true)
+            .await?,
     ))
 }

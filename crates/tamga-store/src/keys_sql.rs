@@ -173,7 +173,9 @@ fn revocation_target(owner: &str) -> Result<(&'static str, &'static str, &str)> 
     } else if let Some(u) = owner.strip_prefix("user:") {
         Ok(("officer_keys", "username", u))
     } else {
-        Err(crate::StoreError::Corrupt(format!("not a key owner: {owner:?}")))
+        Err(crate::StoreError::Corrupt(format!(
+            "not a key owner: {owner:?}"
+        )))
     }
 }
 

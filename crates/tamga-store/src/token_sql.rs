@@ -373,7 +373,8 @@ macro_rules! token_backend {
 
 /// Moves the identity epoch inside the caller's transaction, returning
 /// the new value (the same SQL on both backends).
-pub(crate) const BUMP_EPOCH: &str = "INSERT INTO counters (name, next) VALUES ('identity_epoch', 2) \
+pub(crate) const BUMP_EPOCH: &str =
+    "INSERT INTO counters (name, next) VALUES ('identity_epoch', 2) \
      ON CONFLICT (name) DO UPDATE SET next = counters.next + 1 RETURNING next";
 
 token_backend!(

@@ -98,7 +98,11 @@ pub fn judge_revocation(check: &mut SignatureCheck, revoked_at: Option<OffsetDat
         Some(t) if t <= check.at => {
             check.valid = false;
             check.problem.get_or_insert_with(|| {
-                format!("signed at {} with a key revoked at {}", rfc(check.at), rfc(t))
+                format!(
+                    "signed at {} with a key revoked at {}",
+                    rfc(check.at),
+                    rfc(t)
+                )
             });
         }
         Some(t) if check.valid => {

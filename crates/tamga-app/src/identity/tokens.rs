@@ -377,15 +377,30 @@ mod tests {
             name: name.into(),
             expires_in_days: days,
         };
-        assert_eq!(check_request(&req(" erp ", None)).unwrap(), ("erp".into(), 90));
-        assert_eq!(check_request(&req(&"x".repeat(64), Some(365))).unwrap().1, 365);
+        assert_eq!(
+            check_request(&req(" erp ", None)).unwrap(),
+            ("erp".into(), 90)
+        );
+        assert_eq!(
+            check_request(&req(&"x".repeat(64), Some(365))).unwrap().1,
+            365
+        );
         for bad in [req("", None), req(&"x".repeat(65), None), req("a\nb", None)] {
-            assert!(matches!(check_request(&bad), Err(AppError::BadRequest { code: TOKEN_NAME, .. })));
+            assert!(matches!(
+                check_request(&bad),
+                Err(AppError::BadRequest {
+                    code: TOKEN_NAME,
+                    ..
+                })
+            ));
         }
         for days in [0, 366] {
             assert!(matches!(
                 check_request(&req("erp", Some(days))),
-                Err(AppError::BadRequest { code: TOKEN_EXPIRY, .. })
+                Err(AppError::BadRequest {
+                    code: TOKEN_EXPIRY,
+                    ..
+                })
             ));
         }
     }

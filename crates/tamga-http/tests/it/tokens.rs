@@ -79,8 +79,17 @@ async fn tokens_are_created_listed_and_revoked(app: TestApp) {
     let (s, list) = app.get(OWN, &trader.token).await;
     assert_eq!(s, StatusCode::OK, "{list}");
     assert!(!list.to_string().contains(&secret));
-    assert!(list.as_array().unwrap().iter().all(|t| t.get("secret").is_none()));
-    let listed = list.as_array().unwrap().iter().find(|t| t["id"] == id.as_str()).unwrap();
+    assert!(list
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t.get("secret").is_none()));
+    let listed = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == id.as_str())
+        .unwrap();
     assert_eq!(listed["name"], "ERP production");
     assert_eq!(listed["principal"], op.as_str());
     // The new token lists the same tokens as the demo one.
@@ -89,14 +98,34 @@ async fn tokens_are_created_listed_and_revoked(app: TestApp) {
 
     // A live name is unique per principal; bad names and expiries refused.
     let (s, v) = app
-        .post_json(ADMIN, &app.user_token("admin"), &json!({"principal": op, "name": "ERP production"}))
+        .post_json(
+            ADMIN,
+            &app.user_token("admin"),
+            &json!({"principal": op, "name": "ERP production"}),
+        )
         .await;
-    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("TOKEN_NAME_TAKEN")), "{v}");
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("TOKEN_NAME_TAKEN")),
+        "{v}"
+    );
     for (body, code, pointer) in [
         (json!({"principal": op, "name": ""}), "TOKEN_NAME", "/name"),
-        (json!({"principal": op, "name": "x".repeat(65)}), "TOKEN_NAME", "/name"),
-        (json!({"principal": op, "name": "y", "expiresInDays": 366}), "TOKEN_EXPIRY", "/expiresInDays"),
-        (json!({"principal": "someone", "name": "y"}), "TOKEN_PRINCIPAL", "/principal"),
+        (
+            json!({"principal": op, "name": "x".repeat(65)}),
+            "TOKEN_NAME",
+            "/name",
+        ),
+        (
+            json!({"principal": op, "name": "y", "expiresInDays": 366}),
+            "TOKEN_EXPIRY",
+            "/expiresInDays",
+        ),
+        (
+            json!({"principal": "someone", "name": "y"}),
+            "TOKEN_PRINCIPAL",
+            "/principal",
+        ),
     ] {
         let (s, v) = app.post_json(ADMIN, &app.user_token("admin"), &body).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{body}: {v}");
@@ -114,10 +143,17 @@ async fn tokens_are_created_listed_and_revoked(app: TestApp) {
     assert!(audit
         .iter()
         .any(|a| a.action == "api_token.revoke" && a.payload["tokenId"] == id.as_str()));
-    assert!(audit.iter().any(|a| a.action == "api_token.create" && a.actor == "user:admin"));
+    assert!(audit
+        .iter()
+        .any(|a| a.action == "api_token.create" && a.actor == "user:admin"));
     // Listed as revoked; revoking again answers it as it is.
     let (_, list) = app.get(OWN, &trader.token).await;
-    let listed = list.as_array().unwrap().iter().find(|t| t["id"] == id.as_str()).unwrap();
+    let listed = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == id.as_str())
+        .unwrap();
     assert_eq!(listed["status"], "revoked");
     assert!(listed["revokedAt"].is_string());
     let (s, _) = delete(&app, &format!("{OWN}/{id}"), &trader.token).await;
@@ -130,30 +166,63 @@ async fn a_bearer_token_never_mints_for_its_own_holder(app: TestApp) {
     let trader = app.trader(0);
     // The demo token, and a token an administrator minted: neither mints.
     let t = mint(&app, &format!("operator:{}", trader.id), "erp").await;
-    for token in [trader.token.clone(), t["secret"].as_str().unwrap().to_owned()] {
-        let (s, v) = app.post_json(OWN, &token, &json!({"name": "successor"})).await;
+    for token in [
+        trader.token.clone(),
+        t["secret"].as_str().unwrap().to_owned(),
+    ] {
+        let (s, v) = app
+            .post_json(OWN, &token, &json!({"name": "successor"}))
+            .await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
         assert_eq!(v["error"]["code"], "TOKEN_SESSION_REQUIRED", "{v}");
     }
     let (s, v) = app
-        .post_json(OWN, &app.user_token("officer"), &json!({"name": "successor"}))
+        .post_json(
+            OWN,
+            &app.user_token("officer"),
+            &json!({"name": "successor"}),
+        )
         .await;
-    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("TOKEN_SESSION_REQUIRED")));
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("TOKEN_SESSION_REQUIRED"))
+    );
     // An administrator with a bearer token: not for itself, nor for
     // another administrator; for an officer, yes.
     let admin = app.user_token("admin");
     let (s, v) = app
-        .post_json(ADMIN, &admin, &json!({"principal": "user:admin", "name": "n"}))
+        .post_json(
+            ADMIN,
+            &admin,
+            &json!({"principal": "user:admin", "name": "n"}),
+        )
         .await;
-    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("TOKEN_SESSION_REQUIRED")), "{v}");
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("TOKEN_SESSION_REQUIRED")),
+        "{v}"
+    );
     let officer = mint(&app, "user:officer", "scanner").await;
-    assert_eq!(whoami(&app.base, officer["secret"].as_str().unwrap()).await, StatusCode::OK);
+    assert_eq!(
+        whoami(&app.base, officer["secret"].as_str().unwrap()).await,
+        StatusCode::OK
+    );
     // Unknown principals are 404.
     let (s, _) = app
-        .post_json(ADMIN, &admin, &json!({"principal": "user:nobody", "name": "n"}))
+        .post_json(
+            ADMIN,
+            &admin,
+            &json!({"principal": "user:nobody", "name": "n"}),
+        )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let nothing = app.store.tokens_of(&Principal::Operator { id: trader.id.parse().unwrap() }).await.unwrap();
+    let nothing = app
+        .store
+        .tokens_of(&Principal::Operator {
+            id: trader.id.parse().unwrap(),
+        })
+        .await
+        .unwrap();
     assert!(nothing.iter().all(|t| t.label != "successor"));
 }
 
@@ -185,12 +254,23 @@ async fn an_expired_token_is_refused(app: TestApp) {
     tokio::time::sleep(Duration::from_millis(1700)).await;
     assert_eq!(whoami(&app.base, secret).await, StatusCode::UNAUTHORIZED);
     let (_, list) = app
-        .get(&format!("{ADMIN}?principal=user:analyst"), &app.user_token("admin"))
+        .get(
+            &format!("{ADMIN}?principal=user:analyst"),
+            &app.user_token("admin"),
+        )
         .await;
-    let t = list.as_array().unwrap().iter().find(|t| t["name"] == "short").unwrap();
+    let t = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "short")
+        .unwrap();
     assert_eq!(t["status"], "expired");
     // A token of the demo set-up has no expiry and still works.
-    assert_eq!(whoami(&app.base, &app.user_token("analyst")).await, StatusCode::OK);
+    assert_eq!(
+        whoami(&app.base, &app.user_token("analyst")).await,
+        StatusCode::OK
+    );
 }
 
 async fn others_cannot_see_or_revoke_my_tokens(app: TestApp) {
@@ -203,7 +283,11 @@ async fn others_cannot_see_or_revoke_my_tokens(app: TestApp) {
     // own route, 403 on the administrators').
     let (_, list) = app.get(OWN, &other.token).await;
     assert!(list.as_array().unwrap().iter().all(|t| t["id"] != id));
-    for token in [other.token.clone(), app.user_token("officer"), app.user_token("analyst")] {
+    for token in [
+        other.token.clone(),
+        app.user_token("officer"),
+        app.user_token("analyst"),
+    ] {
         let (s, v) = delete(&app, &format!("{OWN}/{id}"), &token).await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
         let (s, v) = delete(&app, &format!("{ADMIN}/{id}"), &token).await;
@@ -213,7 +297,11 @@ async fn others_cannot_see_or_revoke_my_tokens(app: TestApp) {
             .await;
         assert_eq!(s, StatusCode::FORBIDDEN);
         let (s, _) = app
-            .post_json(ADMIN, &token, &json!({"principal": format!("operator:{}", other.id), "name": "x"}))
+            .post_json(
+                ADMIN,
+                &token,
+                &json!({"principal": format!("operator:{}", other.id), "name": "x"}),
+            )
             .await;
         assert_eq!(s, StatusCode::FORBIDDEN);
     }
@@ -222,7 +310,10 @@ async fn others_cannot_see_or_revoke_my_tokens(app: TestApp) {
     assert_eq!(whoami(&app.base, secret).await, StatusCode::OK);
     // An administrator lists and revokes it.
     let (s, list) = app
-        .get(&format!("{ADMIN}?principal=operator:{}", mine.id), &app.user_token("admin"))
+        .get(
+            &format!("{ADMIN}?principal=operator:{}", mine.id),
+            &app.user_token("admin"),
+        )
         .await;
     assert_eq!(s, StatusCode::OK);
     assert!(list.as_array().unwrap().iter().any(|t| t["id"] == id));
@@ -230,7 +321,12 @@ async fn others_cannot_see_or_revoke_my_tokens(app: TestApp) {
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["revokedBy"], "user:admin");
     assert_eq!(whoami(&app.base, secret).await, StatusCode::UNAUTHORIZED);
-    let (s, _) = delete(&app, &format!("{ADMIN}/0000000000000000"), &app.user_token("admin")).await;
+    let (s, _) = delete(
+        &app,
+        &format!("{ADMIN}/0000000000000000"),
+        &app.user_token("admin"),
+    )
+    .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
 
@@ -254,17 +350,37 @@ async fn a_token_of_a_deactivated_user_or_unapproved_operator_is_refused(app: Te
     let trader = app.trader(2).clone();
     assert_eq!(whoami(&app.base, &analyst).await, StatusCode::OK);
     assert_eq!(whoami(&app.base, &trader.token).await, StatusCode::OK);
-    sql(&app, "UPDATE users SET active = FALSE WHERE username = 'analyst'").await;
-    sql(&app, &format!("UPDATE operators SET status = 'pending' WHERE id = '{}'", trader.id)).await;
+    sql(
+        &app,
+        "UPDATE users SET active = FALSE WHERE username = 'analyst'",
+    )
+    .await;
+    sql(
+        &app,
+        &format!(
+            "UPDATE operators SET status = 'pending' WHERE id = '{}'",
+            trader.id
+        ),
+    )
+    .await;
     // The change is told to every instance by the identity epoch.
     app.store.bump_identity_epoch().await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(3);
     while whoami(&app.base, &analyst).await != StatusCode::UNAUTHORIZED {
-        assert!(Instant::now() < deadline, "a deactivated user's token still works");
+        assert!(
+            Instant::now() < deadline,
+            "a deactivated user's token still works"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(whoami(&app.base, &trader.token).await, StatusCode::UNAUTHORIZED);
-    assert_eq!(whoami(&app.base, &app.trader(0).token).await, StatusCode::OK);
+    assert_eq!(
+        whoami(&app.base, &trader.token).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        whoami(&app.base, &app.trader(0).token).await,
+        StatusCode::OK
+    );
 }
 
 async fn another_instance_sees_a_revocation_within_two_seconds(app: TestApp) {
@@ -288,7 +404,10 @@ async fn another_instance_sees_a_revocation_within_two_seconds(app: TestApp) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // Other tokens still work there.
-    assert_eq!(whoami(&other, &app.user_token("officer")).await, StatusCode::OK);
+    assert_eq!(
+        whoami(&other, &app.user_token("officer")).await,
+        StatusCode::OK
+    );
 }
 
 async fn a_revoked_trader_key_signs_nothing(app: TestApp) {
@@ -304,7 +423,12 @@ async fn a_revoked_trader_key_signs_nothing(app: TestApp) {
         let (s, v) = delete(&app, &path, &token).await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
     }
-    let (s, _) = delete(&app, &format!("/api/v1/admin/signing-keys/{key_id}"), &app.user_token("officer")).await;
+    let (s, _) = delete(
+        &app,
+        &format!("/api/v1/admin/signing-keys/{key_id}"),
+        &app.user_token("officer"),
+    )
+    .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     // Its holder revokes it.
     let (s, v) = delete(&app, &path, &trader.token).await;
@@ -314,29 +438,60 @@ async fn a_revoked_trader_key_signs_nothing(app: TestApp) {
     // Lodging signed with it is refused, with a code that says why.
     let (s, v) = app.lodge(0, &app.body(0)).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    assert!(codes(&v).contains(&"FLC-SIGNING-KEY-REVOKED".to_owned()), "{v}");
+    assert!(
+        codes(&v).contains(&"FLC-SIGNING-KEY-REVOKED".to_owned()),
+        "{v}"
+    );
     // So is a further key approved with it.
     let fresh = signature::signing_key_from_seed([42; 32]);
     let (s, v) = app
-        .add_own_key(&trader.token, &key, &trader.id, &signature::public_key_b64(&fresh.verifying_key()))
+        .add_own_key(
+            &trader.token,
+            &key,
+            &trader.id,
+            &signature::public_key_b64(&fresh.verifying_key()),
+        )
         .await;
-    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("KEY_SIGNATURE_KEY_REVOKED")), "{v}");
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("KEY_SIGNATURE_KEY_REVOKED")
+        ),
+        "{v}"
+    );
     // The key is listed revoked, with its time; the trader was notified.
     let (_, keys) = app.get("/api/v1/account/signing-keys", &trader.token).await;
-    let k = keys.as_array().unwrap().iter().find(|k| k["keyId"] == key_id.as_str()).unwrap();
+    let k = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["keyId"] == key_id.as_str())
+        .unwrap();
     assert_eq!(k["revoked"], true);
     assert!(k["revokedAt"].is_string(), "{k}");
     assert_eq!(k["revokedBy"], format!("operator:{}", trader.id));
     let n = app.notifications(0).await;
-    let revoked = n.iter().find(|n| n["kind"] == "signing_key_revoked").expect("notified");
+    let revoked = n
+        .iter()
+        .find(|n| n["kind"] == "signing_key_revoked")
+        .expect("notified");
     assert_eq!(revoked["payload"]["keyId"], key_id.as_str());
     // Revoking again changes nothing; the earlier declaration stays readable.
     let (s, v) = delete(&app, &path, &trader.token).await;
     assert_eq!((s, v["newly"].as_bool()), (StatusCode::OK, Some(false)));
-    let (s, _) = app.get(&format!("/api/v1/declarations/{mrn}"), &trader.token).await;
+    let (s, _) = app
+        .get(&format!("/api/v1/declarations/{mrn}"), &trader.token)
+        .await;
     assert_eq!(s, StatusCode::OK);
     let audit = app.store.audit_log(0, 1000).await.unwrap();
-    assert_eq!(audit.iter().filter(|a| a.action == "signing_key.revoke").count(), 1);
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|a| a.action == "signing_key.revoke")
+            .count(),
+        1
+    );
 }
 
 async fn a_revoked_officer_key_signs_nothing_but_earlier_acts_stay_valid(app: TestApp) {
@@ -357,18 +512,34 @@ async fn a_revoked_officer_key_signs_nothing_but_earlier_acts_stay_valid(app: Te
     assert_eq!(s, StatusCode::OK, "{v}");
     // An administrator revokes the officer's key.
     tokio::time::sleep(Duration::from_millis(5)).await;
-    let (s, v) = delete(&app, &format!("/api/v1/admin/signing-keys/{key_id}"), &app.user_token("admin")).await;
+    let (s, v) = delete(
+        &app,
+        &format!("/api/v1/admin/signing-keys/{key_id}"),
+        &app.user_token("admin"),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["owner"], "user:inspector7");
     // The act signed before stays valid, with the revocation noted.
     let (s, checks) = app
-        .get(&format!("/api/v1/declarations/{mrn}/signatures"), &app.user_token("officer"))
+        .get(
+            &format!("/api/v1/declarations/{mrn}/signatures"),
+            &app.user_token("officer"),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{checks}");
-    let c = checks.as_array().unwrap().iter().find(|c| c["keyId"] == key_id.as_str()).expect("checked");
+    let c = checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["keyId"] == key_id.as_str())
+        .expect("checked");
     assert_eq!(c["valid"], true, "{c}");
     assert!(c["keyRevokedAt"].is_string(), "{c}");
-    assert!(c["note"].as_str().unwrap().contains("after the signature"), "{c}");
+    assert!(
+        c["note"].as_str().unwrap().contains("after the signature"),
+        "{c}"
+    );
     // A new act signed with it is refused, nothing recorded.
     let before = app.events(&mrn, &app.user_token("officer")).await.len();
     let (s, v) = app
@@ -380,9 +551,19 @@ async fn a_revoked_officer_key_signs_nothing_but_earlier_acts_stay_valid(app: Te
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(v["error"]["code"], "OFFICER_SIGNATURE_KEY_REVOKED", "{v}");
-    assert_eq!(app.events(&mrn, &app.user_token("officer")).await.len(), before);
+    assert_eq!(
+        app.events(&mrn, &app.user_token("officer")).await.len(),
+        before
+    );
     // The officer sees its key revoked by the administrator.
-    let (_, keys) = app.get("/api/v1/account/signing-keys", &officer.token).await;
-    let k = keys.as_array().unwrap().iter().find(|k| k["keyId"] == key_id.as_str()).unwrap();
+    let (_, keys) = app
+        .get("/api/v1/account/signing-keys", &officer.token)
+        .await;
+    let k = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["keyId"] == key_id.as_str())
+        .unwrap();
     assert_eq!(k["revokedBy"], "user:admin");
 }

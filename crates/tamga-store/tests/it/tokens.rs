@@ -80,56 +80,102 @@ async fn tokens_are_named_expire_and_are_revoked_once(store: Arc<dyn Store>) {
     assert!(epoch0 >= 1);
 
     let t = store
-        .create_token(&token("tmg_a", &trader, "erp", Duration::days(90)), &audit("api_token.create"))
+        .create_token(
+            &token("tmg_a", &trader, "erp", Duration::days(90)),
+            &audit("api_token.create"),
+        )
         .await
         .unwrap();
     let hash = tamga_core::hash::sha256_hex(b"tmg_a");
     assert_eq!(t.id, hash[..16]);
     assert_eq!(t.created_by.as_deref(), Some("user:admin"));
-    let g = store.token_grant(&hash, now).await.unwrap().expect("granted");
+    let g = store
+        .token_grant(&hash, now)
+        .await
+        .unwrap()
+        .expect("granted");
     assert_eq!((g.id.as_str(), &g.principal), (&hash[..16], &trader));
-    assert_eq!(store.principal_for_token(&hash).await.unwrap(), Some(trader.clone()));
+    assert_eq!(
+        store.principal_for_token(&hash).await.unwrap(),
+        Some(trader.clone())
+    );
 
     // A live name is unique per principal; another principal may use it.
     let taken = store
-        .create_token(&token("tmg_b", &trader, "erp", Duration::days(1)), &audit("api_token.create"))
+        .create_token(
+            &token("tmg_b", &trader, "erp", Duration::days(1)),
+            &audit("api_token.create"),
+        )
         .await;
-    assert!(matches!(taken, Err(StoreError::AlreadyExists(_))), "{taken:?}");
+    assert!(
+        matches!(taken, Err(StoreError::AlreadyExists(_))),
+        "{taken:?}"
+    );
     let admin = Principal::User {
         username: "admin".into(),
     };
     store
-        .create_token(&token("tmg_c", &admin, "erp", Duration::days(1)), &audit("api_token.create"))
+        .create_token(
+            &token("tmg_c", &admin, "erp", Duration::days(1)),
+            &audit("api_token.create"),
+        )
         .await
         .unwrap();
 
     // An old token (no id given, no expiry) keeps working.
     let old = tamga_core::hash::sha256_hex(b"legacy");
     store.add_token(&old, &trader, "demo").await.unwrap();
-    let g = store.token_grant(&old, now).await.unwrap().expect("an old token works");
+    let g = store
+        .token_grant(&old, now)
+        .await
+        .unwrap()
+        .expect("an old token works");
     assert_eq!(g.id, old[..16]);
     assert_eq!(g.expires_at, None);
 
     // Expired: granted nothing, listed with its expiry.
     let short = token("tmg_d", &trader, "short", Duration::seconds(10));
-    store.create_token(&short, &audit("api_token.create")).await.unwrap();
+    store
+        .create_token(&short, &audit("api_token.create"))
+        .await
+        .unwrap();
     let later = now + Duration::seconds(11);
-    assert!(store.token_grant(&short.token_sha256, later).await.unwrap().is_none());
-    assert!(store.token_grant(&short.token_sha256, now).await.unwrap().is_some());
+    assert!(store
+        .token_grant(&short.token_sha256, later)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .token_grant(&short.token_sha256, now)
+        .await
+        .unwrap()
+        .is_some());
     let listed = store.tokens_of(&trader).await.unwrap();
     assert_eq!(listed.len(), 3);
     assert!(listed.iter().all(|r| r.principal == trader));
-    assert!(!listed.iter().find(|r| r.label == "short").unwrap().live(later));
+    assert!(!listed
+        .iter()
+        .find(|r| r.label == "short")
+        .unwrap()
+        .live(later));
 
     // Revocation: once, audited, epoch moved; the name is free again.
     let r = store
-        .revoke_token(&t.id, "operator:UZ000000000101", now, &audit("api_token.revoke"))
+        .revoke_token(
+            &t.id,
+            "operator:UZ000000000101",
+            now,
+            &audit("api_token.revoke"),
+        )
         .await
         .unwrap()
         .expect("found");
     assert!(r.newly);
     assert_eq!(r.token_sha256, hash);
-    assert_eq!(r.record.revoked_by.as_deref(), Some("operator:UZ000000000101"));
+    assert_eq!(
+        r.record.revoked_by.as_deref(),
+        Some("operator:UZ000000000101")
+    );
     assert!(store.token_grant(&hash, now).await.unwrap().is_none());
     assert_eq!(store.principal_for_token(&hash).await.unwrap(), None);
     let epoch1 = store.identity_epoch().await.unwrap();
@@ -140,7 +186,10 @@ async fn tokens_are_named_expire_and_are_revoked_once(store: Arc<dyn Store>) {
         .unwrap()
         .unwrap();
     assert!(!again.newly);
-    assert_eq!(again.record.revoked_by.as_deref(), Some("operator:UZ000000000101"));
+    assert_eq!(
+        again.record.revoked_by.as_deref(),
+        Some("operator:UZ000000000101")
+    );
     assert_eq!(store.identity_epoch().await.unwrap(), epoch1);
     let revocations = store
         .audit_log(0, 100)
@@ -151,12 +200,20 @@ async fn tokens_are_named_expire_and_are_revoked_once(store: Arc<dyn Store>) {
         .count();
     assert_eq!(revocations, 1);
     assert!(store
-        .revoke_token("ffffffffffffffff", "user:admin", now, &audit("api_token.revoke"))
+        .revoke_token(
+            "ffffffffffffffff",
+            "user:admin",
+            now,
+            &audit("api_token.revoke")
+        )
         .await
         .unwrap()
         .is_none());
     store
-        .create_token(&token("tmg_e", &trader, "erp", Duration::days(1)), &audit("api_token.create"))
+        .create_token(
+            &token("tmg_e", &trader, "erp", Duration::days(1)),
+            &audit("api_token.create"),
+        )
         .await
         .unwrap();
     assert_eq!(store.bump_identity_epoch().await.unwrap(), epoch1 + 1);
@@ -170,7 +227,10 @@ async fn holders_that_may_not_act_are_granted_nothing(store: Arc<dyn Store>, url
     };
     for (secret, p) in [("tmg_op", &trader), ("tmg_user", &admin)] {
         store
-            .create_token(&token(secret, p, "t", Duration::days(1)), &audit("api_token.create"))
+            .create_token(
+                &token(secret, p, "t", Duration::days(1)),
+                &audit("api_token.create"),
+            )
             .await
             .unwrap();
     }
@@ -180,8 +240,16 @@ async fn holders_that_may_not_act_are_granted_nothing(store: Arc<dyn Store>, url
     assert!(store.token_grant(&user_hash, now).await.unwrap().is_some());
     // What the people and login work writes: a deactivated user, an
     // operator waiting for approval.
-    raw(url, "UPDATE users SET active = FALSE WHERE username = 'admin'").await;
-    raw(url, &format!("UPDATE operators SET status = 'pending' WHERE id = '{op}'")).await;
+    raw(
+        url,
+        "UPDATE users SET active = FALSE WHERE username = 'admin'",
+    )
+    .await;
+    raw(
+        url,
+        &format!("UPDATE operators SET status = 'pending' WHERE id = '{op}'"),
+    )
+    .await;
     assert!(store.token_grant(&op_hash, now).await.unwrap().is_none());
     assert!(store.token_grant(&user_hash, now).await.unwrap().is_none());
 }
@@ -225,15 +293,36 @@ async fn a_key_revocation_is_recorded_once_with_its_notification(store: Arc<dyn 
     };
     // Not another owner's key.
     assert!(!store
-        .revoke_key("operator:UZ000000000999", "k1", "user:admin", now, &audit("signing_key.revoke"), Some(&n))
+        .revoke_key(
+            "operator:UZ000000000999",
+            "k1",
+            "user:admin",
+            now,
+            &audit("signing_key.revoke"),
+            Some(&n)
+        )
         .await
         .unwrap());
     assert!(store
-        .revoke_key(&owner, "k1", "user:admin", now, &audit("signing_key.revoke"), Some(&n))
+        .revoke_key(
+            &owner,
+            "k1",
+            "user:admin",
+            now,
+            &audit("signing_key.revoke"),
+            Some(&n)
+        )
         .await
         .unwrap());
     assert!(!store
-        .revoke_key(&owner, "k1", "user:admin", now, &audit("signing_key.revoke"), Some(&n))
+        .revoke_key(
+            &owner,
+            "k1",
+            "user:admin",
+            now,
+            &audit("signing_key.revoke"),
+            Some(&n)
+        )
         .await
         .unwrap());
     assert_eq!(store.identity_epoch().await.unwrap(), epoch0 + 1);
@@ -242,14 +331,26 @@ async fn a_key_revocation_is_recorded_once_with_its_notification(store: Arc<dyn 
     let r = store.key_revocation("k1").await.unwrap().expect("revoked");
     assert_eq!(r.owner, owner);
     assert_eq!(r.revoked_by.as_deref(), Some("user:admin"));
-    assert_eq!(r.revoked_at.map(|t| t.unix_timestamp()), Some(now.unix_timestamp()));
+    assert_eq!(
+        r.revoked_at.map(|t| t.unix_timestamp()),
+        Some(now.unix_timestamp())
+    );
     assert_eq!(store.key_revocations(&owner).await.unwrap(), vec![r]);
     let notes = store.notifications(&op, 0, 100).await.unwrap();
     assert_eq!(
-        notes.iter().filter(|n| n.kind == NotificationKind::SigningKeyRevoked).count(),
+        notes
+            .iter()
+            .filter(|n| n.kind == NotificationKind::SigningKeyRevoked)
+            .count(),
         1
     );
     let audits = store.audit_log(0, 100).await.unwrap();
-    assert_eq!(audits.iter().filter(|a| a.action == "signing_key.revoke").count(), 1);
+    assert_eq!(
+        audits
+            .iter()
+            .filter(|a| a.action == "signing_key.revoke")
+            .count(),
+        1
+    );
     assert!(store.key_revocation("nope").await.unwrap().is_none());
 }
