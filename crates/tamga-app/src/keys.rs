@@ -59,6 +59,8 @@ pub const KEY_SELF_APPROVAL: &str = "KEY_SELF_APPROVAL";
 pub const KEY_SIGNATURE_MISSING: &str = "KEY_SIGNATURE_MISSING";
 /// 422: `X-Tamga-Key-Id` names no active key of the owner.
 pub const KEY_SIGNATURE_KEY_UNKNOWN: &str = "KEY_SIGNATURE_KEY_UNKNOWN";
+/// 422: the request is signed with (or names) a revoked key.
+pub const KEY_SIGNATURE_KEY_REVOKED: &str = "KEY_SIGNATURE_KEY_REVOKED";
 /// 422: no active key of the owner verifies the signature.
 pub const KEY_SIGNATURE_INVALID: &str = "KEY_SIGNATURE_INVALID";
 /// 400 at `/act`: the signed body is not a key registration.
@@ -146,6 +148,11 @@ pub struct OwnKey {
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     pub revoked: bool,
+    /// When it was revoked (absent for keys revoked before revocation
+    /// times were kept).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub revoked_at: Option<OffsetDateTime>,
+    pub revoked_by: Option<String>,
     pub approved_by: Option<String>,
     pub approving_key: Option<String>,
 }
@@ -281,11 +288,15 @@ pub async fn list(store: &dyn Store, caller: &Caller) -> Result<Vec<OwnKey>, App
         ),
     };
     let approvals = store.key_approvals(&owner.label()).await?;
+    let revocations = store.key_revocations(&owner.label()).await?;
     Ok(keys
         .into_iter()
         .map(|(key_id, public_key, created_at, revoked)| {
             let a = approvals.iter().find(|a| a.key_id == key_id);
+            let r = revocations.iter().find(|r| r.key_id == key_id);
             OwnKey {
+                revoked_at: r.and_then(|r| r.revoked_at),
+                revoked_by: r.and_then(|r| r.revoked_by.clone()),
                 approved_by: a.map(|a| a.approved_by.clone()),
                 approving_key: a.and_then(|a| a.approving_key.clone()),
                 key_id,
@@ -295,6 +306,118 @@ pub async fn list(store: &dyn Store, caller: &Caller) -> Result<Vec<OwnKey>, App
             }
         })
         .collect())
+}
+
+/// A key revoked (or found revoked already), as answered.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RevokedKey {
+    pub key_id: String,
+    /// `operator:<EORI>` or `user:<username>`.
+    pub owner: String,
+    /// Absent only for keys revoked before revocation times were kept.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub revoked_at: Option<OffsetDateTime>,
+    pub revoked_by: Option<String>,
+    /// False when the key was revoked already (nothing was written).
+    pub newly: bool,
+}
+
+impl KeyOwner {
+    fn parse(label: &str) -> Option<KeyOwner> {
+        if let Some(op) = label.strip_prefix("operator:") {
+            Eori::parse(op).ok().map(KeyOwner::Operator)
+        } else {
+            label
+                .strip_prefix("user:")
+                .map(|u| KeyOwner::User(u.to_owned()))
+        }
+    }
+
+    /// Whether `caller` holds this key as its own: the operator itself or
+    /// one of its users, or the customs user.
+    fn held_by(&self, caller: &Caller) -> bool {
+        match (self, caller) {
+            (KeyOwner::Operator(op), Caller::User(u)) => u.operator.as_ref() == Some(op),
+            _ => self.is(caller),
+        }
+    }
+}
+
+/// Revokes the signing key `key_id`: the caller's own (`as_admin` false;
+/// another's is answered as missing, 404 `SIGNING_KEY_NOT_FOUND`), or as
+/// an administrator anyone's. The revocation time and who revoked it, the
+/// audit entry (`signing_key.revoke` / `officer_key.revoke`), an
+/// operator's `signing_key_revoked` notification and the identity epoch
+/// are written in one transaction. From then on no signature by the key
+/// is accepted (lodging, amendment, invalidation, mandates, officer acts,
+/// key approvals); acts signed before stay verifiable. Returns the owner
+/// (for the caller's caches) and the revocation.
+pub(crate) async fn revoke(
+    store: &dyn Store,
+    caller: &Caller,
+    key_id: &str,
+    as_admin: bool,
+) -> Result<(KeyOwner, RevokedKey), AppError> {
+    if as_admin {
+        caller.require(&[Role::Admin])?;
+    }
+    let key_id = key_id.trim();
+    let owner = store
+        .public_key_owner(key_id)
+        .await?
+        .and_then(|o| KeyOwner::parse(&o))
+        .filter(|o| as_admin || o.held_by(caller))
+        .ok_or_else(|| AppError::not_found(format!("signing key {key_id}")))?;
+    let now = OffsetDateTime::now_utc();
+    let me = owner.label();
+    let by = caller.label();
+    let audit = KeyAudit {
+        actor: by.clone(),
+        action: match owner {
+            KeyOwner::Operator(_) => "signing_key.revoke",
+            KeyOwner::User(_) => "officer_key.revoke",
+        }
+        .into(),
+        payload: json!({ "keyId": key_id, "owner": me, "revokedBy": by }),
+    };
+    let at = now
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let notification = match &owner {
+        KeyOwner::Operator(op) => Some(NewNotification {
+            recipient: op.clone(),
+            kind: NotificationKind::SigningKeyRevoked,
+            mrn: None,
+            lrn: None,
+            at: now,
+            payload: json!({ "keyId": key_id, "revokedBy": by, "at": at }),
+        }),
+        KeyOwner::User(_) => None,
+    };
+    let newly = store
+        .revoke_key(&me, key_id, &by, now, &audit, notification.as_ref())
+        .await?;
+    let revoked = if newly {
+        RevokedKey {
+            key_id: key_id.to_owned(),
+            owner: me,
+            revoked_at: Some(now),
+            revoked_by: Some(by),
+            newly,
+        }
+    } else {
+        let r = store.key_revocation(key_id).await?;
+        RevokedKey {
+            key_id: key_id.to_owned(),
+            owner: me,
+            revoked_at: r.as_ref().and_then(|r| r.revoked_at),
+            revoked_by: r.and_then(|r| r.revoked_by),
+            newly,
+        }
+    };
+    Ok((owner, revoked))
 }
 
 /// The owner exists and may hold a key: an operator, or a customs user
@@ -324,11 +447,8 @@ async fn check_owner(store: &dyn Store, owner: &KeyOwner) -> Result<(), AppError
     Ok(())
 }
 
-/// The owner's active keys as (id, key).
-async fn active_keys(
-    store: &dyn Store,
-    owner: &KeyOwner,
-) -> Result<Vec<(String, ed25519_dalek::VerifyingKey)>, AppError> {
+/// The owner's keys, active and revoked, read from the store.
+async fn ring(store: &dyn Store, owner: &KeyOwner) -> Result<KeyRing, AppError> {
     let keys: Vec<(String, String, bool)> = match owner {
         KeyOwner::Operator(op) => store
             .signing_keys(op)
@@ -343,70 +463,132 @@ async fn active_keys(
             .map(|k| (k.key_id, k.public_key, k.revoked))
             .collect(),
     };
-    Ok(active_ring(keys))
+    Ok(KeyRing::of(keys))
 }
 
-/// The active keys of stored `(key id, base64 public key, revoked)` rows,
-/// as `(key id, key)`: revoked and unparseable keys left out. The one
-/// reading of key rows, for the signature caches and for registration.
-pub(crate) fn active_ring(
-    rows: Vec<(String, String, bool)>,
-) -> Vec<(String, ed25519_dalek::VerifyingKey)> {
-    rows.into_iter()
-        .filter(|(_, _, revoked)| !revoked)
-        .filter_map(|(id, pk, _)| signature::parse_public_key(&pk).ok().map(|k| (id, k)))
-        .collect()
+/// An owner's parsed keys: the active ones sign; the revoked ones are kept
+/// only to say why a signature made with one is refused.
+#[derive(Debug, Default)]
+pub(crate) struct KeyRing {
+    pub(crate) active: Vec<(String, ed25519_dalek::VerifyingKey)>,
+    pub(crate) revoked: Vec<(String, ed25519_dalek::VerifyingKey)>,
+}
+
+impl KeyRing {
+    /// The keys of stored `(key id, base64 public key, revoked)` rows
+    /// (unparseable keys left out). The one reading of key rows, for the
+    /// signature caches and for registration.
+    pub(crate) fn of(rows: Vec<(String, String, bool)>) -> KeyRing {
+        let mut ring = KeyRing::default();
+        for (id, pk, revoked) in rows {
+            if let Ok(k) = signature::parse_public_key(&pk) {
+                if revoked {
+                    ring.revoked.push((id, k));
+                } else {
+                    ring.active.push((id, k));
+                }
+            }
+        }
+        ring
+    }
+
+    /// Checks a detached signature against the active keys (only the one
+    /// named by `key_id`, if given); returns the id of the key that
+    /// verified. A signature by a revoked key (or naming one) is
+    /// [`SignatureFailure::Revoked`], never accepted.
+    pub(crate) fn check(
+        &self,
+        body: &[u8],
+        signature: Option<&str>,
+        key_id: Option<&str>,
+    ) -> Result<String, SignatureFailure> {
+        let sig = signature.ok_or(SignatureFailure::Missing)?;
+        let named = |k: &String| key_id.is_none_or(|id| k == id.trim());
+        let revoked_verifies = || {
+            self.revoked
+                .iter()
+                .filter(|(k, _)| named(k))
+                .find(|(_, key)| signature::verify(key, body, sig).is_ok())
+                .map(|(id, _)| SignatureFailure::Revoked(id.clone()))
+        };
+        let mut candidates = self.active.iter().filter(|(k, _)| named(k)).peekable();
+        if candidates.peek().is_none() {
+            if let Some(id) = key_id {
+                if self.revoked.iter().any(|(k, _)| k == id.trim()) {
+                    return Err(SignatureFailure::Revoked(id.trim().to_owned()));
+                }
+            }
+            return Err(revoked_verifies().unwrap_or(SignatureFailure::UnknownKey));
+        }
+        candidates
+            .find(|(_, key)| signature::verify(key, body, sig).is_ok())
+            .map(|(id, _)| id.clone())
+            .ok_or_else(|| revoked_verifies().unwrap_or(SignatureFailure::Invalid))
+    }
+}
+
+/// Why a detached signature was refused; each side maps it to its codes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SignatureFailure {
+    /// No signature was sent.
+    Missing,
+    /// The owner has no active key (or not the one `X-Tamga-Key-Id` names).
+    UnknownKey,
+    /// No candidate key verifies the signature over the exact body.
+    Invalid,
+    /// The signature is by (or names) a revoked key of the owner.
+    Revoked(String),
 }
 
 /// Checks the request's signature with the owner's active keys (read
 /// from the store, not a cache: a registration is rare and must see a
 /// revocation at once); returns the id of the key that signed.
 async fn verify(store: &dyn Store, owner: &KeyOwner, s: &Signed<'_>) -> Result<String, AppError> {
-    let keys = active_keys(store, owner).await?;
-    if keys.is_empty() {
-        return Err(AppError::Denied {
-            code: KEY_APPROVAL_REQUIRED,
-            message: format!(
-                "{} has no active signing key to approve a new one with: an administrator registers the first key (POST /api/v1/admin/{}/signing-keys)",
-                owner.id(),
-                match owner {
-                    KeyOwner::Operator(op) => format!("operators/{op}"),
-                    KeyOwner::User(u) => format!("users/{u}"),
-                }
-            ),
-        });
+    let keys = ring(store, owner).await?;
+    if keys.active.is_empty() && s.signature.is_none() {
+        return Err(approval_required(owner));
     }
-    let Some(sig) = s.signature else {
-        return Err(AppError::Signature {
+    keys.check(s.body, s.signature, s.key_id).map_err(|f| match f {
+        SignatureFailure::Missing => AppError::Signature {
             code: KEY_SIGNATURE_MISSING,
             message: "a new key is approved by one of your active keys: send the base64 Ed25519 signature of the exact body bytes in the X-Tamga-Signature header".into(),
-        });
-    };
-    let candidates: Vec<_> = keys
-        .iter()
-        .filter(|(id, _)| s.key_id.is_none_or(|k| k.trim() == id))
-        .collect();
-    if candidates.is_empty() {
-        return Err(AppError::Signature {
+        },
+        SignatureFailure::Revoked(id) => AppError::Signature {
+            code: KEY_SIGNATURE_KEY_REVOKED,
+            message: format!("the key {id} of {} is revoked: it approves nothing", owner.id()),
+        },
+        SignatureFailure::UnknownKey if keys.active.is_empty() => approval_required(owner),
+        SignatureFailure::UnknownKey => AppError::Signature {
             code: KEY_SIGNATURE_KEY_UNKNOWN,
             message: format!(
                 "{} has no active signing key {:?}",
                 owner.id(),
                 s.key_id.unwrap_or_default()
             ),
-        });
-    }
-    candidates
-        .into_iter()
-        .find(|(_, key)| signature::verify(key, s.body, sig).is_ok())
-        .map(|(id, _)| id.clone())
-        .ok_or_else(|| AppError::Signature {
+        },
+        SignatureFailure::Invalid if keys.active.is_empty() => approval_required(owner),
+        SignatureFailure::Invalid => AppError::Signature {
             code: KEY_SIGNATURE_INVALID,
             message: format!(
                 "the signature does not verify against the exact body bytes with an active key of {}",
                 owner.id()
             ),
-        })
+        },
+    })
+}
+
+fn approval_required(owner: &KeyOwner) -> AppError {
+    AppError::Denied {
+        code: KEY_APPROVAL_REQUIRED,
+        message: format!(
+            "{} has no active signing key to approve a new one with: an administrator registers the first key (POST /api/v1/admin/{}/signing-keys)",
+            owner.id(),
+            match owner {
+                KeyOwner::Operator(op) => format!("operators/{op}"),
+                KeyOwner::User(u) => format!("users/{u}"),
+            }
+        ),
+    }
 }
 
 /// The new key named by a verified request body, which must be exactly

@@ -603,6 +603,9 @@ pub enum NotificationKind {
     /// The operator's online registration was approved (issue 15): who
     /// approved it; no MRN.
     OperatorApproved,
+    /// A signing key of the operator was revoked (issue 15): its id, who
+    /// revoked it and when; no MRN.
+    SigningKeyRevoked,
 }
 
 impl NotificationKind {
@@ -620,6 +623,7 @@ impl NotificationKind {
             Self::RequestRejected => "request_rejected",
             Self::SigningKeyAdded => "signing_key_added",
             Self::OperatorApproved => "operator_approved",
+            Self::SigningKeyRevoked => "signing_key_revoked",
         }
     }
 }

@@ -142,6 +142,19 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/api/v1/account/signing-keys", Authenticated),
     rule("POST", "/api/v1/admin/operators/{eori}/signing-keys", ADMIN),
     rule("POST", "/api/v1/admin/users/{username}/signing-keys", ADMIN),
+    rule(
+        "DELETE",
+        "/api/v1/account/signing-keys/{keyId}",
+        Authenticated,
+    ),
+    rule("DELETE", "/api/v1/admin/signing-keys/{keyId}", ADMIN),
+    // API tokens: one's own; administrators anyone's.
+    rule("GET", "/api/v1/account/tokens", Authenticated),
+    rule("POST", "/api/v1/account/tokens", Authenticated),
+    rule("DELETE", "/api/v1/account/tokens/{id}", Authenticated),
+    rule("GET", "/api/v1/admin/tokens", ADMIN),
+    rule("POST", "/api/v1/admin/tokens", ADMIN),
+    rule("DELETE", "/api/v1/admin/tokens/{id}", ADMIN),
     rule("GET", "/api/v1/account/ledger", OPERATOR),
     rule("GET", "/api/v1/account/ledger/statement", OPERATOR),
     rule("POST", "/api/v1/account/ledger/refunds", OPERATOR),
@@ -256,7 +269,7 @@ pub async fn enforce(State(s): State<AppState>, req: Request, next: Next) -> Res
         return next.run(req).await;
     }
     let (mut parts, body) = req.into_parts();
-    let caller = match crate::auth::authenticate(&parts, &s).await {
+    let (caller, credential) = match crate::auth::authenticate_with(&parts, &s).await {
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
@@ -269,6 +282,7 @@ pub async fn enforce(State(s): State<AppState>, req: Request, next: Next) -> Res
         .into_response();
     }
     parts.extensions.insert(Authorised(caller));
+    parts.extensions.insert(credential);
     next.run(Request::from_parts(parts, body)).await
 }
 

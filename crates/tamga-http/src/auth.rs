@@ -1,7 +1,18 @@
 //! Bearer-token authentication. Tokens are stored hashed (SHA-256); the
 //! resolved caller is cached briefly so a lodging does not pay a database
 //! round trip for it.
+//!
+//! A revoked or expired token, a token of a deactivated user or of an
+//! operator that is not approved, authenticates nobody
+//! (`tamga_store::TokenStore::token_grant`). The cache never outlives
+//! that: an entry is dropped at the token's expiry; the instance that
+//! revokes a token forgets it at once ([`TokenCache::forget`]); every
+//! instance forgets all entries when the identity epoch moves
+//! ([`TokenCache::set_epoch`], fed by `tamga_app::identity::epoch`, within
+//! about a second), and an entry resolved under an older epoch is never
+//! used (so a lookup racing a revocation cannot re-insert a stale caller).
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,9 +36,20 @@ pub const CACHE_TTL: Duration = Duration::from_secs(30);
 pub const CACHE_MAX: u64 = 100_000;
 
 /// Resolved callers by token hash (`moka`: time to live [`CACHE_TTL`],
-/// bounded by [`CACHE_MAX`]).
+/// bounded by [`CACHE_MAX`]), each with the identity epoch it was resolved
+/// under and the token's expiry.
 pub struct TokenCache {
-    entries: moka::sync::Cache<String, Caller>,
+    entries: moka::sync::Cache<String, Resolved>,
+    epoch: AtomicI64,
+}
+
+/// A resolved token.
+#[derive(Clone)]
+struct Resolved {
+    epoch: i64,
+    caller: Caller,
+    credential: Credential,
+    expires_at: Option<time::OffsetDateTime>,
 }
 
 impl Default for TokenCache {
@@ -43,13 +65,40 @@ impl TokenCache {
                 .max_capacity(max)
                 .time_to_live(ttl)
                 .build(),
+            epoch: AtomicI64::new(i64::MIN),
         }
     }
-    fn get(&self, hash: &str) -> Option<Caller> {
-        self.entries.get(hash)
+    /// The identity epoch this cache trusts.
+    pub fn epoch(&self) -> i64 {
+        self.epoch.load(Ordering::Acquire)
     }
-    fn put(&self, hash: String, c: Caller) {
-        self.entries.insert(hash, c);
+    fn get(&self, hash: &str) -> Option<(Caller, Credential)> {
+        let r = self.entries.get(hash)?;
+        let expired = r
+            .expires_at
+            .is_some_and(|e| e <= time::OffsetDateTime::now_utc());
+        if r.epoch != self.epoch() || expired {
+            self.entries.invalidate(hash);
+            return None;
+        }
+        Some((r.caller, r.credential))
+    }
+    fn put(&self, hash: String, r: Resolved) {
+        // Resolved under an epoch that has moved since: not kept.
+        if r.epoch == self.epoch() {
+            self.entries.insert(hash, r);
+        }
+    }
+    /// Forgets one token (its SHA-256, hex): the instance that revokes it.
+    pub fn forget(&self, token_sha256: &str) {
+        self.entries.invalidate(token_sha256);
+    }
+    /// The identity epoch moved: entries resolved before are not used
+    /// again, and all are dropped.
+    pub fn set_epoch(&self, epoch: i64) {
+        if self.epoch.swap(epoch, Ordering::AcqRel) != epoch {
+            self.clear();
+        }
     }
     /// Forgets every resolved token (the next request of each asks the
     /// store).
@@ -88,7 +137,7 @@ pub struct Auth(pub Caller);
 /// An authenticated economic operator.
 pub struct OperatorAuth(pub Eori);
 
-async fn resolve(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
+async fn resolve(parts: &Parts, state: &AppState) -> Result<(Caller, Credential), ApiError> {
     let header = parts
         .headers
         .get(axum::http::header::AUTHORIZATION)
@@ -105,28 +154,54 @@ async fn resolve(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
             ApiError::unauthorized("the Authorization header must be: Bearer <token>")
         })?;
     let hash = sha256_hex(token.as_bytes());
-    if let Some(c) = state.tokens.get(&hash) {
-        return Ok(c);
+    // Read before the store: an entry resolved under an older epoch is
+    // never kept.
+    let epoch = state.tokens.epoch();
+    if let Some(hit) = state.tokens.get(&hash) {
+        return Ok(hit);
     }
     let store = state.clearance.store();
-    let principal = store
-        .principal_for_token(&hash)
+    let refused = || {
+        ApiError::unauthorized("unknown, revoked or expired API token (or its holder may not act)")
+    };
+    let grant = store
+        .token_grant(&hash, time::OffsetDateTime::now_utc())
         .await
         .map_err(|e| ApiError::from(tamga_app::AppError::Store(e)))?
-        .ok_or_else(|| ApiError::unauthorized("unknown API token"))?;
-    let caller = match principal {
-        Principal::Operator { id } => Caller::Operator(id),
+        .ok_or_else(refused)?;
+    let (caller, person) = match grant.principal {
+        Principal::Operator { id } => (
+            Caller::Operator(id),
+            grant
+                .created_by
+                .as_deref()
+                .and_then(|c| c.strip_prefix("user:"))
+                .map(str::to_owned),
+        ),
         Principal::User { username } => {
             let user = store
                 .user(&username)
                 .await
                 .map_err(|e| ApiError::from(tamga_app::AppError::Store(e)))?
-                .ok_or_else(|| ApiError::unauthorized("the token's user no longer exists"))?;
-            Caller::User(user)
+                .filter(|u| u.active)
+                .ok_or_else(refused)?;
+            (Caller::User(user), Some(username))
         }
     };
-    state.tokens.put(hash, caller.clone());
-    Ok(caller)
+    let credential = Credential::Token {
+        id: grant.id,
+        person,
+    };
+    state.tokens.put(
+        hash,
+        Resolved {
+            epoch,
+            caller: caller.clone(),
+            credential: credential.clone(),
+            expires_at: grant.expires_at,
+        },
+    );
+    Ok((caller, credential))
 }
 
 /// The only endpoints (method, route) the bank role may call: report a
@@ -163,8 +238,33 @@ fn bank_scope(parts: &Parts, caller: Caller) -> Result<Caller, ApiError> {
 
 /// The caller of a request: the token resolved, within the bank's scope.
 pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
-    let caller = resolve(parts, state).await?;
-    bank_scope(parts, caller)
+    authenticate_with(parts, state).await.map(|(c, _)| c)
+}
+
+/// [`authenticate`], with how the caller authenticated.
+pub async fn authenticate_with(
+    parts: &Parts,
+    state: &AppState,
+) -> Result<(Caller, Credential), ApiError> {
+    let (caller, credential) = resolve(parts, state).await?;
+    Ok((bank_scope(parts, caller)?, credential))
+}
+
+/// How the caller of the request authenticated ([`crate::access::enforce`]
+/// put it in the request's extensions; else it authenticates now).
+pub struct Cred(pub Credential);
+
+impl FromRequestParts<Arc<AppStateInner>> for Cred {
+    type Rejection = ApiError;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppStateInner>,
+    ) -> Result<Self, ApiError> {
+        match parts.extensions.get::<Credential>() {
+            Some(c) => Ok(Cred(c.clone())),
+            None => authenticate_with(parts, state).await.map(|(_, c)| Cred(c)),
+        }
+    }
 }
 
 /// The caller [`crate::access::enforce`] authenticated, or else
@@ -211,11 +311,44 @@ mod tests {
         Caller::Operator(Eori::parse(id).unwrap())
     }
 
+    fn resolved(c: &TokenCache, caller: Caller) -> Resolved {
+        Resolved {
+            epoch: c.epoch(),
+            caller,
+            credential: Credential::Token {
+                id: "0123456789abcdef".into(),
+                person: None,
+            },
+            expires_at: None,
+        }
+    }
+
+    #[test]
+    fn an_entry_of_an_older_epoch_or_past_its_expiry_is_not_used() {
+        let c = TokenCache::new(10, CACHE_TTL);
+        c.set_epoch(7);
+        let stale = resolved(&c, operator("UZ000000000001"));
+        c.put("a".into(), stale.clone());
+        assert!(c.get("a").is_some());
+        c.set_epoch(8);
+        assert!(c.get("a").is_none());
+        // A lookup that started before the epoch moved is not kept.
+        c.put("a".into(), stale);
+        assert!(c.get("a").is_none());
+        let mut expired = resolved(&c, operator("UZ000000000001"));
+        expired.expires_at = Some(time::OffsetDateTime::now_utc() - time::Duration::seconds(1));
+        c.put("b".into(), expired);
+        assert!(c.get("b").is_none());
+        c.put("c".into(), resolved(&c, operator("UZ000000000001")));
+        c.forget("c");
+        assert!(c.get("c").is_none());
+    }
+
     #[test]
     fn the_cache_forgets_after_its_time_to_live() {
         let c = TokenCache::new(10, Duration::from_millis(50));
-        c.put("a".into(), operator("UZ000000000001"));
-        assert!(matches!(c.get("a"), Some(Caller::Operator(_))));
+        c.put("a".into(), resolved(&c, operator("UZ000000000001")));
+        assert!(matches!(c.get("a"), Some((Caller::Operator(_), _))));
         std::thread::sleep(Duration::from_millis(80));
         assert!(c.get("a").is_none());
     }
@@ -224,7 +357,7 @@ mod tests {
     fn a_full_cache_evicts_some_entries_not_all() {
         let c = TokenCache::new(100, CACHE_TTL);
         for i in 0..300 {
-            c.put(format!("t{i}"), operator("UZ000000000001"));
+            c.put(format!("t{i}"), resolved(&c, operator("UZ000000000001")));
         }
         c.entries.run_pending_tasks();
         let kept = (0..300)

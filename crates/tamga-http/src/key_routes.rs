@@ -126,6 +126,13 @@ pub struct OwnKeyView {
     pub public_key: String,
     pub created_at: String,
     pub revoked: bool,
+    /// When it was revoked (RFC 3339, UTC); absent for active keys and
+    /// keys revoked before revocation times were kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+    /// Who revoked it (`operator:<EORI>`, `user:<username>`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked_by: Option<String>,
     /// Who approved it; absent for keys of the demo set-up and keys
     /// registered before approvals existed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -141,6 +148,8 @@ impl From<OwnKey> for OwnKeyView {
             public_key: k.public_key,
             created_at: rfc3339(k.created_at),
             revoked: k.revoked,
+            revoked_at: k.revoked_at.map(rfc3339),
+            revoked_by: k.revoked_by,
             approved_by: k.approved_by,
             approving_key: k.approving_key,
         }

@@ -42,6 +42,7 @@ pub mod openapi;
 pub mod people_routes;
 pub mod risk_routes;
 pub mod routes;
+pub mod token_routes;
 pub mod transport;
 pub mod webhook;
 pub mod workbench_routes;
@@ -101,6 +102,7 @@ pub fn openapi_doc() -> utoipa::openapi::OpenApi {
     doc.merge(mandate_routes::Api::openapi());
     doc.merge(people_routes::Api::openapi());
     doc.merge(risk_routes::Api::openapi());
+    doc.merge(token_routes::Api::openapi());
     doc.merge(workbench_routes::Api::openapi());
     openapi::finish(&mut doc);
     doc
@@ -145,13 +147,25 @@ pub async fn state(clearance: Arc<Clearance>) -> Result<AppState, AppError> {
     let webhooks = webhook::Dispatcher::start(clearance.clone());
     let risk = RiskAdmin::start(clearance.clone()).await?;
     let workbench = Workbench::start(clearance.clone()).await?;
-    Ok(Arc::new(AppStateInner {
+    let mut epochs = tamga_app::identity::epoch::watch(&clearance).await;
+    let state = Arc::new(AppStateInner {
         clearance,
         tokens: auth::TokenCache::default(),
         webhooks,
         risk,
         workbench,
-    }))
+    });
+    // A revocation at any instance reaches this one's token cache when
+    // the identity epoch moves (about a second).
+    state.tokens.set_epoch(*epochs.borrow_and_update());
+    let weak = Arc::downgrade(&state);
+    tokio::spawn(async move {
+        while epochs.changed().await.is_ok() {
+            let Some(s) = weak.upgrade() else { return };
+            s.tokens.set_epoch(*epochs.borrow_and_update());
+        }
+    });
+    Ok(state)
 }
 
 /// The router with the default [`Limits`].
@@ -198,6 +212,7 @@ pub fn router_with(state: AppState, limits: &Limits) -> Router {
         .merge(mandate_routes::routes())
         .merge(people_routes::routes())
         .merge(risk_routes::routes())
+        .merge(token_routes::routes())
         .merge(workbench_routes::routes())
         // Who may call what, before any extractor reads the request.
         .route_layer(axum::middleware::from_fn_with_state(

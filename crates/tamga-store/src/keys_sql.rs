@@ -69,6 +69,20 @@ pub enum NewKey {
     User(OfficerKeyRecord),
 }
 
+/// A key's revocation (issue 15): a signature made after `revoked_at` is
+/// refused; one made before stays verifiable. Keys revoked before 0014
+/// (the old `revoked` flag alone) have no time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyRevocation {
+    pub key_id: String,
+    /// `operator:<EORI>` or `user:<username>`.
+    pub owner: String,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub revoked_at: Option<OffsetDateTime>,
+    pub revoked_by: Option<String>,
+}
+
 /// The audit entry written with a key.
 #[derive(Debug, Clone)]
 pub struct KeyAudit {
@@ -101,6 +115,24 @@ pub trait OfficerKeyStore: Send + Sync {
     async fn officer_keys(&self, username: &str) -> Result<Vec<OfficerKeyRecord>>;
     /// A key by id, revoked or not.
     async fn officer_key(&self, key_id: &str) -> Result<Option<OfficerKeyRecord>>;
+    /// Revokes the key `key_id` of `owner` (`operator:<EORI>` or
+    /// `user:<username>`): `revoked`, `revoked_at`, `revoked_by`, the
+    /// audit entry, the owner's notification (operators) and the bump of
+    /// the identity epoch, in one transaction. `false` (nothing written)
+    /// when the owner has no such key or it is revoked already.
+    async fn revoke_key(
+        &self,
+        owner: &str,
+        key_id: &str,
+        by: &str,
+        at: OffsetDateTime,
+        audit: &KeyAudit,
+        notification: Option<&NewNotification>,
+    ) -> Result<bool>;
+    /// The revoked keys of an owner (`operator:<EORI>`, `user:<username>`).
+    async fn key_revocations(&self, owner: &str) -> Result<Vec<KeyRevocation>>;
+    /// A key's revocation, if it is revoked (either table).
+    async fn key_revocation(&self, key_id: &str) -> Result<Option<KeyRevocation>>;
     /// Who registered a public key, operator or customs user
     /// (`operator:<EORI>` or `user:<username>`): the registry of
     /// `0012_public_keys.sql`, which both key tables enter, so a key id
@@ -132,6 +164,37 @@ fn approval_row(r: &impl crate::codec::Get) -> Result<KeyApproval> {
 }
 
 const APPROVAL_COLUMNS: &str = "key_id, owner, approved_by, approving_key, body_sha256, at";
+
+/// The key table, owner column and owner of `operator:<EORI>` or
+/// `user:<username>`.
+fn revocation_target(owner: &str) -> Result<(&'static str, &'static str, &str)> {
+    if let Some(op) = owner.strip_prefix("operator:") {
+        Ok(("signing_keys", "operator", op))
+    } else if let Some(u) = owner.strip_prefix("user:") {
+        Ok(("officer_keys", "username", u))
+    } else {
+        Err(crate::StoreError::Corrupt(format!(
+            "not a key owner: {owner:?}"
+        )))
+    }
+}
+
+fn revocation_row<R>(r: &R, owner: String) -> Result<KeyRevocation>
+where
+    R: crate::codec::Get + sqlx::Row,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    Option<i64>: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(KeyRevocation {
+        key_id: r.s("key_id")?,
+        owner,
+        revoked_at: r
+            .try_get::<Option<i64>, _>("revoked_at")?
+            .map(crate::codec::from_nanos)
+            .transpose()?,
+        revoked_by: r.os("revoked_by")?,
+    })
+}
 
 /// SQLite has one writer connection: notification ids are committed in
 /// order without a lock.
@@ -296,6 +359,98 @@ macro_rules! keys_backend {
                 .as_ref()
                 .map(row)
                 .transpose()
+            }
+
+            async fn revoke_key(
+                &self,
+                owner: &str,
+                key_id: &str,
+                by: &str,
+                at: OffsetDateTime,
+                audit: &KeyAudit,
+                notification: Option<&NewNotification>,
+            ) -> Result<bool> {
+                let (table, column, who) = revocation_target(owner)?;
+                let mut tx = self.$write.begin().await?;
+                if notification.is_some() {
+                    $lock(&mut *tx).await?;
+                }
+                let changed = sqlx::query(&$sql(&format!(
+                    "UPDATE {table} SET revoked = ?, revoked_at = ?, revoked_by = ? WHERE key_id = ? AND {column} = ? AND revoked = ?"
+                )))
+                .bind(true)
+                .bind(crate::codec::nanos(at)?)
+                .bind(by)
+                .bind(key_id)
+                .bind(who)
+                .bind(false)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if changed == 0 {
+                    return Ok(false);
+                }
+                sqlx::query(&$sql(
+                    "INSERT INTO audit_log (actor, action, at, payload) VALUES (?, ?, ?, ?)",
+                ))
+                .bind(&audit.actor)
+                .bind(&audit.action)
+                .bind(crate::codec::nanos(at)?)
+                .bind(crate::codec::to_json(&audit.payload)?)
+                .execute(&mut *tx)
+                .await?;
+                if let Some(n) = notification {
+                    sqlx::query(&$sql(
+                        "INSERT INTO notifications (recipient, kind, mrn, lrn, at, payload) VALUES (?, ?, ?, ?, ?, ?)",
+                    ))
+                    .bind(n.recipient.as_str())
+                    .bind(n.kind.as_str())
+                    .bind(n.mrn.as_ref().map(|m| m.as_str()))
+                    .bind(n.lrn.as_ref().map(|l| l.as_str()))
+                    .bind(crate::codec::nanos(n.at)?)
+                    .bind(crate::codec::to_json(&n.payload)?)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                sqlx::query_scalar::<_, i64>(crate::token_sql::BUMP_EPOCH)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn key_revocations(&self, owner: &str) -> Result<Vec<KeyRevocation>> {
+                let (table, column, who) = revocation_target(owner)?;
+                sqlx::query(&$sql(&format!(
+                    "SELECT key_id, revoked_at, revoked_by FROM {table} WHERE {column} = ? AND revoked = ? ORDER BY created_at, key_id"
+                )))
+                .bind(who)
+                .bind(true)
+                .fetch_all(&self.$write)
+                .await?
+                .iter()
+                .map(|r| revocation_row(r, owner.to_owned()))
+                .collect()
+            }
+
+            async fn key_revocation(&self, key_id: &str) -> Result<Option<KeyRevocation>> {
+                let r = sqlx::query(&$sql(
+                    "SELECT key_id, revoked_at, revoked_by, 'operator:' || operator AS owner FROM signing_keys WHERE key_id = ? AND revoked = ? \
+                     UNION ALL SELECT key_id, revoked_at, revoked_by, 'user:' || username AS owner FROM officer_keys WHERE key_id = ? AND revoked = ?",
+                ))
+                .bind(key_id)
+                .bind(true)
+                .bind(key_id)
+                .bind(true)
+                .fetch_optional(&self.$write)
+                .await?;
+                match r {
+                    None => Ok(None),
+                    Some(r) => {
+                        let owner: String = sqlx::Row::try_get(&r, "owner")?;
+                        revocation_row(&r, owner).map(Some)
+                    }
+                }
             }
 
             async fn public_key_owner(&self, key_id: &str) -> Result<Option<String>> {

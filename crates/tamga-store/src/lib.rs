@@ -51,10 +51,13 @@ pub mod postgres;
 pub mod risk_sql;
 pub mod sqlite;
 pub mod testing;
+pub mod token_sql;
 
 pub use draw_sql::{DrawSecretRecord, DrawSecretStore};
 pub use epoch_sql::EpochStore;
-pub use keys_sql::{KeyApproval, KeyAudit, NewKey, OfficerKeyRecord, OfficerKeyStore};
+pub use keys_sql::{
+    KeyApproval, KeyAudit, KeyRevocation, NewKey, OfficerKeyRecord, OfficerKeyStore,
+};
 pub use mandate_sql::{MandateRecord, MandateStore, SignedBody};
 pub use ops_sql::OpsStore;
 pub use people_sql::{
@@ -62,6 +65,7 @@ pub use people_sql::{
     UserChange, UserQuery, UserRecord,
 };
 pub use risk_sql::RiskStore;
+pub use token_sql::{NewToken, RevokedToken, TokenGrant, TokenRecord, TokenStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -545,6 +549,7 @@ pub trait Store:
     + DrawSecretStore
     + EpochStore
     + PeopleStore
+    + TokenStore
     + Send
     + Sync
     + 'static
@@ -580,6 +585,9 @@ pub trait Store:
     /// Stores a token by the hex SHA-256 of its secret; never the secret.
     async fn add_token(&self, token_sha256: &str, principal: &Principal, label: &str)
         -> Result<()>;
+    /// Whom a token names, if it is neither revoked nor expired (tokens
+    /// without an expiry do not expire). Authentication uses
+    /// [`TokenStore::token_grant`], which also checks the holder.
     async fn principal_for_token(&self, token_sha256: &str) -> Result<Option<Principal>>;
     async fn add_signing_key(&self, key: &SigningKeyRecord) -> Result<()>;
     async fn signing_keys(&self, operator: &Eori) -> Result<Vec<SigningKeyRecord>>;

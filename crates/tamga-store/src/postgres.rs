@@ -325,7 +325,7 @@ impl Store for PgStore {
             Principal::User { username } => ("user", None, Some(username.as_str())),
         };
         sqlx::query(
-            "INSERT INTO api_tokens (token_sha256, kind, operator_id, username, label, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO api_tokens (token_sha256, kind, operator_id, username, label, created_at, id) VALUES ($1, $2, $3, $4, $5, $6, substr($1, 1, 16))",
         )
         .bind(token_sha256)
         .bind(kind)
@@ -340,8 +340,9 @@ impl Store for PgStore {
     }
 
     async fn principal_for_token(&self, token_sha256: &str) -> Result<Option<Principal>> {
-        sqlx::query("SELECT kind, operator_id, username FROM api_tokens WHERE token_sha256 = $1")
+        sqlx::query("SELECT kind, operator_id, username FROM api_tokens WHERE token_sha256 = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)")
             .bind(token_sha256)
+            .bind(nanos(OffsetDateTime::now_utc())?)
             .fetch_optional(&self.pool)
             .await?
             .map(|r| codec::principal(&r))

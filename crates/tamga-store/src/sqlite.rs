@@ -370,7 +370,7 @@ impl Store for SqliteStore {
             Principal::User { username } => ("user", None, Some(username.as_str())),
         };
         sqlx::query(
-            "INSERT INTO api_tokens (token_sha256, kind, operator_id, username, label, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO api_tokens (token_sha256, kind, operator_id, username, label, created_at, id) VALUES (?, ?, ?, ?, ?, ?, substr(?, 1, 16))",
         )
         .bind(token_sha256)
         .bind(kind)
@@ -378,6 +378,7 @@ impl Store for SqliteStore {
         .bind(username)
         .bind(label)
         .bind(nanos(OffsetDateTime::now_utc())?)
+        .bind(token_sha256)
         .execute(&self.writer)
         .await
         .map_err(|e| exists_or(e, "token"))?;
@@ -385,8 +386,9 @@ impl Store for SqliteStore {
     }
 
     async fn principal_for_token(&self, token_sha256: &str) -> Result<Option<Principal>> {
-        sqlx::query("SELECT kind, operator_id, username FROM api_tokens WHERE token_sha256 = ?")
+        sqlx::query("SELECT kind, operator_id, username FROM api_tokens WHERE token_sha256 = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)")
             .bind(token_sha256)
+            .bind(nanos(OffsetDateTime::now_utc())?)
             .fetch_optional(&self.reader)
             .await?
             .map(|r| codec::principal(&r))

@@ -49,6 +49,9 @@ pub enum Bench {
     Risk(crate::bench_risk::BenchRiskArgs),
     /// Ledger reservations and debits with durable commits.
     Ledger(crate::bench_ledger::BenchLedgerArgs),
+    /// Token checks on the request path (cached and uncached) and argon2id
+    /// password hashing and verification.
+    Identity(crate::bench_identity::BenchIdentityArgs),
 }
 
 pub async fn run(b: Bench) -> Result<(), String> {
@@ -59,6 +62,7 @@ pub async fn run(b: Bench) -> Result<(), String> {
         Bench::Duties(a) => crate::tariff_cmd::bench_duties(a),
         Bench::Risk(a) => crate::bench_risk::run(a),
         Bench::Ledger(a) => crate::bench_ledger::run(a).await,
+        Bench::Identity(a) => crate::bench_identity::run(a).await,
     }
 }
 

@@ -30,6 +30,7 @@ fn tune_allocator() {
 }
 
 mod bench;
+mod bench_identity;
 mod bench_ledger;
 mod bench_risk;
 mod serve;

@@ -88,6 +88,12 @@ impl<K: Hash + Eq + Clone, V> LoadCache<K, V> {
         Ok(v)
     }
 
+    /// Forgets every value (and every load in progress: their values are
+    /// not kept), e.g. when the identity epoch moved.
+    pub(super) fn clear(&self) {
+        self.cache.clear();
+    }
+
     /// Forgets the key's value (and any load in progress) after a change
     /// in the store.
     pub(super) fn invalidate(&self, key: &K) {

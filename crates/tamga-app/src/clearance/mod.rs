@@ -74,11 +74,12 @@ mod tests;
 
 pub use access::{can_view, is_party, Caller};
 pub use officer_acts::OfficerActGuard;
-pub use signature_audit::{check_officer_event, SignatureCheck};
+pub use signature_audit::{check_officer_event, judge_revocation, SignatureCheck};
 pub use signatures::{
     act_json, check_act, key_id_of, sha256_hex, signed_json, OfficerAct, Signed, VerifiedSignature,
     MAX_OFFICER_ACT, OFFICER_ACT_TOO_LARGE, OFFICER_SIGNATURE_INVALID,
-    OFFICER_SIGNATURE_KEY_UNKNOWN, OFFICER_SIGNATURE_MISSING, OFFICER_SIGNED_ACT,
+    OFFICER_SIGNATURE_KEY_REVOKED, OFFICER_SIGNATURE_KEY_UNKNOWN, OFFICER_SIGNATURE_MISSING,
+    OFFICER_SIGNED_ACT,
 };
 pub use tariff::CurrentTariff;
 

@@ -39,6 +39,17 @@ pub struct SignatureCheck {
     pub valid: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
+    /// When the key was revoked, if it is: a signature made before stays
+    /// valid; one made at or after the revocation is not.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub key_revoked_at: Option<OffsetDateTime>,
+    /// A remark on a valid signature, e.g. "key revoked at T, after the
+    /// signature".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl Clearance {
@@ -61,9 +72,46 @@ impl Clearance {
                 }
                 _ => None,
             };
-            checks.extend(check_officer_event(mrn, e, key.as_ref()));
+            let mut check = check_officer_event(mrn, e, key.as_ref());
+            if let (Some(c), Some(k)) = (check.as_mut(), key.as_ref()) {
+                if k.revoked {
+                    let revocation = self.store.key_revocation(&k.key_id).await?;
+                    judge_revocation(c, revocation.and_then(|r| r.revoked_at));
+                }
+            }
+            checks.extend(check);
         }
         Ok(checks)
+    }
+}
+
+/// A signature by a key revoked at `revoked_at` (`None`: revoked before
+/// times were kept) stays valid if it was made before the revocation;
+/// at or after it, it is not.
+pub fn judge_revocation(check: &mut SignatureCheck, revoked_at: Option<OffsetDateTime>) {
+    let rfc = |t: OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    };
+    check.key_revoked_at = revoked_at;
+    match revoked_at {
+        Some(t) if t <= check.at => {
+            check.valid = false;
+            check.problem.get_or_insert_with(|| {
+                format!(
+                    "signed at {} with a key revoked at {}",
+                    rfc(check.at),
+                    rfc(t)
+                )
+            });
+        }
+        Some(t) if check.valid => {
+            check.note = Some(format!("key revoked at {}, after the signature", rfc(t)));
+        }
+        None if check.valid => {
+            check.note = Some("key revoked (the time of its revocation was not recorded)".into());
+        }
+        _ => {}
     }
 }
 
@@ -106,6 +154,8 @@ pub fn check_officer_event(
         body_sha256: None,
         valid: false,
         problem: None,
+        key_revoked_at: None,
+        note: None,
     };
     let Some(sig) = e.body.officer_signature() else {
         check.problem = Some("recorded without an officer signature".into());

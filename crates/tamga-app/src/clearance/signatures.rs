@@ -14,13 +14,11 @@
 
 use std::sync::Arc;
 
-use ed25519_dalek::VerifyingKey;
 use serde_json::json;
 
 use tamga_core::codes::{Eori, Mrn};
 use tamga_core::control::{violation, Violation};
 use tamga_core::lifecycle::OfficerSignature;
-use tamga_core::signature;
 use tamga_store::{Role, User};
 
 use super::access::require_user;
@@ -51,6 +49,8 @@ pub fn key_id_of(public_key_b64: &str) -> String {
 pub const OFFICER_SIGNATURE_MISSING: &str = "OFFICER_SIGNATURE_MISSING";
 pub const OFFICER_SIGNATURE_INVALID: &str = "OFFICER_SIGNATURE_INVALID";
 pub const OFFICER_SIGNATURE_KEY_UNKNOWN: &str = "OFFICER_SIGNATURE_KEY_UNKNOWN";
+/// The act is signed with (or names) a revoked key of the officer.
+pub const OFFICER_SIGNATURE_KEY_REVOKED: &str = "OFFICER_SIGNATURE_KEY_REVOKED";
 /// A signed officer act body above [`MAX_OFFICER_ACT`] bytes (400).
 pub const OFFICER_ACT_TOO_LARGE: &str = "OFFICER_ACT_TOO_LARGE";
 /// The largest signed officer act body: it is stored as signed with the
@@ -102,25 +102,30 @@ impl VerifiedSignature {
     }
 }
 
-/// An owner's active signing keys: (key id, key).
-pub(super) type KeyRing = Vec<(String, VerifyingKey)>;
+/// An owner's signing keys: the active ones, and the revoked ones (kept to
+/// say why a signature by one is refused).
+pub(super) use crate::keys::KeyRing;
+use crate::keys::SignatureFailure;
 
-/// Active signing keys by owner (an operator, or an officer by user name).
-/// An empty list is not cached, so a key registered right after a refused
-/// act (by this or another instance) works at once.
+/// Signing keys by owner (an operator, or an officer by user name). A ring
+/// without an active key is not cached, so a key registered right after a
+/// refused act (by this or another instance) works at once. Every cache is
+/// cleared when the identity epoch moves
+/// ([`crate::identity::epoch`]), so a key revoked at another instance
+/// stops signing here within a second.
 pub(super) type KeyCache<K> = LoadCache<K, KeyRing>;
 
 impl<K: std::hash::Hash + Eq + Clone> LoadCache<K, KeyRing> {
-    /// The owner's active keys, cached or read with `load` (key id, base64
-    /// public key, revoked).
+    /// The owner's keys, cached or read with `load` (key id, base64 public
+    /// key, revoked).
     pub(super) async fn ring<F>(&self, owner: &K, load: F) -> Result<Arc<KeyRing>, AppError>
     where
         F: std::future::Future<
             Output = Result<Vec<(String, String, bool)>, tamga_store::StoreError>,
         >,
     {
-        let parsed = async { Ok(crate::keys::active_ring(load.await?)) };
-        self.get_or_load(owner, parsed, |keys: &KeyRing| !keys.is_empty())
+        let parsed = async { Ok(KeyRing::of(load.await?)) };
+        self.get_or_load(owner, parsed, |keys: &KeyRing| !keys.active.is_empty())
             .await
     }
 }
@@ -149,7 +154,12 @@ impl Clearance {
                 format!("signing keys could not be read: {e}"),
             )
         })?;
-        check_signed(&keys, s).map_err(|f| match f {
+        keys.check(s.body, s.signature, s.key_id).map_err(|f| match f {
+            SignatureFailure::Revoked(id) => violation(
+                "FLC-SIGNING-KEY-REVOKED",
+                "",
+                format!("the signing key {id} of {op} is revoked: it signs nothing from its revocation on"),
+            ),
             SignatureFailure::Missing => violation(
                 "FLC-SIGNATURE-MISSING",
                 "",
@@ -203,6 +213,32 @@ impl Clearance {
         Ok(rec)
     }
 
+    /// Revokes a signing key, an operator's or a customs user's: the
+    /// caller's own, or with `as_admin` anyone's (`crate::keys::revoke`).
+    /// This instance forgets the owner's keys at once; the others when
+    /// they see the identity epoch move.
+    #[tracing::instrument(skip_all, fields(caller = %caller.label(), key = %key_id))]
+    pub async fn revoke_signing_key(
+        &self,
+        caller: &Caller,
+        key_id: &str,
+        as_admin: bool,
+    ) -> Result<crate::keys::RevokedKey, AppError> {
+        let (owner, revoked) =
+            crate::keys::revoke(self.store.as_ref(), caller, key_id, as_admin).await?;
+        match owner {
+            crate::keys::KeyOwner::Operator(op) => self.keys.invalidate(&op),
+            crate::keys::KeyOwner::User(u) => self.officer_keys.invalidate(&u),
+        }
+        Ok(revoked)
+    }
+
+    /// Forgets every cached signing key (the identity epoch moved).
+    pub fn forget_signing_keys(&self) {
+        self.keys.clear();
+        self.officer_keys.clear();
+    }
+
     async fn officer_keys_of(&self, username: &str) -> Result<Arc<KeyRing>, AppError> {
         self.officer_keys
             .ring(&username.to_owned(), async {
@@ -239,7 +275,14 @@ impl Clearance {
             ));
         }
         let keys = self.officer_keys_of(&user.username).await?;
-        let key_id = check_signed(&keys, s).map_err(|f| match f {
+        let key_id = keys.check(s.body, s.signature, s.key_id).map_err(|f| match f {
+            SignatureFailure::Revoked(id) => AppError::Signature {
+                code: OFFICER_SIGNATURE_KEY_REVOKED,
+                message: format!(
+                    "the signing key {id} of {} is revoked: it signs nothing from its revocation on",
+                    user.username
+                ),
+            },
             SignatureFailure::Missing => AppError::Signature {
                 code: OFFICER_SIGNATURE_MISSING,
                 message: "an officer act is signed: send the base64 Ed25519 signature of the exact body bytes in the X-Tamga-Signature header".into(),
@@ -420,35 +463,4 @@ impl<'de> serde::Deserialize<'de> for NoDuplicateKeys {
         }
         d.deserialize_any(V)
     }
-}
-
-/// Why a detached signature was refused; each side maps it to its codes.
-enum SignatureFailure {
-    /// No signature was sent.
-    Missing,
-    /// The owner has no active key (or not the one `X-Tamga-Key-Id` names).
-    UnknownKey,
-    /// No candidate key verifies the signature over the exact body.
-    Invalid,
-}
-
-/// Checks a detached signature against the owner's active keys (only the
-/// one named by `X-Tamga-Key-Id`, if given); returns the id of the key
-/// that verified.
-fn check_signed(keys: &KeyRing, s: &Signed<'_>) -> Result<String, SignatureFailure> {
-    let sig = s.signature.ok_or(SignatureFailure::Missing)?;
-    let mut candidates = keys
-        .iter()
-        .filter(|(k, _)| match s.key_id {
-            Some(id) => k == id,
-            None => true,
-        })
-        .peekable();
-    if candidates.peek().is_none() {
-        return Err(SignatureFailure::UnknownKey);
-    }
-    candidates
-        .find(|(_, key)| signature::verify(key, s.body, sig).is_ok())
-        .map(|(id, _)| id.clone())
-        .ok_or(SignatureFailure::Invalid)
 }

@@ -7,6 +7,8 @@
 //! The modules beside it (registration and approval of operators, users
 //! and roles, sessions and the second factor, API tokens) build on these.
 
+pub mod epoch;
 pub mod password;
 pub mod people;
 pub mod registration;
+pub mod tokens;

@@ -504,6 +504,12 @@ pub static RULES: &[RuleDef] = &[
         "the signing key is not registered for the lodging operator",
     ),
     r(
+        "FLC-SIGNING-KEY-REVOKED",
+        S,
+        E,
+        "the signing key was revoked: it signs nothing from its revocation on",
+    ),
+    r(
         "FLC-LRN-CONFLICT",
         L,
         E,
@@ -630,6 +636,7 @@ pub const EXTERNAL_RULES: &[&str] = &[
     "FLC-SIGNATURE-MISSING",
     "FLC-SIGNATURE-INVALID",
     "FLC-SIGNING-KEY-UNKNOWN",
+    "FLC-SIGNING-KEY-REVOKED",
     "FLC-LRN-CONFLICT",
     "FLC-AMEND-IDENTITY",
     "FLC-MANDATE-MISSING",

@@ -15,4 +15,5 @@ mod payments;
 mod people;
 mod risk_api;
 mod security;
+mod tokens;
 mod workbench_api;

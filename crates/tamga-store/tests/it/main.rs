@@ -33,3 +33,4 @@ mod ops;
 mod people;
 mod risk;
 mod story;
+mod tokens;

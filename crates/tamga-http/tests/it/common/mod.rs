@@ -102,6 +102,25 @@ macro_rules! stories {
 }
 
 impl TestApp {
+    /// The URL of the test's database.
+    pub fn db_url(&self) -> &str {
+        &self._db.url
+    }
+
+    /// Another instance of the server on the same database (as a
+    /// deployment with several instances runs); its base URL.
+    pub async fn another_instance(&self) -> String {
+        let store = tamga_store::open(&self._db.url).await.expect("open store");
+        let clearance = Clearance::start(store, Settings::default())
+            .await
+            .expect("start");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = tamga_http::state(clearance).await.expect("state");
+        tokio::spawn(tamga_http::serve(listener, state, std::future::pending()));
+        format!("http://{addr}")
+    }
+
     pub fn trader(&self, i: usize) -> &DemoOperator {
         &self.demo.traders[i]
     }
