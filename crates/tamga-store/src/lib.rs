@@ -47,6 +47,7 @@ mod payment_sql;
 mod placeholders;
 pub mod postgres;
 pub mod risk_sql;
+pub mod session_sql;
 pub mod sqlite;
 pub mod testing;
 
@@ -55,6 +56,10 @@ pub use keys_sql::{KeyApproval, KeyAudit, NewKey, OfficerKeyRecord, OfficerKeySt
 pub use mandate_sql::{MandateRecord, MandateStore, SignedBody};
 pub use ops_sql::OpsStore;
 pub use risk_sql::RiskStore;
+pub use session_sql::{
+    IdentityAudit, LoginRecord, NewSession, PasswordChange, SessionRecord, SessionStage,
+    SessionStore, Throttle,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -210,7 +215,11 @@ impl User {
     }
     /// The roles as text, comma-separated (for messages).
     pub fn roles_text(&self) -> String {
-        self.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+        self.roles
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -515,7 +524,15 @@ impl LedgerCheck {
 
 #[async_trait]
 pub trait Store:
-    RiskStore + OpsStore + OfficerKeyStore + MandateStore + DrawSecretStore + Send + Sync + 'static
+    RiskStore
+    + OpsStore
+    + OfficerKeyStore
+    + MandateStore
+    + DrawSecretStore
+    + SessionStore
+    + Send
+    + Sync
+    + 'static
 {
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;

@@ -244,11 +244,13 @@ impl Store for PgStore {
         .await
         .map_err(|e| exists_or(e, format!("user {}", user.username)))?;
         for role in &user.roles {
-            sqlx::query("INSERT INTO user_roles (username, role) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                .bind(&user.username)
-                .bind(role.as_str())
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO user_roles (username, role) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(&user.username)
+            .bind(role.as_str())
+            .execute(&mut *tx)
+            .await?;
         }
         for (i, o) in user.offices.iter().enumerate() {
             sqlx::query(

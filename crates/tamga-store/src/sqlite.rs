@@ -291,21 +291,21 @@ impl Store for SqliteStore {
         .await
         .map_err(|e| exists_or(e, format!("user {}", user.username)))?;
         for role in &user.roles {
-            sqlx::query("INSERT INTO user_roles (username, role) VALUES (?, ?) ON CONFLICT DO NOTHING")
-                .bind(&user.username)
-                .bind(role.as_str())
-                .execute(&mut *tx)
-                .await?;
-        }
-        for (i, o) in user.offices.iter().enumerate() {
             sqlx::query(
-                "INSERT INTO user_offices (username, position, office) VALUES (?, ?, ?)",
+                "INSERT INTO user_roles (username, role) VALUES (?, ?) ON CONFLICT DO NOTHING",
             )
             .bind(&user.username)
-            .bind(i as i64)
-            .bind(o.as_str())
+            .bind(role.as_str())
             .execute(&mut *tx)
             .await?;
+        }
+        for (i, o) in user.offices.iter().enumerate() {
+            sqlx::query("INSERT INTO user_offices (username, position, office) VALUES (?, ?, ?)")
+                .bind(&user.username)
+                .bind(i as i64)
+                .bind(o.as_str())
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(())

@@ -31,4 +31,5 @@ mod ledger;
 mod mandates;
 mod ops;
 mod risk;
+mod sessions;
 mod story;

@@ -577,7 +577,13 @@ async fn parties_tokens_keys_round_trip(store: Arc<dyn Store>) {
         Err(StoreError::AlreadyExists(_))
     ));
 
-    let user = User::staff("officer1", "Officer One", Role::Officer, vec![office(OFFICE_B), office(OFFICE_A)], t(1));
+    let user = User::staff(
+        "officer1",
+        "Officer One",
+        Role::Officer,
+        vec![office(OFFICE_B), office(OFFICE_A)],
+        t(1),
+    );
     store.create_user(&user).await.unwrap();
     assert_eq!(store.user("officer1").await.unwrap(), Some(user.clone()));
     assert_eq!(store.user("nobody").await.unwrap(), None);
