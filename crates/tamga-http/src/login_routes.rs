@@ -90,9 +90,11 @@ fn status(e: &IdentityError) -> StatusCode {
         E::Inactive | E::OperatorNotApproved | E::WrongPassword | E::Forbidden(_) => {
             StatusCode::FORBIDDEN
         }
-        E::TotpNotEnrolled | E::TotpEnrolled | E::TotpNotPending | E::NotSecondFactor | E::UserExists(_) => {
-            StatusCode::CONFLICT
-        }
+        E::TotpNotEnrolled
+        | E::TotpEnrolled
+        | E::TotpNotPending
+        | E::NotSecondFactor
+        | E::UserExists(_) => StatusCode::CONFLICT,
         E::Password(_) => StatusCode::UNPROCESSABLE_ENTITY,
         E::UnknownUser(_) => StatusCode::NOT_FOUND,
         E::App(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -344,8 +346,12 @@ pub async fn logout(State(s): State<AppState>, parts: Parts) -> Result<Response,
     r.headers_mut().insert(SET_COOKIE, session::clear(&s));
     match session::session_of(&parts, &s).await {
         Ok(active) => {
-            tamga_app::identity::sessions::end(s.clearance.store(), &active, time::OffsetDateTime::now_utc())
-                .await?;
+            tamga_app::identity::sessions::end(
+                s.clearance.store(),
+                &active,
+                time::OffsetDateTime::now_utc(),
+            )
+            .await?;
             Ok(r)
         }
         Err(e) if e.status == StatusCode::UNAUTHORIZED => Ok(r),
@@ -432,7 +438,11 @@ pub async fn confirm_totp(
     // The user as it is now (enrolled).
     let id_now = issued.as_ref().map(|i| i.id.clone());
     let mut fresh = active.clone();
-    if let Some(l) = store.login_record(&active.user.username).await.map_err(IdentityError::from)? {
+    if let Some(l) = store
+        .login_record(&active.user.username)
+        .await
+        .map_err(IdentityError::from)?
+    {
         fresh.login = l;
     }
     let body = view(&fresh, issued.as_ref());
@@ -445,7 +455,9 @@ pub async fn confirm_totp(
 fn admin_user(caller: &Caller) -> Result<&tamga_store::User, IdErr> {
     match caller {
         Caller::User(u) => Ok(u),
-        Caller::Operator(_) => Err(IdErr(IdentityError::Forbidden("this needs the admin role".into()))),
+        Caller::Operator(_) => Err(IdErr(IdentityError::Forbidden(
+            "this needs the admin role".into(),
+        ))),
     }
 }
 

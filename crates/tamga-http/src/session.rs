@@ -124,14 +124,20 @@ fn csrf_ok(parts: &Parts, expected: &str) -> bool {
 /// checked (for methods other than GET and HEAD), and its stage allowing
 /// the route. 401 without a valid session.
 pub async fn session_of(parts: &Parts, state: &AppState) -> Result<Active, ApiError> {
-    let id = cookie_id(&parts.headers)
-        .ok_or_else(|| ApiError::unauthorized("log in (POST /api/v1/auth/login) or send an API token: Authorization: Bearer <token>"))?;
+    let id = cookie_id(&parts.headers).ok_or_else(|| {
+        ApiError::unauthorized(
+            "log in (POST /api/v1/auth/login) or send an API token: Authorization: Bearer <token>",
+        )
+    })?;
     let now = time::OffsetDateTime::now_utc();
     let active = sessions::resolve(state.clearance.store(), id, now)
         .await
         .map_err(ApiError::from)?
         .ok_or_else(|| ApiError::unauthorized("the session is over: log in again"))?;
-    if parts.method != Method::GET && parts.method != Method::HEAD && !csrf_ok(parts, &active.session.csrf) {
+    if parts.method != Method::GET
+        && parts.method != Method::HEAD
+        && !csrf_ok(parts, &active.session.csrf)
+    {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "CSRF",
@@ -188,7 +194,11 @@ impl FromRequestParts<std::sync::Arc<AppStateInner>> for SessionAuth {
         parts: &mut Parts,
         state: &std::sync::Arc<AppStateInner>,
     ) -> Result<Self, ApiError> {
-        if cookie_id(&parts.headers).is_none() && parts.headers.contains_key(axum::http::header::AUTHORIZATION) {
+        if cookie_id(&parts.headers).is_none()
+            && parts
+                .headers
+                .contains_key(axum::http::header::AUTHORIZATION)
+        {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "SESSION_REQUIRED",
@@ -206,14 +216,20 @@ mod tests {
     #[test]
     fn the_session_cookie_is_found_among_others() {
         let mut h = HeaderMap::new();
-        h.append(COOKIE, HeaderValue::from_static("a=1; tamga_session=abc; b=2"));
+        h.append(
+            COOKIE,
+            HeaderValue::from_static("a=1; tamga_session=abc; b=2"),
+        );
         assert_eq!(cookie_id(&h), Some("abc"));
         let mut h = HeaderMap::new();
         h.append(COOKIE, HeaderValue::from_static("x=1"));
         h.append(COOKIE, HeaderValue::from_static("tamga_session=def"));
         assert_eq!(cookie_id(&h), Some("def"));
         let mut h = HeaderMap::new();
-        h.append(COOKIE, HeaderValue::from_static("tamga_sessionx=1; tamga_session="));
+        h.append(
+            COOKIE,
+            HeaderValue::from_static("tamga_sessionx=1; tamga_session="),
+        );
         assert_eq!(cookie_id(&h), None);
     }
 }

@@ -87,15 +87,20 @@ pub async fn run(cmd: AdminCommand) -> Result<(), String> {
                 None
             };
             let store = open(&db).await?;
-            let generated = login::create_admin(&store, &username, &name, offices.clone(), password, now)
-                .await
-                .map_err(message)?;
+            let generated =
+                login::create_admin(&store, &username, &name, offices.clone(), password, now)
+                    .await
+                    .map_err(message)?;
             let scope = if offices.is_empty() {
                 "central administrator".to_owned()
             } else {
                 format!(
                     "administrator of {}",
-                    offices.iter().map(|o| o.as_str()).collect::<Vec<_>>().join(", ")
+                    offices
+                        .iter()
+                        .map(|o| o.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             };
             eprintln!("created {username}, {scope}");
@@ -110,7 +115,9 @@ pub async fn run(cmd: AdminCommand) -> Result<(), String> {
             let p = login::cli_reset(&store, &username, now)
                 .await
                 .map_err(message)?;
-            eprintln!("one-time password of {username} (shown once; to be changed at the next login):");
+            eprintln!(
+                "one-time password of {username} (shown once; to be changed at the next login):"
+            );
             crate::out(p)
         }
     }

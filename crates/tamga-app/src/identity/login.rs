@@ -154,7 +154,11 @@ fn address_subject(ip: IpAddr) -> String {
 }
 
 /// Refuses a locked subject.
-async fn check_lock(store: &Arc<dyn Store>, subject: &str, now: OffsetDateTime) -> IdentityResult<()> {
+async fn check_lock(
+    store: &Arc<dyn Store>,
+    subject: &str,
+    now: OffsetDateTime,
+) -> IdentityResult<()> {
     if let Some(t) = store.throttle(subject).await? {
         if t.locked_until > now {
             let secs = (t.locked_until - now).whole_seconds().max(1);
@@ -166,9 +170,21 @@ async fn check_lock(store: &Arc<dyn Store>, subject: &str, now: OffsetDateTime) 
     Ok(())
 }
 
-async fn fail(store: &Arc<dyn Store>, subject: &str, limit: Limit, now: OffsetDateTime) -> IdentityResult<()> {
+async fn fail(
+    store: &Arc<dyn Store>,
+    subject: &str,
+    limit: Limit,
+    now: OffsetDateTime,
+) -> IdentityResult<()> {
     store
-        .record_failure(subject, now, limit.forget, limit.lock_after, limit.base, limit.max)
+        .record_failure(
+            subject,
+            now,
+            limit.forget,
+            limit.lock_after,
+            limit.base,
+            limit.max,
+        )
         .await?;
     Ok(())
 }
@@ -190,7 +206,9 @@ async fn verify_blocking(password: String, hash: Option<String>) -> IdentityResu
 async fn hash_blocking(password: String) -> IdentityResult<String> {
     tokio::task::spawn_blocking(move || password::hash(&password))
         .await
-        .map_err(|e| IdentityError::App(AppError::Unavailable(format!("password hash failed: {e}"))))
+        .map_err(|e| {
+            IdentityError::App(AppError::Unavailable(format!("password hash failed: {e}")))
+        })
 }
 
 /// Logs `username` in with `password` from `client`.
@@ -249,7 +267,12 @@ pub async fn login(
 
 /// Completes the second factor of a `second_factor` session with `code`:
 /// the session's id is replaced by a new one of a `full` session.
-pub async fn verify_totp(store: &Arc<dyn Store>, active: &Active, code: &str, now: OffsetDateTime) -> IdentityResult<Issued> {
+pub async fn verify_totp(
+    store: &Arc<dyn Store>,
+    active: &Active,
+    code: &str,
+    now: OffsetDateTime,
+) -> IdentityResult<Issued> {
     if active.session.stage != SessionStage::SecondFactor {
         return Err(IdentityError::NotSecondFactor);
     }
@@ -290,7 +313,9 @@ pub async fn begin_totp(store: &Arc<dyn Store>, active: &Active) -> IdentityResu
     let secret = totp::new_secret()?;
     let uri = totp::provisioning_uri(&secret, &active.user.username)
         .ok_or_else(|| AppError::Unavailable("cannot build the provisioning URI".into()))?;
-    store.set_totp_pending(&active.user.username, &secret).await?;
+    store
+        .set_totp_pending(&active.user.username, &secret)
+        .await?;
     Ok(TotpOffer { secret, uri })
 }
 
@@ -337,7 +362,9 @@ async fn reused(store: &Arc<dyn Store>, login: &LoginRecord, new: &str) -> Ident
     let new = new.to_owned();
     tokio::task::spawn_blocking(move || hashes.iter().any(|h| password::verify(&new, h)))
         .await
-        .map_err(|e| IdentityError::App(AppError::Unavailable(format!("password check failed: {e}"))))
+        .map_err(|e| {
+            IdentityError::App(AppError::Unavailable(format!("password check failed: {e}")))
+        })
 }
 
 /// The session's user changes its password: `current` must be right
@@ -391,7 +418,8 @@ pub fn may_manage(admin: &User, target: &User) -> Result<(), IdentityError> {
     }
     if admin.username == target.username {
         return Err(IdentityError::Forbidden(
-            "an administrator changes its own credentials itself (POST /api/v1/account/password)".into(),
+            "an administrator changes its own credentials itself (POST /api/v1/account/password)"
+                .into(),
         ));
     }
     if admin.offices.is_empty() {
@@ -406,12 +434,22 @@ pub fn may_manage(admin: &User, target: &User) -> Result<(), IdentityError> {
     } else {
         Err(IdentityError::Forbidden(format!(
             "an office administrator manages the staff of its offices ({}) only",
-            admin.offices.iter().map(|o| o.as_str()).collect::<Vec<_>>().join(", ")
+            admin
+                .offices
+                .iter()
+                .map(|o| o.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         )))
     }
 }
 
-async fn reset(store: &Arc<dyn Store>, actor: &str, username: &str, now: OffsetDateTime) -> IdentityResult<String> {
+async fn reset(
+    store: &Arc<dyn Store>,
+    actor: &str,
+    username: &str,
+    now: OffsetDateTime,
+) -> IdentityResult<String> {
     let one_time = password::generate();
     let hash = hash_blocking(one_time.clone()).await?;
     let audit = IdentityAudit {
@@ -448,7 +486,12 @@ async fn target(store: &Arc<dyn Store>, username: &str) -> IdentityResult<User> 
 /// An administrator resets `username`'s password: a generated one-time
 /// password (returned once, stored hashed) that must be changed at the
 /// next login; every session of the user revoked; audited.
-pub async fn admin_reset(store: &Arc<dyn Store>, admin: &User, username: &str, now: OffsetDateTime) -> IdentityResult<String> {
+pub async fn admin_reset(
+    store: &Arc<dyn Store>,
+    admin: &User,
+    username: &str,
+    now: OffsetDateTime,
+) -> IdentityResult<String> {
     let t = target(store, username).await?;
     may_manage(admin, &t)?;
     reset(store, &format!("user:{}", admin.username), username, now).await
@@ -456,14 +499,23 @@ pub async fn admin_reset(store: &Arc<dyn Store>, admin: &User, username: &str, n
 
 /// `tamga admin reset-password`: as [`admin_reset`], by the operator of
 /// the machine (actor `cli`).
-pub async fn cli_reset(store: &Arc<dyn Store>, username: &str, now: OffsetDateTime) -> IdentityResult<String> {
+pub async fn cli_reset(
+    store: &Arc<dyn Store>,
+    username: &str,
+    now: OffsetDateTime,
+) -> IdentityResult<String> {
     target(store, username).await?;
     reset(store, "cli", username, now).await
 }
 
 /// An administrator removes `username`'s second factor (a lost phone);
 /// audited. The user enrols again (at its next login if it is required).
-pub async fn admin_clear_totp(store: &Arc<dyn Store>, admin: &User, username: &str, now: OffsetDateTime) -> IdentityResult<()> {
+pub async fn admin_clear_totp(
+    store: &Arc<dyn Store>,
+    admin: &User,
+    username: &str,
+    now: OffsetDateTime,
+) -> IdentityResult<()> {
     let t = target(store, username).await?;
     may_manage(admin, &t)?;
     let audit = IdentityAudit {
@@ -492,7 +544,9 @@ pub async fn create_admin(
     let username = username.trim();
     if username.is_empty()
         || username.len() > 64
-        || !username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        || !username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
     {
         return Err(IdentityError::Forbidden(
             "a username has 1 to 64 of the characters a-z, A-Z, 0-9, '.', '-', '_'".into(),

@@ -159,7 +159,11 @@ pub fn operator_approved(login: &LoginRecord) -> bool {
 }
 
 /// Ends a session (logout).
-pub async fn end(store: &Arc<dyn Store>, active: &Active, now: OffsetDateTime) -> Result<(), AppError> {
+pub async fn end(
+    store: &Arc<dyn Store>,
+    active: &Active,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
     store.revoke_session(&active.session.id_sha256, now).await?;
     Ok(())
 }

@@ -37,13 +37,22 @@ fn now() -> OffsetDateTime {
 }
 
 /// A user with `roles`, `offices` and the password [`PASSWORD`].
-async fn person(app: &TestApp, username: &str, roles: &[Role], offices: &[&str], operator: Option<&str>) {
+async fn person(
+    app: &TestApp,
+    username: &str,
+    roles: &[Role],
+    offices: &[&str],
+    operator: Option<&str>,
+) {
     let user = User {
         username: username.into(),
         name: format!("Person {username}"),
         roles: roles.to_vec(),
         operator: operator.map(|o| Eori::parse(o).unwrap()),
-        offices: offices.iter().map(|o| OfficeCode::parse(o).unwrap()).collect(),
+        offices: offices
+            .iter()
+            .map(|o| OfficeCode::parse(o).unwrap())
+            .collect(),
         active: true,
         created_at: now(),
     };
@@ -92,7 +101,10 @@ impl Answer {
     fn browser(&self) -> Browser {
         Browser {
             id: self.cookie().expect("a session cookie"),
-            csrf: self.body["csrfToken"].as_str().expect("a CSRF token").to_owned(),
+            csrf: self.body["csrfToken"]
+                .as_str()
+                .expect("a CSRF token")
+                .to_owned(),
         }
     }
 }
@@ -125,7 +137,11 @@ async fn send(
     } else {
         serde_json::from_str(&text).unwrap_or(Value::String(text))
     };
-    Answer { status, body, headers }
+    Answer {
+        status,
+        body,
+        headers,
+    }
 }
 
 async fn login(app: &TestApp, username: &str, pw: &str) -> Answer {
@@ -167,16 +183,35 @@ async fn login_answers_the_same_for_a_wrong_password_and_an_unknown_user(app: Te
     for attr in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=28800"] {
         assert!(cookie.contains(attr), "{cookie}");
     }
-    assert!(!cookie.contains("Secure"), "served over plain HTTP here: {cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "served over plain HTTP here: {cookie}"
+    );
     let b = ok.browser();
     let me = whoami(&app, &b).await;
     assert_eq!(me.status, StatusCode::OK, "{}", me.body);
     assert_eq!(me.body["id"], "ana");
-    let s = send(&app, Method::GET, "/api/v1/auth/session", Some(&b), false, None).await;
+    let s = send(
+        &app,
+        Method::GET,
+        "/api/v1/auth/session",
+        Some(&b),
+        false,
+        None,
+    )
+    .await;
     assert_eq!(s.status, StatusCode::OK);
     assert_eq!(s.body["csrfToken"], b.csrf.as_str());
     // A malformed body is 400, not a login attempt.
-    let bad = send(&app, Method::POST, "/api/v1/auth/login", None, false, Some(json!({"username": "ana"}))).await;
+    let bad = send(
+        &app,
+        Method::POST,
+        "/api/v1/auth/login",
+        None,
+        false,
+        Some(json!({"username": "ana"})),
+    )
+    .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
 }
 
@@ -184,19 +219,39 @@ async fn five_failures_lock_the_user_even_with_the_right_password(app: TestApp) 
     person(&app, "bob", &[Role::Officer], &["UZ000100"], None).await;
     for i in 0..5 {
         let a = login(&app, "bob", &format!("wrong-guess-number-{i}")).await;
-        assert_eq!(a.status, StatusCode::UNAUTHORIZED, "attempt {i}: {}", a.body);
+        assert_eq!(
+            a.status,
+            StatusCode::UNAUTHORIZED,
+            "attempt {i}: {}",
+            a.body
+        );
     }
     let locked = login(&app, "bob", PASSWORD).await;
-    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS, "{}", locked.body);
+    assert_eq!(
+        locked.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        locked.body
+    );
     assert_eq!(locked.code(), "LOGIN_THROTTLED");
-    let retry: u64 = locked.headers.get(RETRY_AFTER).unwrap().to_str().unwrap().parse().unwrap();
+    let retry: u64 = locked
+        .headers
+        .get(RETRY_AFTER)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&retry), "{retry}");
     assert!(locked.cookie().is_none());
     // An unknown username is locked the same way (nothing tells it apart).
     for _ in 0..5 {
         login(&app, "ghost", "wrong-guess").await;
     }
-    assert_eq!(login(&app, "ghost", "wrong-guess").await.code(), "LOGIN_THROTTLED");
+    assert_eq!(
+        login(&app, "ghost", "wrong-guess").await.code(),
+        "LOGIN_THROTTLED"
+    );
     // Another user is not affected.
     person(&app, "bea", &[Role::Officer], &["UZ000100"], None).await;
     assert_eq!(login(&app, "bea", PASSWORD).await.status, StatusCode::OK);
@@ -204,7 +259,10 @@ async fn five_failures_lock_the_user_even_with_the_right_password(app: TestApp) 
     let admin = app.user_token("admin");
     let r = app
         .http
-        .post(format!("{}/api/v1/admin/users/bob/password-reset", app.base))
+        .post(format!(
+            "{}/api/v1/admin/users/bob/password-reset",
+            app.base
+        ))
         .bearer_auth(&admin)
         .send()
         .await
@@ -235,7 +293,10 @@ async fn a_login_issues_a_fresh_id_and_ignores_one_sent_before(app: TestApp) {
     let b = a.browser();
     assert_ne!(b.id, planted.id);
     assert!(b.id.len() >= 43, "32 random bytes: {}", b.id);
-    assert_eq!(whoami(&app, &planted).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        whoami(&app, &planted).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(whoami(&app, &b).await.status, StatusCode::OK);
     // A second login is another session.
     let b2 = logged_in(&app, "cem").await;
@@ -248,19 +309,57 @@ async fn logout_kills_the_session(app: TestApp) {
     let b = logged_in(&app, "dan").await;
     let other = logged_in(&app, "dan").await;
     // Logging out needs the CSRF token too.
-    let refused = send(&app, Method::POST, "/api/v1/auth/logout", Some(&b), false, None).await;
-    assert_eq!((refused.status, refused.code()), (StatusCode::FORBIDDEN, "CSRF"));
-    let out = send(&app, Method::POST, "/api/v1/auth/logout", Some(&b), true, None).await;
+    let refused = send(
+        &app,
+        Method::POST,
+        "/api/v1/auth/logout",
+        Some(&b),
+        false,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (StatusCode::FORBIDDEN, "CSRF")
+    );
+    let out = send(
+        &app,
+        Method::POST,
+        "/api/v1/auth/logout",
+        Some(&b),
+        true,
+        None,
+    )
+    .await;
     assert_eq!(out.status, StatusCode::NO_CONTENT);
     let cleared = out.headers.get(SET_COOKIE).unwrap().to_str().unwrap();
-    assert!(cleared.starts_with("tamga_session=;") && cleared.contains("Max-Age=0"), "{cleared}");
+    assert!(
+        cleared.starts_with("tamga_session=;") && cleared.contains("Max-Age=0"),
+        "{cleared}"
+    );
     assert_eq!(whoami(&app, &b).await.status, StatusCode::UNAUTHORIZED);
-    let s = send(&app, Method::GET, "/api/v1/auth/session", Some(&b), false, None).await;
+    let s = send(
+        &app,
+        Method::GET,
+        "/api/v1/auth/session",
+        Some(&b),
+        false,
+        None,
+    )
+    .await;
     assert_eq!(s.status, StatusCode::UNAUTHORIZED);
     // The user's other session lives on.
     assert_eq!(whoami(&app, &other).await.status, StatusCode::OK);
     // Logging out again (or without a session) only clears the cookie.
-    let again = send(&app, Method::POST, "/api/v1/auth/logout", Some(&b), true, None).await;
+    let again = send(
+        &app,
+        Method::POST,
+        "/api/v1/auth/logout",
+        Some(&b),
+        true,
+        None,
+    )
+    .await;
     assert_eq!(again.status, StatusCode::NO_CONTENT);
 }
 
@@ -268,19 +367,51 @@ async fn a_state_change_without_the_csrf_token_is_refused(app: TestApp) {
     person(&app, "eda", &[Role::Officer], &["UZ000100"], None).await;
     let b = logged_in(&app, "eda").await;
     let body = json!({"current": PASSWORD, "new": "copper-lantern-seventy-fjord"});
-    let none = send(&app, Method::POST, "/api/v1/account/password", Some(&b), false, Some(body.clone())).await;
-    assert_eq!((none.status, none.code()), (StatusCode::FORBIDDEN, "CSRF"), "{}", none.body);
+    let none = send(
+        &app,
+        Method::POST,
+        "/api/v1/account/password",
+        Some(&b),
+        false,
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(
+        (none.status, none.code()),
+        (StatusCode::FORBIDDEN, "CSRF"),
+        "{}",
+        none.body
+    );
     let forged = Browser {
         id: b.id.clone(),
         csrf: format!("{}x", &b.csrf[..b.csrf.len() - 1]),
     };
-    let wrong = send(&app, Method::POST, "/api/v1/account/password", Some(&forged), true, Some(body.clone())).await;
-    assert_eq!((wrong.status, wrong.code()), (StatusCode::FORBIDDEN, "CSRF"));
+    let wrong = send(
+        &app,
+        Method::POST,
+        "/api/v1/account/password",
+        Some(&forged),
+        true,
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(
+        (wrong.status, wrong.code()),
+        (StatusCode::FORBIDDEN, "CSRF")
+    );
     // The password did not change.
     assert_eq!(login(&app, "eda", PASSWORD).await.status, StatusCode::OK);
     // GET needs no token.
     assert_eq!(whoami(&app, &b).await.status, StatusCode::OK);
-    let ok = send(&app, Method::POST, "/api/v1/account/password", Some(&b), true, Some(body)).await;
+    let ok = send(
+        &app,
+        Method::POST,
+        "/api/v1/account/password",
+        Some(&b),
+        true,
+        Some(body),
+    )
+    .await;
     assert_eq!(ok.status, StatusCode::NO_CONTENT, "{}", ok.body);
     // An API token is no session for the account's own credentials.
     let r = app
@@ -298,11 +429,22 @@ async fn a_state_change_without_the_csrf_token_is_refused(app: TestApp) {
 
 /// Enrols `b`'s user; the confirming code is of step `step`.
 async fn enrol(app: &TestApp, b: &Browser, step: i64) -> (String, Answer) {
-    let offer = send(app, Method::POST, "/api/v1/account/totp", Some(b), true, None).await;
+    let offer = send(
+        app,
+        Method::POST,
+        "/api/v1/account/totp",
+        Some(b),
+        true,
+        None,
+    )
+    .await;
     assert_eq!(offer.status, StatusCode::OK, "{}", offer.body);
     let secret = offer.body["secret"].as_str().unwrap().to_owned();
     let uri = offer.body["otpauthUri"].as_str().unwrap();
-    assert!(uri.starts_with("otpauth://totp/tamga:") && uri.contains(&secret), "{uri}");
+    assert!(
+        uri.starts_with("otpauth://totp/tamga:") && uri.contains(&secret),
+        "{uri}"
+    );
     let code = totp::code_at(&secret, step * 30).unwrap();
     let confirmed = send(
         app,
@@ -329,29 +471,84 @@ async fn totp_enrolment_then_login_with_a_code_used_once(app: TestApp) {
     assert_eq!(half.body["stage"], "second_factor", "{}", half.body);
     let half = half.browser();
     let w = whoami(&app, &half).await;
-    assert_eq!((w.status, w.code()), (StatusCode::FORBIDDEN, "SECOND_FACTOR_REQUIRED"));
+    assert_eq!(
+        (w.status, w.code()),
+        (StatusCode::FORBIDDEN, "SECOND_FACTOR_REQUIRED")
+    );
     // Nor may it replace the second factor.
-    let again = send(&app, Method::POST, "/api/v1/account/totp", Some(&half), true, None).await;
-    assert_eq!((again.status, again.code()), (StatusCode::CONFLICT, "TOTP_ENROLLED"));
+    let again = send(
+        &app,
+        Method::POST,
+        "/api/v1/account/totp",
+        Some(&half),
+        true,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (again.status, again.code()),
+        (StatusCode::CONFLICT, "TOTP_ENROLLED")
+    );
     // The confirming code is used already.
     let code = totp::code_at(&secret, step * 30).unwrap();
-    let replay = send(&app, Method::POST, "/api/v1/auth/totp", Some(&half), true, Some(json!({"code": code}))).await;
-    assert_eq!((replay.status, replay.code()), (StatusCode::UNAUTHORIZED, "TOTP_REPLAYED"), "{}", replay.body);
+    let replay = send(
+        &app,
+        Method::POST,
+        "/api/v1/auth/totp",
+        Some(&half),
+        true,
+        Some(json!({"code": code})),
+    )
+    .await;
+    assert_eq!(
+        (replay.status, replay.code()),
+        (StatusCode::UNAUTHORIZED, "TOTP_REPLAYED"),
+        "{}",
+        replay.body
+    );
     // The next step's code completes it under a new id.
     let next = totp::code_at(&secret, (step + 1) * 30).unwrap();
-    let full = send(&app, Method::POST, "/api/v1/auth/totp", Some(&half), true, Some(json!({"code": next}))).await;
+    let full = send(
+        &app,
+        Method::POST,
+        "/api/v1/auth/totp",
+        Some(&half),
+        true,
+        Some(json!({"code": next})),
+    )
+    .await;
     assert_eq!(full.status, StatusCode::OK, "{}", full.body);
     assert_eq!(full.body["stage"], "full");
     let full = full.browser();
     assert_ne!(full.id, half.id);
     assert_eq!(whoami(&app, &full).await.status, StatusCode::OK);
-    assert_eq!(whoami(&app, &half).await.status, StatusCode::UNAUTHORIZED, "the old id is dead");
+    assert_eq!(
+        whoami(&app, &half).await.status,
+        StatusCode::UNAUTHORIZED,
+        "the old id is dead"
+    );
     // The same code again, in another login: refused.
     let half2 = login(&app, "fay", PASSWORD).await.browser();
-    let replay = send(&app, Method::POST, "/api/v1/auth/totp", Some(&half2), true, Some(json!({"code": next}))).await;
+    let replay = send(
+        &app,
+        Method::POST,
+        "/api/v1/auth/totp",
+        Some(&half2),
+        true,
+        Some(json!({"code": next})),
+    )
+    .await;
     assert_eq!(replay.code(), "TOTP_REPLAYED");
     // A full session has no second factor to complete.
-    let done = send(&app, Method::POST, "/api/v1/auth/totp", Some(&full), true, Some(json!({"code": next}))).await;
+    let done = send(
+        &app,
+        Method::POST,
+        "/api/v1/auth/totp",
+        Some(&full),
+        true,
+        Some(json!({"code": next})),
+    )
+    .await;
     assert_eq!(done.code(), "NOT_SECOND_FACTOR");
 
     // An administrator removes it (a lost phone); audited.
@@ -373,8 +570,12 @@ async fn totp_enrolment_then_login_with_a_code_used_once(app: TestApp) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let log = app.store.audit_log(0, 1000).await.unwrap();
-    assert!(log.iter().any(|e| e.action == "user.totp_disabled" && e.actor == "user:admin"));
-    assert!(log.iter().any(|e| e.action == "user.totp_enrolled" && e.actor == "user:fay"));
+    assert!(log
+        .iter()
+        .any(|e| e.action == "user.totp_disabled" && e.actor == "user:admin"));
+    assert!(log
+        .iter()
+        .any(|e| e.action == "user.totp_enrolled" && e.actor == "user:fay"));
 }
 
 async fn guessing_totp_codes_locks_the_second_factor(app: TestApp) {
@@ -395,11 +596,30 @@ async fn guessing_totp_codes_locks_the_second_factor(app: TestApp) {
         }
     }
     for c in &wrong {
-        let a = send(&app, Method::POST, "/api/v1/auth/totp", Some(&half), true, Some(json!({"code": c}))).await;
+        let a = send(
+            &app,
+            Method::POST,
+            "/api/v1/auth/totp",
+            Some(&half),
+            true,
+            Some(json!({"code": c})),
+        )
+        .await;
         assert_eq!(a.code(), "TOTP_INVALID", "{}", a.body);
     }
-    let locked = send(&app, Method::POST, "/api/v1/auth/totp", Some(&half), true, Some(json!({"code": right}))).await;
-    assert_eq!((locked.status, locked.code()), (StatusCode::TOO_MANY_REQUESTS, "LOGIN_THROTTLED"));
+    let locked = send(
+        &app,
+        Method::POST,
+        "/api/v1/auth/totp",
+        Some(&half),
+        true,
+        Some(json!({"code": right})),
+    )
+    .await;
+    assert_eq!(
+        (locked.status, locked.code()),
+        (StatusCode::TOO_MANY_REQUESTS, "LOGIN_THROTTLED")
+    );
     assert!(locked.headers.get(RETRY_AFTER).is_some());
     assert_eq!(whoami(&app, &half).await.status, StatusCode::FORBIDDEN);
 }
@@ -409,7 +629,10 @@ async fn a_required_password_change_comes_first(app: TestApp) {
     let before = logged_in(&app, "hal").await;
     let r = app
         .http
-        .post(format!("{}/api/v1/admin/users/hal/password-reset", app.base))
+        .post(format!(
+            "{}/api/v1/admin/users/hal/password-reset",
+            app.base
+        ))
         .bearer_auth(app.user_token("admin"))
         .send()
         .await
@@ -426,7 +649,10 @@ async fn a_required_password_change_comes_first(app: TestApp) {
     assert_eq!(a.body["mustChangePassword"], true);
     let b = a.browser();
     let w = whoami(&app, &b).await;
-    assert_eq!((w.status, w.code()), (StatusCode::FORBIDDEN, "PASSWORD_CHANGE_REQUIRED"));
+    assert_eq!(
+        (w.status, w.code()),
+        (StatusCode::FORBIDDEN, "PASSWORD_CHANGE_REQUIRED")
+    );
     let changed = send(
         &app,
         Method::POST,
@@ -437,10 +663,18 @@ async fn a_required_password_change_comes_first(app: TestApp) {
     )
     .await;
     assert_eq!(changed.status, StatusCode::NO_CONTENT, "{}", changed.body);
-    assert_eq!(whoami(&app, &b).await.status, StatusCode::OK, "this session goes on");
+    assert_eq!(
+        whoami(&app, &b).await.status,
+        StatusCode::OK,
+        "this session goes on"
+    );
     let log = app.store.audit_log(0, 1000).await.unwrap();
-    assert!(log.iter().any(|e| e.action == "user.password_reset" && e.actor == "user:admin"));
-    assert!(log.iter().any(|e| e.action == "user.password_changed" && e.actor == "user:hal"));
+    assert!(log
+        .iter()
+        .any(|e| e.action == "user.password_reset" && e.actor == "user:admin"));
+    assert!(log
+        .iter()
+        .any(|e| e.action == "user.password_changed" && e.actor == "user:hal"));
 }
 
 async fn the_password_policy_and_history_hold(app: TestApp) {
@@ -451,10 +685,23 @@ async fn the_password_policy_and_history_hold(app: TestApp) {
     let post = |body: Value| {
         let b = b.clone();
         let app = &app;
-        async move { send(app, Method::POST, "/api/v1/account/password", Some(&b), true, Some(body)).await }
+        async move {
+            send(
+                app,
+                Method::POST,
+                "/api/v1/account/password",
+                Some(&b),
+                true,
+                Some(body),
+            )
+            .await
+        }
     };
     let wrong = post(change("not-the-password", "lilac-ferry-twelve-stone")).await;
-    assert_eq!((wrong.status, wrong.code()), (StatusCode::FORBIDDEN, "CURRENT_PASSWORD_WRONG"));
+    assert_eq!(
+        (wrong.status, wrong.code()),
+        (StatusCode::FORBIDDEN, "CURRENT_PASSWORD_WRONG")
+    );
     assert_eq!(wrong.body["error"]["pointer"], "/current");
     for (new, code) in [
         ("short1!", "PASSWORD_TOO_SHORT"),
@@ -462,12 +709,24 @@ async fn the_password_policy_and_history_hold(app: TestApp) {
         (PASSWORD, "PASSWORD_REUSED"),
     ] {
         let a = post(change(PASSWORD, new)).await;
-        assert_eq!((a.status, a.code()), (StatusCode::UNPROCESSABLE_ENTITY, code), "{new}: {}", a.body);
+        assert_eq!(
+            (a.status, a.code()),
+            (StatusCode::UNPROCESSABLE_ENTITY, code),
+            "{new}: {}",
+            a.body
+        );
         assert_eq!(a.body["error"]["pointer"], "/new");
     }
     // Six changes; then the current one and the five before it are
     // refused, the one before those allowed.
-    let words = ["amber-willow-thirty-kite", "basalt-meadow-forty-reef", "cobalt-orchid-fifty-dune", "dapple-summit-sixty-wren", "ember-canyon-eighty-lark", "fennel-glacier-ninety-rook"];
+    let words = [
+        "amber-willow-thirty-kite",
+        "basalt-meadow-forty-reef",
+        "cobalt-orchid-fifty-dune",
+        "dapple-summit-sixty-wren",
+        "ember-canyon-eighty-lark",
+        "fennel-glacier-ninety-rook",
+    ];
     let mut current = PASSWORD.to_owned();
     for w in words {
         let a = post(change(&current, w)).await;
@@ -487,7 +746,15 @@ async fn the_password_policy_and_history_hold(app: TestApp) {
 }
 
 async fn reset(app: &TestApp, who: &Browser, username: &str) -> Answer {
-    send(app, Method::POST, &format!("/api/v1/admin/users/{username}/password-reset"), Some(who), true, None).await
+    send(
+        app,
+        Method::POST,
+        &format!("/api/v1/admin/users/{username}/password-reset"),
+        Some(who),
+        true,
+        None,
+    )
+    .await
 }
 
 async fn resets_stay_within_the_administrators_scope(app: TestApp) {
@@ -495,7 +762,14 @@ async fn resets_stay_within_the_administrators_scope(app: TestApp) {
     person(&app, "office-admin", &[Role::Admin], &["UZ000100"], None).await;
     person(&app, "staff-here", &[Role::Officer], &["UZ000100"], None).await;
     person(&app, "staff-there", &[Role::Officer], &[OTHER_OFFICE], None).await;
-    person(&app, "staff-both", &[Role::Officer], &["UZ000100", OTHER_OFFICE], None).await;
+    person(
+        &app,
+        "staff-both",
+        &[Role::Officer],
+        &["UZ000100", OTHER_OFFICE],
+        None,
+    )
+    .await;
     person(&app, "admin-here", &[Role::Admin], &["UZ000100"], None).await;
     let central = logged_in(&app, "central").await;
     let office = logged_in(&app, "office-admin").await;
@@ -513,21 +787,39 @@ async fn resets_stay_within_the_administrators_scope(app: TestApp) {
         assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
     }
     for anyone in ["staff-there", "staff-both", "admin-here", "office-admin"] {
-        assert_eq!(reset(&app, &central, anyone).await.status, StatusCode::OK, "{anyone}");
+        assert_eq!(
+            reset(&app, &central, anyone).await.status,
+            StatusCode::OK,
+            "{anyone}"
+        );
     }
-    assert_eq!(reset(&app, &central, "no-such-user").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        reset(&app, &central, "no-such-user").await.status,
+        StatusCode::NOT_FOUND
+    );
     // Not an administrator: refused before anything is read (the session
     // was revoked by the reset above, so log in with the new password).
     let officer_again = login(&app, "staff-there", PASSWORD).await;
     assert_eq!(officer_again.code(), "LOGIN_FAILED");
     let a = reset(&app, &officer, "staff-there").await;
-    assert_eq!(a.status, StatusCode::UNAUTHORIZED, "the reset revoked its session: {}", a.body);
+    assert_eq!(
+        a.status,
+        StatusCode::UNAUTHORIZED,
+        "the reset revoked its session: {}",
+        a.body
+    );
     person(&app, "plain", &[Role::Officer], &["UZ000100"], None).await;
     let plain = logged_in(&app, "plain").await;
-    assert_eq!(reset(&app, &plain, "staff-there").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        reset(&app, &plain, "staff-there").await.status,
+        StatusCode::FORBIDDEN
+    );
     let r = app
         .http
-        .post(format!("{}/api/v1/admin/users/staff-there/password-reset", app.base))
+        .post(format!(
+            "{}/api/v1/admin/users/staff-there/password-reset",
+            app.base
+        ))
         .bearer_auth(&app.trader(0).token)
         .send()
         .await
@@ -544,12 +836,22 @@ async fn a_deactivated_users_session_stops_working(app: TestApp) {
         action: "user.deactivated".into(),
         payload: json!({"username": "jon"}),
     };
-    assert!(app.store.set_user_active("jon", false, now(), &audit).await.unwrap());
+    assert!(app
+        .store
+        .set_user_active("jon", false, now(), &audit)
+        .await
+        .unwrap());
     assert_eq!(whoami(&app, &b).await.status, StatusCode::UNAUTHORIZED);
     let a = login(&app, "jon", PASSWORD).await;
-    assert_eq!((a.status, a.code()), (StatusCode::FORBIDDEN, "ACCOUNT_INACTIVE"));
+    assert_eq!(
+        (a.status, a.code()),
+        (StatusCode::FORBIDDEN, "ACCOUNT_INACTIVE")
+    );
     // The wrong password still says only that.
-    assert_eq!(login(&app, "jon", "wrong-password-here").await.code(), "LOGIN_FAILED");
+    assert_eq!(
+        login(&app, "jon", "wrong-password-here").await.code(),
+        "LOGIN_FAILED"
+    );
 }
 
 async fn an_operators_user_acts_as_its_operator(app: TestApp) {
@@ -558,12 +860,39 @@ async fn an_operators_user_acts_as_its_operator(app: TestApp) {
     let b = logged_in(&app, "kim").await;
     let me = whoami(&app, &b).await;
     assert_eq!(me.status, StatusCode::OK, "{}", me.body);
-    assert_eq!((me.body["kind"].as_str(), me.body["id"].as_str()), (Some("operator"), Some(eori.as_str())));
-    let s = send(&app, Method::GET, "/api/v1/auth/session", Some(&b), false, None).await;
+    assert_eq!(
+        (me.body["kind"].as_str(), me.body["id"].as_str()),
+        (Some("operator"), Some(eori.as_str()))
+    );
+    let s = send(
+        &app,
+        Method::GET,
+        "/api/v1/auth/session",
+        Some(&b),
+        false,
+        None,
+    )
+    .await;
     assert_eq!(s.body["operator"], eori.as_str());
     // It sees its operator's notifications; not the officers' queue.
-    let n = send(&app, Method::GET, "/api/v1/notifications", Some(&b), false, None).await;
+    let n = send(
+        &app,
+        Method::GET,
+        "/api/v1/notifications",
+        Some(&b),
+        false,
+        None,
+    )
+    .await;
     assert_eq!(n.status, StatusCode::OK, "{}", n.body);
-    let q = send(&app, Method::GET, "/api/v1/offices/UZ000100/queue", Some(&b), false, None).await;
+    let q = send(
+        &app,
+        Method::GET,
+        "/api/v1/offices/UZ000100/queue",
+        Some(&b),
+        false,
+        None,
+    )
+    .await;
     assert_eq!(q.status, StatusCode::FORBIDDEN);
 }

@@ -29,7 +29,13 @@ impl Drop for Server {
 
 fn serve(dir: &std::path::Path) -> Server {
     let mut child = tamga()
-        .args(["serve", "--no-demo", "--listen", "127.0.0.1:0", "--data-dir"])
+        .args([
+            "serve",
+            "--no-demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
         .arg(dir)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -42,7 +48,11 @@ fn serve(dir: &std::path::Path) -> Server {
         for line in BufReader::new(stderr).lines() {
             let Ok(line) = line else { break };
             if let Some(rest) = line.split("tamga listening on ").nth(1) {
-                let url = rest.split_whitespace().next().unwrap_or_default().to_owned();
+                let url = rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
                 if let Some(tx) = tx.take() {
                     let _ = tx.send(url);
                 }
@@ -82,7 +92,12 @@ fn admin(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> (bool, St
 }
 
 /// POST /api/v1/auth/login: (status, body, session id).
-async fn login(http: &reqwest::Client, url: &str, user: &str, pw: &str) -> (u16, Value, Option<String>) {
+async fn login(
+    http: &reqwest::Client,
+    url: &str,
+    user: &str,
+    pw: &str,
+) -> (u16, Value, Option<String>) {
     let r = http
         .post(format!("{url}/api/v1/auth/login"))
         .json(&json!({"username": user, "password": pw}))
@@ -119,18 +134,33 @@ fn an_administrator_created_on_the_command_line_logs_in() {
     let url = server.url.clone();
 
     // A generated password, printed once on stdout.
-    let (ok, stdout, stderr) = admin(dir.path(), &["create-admin", "--username", "root", "--name", "Root Admin"], None);
+    let (ok, stdout, stderr) = admin(
+        dir.path(),
+        &["create-admin", "--username", "root", "--name", "Root Admin"],
+        None,
+    );
     assert!(ok, "{stderr}");
     let generated = stdout.trim().to_owned();
     assert_eq!(generated.len(), 20, "{stdout}");
     assert!(stderr.contains("central administrator"), "{stderr}");
     // The username is taken now.
-    let (ok, _, stderr) = admin(dir.path(), &["create-admin", "--username", "root", "--name", "Again"], None);
+    let (ok, _, stderr) = admin(
+        dir.path(),
+        &["create-admin", "--username", "root", "--name", "Again"],
+        None,
+    );
     assert!(!ok && stderr.contains("USER_EXISTS"), "{stderr}");
     // A weak password from stdin is refused.
     let (ok, _, stderr) = admin(
         dir.path(),
-        &["create-admin", "--username", "weak", "--name", "Weak", "--password-stdin"],
+        &[
+            "create-admin",
+            "--username",
+            "weak",
+            "--name",
+            "Weak",
+            "--password-stdin",
+        ],
         Some("password1234\n"),
     );
     assert!(!ok && stderr.contains("PASSWORD_WEAK"), "{stderr}");
@@ -138,7 +168,10 @@ fn an_administrator_created_on_the_command_line_logs_in() {
     rt.block_on(async {
         let (status, body, id) = login(&http, &url, "root", &generated).await;
         assert_eq!(status, 200, "{body}");
-        assert_eq!(body["mustChangePassword"], true, "a generated password is changed first");
+        assert_eq!(
+            body["mustChangePassword"], true,
+            "a generated password is changed first"
+        );
         assert!(id.is_some());
     });
 
@@ -146,7 +179,16 @@ fn an_administrator_created_on_the_command_line_logs_in() {
     let pw = "copper-lantern-seventy-fjord";
     let (ok, stdout, stderr) = admin(
         dir.path(),
-        &["create-admin", "--username", "deputy", "--name", "Office Deputy", "--office", "UZ000100", "--password-stdin"],
+        &[
+            "create-admin",
+            "--username",
+            "deputy",
+            "--name",
+            "Office Deputy",
+            "--office",
+            "UZ000100",
+            "--password-stdin",
+        ],
         Some(&format!("{pw}\n")),
     );
     assert!(ok, "{stderr}");
@@ -188,7 +230,11 @@ fn an_administrator_created_on_the_command_line_logs_in() {
             .collect();
         assert_eq!(
             by_cli,
-            ["user.admin_created", "user.admin_created", "user.password_reset"]
+            [
+                "user.admin_created",
+                "user.admin_created",
+                "user.password_reset"
+            ]
         );
     });
     drop(server);
