@@ -231,6 +231,20 @@ pub const RULES: &[Rule] = &[
     rule("PATCH", "/api/v1/admin/users/{username}", ADMIN),
     rule("GET", "/api/v1/admin/offices/{office}/staff", ADMIN),
     rule("GET", "/api/v1/admin/audit", ADMIN),
+    // Logins and sessions (the session routes read the cookie themselves).
+    rule("POST", "/api/v1/auth/login", Public),
+    rule("POST", "/api/v1/auth/totp", Public),
+    rule("POST", "/api/v1/auth/logout", Public),
+    rule("GET", "/api/v1/auth/session", Public),
+    rule("POST", "/api/v1/account/password", Authenticated),
+    rule("POST", "/api/v1/account/totp", Authenticated),
+    rule("POST", "/api/v1/account/totp/confirm", Authenticated),
+    rule(
+        "POST",
+        "/api/v1/admin/users/{username}/password-reset",
+        ADMIN,
+    ),
+    rule("DELETE", "/api/v1/admin/users/{username}/totp", ADMIN),
 ];
 
 /// The rule of `method` on `route` (`HEAD` follows `GET`).

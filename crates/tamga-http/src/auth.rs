@@ -138,12 +138,10 @@ pub struct Auth(pub Caller);
 pub struct OperatorAuth(pub Eori);
 
 async fn resolve(parts: &Parts, state: &AppState) -> Result<(Caller, Credential), ApiError> {
-    let header = parts
-        .headers
-        .get(axum::http::header::AUTHORIZATION)
-        .ok_or_else(|| {
-            ApiError::unauthorized("send an API token: Authorization: Bearer <token>")
-        })?;
+    let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
+        // No token: the browser session's cookie, if any (issue 15).
+        return crate::session::resolve_cookie_credential(parts, state).await;
+    };
     let token = header
         .to_str()
         .ok()

@@ -36,12 +36,14 @@ pub mod error;
 pub mod extract;
 pub mod guard;
 pub mod key_routes;
+pub mod login_routes;
 pub mod mandate_routes;
 pub mod observe;
 pub mod openapi;
 pub mod people_routes;
 pub mod risk_routes;
 pub mod routes;
+pub mod session;
 pub mod token_routes;
 pub mod transport;
 pub mod webhook;
@@ -99,6 +101,7 @@ pub fn openapi_doc() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(account_routes::Api::openapi());
     doc.merge(key_routes::Api::openapi());
+    doc.merge(login_routes::Api::openapi());
     doc.merge(mandate_routes::Api::openapi());
     doc.merge(people_routes::Api::openapi());
     doc.merge(risk_routes::Api::openapi());
@@ -209,6 +212,7 @@ pub fn router_with(state: AppState, limits: &Limits) -> Router {
         .route("/api/v1/control/rules", get(r::rules))
         .merge(account_routes::routes())
         .merge(key_routes::routes())
+        .merge(login_routes::routes())
         .merge(mandate_routes::routes())
         .merge(people_routes::routes())
         .merge(risk_routes::routes())

@@ -49,6 +49,7 @@ pub mod people_sql;
 mod placeholders;
 pub mod postgres;
 pub mod risk_sql;
+pub mod session_sql;
 pub mod sqlite;
 pub mod testing;
 pub mod token_sql;
@@ -65,6 +66,10 @@ pub use people_sql::{
     UserChange, UserQuery, UserRecord,
 };
 pub use risk_sql::RiskStore;
+pub use session_sql::{
+    IdentityAudit, LoginRecord, NewSession, PasswordChange, SessionRecord, SessionStage,
+    SessionStore, Throttle,
+};
 pub use token_sql::{NewToken, RevokedToken, TokenGrant, TokenRecord, TokenStore};
 
 #[derive(Debug, thiserror::Error)]
@@ -550,6 +555,7 @@ pub trait Store:
     + EpochStore
     + PeopleStore
     + TokenStore
+    + SessionStore
     + Send
     + Sync
     + 'static

@@ -5,6 +5,7 @@
 //! - `example`, `sign`, `lodge`: the command-line tour.
 //! - `simulate`: realistic traffic against a running server.
 //! - `bench pipeline`: the whole pipeline in-process with durable commits.
+//! - `admin`: create an administrator, reset a password (on the machine).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -29,6 +30,7 @@ fn tune_allocator() {
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS) }
 }
 
+mod admin_cmd;
 mod bench;
 mod bench_identity;
 mod bench_ledger;
@@ -82,6 +84,10 @@ enum Command {
         /// testing only: never on a server others use.
         #[arg(long)]
         allow_loopback_webhooks: bool,
+        /// Mark the session cookie `Secure` (sent over HTTPS only): set it
+        /// when the service is reached over TLS (e.g. behind a proxy).
+        #[arg(long, env = "TAMGA_SECURE_COOKIES")]
+        secure_cookies: bool,
         #[command(flatten)]
         limits: serve::LimitArgs,
     },
@@ -142,6 +148,10 @@ enum Command {
     /// Benchmarks.
     #[command(subcommand)]
     Bench(bench::Bench),
+    /// Administration on the service's machine: create an administrator,
+    /// reset a password.
+    #[command(subcommand)]
+    Admin(admin_cmd::AdminCommand),
 }
 
 /// Prints a line on stdout; a closed pipe (`tamga example | head`) is not
@@ -185,8 +195,19 @@ fn main() -> std::process::ExitCode {
                 db,
                 no_demo,
                 allow_loopback_webhooks,
+                secure_cookies,
                 limits,
-            } => serve::run(listen, db, limits, !no_demo, allow_loopback_webhooks).await,
+            } => {
+                serve::run(
+                    listen,
+                    db,
+                    limits,
+                    !no_demo,
+                    allow_loopback_webhooks,
+                    secure_cookies,
+                )
+                .await
+            }
             Command::Demo { json } => tour::print_demo(json),
             Command::Example { trader, seed, hs } => tour::example(trader, seed, hs.as_deref()),
             Command::Sign { key, file } => tour::sign(&key, &file),
@@ -200,6 +221,7 @@ fn main() -> std::process::ExitCode {
             Command::Simulate(args) => simulate::run(args).await,
             Command::Tariff(cmd) => tariff_cmd::run(cmd).await,
             Command::Bench(b) => bench::run(b).await,
+            Command::Admin(cmd) => admin_cmd::run(cmd).await,
         }
     });
     match result {

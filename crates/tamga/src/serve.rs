@@ -149,6 +149,7 @@ pub async fn run(
     limits: LimitArgs,
     with_demo: bool,
     allow_loopback_webhooks: bool,
+    secure_cookies: bool,
 ) -> Result<(), String> {
     let limits = limits.limits()?;
     if allow_loopback_webhooks {
@@ -158,6 +159,7 @@ pub async fn run(
     }
     let settings = Settings {
         webhook_allow_loopback: allow_loopback_webhooks,
+        secure_cookies,
         ..Settings::default()
     };
     // The port first: a port in use must fail before a database is created

@@ -98,6 +98,9 @@ pub struct Settings {
     /// `localhost`): for tests with a local receiver only; off unless a
     /// program sets it (`crate::webhooks`).
     pub webhook_allow_loopback: bool,
+    /// The session cookie is marked `Secure` (sent over HTTPS only): set
+    /// when the service is served over TLS (`tamga serve --secure-cookies`).
+    pub secure_cookies: bool,
 }
 
 impl Default for Settings {
@@ -106,6 +109,7 @@ impl Default for Settings {
             country: CountryCode::parse("UZ").expect("valid"),
             max_batch: 512,
             webhook_allow_loopback: false,
+            secure_cookies: false,
         }
     }
 }

@@ -10,6 +10,7 @@ mod common;
 mod access_and_errors;
 mod api;
 mod event_view_api;
+mod login;
 mod openapi_doc;
 mod payments;
 mod people;

@@ -32,5 +32,6 @@ mod mandates;
 mod ops;
 mod people;
 mod risk;
+mod sessions;
 mod story;
 mod tokens;

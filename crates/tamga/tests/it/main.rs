@@ -2,6 +2,7 @@
 //! dependency rule between the crates, the command line, and crash
 //! durability. Run one suite with e.g. `cargo test -p tamga --test it crash::`.
 
+mod admin;
 mod architecture;
 mod cli;
 mod crash;
