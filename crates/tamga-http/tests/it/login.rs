@@ -759,7 +759,7 @@ async fn reset(app: &TestApp, who: &Browser, username: &str) -> Answer {
 
 async fn resets_stay_within_the_administrators_scope(app: TestApp) {
     person(&app, "central", &[Role::Admin], &[], None).await;
-    person(&app, "office-admin", &[Role::Admin], &["UZ000100"], None).await;
+    person(&app, "scoped-admin", &[Role::Admin], &["UZ000100"], None).await;
     person(&app, "staff-here", &[Role::Officer], &["UZ000100"], None).await;
     person(&app, "staff-there", &[Role::Officer], &[OTHER_OFFICE], None).await;
     person(
@@ -772,7 +772,7 @@ async fn resets_stay_within_the_administrators_scope(app: TestApp) {
     .await;
     person(&app, "admin-here", &[Role::Admin], &["UZ000100"], None).await;
     let central = logged_in(&app, "central").await;
-    let office = logged_in(&app, "office-admin").await;
+    let office = logged_in(&app, "scoped-admin").await;
     let officer = logged_in(&app, "staff-here").await;
 
     let a = reset(&app, &office, "staff-here").await;
@@ -782,11 +782,11 @@ async fn resets_stay_within_the_administrators_scope(app: TestApp) {
         let a = reset(&app, &office, outside).await;
         assert_eq!(a.status, StatusCode::FORBIDDEN, "{outside}: {}", a.body);
     }
-    for self_reset in [(&office, "office-admin"), (&central, "central")] {
+    for self_reset in [(&office, "scoped-admin"), (&central, "central")] {
         let a = reset(&app, self_reset.0, self_reset.1).await;
         assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
     }
-    for anyone in ["staff-there", "staff-both", "admin-here", "office-admin"] {
+    for anyone in ["staff-there", "staff-both", "admin-here", "scoped-admin"] {
         assert_eq!(
             reset(&app, &central, anyone).await.status,
             StatusCode::OK,
