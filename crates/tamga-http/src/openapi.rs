@@ -56,6 +56,8 @@ fn path_parameter(path: &str, name: &str) -> Schema {
         "office" => string(OfficeCode::PATTERN),
         "username" => string(USERNAME_PATTERN),
         "eori" => string(Eori::PATTERN),
+        // A signing key's id: the first 16 hex digits of a SHA-256.
+        "keyId" => string("^[0-9a-f]{16}$"),
         "id" if path.starts_with("/api/v1/traders/") || path.starts_with("/api/v1/operators/") => {
             string(Eori::PATTERN)
         }
