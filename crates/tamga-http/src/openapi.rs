@@ -56,7 +56,7 @@ fn path_parameter(path: &str, name: &str) -> Schema {
         "office" => string(OfficeCode::PATTERN),
         "username" => string(USERNAME_PATTERN),
         "eori" => string(Eori::PATTERN),
-        // A key id: the first 16 hex digits of the SHA-256 of the key.
+        // A signing key's id: the first 16 hex digits of a SHA-256.
         "keyId" => string("^[0-9a-f]{16}$"),
         "id" if path.starts_with("/api/v1/traders/") || path.starts_with("/api/v1/operators/") => {
             string(Eori::PATTERN)

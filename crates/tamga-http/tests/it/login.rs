@@ -27,6 +27,7 @@ stories!(
     resets_stay_within_the_administrators_scope,
     a_deactivated_users_session_stops_working,
     an_operators_user_acts_as_its_operator,
+    a_session_mints_a_token_and_a_token_does_not,
 );
 
 const PASSWORD: &str = "violet-tram-ninety-oak";
@@ -895,4 +896,55 @@ async fn an_operators_user_acts_as_its_operator(app: TestApp) {
     )
     .await;
     assert_eq!(q.status, StatusCode::FORBIDDEN);
+}
+
+/// A person's session mints an API token for its operator (with the CSRF
+/// token); the token works, and it cannot mint another one for itself.
+async fn a_session_mints_a_token_and_a_token_does_not(app: TestApp) {
+    let eori = app.trader(0).id.clone();
+    person(&app, "lea", &[Role::Trader], &[], Some(&eori)).await;
+    let b = logged_in(&app, "lea").await;
+    let body = json!({"name": "ERP connector", "expiresInDays": 30});
+    let no_csrf = send(
+        &app,
+        Method::POST,
+        "/api/v1/account/tokens",
+        Some(&b),
+        false,
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(no_csrf.status, StatusCode::FORBIDDEN, "{}", no_csrf.body);
+    assert_eq!(no_csrf.code(), "CSRF");
+    let made = send(
+        &app,
+        Method::POST,
+        "/api/v1/account/tokens",
+        Some(&b),
+        true,
+        Some(body),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let secret = made.body["secret"].as_str().unwrap().to_owned();
+    assert_eq!(made.body["principal"], format!("operator:{eori}"));
+    assert_eq!(made.body["createdBy"], "user:lea");
+    // The token acts as the operator.
+    let (s, me) = app.get("/api/v1/account", &secret).await;
+    assert_eq!(s, StatusCode::OK, "{me}");
+    assert_eq!(me["id"], eori.as_str());
+    // A bearer token never mints one for its own holder.
+    let (s, v) = app
+        .post_json(
+            "/api/v1/account/tokens",
+            &secret,
+            &json!({"name": "successor", "expiresInDays": 365}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["error"]["code"], "TOKEN_SESSION_REQUIRED");
+    // The listing never shows a secret.
+    let (s, list) = app.get("/api/v1/account/tokens", &secret).await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    assert!(!list.to_string().contains(&secret));
 }
