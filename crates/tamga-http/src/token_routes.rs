@@ -128,7 +128,9 @@ fn principal(text: &str, pointer: &str) -> Result<Principal, ApiError> {
 
 fn via(c: &Credential) -> Via {
     match c {
-        Credential::Session { .. } => Via::Session,
+        Credential::Session { username } => Via::Session {
+            username: username.clone(),
+        },
         Credential::Token { id, .. } => Via::Token { id: id.clone() },
     }
 }

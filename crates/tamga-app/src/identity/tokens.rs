@@ -60,8 +60,8 @@ pub const TOKEN_EXPIRY: &str = "TOKEN_EXPIRY";
 /// How the caller of a request authenticated, as far as minting cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Via {
-    /// A person's browser session.
-    Session,
+    /// A person's browser session: the person.
+    Session { username: String },
     /// A bearer API token (its public id).
     Token { id: String },
 }
@@ -208,7 +208,7 @@ pub async fn create_own(
             "a bearer token cannot mint tokens for its own holder (a stolen token would outlive its revocation): create tokens from a browser session",
         ));
     }
-    create(store, caller, &own_principal(caller), req).await
+    create(store, caller, via, &own_principal(caller), req).await
 }
 
 /// Administrators: a token for another principal. With a bearer token, not
@@ -222,12 +222,13 @@ pub async fn create_for(
 ) -> Result<IssuedToken, AppError> {
     caller.require(&[Role::Admin])?;
     let target_is_admin = check_principal(store, principal).await?;
-    if *via != Via::Session && (target_is_admin || own_principal(caller) == *principal) {
+    let session = matches!(via, Via::Session { .. });
+    if !session && (target_is_admin || own_principal(caller) == *principal) {
         return Err(session_required(
             "with a bearer token an administrator mints tokens for non-administrators only (a stolen administrator token would otherwise outlive its revocation): use a browser session",
         ));
     }
-    create(store, caller, principal, req).await
+    create(store, caller, via, principal, req).await
 }
 
 fn session_required(message: &str) -> AppError {
@@ -289,22 +290,29 @@ pub fn new_secret() -> Result<String, AppError> {
 async fn create(
     store: &dyn Store,
     caller: &Caller,
+    via: &Via,
     principal: &Principal,
     req: &TokenRequest,
 ) -> Result<IssuedToken, AppError> {
     let (name, days) = check_request(req)?;
+    // Who made it: the person of the session (a trader's user acts as its
+    // operator, but the token records the person), else the caller.
+    let by = match via {
+        Via::Session { username } => format!("user:{username}"),
+        Via::Token { .. } => caller.label(),
+    };
     let now = OffsetDateTime::now_utc();
     let secret = new_secret()?;
     let token = NewToken {
         token_sha256: sha256_hex(secret.as_bytes()),
         principal: principal.clone(),
         label: name.clone(),
-        created_by: caller.label(),
+        created_by: by.clone(),
         created_at: now,
         expires_at: now + Duration::days(i64::from(days)),
     };
     let audit = KeyAudit {
-        actor: caller.label(),
+        actor: by,
         action: "api_token.create".into(),
         payload: json!({
             "tokenId": &token.token_sha256[..16],
