@@ -49,7 +49,7 @@ impl Access {
         match (self, caller) {
             (Access::Public | Access::Authenticated, _) => true,
             (Access::Only { operator, .. }, Caller::Operator(_)) => operator,
-            (Access::Only { roles, .. }, Caller::User(u)) => u.has_any(roles),
+            (Access::Only { roles, .. }, Caller::User(u)) => u.active && u.has_any(roles),
         }
     }
 
@@ -85,6 +85,18 @@ const fn only(operator: bool, roles: &'static [Role]) -> Access {
 
 const OPERATOR: Access = only(true, &[]);
 const OFFICER_ADMIN: Access = only(false, &[Role::Officer, Role::Admin]);
+/// Who works inspection tasks.
+const TASK_WORKERS: Access = only(false, &[Role::Officer, Role::Inspector, Role::Admin]);
+/// Who reads a task.
+const TASK_READERS: Access = only(
+    false,
+    &[
+        Role::Officer,
+        Role::Inspector,
+        Role::RiskAnalyst,
+        Role::Admin,
+    ],
+);
 const STAFF: Access = only(false, &[Role::Officer, Role::RiskAnalyst, Role::Admin]);
 const ANALYST_ADMIN: Access = only(false, &[Role::RiskAnalyst, Role::Admin]);
 const ADMIN: Access = only(false, &[Role::Admin]);
@@ -204,14 +216,10 @@ pub const RULES: &[Rule] = &[
     rule("PUT", "/api/v1/traders/{id}/aeo", ADMIN),
     rule("GET", "/api/v1/inspectors", STAFF),
     rule("PUT", "/api/v1/inspectors/{username}", ADMIN),
-    rule("GET", "/api/v1/workbench/tasks", OFFICER_ADMIN),
-    rule("GET", "/api/v1/offices/{office}/tasks", STAFF),
-    rule("GET", "/api/v1/workbench/tasks/{mrn}", STAFF),
-    rule(
-        "POST",
-        "/api/v1/workbench/tasks/{mrn}/result",
-        OFFICER_ADMIN,
-    ),
+    rule("GET", "/api/v1/workbench/tasks", TASK_WORKERS),
+    rule("GET", "/api/v1/offices/{office}/tasks", TASK_READERS),
+    rule("GET", "/api/v1/workbench/tasks/{mrn}", TASK_READERS),
+    rule("POST", "/api/v1/workbench/tasks/{mrn}/result", TASK_WORKERS),
     rule(
         "POST",
         "/api/v1/workbench/tasks/{mrn}/reassignment",

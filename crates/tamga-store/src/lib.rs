@@ -220,9 +220,10 @@ impl User {
     pub fn has_any(&self, roles: &[Role]) -> bool {
         self.roles.iter().any(|r| roles.contains(r))
     }
-    /// An officer without the administrator role: sees only its offices.
+    /// An officer or inspector without the administrator role: sees only
+    /// its offices.
     pub fn office_bound(&self) -> bool {
-        self.has(Role::Officer) && !self.has(Role::Admin)
+        self.has_any(&[Role::Officer, Role::Inspector]) && !self.has(Role::Admin)
     }
     /// The roles as text, comma-separated (for messages).
     pub fn roles_text(&self) -> String {

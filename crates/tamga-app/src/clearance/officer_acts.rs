@@ -35,6 +35,12 @@ pub trait OfficerActGuard: Send + Sync {
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), AppError>> + Send + 'a>>;
 }
 
+/// Who records control results: officers, inspectors (the workbench's
+/// task results), administrators.
+const CONTROLLERS: &[Role] = &[Role::Officer, Role::Inspector, Role::Admin];
+/// Who releases and refuses: officers and administrators.
+const DECIDERS: &[Role] = &[Role::Officer, Role::Admin];
+
 impl Clearance {
     /// The declaration an officer (or administrator) acts on: visible to
     /// the caller (officers: their offices), and not an open task assigned
@@ -43,8 +49,9 @@ impl Clearance {
         &self,
         caller: &Caller,
         mrn: &Mrn,
+        roles: &[Role],
     ) -> Result<(User, DeclarationRecord), AppError> {
-        let user = require_user(caller, &[Role::Officer, Role::Admin])?.clone();
+        let user = require_user(caller, roles)?.clone();
         let rec = self.declaration(caller, mrn).await?;
         let guard = self.officer_guard.read().expect("lock").clone();
         if let Some(g) = guard {
@@ -72,7 +79,7 @@ impl Clearance {
             #[serde(default)]
             notes: Option<String>,
         }
-        let (user, rec) = self.office_declaration(caller, mrn).await?;
+        let (user, rec) = self.office_declaration(caller, mrn, CONTROLLERS).await?;
         let v = self.verify_officer(caller, &s).await?;
         let doc = act_json(&v, mrn, OfficerAct::ControlResult)?;
         let fields = |doc| {
@@ -99,7 +106,7 @@ impl Clearance {
         v: VerifiedSignature,
     ) -> Result<Accepted, AppError> {
         let doc = act_json(&v, mrn, OfficerAct::TaskResult)?;
-        let (user, rec) = self.office_declaration(caller, mrn).await?;
+        let (user, rec) = self.office_declaration(caller, mrn, CONTROLLERS).await?;
         let fields =
             move |_| -> Result<(ControlOutcome, Option<String>), AppError> { Ok((outcome, notes)) };
         self.control_act(user, rec, doc, fields, v).await
@@ -168,7 +175,7 @@ impl Clearance {
         #[derive(serde::Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Body {}
-        let (user, rec) = self.office_declaration(caller, mrn).await?;
+        let (user, rec) = self.office_declaration(caller, mrn, DECIDERS).await?;
         let v = self.verify_officer(caller, &s).await?;
         let doc = act_json(&v, mrn, OfficerAct::Release)?;
         let signature = v.for_user(&user)?;
@@ -222,7 +229,7 @@ impl Clearance {
         struct Body {
             reason: String,
         }
-        let (user, rec) = self.office_declaration(caller, mrn).await?;
+        let (user, rec) = self.office_declaration(caller, mrn, DECIDERS).await?;
         let v = self.verify_officer(caller, &s).await?;
         let doc = act_json(&v, mrn, OfficerAct::Refusal)?;
         let signature = v.for_user(&user)?;

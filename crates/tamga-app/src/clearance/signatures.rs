@@ -263,7 +263,7 @@ impl Clearance {
         caller: &Caller,
         s: &Signed<'_>,
     ) -> Result<VerifiedSignature, AppError> {
-        let user = require_user(caller, &[Role::Officer, Role::Admin])?;
+        let user = require_user(caller, &[Role::Officer, Role::Inspector, Role::Admin])?;
         if s.body.len() > MAX_OFFICER_ACT {
             return Err(AppError::bad_request(
                 OFFICER_ACT_TOO_LARGE,

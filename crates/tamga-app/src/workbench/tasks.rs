@@ -74,7 +74,7 @@ impl Workbench {
         status: Option<TaskStatus>,
         limit: u32,
     ) -> Result<Vec<TaskView>, AppError> {
-        let user = require(caller, &[Role::Officer, Role::Admin])?;
+        let user = require(caller, &[Role::Officer, Role::Inspector, Role::Admin])?;
         let tasks = self
             .store()
             .tasks(&TaskQuery {
@@ -97,7 +97,15 @@ impl Workbench {
         unassigned: bool,
         limit: u32,
     ) -> Result<Vec<TaskView>, AppError> {
-        let user = require(caller, &[Role::Officer, Role::RiskAnalyst, Role::Admin])?;
+        let user = require(
+            caller,
+            &[
+                Role::Officer,
+                Role::Inspector,
+                Role::RiskAnalyst,
+                Role::Admin,
+            ],
+        )?;
         if user.office_bound() && !user.offices.contains(office) {
             return Err(AppError::Forbidden(format!(
                 "{} does not belong to office {office}",
@@ -118,7 +126,16 @@ impl Workbench {
     }
 
     async fn visible_task(&self, caller: &Caller, mrn: &Mrn) -> Result<(User, Task), AppError> {
-        let user = require(caller, &[Role::Officer, Role::RiskAnalyst, Role::Admin])?.clone();
+        let user = require(
+            caller,
+            &[
+                Role::Officer,
+                Role::Inspector,
+                Role::RiskAnalyst,
+                Role::Admin,
+            ],
+        )?
+        .clone();
         let task = self
             .store()
             .task(mrn)
@@ -165,7 +182,7 @@ impl Workbench {
         mrn: &Mrn,
         signed: Signed<'_>,
     ) -> Result<TaskDetail, AppError> {
-        let user = require(caller, &[Role::Officer, Role::Admin])?.clone();
+        let user = require(caller, &[Role::Officer, Role::Inspector, Role::Admin])?.clone();
         let (_, task) = self.visible_task(caller, mrn).await?;
         if task.status != TaskStatus::Open {
             return Err(AppError::bad_request(
