@@ -9,7 +9,7 @@ mod status;
 mod tariff;
 
 pub use calculator::FIELDS as CALCULATOR_FIELDS;
-pub use error::error_page;
+pub use error::{error_key, error_page};
 
 use askama::Template;
 
