@@ -131,7 +131,9 @@ async fn browse(c: &Client, base: &str) -> Checked {
             .await,
         "header colour",
     )?;
-    check!(band == "rgb(21, 49, 79)", "the style sheet is not applied: {band}");
+    check!(
+        band == "rgb(21, 49, 79)" || band == "rgba(21, 49, 79, 1)",
+        "the style sheet is not applied: {band}");
 
     // Switch to Russian; the choice is remembered on the next page.
     wd(
