@@ -16,7 +16,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("tamga-sim", &["tamga-core"]),
     ("tamga-store", &["tamga-core"]),
     ("tamga-app", &["tamga-core", "tamga-store"]),
-    ("tamga-http", &["tamga-core", "tamga-store", "tamga-app"]),
+    ("tamga-portal", &["tamga-core", "tamga-store", "tamga-app"]),
+    (
+        "tamga-http",
+        &["tamga-core", "tamga-store", "tamga-app", "tamga-portal"],
+    ),
     (
         "tamga",
         &[
