@@ -28,7 +28,12 @@ fn main() {
         for f in files {
             println!("cargo:rerun-if-changed={}", f.display());
             let name = f.file_name().unwrap().to_string_lossy().into_owned();
-            write!(out, "({name:?}, include_str!({:?})), ", f.display().to_string()).unwrap();
+            write!(
+                out,
+                "({name:?}, include_str!({:?})), ",
+                f.display().to_string()
+            )
+            .unwrap();
         }
         out.push_str("]),\n");
     }

@@ -185,12 +185,17 @@ mod tests {
         assert_eq!(r.lines[0].heading, "8471");
         let r = search(&t.tariff, "HORSES live", day, 50);
         assert!(!r.lines.is_empty());
-        assert!(r.lines.iter().all(|l| l.description.to_lowercase().contains("horses")));
+        assert!(r
+            .lines
+            .iter()
+            .all(|l| l.description.to_lowercase().contains("horses")));
         let r = search(&t.tariff, "0", day, 3);
         assert_eq!(r.lines.len(), 3);
         assert!(r.more);
         assert!(search(&t.tariff, "  ", day, 3).lines.is_empty());
-        assert!(search(&t.tariff, "no such goods zzz", day, 3).lines.is_empty());
+        assert!(search(&t.tariff, "no such goods zzz", day, 3)
+            .lines
+            .is_empty());
     }
 
     #[test]

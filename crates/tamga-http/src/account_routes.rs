@@ -544,7 +544,11 @@ pub async fn calculator(
         preferential_origin: r.preferential_origin,
         customs_value: r.customs_value,
         currency: r.currency,
-        quantities: r.quantities.into_iter().map(|q| (q.unit, q.value)).collect(),
+        quantities: r
+            .quantities
+            .into_iter()
+            .map(|q| (q.unit, q.value))
+            .collect(),
         date: r.date,
         additional_code: r.additional_code,
         documents: r.documents,

@@ -182,7 +182,10 @@ async fn asset(Path(name): Path<String>, headers: HeaderMap) -> Response {
     };
     let h = res.headers_mut();
     if !fresh {
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(a.content_type));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(a.content_type),
+        );
     }
     h.insert(
         header::CACHE_CONTROL,
@@ -230,7 +233,10 @@ pub async fn html_errors(req: Request, next: Next) -> Response {
     }
     let (parts, _) = response.into_parts();
     let id = id.filter(|_| status.is_server_error());
-    let mut out = html(error_page(&ctx, status.as_u16(), id.as_deref()), ctx.tr.lang);
+    let mut out = html(
+        error_page(&ctx, status.as_u16(), id.as_deref()),
+        ctx.tr.lang,
+    );
     *out.status_mut() = status;
     for (name, value) in &parts.headers {
         if name != header::CONTENT_TYPE
@@ -284,7 +290,10 @@ mod tests {
         assert!(!wants_html("/api", &browser));
         assert!(!wants_html("/healthz", &browser));
         assert!(!wants_html("/nope", &headers(&[("accept", "*/*")])));
-        assert!(!wants_html("/nope", &headers(&[("accept", "application/json")])));
+        assert!(!wants_html(
+            "/nope",
+            &headers(&[("accept", "application/json")])
+        ));
         assert!(!wants_html("/nope", &HeaderMap::new()));
     }
 
@@ -296,10 +305,7 @@ mod tests {
             ("accept-language", "en-GB,en;q=0.9"),
         ]);
         assert_eq!(context(&Method::GET, &uri("/"), &h).tr.lang, "ru");
-        assert_eq!(
-            context(&Method::GET, &uri("/?lang=en"), &h).tr.lang,
-            "en"
-        );
+        assert_eq!(context(&Method::GET, &uri("/?lang=en"), &h).tr.lang, "en");
         let h = headers(&[("accept-language", "ru-RU,ru;q=0.9,en;q=0.5")]);
         assert_eq!(context(&Method::GET, &uri("/"), &h).tr.lang, "ru");
         let c = context(&Method::GET, &uri("/tariff?q=a%20b&lang=xx"), &h);

@@ -276,7 +276,10 @@ mod tests {
     fn negotiation_prefers_the_choice_then_the_browser() {
         assert_eq!(negotiate(&[Some("ru")], Some("en")), "ru");
         assert_eq!(negotiate(&[Some("xx"), Some("ru")], Some("en")), "ru");
-        assert_eq!(negotiate(&[Some("zz")], Some("fr, ru-KZ;q=0.8, en;q=0.5")), "ru");
+        assert_eq!(
+            negotiate(&[Some("zz")], Some("fr, ru-KZ;q=0.8, en;q=0.5")),
+            "ru"
+        );
         assert_eq!(negotiate(&[None], Some("fr, en-GB;q=0.8, ru;q=0.5")), "en");
         assert_eq!(negotiate(&[], Some("fr, de")), DEFAULT);
         assert_eq!(negotiate(&[], Some("*, ru;q=0.1")), DEFAULT);
@@ -295,7 +298,10 @@ mod tests {
             let missing: Vec<_> = en.difference(&ids).collect();
             assert!(missing.is_empty(), "i18n/{lang} lacks {missing:?}");
             let extra: Vec<_> = ids.difference(&en).collect();
-            assert!(extra.is_empty(), "i18n/{lang} has ids English lacks: {extra:?}");
+            assert!(
+                extra.is_empty(),
+                "i18n/{lang} has ids English lacks: {extra:?}"
+            );
         }
     }
 

@@ -124,7 +124,10 @@ async fn browse(c: &Client, base: &str) -> Checked {
     wd(c.goto(&format!("{base}/")).await, "home")?;
     check!(lang(c).await? == "en", "home is not English");
     let h1 = text(c, "h1").await?;
-    check!(h1 == "Customs clearance, open and explained", "home h1 {h1:?}");
+    check!(
+        h1 == "Customs clearance, open and explained",
+        "home h1 {h1:?}"
+    );
     let band = wd(
         wd(c.find(Locator::Css("header.site")).await, "header")?
             .css_value("background-color")
@@ -133,7 +136,8 @@ async fn browse(c: &Client, base: &str) -> Checked {
     )?;
     check!(
         band == "rgb(21, 49, 79)" || band == "rgba(21, 49, 79, 1)",
-        "the style sheet is not applied: {band}");
+        "the style sheet is not applied: {band}"
+    );
 
     // Switch to Russian; the choice is remembered on the next page.
     wd(
@@ -142,20 +146,29 @@ async fn browse(c: &Client, base: &str) -> Checked {
             .await,
         "click ru",
     )?;
-    wd(c.wait().for_element(Locator::Css("html[lang=ru]")).await, "ru page")?;
+    wd(
+        c.wait().for_element(Locator::Css("html[lang=ru]")).await,
+        "ru page",
+    )?;
     let h1 = text(c, "h1").await?;
     check!(h1.starts_with("Таможенное оформление"), "ru home h1 {h1:?}");
     wd(c.goto(&format!("{base}/calculator")).await, "calculator")?;
     check!(lang(c).await? == "ru", "the language choice was not kept");
     let h1 = text(c, "h1").await?;
-    check!(h1 == "Калькулятор таможенных платежей", "ru calculator h1 {h1:?}");
+    check!(
+        h1 == "Калькулятор таможенных платежей",
+        "ru calculator h1 {h1:?}"
+    );
     wd(
         wd(c.find(Locator::Css("a[hreflang=en]")).await, "en link")?
             .click()
             .await,
         "click en",
     )?;
-    wd(c.wait().for_element(Locator::Css("html[lang=en]")).await, "en page")?;
+    wd(
+        c.wait().for_element(Locator::Css("html[lang=en]")).await,
+        "en page",
+    )?;
 
     // The calculator computes a demo tariff line, every measure shown.
     wd(c.goto(&format!("{base}/calculator")).await, "calculator")?;
@@ -169,13 +182,19 @@ async fn browse(c: &Client, base: &str) -> Checked {
         type_into(c, id, v).await?;
     }
     wd(
-        wd(c.find(Locator::Css("form button[type=submit]")).await, "submit")?
-            .click()
-            .await,
+        wd(
+            c.find(Locator::Css("form button[type=submit]")).await,
+            "submit",
+        )?
+        .click()
+        .await,
         "submit",
     )?;
     let total = text(c, "#total").await?;
-    check!(total.ends_with(" UZS") && total != "0.00 UZS", "total {total:?}");
+    check!(
+        total.ends_with(" UZS") && total != "0.00 UZS",
+        "total {total:?}"
+    );
     let rows = wd(c.find_all(Locator::Css(".result tbody tr")).await, "lines")?;
     check!(!rows.is_empty(), "no duty line");
     let lines = text(c, ".result tbody").await?;
@@ -186,9 +205,12 @@ async fn browse(c: &Client, base: &str) -> Checked {
     type_into(c, "q0unit", "KGM").await?;
     type_into(c, "q0value", "12.5").await?;
     wd(
-        wd(c.find(Locator::Css("form button[type=submit]")).await, "submit")?
-            .click()
-            .await,
+        wd(
+            c.find(Locator::Css("form button[type=submit]")).await,
+            "submit",
+        )?
+        .click()
+        .await,
         "submit",
     )?;
     let error = text(c, "#goodsCode-error").await?;
@@ -218,14 +240,14 @@ async fn browse(c: &Client, base: &str) -> Checked {
         "a result beside the error"
     );
     let summary = text(c, ".summary a[href='#goodsCode']").await?;
-    check!(summary == error.replace(" DUTY-UNKNOWN-GOODS-CODE", ""), "summary {summary:?}");
+    check!(
+        summary == error.replace(" DUTY-UNKNOWN-GOODS-CODE", ""),
+        "summary {summary:?}"
+    );
 
     // Offices: the list and the map, one dot per office.
     wd(c.goto(&format!("{base}/offices")).await, "offices")?;
-    let dots = wd(
-        c.find_all(Locator::Css("#offices-map circle")).await,
-        "map",
-    )?;
+    let dots = wd(c.find_all(Locator::Css("#offices-map circle")).await, "map")?;
     let offices = wd(
         c.find_all(Locator::Css("#offices-list tbody tr")).await,
         "list",
@@ -245,7 +267,10 @@ async fn browse(c: &Client, base: &str) -> Checked {
     check!(h1 == "Page not found", "404 h1 {h1:?}");
     check!(text(c, "#status").await? == "404", "404 status");
     wd(c.goto(&format!("{base}/api/v1/nope")).await, "api 404")?;
-    let kind = wd(c.execute("return document.contentType", vec![]).await, "type")?;
+    let kind = wd(
+        c.execute("return document.contentType", vec![]).await,
+        "type",
+    )?;
     check!(kind == json!("application/json"), "API 404 as {kind}");
     let body = text(c, "body").await?;
     let v: serde_json::Value =
@@ -289,7 +314,11 @@ async fn the_portal_speaks_http_properly(app: TestApp) {
         let h = r.headers();
         assert_eq!(h["content-type"], "text/html; charset=utf-8", "{page}");
         assert_eq!(h["content-language"], "ru", "{page}");
-        assert_eq!(h["content-security-policy"], tamga_http::portal::CSP, "{page}");
+        assert_eq!(
+            h["content-security-policy"],
+            tamga_http::portal::CSP,
+            "{page}"
+        );
         assert_eq!(h["x-content-type-options"], "nosniff", "{page}");
         assert_eq!(h["referrer-policy"], "same-origin", "{page}");
         assert!(h.get("set-cookie").is_none(), "{page}");
@@ -300,8 +329,15 @@ async fn the_portal_speaks_http_properly(app: TestApp) {
     let r = get("/?lang=en", HTML).send().await.unwrap();
     assert_eq!(r.headers()["content-language"], "en");
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
-    assert!(cookie.starts_with("lang=en;") && cookie.contains("SameSite=Lax"), "{cookie}");
-    let r = get("/", HTML).header("cookie", "lang=en").send().await.unwrap();
+    assert!(
+        cookie.starts_with("lang=en;") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let r = get("/", HTML)
+        .header("cookie", "lang=en")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["content-language"], "en");
 
     // The style sheet: hashed name, cached for a year, ETag revalidation.
@@ -337,7 +373,10 @@ async fn the_portal_speaks_http_properly(app: TestApp) {
     // an API client (or any path under /api/) gets JSON.
     let r = get("/no/such/page", HTML).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    assert_eq!(r.headers()["content-security-policy"], tamga_http::portal::CSP);
+    assert_eq!(
+        r.headers()["content-security-policy"],
+        tamga_http::portal::CSP
+    );
     let html = r.text().await.unwrap();
     assert!(html.contains("Страница не найдена"), "{html}");
     assert!(!html.contains("\"error\""), "{html}");

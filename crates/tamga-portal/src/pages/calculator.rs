@@ -20,10 +20,18 @@ pub const FIELDS: &[(&str, &str, &str)] = &[
         "calc-preferential-origin",
         "calc-preferential-origin-hint",
     ),
-    ("customsValue", "calc-customs-value", "calc-customs-value-hint"),
+    (
+        "customsValue",
+        "calc-customs-value",
+        "calc-customs-value-hint",
+    ),
     ("currency", "calc-currency", "calc-currency-hint"),
     ("date", "calc-date", "calc-date-hint"),
-    ("additionalCode", "calc-additional-code", "calc-additional-code-hint"),
+    (
+        "additionalCode",
+        "calc-additional-code",
+        "calc-additional-code-hint",
+    ),
     ("documents", "calc-documents", "calc-documents-hint"),
 ];
 
@@ -280,7 +288,10 @@ fn result_view(tr: &Tr, c: &calculator::Calculation) -> ResultView {
         lines,
         totals: vec![
             (tr.t("calc-total-customs-duty"), money(tr, &a.customs_duty)),
-            (tr.t("calc-total-additional"), money(tr, &a.additional_duties)),
+            (
+                tr.t("calc-total-additional"),
+                money(tr, &a.additional_duties),
+            ),
             (tr.t("calc-total-excise"), money(tr, &a.excise)),
             (tr.t("calc-total-vat"), money(tr, &a.vat)),
         ],

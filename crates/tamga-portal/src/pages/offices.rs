@@ -212,11 +212,19 @@ mod tests {
             office("C", "KG", 0.0, 0.0),
         ];
         let m = map(&tr, &offices).unwrap();
-        assert_eq!(m.points.len(), 2, "the office without coordinates is not drawn");
+        assert_eq!(
+            m.points.len(),
+            2,
+            "the office without coordinates is not drawn"
+        );
         let h: f64 = m.height.parse().unwrap();
         for p in &m.points {
             let (x, y): (f64, f64) = (p.x.parse().unwrap(), p.y.parse().unwrap());
-            assert!((0.0..=MAP_WIDTH).contains(&x) && (0.0..=h).contains(&y), "{}", p.code);
+            assert!(
+                (0.0..=MAP_WIDTH).contains(&x) && (0.0..=h).contains(&y),
+                "{}",
+                p.code
+            );
         }
         // North is up, east is right.
         let (a, b) = (&m.points[0], &m.points[1]);

@@ -64,7 +64,10 @@ mod tests {
     fn uptime_reads_in_each_language() {
         let en = crate::Tr::new("en");
         assert_eq!(super::uptime_text(&en, 59), "0 min");
-        assert_eq!(super::uptime_text(&en, 3 * 86_400 + 4 * 3600 + 5 * 60), "3 d 4 h 5 min");
+        assert_eq!(
+            super::uptime_text(&en, 3 * 86_400 + 4 * 3600 + 5 * 60),
+            "3 d 4 h 5 min"
+        );
         let ru = crate::Tr::new("ru");
         assert_eq!(super::uptime_text(&ru, 3600), "1 ч 0 мин");
     }

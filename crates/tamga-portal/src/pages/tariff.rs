@@ -106,9 +106,7 @@ pub(super) async fn page(portal: &Portal, ctx: &Ctx) -> Result<Rendered, PageErr
                                     m.additional_code
                                         .as_ref()
                                         .map(|c| tr.t1("tariff-additional-code", "code", c)),
-                                    m.quota
-                                        .as_ref()
-                                        .map(|q| tr.t1("tariff-quota", "order", q)),
+                                    m.quota.as_ref().map(|q| tr.t1("tariff-quota", "order", q)),
                                     (m.conditions > 0).then(|| {
                                         tr.t1(
                                             "tariff-conditions",

@@ -54,7 +54,9 @@ async fn every_page(p: &Portal, lang: &str) -> Vec<(String, Rendered)> {
     );
     add(
         "calculation",
-        p.calculator(&ctx(lang, "/calculator", COMPUTER)).await.unwrap(),
+        p.calculator(&ctx(lang, "/calculator", COMPUTER))
+            .await
+            .unwrap(),
     );
     let mut bad = COMPUTER.to_vec();
     bad[0] = ("goodsCode", "9999999999");
@@ -62,10 +64,15 @@ async fn every_page(p: &Portal, lang: &str) -> Vec<(String, Rendered)> {
         "calculation error",
         p.calculator(&ctx(lang, "/calculator", &bad)).await.unwrap(),
     );
-    add("tariff", p.tariff(&ctx(lang, "/tariff", &[])).await.unwrap());
+    add(
+        "tariff",
+        p.tariff(&ctx(lang, "/tariff", &[])).await.unwrap(),
+    );
     add(
         "tariff search",
-        p.tariff(&ctx(lang, "/tariff", &[("q", "8471")])).await.unwrap(),
+        p.tariff(&ctx(lang, "/tariff", &[("q", "8471")]))
+            .await
+            .unwrap(),
     );
     add(
         "tariff heading",
@@ -77,7 +84,10 @@ async fn every_page(p: &Portal, lang: &str) -> Vec<(String, Rendered)> {
         "offices",
         p.offices_page(&ctx(lang, "/offices", &[])).await.unwrap(),
     );
-    add("status", p.status(&ctx(lang, "/status", &[])).await.unwrap());
+    add(
+        "status",
+        p.status(&ctx(lang, "/status", &[])).await.unwrap(),
+    );
     for status in [404, 429, 500] {
         add(
             &format!("error {status}"),
@@ -110,7 +120,10 @@ async fn every_page_renders_in_every_language() {
             assert_eq!(r.status, expected, "{lang} {name}");
             let html = &r.html;
             assert!(html.starts_with("<!DOCTYPE html>"), "{lang} {name}");
-            assert!(html.contains(&format!("<html lang=\"{lang}\">")), "{lang} {name}");
+            assert!(
+                html.contains(&format!("<html lang=\"{lang}\">")),
+                "{lang} {name}"
+            );
             for landmark in ["<header", "<nav class=\"main\"", "<main", "<footer"] {
                 assert!(html.contains(landmark), "{lang} {name}: {landmark}");
             }
@@ -121,7 +134,10 @@ async fn every_page_renders_in_every_language() {
             }
             // Every language can be chosen from every page.
             for other in i18n::languages() {
-                assert!(html.contains(&format!("hreflang=\"{other}\"")), "{lang} {name}");
+                assert!(
+                    html.contains(&format!("hreflang=\"{other}\"")),
+                    "{lang} {name}"
+                );
             }
             assert!(html.contains(&tr.t("nav-calculator")), "{lang} {name}");
         }
@@ -133,13 +149,26 @@ async fn pages_show_what_the_services_answer() {
     let f = fixture().await;
     let p = &f.portal;
     // The calculation: VAT of 12 % on the customs value in UZS, each line shown.
-    let r = p.calculator(&ctx("en", "/calculator", COMPUTER)).await.unwrap();
-    assert!(r.html.contains("Duties for 8471 30 00 00 from CN"), "{}", r.html);
+    let r = p
+        .calculator(&ctx("en", "/calculator", COMPUTER))
+        .await
+        .unwrap();
+    assert!(
+        r.html.contains("Duties for 8471 30 00 00 from CN"),
+        "{}",
+        r.html
+    );
     assert!(r.html.contains("VAT"), "{}", r.html);
     assert!(r.html.contains("id=\"total\""));
-    assert!(r.html.contains("value=\"1000.00\""), "keeps the typed value");
+    assert!(
+        r.html.contains("value=\"1000.00\""),
+        "keeps the typed value"
+    );
     // The same in Russian, with Russian number formatting.
-    let ru = p.calculator(&ctx("ru", "/calculator", COMPUTER)).await.unwrap();
+    let ru = p
+        .calculator(&ctx("ru", "/calculator", COMPUTER))
+        .await
+        .unwrap();
     assert!(ru.html.contains("Итого к уплате"));
     assert!(ru.html.contains(",00 UZS"), "{}", ru.html);
     // A bad code: the message next to the field, with the API's code, and
@@ -150,9 +179,21 @@ async fn pages_show_what_the_services_answer() {
     bad.push(("q0value", "12.5"));
     let r = p.calculator(&ctx("en", "/calculator", &bad)).await.unwrap();
     assert!(r.html.contains("id=\"goodsCode-error\""), "{}", r.html);
-    assert!(r.html.contains("<code>DUTY-UNKNOWN-GOODS-CODE</code>"), "{}", r.html);
+    assert!(
+        r.html.contains("<code>DUTY-UNKNOWN-GOODS-CODE</code>"),
+        "{}",
+        r.html
+    );
     assert!(r.html.contains("aria-invalid=\"true\""));
-    for v in ["9999999999", "CN", "1000.00", "USD", "2026-03-01", "KGM", "12.5"] {
+    for v in [
+        "9999999999",
+        "CN",
+        "1000.00",
+        "USD",
+        "2026-03-01",
+        "KGM",
+        "12.5",
+    ] {
         assert!(r.html.contains(&format!("value=\"{v}\"")), "{v}");
     }
     assert!(!r.html.contains("id=\"total\""));
@@ -164,13 +205,26 @@ async fn pages_show_what_the_services_answer() {
     assert!(r.html.contains("id=\"q1value-error\""), "{}", r.html);
     assert!(r.html.contains("<code>AMOUNT_FORMAT</code>"));
     let r = p
-        .calculator(&ctx("ru", "/calculator", &[("goodsCode", "8471300000"), ("origin", "CN"), ("customsValue", "1"), ("currency", "USD"), ("date", "1.3.2026")]))
+        .calculator(&ctx(
+            "ru",
+            "/calculator",
+            &[
+                ("goodsCode", "8471300000"),
+                ("origin", "CN"),
+                ("customsValue", "1"),
+                ("currency", "USD"),
+                ("date", "1.3.2026"),
+            ],
+        ))
         .await
         .unwrap();
     assert!(r.html.contains("<code>CALCULATOR_DATE</code>"));
     assert!(r.html.contains("не дата"), "{}", r.html);
     // Tariff: search and heading.
-    let r = p.tariff(&ctx("en", "/tariff", &[("q", "8471")])).await.unwrap();
+    let r = p
+        .tariff(&ctx("en", "/tariff", &[("q", "8471")]))
+        .await
+        .unwrap();
     assert!(r.html.contains("href=\"/tariff?heading=8471\""));
     let r = p
         .tariff(&ctx("en", "/tariff", &[("heading", "8471")]))
@@ -208,16 +262,25 @@ async fn user_text_is_escaped() {
         .unwrap();
     assert!(!r.html.contains("<script>"), "{}", r.html);
     assert!(
-        r.html.contains("value=\"&#60;script&#62;alert(1)&#60;/script&#62;&#34;&#39;&#38;\""),
+        r.html
+            .contains("value=\"&#60;script&#62;alert(1)&#60;/script&#62;&#34;&#39;&#38;\""),
         "{}",
         r.html
     );
     let r = f
         .portal
-        .calculator(&ctx("ru", "/calculator", &[("goodsCode", attack), ("origin", "\"><b>x")]))
+        .calculator(&ctx(
+            "ru",
+            "/calculator",
+            &[("goodsCode", attack), ("origin", "\"><b>x")],
+        ))
         .await
         .unwrap();
-    assert!(!r.html.contains("<script>") && !r.html.contains("<b>x"), "{}", r.html);
+    assert!(
+        !r.html.contains("<script>") && !r.html.contains("<b>x"),
+        "{}",
+        r.html
+    );
     // The language switch keeps the query, encoded.
     assert!(r.html.contains("goodsCode=%3Cscript%3E"), "{}", r.html);
 }
@@ -318,7 +381,10 @@ async fn the_russian_pages_show_no_english_sentence() {
     for (name, r) in every_page(&f.portal, "ru").await {
         let text = unescape(&r.html);
         for sentence in &english {
-            assert!(!text.contains(sentence.as_str()), "ru {name} shows {sentence:?}");
+            assert!(
+                !text.contains(sentence.as_str()),
+                "ru {name} shows {sentence:?}"
+            );
         }
     }
 }
