@@ -115,14 +115,16 @@ pub fn duty_error_pointer(code: &str) -> &'static str {
     }
 }
 
-/// Reads `input` and assesses it with `tariff` on its date (`today` when
+/// Reads `input` (codes trimmed and upper-cased; amounts, units and the
+/// date exactly as typed: the one amount grammar has no spaces) and
+/// assesses it with `tariff` on its date (`today` when
 /// none is given).
 pub fn calculate_with(
     tariff: Arc<CurrentTariff>,
     input: &CalculatorInput,
     today: Date,
 ) -> Result<Calculation, CalculatorError> {
-    let date = match input.date.as_deref().map(str::trim) {
+    let date = match input.date.as_deref() {
         Some(d) => tariff::parse_date(d).ok_or_else(|| CalculatorError::Format {
             code: "CALCULATOR_DATE",
             pointer: "/date".into(),
@@ -133,9 +135,9 @@ pub fn calculate_with(
     let mut quantities = Vec::with_capacity(input.quantities.len());
     for (i, (unit, value)) in input.quantities.iter().enumerate() {
         quantities.push(Quantity::new(
-            unit.trim(),
+            unit,
             amount(
-                value.trim(),
+                value,
                 format!("/quantities/{i}/value"),
                 QUANTITY_PLACES,
                 "a quantity",
@@ -152,7 +154,7 @@ pub fn calculate_with(
         // The grammar here; the currency's minor units are the duty
         // engine's check (`DUTY-AMOUNT-PRECISION`), as for declarations.
         customs_value: amount(
-            input.customs_value.trim(),
+            &input.customs_value,
             "/customsValue".into(),
             28,
             "a customs value",
