@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod acts;
+pub mod calculator;
 pub mod clearance;
 pub mod demo;
 pub mod disclosure;
@@ -15,6 +16,7 @@ pub mod keys;
 pub mod mandates;
 pub mod reference;
 pub mod risk_admin;
+pub mod tariff_browser;
 pub mod webhooks;
 pub mod workbench;
 pub mod writer;

@@ -19,7 +19,7 @@ use tamga_app::{AppError, Caller};
 use tamga_core::codes::{CurrencyCode, Eori};
 use tamga_core::ledger::{AccountKind, RefundId};
 use tamga_core::money::{self, AmountError};
-use tamga_core::tariff::{self, FullVolume, ItemInput, Quantity};
+use tamga_core::tariff;
 use tamga_store::Role;
 
 use crate::auth::{Auth, OperatorAuth};
@@ -74,10 +74,6 @@ fn national_amount(s: &AppState, text: &str, pointer: &str) -> ApiResult<Decimal
     let c = s.clearance.accounts().currency();
     amount(text, pointer, c.minor_units, c.code.as_str())
 }
-
-/// Most decimals of a calculator quantity (the declaration's masses have 3;
-/// other units such as litres of alcohol may need more).
-const QUANTITY_PLACES: u32 = 6;
 
 /// Most minor units of an ISO 4217 currency (CLF, UYW): the bound for a
 /// currency the reference data does not know (the ledger refuses it).
@@ -541,72 +537,40 @@ pub async fn calculator(
     State(s): State<AppState>,
     ApiJson(r): ApiJson<CalculatorRequest>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let t = s
-        .clearance
-        .tariff()
-        .ok_or_else(|| AppError::not_found("tariff (none is loaded)"))?;
-    let date = match &r.date {
-        Some(d) => tariff::parse_date(d).ok_or_else(|| {
-            ApiError::bad_request(
-                "CALCULATOR_DATE",
-                "/date",
-                format!("{d:?} is not a YYYY-MM-DD date"),
-            )
-        })?,
-        None => OffsetDateTime::now_utc().date(),
+    use tamga_app::calculator::{calculate, CalculatorError, CalculatorInput};
+    let input = CalculatorInput {
+        goods_code: r.goods_code,
+        origin: r.origin,
+        preferential_origin: r.preferential_origin,
+        customs_value: r.customs_value,
+        currency: r.currency,
+        quantities: r
+            .quantities
+            .into_iter()
+            .map(|q| (q.unit, q.value))
+            .collect(),
+        date: r.date,
+        additional_code: r.additional_code,
+        documents: r.documents,
     };
-    let mut quantities = Vec::with_capacity(r.quantities.len());
-    for (i, q) in r.quantities.iter().enumerate() {
-        quantities.push(Quantity::new(
-            &q.unit,
-            amount(
-                &q.value,
-                &format!("/quantities/{i}/value"),
-                QUANTITY_PLACES,
-                "a quantity",
-            )?,
-        ));
-    }
-    let input = ItemInput {
-        goods_code: r.goods_code.trim().to_owned(),
-        origin: r.origin.trim().to_ascii_uppercase(),
-        preferential_origin: r
-            .preferential_origin
-            .as_deref()
-            .map(|o| o.trim().to_ascii_uppercase()),
-        // The grammar here; the currency's minor units are the duty
-        // engine's check (`DUTY-AMOUNT-PRECISION`), as for declarations.
-        customs_value: amount(&r.customs_value, "/customsValue", 28, "a customs value")?,
-        currency: r.currency.trim().to_ascii_uppercase(),
-        quantities,
-        date,
-        additional_code: r.additional_code.clone(),
-        documents: r.documents.clone(),
-    };
-    let a = tariff::assess_item(&t.tariff, &input, &FullVolume).map_err(|e| {
-        let pointer = match e.code {
-            "DUTY-UNKNOWN-GOODS-CODE"
-            | "DUTY-GOODS-CODE-NOT-DECLARABLE"
-            | "DUTY-GOODS-CODE-NOT-VALID"
-            | "DUTY-MEASURES-EXPIRED" => "/goodsCode",
-            "DUTY-UNKNOWN-ORIGIN" => "/origin",
-            "DUTY-UNKNOWN-CURRENCY" | "DUTY-NO-EXCHANGE-RATE" => "/currency",
-            "DUTY-AMOUNT-PRECISION" | "DUTY-NEGATIVE-AMOUNT" => "/customsValue",
-            "DUTY-UNKNOWN-UNIT" | "DUTY-QUANTITY-MISSING" => "/quantities",
-            "DUTY-UNKNOWN-ADDITIONAL-CODE" | "DUTY-ADDITIONAL-CODE-REQUIRED" => "/additionalCode",
-            _ => "",
-        };
-        ApiError::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            e.code,
-            e.message,
-        )
-        .with_pointer(pointer)
+    let c = calculate(&s.clearance, &input).map_err(|e| match e {
+        CalculatorError::NoTariff => ApiError::from(AppError::not_found("tariff (none is loaded)")),
+        CalculatorError::Format {
+            code,
+            pointer,
+            message,
+        } => ApiError::bad_request(code, &pointer, message),
+        CalculatorError::Assessment {
+            code,
+            pointer,
+            message,
+        } => ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, code, message)
+            .with_pointer(&pointer),
     })?;
     Ok(Json(json!({
-        "tariff": { "id": t.id, "name": t.name },
-        "input": input,
+        "tariff": { "id": c.tariff.id, "name": c.tariff.name },
+        "input": c.input,
         "rounding": tariff::ROUNDING_RULE,
-        "assessment": a,
+        "assessment": c.assessment,
     })))
 }

@@ -223,11 +223,23 @@ fn is_json(r: &Response) -> bool {
         })
 }
 
-/// Turns every error response that is not JSON into the JSON error body.
+fn is_html(r: &Response) -> bool {
+    r.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
+}
+
+/// Turns every error response that is not JSON (nor the portal's HTML
+/// error page, [`crate::portal::html_errors`]) into the JSON error body.
 pub async fn json_errors(req: Request, next: Next) -> Response {
     let response = next.run(req).await;
     let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) || is_json(&response) {
+    // The portal's HTML error page is already an answer for a browser.
+    if !(status.is_client_error() || status.is_server_error())
+        || is_json(&response)
+        || is_html(&response)
+    {
         return response;
     }
     let (parts, body) = response.into_parts();

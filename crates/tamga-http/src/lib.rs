@@ -3,7 +3,11 @@
 //! - [`router`] builds the axum router over a started [`Clearance`].
 //! - Errors are always JSON ([`error::ApiError`]) with stable codes,
 //!   including 404/405 fallbacks, oversized bodies, panics and every
-//!   extractor rejection ([`guard::json_errors`]).
+//!   extractor rejection ([`guard::json_errors`]); only a browser opening
+//!   a page (not under `/api/`) gets the HTML error page instead
+//!   ([`portal::html_errors`]).
+//! - [`portal`] serves the web portal's public pages ([`tamga_portal`])
+//!   with the security headers of every response.
 //! - Who may call each endpoint is the table [`access::RULES`], checked
 //!   before any extractor reads the request ([`access::enforce`]); the
 //!   extractors of [`extract`] reject with the API's error and pointer.
@@ -41,6 +45,7 @@ pub mod mandate_routes;
 pub mod observe;
 pub mod openapi;
 pub mod people_routes;
+pub mod portal;
 pub mod risk_routes;
 pub mod routes;
 pub mod session;
@@ -66,6 +71,8 @@ pub struct AppStateInner {
     pub webhooks: webhook::Dispatcher,
     pub risk: Arc<RiskAdmin>,
     pub workbench: Arc<Workbench>,
+    /// The web portal's pages ([`portal`]).
+    pub portal: Arc<tamga_portal::Portal>,
 }
 
 pub type AppState = Arc<AppStateInner>;
@@ -151,7 +158,9 @@ pub async fn state(clearance: Arc<Clearance>) -> Result<AppState, AppError> {
     let risk = RiskAdmin::start(clearance.clone()).await?;
     let workbench = Workbench::start(clearance.clone()).await?;
     let mut epochs = tamga_app::identity::epoch::watch(&clearance).await;
+    let portal = Arc::new(tamga_portal::Portal::new(clearance.clone()));
     let state = Arc::new(AppStateInner {
+        portal,
         clearance,
         tokens: auth::TokenCache::default(),
         webhooks,
@@ -218,6 +227,8 @@ pub fn router_with(state: AppState, limits: &Limits) -> Router {
         .merge(risk_routes::routes())
         .merge(token_routes::routes())
         .merge(workbench_routes::routes())
+        // The portal's public pages (not API: no OpenAPI paths).
+        .merge(portal::routes())
         // Who may call what, before any extractor reads the request.
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -244,7 +255,10 @@ pub fn router_with(state: AppState, limits: &Limits) -> Router {
         .route("/healthz", get(r::healthz))
         .merge(api)
         .layer(CatchPanicLayer::custom(panic_response))
+        // A browser's error page is HTML, any other client's JSON.
+        .layer(axum::middleware::from_fn(portal::html_errors))
         .layer(axum::middleware::from_fn(guard::json_errors))
+        .layer(axum::middleware::from_fn(portal::security_headers))
         .layer(axum::middleware::from_fn(observe::request_id))
         .with_state(state)
 }

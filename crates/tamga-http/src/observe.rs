@@ -40,7 +40,13 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
     req.headers_mut().insert(REQUEST_ID.clone(), value.clone());
     req.extensions_mut().insert(RequestId(id.clone()));
     let response = next.run(req).await;
-    let mut response = if response.status().is_server_error() {
+    // The portal's HTML error page shows the request id and nothing else.
+    let html = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let mut response = if response.status().is_server_error() && !html {
         opaque(response, &id).await
     } else {
         response

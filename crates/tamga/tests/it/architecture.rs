@@ -16,7 +16,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("tamga-sim", &["tamga-core"]),
     ("tamga-store", &["tamga-core"]),
     ("tamga-app", &["tamga-core", "tamga-store"]),
-    ("tamga-http", &["tamga-core", "tamga-store", "tamga-app"]),
+    ("tamga-portal", &["tamga-core", "tamga-store", "tamga-app"]),
+    (
+        "tamga-http",
+        &["tamga-core", "tamga-store", "tamga-app", "tamga-portal"],
+    ),
     (
         "tamga",
         &[
@@ -147,7 +151,7 @@ fn the_check_names_a_forbidden_edge_and_ignores_dev_dependencies() {
 fn the_check_rejects_io_in_the_core_and_crates_missing_from_the_table() {
     let metadata = json!({ "packages": [
         package("tamga-core", &[("tokio", None), ("sqlx", Some("dev"))]),
-        package("tamga-portal", &[("tamga-core", None)]),
+        package("tamga-transit", &[("tamga-core", None)]),
     ]});
     let found = violations(&metadata);
     assert_eq!(found.len(), 2, "{found:?}");
@@ -156,7 +160,7 @@ fn the_check_rejects_io_in_the_core_and_crates_missing_from_the_table() {
         "tamga-core depends on tokio: the domain core does no IO"
     );
     assert!(
-        found[1].starts_with("workspace crate tamga-portal has no entry"),
+        found[1].starts_with("workspace crate tamga-transit has no entry"),
         "{}",
         found[1]
     );

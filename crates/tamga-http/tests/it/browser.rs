@@ -1,0 +1,434 @@
+//! The portal in a real browser (issue 16): headless Chromium driven over
+//! WebDriver (`fantoccini`) against the real server on port 0, on SQLite
+//! and PostgreSQL. The test starts `chromedriver` itself on a free port;
+//! without it the test fails and says what to install (Debian packages
+//! `chromium` and `chromium-driver`; `.ci/run` installs them).
+//!
+//! Beside it, the portal's HTTP contract without a browser: security
+//! headers, cached static files, the language cookie, and HTML errors for
+//! browsers but JSON for API clients.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::common::TestApp;
+
+stories!(pages_work_in_a_browser, the_portal_speaks_http_properly);
+
+/// A `chromedriver` process of this test, killed when dropped.
+struct Chromedriver {
+    child: Child,
+    port: u16,
+}
+
+impl Chromedriver {
+    fn start() -> Chromedriver {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start chromedriver ({e}): the browser tests need headless Chromium; \
+                     install it with `apt-get install -y chromium chromium-driver`"
+                )
+            });
+        let driver = Chromedriver { child, port };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not listen on port {port} within 20 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        driver
+    }
+
+    async fn browser(&self) -> Client {
+        let caps = json!({
+            "goog:chromeOptions": {
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                         "--disable-dev-shm-usage", "--window-size=1280,900", "--lang=en-US"],
+                "prefs": {"intl.accept_languages": "en-US,en"}
+            }
+        });
+        let serde_json::Value::Object(caps) = caps else {
+            unreachable!()
+        };
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .expect("a Chromium session (is the `chromium` package installed?)")
+    }
+}
+
+impl Drop for Chromedriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+type Checked = Result<(), String>;
+
+macro_rules! check {
+    ($cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            return Err(format!($($msg)+));
+        }
+    };
+}
+
+/// A WebDriver failure as the check's error.
+fn wd<T>(r: Result<T, fantoccini::error::CmdError>, what: &str) -> Result<T, String> {
+    r.map_err(|e| format!("{what}: {e}"))
+}
+
+async fn text(c: &Client, css: &str) -> Result<String, String> {
+    let e = wd(c.wait().for_element(Locator::Css(css)).await, css)?;
+    wd(e.text().await, css)
+}
+
+async fn value(c: &Client, id: &str) -> Result<String, String> {
+    let e = wd(c.find(Locator::Id(id)).await, id)?;
+    Ok(wd(e.prop("value").await, id)?.unwrap_or_default())
+}
+
+async fn lang(c: &Client) -> Result<String, String> {
+    let e = wd(c.find(Locator::Css("html")).await, "html")?;
+    Ok(wd(e.attr("lang").await, "lang")?.unwrap_or_default())
+}
+
+async fn type_into(c: &Client, id: &str, text: &str) -> Checked {
+    let e = wd(c.find(Locator::Id(id)).await, id)?;
+    wd(e.clear().await, id)?;
+    wd(e.send_keys(text).await, id)
+}
+
+async fn browse(c: &Client, base: &str) -> Checked {
+    // Home, in the browser's language (English), with the style sheet
+    // applied under the Content-Security-Policy.
+    wd(c.goto(&format!("{base}/")).await, "home")?;
+    check!(lang(c).await? == "en", "home is not English");
+    let h1 = text(c, "h1").await?;
+    check!(
+        h1 == "Customs clearance, open and explained",
+        "home h1 {h1:?}"
+    );
+    let band = wd(
+        wd(c.find(Locator::Css("header.site")).await, "header")?
+            .css_value("background-color")
+            .await,
+        "header colour",
+    )?;
+    check!(
+        band == "rgb(21, 49, 79)" || band == "rgba(21, 49, 79, 1)",
+        "the style sheet is not applied: {band}"
+    );
+
+    // Switch to Russian; the choice is remembered on the next page.
+    wd(
+        wd(c.find(Locator::Css("a[hreflang=ru]")).await, "ru link")?
+            .click()
+            .await,
+        "click ru",
+    )?;
+    wd(
+        c.wait().for_element(Locator::Css("html[lang=ru]")).await,
+        "ru page",
+    )?;
+    let h1 = text(c, "h1").await?;
+    check!(h1.starts_with("Таможенное оформление"), "ru home h1 {h1:?}");
+    wd(c.goto(&format!("{base}/calculator")).await, "calculator")?;
+    check!(lang(c).await? == "ru", "the language choice was not kept");
+    let h1 = text(c, "h1").await?;
+    check!(
+        h1 == "Калькулятор таможенных платежей",
+        "ru calculator h1 {h1:?}"
+    );
+    wd(
+        wd(c.find(Locator::Css("a[hreflang=en]")).await, "en link")?
+            .click()
+            .await,
+        "click en",
+    )?;
+    wd(
+        c.wait().for_element(Locator::Css("html[lang=en]")).await,
+        "en page",
+    )?;
+
+    // The calculator computes a demo tariff line, every measure shown.
+    wd(c.goto(&format!("{base}/calculator")).await, "calculator")?;
+    for (id, v) in [
+        ("goodsCode", "8471300000"),
+        ("origin", "CN"),
+        ("customsValue", "1000.00"),
+        ("currency", "USD"),
+        ("date", "2026-03-01"),
+    ] {
+        type_into(c, id, v).await?;
+    }
+    wd(
+        wd(
+            c.find(Locator::Css("form button[type=submit]")).await,
+            "submit",
+        )?
+        .click()
+        .await,
+        "submit",
+    )?;
+    let total = text(c, "#total").await?;
+    check!(
+        total.ends_with(" UZS") && total != "0.00 UZS",
+        "total {total:?}"
+    );
+    let rows = wd(c.find_all(Locator::Css(".result tbody tr")).await, "lines")?;
+    check!(!rows.is_empty(), "no duty line");
+    let lines = text(c, ".result tbody").await?;
+    check!(lines.contains("VAT"), "no VAT line: {lines}");
+
+    // A bad code: the message next to the field, what was typed kept.
+    type_into(c, "goodsCode", "9999999999").await?;
+    type_into(c, "q0unit", "KGM").await?;
+    type_into(c, "q0value", "12.5").await?;
+    wd(
+        wd(
+            c.find(Locator::Css("form button[type=submit]")).await,
+            "submit",
+        )?
+        .click()
+        .await,
+        "submit",
+    )?;
+    let error = text(c, "#goodsCode-error").await?;
+    check!(
+        error.contains("DUTY-UNKNOWN-GOODS-CODE") && error.contains("9999999999"),
+        "field error {error:?}"
+    );
+    let input = wd(c.find(Locator::Id("goodsCode")).await, "goodsCode")?;
+    check!(
+        wd(input.attr("aria-invalid").await, "aria-invalid")?.as_deref() == Some("true"),
+        "the field is not marked invalid"
+    );
+    for (id, v) in [
+        ("goodsCode", "9999999999"),
+        ("origin", "CN"),
+        ("customsValue", "1000.00"),
+        ("currency", "USD"),
+        ("date", "2026-03-01"),
+        ("q0unit", "KGM"),
+        ("q0value", "12.5"),
+    ] {
+        let got = value(c, id).await?;
+        check!(got == v, "{id} kept {got:?}, typed {v:?}");
+    }
+    check!(
+        c.find(Locator::Id("total")).await.is_err(),
+        "a result beside the error"
+    );
+    let summary = text(c, ".summary a[href='#goodsCode']").await?;
+    check!(
+        summary == error.replace(" DUTY-UNKNOWN-GOODS-CODE", ""),
+        "summary {summary:?}"
+    );
+
+    // Offices: the list and the map, one dot per office.
+    wd(c.goto(&format!("{base}/offices")).await, "offices")?;
+    let dots = wd(c.find_all(Locator::Css("#offices-map circle")).await, "map")?;
+    let offices = wd(
+        c.find_all(Locator::Css("#offices-list tbody tr")).await,
+        "list",
+    )?;
+    check!(
+        !offices.is_empty() && dots.len() == offices.len(),
+        "{} dots for {} offices",
+        dots.len(),
+        offices.len()
+    );
+    let list = text(c, "#offices-list").await?;
+    check!(list.contains("UZ000100"), "the list lacks UZ000100");
+
+    // An unknown page: the HTML 404 page; an unknown API path stays JSON.
+    wd(c.goto(&format!("{base}/no/such/page")).await, "404")?;
+    let h1 = text(c, "h1").await?;
+    check!(h1 == "Page not found", "404 h1 {h1:?}");
+    check!(text(c, "#status").await? == "404", "404 status");
+    wd(c.goto(&format!("{base}/api/v1/nope")).await, "api 404")?;
+    let kind = wd(
+        c.execute("return document.contentType", vec![]).await,
+        "type",
+    )?;
+    check!(kind == json!("application/json"), "API 404 as {kind}");
+    let body = text(c, "body").await?;
+    let v: serde_json::Value =
+        serde_json::from_str(&body).map_err(|e| format!("API 404 not JSON ({e}): {body}"))?;
+    check!(v["error"]["code"] == "NOT_FOUND", "API 404 {v}");
+    Ok(())
+}
+
+async fn pages_work_in_a_browser(app: TestApp) {
+    let driver = Chromedriver::start();
+    let c = driver.browser().await;
+    let result = browse(&c, &app.base).await;
+    let shot = if result.is_err() {
+        c.screenshot().await.ok()
+    } else {
+        None
+    };
+    let _ = c.close().await;
+    if let (Err(_), Some(png)) = (&result, shot) {
+        let path = std::env::temp_dir().join("tamga-browser-failure.png");
+        let _ = std::fs::write(&path, png);
+        eprintln!("screenshot of the failure: {}", path.display());
+    }
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+async fn the_portal_speaks_http_properly(app: TestApp) {
+    let get = |path: &str, accept: &str| {
+        app.http
+            .get(format!("{}{path}", app.base))
+            .header("accept", accept)
+            .header("accept-language", "ru-RU,ru;q=0.9,en;q=0.5")
+    };
+    const HTML: &str = "text/html,application/xhtml+xml,*/*;q=0.8";
+    // Every page: HTML in the negotiated language, with the headers.
+    for page in ["/", "/calculator", "/tariff?q=8471", "/offices", "/status"] {
+        let r = get(page, HTML).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{page}");
+        let h = r.headers();
+        assert_eq!(h["content-type"], "text/html; charset=utf-8", "{page}");
+        assert_eq!(h["content-language"], "ru", "{page}");
+        assert_eq!(
+            h["content-security-policy"],
+            tamga_http::portal::CSP,
+            "{page}"
+        );
+        assert_eq!(h["x-content-type-options"], "nosniff", "{page}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{page}");
+        assert!(h.get("set-cookie").is_none(), "{page}");
+        let html = r.text().await.unwrap();
+        assert!(html.contains("<html lang=\"ru\">"), "{page}");
+    }
+    // The language in the query wins and is remembered in a cookie.
+    let r = get("/?lang=en", HTML).send().await.unwrap();
+    assert_eq!(r.headers()["content-language"], "en");
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.starts_with("lang=en;") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let r = get("/", HTML)
+        .header("cookie", "lang=en")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-language"], "en");
+
+    // The style sheet: hashed name, cached for a year, ETag revalidation.
+    let home = get("/", HTML).send().await.unwrap().text().await.unwrap();
+    let css = home
+        .split("href=\"")
+        .find_map(|s| s.strip_prefix("/static/"))
+        .map(|s| format!("/static/{}", &s[..s.find('"').unwrap()]))
+        .expect("the page links its style sheet");
+    let r = get(&css, "text/css,*/*;q=0.1").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "text/css; charset=utf-8");
+    assert_eq!(
+        r.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    let etag = r.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(r.text().await.unwrap().contains("header.site"));
+    let r = get(&css, "text/css")
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+    let r = get("/static/tamga.css", HTML).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+
+    // Errors: a browser gets the translated HTML page, with the headers;
+    // an API client (or any path under /api/) gets JSON.
+    let r = get("/no/such/page", HTML).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        r.headers()["content-security-policy"],
+        tamga_http::portal::CSP
+    );
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Страница не найдена"), "{html}");
+    assert!(!html.contains("\"error\""), "{html}");
+    let r = app
+        .http
+        .post(format!("{}/calculator", app.base))
+        .header("accept", HTML)
+        .header("accept-language", "ru")
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(r.headers().get("allow").is_some());
+    assert!(r.text().await.unwrap().contains("<html lang=\"ru\">"));
+    for (path, accept) in [
+        ("/api/v1/nope", HTML),
+        ("/no/such/page", "application/json"),
+        ("/no/such/page", "*/*"),
+    ] {
+        let r = get(path, accept).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path} {accept}");
+        assert!(r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json"));
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(v["error"]["code"], "NOT_FOUND", "{path} {accept}");
+    }
+    // The API keeps its answers: the calculator is the same service.
+    let r = app
+        .http
+        .post(format!("{}/api/v1/tariff/calculator", app.base))
+        .json(&json!({"goodsCode": "9999999999", "origin": "CN", "customsValue": "1000.00", "currency": "USD"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "DUTY-UNKNOWN-GOODS-CODE");
+    assert_eq!(v["error"]["pointer"], "/goodsCode");
+    let r = app
+        .http
+        .post(format!("{}/api/v1/tariff/calculator", app.base))
+        .json(&json!({"goodsCode": "8471300000", "origin": "CN", "customsValue": "1000.00", "currency": "USD",
+                      "quantities": [{"unit": "KGM", "value": "1e3"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "AMOUNT_FORMAT");
+    assert_eq!(v["error"]["pointer"], "/quantities/0/value");
+}
