@@ -340,7 +340,9 @@ pub async fn totp(
     params(("X-CSRF-Token" = String, Header, description = "the session's CSRF token")),
     responses((status = 204, description = "logged out; the cookie is removed"),
         (status = 403, body = ErrorBody, description = "CSRF")),
-    security(("session" = [])))]
+    // The session is optional: logging out without one only removes the
+    // cookie (204), so a client can always call it.
+    security((), ("session" = [])))]
 pub async fn logout(State(s): State<AppState>, parts: Parts) -> Result<Response, ApiError> {
     let mut r = StatusCode::NO_CONTENT.into_response();
     r.headers_mut().insert(SET_COOKIE, session::clear(&s));
