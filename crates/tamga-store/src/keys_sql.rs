@@ -272,27 +272,9 @@ macro_rules! keys_backend {
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| crate::codec::exists_or(e, format!("key approval {key_id}")))?;
-                sqlx::query(&$sql(
-                    "INSERT INTO audit_log (actor, action, at, payload) VALUES (?, ?, ?, ?)",
-                ))
-                .bind(&audit.actor)
-                .bind(&audit.action)
-                .bind(crate::codec::nanos(approval.at)?)
-                .bind(crate::codec::to_json(&audit.payload)?)
-                .execute(&mut *tx)
-                .await?;
+                crate::records::Records::audit(&mut *tx, &audit.actor, &audit.action, approval.at, &audit.payload).await?;
                 if let Some(n) = notification {
-                    sqlx::query(&$sql(
-                        "INSERT INTO notifications (recipient, kind, mrn, lrn, at, payload) VALUES (?, ?, ?, ?, ?, ?)",
-                    ))
-                    .bind(n.recipient.as_str())
-                    .bind(n.kind.as_str())
-                    .bind(n.mrn.as_ref().map(|m| m.as_str()))
-                    .bind(n.lrn.as_ref().map(|l| l.as_str()))
-                    .bind(crate::codec::nanos(n.at)?)
-                    .bind(crate::codec::to_json(&n.payload)?)
-                    .execute(&mut *tx)
-                    .await?;
+                    crate::records::Records::notify(&mut *tx, n).await?;
                 }
                 tx.commit().await?;
                 Ok(())
@@ -390,31 +372,11 @@ macro_rules! keys_backend {
                 if changed == 0 {
                     return Ok(false);
                 }
-                sqlx::query(&$sql(
-                    "INSERT INTO audit_log (actor, action, at, payload) VALUES (?, ?, ?, ?)",
-                ))
-                .bind(&audit.actor)
-                .bind(&audit.action)
-                .bind(crate::codec::nanos(at)?)
-                .bind(crate::codec::to_json(&audit.payload)?)
-                .execute(&mut *tx)
-                .await?;
+                crate::records::Records::audit(&mut *tx, &audit.actor, &audit.action, at, &audit.payload).await?;
                 if let Some(n) = notification {
-                    sqlx::query(&$sql(
-                        "INSERT INTO notifications (recipient, kind, mrn, lrn, at, payload) VALUES (?, ?, ?, ?, ?, ?)",
-                    ))
-                    .bind(n.recipient.as_str())
-                    .bind(n.kind.as_str())
-                    .bind(n.mrn.as_ref().map(|m| m.as_str()))
-                    .bind(n.lrn.as_ref().map(|l| l.as_str()))
-                    .bind(crate::codec::nanos(n.at)?)
-                    .bind(crate::codec::to_json(&n.payload)?)
-                    .execute(&mut *tx)
-                    .await?;
+                    crate::records::Records::notify(&mut *tx, n).await?;
                 }
-                sqlx::query_scalar::<_, i64>(crate::token_sql::BUMP_EPOCH)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                crate::records::Records::bump_identity_epoch(&mut *tx).await?;
                 tx.commit().await?;
                 Ok(true)
             }

@@ -47,6 +47,7 @@ pub mod ops_sql;
 mod payment_sql;
 pub mod people_sql;
 mod placeholders;
+mod records;
 pub mod postgres;
 pub mod risk_sql;
 pub mod session_sql;

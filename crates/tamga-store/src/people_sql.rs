@@ -432,15 +432,7 @@ macro_rules! people_backend {
                 at: OffsetDateTime,
                 payload: &serde_json::Value,
             ) -> Result<()> {
-                sqlx::query(&$sql(
-                    "INSERT INTO audit_log (actor, action, at, payload) VALUES (?, ?, ?, ?)",
-                ))
-                .bind(actor)
-                .bind(action)
-                .bind(codec::nanos(at)?)
-                .bind(codec::to_json(payload)?)
-                .execute(&mut *tx)
-                .await?;
+                crate::records::Records::audit(&mut *tx, actor, action, at, payload).await?;
                 Ok(())
             }
         }
@@ -523,11 +515,7 @@ macro_rules! people_backend {
                     .await?;
                     activated.sort();
                 }
-                sqlx::query(&$sql(
-                    "UPDATE counters SET next = next + 1 WHERE name = 'identity_epoch'",
-                ))
-                .execute(&mut *tx)
-                .await?;
+                crate::records::Records::bump_identity_epoch(&mut *tx).await?;
                 Self::audit_in(
                     &mut tx,
                     by,
@@ -541,17 +529,7 @@ macro_rules! people_backend {
                 )
                 .await?;
                 if let Some(n) = notification {
-                    sqlx::query(&$sql(
-                        "INSERT INTO notifications (recipient, kind, mrn, lrn, at, payload) VALUES (?, ?, ?, ?, ?, ?)",
-                    ))
-                    .bind(n.recipient.as_str())
-                    .bind(n.kind.as_str())
-                    .bind(n.mrn.as_ref().map(|m| m.as_str()))
-                    .bind(n.lrn.as_ref().map(|l| l.as_str()))
-                    .bind(codec::nanos(n.at)?)
-                    .bind(codec::to_json(&n.payload)?)
-                    .execute(&mut *tx)
-                    .await?;
+                    crate::records::Records::notify(&mut *tx, n).await?;
                 }
                 tx.commit().await?;
                 Ok(Decided::Done(op))
@@ -677,11 +655,7 @@ macro_rules! people_backend {
                     change.offices.as_deref(),
                 )
                 .await?;
-                sqlx::query(&$sql(
-                    "UPDATE counters SET next = next + 1 WHERE name = 'identity_epoch'",
-                ))
-                .execute(&mut *tx)
-                .await?;
+                crate::records::Records::bump_identity_epoch(&mut *tx).await?;
                 Self::audit_in(
                     &mut tx,
                     actor,

@@ -361,11 +361,7 @@ macro_rules! session_backend {
                 .bind(crate::codec::to_json(&ch.audit.payload)?)
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query(&$sql(
-                    "UPDATE counters SET next = next + 1 WHERE name = 'identity_epoch'",
-                ))
-                .execute(&mut *tx)
-                .await?;
+                crate::records::Records::bump_identity_epoch(&mut *tx).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -583,11 +579,7 @@ macro_rules! session_backend {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-                sqlx::query(&$sql(
-                    "UPDATE counters SET next = next + 1 WHERE name = 'identity_epoch'",
-                ))
-                .execute(&mut *tx)
-                .await?;
+                crate::records::Records::bump_identity_epoch(&mut *tx).await?;
                 tx.commit().await?;
                 Ok(n)
             }
@@ -629,15 +621,7 @@ macro_rules! session_backend {
                 if n != 1 {
                     return Ok(false);
                 }
-                sqlx::query(&$sql(
-                    "INSERT INTO audit_log (actor, action, at, payload) VALUES (?, ?, ?, ?)",
-                ))
-                .bind(&audit.actor)
-                .bind(&audit.action)
-                .bind(nanos(at)?)
-                .bind(crate::codec::to_json(&audit.payload)?)
-                .execute(&mut *tx)
-                .await?;
+                crate::records::Records::audit(&mut *tx, &audit.actor, &audit.action, at, &audit.payload).await?;
                 tx.commit().await?;
                 Ok(true)
             }
@@ -659,20 +643,8 @@ macro_rules! session_backend {
                 if n != 1 {
                     return Ok(false);
                 }
-                sqlx::query(&$sql(
-                    "INSERT INTO audit_log (actor, action, at, payload) VALUES (?, ?, ?, ?)",
-                ))
-                .bind(&audit.actor)
-                .bind(&audit.action)
-                .bind(nanos(at)?)
-                .bind(crate::codec::to_json(&audit.payload)?)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(&$sql(
-                    "UPDATE counters SET next = next + 1 WHERE name = 'identity_epoch'",
-                ))
-                .execute(&mut *tx)
-                .await?;
+                crate::records::Records::audit(&mut *tx, &audit.actor, &audit.action, at, &audit.payload).await?;
+                crate::records::Records::bump_identity_epoch(&mut *tx).await?;
                 tx.commit().await?;
                 Ok(true)
             }
@@ -727,11 +699,7 @@ macro_rules! session_backend {
                 .bind(crate::codec::to_json(&audit.payload)?)
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query(&$sql(
-                    "UPDATE counters SET next = next + 1 WHERE name = 'identity_epoch'",
-                ))
-                .execute(&mut *tx)
-                .await?;
+                crate::records::Records::bump_identity_epoch(&mut *tx).await?;
                 tx.commit().await?;
                 Ok(true)
             }

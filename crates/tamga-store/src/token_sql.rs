@@ -220,15 +220,7 @@ macro_rules! token_backend {
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| crate::codec::exists_or(e, "token"))?;
-                sqlx::query(&$sql(
-                    "INSERT INTO audit_log (actor, action, at, payload) VALUES (?, ?, ?, ?)",
-                ))
-                .bind(&audit.actor)
-                .bind(&audit.action)
-                .bind(crate::codec::nanos(token.created_at)?)
-                .bind(crate::codec::to_json(&audit.payload)?)
-                .execute(&mut *tx)
-                .await?;
+                crate::records::Records::audit(&mut *tx, &audit.actor, &audit.action, token.created_at, &audit.payload).await?;
                 tx.commit().await?;
                 Ok(TokenRecord {
                     id,
@@ -296,18 +288,8 @@ macro_rules! token_backend {
                 let record = token_row(&row)?;
                 let token_sha256: String = row.try_get("token_sha256")?;
                 if changed > 0 {
-                    sqlx::query(&$sql(
-                        "INSERT INTO audit_log (actor, action, at, payload) VALUES (?, ?, ?, ?)",
-                    ))
-                    .bind(&audit.actor)
-                    .bind(&audit.action)
-                    .bind(crate::codec::nanos(at)?)
-                    .bind(crate::codec::to_json(&audit.payload)?)
-                    .execute(&mut *tx)
-                    .await?;
-                    sqlx::query_scalar::<_, i64>(BUMP_EPOCH)
-                        .fetch_one(&mut *tx)
-                        .await?;
+                    crate::records::Records::audit(&mut *tx, &audit.actor, &audit.action, at, &audit.payload).await?;
+                    crate::records::Records::bump_identity_epoch(&mut *tx).await?;
                 }
                 tx.commit().await?;
                 Ok(Some(RevokedToken {
