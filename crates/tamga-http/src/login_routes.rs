@@ -337,7 +337,7 @@ pub async fn totp(
 /// End the request's session (its cookie is removed). Without a valid
 /// session it only removes the cookie. Needs the session's `X-CSRF-Token`.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
-    params(("X-CSRF-Token" = String, Header, description = "the session's CSRF token")),
+    params(("X-CSRF-Token" = Option<String>, Header, description = "the session's CSRF token: required when a session cookie is sent (else 403 CSRF); without a session nothing is checked")),
     responses((status = 204, description = "logged out; the cookie is removed"),
         (status = 403, body = ErrorBody, description = "CSRF")),
     // The session is optional: logging out without one only removes the
