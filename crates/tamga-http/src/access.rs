@@ -123,6 +123,14 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/offices", Public),
     rule("GET", "/status", Public),
     rule("GET", "/static/{name}", Public),
+    rule("GET", "/login", Public),
+    rule("POST", "/login", Public),
+    rule("GET", "/login/totp", Authenticated),
+    rule("POST", "/login/totp", Authenticated),
+    rule("POST", "/logout", Public),
+    rule("GET", "/password", Authenticated),
+    rule("POST", "/password", Authenticated),
+    rule("GET", "/me", Authenticated),
     rule("GET", "/api/v1/openapi.json", Public),
     rule("GET", "/api/v1/control/rules", Public),
     rule("GET", "/api/v1/risk/schema", Public),
@@ -298,6 +306,11 @@ pub async fn enforce(State(s): State<AppState>, req: Request, next: Next) -> Res
         return next.run(req).await;
     }
     let (mut parts, body) = req.into_parts();
+    // A page's form carries its CSRF token in the body.
+    let body = match crate::portal::csrf::lift(&mut parts, body).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
     let (caller, credential) = match crate::auth::authenticate_with(&parts, &s).await {
         Ok(c) => c,
         Err(e) => return e.into_response(),
@@ -348,8 +361,8 @@ mod tests {
             assert!(ruled.remove(&(m.to_string(), p.to_string())));
         }
         // The portal's pages are not API endpoints.
-        for p in crate::portal::PAGES {
-            assert!(ruled.remove(&("GET".to_owned(), p.to_string())), "{p}");
+        for (m, p) in crate::portal::PAGES {
+            assert!(ruled.remove(&(m.to_string(), p.to_string())), "{m} {p}");
             assert!(!documented.iter().any(|(_, d)| d == p), "{p} is documented");
         }
         let missing: Vec<_> = documented.difference(&ruled).collect();

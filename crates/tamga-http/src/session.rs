@@ -47,6 +47,9 @@ pub const SECOND_FACTOR_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/account/totp/confirm"),
     ("POST", "/api/v1/auth/logout"),
     ("GET", "/api/v1/auth/session"),
+    ("GET", "/login/totp"),
+    ("POST", "/login/totp"),
+    ("POST", "/logout"),
 ];
 
 /// What a session whose password must change may call.
@@ -54,6 +57,9 @@ pub const MUST_CHANGE_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/account/password"),
     ("POST", "/api/v1/auth/logout"),
     ("GET", "/api/v1/auth/session"),
+    ("GET", "/password"),
+    ("POST", "/password"),
+    ("POST", "/logout"),
 ];
 
 /// The session id the request's cookies carry, if any (the first

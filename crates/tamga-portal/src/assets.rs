@@ -1,5 +1,6 @@
 //! The portal's static files, embedded in the binary: one hand-written
-//! style sheet (no JavaScript is needed by the public pages). Each is
+//! style sheet and one small script (WebCrypto signing; the public pages
+//! work without it). Each is
 //! served under a name that carries its content hash
 //! (`/static/tamga-1a2b3c4d5e6f.css`), so it can be cached for a year
 //! (`immutable`); its ETag is the full hash.
@@ -44,12 +45,22 @@ pub static CSS: LazyLock<Asset> = LazyLock::new(|| {
     )
 });
 
+/// The script: signing in the browser with WebCrypto Ed25519.
+pub static JS: LazyLock<Asset> = LazyLock::new(|| {
+    Asset::new(
+        "tamga",
+        "js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../static/sign.js"),
+    )
+});
+
 /// `Cache-Control` of a hashed file.
 pub const CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
 
 /// The file served as `name`, if any.
 pub fn find(name: &str) -> Option<&'static Asset> {
-    [&*CSS].into_iter().find(|a| a.name == name)
+    [&*CSS, &*JS].into_iter().find(|a| a.name == name)
 }
 
 #[cfg(test)]

@@ -39,6 +39,30 @@ pub struct Rendered {
     pub html: String,
 }
 
+/// The person a page is shown to, from their browser session.
+#[derive(Debug, Clone)]
+pub struct Me {
+    pub username: String,
+    pub display_name: String,
+    pub roles: Vec<tamga_store::Role>,
+    /// The economic operator (EORI) the user acts for, if any.
+    pub operator: Option<String>,
+    /// The session's CSRF token: every state-changing form carries it as
+    /// the hidden field [`CSRF_FIELD`].
+    pub csrf: String,
+    /// Who the session's requests act as (the same caller the API sees).
+    pub caller: tamga_app::Caller,
+}
+
+impl Me {
+    pub fn has(&self, role: tamga_store::Role) -> bool {
+        self.roles.contains(&role)
+    }
+}
+
+/// The hidden form field that carries the session's CSRF token.
+pub const CSRF_FIELD: &str = "_csrf";
+
 /// What a page needs to know of its request.
 #[derive(Debug, Clone)]
 pub struct Ctx {
@@ -47,6 +71,8 @@ pub struct Ctx {
     pub path: String,
     /// The query's pairs, decoded, in order.
     pub query: Vec<(String, String)>,
+    /// The logged-in person, if any.
+    pub me: Option<Me>,
 }
 
 impl Ctx {
@@ -55,7 +81,14 @@ impl Ctx {
             tr: Tr::new(lang),
             path: path.to_owned(),
             query,
+            me: None,
         }
+    }
+
+    /// The same context for the logged-in `me`.
+    pub fn with_me(mut self, me: Option<Me>) -> Ctx {
+        self.me = me;
+        self
     }
 
     /// The first value of query parameter `name`.

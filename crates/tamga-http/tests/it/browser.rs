@@ -8,115 +8,21 @@
 //! headers, cached static files, the language cookie, and HTML errors for
 //! browsers but JSON for API clients.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use reqwest::StatusCode;
 use serde_json::json;
 
+use crate::browser_support::{
+    axe, click, lang, login, run_story, screenshot, text, type_into, value, wd, Checked,
+    Chromedriver,
+};
 use crate::common::TestApp;
 
-stories!(pages_work_in_a_browser, the_portal_speaks_http_properly);
-
-/// A `chromedriver` process of this test, killed when dropped.
-struct Chromedriver {
-    child: Child,
-    port: u16,
-}
-
-impl Chromedriver {
-    fn start() -> Chromedriver {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let child = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start chromedriver ({e}): the browser tests need headless Chromium; \
-                     install it with `apt-get install -y chromium chromium-driver`"
-                )
-            });
-        let driver = Chromedriver { child, port };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver did not listen on port {port} within 20 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        driver
-    }
-
-    async fn browser(&self) -> Client {
-        let caps = json!({
-            "goog:chromeOptions": {
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
-                         "--disable-dev-shm-usage", "--window-size=1280,900", "--lang=en-US"],
-                "prefs": {"intl.accept_languages": "en-US,en"}
-            }
-        });
-        let serde_json::Value::Object(caps) = caps else {
-            unreachable!()
-        };
-        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        ClientBuilder::new(connector)
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", self.port))
-            .await
-            .expect("a Chromium session (is the `chromium` package installed?)")
-    }
-}
-
-impl Drop for Chromedriver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-type Checked = Result<(), String>;
-
-macro_rules! check {
-    ($cond:expr, $($msg:tt)+) => {
-        if !$cond {
-            return Err(format!($($msg)+));
-        }
-    };
-}
-
-/// A WebDriver failure as the check's error.
-fn wd<T>(r: Result<T, fantoccini::error::CmdError>, what: &str) -> Result<T, String> {
-    r.map_err(|e| format!("{what}: {e}"))
-}
-
-async fn text(c: &Client, css: &str) -> Result<String, String> {
-    let e = wd(c.wait().for_element(Locator::Css(css)).await, css)?;
-    wd(e.text().await, css)
-}
-
-async fn value(c: &Client, id: &str) -> Result<String, String> {
-    let e = wd(c.find(Locator::Id(id)).await, id)?;
-    Ok(wd(e.prop("value").await, id)?.unwrap_or_default())
-}
-
-async fn lang(c: &Client) -> Result<String, String> {
-    let e = wd(c.find(Locator::Css("html")).await, "html")?;
-    Ok(wd(e.attr("lang").await, "lang")?.unwrap_or_default())
-}
-
-async fn type_into(c: &Client, id: &str, text: &str) -> Checked {
-    let e = wd(c.find(Locator::Id(id)).await, id)?;
-    wd(e.clear().await, id)?;
-    wd(e.send_keys(text).await, id)
-}
+stories!(
+    pages_work_in_a_browser,
+    the_portal_speaks_http_properly,
+    logging_in_and_out_in_a_browser
+);
 
 async fn browse(c: &Client, base: &str) -> Checked {
     // Home, in the browser's language (English), with the style sheet
@@ -431,4 +337,56 @@ async fn the_portal_speaks_http_properly(app: TestApp) {
     let v: serde_json::Value = r.json().await.unwrap();
     assert_eq!(v["error"]["code"], "AMOUNT_FORMAT");
     assert_eq!(v["error"]["pointer"], "/quantities/0/value");
+}
+
+/// A page behind a login sends the browser to the login page and back;
+/// a wrong password is said next to the form; logging out ends the
+/// session.
+async fn logging_in_and_out_in_a_browser(app: TestApp) {
+    let base = app.base.clone();
+    run_story("login", |c| async move {
+        let r = async {
+            wd(c.goto(&format!("{base}/me")).await, "me")?;
+            let url = wd(c.current_url().await, "url")?;
+            check!(
+                url.path() == "/login" && url.query() == Some("next=%2Fme"),
+                "not sent to the login page: {url}"
+            );
+            type_into(&c, "username", "officer").await?;
+            type_into(&c, "password", "not the password").await?;
+            click(&c, "main form button[type=submit]").await?;
+            let e = text(&c, ".error-summary").await?;
+            check!(e.contains("LOGIN_FAILED"), "wrong password said {e:?}");
+            check!(
+                value(&c, "username").await? == "officer",
+                "user name not kept"
+            );
+            let found = axe(&c).await?;
+            check!(
+                found.is_empty(),
+                "accessibility of the login page: {found:?}"
+            );
+            screenshot(&c, "login").await?;
+            login(&c, &base, "officer").await?;
+            wd(c.goto(&format!("{base}/me")).await, "me")?;
+            let found = axe(&c).await?;
+            check!(found.is_empty(), "accessibility of /me: {found:?}");
+            let facts = text(&c, "dl.facts").await?;
+            check!(facts.contains("officer"), "me page {facts:?}");
+            click(&c, "header.site form[action='/logout'] button").await?;
+            wd(
+                c.wait()
+                    .for_element(Locator::Css("header.site .who a[href^='/login']"))
+                    .await,
+                "logged out",
+            )?;
+            wd(c.goto(&format!("{base}/me")).await, "me again")?;
+            let url = wd(c.current_url().await, "url")?;
+            check!(url.path() == "/login", "the session outlived logout: {url}");
+            Ok(())
+        }
+        .await;
+        (c, r)
+    })
+    .await;
 }

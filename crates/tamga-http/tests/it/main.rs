@@ -6,6 +6,8 @@
 
 #[macro_use]
 mod common;
+#[macro_use]
+mod browser_support;
 
 mod access_and_errors;
 mod api;
@@ -15,6 +17,7 @@ mod login;
 mod openapi_doc;
 mod payments;
 mod people;
+mod portal_login;
 mod risk_api;
 mod security;
 mod tokens;

@@ -3,7 +3,9 @@
 
 mod calculator;
 mod error;
+pub mod form;
 mod home;
+pub mod login;
 mod offices;
 mod status;
 mod tariff;
@@ -12,6 +14,7 @@ pub use calculator::FIELDS as CALCULATOR_FIELDS;
 pub use error::{error_key, error_page};
 
 use askama::Template;
+use tamga_store::Role;
 
 use crate::{assets, i18n, Ctx, Rendered, Tr};
 
@@ -42,14 +45,65 @@ pub struct NavLink {
     pub current: bool,
 }
 
+/// The logged-in person as the layout shows them.
+#[derive(Debug, Clone)]
+pub struct MeView {
+    pub username: String,
+    pub display_name: String,
+    pub csrf: String,
+}
+
 /// What the base layout shows around every page.
 #[derive(Debug, Clone)]
 pub struct Frame {
     pub tr: Tr,
     pub title: String,
     pub css: String,
+    /// The portal's script (WebCrypto signing, small enhancements).
+    pub js: String,
     pub langs: Vec<LangLink>,
     pub nav: Vec<NavLink>,
+    /// The work areas of the logged-in person's roles.
+    pub areas: Vec<NavLink>,
+    pub me: Option<MeView>,
+    /// `/login?next=…` back to this page.
+    pub login_href: String,
+}
+
+/// The work areas: path, message id, and the roles that see it (the
+/// access rules of the HTTP layer decide who may open it; this only
+/// decides which links a person is shown).
+pub const AREAS: &[(&str, &str, &[Role])] = &[
+    (
+        "/trader",
+        "nav-trader",
+        &[Role::Trader, Role::Broker, Role::Carrier],
+    ),
+    ("/officer", "nav-officer", &[Role::Officer, Role::Inspector]),
+    ("/analyst", "nav-analyst", &[Role::RiskAnalyst]),
+    ("/manager", "nav-manager", &[Role::Manager]),
+    (
+        "/appeals",
+        "nav-appeals",
+        &[Role::Trader, Role::Broker, Role::AppealsOfficer],
+    ),
+    ("/admin", "nav-admin", &[Role::Admin]),
+    ("/me", "nav-me", &Role::ALL),
+];
+
+/// The first work area of `roles` (where `/me` sends a person after
+/// logging in), `/me` if none.
+pub fn home_of(roles: &[Role]) -> &'static str {
+    AREAS
+        .iter()
+        .find(|(_, _, who)| who.iter().any(|r| roles.contains(r)))
+        .map(|(href, _, _)| *href)
+        .unwrap_or("/me")
+}
+
+/// Whether `path` is `href` or below it.
+fn within(path: &str, href: &str) -> bool {
+    path == href || (href != "/" && path.starts_with(href) && path[href.len()..].starts_with('/'))
 }
 
 /// The public pages, in navigation order: path and message id.
@@ -112,6 +166,7 @@ impl Frame {
             tr,
             title,
             css: assets::CSS.path(),
+            js: assets::JS.path(),
             langs: i18n::languages()
                 .iter()
                 .map(|tag| LangLink {
@@ -129,11 +184,35 @@ impl Frame {
                     current: *href == ctx.path,
                 })
                 .collect(),
+            areas: ctx
+                .me
+                .as_ref()
+                .map(|me| {
+                    AREAS
+                        .iter()
+                        .filter(|(_, _, who)| who.iter().any(|r| me.has(*r)))
+                        .map(|(href, id, _)| NavLink {
+                            href,
+                            label: tr.t(id),
+                            current: within(&ctx.path, href),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            me: ctx.me.as_ref().map(|m| MeView {
+                username: m.username.clone(),
+                display_name: m.display_name.clone(),
+                csrf: m.csrf.clone(),
+            }),
+            login_href: format!(
+                "/login?{}",
+                form_pairs([("next", ctx.path.as_str())].into_iter())
+            ),
         }
     }
 }
 
-fn render(t: &impl Template, status: u16) -> Result<Rendered, PageError> {
+pub fn render(t: &impl Template, status: u16) -> Result<Rendered, PageError> {
     Ok(Rendered {
         status,
         html: t.render()?,
@@ -174,6 +253,27 @@ impl crate::Portal {
     }
 }
 
+/// A redirect a page handler answers with (`303 See Other` to a path of
+/// this site).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redirect(pub String);
+
+/// `next` if it is a path of this site (`/…`, not `//…` nor `/\…`),
+/// else `fallback`: a login link cannot send a person elsewhere.
+pub fn local_path<'a>(next: Option<&'a str>, fallback: &'a str) -> &'a str {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.starts_with("/\\")
+                && !n.chars().any(|c| c.is_control() || c == '\\') =>
+        {
+            n
+        }
+        _ => fallback,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,5 +292,29 @@ mod tests {
             vec![("q".into(), "horses".into()), ("lang".into(), "en".into())],
         );
         assert_eq!(with_lang(&ctx, "ru"), "/tariff?q=horses&lang=ru");
+    }
+
+    #[test]
+    fn next_links_stay_on_this_site() {
+        assert_eq!(local_path(Some("/trader?x=1"), "/me"), "/trader?x=1");
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "evil",
+            "",
+        ] {
+            assert_eq!(local_path(Some(bad), "/me"), "/me", "{bad}");
+        }
+        assert_eq!(local_path(None, "/me"), "/me");
+    }
+
+    #[test]
+    fn areas_follow_roles() {
+        assert_eq!(home_of(&[Role::Officer]), "/officer");
+        assert_eq!(home_of(&[Role::AppealsOfficer]), "/appeals");
+        assert_eq!(home_of(&[Role::Bank]), "/me");
+        assert!(within("/trader/declarations", "/trader"));
+        assert!(!within("/traders", "/trader"));
     }
 }

@@ -129,9 +129,19 @@ async fn every_page_renders_in_every_language() {
             }
             assert!(html.contains(&assets::CSS.path()), "{lang} {name}");
             // No inline script or style: the Content-Security-Policy allows none.
-            for inline in ["<script", "<style", " style=", "javascript:", " onclick="] {
+            for inline in ["<style", " style=", "javascript:", " onclick="] {
                 assert!(!html.contains(inline), "{lang} {name}: {inline}");
             }
+            // Scripts only from the site's own hashed files.
+            assert_eq!(
+                html.matches("<script").count(),
+                html.matches(&format!(
+                    "<script src=\"{}\" defer></script>",
+                    assets::JS.path()
+                ))
+                .count(),
+                "{lang} {name}: an inline script"
+            );
             // Every language can be chosen from every page.
             for other in i18n::languages() {
                 assert!(

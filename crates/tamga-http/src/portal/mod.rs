@@ -1,9 +1,13 @@
 //! The web portal over HTTP: the public pages of [`tamga_portal`] at `/`,
-//! `/calculator`, `/tariff`, `/offices` and `/status`, and its static
-//! files under `/static/`.
+//! `/calculator`, `/tariff`, `/offices` and `/status`, its static files
+//! under `/static/`, the login pages ([`login`]) and the work areas of
+//! each role.
 //!
 //! - Pages go through the same access layer as the API ([`crate::access`]
-//!   RULES, all `Public` here) and are not part of the OpenAPI document.
+//!   RULES) and are not part of the OpenAPI document. A page behind a
+//!   login is refused like an endpoint; to a browser, "not logged in" is
+//!   a redirect to `/login?next=…` and an unfinished login one to its
+//!   next step ([`html_errors`]). Forms carry the CSRF token ([`csrf`]).
 //! - The language ([`tamga_portal::i18n::negotiate`]): the `lang` query
 //!   parameter (which also sets the `lang` cookie for a year), the `lang`
 //!   cookie, then `Accept-Language`.
@@ -30,14 +34,27 @@ use tamga_portal::{assets, i18n, Ctx, PageError, Rendered};
 use crate::observe::RequestId;
 use crate::AppState;
 
-/// The page routes (each `GET`, public; see [`crate::access::RULES`]).
-pub const PAGES: &[&str] = &[
-    "/",
-    "/calculator",
-    "/tariff",
-    "/offices",
-    "/status",
-    "/static/{name}",
+pub mod csrf;
+pub mod login;
+pub mod viewer;
+
+/// The page routes: method and route (see [`crate::access::RULES`] for
+/// who may open each).
+pub const PAGES: &[(&str, &str)] = &[
+    ("GET", "/"),
+    ("GET", "/calculator"),
+    ("GET", "/tariff"),
+    ("GET", "/offices"),
+    ("GET", "/status"),
+    ("GET", "/static/{name}"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("GET", "/login/totp"),
+    ("POST", "/login/totp"),
+    ("POST", "/logout"),
+    ("GET", "/password"),
+    ("POST", "/password"),
+    ("GET", "/me"),
 ];
 
 /// The Content-Security-Policy of every response.
@@ -54,6 +71,7 @@ pub fn routes() -> Router<AppState> {
         .route("/offices", get(offices))
         .route("/status", get(status))
         .route("/static/{name}", get(asset))
+        .merge(login::routes())
 }
 
 #[derive(Clone, Copy)]
@@ -115,7 +133,15 @@ pub fn context(method: &Method, uri: &axum::http::Uri, headers: &HeaderMap) -> C
     Ctx::new(lang, uri.path(), query)
 }
 
-fn html(r: Rendered, lang: &str) -> Response {
+/// The error page of a page that could not be rendered (the cause goes
+/// to the log, the person sees only the request id).
+pub fn page_failed(ctx: &Ctx, e: &(dyn std::error::Error + 'static), id: Option<&str>) -> Response {
+    tracing::error!(error = %crate::observe::cause_chain(e), "page failed");
+    html(error_page(ctx, 500, id), ctx.tr.lang)
+}
+
+/// A rendered page as an HTML response in `lang`.
+pub fn html(r: Rendered, lang: &str) -> Response {
     let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut res = (status, r.html).into_response();
     let h = res.headers_mut();
@@ -136,7 +162,8 @@ fn html(r: Rendered, lang: &str) -> Response {
 
 async fn show(s: &AppState, req: Request, page: Page) -> Response {
     let (parts, _) = req.into_parts();
-    let ctx = context(&parts.method, &parts.uri, &parts.headers);
+    let ctx =
+        context(&parts.method, &parts.uri, &parts.headers).with_me(viewer::viewer(&parts, s).await);
     let p = &s.portal;
     let rendered: Result<Rendered, PageError> = match page {
         Page::Home => p.home(&ctx).await,
@@ -231,7 +258,10 @@ pub async fn html_errors(req: Request, next: Next) -> Response {
     if !(status.is_client_error() || status.is_server_error()) || is_html(&response) {
         return response;
     }
-    let (parts, _) = response.into_parts();
+    let (parts, body) = response.into_parts();
+    if let Some(to) = login_step(status, &ctx, body).await {
+        return viewer::see_other(&to);
+    }
     let id = id.filter(|_| status.is_server_error());
     let mut out = html(
         error_page(&ctx, status.as_u16(), id.as_deref()),
@@ -248,6 +278,41 @@ pub async fn html_errors(req: Request, next: Next) -> Response {
         }
     }
     out
+}
+
+/// Where a browser refused for want of a (complete) login goes: 401 to
+/// `/login?next=…`, `SECOND_FACTOR_REQUIRED` to `/login/totp?next=…`,
+/// `PASSWORD_CHANGE_REQUIRED` to `/password`.
+async fn login_step(status: StatusCode, ctx: &Ctx, body: Body) -> Option<String> {
+    let path_query = {
+        let mut p = ctx.path.clone();
+        let q = tamga_portal::pages::form_pairs(
+            ctx.query.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        if !q.is_empty() {
+            p.push('?');
+            p.push_str(&q);
+        }
+        p
+    };
+    let next = tamga_portal::pages::form_pairs([("next", path_query.as_str())].into_iter());
+    if status == StatusCode::UNAUTHORIZED {
+        return Some(format!("/login?{next}"));
+    }
+    if status != StatusCode::FORBIDDEN {
+        return None;
+    }
+    let bytes = axum::body::to_bytes(body, 64 * 1024).await.ok()?;
+    let code = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()?
+        .get("code")?
+        .as_str()?
+        .to_owned();
+    match code.as_str() {
+        "SECOND_FACTOR_REQUIRED" => Some(format!("/login/totp?{next}")),
+        "PASSWORD_CHANGE_REQUIRED" => Some("/password".to_owned()),
+        _ => None,
+    }
 }
 
 /// The security headers of every response (see the module doc).
