@@ -249,9 +249,60 @@ impl Tr {
     }
 }
 
+/// What of `html`, a page in `lang`, is left untranslated: the English
+/// texts (messages of two words or more without variables, different in
+/// `lang`) it contains, and message ids shown instead of a text (a
+/// message missing everywhere). Empty for a fully translated page; the
+/// browser and page tests run it over every page in every language.
+pub fn untranslated(lang: &str, html: &str) -> Vec<String> {
+    if lang == DEFAULT {
+        return Vec::new();
+    }
+    let en = Tr::new(DEFAULT);
+    let other = Tr::new(lang);
+    let escape = |s: &str| {
+        s.replace('&', "&#38;")
+            .replace('\'', "&#39;")
+            .replace('"', "&#34;")
+            .replace('<', "&#60;")
+            .replace('>', "&#62;")
+    };
+    let mut found = Vec::new();
+    for id in Tr::message_ids(DEFAULT) {
+        if html.contains(&format!(">{id}<")) {
+            found.push(format!("message id {id}"));
+            continue;
+        }
+        let english = en.t(&id);
+        if english.contains('{')
+            || english.split_whitespace().count() < 2
+            || !english.chars().any(char::is_alphabetic)
+            || !other.has(&id)
+            || other.t(&id) == english
+        {
+            continue;
+        }
+        if html.contains(&english) || html.contains(&escape(&english)) {
+            found.push(format!("{id}: {english}"));
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn untranslated_text_is_found() {
+        let ru = Tr::new("ru");
+        let page = format!("<p>{}</p><p>{}</p>", ru.t("nav-calculator"), ru.t("skip-to-content"));
+        assert!(untranslated("ru", &page).is_empty());
+        let leak = format!("<p>{}</p>", Tr::new("en").t("skip-to-content"));
+        assert_eq!(untranslated("ru", &leak).len(), 1);
+        assert_eq!(untranslated("ru", "<td>nav-calculator</td>").len(), 1);
+        assert!(untranslated("en", &leak).is_empty());
+    }
 
     #[test]
     fn accept_language_is_read_with_its_q_values() {

@@ -52,6 +52,9 @@ pub enum Bench {
     /// Token checks on the request path (cached and uncached) and argon2id
     /// password hashing and verification.
     Identity(crate::bench_identity::BenchIdentityArgs),
+    /// The portal's pages over HTTP with many declarations stored:
+    /// latency per page and page weight.
+    Portal(crate::bench_portal::BenchPortalArgs),
 }
 
 pub async fn run(b: Bench) -> Result<(), String> {
@@ -63,6 +66,7 @@ pub async fn run(b: Bench) -> Result<(), String> {
         Bench::Risk(a) => crate::bench_risk::run(a),
         Bench::Ledger(a) => crate::bench_ledger::run(a).await,
         Bench::Identity(a) => crate::bench_identity::run(a).await,
+        Bench::Portal(a) => crate::bench_portal::run(a).await,
     }
 }
 
@@ -245,7 +249,7 @@ pub struct PipelineArgs {
 }
 
 /// A declaration ready to lodge.
-struct Ready {
+pub(crate) struct Ready {
     trader: Eori,
     body: Vec<u8>,
     signature: String,
@@ -253,7 +257,7 @@ struct Ready {
 }
 
 #[derive(Default)]
-struct Tally {
+pub(crate) struct Tally {
     released: u64,
     under_control: u64,
     awaiting_payment: u64,
@@ -266,7 +270,7 @@ struct Tally {
 }
 
 impl Tally {
-    fn accepted(&self) -> u64 {
+    pub(crate) fn accepted(&self) -> u64 {
         self.released + self.under_control + self.awaiting_payment + self.other_accepted
     }
 
@@ -384,7 +388,7 @@ async fn pipeline(a: PipelineArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn prepare(n: usize, seed: u64) -> Result<Vec<Ready>, String> {
+pub(crate) fn prepare(n: usize, seed: u64) -> Result<Vec<Ready>, String> {
     let keys: HashMap<Eori, TraderKeys> = demo_keys()?
         .into_iter()
         .map(|k| (k.id.clone(), k))
@@ -466,9 +470,62 @@ async fn pipeline_on(a: &PipelineArgs, url: &str) -> Result<serde_json::Value, S
     let prepare_seconds = t_prepare.elapsed().as_secs_f64();
 
     let n = ready.len();
+    let (hist, tally, seconds) = lodge_all(&clearance, ready, a.concurrency, a.json).await?;
+
+    let stored = store
+        .count_declarations()
+        .await
+        .map_err(|e| format!("cannot count stored declarations: {e}"))?;
+    let backend = store.backend();
+    drop(clearance);
+    drop(store);
+
+    let accepted = tally.accepted();
+    let mut codes: Vec<_> = tally.rejection_codes.into_iter().collect();
+    codes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    codes.truncate(10);
+    Ok(json!({
+        "benchmark": "pipeline",
+        "backend": backend,
+        "declarations": n,
+        "items_per_declaration": 5,
+        "concurrency": a.concurrency,
+        "max_batch": max_batch,
+        "seconds": round3(seconds),
+        "declarations_per_second": (n as f64 / seconds).round(),
+        "p50_ms": quantile_ms(&hist, 0.5),
+        "p90_ms": quantile_ms(&hist, 0.9),
+        "p99_ms": quantile_ms(&hist, 0.99),
+        "max_ms": max_ms(&hist),
+        "mean_ms": mean_ms(&hist),
+        "accepted": accepted,
+        "released": tally.released,
+        "under_control": tally.under_control,
+        "awaiting_payment": tally.awaiting_payment,
+        "other_accepted": tally.other_accepted,
+        "replays": tally.replays,
+        "rejected": tally.rejected,
+        "rejection_codes": codes.into_iter().map(|(c, n)| json!({"code": c, "count": n})).collect::<Vec<_>>(),
+        "errors": tally.errors,
+        "first_error": tally.first_error,
+        "stored": stored,
+        "prepare_seconds": round3(prepare_seconds),
+    }))
+}
+
+/// Lodges every declaration of `ready` with `concurrency` tasks (a
+/// progress bar unless `quiet`): the latency histogram, the tally and the
+/// seconds it took.
+pub(crate) async fn lodge_all(
+    clearance: &Arc<Clearance>,
+    ready: Arc<Vec<Ready>>,
+    concurrency: usize,
+    quiet: bool,
+) -> Result<(Histogram<u64>, Tally, f64), String> {
+    let n = ready.len();
     let next = Arc::new(AtomicUsize::new(0));
     let done = Arc::new(AtomicU64::new(0));
-    let pb = progress(n as u64, a.json, "lodging");
+    let pb = progress(n as u64, quiet, "lodging");
     let ticker = {
         let (pb, done) = (pb.clone(), done.clone());
         tokio::spawn(async move {
@@ -485,7 +542,7 @@ async fn pipeline_on(a: &PipelineArgs, url: &str) -> Result<serde_json::Value, S
 
     let start = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..a.concurrency.min(n) {
+    for _ in 0..concurrency.min(n) {
         let (ready, next, done, clearance) =
             (ready.clone(), next.clone(), done.clone(), clearance.clone());
         tasks.spawn(async move {
@@ -544,46 +601,7 @@ async fn pipeline_on(a: &PipelineArgs, url: &str) -> Result<serde_json::Value, S
     let seconds = start.elapsed().as_secs_f64();
     let _ = ticker.await;
     pb.finish_and_clear();
-
-    let stored = store
-        .count_declarations()
-        .await
-        .map_err(|e| format!("cannot count stored declarations: {e}"))?;
-    let backend = store.backend();
-    drop(clearance);
-    drop(store);
-
-    let accepted = tally.accepted();
-    let mut codes: Vec<_> = tally.rejection_codes.into_iter().collect();
-    codes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    codes.truncate(10);
-    Ok(json!({
-        "benchmark": "pipeline",
-        "backend": backend,
-        "declarations": n,
-        "items_per_declaration": 5,
-        "concurrency": a.concurrency,
-        "max_batch": max_batch,
-        "seconds": round3(seconds),
-        "declarations_per_second": (n as f64 / seconds).round(),
-        "p50_ms": quantile_ms(&hist, 0.5),
-        "p90_ms": quantile_ms(&hist, 0.9),
-        "p99_ms": quantile_ms(&hist, 0.99),
-        "max_ms": max_ms(&hist),
-        "mean_ms": mean_ms(&hist),
-        "accepted": accepted,
-        "released": tally.released,
-        "under_control": tally.under_control,
-        "awaiting_payment": tally.awaiting_payment,
-        "other_accepted": tally.other_accepted,
-        "replays": tally.replays,
-        "rejected": tally.rejected,
-        "rejection_codes": codes.into_iter().map(|(c, n)| json!({"code": c, "count": n})).collect::<Vec<_>>(),
-        "errors": tally.errors,
-        "first_error": tally.first_error,
-        "stored": stored,
-        "prepare_seconds": round3(prepare_seconds),
-    }))
+    Ok((hist, tally, seconds))
 }
 
 fn print_pipeline_text(o: &serde_json::Value) {

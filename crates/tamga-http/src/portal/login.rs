@@ -175,6 +175,9 @@ async fn totp_form(State(s): State<AppState>, parts: Parts) -> Response {
         Err(r) => return r,
     };
     let next = local_path(ctx.param("next"), "").to_owned();
+    if active.session.stage == SessionStage::Full {
+        return see_other(local_path(Some(&next), home_of(&active.user.roles)));
+    }
     let ctx = ctx.with_me(Some(me_of(&active)));
     match totp_page(&ctx, &next, None, 200) {
         Ok(p) => html(p, ctx.tr.lang),

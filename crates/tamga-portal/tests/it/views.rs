@@ -150,6 +150,8 @@ async fn every_page_renders_in_every_language() {
                 );
             }
             assert!(html.contains(&tr.t("nav-calculator")), "{lang} {name}");
+            let left = i18n::untranslated(lang, html);
+            assert!(left.is_empty(), "{lang} {name}: untranslated {left:?}");
         }
     }
 }
