@@ -52,8 +52,8 @@ pub struct ApiError {
     pub pointer: Option<String>,
     pub violations: Vec<Violation>,
     /// The values `message` shows, for its translations
-    /// ([`crate::error_lang`]).
-    pub args: Vec<(&'static str, String)>,
+    /// ([`crate::error_lang`]); a boxed slice keeps `ApiError` small.
+    pub args: Box<[(&'static str, String)]>,
 }
 
 impl ApiError {
@@ -64,7 +64,7 @@ impl ApiError {
             message: message.into(),
             pointer: None,
             violations: Vec::new(),
-            args: Vec::new(),
+            args: Box::default(),
         }
     }
 
@@ -110,7 +110,7 @@ impl From<AppError> for ApiError {
             return ApiError::new(status, code, "internal error");
         }
         let mut api = ApiError::new(status, code, e.to_string());
-        api.args = crate::error_lang::details(&e);
+        api.args = crate::error_lang::details(&e).into_boxed_slice();
         match e {
             AppError::Rejected(v) => api.violations = v,
             AppError::BadRequest { pointer, .. } | AppError::Conflict { pointer, .. } => {
@@ -156,7 +156,7 @@ impl IntoResponse for ApiError {
         if !self.args.is_empty() {
             response
                 .extensions_mut()
-                .insert(crate::error_lang::ErrorArgs(self.args));
+                .insert(crate::error_lang::ErrorArgs(self.args.into_vec()));
         }
         response
     }
