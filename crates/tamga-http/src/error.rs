@@ -1,5 +1,7 @@
 //! The one HTTP error type: every failure is JSON with a stable code,
-//! never an HTML page.
+//! never an HTML page. Its `message` is in the language of the request's
+//! `Accept-Language` ([`crate::error_lang`]); code, pointer and status are
+//! the same in every language.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -12,7 +14,12 @@ use tamga_app::AppError;
 use tamga_core::control::Violation;
 use tamga_core::ledger::LedgerError;
 
-/// Error body: `{"error": {...}}`.
+/// Error body: `{"error": {...}}`. The `message` texts (of the error and
+/// of each violation) are in the language of the request's
+/// `Accept-Language` header when the service has it (English, Russian),
+/// else English; the answer's `Content-Language` names it. `code`,
+/// `pointer` and the status are the same in every language: match on
+/// them, not on the text.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
@@ -22,6 +29,7 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// Stable machine-readable code.
     pub code: String,
+    /// For people: in the language of `Accept-Language` (default English).
     pub message: String,
     /// JSON pointer to the offending field, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -43,6 +51,9 @@ pub struct ApiError {
     pub message: String,
     pub pointer: Option<String>,
     pub violations: Vec<Violation>,
+    /// The values `message` shows, for its translations
+    /// ([`crate::error_lang`]); a boxed slice keeps `ApiError` small.
+    pub args: Box<[(&'static str, String)]>,
 }
 
 impl ApiError {
@@ -53,6 +64,7 @@ impl ApiError {
             message: message.into(),
             pointer: None,
             violations: Vec::new(),
+            args: Box::default(),
         }
     }
 
@@ -98,6 +110,7 @@ impl From<AppError> for ApiError {
             return ApiError::new(status, code, "internal error");
         }
         let mut api = ApiError::new(status, code, e.to_string());
+        api.args = crate::error_lang::details(&e).into_boxed_slice();
         match e {
             AppError::Rejected(v) => api.violations = v,
             AppError::BadRequest { pointer, .. } | AppError::Conflict { pointer, .. } => {
@@ -139,7 +152,13 @@ impl IntoResponse for ApiError {
                 request_id: None,
             },
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if !self.args.is_empty() {
+            response
+                .extensions_mut()
+                .insert(crate::error_lang::ErrorArgs(self.args.into_vec()));
+        }
+        response
     }
 }
 

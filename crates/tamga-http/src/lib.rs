@@ -37,6 +37,7 @@ pub mod access;
 pub mod account_routes;
 pub mod auth;
 pub mod error;
+pub mod error_lang;
 pub mod extract;
 pub mod guard;
 pub mod key_routes;
@@ -260,6 +261,8 @@ pub fn router_with(state: AppState, limits: &Limits) -> Router {
         .layer(axum::middleware::from_fn(guard::json_errors))
         .layer(axum::middleware::from_fn(portal::security_headers))
         .layer(axum::middleware::from_fn(observe::request_id))
+        // Error messages in the language of Accept-Language (codes stay).
+        .layer(axum::middleware::from_fn(error_lang::translate))
         .with_state(state)
 }
 

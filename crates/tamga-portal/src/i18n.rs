@@ -183,6 +183,26 @@ impl Tr {
         self.format(id, Some(&args))
     }
 
+    /// The message `id` (or its attribute `attr`) in this language alone,
+    /// with the variables `args`: `None` when this language lacks it or a
+    /// variable it uses is not given. No fallback to [`DEFAULT`], so a
+    /// caller never mixes languages unknowingly (the API's error texts).
+    pub fn exact(&self, id: &str, attr: Option<&str>, args: &[(&str, &str)]) -> Option<String> {
+        let bundle = CATALOG.bundles.get(self.lang)?;
+        let message = bundle.get_message(id)?;
+        let pattern = match attr {
+            Some(a) => message.get_attribute(a)?.value(),
+            None => message.value()?,
+        };
+        let mut fluent_args = FluentArgs::new();
+        for (name, value) in args {
+            fluent_args.set(name.to_string(), FluentValue::from(value.to_string()));
+        }
+        let mut errors = Vec::new();
+        let text = bundle.format_pattern(pattern, Some(&fluent_args), &mut errors);
+        errors.is_empty().then(|| text.into_owned())
+    }
+
     /// Whether this language (or the default) has the message `id`.
     pub fn has(&self, id: &str) -> bool {
         CATALOG
@@ -366,6 +386,31 @@ mod tests {
         assert_eq!(ru.number("1234567.89"), "1\u{a0}234\u{a0}567,89");
         assert_eq!(ru.number("abc"), "abc");
         assert_eq!(Tr::new("xx").lang, DEFAULT);
+    }
+
+    #[test]
+    fn exact_texts_never_fall_back() {
+        let ru = Tr::new("ru");
+        let args = [("refund", "42")];
+        let text = ru
+            .exact("api-LEDGER-UNKNOWN-REFUND", Some("details"), &args)
+            .unwrap();
+        assert_eq!(text, "Заявление на возврат 42 не найдено.");
+        // A variable the text needs is missing: no half-filled text.
+        assert_eq!(
+            ru.exact("api-LEDGER-UNKNOWN-REFUND", Some("details"), &[]),
+            None
+        );
+        assert_eq!(ru.exact("api-NO-SUCH-CODE", None, &[]), None);
+        assert_eq!(
+            ru.exact("api-LEDGER-UNKNOWN-REFUND", Some("nope"), &[]),
+            None
+        );
+        // A language we do not have is the default one, by `Tr::new`.
+        assert_eq!(
+            Tr::new("xx").exact("api-NOT_FOUND", None, &[]).as_deref(),
+            Some("not found")
+        );
     }
 
     #[test]
