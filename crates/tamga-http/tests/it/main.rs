@@ -9,6 +9,7 @@ mod common;
 
 mod access_and_errors;
 mod api;
+mod appeals;
 mod browser;
 mod event_view_api;
 mod login;
