@@ -573,11 +573,19 @@ pub fn appealed_act(subject: AppealSubject, events: &[Event]) -> Option<Appealed
     events
         .iter()
         .rev()
-        .find(|e| match (&e.body, subject) {
-            (EventBody::Refused { .. }, AppealSubject::Refusal) => true,
-            (EventBody::ControlResultRecorded { .. }, AppealSubject::ControlResult) => true,
-            (EventBody::DutiesAssessed { .. }, AppealSubject::DutyAssessment) => true,
-            _ => false,
+        .find(|e| {
+            matches!(
+                (&e.body, subject),
+                (EventBody::Refused { .. }, AppealSubject::Refusal)
+                    | (
+                        EventBody::ControlResultRecorded { .. },
+                        AppealSubject::ControlResult
+                    )
+                    | (
+                        EventBody::DutiesAssessed { .. },
+                        AppealSubject::DutyAssessment
+                    )
+            )
         })
         .map(|e| AppealedAct {
             seq: e.seq,
