@@ -209,8 +209,9 @@ pub async fn lodge(c: &Clearance, caller: &Caller, s: Signed<'_>) -> Result<Lodg
             "the body is not UTF-8",
         )
     })?;
-    signed_json(text)?;
     let body = AppealBody::parse(s.body).map_err(body_error)?;
+    // A repeated key reads two ways: refused (400 `REQUEST_JSON`).
+    signed_json(text)?;
     let signing_key = c.verify(op, &s).await.map_err(|v| {
         let code = match v.code.as_str() {
             "FLC-SIGNATURE-MISSING" => APPEAL_SIGNATURE_MISSING,
@@ -397,8 +398,8 @@ pub async fn decide(
     let user = caller.require(DECIDERS)?.clone();
     let appeal = get(c, caller, id).await?;
     let v = c.verify_user_act(caller, DECIDERS, &s).await?;
-    signed_json(v.body())?;
     let d = DecisionBody::parse(v.body().as_bytes()).map_err(body_error)?;
+    signed_json(v.body())?;
     if d.appeal != id {
         return Err(AppError::bad_request(
             APPEAL_SIGNED_ID,

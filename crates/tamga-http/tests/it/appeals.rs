@@ -6,7 +6,7 @@
 //! decision that does not exist (409), an open appeal (409), bad and
 //! missing signatures (422), a replay (200, recorded once), attachments
 //! too large or of another type (400 with the pointer), a body too large
-//! (413). Runs on SQLite and, with `TAMGA_TEST_PG_URL`, on PostgreSQL.
+//! (413), a representative without a mandate (403). Runs on SQLite and, with `TAMGA_TEST_PG_URL`, on PostgreSQL.
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -25,6 +25,7 @@ stories!(
     others_may_not_read_or_decide,
     an_appeal_needs_a_decision_and_a_signature,
     attachments_are_bounded_and_typed,
+    a_representative_appeals_under_a_mandate,
 );
 
 const PDF: &[u8] = b"%PDF-1.7\n% the importer's letter\n";
@@ -374,6 +375,13 @@ async fn an_appeal_needs_a_decision_and_a_signature(app: TestApp) {
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(v["error"]["code"], "APPEAL_SIGNATURE_MISSING");
+    // A repeated key would read two ways: refused.
+    let twice = format!(
+        r#"{{"act":"appeal","mrn":"{mrn}","subject":"duty_assessment","reason":"a","reason":"b"}}"#
+    );
+    let (s, v) = lodge_appeal(&app, 5, twice.as_bytes()).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["code"], "REQUEST_JSON", "{v}");
     // Another trader appealing this declaration: it does not exist for it.
     let (s, v) = lodge_appeal(&app, 6, &body).await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
@@ -486,13 +494,70 @@ async fn attachments_are_bounded_and_typed(app: TestApp) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.bytes().await.unwrap().len(), max);
+    // The larger limit is this route's only: a little over 2 MiB is read
+    // (and refused as no JSON) here, and refused unread elsewhere. (Not
+    // more: the server answers 413 and closes while a client still sends.)
+    let over = vec![b' '; tamga_http::MAX_BODY + 1000];
+    let (s, v) = lodge_appeal(&app, 1, &over).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["code"], "APPEAL_INVALID", "{v}");
     let (s, v) = app
         .send_signed(
             "/api/v1/declarations",
             &app.trader(1).token,
             Some(&demo_signing_key(&app.trader(1).id)),
-            &body,
+            &over,
         )
         .await;
     assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
+}
+
+async fn a_representative_appeals_under_a_mandate(app: TestApp) {
+    // Trader 1 lodges itself, naming trader 2 as its direct representative.
+    let (declarant, rep) = (app.trader(1).clone(), app.trader(2).clone());
+    let mut doc = app.body(1);
+    doc["representative"] = json!({"id": rep.id, "name": rep.name, "kind": "direct"});
+    let (s, v) = app.lodge(1, &doc).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let mrn = v["mrn"].as_str().unwrap().to_owned();
+    let body = appeal_body(&mrn, "duty_assessment", json!([]));
+    // Without a mandate the representative may not appeal.
+    let (s, v) = lodge_appeal(&app, 2, &body).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["error"]["code"], "APPEAL_MANDATE", "{v}");
+    // The declarant grants one (signed); now it may, and both are told.
+    let terms = json!({"declarant": declarant.id, "representative": rep.id, "kind": "direct",
+        "validFrom": OffsetDateTime::now_utc().date().to_string(), "payFromDeclarantAccount": true});
+    let (s, v) = app
+        .send_signed(
+            "/api/v1/account/mandates",
+            &declarant.token,
+            Some(&demo_signing_key(&declarant.id)),
+            &serde_json::to_vec(&terms).unwrap(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, a) = lodge_appeal(&app, 2, &body).await;
+    assert_eq!(s, StatusCode::CREATED, "{a}");
+    assert_eq!(a["declarant"], declarant.id.as_str());
+    assert_eq!(a["appellant"], rep.id.as_str());
+    let id = a["id"].as_i64().unwrap();
+    for i in [1, 2] {
+        let told = app
+            .notifications(i)
+            .await
+            .into_iter()
+            .filter(|n| n["kind"] == "appeal_lodged" && n["payload"]["appeal"] == id)
+            .count();
+        assert_eq!(told, 1, "trader {i}");
+    }
+    // Both read it; a third trader does not.
+    for t in [&declarant.token, &rep.token] {
+        let (s, v) = app.get(&format!("/api/v1/appeals/{id}"), t).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    let (s, _) = app
+        .get(&format!("/api/v1/appeals/{id}"), &app.trader(3).token)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
 }
