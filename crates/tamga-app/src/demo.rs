@@ -3,8 +3,8 @@
 //! manager, an appeals officer, a bank, an agency, and users of trader 1
 //! and of the broker), each with an API token and a password (stored as
 //! an argon2id hash), a broker and nine traders with API tokens and Ed25519 signing keys
-//! (traders sign their declarations, the officer and the administrator
-//! their acts), created on first start on an empty database. Traders 1 to 8
+//! (traders sign their declarations, the officer, the appeals officer and
+//! the administrator their acts), created on first start on an empty database. Traders 1 to 8
 //! hold ample funds; trader 9 ([`DEMO_POOR_TRADER`]) holds little, so its
 //! declarations wait in `awaiting_payment` until a deposit covers them. A
 //! server also registers the demo officer as an inspector
@@ -223,8 +223,8 @@ fn demo_users() -> Vec<DemoUser> {
     let office = || vec![DEMO_OFFICE.to_owned()];
     let user =
         |username: &str, name: &str, role: Role, offices: Vec<String>, operator: Option<String>| {
-            let key =
-                matches!(role, Role::Officer | Role::Admin).then(|| demo_officer_key(username));
+            let key = matches!(role, Role::Officer | Role::Admin | Role::AppealsOfficer)
+                .then(|| demo_officer_key(username));
             let public_key = key
                 .as_ref()
                 .map(|k| signature::public_key_b64(&k.verifying_key()));

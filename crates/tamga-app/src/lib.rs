@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod acts;
+pub mod appeals;
 pub mod calculator;
 pub mod clearance;
 pub mod demo;

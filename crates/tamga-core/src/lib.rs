@@ -4,6 +4,7 @@
 //! Invariant: nothing in this crate does IO (no files, network, clock or
 //! database). Time and randomness come in as arguments.
 
+pub mod appeal;
 pub mod channel;
 pub mod codes;
 pub mod control;

@@ -606,6 +606,12 @@ pub enum NotificationKind {
     /// A signing key of the operator was revoked (issue 15): its id, who
     /// revoked it and when; no MRN.
     SigningKeyRevoked,
+    /// An appeal against a decision on the declaration was lodged (issue
+    /// 16): the appeal's id and subject.
+    AppealLodged,
+    /// An appeal was decided (issue 16): the appeal's id, subject, outcome
+    /// and the appeals officer's reason.
+    AppealDecided,
 }
 
 impl NotificationKind {
@@ -624,6 +630,8 @@ impl NotificationKind {
             Self::SigningKeyAdded => "signing_key_added",
             Self::OperatorApproved => "operator_approved",
             Self::SigningKeyRevoked => "signing_key_revoked",
+            Self::AppealLodged => "appeal_lodged",
+            Self::AppealDecided => "appeal_decided",
         }
     }
 }

@@ -102,6 +102,8 @@ const ANALYST_ADMIN: Access = only(false, &[Role::RiskAnalyst, Role::Admin]);
 const ADMIN: Access = only(false, &[Role::Admin]);
 const BANK: Access = only(false, &[Role::Bank]);
 const OPERATOR_OFFICER_ADMIN: Access = only(true, &[Role::Officer, Role::Admin]);
+/// Who reads appeals (each only those the service lets it).
+const APPEAL_READERS: Access = only(true, &[Role::AppealsOfficer, Role::Officer, Role::Admin]);
 
 const fn rule(method: &'static str, path: &'static str, access: Access) -> Rule {
     Rule {
@@ -194,6 +196,22 @@ pub const RULES: &[Rule] = &[
         OPERATOR_OFFICER_ADMIN,
     ),
     rule("POST", "/api/v1/account/mandates/{id}/revocation", OPERATOR),
+    // Appeals (issue 16): operators lodge and read their own; officers
+    // read their offices'; appeals officers (only they decide) and
+    // administrators read all (`tamga_app::appeals`).
+    rule("POST", "/api/v1/appeals", OPERATOR),
+    rule("GET", "/api/v1/appeals", APPEAL_READERS),
+    rule("GET", "/api/v1/appeals/{id}", APPEAL_READERS),
+    rule(
+        "GET",
+        "/api/v1/appeals/{id}/attachments/{n}",
+        APPEAL_READERS,
+    ),
+    rule(
+        "POST",
+        "/api/v1/appeals/{id}/decision",
+        only(false, &[Role::AppealsOfficer]),
+    ),
     // Payments and tariff.
     rule("POST", "/api/v1/refunds/{id}/decision", OFFICER_ADMIN),
     rule("POST", "/api/v1/bank/deposits", BANK),

@@ -59,7 +59,7 @@ impl Guard {
     pub fn new(limits: &Limits) -> Arc<Self> {
         let memory = limits
             .body_memory
-            .clamp(crate::MAX_BODY, Semaphore::MAX_PERMITS);
+            .clamp(crate::appeal_routes::MAX_BODY, Semaphore::MAX_PERMITS);
         Arc::new(Guard {
             body_timeout: limits.body_timeout,
             body_memory: Arc::new(Semaphore::new(memory)),
@@ -139,11 +139,11 @@ fn timed_out() -> Response {
     r
 }
 
-fn too_large() -> Response {
+fn too_large(limit: usize) -> Response {
     let mut r = ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "FLC-BODY-TOO-LARGE",
-        format!("the body exceeds {} bytes", crate::MAX_BODY),
+        format!("the body exceeds {limit} bytes"),
     )
     .into_response();
     r.headers_mut()
@@ -151,12 +151,20 @@ fn too_large() -> Response {
     r
 }
 
-/// Reads the whole body (at most [`crate::MAX_BODY`]) within the body
-/// time-out, holding its bytes' share of the body memory budget until the
-/// response is made.
+/// Reads the whole body (at most [`crate::MAX_BODY`], or the larger
+/// limit of the route: [`crate::appeal_routes::body_limit`]) within the
+/// body time-out, holding its bytes' share of the body memory budget until
+/// the response is made.
 pub async fn read_body(State(g): State<Arc<Guard>>, req: Request, next: Next) -> Response {
     use axum::body::HttpBody;
     let (parts, mut body) = req.into_parts();
+    let limit = crate::appeal_routes::body_limit(
+        &parts.method,
+        parts
+            .extensions
+            .get::<axum::extract::MatchedPath>()
+            .map(|m| m.as_str()),
+    );
     if body.is_end_stream() {
         return next.run(Request::from_parts(parts, body)).await;
     }
@@ -181,8 +189,8 @@ pub async fn read_body(State(g): State<Arc<Guard>>, req: Request, next: Next) ->
         let Ok(data) = frame.into_data() else {
             continue; // trailers
         };
-        if buf.len() + data.len() > crate::MAX_BODY {
-            return too_large();
+        if buf.len() + data.len() > limit {
+            return too_large(limit);
         }
         if !data.is_empty() {
             let n = u32::try_from(data.len().min(g.body_memory_max)).unwrap_or(u32::MAX);

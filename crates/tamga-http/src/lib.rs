@@ -35,6 +35,7 @@ use tamga_app::{AppError, Clearance};
 
 pub mod access;
 pub mod account_routes;
+pub mod appeal_routes;
 pub mod auth;
 pub mod error;
 pub mod error_lang;
@@ -108,6 +109,7 @@ impl Modify for Bearer {
 pub fn openapi_doc() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(account_routes::Api::openapi());
+    doc.merge(appeal_routes::Api::openapi());
     doc.merge(key_routes::Api::openapi());
     doc.merge(login_routes::Api::openapi());
     doc.merge(mandate_routes::Api::openapi());
@@ -221,6 +223,7 @@ pub fn router_with(state: AppState, limits: &Limits) -> Router {
         )
         .route("/api/v1/control/rules", get(r::rules))
         .merge(account_routes::routes())
+        .merge(appeal_routes::routes())
         .merge(key_routes::routes())
         .merge(login_routes::routes())
         .merge(mandate_routes::routes())

@@ -62,11 +62,14 @@ fn path_parameter(path: &str, name: &str) -> Schema {
             string(Eori::PATTERN)
         }
         "id" if path.starts_with("/api/v1/account/mandates/")
-            || path.starts_with("/api/v1/refunds/") =>
+            || path.starts_with("/api/v1/refunds/")
+            || path.starts_with("/api/v1/appeals/") =>
         {
             integer()
         }
         "id" => string(ID_PATTERN),
+        // An appeal's attachment number.
+        "n" if path.starts_with("/api/v1/appeals/") => integer(),
         other => panic!("path parameter {other} of {path} has no format: add it here"),
     }
 }

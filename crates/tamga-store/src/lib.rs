@@ -37,6 +37,7 @@ use tamga_core::lifecycle::{Channel, Event, NewNotification, NotificationKind, S
 use tamga_core::reference::ReferenceBundle;
 use tamga_core::risk::{RandomSelection, SelectivityCriterion};
 
+pub mod appeal_sql;
 mod codec;
 pub mod draw_sql;
 pub mod epoch_sql;
@@ -55,6 +56,10 @@ pub mod sqlite;
 pub mod testing;
 pub mod token_sql;
 
+pub use appeal_sql::{
+    AppealAudit, AppealDecision, AppealLodging, AppealQuery, AppealRecord, AppealStore,
+    AttachmentMeta, NewAppeal, NewAttachment,
+};
 pub use draw_sql::{DrawSecretRecord, DrawSecretStore};
 pub use epoch_sql::EpochStore;
 pub use keys_sql::{
@@ -558,6 +563,7 @@ pub trait Store:
     + PeopleStore
     + TokenStore
     + SessionStore
+    + AppealStore
     + Send
     + Sync
     + 'static

@@ -263,7 +263,19 @@ impl Clearance {
         caller: &Caller,
         s: &Signed<'_>,
     ) -> Result<VerifiedSignature, AppError> {
-        let user = require_user(caller, &[Role::Officer, Role::Inspector, Role::Admin])?;
+        self.verify_user_act(caller, &[Role::Officer, Role::Inspector, Role::Admin], s)
+            .await
+    }
+
+    /// [`Clearance::verify_officer`] for a customs user holding one of
+    /// `roles` (appeals officers sign their decisions the same way).
+    pub(crate) async fn verify_user_act(
+        &self,
+        caller: &Caller,
+        roles: &[Role],
+        s: &Signed<'_>,
+    ) -> Result<VerifiedSignature, AppError> {
+        let user = require_user(caller, roles)?;
         if s.body.len() > MAX_OFFICER_ACT {
             return Err(AppError::bad_request(
                 OFFICER_ACT_TOO_LARGE,

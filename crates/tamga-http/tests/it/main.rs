@@ -12,6 +12,7 @@ mod browser_support;
 mod access_and_errors;
 mod api;
 mod api_lang;
+mod appeals;
 mod browser;
 mod event_view_api;
 mod login;

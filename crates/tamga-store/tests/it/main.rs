@@ -26,6 +26,7 @@ macro_rules! stories {
     };
 }
 
+mod appeals;
 mod draw_secrets;
 mod ledger;
 mod mandates;
