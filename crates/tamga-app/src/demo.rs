@@ -304,6 +304,13 @@ fn demo_users() -> Vec<DemoUser> {
             Some(demo_trader_id(0)),
         ),
         user(
+            "trader2",
+            "Demo Trader 2 Clerk",
+            Role::Trader,
+            vec![],
+            Some(demo_trader_id(1)),
+        ),
+        user(
             "broker1",
             "Demo Broker Clerk",
             Role::Broker,

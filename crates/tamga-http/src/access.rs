@@ -105,6 +105,8 @@ const OPERATOR_OFFICER_ADMIN: Access = only(true, &[Role::Officer, Role::Admin])
 /// Who reads appeals (each only those the service lets it).
 const APPEAL_READERS: Access = only(true, &[Role::AppealsOfficer, Role::Officer, Role::Admin]);
 
+const APPEALS_DECIDERS: Access = only(false, &[Role::AppealsOfficer]);
+
 const fn rule(method: &'static str, path: &'static str, access: Access) -> Rule {
     Rule {
         method,
@@ -133,6 +135,13 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/password", Authenticated),
     rule("POST", "/password", Authenticated),
     rule("GET", "/me", Authenticated),
+    rule("GET", "/appeals", APPEAL_READERS),
+    rule("POST", "/appeals", OPERATOR),
+    rule("GET", "/appeals/new", OPERATOR),
+    rule("POST", "/appeals/new", OPERATOR),
+    rule("GET", "/appeals/{id}", APPEAL_READERS),
+    rule("POST", "/appeals/{id}/decision/prepare", APPEALS_DECIDERS),
+    rule("POST", "/appeals/{id}/decision", APPEALS_DECIDERS),
     rule("GET", "/api/v1/openapi.json", Public),
     rule("GET", "/api/v1/control/rules", Public),
     rule("GET", "/api/v1/risk/schema", Public),

@@ -316,7 +316,11 @@ mod tests {
     #[test]
     fn untranslated_text_is_found() {
         let ru = Tr::new("ru");
-        let page = format!("<p>{}</p><p>{}</p>", ru.t("nav-calculator"), ru.t("skip-to-content"));
+        let page = format!(
+            "<p>{}</p><p>{}</p>",
+            ru.t("nav-calculator"),
+            ru.t("skip-to-content")
+        );
         assert!(untranslated("ru", &page).is_empty());
         let leak = format!("<p>{}</p>", Tr::new("en").t("skip-to-content"));
         assert_eq!(untranslated("ru", &leak).len(), 1);

@@ -23,9 +23,7 @@ use serde_json::json;
 
 use tamga_app::{Clearance, Settings};
 
-use crate::bench::{
-    histogram, lodge_all, max_ms, prepare, quantile_ms, record, round3, Db,
-};
+use crate::bench::{histogram, lodge_all, max_ms, prepare, quantile_ms, record, round3, Db};
 
 #[derive(clap::Args)]
 pub struct BenchPortalArgs {
@@ -271,7 +269,9 @@ async fn bench_on(a: &BenchPortalArgs, url: &str) -> Result<serde_json::Value, S
             let Some(url) = fill(&http, &base, route, who).await else {
                 continue;
             };
-            let mut req = http.get(format!("{base}{url}")).header("accept", "text/html");
+            let mut req = http
+                .get(format!("{base}{url}"))
+                .header("accept", "text/html");
             if let Some(p) = who {
                 req = req.header("cookie", &p.cookie);
             }
@@ -288,7 +288,9 @@ async fn bench_on(a: &BenchPortalArgs, url: &str) -> Result<serde_json::Value, S
         };
         let mut hist = histogram();
         for _ in 0..a.requests {
-            let mut req = http.get(format!("{base}{url}")).header("accept", "text/html");
+            let mut req = http
+                .get(format!("{base}{url}"))
+                .header("accept", "text/html");
             if let Some(p) = who {
                 req = req.header("cookie", &p.cookie);
             }

@@ -33,8 +33,8 @@ fn tune_allocator() {
 mod admin_cmd;
 mod bench;
 mod bench_identity;
-mod bench_portal;
 mod bench_ledger;
+mod bench_portal;
 mod bench_risk;
 mod serve;
 mod simulate;

@@ -34,6 +34,7 @@ use tamga_portal::{assets, i18n, Ctx, PageError, Rendered};
 use crate::observe::RequestId;
 use crate::AppState;
 
+pub mod appeals;
 pub mod csrf;
 pub mod login;
 pub mod viewer;
@@ -55,6 +56,13 @@ pub const PAGES: &[(&str, &str)] = &[
     ("GET", "/password"),
     ("POST", "/password"),
     ("GET", "/me"),
+    ("GET", "/appeals"),
+    ("POST", "/appeals"),
+    ("GET", "/appeals/new"),
+    ("POST", "/appeals/new"),
+    ("GET", "/appeals/{id}"),
+    ("POST", "/appeals/{id}/decision/prepare"),
+    ("POST", "/appeals/{id}/decision"),
 ];
 
 /// The Content-Security-Policy of every response.
@@ -72,6 +80,7 @@ pub fn routes() -> Router<AppState> {
         .route("/status", get(status))
         .route("/static/{name}", get(asset))
         .merge(login::routes())
+        .merge(appeals::routes())
 }
 
 #[derive(Clone, Copy)]

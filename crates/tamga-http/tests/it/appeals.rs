@@ -31,7 +31,7 @@ stories!(
 const PDF: &[u8] = b"%PDF-1.7\n% the importer's letter\n";
 
 /// A declaration of trader `i` refused by `officer` (under control first).
-async fn refused(app: &TestApp, i: usize, officer: &Officer) -> String {
+pub(crate) async fn refused(app: &TestApp, i: usize, officer: &Officer) -> String {
     lifecycle_selectivity(app).await;
     let (s, v) = app.lodge(i, &lifecycle_cigarettes(&app.body(i))).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");

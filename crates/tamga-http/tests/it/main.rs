@@ -19,6 +19,7 @@ mod login;
 mod openapi_doc;
 mod payments;
 mod people;
+mod portal_appeals;
 mod portal_login;
 mod risk_api;
 mod security;

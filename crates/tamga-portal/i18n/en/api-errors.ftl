@@ -389,3 +389,32 @@ api-DUTY-UNKNOWN-CURRENCY = the currency is not in the tariff
 api-DUTY-UNKNOWN-GOODS-CODE = the goods code is not in the national nomenclature
 api-DUTY-UNKNOWN-ORIGIN = the origin is not a country of the tariff
 api-DUTY-UNKNOWN-UNIT = a measurement unit is unknown
+
+## Appeals
+api-APPEAL_ACT = The signed body is not an appeal (its "act" must be "appeal").
+api-APPEAL_ATTACHMENTS = Too many attachments, or the attachments are not a list.
+api-APPEAL_ATTACHMENT_CONTENT = The attachment's content does not match its media type.
+api-APPEAL_ATTACHMENT_MEDIA_TYPE = This type of attachment is not accepted (PDF, PNG, JPEG or plain text).
+api-APPEAL_ATTACHMENT_N = There is no attachment with this number.
+api-APPEAL_ATTACHMENT_NAME = The attachment's file name is not acceptable.
+api-APPEAL_ATTACHMENT_TOO_LARGE = The attachment is larger than 2 MiB.
+api-APPEAL_DECIDED = This appeal has been decided already.
+api-APPEAL_ID = The appeal id is not valid.
+api-APPEAL_INVALID = The appeal is not a valid JSON document.
+api-APPEAL_MANDATE = A representative appeals only under a mandate that covers the declaration.
+api-APPEAL_NO_SUCH_DECISION = The declaration has no such decision to appeal.
+api-APPEAL_OPEN = An appeal against this decision is open already.
+api-APPEAL_OUTCOME = The outcome must be "upheld" or "dismissed".
+api-APPEAL_OWN_ACT = An appeal cannot be decided by the officer whose act it is against.
+api-APPEAL_REASON = The reason must be 1 to 4,000 characters.
+api-APPEAL_SIGNATURE_INVALID = The signature does not verify against the body.
+api-APPEAL_SIGNATURE_MISSING = The appeal or decision is not signed.
+api-APPEAL_SIGNED_ID = The signed decision names another appeal.
+api-APPEAL_SIGNED_MRN = The signed body names another declaration.
+api-APPEAL_SIGNING_KEY_REVOKED = The signing key is revoked.
+api-APPEAL_SIGNING_KEY_UNKNOWN = The signing key is not registered.
+api-APPEAL_SUBJECT = The subject must be refusal, duty_assessment or control_result.
+api-APPEAL_TOO_LARGE = The appeal is too large.
+
+## Portal pages
+api-LOGIN_CSRF = The login form expired: open it again.

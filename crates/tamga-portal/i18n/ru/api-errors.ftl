@@ -394,3 +394,32 @@ api-DUTY-UNKNOWN-CURRENCY = Валюта отсутствует в тарифе.
 api-DUTY-UNKNOWN-GOODS-CODE = Код товара отсутствует в национальной товарной номенклатуре.
 api-DUTY-UNKNOWN-ORIGIN = Страна происхождения отсутствует в тарифе.
 api-DUTY-UNKNOWN-UNIT = Единица измерения неизвестна.
+
+## Жалобы
+api-APPEAL_ACT = Подписанный документ не является жалобой (поле "act" должно быть "appeal").
+api-APPEAL_ATTACHMENTS = Слишком много вложений, или вложения переданы не списком.
+api-APPEAL_ATTACHMENT_CONTENT = Содержимое вложения не соответствует его типу.
+api-APPEAL_ATTACHMENT_MEDIA_TYPE = Вложение такого типа не принимается (PDF, PNG, JPEG или текст).
+api-APPEAL_ATTACHMENT_N = Вложения с таким номером нет.
+api-APPEAL_ATTACHMENT_NAME = Недопустимое имя файла вложения.
+api-APPEAL_ATTACHMENT_TOO_LARGE = Вложение больше 2 МиБ.
+api-APPEAL_DECIDED = По этой жалобе решение уже принято.
+api-APPEAL_ID = Неверный идентификатор жалобы.
+api-APPEAL_INVALID = Жалоба не является корректным документом JSON.
+api-APPEAL_MANDATE = Представитель подаёт жалобу только по доверенности, охватывающей декларацию.
+api-APPEAL_NO_SUCH_DECISION = По декларации нет такого решения, которое можно обжаловать.
+api-APPEAL_OPEN = Жалоба на это решение уже подана и не рассмотрена.
+api-APPEAL_OUTCOME = Решение должно быть "upheld" (удовлетворить) или "dismissed" (отказать).
+api-APPEAL_OWN_ACT = Жалобу не может рассматривать должностное лицо, чьё решение обжалуется.
+api-APPEAL_REASON = Основание жалобы должно содержать от 1 до 4 000 символов.
+api-APPEAL_SIGNATURE_INVALID = Подпись не соответствует документу.
+api-APPEAL_SIGNATURE_MISSING = Жалоба или решение не подписаны.
+api-APPEAL_SIGNED_ID = Подписанное решение относится к другой жалобе.
+api-APPEAL_SIGNED_MRN = Подписанный документ относится к другой декларации.
+api-APPEAL_SIGNING_KEY_REVOKED = Ключ подписи отозван.
+api-APPEAL_SIGNING_KEY_UNKNOWN = Ключ подписи не зарегистрирован.
+api-APPEAL_SUBJECT = Предметом жалобы может быть отказ, начисление платежей или результат контроля.
+api-APPEAL_TOO_LARGE = Жалоба слишком велика.
+
+## Страницы портала
+api-LOGIN_CSRF = Срок действия формы входа истёк: откройте её снова.
