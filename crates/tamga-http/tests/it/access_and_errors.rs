@@ -132,6 +132,11 @@ async fn role_before_body(app: TestApp) {
         for (name, role, token) in &callers {
             let (s, v) = send(&app, rule.method, &url, Some(token)).await;
             if allowed(rule, *role) {
+                // A page lets the role through and then wants a browser
+                // session: a token alone opens no page.
+                if !rule.path.starts_with("/api/") && s == StatusCode::UNAUTHORIZED {
+                    continue;
+                }
                 // Past the access layer: the handler reads the request.
                 let message = v["error"]["message"].as_str().unwrap_or_default();
                 assert!(
