@@ -36,6 +36,7 @@ use crate::AppState;
 
 pub mod csrf;
 pub mod login;
+pub mod officer;
 pub mod viewer;
 
 /// The page routes: method and route (see [`crate::access::RULES`] for
@@ -55,6 +56,12 @@ pub const PAGES: &[(&str, &str)] = &[
     ("GET", "/password"),
     ("POST", "/password"),
     ("GET", "/me"),
+    ("GET", "/officer"),
+    ("GET", "/officer/declarations/{mrn}"),
+    ("POST", "/officer/declarations/{mrn}/control"),
+    ("POST", "/officer/declarations/{mrn}/release"),
+    ("POST", "/officer/declarations/{mrn}/refusal"),
+    ("POST", "/officer/declarations/{mrn}/task-result"),
 ];
 
 /// The Content-Security-Policy of every response.
@@ -72,6 +79,7 @@ pub fn routes() -> Router<AppState> {
         .route("/status", get(status))
         .route("/static/{name}", get(asset))
         .merge(login::routes())
+        .merge(officer::routes())
 }
 
 #[derive(Clone, Copy)]
