@@ -37,8 +37,9 @@ use crate::AppState;
 
 /// Declarations of the queue on one page.
 pub const QUEUE_PAGE: u32 = 50;
-/// My open tasks shown (the oldest first).
-pub const MY_TASKS: u32 = 50;
+/// My open tasks shown, oldest first (each reads its risk decision: kept
+/// small so the page stays fast; an inspector takes up to 20 by default).
+pub const MY_TASKS: u32 = 20;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
