@@ -142,6 +142,18 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/appeals/{id}", APPEAL_READERS),
     rule("POST", "/appeals/{id}/decision/prepare", APPEALS_DECIDERS),
     rule("POST", "/appeals/{id}/decision", APPEALS_DECIDERS),
+    // The officer's pages (`crate::portal::officer`): the roles of the
+    // workbench and officer-act endpoints they mirror.
+    rule("GET", "/officer", TASK_WORKERS),
+    rule("GET", "/officer/declarations/{mrn}", TASK_WORKERS),
+    rule("POST", "/officer/declarations/{mrn}/control", OFFICER_ADMIN),
+    rule("POST", "/officer/declarations/{mrn}/release", OFFICER_ADMIN),
+    rule("POST", "/officer/declarations/{mrn}/refusal", OFFICER_ADMIN),
+    rule(
+        "POST",
+        "/officer/declarations/{mrn}/task-result",
+        TASK_WORKERS,
+    ),
     rule("GET", "/api/v1/openapi.json", Public),
     rule("GET", "/api/v1/control/rules", Public),
     rule("GET", "/api/v1/risk/schema", Public),

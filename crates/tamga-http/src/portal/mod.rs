@@ -37,6 +37,7 @@ use crate::AppState;
 pub mod appeals;
 pub mod csrf;
 pub mod login;
+pub mod officer;
 pub mod viewer;
 
 /// The page routes: method and route (see [`crate::access::RULES`] for
@@ -63,6 +64,12 @@ pub const PAGES: &[(&str, &str)] = &[
     ("GET", "/appeals/{id}"),
     ("POST", "/appeals/{id}/decision/prepare"),
     ("POST", "/appeals/{id}/decision"),
+    ("GET", "/officer"),
+    ("GET", "/officer/declarations/{mrn}"),
+    ("POST", "/officer/declarations/{mrn}/control"),
+    ("POST", "/officer/declarations/{mrn}/release"),
+    ("POST", "/officer/declarations/{mrn}/refusal"),
+    ("POST", "/officer/declarations/{mrn}/task-result"),
 ];
 
 /// The Content-Security-Policy of every response.
@@ -81,6 +88,7 @@ pub fn routes() -> Router<AppState> {
         .route("/static/{name}", get(asset))
         .merge(login::routes())
         .merge(appeals::routes())
+        .merge(officer::routes())
 }
 
 #[derive(Clone, Copy)]

@@ -21,6 +21,7 @@ mod payments;
 mod people;
 mod portal_appeals;
 mod portal_login;
+mod portal_officer;
 mod risk_api;
 mod security;
 mod tokens;

@@ -7,6 +7,7 @@ mod error;
 pub mod form;
 mod home;
 pub mod login;
+pub mod officer;
 mod offices;
 mod status;
 mod tariff;

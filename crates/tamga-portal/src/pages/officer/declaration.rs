@@ -1,0 +1,392 @@
+//! `/officer/declarations/{mrn}`: a declaration as the officer works it —
+//! the risk decision in full (criteria and profiles hit with their
+//! explanations, factors, model score, random draw), the goods items, the
+//! documents, the history, the duties per item and measure — and the acts
+//! possible now, each prepared here and signed in the browser.
+
+use askama::Template;
+use tamga_core::lifecycle::{Actor, Event, EventBody, State};
+use tamga_core::pipeline::DutyResult;
+use tamga_core::risk::RiskDecision;
+use tamga_store::ops_sql::{Task, TaskStatus};
+use tamga_store::{DeclarationRecord, Role};
+
+use super::queue::when;
+use super::{act_body, act_error, Act, ActInput};
+use crate::pages::{render, Frame, PageError};
+use crate::{Ctx, Rendered};
+
+/// A line of a table: cells as text.
+pub type Row = Vec<String>;
+
+/// An act prepared for signing: what it does in words, and the exact body.
+pub struct Prepared {
+    pub slug: &'static str,
+    pub sentence: String,
+    pub body: String,
+}
+
+/// What happened to the last act: done, or its error code and message.
+#[derive(Debug, Clone)]
+pub enum Notice {
+    Done(Act),
+    Failed { code: String },
+}
+
+#[derive(Template)]
+#[template(path = "officer/declaration.html")]
+struct DeclarationPage {
+    f: Frame,
+    username: String,
+    mrn: String,
+    facts: Vec<(String, String)>,
+    channel: String,
+    explanation: String,
+    criteria: Vec<Row>,
+    profiles: Vec<Row>,
+    factors: Vec<Row>,
+    draw: Vec<(String, String)>,
+    items: Vec<Row>,
+    documents: Vec<Row>,
+    duties: Vec<Row>,
+    duty_total: String,
+    history: Vec<Row>,
+    task: Vec<(String, String)>,
+    /// Acts shown: control, release, refusal, task result.
+    can_control: bool,
+    can_release: bool,
+    can_task: bool,
+    release: Option<Prepared>,
+    prepared: Option<Prepared>,
+    input: ActInput,
+    done: String,
+    error_code: String,
+    error: String,
+    kinds: Vec<&'static str>,
+}
+
+/// What the page shows.
+pub struct DeclarationData<'a> {
+    pub rec: &'a DeclarationRecord,
+    pub events: &'a [Event],
+    pub task: Option<&'a Task>,
+    /// `?prepare=…` of the page: the act to sign and what was typed.
+    pub prepare: Option<(Act, ActInput)>,
+    pub notice: Option<Notice>,
+}
+
+fn actor(a: &Actor) -> String {
+    match a {
+        Actor::Operator(e) => e.to_string(),
+        Actor::Officer(u) => u.clone(),
+        Actor::System => "tamga".to_owned(),
+    }
+}
+
+/// The latest risk decision of the events.
+fn risk(events: &[Event]) -> Option<&RiskDecision> {
+    events.iter().rev().find_map(|e| match &e.body {
+        EventBody::RiskAssessed { decision, .. } => Some(decision),
+        _ => None,
+    })
+}
+
+/// One line of history: seq, time, who, what, detail.
+fn history_row(ctx: &Ctx, e: &Event) -> Row {
+    let tr = ctx.tr;
+    let kind = e.body.kind();
+    let mut detail = match &e.body {
+        EventBody::RiskAssessed { decision, .. } => {
+            tr.t(&format!("officer-channel-{}", decision.channel.as_str()))
+        }
+        EventBody::ControlResultRecorded { outcome, notes, .. } => {
+            let o = tr.t(match outcome {
+                tamga_core::lifecycle::ControlOutcome::Compliant => "officer-outcome-compliant",
+                tamga_core::lifecycle::ControlOutcome::Findings => "officer-outcome-findings",
+            });
+            match notes {
+                Some(n) if !n.is_empty() => format!("{o}: {n}"),
+                _ => o,
+            }
+        }
+        EventBody::Refused { reason, .. } => reason.clone(),
+        EventBody::DutiesAssessed {
+            result: DutyResult::Assessed {
+                total, currency, ..
+            },
+        } => format!("{} {currency}", tr.number(&total.to_string())),
+        _ => String::new(),
+    };
+    if let Some(s) = e.body.officer_signature() {
+        if !detail.is_empty() {
+            detail.push_str(" · ");
+        }
+        detail.push_str(&tr.t1("officer-signed-with", "key", &s.key_id));
+    }
+    vec![
+        e.seq.to_string(),
+        when(e.at),
+        actor(&e.actor),
+        tr.t(&format!("officer-event-{}", kind.replace('_', "-"))),
+        detail,
+    ]
+}
+
+pub fn declaration_page(
+    ctx: &Ctx,
+    d: DeclarationData<'_>,
+    status: u16,
+) -> Result<Rendered, PageError> {
+    let tr = ctx.tr;
+    let rec = d.rec;
+    let mrn = rec.mrn.to_string();
+    let me = ctx.me.as_ref();
+    let has = |r: Role| me.is_some_and(|m| m.has(r));
+    let facts = vec![
+        (tr.t("officer-mrn"), mrn.clone()),
+        (tr.t("officer-lrn"), rec.lrn.to_string()),
+        (
+            tr.t("officer-state"),
+            tr.t(&format!(
+                "officer-state-{}",
+                rec.state.as_str().replace('_', "-")
+            )),
+        ),
+        (
+            tr.t("officer-channel"),
+            tr.t(&format!("officer-channel-{}", rec.channel.as_str())),
+        ),
+        (tr.t("officer-version"), rec.version.to_string()),
+        (tr.t("officer-declarant"), rec.declarant.to_string()),
+        (tr.t("officer-office"), rec.office.to_string()),
+        (tr.t("officer-registered"), when(rec.registered_at)),
+    ];
+    let decision = risk(d.events);
+    let mut criteria = Vec::new();
+    let mut profiles = Vec::new();
+    let mut factors = Vec::new();
+    let mut draw = Vec::new();
+    if let Some(r) = decision {
+        let ch =
+            |c: tamga_core::lifecycle::Channel| tr.t(&format!("officer-channel-{}", c.as_str()));
+        let item = |i: Option<u32>| i.map(|i| i.to_string()).unwrap_or_default();
+        criteria = r
+            .hits
+            .iter()
+            .map(|h| {
+                vec![
+                    h.criterion_id.clone(),
+                    h.description.clone(),
+                    ch(h.channel),
+                    item(h.item),
+                    h.reason.clone(),
+                ]
+            })
+            .collect();
+        profiles = r
+            .combined
+            .profile_hits
+            .iter()
+            .map(|h| {
+                vec![
+                    format!("{} v{}", h.profile_id, h.version),
+                    ch(h.channel),
+                    tr.t(&format!(
+                        "officer-control-{}",
+                        h.control.as_str().replace('_', "-")
+                    )),
+                    item(h.item),
+                    h.explanation.clone(),
+                ]
+            })
+            .collect();
+        factors = r
+            .combined
+            .factors
+            .iter()
+            .map(|f| vec![f.source.clone(), ch(f.channel), f.reason.clone()])
+            .collect();
+        if let Some(s) = r.combined.model_score {
+            draw.push((tr.t("officer-model-score"), s.to_string()));
+        }
+        draw.push((tr.t("officer-draw"), r.random.draw.to_string()));
+        draw.push((
+            tr.t("officer-rates"),
+            format!("{} / {}", r.random.yellow_rate, r.random.red_rate),
+        ));
+        draw.push((
+            tr.t("officer-random-selected"),
+            match r.random.selected {
+                Some(c) => ch(c),
+                None => tr.t("officer-no"),
+            },
+        ));
+    }
+    let decl = &rec.declaration;
+    let currency = decl.invoice.currency.to_string();
+    let items = decl
+        .items
+        .iter()
+        .map(|i| {
+            vec![
+                i.sequence.to_string(),
+                i.description.clone(),
+                i.hs_code.to_string(),
+                i.origin.to_string(),
+                tr.number(&i.net_mass_kg.to_string()),
+                format!("{} {currency}", tr.number(&i.item_price.to_string())),
+            ]
+        })
+        .collect();
+    let mut documents: Vec<Row> = decl
+        .items
+        .iter()
+        .flat_map(|i| {
+            i.documents.iter().map(move |doc| {
+                vec![
+                    i.sequence.to_string(),
+                    doc.type_code.to_string(),
+                    doc.reference.clone(),
+                ]
+            })
+        })
+        .collect();
+    documents.extend(decl.transport_documents.iter().map(|doc| {
+        vec![
+            String::new(),
+            doc.type_code.to_string(),
+            doc.reference.clone(),
+        ]
+    }));
+    let mut duties = Vec::new();
+    let mut duty_total = String::new();
+    if let Some(DutyResult::Assessed {
+        assessment,
+        total,
+        currency,
+        ..
+    }) = d.events.iter().rev().find_map(|e| match &e.body {
+        EventBody::DutiesAssessed { result } => Some(result),
+        _ => None,
+    }) {
+        for (n, it) in assessment.items.iter().enumerate() {
+            for l in &it.lines {
+                duties.push(vec![
+                    (n + 1).to_string(),
+                    l.goods_code.clone(),
+                    l.measure_type.clone(),
+                    l.expression.clone(),
+                    l.base.clone(),
+                    format!(
+                        "{} {}",
+                        tr.number(&l.amount.amount.to_string()),
+                        l.amount.currency
+                    ),
+                ]);
+            }
+        }
+        duty_total = format!("{} {currency}", tr.number(&total.to_string()));
+    }
+    let history = d.events.iter().map(|e| history_row(ctx, e)).collect();
+    let open_task = d.task.filter(|t| t.status == TaskStatus::Open);
+    let task = d
+        .task
+        .map(|t| {
+            vec![
+                (
+                    tr.t("officer-task-status"),
+                    tr.t(if t.status == TaskStatus::Open {
+                        "officer-task-open"
+                    } else {
+                        "officer-task-done"
+                    }),
+                ),
+                (
+                    tr.t("officer-task-inspector"),
+                    t.inspector
+                        .clone()
+                        .unwrap_or_else(|| tr.t("officer-task-unassigned")),
+                ),
+                (tr.t("officer-task-created"), when(t.created_at)),
+            ]
+        })
+        .unwrap_or_default();
+    let acting = rec.state == State::UnderControl;
+    let decider = has(Role::Officer) || has(Role::Admin);
+    let can_control = acting && decider;
+    let can_release = acting && decider;
+    let can_task = acting
+        && open_task.is_some()
+        && (has(Role::Inspector) || has(Role::Officer) || has(Role::Admin));
+    let release = can_release.then(|| Prepared {
+        slug: Act::Release.slug(),
+        sentence: tr.t2(
+            "officer-sentence-release",
+            ("version", &rec.version.to_string()),
+            ("mrn", &mrn),
+        ),
+        body: act_body(Act::Release, &mrn, rec.version, &ActInput::default()),
+    });
+    let (prepared, input) = match d.prepare {
+        Some((act, input)) if act != Act::Release => {
+            let allowed = match act {
+                Act::Control | Act::Refusal => can_control,
+                Act::TaskResult => can_task,
+                Act::Release => false,
+            };
+            let p = allowed.then(|| Prepared {
+                slug: act.slug(),
+                sentence: tr.t2(
+                    &format!("officer-sentence-{}", act.slug()),
+                    ("version", &rec.version.to_string()),
+                    ("mrn", &mrn),
+                ),
+                body: act_body(act, &mrn, rec.version, &input),
+            });
+            (p, input)
+        }
+        _ => (None, ActInput::default()),
+    };
+    let (done, error, error_code) = match d.notice {
+        Some(Notice::Done(a)) => (
+            tr.t(&format!("officer-done-{}", a.slug())),
+            String::new(),
+            String::new(),
+        ),
+        Some(Notice::Failed { code }) => (String::new(), act_error(ctx, &code), code),
+        None => Default::default(),
+    };
+    render(
+        &DeclarationPage {
+            f: Frame::new(ctx, tr.t1("officer-declaration-title", "mrn", &mrn)),
+            username: me.map(|m| m.username.clone()).unwrap_or_default(),
+            mrn,
+            facts,
+            channel: decision
+                .map(|r| tr.t(&format!("officer-channel-{}", r.channel.as_str())))
+                .unwrap_or_default(),
+            explanation: decision.map(|r| r.explanation.clone()).unwrap_or_default(),
+            criteria,
+            profiles,
+            factors,
+            draw,
+            items,
+            documents,
+            duties,
+            duty_total,
+            history,
+            task,
+            can_control,
+            can_release,
+            can_task,
+            release,
+            prepared,
+            input,
+            done,
+            error_code,
+            error,
+            kinds: tamga_app::workbench::FINDING_KINDS.to_vec(),
+        },
+        status,
+    )
+}
