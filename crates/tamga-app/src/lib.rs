@@ -6,6 +6,7 @@ pub mod account;
 pub mod acts;
 pub mod calculator;
 pub mod clearance;
+pub mod dashboard;
 pub mod demo;
 pub mod disclosure;
 pub mod draw_secrets;

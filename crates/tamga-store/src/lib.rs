@@ -38,6 +38,7 @@ use tamga_core::reference::ReferenceBundle;
 use tamga_core::risk::{RandomSelection, SelectivityCriterion};
 
 mod codec;
+pub mod dashboard_sql;
 pub mod draw_sql;
 pub mod epoch_sql;
 pub mod keys_sql;
@@ -55,6 +56,7 @@ pub mod sqlite;
 pub mod testing;
 pub mod token_sql;
 
+pub use dashboard_sql::DashboardStore;
 pub use draw_sql::{DrawSecretRecord, DrawSecretStore};
 pub use epoch_sql::EpochStore;
 pub use keys_sql::{
@@ -555,6 +557,7 @@ pub trait Store:
     + MandateStore
     + DrawSecretStore
     + EpochStore
+    + DashboardStore
     + PeopleStore
     + TokenStore
     + SessionStore

@@ -36,6 +36,7 @@ use crate::AppState;
 
 pub mod csrf;
 pub mod login;
+pub mod staff;
 pub mod viewer;
 
 /// The page routes: method and route (see [`crate::access::RULES`] for
@@ -55,6 +56,25 @@ pub const PAGES: &[(&str, &str)] = &[
     ("GET", "/password"),
     ("POST", "/password"),
     ("GET", "/me"),
+    // The staff's areas (`staff`).
+    ("GET", "/admin"),
+    ("GET", "/admin/operators"),
+    ("GET", "/admin/operators/{eori}"),
+    ("POST", "/admin/operators/{eori}/decision"),
+    ("POST", "/admin/operators/{eori}/keys"),
+    ("GET", "/admin/users"),
+    ("POST", "/admin/users"),
+    ("GET", "/admin/users/new"),
+    ("GET", "/admin/users/{username}"),
+    ("POST", "/admin/users/{username}"),
+    ("POST", "/admin/users/{username}/keys"),
+    ("GET", "/admin/audit"),
+    ("GET", "/manager"),
+    ("GET", "/analyst"),
+    ("GET", "/analyst/profiles/{id}"),
+    ("POST", "/analyst/profiles/{id}"),
+    ("POST", "/analyst/profiles/{id}/activation"),
+    ("POST", "/analyst/profiles/{id}/retirement"),
 ];
 
 /// The Content-Security-Policy of every response.
@@ -72,6 +92,7 @@ pub fn routes() -> Router<AppState> {
         .route("/status", get(status))
         .route("/static/{name}", get(asset))
         .merge(login::routes())
+        .merge(staff::routes())
 }
 
 #[derive(Clone, Copy)]

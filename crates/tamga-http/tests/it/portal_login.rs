@@ -18,7 +18,7 @@ fn client() -> reqwest::Client {
 }
 
 /// The value of `name="…" value="…"` in `html`.
-fn hidden(html: &str, name: &str) -> String {
+pub(crate) fn hidden(html: &str, name: &str) -> String {
     let at = html
         .find(&format!("name=\"{name}\" value=\""))
         .unwrap_or_else(|| panic!("no field {name}"));

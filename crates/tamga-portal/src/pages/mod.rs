@@ -7,6 +7,7 @@ pub mod form;
 mod home;
 pub mod login;
 mod offices;
+pub mod staff;
 mod status;
 mod tariff;
 
