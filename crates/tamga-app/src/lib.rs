@@ -7,6 +7,7 @@ pub mod acts;
 pub mod appeals;
 pub mod calculator;
 pub mod clearance;
+pub mod dashboard;
 pub mod demo;
 pub mod disclosure;
 pub mod draw_secrets;

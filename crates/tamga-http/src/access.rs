@@ -154,6 +154,32 @@ pub const RULES: &[Rule] = &[
         "/officer/declarations/{mrn}/task-result",
         TASK_WORKERS,
     ),
+    // The administrator's pages: the roles of their API twins
+    // (`/api/v1/admin/…`); the office scope is the service's.
+    rule("GET", "/admin", ADMIN),
+    rule("GET", "/admin/operators", ADMIN),
+    rule("GET", "/admin/operators/{eori}", ADMIN),
+    rule("POST", "/admin/operators/{eori}/decision", ADMIN),
+    rule("POST", "/admin/operators/{eori}/keys", ADMIN),
+    rule("GET", "/admin/users", ADMIN),
+    rule("POST", "/admin/users", ADMIN),
+    rule("GET", "/admin/users/new", ADMIN),
+    rule("GET", "/admin/users/{username}", ADMIN),
+    rule("POST", "/admin/users/{username}", ADMIN),
+    rule("POST", "/admin/users/{username}/keys", ADMIN),
+    rule("GET", "/admin/audit", ADMIN),
+    // The manager's dashboards (no API twin: managers and administrators).
+    rule(
+        "GET",
+        "/manager",
+        only(false, &[Role::Manager, Role::Admin]),
+    ),
+    // The risk analyst's pages: the roles of `/api/v1/risk/profiles…`.
+    rule("GET", "/analyst", ANALYST_ADMIN),
+    rule("GET", "/analyst/profiles/{id}", ANALYST_ADMIN),
+    rule("POST", "/analyst/profiles/{id}", ANALYST_ADMIN),
+    rule("POST", "/analyst/profiles/{id}/activation", ANALYST_ADMIN),
+    rule("POST", "/analyst/profiles/{id}/retirement", ANALYST_ADMIN),
     rule("GET", "/api/v1/openapi.json", Public),
     rule("GET", "/api/v1/control/rules", Public),
     rule("GET", "/api/v1/risk/schema", Public),

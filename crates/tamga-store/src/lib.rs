@@ -39,6 +39,7 @@ use tamga_core::risk::{RandomSelection, SelectivityCriterion};
 
 pub mod appeal_sql;
 mod codec;
+pub mod dashboard_sql;
 pub mod draw_sql;
 pub mod epoch_sql;
 pub mod keys_sql;
@@ -60,6 +61,7 @@ pub use appeal_sql::{
     AppealAudit, AppealDecision, AppealLodging, AppealQuery, AppealRecord, AppealStore,
     AttachmentMeta, NewAppeal, NewAttachment,
 };
+pub use dashboard_sql::DashboardStore;
 pub use draw_sql::{DrawSecretRecord, DrawSecretStore};
 pub use epoch_sql::EpochStore;
 pub use keys_sql::{
@@ -560,6 +562,7 @@ pub trait Store:
     + MandateStore
     + DrawSecretStore
     + EpochStore
+    + DashboardStore
     + PeopleStore
     + TokenStore
     + SessionStore

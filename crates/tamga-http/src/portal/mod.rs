@@ -38,6 +38,7 @@ pub mod appeals;
 pub mod csrf;
 pub mod login;
 pub mod officer;
+pub mod staff;
 pub mod viewer;
 
 /// The page routes: method and route (see [`crate::access::RULES`] for
@@ -70,6 +71,25 @@ pub const PAGES: &[(&str, &str)] = &[
     ("POST", "/officer/declarations/{mrn}/release"),
     ("POST", "/officer/declarations/{mrn}/refusal"),
     ("POST", "/officer/declarations/{mrn}/task-result"),
+    // The staff's areas (`staff`).
+    ("GET", "/admin"),
+    ("GET", "/admin/operators"),
+    ("GET", "/admin/operators/{eori}"),
+    ("POST", "/admin/operators/{eori}/decision"),
+    ("POST", "/admin/operators/{eori}/keys"),
+    ("GET", "/admin/users"),
+    ("POST", "/admin/users"),
+    ("GET", "/admin/users/new"),
+    ("GET", "/admin/users/{username}"),
+    ("POST", "/admin/users/{username}"),
+    ("POST", "/admin/users/{username}/keys"),
+    ("GET", "/admin/audit"),
+    ("GET", "/manager"),
+    ("GET", "/analyst"),
+    ("GET", "/analyst/profiles/{id}"),
+    ("POST", "/analyst/profiles/{id}"),
+    ("POST", "/analyst/profiles/{id}/activation"),
+    ("POST", "/analyst/profiles/{id}/retirement"),
 ];
 
 /// The Content-Security-Policy of every response.
@@ -89,6 +109,7 @@ pub fn routes() -> Router<AppState> {
         .merge(login::routes())
         .merge(appeals::routes())
         .merge(officer::routes())
+        .merge(staff::routes())
 }
 
 #[derive(Clone, Copy)]

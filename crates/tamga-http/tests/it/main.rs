@@ -22,6 +22,7 @@ mod people;
 mod portal_appeals;
 mod portal_login;
 mod portal_officer;
+mod portal_staff;
 mod risk_api;
 mod security;
 mod tokens;

@@ -9,6 +9,7 @@ mod home;
 pub mod login;
 pub mod officer;
 mod offices;
+pub mod staff;
 mod status;
 mod tariff;
 
