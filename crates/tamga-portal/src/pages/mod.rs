@@ -9,6 +9,7 @@ pub mod login;
 mod offices;
 mod status;
 mod tariff;
+pub mod trader;
 
 pub use calculator::FIELDS as CALCULATOR_FIELDS;
 pub use error::{error_key, error_page};
