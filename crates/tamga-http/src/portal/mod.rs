@@ -36,6 +36,7 @@ use crate::AppState;
 
 pub mod csrf;
 pub mod login;
+pub mod trader;
 pub mod viewer;
 
 /// The page routes: method and route (see [`crate::access::RULES`] for
@@ -55,6 +56,19 @@ pub const PAGES: &[(&str, &str)] = &[
     ("GET", "/password"),
     ("POST", "/password"),
     ("GET", "/me"),
+    ("GET", "/trader"),
+    ("GET", "/trader/declarations"),
+    ("POST", "/trader/declarations"),
+    ("GET", "/trader/declarations/new"),
+    ("POST", "/trader/declarations/new"),
+    ("POST", "/trader/declarations/upload"),
+    ("GET", "/trader/declarations/{mrn}"),
+    ("GET", "/trader/declarations/{mrn}/amend"),
+    ("POST", "/trader/declarations/{mrn}/amend"),
+    ("POST", "/trader/declarations/{mrn}/amendments"),
+    ("GET", "/trader/declarations/{mrn}/invalidate"),
+    ("POST", "/trader/declarations/{mrn}/invalidate"),
+    ("POST", "/trader/declarations/{mrn}/invalidation"),
 ];
 
 /// The Content-Security-Policy of every response.
@@ -72,6 +86,7 @@ pub fn routes() -> Router<AppState> {
         .route("/status", get(status))
         .route("/static/{name}", get(asset))
         .merge(login::routes())
+        .merge(trader::routes())
 }
 
 #[derive(Clone, Copy)]

@@ -18,6 +18,7 @@ mod openapi_doc;
 mod payments;
 mod people;
 mod portal_login;
+mod portal_trader;
 mod risk_api;
 mod security;
 mod tokens;

@@ -8,9 +8,9 @@ use crate::common::TestApp;
 
 stories!(page_forms_need_their_tokens);
 
-const HTML: &str = "text/html,application/xhtml+xml";
+pub(crate) const HTML: &str = "text/html,application/xhtml+xml";
 
-fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -18,7 +18,7 @@ fn client() -> reqwest::Client {
 }
 
 /// The value of `name="…" value="…"` in `html`.
-fn hidden(html: &str, name: &str) -> String {
+pub(crate) fn hidden(html: &str, name: &str) -> String {
     let at = html
         .find(&format!("name=\"{name}\" value=\""))
         .unwrap_or_else(|| panic!("no field {name}"));

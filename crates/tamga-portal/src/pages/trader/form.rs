@@ -147,6 +147,9 @@ pub const ITEM: &[(&str, Kind)] = &[
     ("/documents/1/type", Text),
     ("/documents/1/reference", Text),
     ("/documents/1/issuedOn", Text),
+    ("/documents/2/type", Text),
+    ("/documents/2/reference", Text),
+    ("/documents/2/issuedOn", Text),
 ];
 
 /// The most goods items the form offers (the format allows 999; a
@@ -210,7 +213,7 @@ impl Typed {
         }
     }
 
-    /// The form filled from a declaration's JSON (its first two documents
+    /// The form filled from a declaration's JSON (its first three documents
     /// per item, its first transport document).
     pub fn from_json(doc: &Value) -> Typed {
         let items = doc["items"]
