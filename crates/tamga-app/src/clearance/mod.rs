@@ -58,6 +58,7 @@ use crate::writer::{RecentRecords, Writer};
 mod access;
 mod amendment;
 mod changes;
+mod check;
 mod load_cache;
 mod lodging;
 mod mrn_blocks;
@@ -73,6 +74,7 @@ mod tariff;
 mod tests;
 
 pub use access::{can_view, is_party, Caller};
+pub use check::CheckReport;
 pub use officer_acts::OfficerActGuard;
 pub use signature_audit::{check_officer_event, judge_revocation, SignatureCheck};
 pub use signatures::{

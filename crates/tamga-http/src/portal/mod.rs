@@ -39,6 +39,7 @@ pub mod csrf;
 pub mod login;
 pub mod officer;
 pub mod staff;
+pub mod trader;
 pub mod viewer;
 
 /// The page routes: method and route (see [`crate::access::RULES`] for
@@ -90,6 +91,19 @@ pub const PAGES: &[(&str, &str)] = &[
     ("POST", "/analyst/profiles/{id}"),
     ("POST", "/analyst/profiles/{id}/activation"),
     ("POST", "/analyst/profiles/{id}/retirement"),
+    ("GET", "/trader"),
+    ("GET", "/trader/declarations"),
+    ("POST", "/trader/declarations"),
+    ("GET", "/trader/declarations/new"),
+    ("POST", "/trader/declarations/new"),
+    ("POST", "/trader/declarations/upload"),
+    ("GET", "/trader/declarations/{mrn}"),
+    ("GET", "/trader/declarations/{mrn}/amend"),
+    ("POST", "/trader/declarations/{mrn}/amend"),
+    ("POST", "/trader/declarations/{mrn}/amendments"),
+    ("GET", "/trader/declarations/{mrn}/invalidate"),
+    ("POST", "/trader/declarations/{mrn}/invalidate"),
+    ("POST", "/trader/declarations/{mrn}/invalidation"),
 ];
 
 /// The Content-Security-Policy of every response.
@@ -110,6 +124,7 @@ pub fn routes() -> Router<AppState> {
         .merge(appeals::routes())
         .merge(officer::routes())
         .merge(staff::routes())
+        .merge(trader::routes())
 }
 
 #[derive(Clone, Copy)]

@@ -23,6 +23,7 @@ mod portal_appeals;
 mod portal_login;
 mod portal_officer;
 mod portal_staff;
+mod portal_trader;
 mod risk_api;
 mod security;
 mod tokens;

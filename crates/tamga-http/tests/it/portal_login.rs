@@ -8,7 +8,7 @@ use crate::common::TestApp;
 
 stories!(page_forms_need_their_tokens);
 
-const HTML: &str = "text/html,application/xhtml+xml";
+pub(crate) const HTML: &str = "text/html,application/xhtml+xml";
 
 pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder()

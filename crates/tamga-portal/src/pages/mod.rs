@@ -12,6 +12,7 @@ mod offices;
 pub mod staff;
 mod status;
 mod tariff;
+pub mod trader;
 
 pub use calculator::FIELDS as CALCULATOR_FIELDS;
 pub use error::{error_key, error_page};
