@@ -34,7 +34,9 @@ use tamga_portal::{assets, i18n, Ctx, PageError, Rendered};
 use crate::observe::RequestId;
 use crate::AppState;
 
+pub mod account;
 pub mod csrf;
+pub mod double_submit;
 pub mod login;
 pub mod viewer;
 
@@ -55,6 +57,22 @@ pub const PAGES: &[(&str, &str)] = &[
     ("GET", "/password"),
     ("POST", "/password"),
     ("GET", "/me"),
+    // The account area (`account`).
+    ("GET", "/register"),
+    ("POST", "/register"),
+    ("GET", "/register/done"),
+    ("GET", "/me/keys"),
+    ("POST", "/me/keys"),
+    ("POST", "/me/keys/{keyId}/revocation"),
+    ("GET", "/me/tokens"),
+    ("POST", "/me/tokens"),
+    ("POST", "/me/tokens/{id}/revocation"),
+    ("GET", "/trader/account"),
+    ("GET", "/trader/account/statement"),
+    ("GET", "/trader/account/statement.csv"),
+    ("GET", "/trader/account/qr.svg"),
+    ("GET", "/trader/webhook"),
+    ("POST", "/trader/webhook"),
 ];
 
 /// The Content-Security-Policy of every response.
@@ -72,6 +90,7 @@ pub fn routes() -> Router<AppState> {
         .route("/status", get(status))
         .route("/static/{name}", get(asset))
         .merge(login::routes())
+        .merge(account::routes())
 }
 
 #[derive(Clone, Copy)]

@@ -17,6 +17,7 @@ mod login;
 mod openapi_doc;
 mod payments;
 mod people;
+mod portal_account;
 mod portal_login;
 mod risk_api;
 mod security;

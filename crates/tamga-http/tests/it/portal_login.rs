@@ -10,7 +10,7 @@ stories!(page_forms_need_their_tokens);
 
 const HTML: &str = "text/html,application/xhtml+xml";
 
-fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -18,7 +18,7 @@ fn client() -> reqwest::Client {
 }
 
 /// The value of `name="…" value="…"` in `html`.
-fn hidden(html: &str, name: &str) -> String {
+pub(crate) fn hidden(html: &str, name: &str) -> String {
     let at = html
         .find(&format!("name=\"{name}\" value=\""))
         .unwrap_or_else(|| panic!("no field {name}"));
@@ -26,7 +26,7 @@ fn hidden(html: &str, name: &str) -> String {
     rest[..rest.find('"').unwrap()].to_owned()
 }
 
-fn cookie_of(r: &reqwest::Response, name: &str) -> Option<String> {
+pub(crate) fn cookie_of(r: &reqwest::Response, name: &str) -> Option<String> {
     r.headers()
         .get_all("set-cookie")
         .iter()

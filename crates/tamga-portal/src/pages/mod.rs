@@ -1,6 +1,7 @@
 //! The pages: each a view model filled from the application services and
 //! an askama template that extends `base.html`.
 
+pub mod account;
 mod calculator;
 mod error;
 pub mod form;
