@@ -185,6 +185,7 @@ async fn registering_a_company(app: TestApp) {
     assert!(html[err..err + 200].contains("OPERATOR_EXISTS"));
 }
 
+/// Trader 1's EORI and the operator's API token.
 fn trader1(app: &TestApp) -> (String, String) {
     let u = app
         .demo
@@ -192,7 +193,9 @@ fn trader1(app: &TestApp) -> (String, String) {
         .iter()
         .find(|u| u.username == "trader1")
         .unwrap();
-    (u.operator.clone().unwrap(), u.token.clone())
+    let eori = u.operator.clone().unwrap();
+    let op = app.demo.traders.iter().find(|t| t.id == eori).unwrap();
+    (eori, op.token.clone())
 }
 
 async fn the_account_is_the_traders_own(app: TestApp) {
