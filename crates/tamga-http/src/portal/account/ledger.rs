@@ -24,7 +24,7 @@ use crate::error::ApiError;
 use crate::AppState;
 
 /// The session's operator (the rule admits only operators' users).
-fn operator(caller: &Caller) -> Result<Eori, Response> {
+async fn operator(caller: &Caller) -> Result<Eori, Response> {
     match caller {
         Caller::Operator(op) => Ok(op.clone()),
         Caller::User(_) => Err(refused(AppError::Forbidden(
@@ -71,7 +71,7 @@ pub async fn page(State(s): State<AppState>, parts: Parts) -> Response {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let op = match operator(&active.caller()) {
+    let op = match operator(&active.caller()).await {
         Ok(op) => op,
         Err(r) => return r,
     };
@@ -110,7 +110,7 @@ async fn period_statement(
     parts: &Parts,
 ) -> Result<(Ctx, Statement, Period), Response> {
     let (ctx, active) = session_ctx(parts, s).await?;
-    let op = operator(&active.caller())?;
+    let op = operator(&active.caller()).await?;
     let kind = kind(&ctx).map_err(IntoResponse::into_response)?;
     let period = Period::of(&ctx, today());
     match statement_of(s, &op, kind, &period).await {
@@ -177,7 +177,7 @@ pub async fn qr(State(s): State<AppState>, parts: Parts) -> Response {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let op = match operator(&active.caller()) {
+    let op = match operator(&active.caller()).await {
         Ok(op) => op,
         Err(r) => return r,
     };

@@ -197,7 +197,7 @@ pub fn register_page(
     let mut fields: Vec<Field> = FIELDS
         .iter()
         .map(|(name, _, label, kind, auto, required)| {
-            let mut f = Field::new(name, tr.t(label), *kind).autocomplete(*auto);
+            let mut f = Field::new(name, tr.t(label), kind).autocomplete(auto);
             let hint = format!("{label}-hint");
             if tr.has(&hint) {
                 f = f.hint(tr.t(&hint));
