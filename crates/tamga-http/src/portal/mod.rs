@@ -35,7 +35,9 @@ use crate::observe::RequestId;
 use crate::AppState;
 
 pub mod appeals;
+pub mod account;
 pub mod csrf;
+pub mod double_submit;
 pub mod login;
 pub mod officer;
 pub mod staff;
@@ -104,6 +106,22 @@ pub const PAGES: &[(&str, &str)] = &[
     ("GET", "/trader/declarations/{mrn}/invalidate"),
     ("POST", "/trader/declarations/{mrn}/invalidate"),
     ("POST", "/trader/declarations/{mrn}/invalidation"),
+    // The account area (`account`).
+    ("GET", "/register"),
+    ("POST", "/register"),
+    ("GET", "/register/done"),
+    ("GET", "/me/keys"),
+    ("POST", "/me/keys"),
+    ("POST", "/me/keys/{keyId}/revocation"),
+    ("GET", "/me/tokens"),
+    ("POST", "/me/tokens"),
+    ("POST", "/me/tokens/{id}/revocation"),
+    ("GET", "/trader/account"),
+    ("GET", "/trader/account/statement"),
+    ("GET", "/trader/account/statement.csv"),
+    ("GET", "/trader/account/qr.svg"),
+    ("GET", "/trader/webhook"),
+    ("POST", "/trader/webhook"),
 ];
 
 /// The Content-Security-Policy of every response.
@@ -125,6 +143,7 @@ pub fn routes() -> Router<AppState> {
         .merge(officer::routes())
         .merge(staff::routes())
         .merge(trader::routes())
+        .merge(account::routes())
 }
 
 #[derive(Clone, Copy)]

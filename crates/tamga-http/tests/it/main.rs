@@ -20,6 +20,7 @@ mod openapi_doc;
 mod payments;
 mod people;
 mod portal_appeals;
+mod portal_account;
 mod portal_login;
 mod portal_officer;
 mod portal_staff;

@@ -26,7 +26,7 @@ pub(crate) fn hidden(html: &str, name: &str) -> String {
     rest[..rest.find('"').unwrap()].to_owned()
 }
 
-fn cookie_of(r: &reqwest::Response, name: &str) -> Option<String> {
+pub(crate) fn cookie_of(r: &reqwest::Response, name: &str) -> Option<String> {
     r.headers()
         .get_all("set-cookie")
         .iter()

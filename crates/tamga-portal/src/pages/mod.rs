@@ -2,6 +2,7 @@
 //! an askama template that extends `base.html`.
 
 pub mod appeals;
+pub mod account;
 mod calculator;
 mod error;
 pub mod form;
