@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("i18n");
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest).join("i18n");
     println!("cargo:rerun-if-changed={}", root.display());
     let mut langs: Vec<_> = std::fs::read_dir(&root)
         .expect("i18n/ exists")

@@ -418,3 +418,4 @@ api-APPEAL_TOO_LARGE = The appeal is too large.
 
 ## Portal pages
 api-LOGIN_CSRF = The login form expired: open it again.
+api-REGISTER_CSRF = The registration form expired: open it again.

@@ -386,11 +386,13 @@ pub fn field_of(pointer: &str, rows: &[usize], names: &[String]) -> String {
     String::new()
 }
 
-/// A violation's text in the page's language (the rule's own message
-/// when the language has no text for its code).
+/// A violation's text in the page's language: on a page in another
+/// language than English the rule's text of the API's error messages
+/// (`api-<code>`, the same Russian as the API's), else the rule's own
+/// message with its code.
 pub fn violation_text(tr: &Tr, v: &Violation) -> String {
-    let id = format!("flc-{}", v.code.to_ascii_lowercase());
-    if tr.has(&id) {
+    let id = format!("api-{}", v.code);
+    if tr.lang != "en" && tr.has(&id) {
         tr.t(&id)
     } else {
         tr.t2(
