@@ -243,6 +243,25 @@ impl Tr {
         out
     }
 
+    /// A duty line's base as the duty engine writes it (`customs value
+    /// 1000 UZS; 12 KGM`, `customs value … + duties … + excise … = …`) in
+    /// this language: the engine's few words are translated
+    /// (`engine-*` messages), the numbers, units and currencies kept.
+    pub fn engine(&self, text: &str) -> String {
+        if self.lang == DEFAULT {
+            return text.to_owned();
+        }
+        let mut out = text.to_owned();
+        for (words, id) in [
+            ("customs value", "engine-customs-value"),
+            ("duties", "engine-duties"),
+            ("excise", "engine-excise"),
+        ] {
+            out = out.replace(words, &self.t(id));
+        }
+        out
+    }
+
     /// The name of a language in that language (for the switch).
     pub fn language_name(tag: &str) -> String {
         Tr::new(tag).t("language-name")

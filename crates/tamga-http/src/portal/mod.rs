@@ -34,8 +34,8 @@ use tamga_portal::{assets, i18n, Ctx, PageError, Rendered};
 use crate::observe::RequestId;
 use crate::AppState;
 
-pub mod appeals;
 pub mod account;
+pub mod appeals;
 pub mod csrf;
 pub mod double_submit;
 pub mod login;

@@ -210,3 +210,16 @@ pub async fn screenshot(c: &Client, name: &str) -> Checked {
     std::fs::create_dir_all(&dir).map_err(|e| format!("{dir}: {e}"))?;
     std::fs::write(&path, png).map_err(|e| format!("{}: {e}", path.display()))
 }
+
+/// Logs out through the header's button and waits until the page says
+/// nobody is logged in (a click does not wait for the form's navigation).
+pub async fn logout(c: &Client) -> Checked {
+    click(c, "header.site form[action='/logout'] button").await?;
+    wd(
+        c.wait()
+            .for_element(Locator::Css("header.site .who a[href^='/login']"))
+            .await,
+        "logged out",
+    )?;
+    Ok(())
+}

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::appeals::refused;
 use crate::browser_support::{
-    axe, click, login, run_story, screenshot, text, type_into, wd, Checked,
+    axe, click, login, logout, run_story, screenshot, text, type_into, wd, Checked,
 };
 use crate::common::TestApp;
 use crate::portal_login::page_login;
@@ -89,7 +89,7 @@ async fn a_trader_appeals_a_refusal_and_an_appeals_officer_decides(app: TestApp)
             check!(found.is_empty(), "accessibility of the appeal: {found:?}");
             screenshot(&c, "appeal").await?;
             let url = wd(c.current_url().await, "url")?;
-            click(&c, "header.site form[action='/logout'] button").await?;
+            logout(&c).await?;
 
             login(&c, base, "appeals").await?;
             wd(c.goto(url.as_str()).await, "appeal as the appeals officer")?;

@@ -14,7 +14,7 @@ use tamga_core::codes::OfficeCode;
 use tamga_core::signature;
 use tamga_store::{NewUser, Role, User};
 
-use crate::browser_support::{click, login, run_story, text, wd, Checked};
+use crate::browser_support::{axe, click, login, run_story, screenshot, text, wd, Checked};
 use crate::common::{lifecycle_cigarettes, lifecycle_selectivity, TestApp};
 use crate::portal_login::{client, hidden, page_login};
 
@@ -420,6 +420,12 @@ async fn story(c: &Client, app: &TestApp, mrn: &str) -> Checked {
         c.goto(&format!("{base}/officer/declarations/{mrn}")).await,
         "task page",
     )?;
+    let found = axe(c).await?;
+    check!(
+        found.is_empty(),
+        "accessibility of the task page: {found:?}"
+    );
+    screenshot(c, "officer-declaration").await?;
     click(c, "#prepare-control button[type=submit]").await?;
     click(c, "#sign-control button[type=submit]").await?;
     arrived(c, "done=control").await?;

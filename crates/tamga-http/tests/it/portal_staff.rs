@@ -11,7 +11,9 @@ use base64::Engine as _;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::browser_support::{click, login, login_with, run_story, text, wd, Checked};
+use crate::browser_support::{
+    axe, click, login, login_with, logout, run_story, screenshot, text, wd, Checked,
+};
 use crate::common::TestApp;
 use crate::portal_login::{hidden, page_login};
 
@@ -505,11 +507,17 @@ async fn approve_in_browser(c: &fantoccini::Client, base: &str) -> Checked {
     )?;
     let row = text(c, "#op-UZ700000000003").await?;
     check!(row.contains("Samarkand Silk Trading LLC"), "row {row:?}");
+    let found = axe(c).await?;
+    check!(
+        found.is_empty(),
+        "accessibility of the operators page: {found:?}"
+    );
+    screenshot(c, "admin-operators").await?;
     click(c, "button.approve[data-eori=UZ700000000003]").await?;
     let done = text(c, "p.notice").await?;
     check!(done.contains("UZ700000000003"), "notice {done:?}");
     // Log out, then the trader's user logs in and lands on its area.
-    click(c, "header.site form button.link").await?;
+    logout(c).await?;
     login_with(c, base, "silk-three", "quiet-Harbour-lantern-93").await?;
     let url = wd(c.current_url().await, "url")?;
     check!(
@@ -557,6 +565,12 @@ async fn an_administrator_approves_a_newly_registered_trader_in_a_browser(app: T
                 "svg",
             )?;
             check!(svgs.len() == 6, "{} charts", svgs.len());
+            let found = axe(&c).await?;
+            check!(
+                found.is_empty(),
+                "accessibility of the dashboard: {found:?}"
+            );
+            screenshot(&c, "manager-dashboard").await?;
             Ok(())
         }
         .await;

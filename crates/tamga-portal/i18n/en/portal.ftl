@@ -211,3 +211,8 @@ error-page-500-title = Something went wrong
 error-page-500-text = The service could not show this page. The request id below identifies the problem in the service's log.
 error-page-503-title = Service unavailable
 error-page-503-text = The service cannot answer right now. Please try again later.
+
+# The duty engine's words in a duty line's base.
+engine-customs-value = customs value
+engine-duties = duties
+engine-excise = excise

@@ -261,7 +261,7 @@ fn result_view(tr: &Tr, c: &calculator::Calculation) -> ResultView {
                 .map(|x| format!("{} ({})", x.description, l.area))
                 .unwrap_or_else(|| l.area.clone()),
             expression: l.expression.clone(),
-            base: l.base.clone(),
+            base: tr.engine(&l.base),
             amount: money(tr, &l.amount),
             note: l.note.clone().unwrap_or_default(),
         })

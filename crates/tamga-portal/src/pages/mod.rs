@@ -1,8 +1,8 @@
 //! The pages: each a view model filled from the application services and
 //! an askama template that extends `base.html`.
 
-pub mod appeals;
 pub mod account;
+pub mod appeals;
 mod calculator;
 mod error;
 pub mod form;

@@ -105,6 +105,9 @@ fn unescape(html: &str) -> String {
         .replace("&#38;", "&")
 }
 
+/// Pages that show the tariff's lines with their own descriptions.
+const TARIFF_DATA_PAGES: &[&str] = &["tariff heading", "calculation"];
+
 #[tokio::test]
 async fn every_page_renders_in_every_language() {
     let f = fixture().await;
@@ -150,7 +153,13 @@ async fn every_page_renders_in_every_language() {
                 );
             }
             assert!(html.contains(&tr.t("nav-calculator")), "{lang} {name}");
-            let left = i18n::untranslated(lang, html);
+            // The tariff's own descriptions (measure types, areas, goods)
+            // are data in the tariff's language, shown as they are on the
+            // pages that show tariff lines; every other text is checked.
+            let left: Vec<_> = i18n::untranslated(lang, html)
+                .into_iter()
+                .filter(|l| !(TARIFF_DATA_PAGES.contains(&name.as_str()) && l.starts_with("kind-")))
+                .collect();
             assert!(left.is_empty(), "{lang} {name}: untranslated {left:?}");
         }
     }

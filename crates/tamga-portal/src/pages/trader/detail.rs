@@ -165,7 +165,7 @@ fn duties(tr: &Tr, result: &Value, goods: &[Goods]) -> Vec<ItemDuties> {
                         .map(|l| DutyLineView {
                             measure: text(&l["measureType"]),
                             expression: text(&l["expression"]),
-                            base: text(&l["base"]),
+                            base: tr.engine(&text(&l["base"])),
                             amount: money(tr, &l["amount"]),
                         })
                         .collect()
