@@ -86,6 +86,7 @@ fn answer(ctx: &Ctx, r: Result<Rendered, Failure>) -> Response {
 
 /// The operator of an operator's page (the access rule lets only
 /// operators in; a user without one is refused like the API refuses).
+#[allow(clippy::result_large_err)] // the Err is the page to answer with
 fn operator(p: &Page) -> Result<&Eori, Response> {
     p.op.as_ref()
         .ok_or_else(|| html(error_page(&p.ctx, 403, None), p.ctx.tr.lang))
@@ -118,6 +119,7 @@ macro_rules! form {
     };
 }
 
+#[allow(clippy::result_large_err)] // the Err is the page to answer with
 fn mrn_of(ctx: &Ctx, raw: &str) -> Result<Mrn, Response> {
     Mrn::parse(raw).map_err(|_| html(error_page(ctx, 404, None), ctx.tr.lang))
 }

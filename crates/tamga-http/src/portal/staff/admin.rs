@@ -118,6 +118,7 @@ async fn operators(State(s): State<AppState>, req: Request) -> Response {
     operators_list(&s, &ctx, &parts, &active, None, 200).await
 }
 
+#[allow(clippy::result_large_err)] // the Err is the page to answer with
 fn eori_of(ctx: &Ctx, path: &str) -> Result<Eori, Response> {
     Eori::parse(segment(path, "/admin/operators/"))
         .map_err(|_| html(error_page(ctx, 404, None), ctx.tr.lang))
@@ -184,7 +185,7 @@ async fn decide(State(s): State<AppState>, req: Request) -> Response {
                 } else {
                     field.as_str()
                 };
-                let f = Failure::new(&id.to_string(), field, code, &reason);
+                let f = Failure::new(id.as_ref(), field, code, &reason);
                 if back_to_operator {
                     operator_view(&s, &ctx, &parts, &active, &id, Some(&f), status).await
                 } else {
@@ -221,7 +222,7 @@ async fn operator_key(State(s): State<AppState>, req: Request) -> Response {
         Ok(k) => see_other(&format!("/admin/operators/{id}?key={}", k.key_id)),
         Err(e) => match in_form(&e) {
             Some((_, code, status)) => {
-                let f = Failure::new(&id.to_string(), "publicKey", code, &key);
+                let f = Failure::new(id.as_ref(), "publicKey", code, &key);
                 operator_view(&s, &ctx, &parts, &active, &id, Some(&f), status).await
             }
             None => refused(&ctx, &parts, &e),

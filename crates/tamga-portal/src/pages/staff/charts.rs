@@ -150,7 +150,7 @@ pub fn columns(
                     y,
                     w,
                     h,
-                    class: *class,
+                    class,
                     tip: format!("{cat}: {name} {}", fmt(v)),
                 });
             }
@@ -232,7 +232,7 @@ pub fn bars(
                 y,
                 w: w.max(1),
                 h: bar_h - 2,
-                class: *class,
+                class,
                 tip: format!("{cat}: {name} {}", fmt(v)),
             });
             c.labels.push(Label {

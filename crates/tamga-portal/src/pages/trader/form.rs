@@ -374,7 +374,7 @@ pub fn field_of(pointer: &str, rows: &[usize], names: &[String]) -> String {
     }
     while !parts.is_empty() {
         let p = format!("/{}", parts.join("/"));
-        if names.iter().any(|n| *n == p) {
+        if names.contains(&p) {
             return p;
         }
         let below = format!("{p}/");
