@@ -188,6 +188,14 @@ pub(crate) async fn add(
                 });
             }
             check_owner(store, owner).await?;
+            // An office administrator registers keys only for the staff
+            // it manages (the same scope as its other acts on people).
+            if let (KeyOwner::User(u), Caller::User(admin)) = (owner, caller) {
+                if let Some(target) = store.user(u).await? {
+                    crate::identity::login::may_manage(admin, &target)
+                        .map_err(|e| AppError::Forbidden(e.to_string()))?;
+                }
+            }
             (public_key.to_owned(), None, None)
         }
     };

@@ -16,6 +16,7 @@ use crate::common::TestApp;
 stories!(
     registrations_wait_for_an_administrators_decision,
     administrators_manage_users_within_their_scope,
+    office_administrators_register_keys_within_their_scope,
 );
 
 fn form(eori: &str, username: &str) -> Value {
@@ -596,4 +597,47 @@ async fn administrators_manage_users_within_their_scope(app: TestApp) {
         names.contains(&"insp2") && names.contains(&"off100") && names.contains(&"inspector"),
         "{names:?}"
     );
+}
+
+/// An office administrator registers a signing key for the staff of its
+/// offices only, like its other acts on people.
+async fn office_administrators_register_keys_within_their_scope(app: TestApp) {
+    let admin = app.user_token("admin");
+    let office_admin = app.user_token("office-admin");
+    let (s, v) = app
+        .post_json(
+            "/api/v1/admin/users",
+            &admin,
+            &json!({"username": "off200", "name": "Officer of 200", "roles": ["officer"], "offices": ["UZ000200"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let key = |n: u8| {
+        let k = tamga_core::signature::signing_key_from_seed([n; 32]);
+        json!({"publicKey": tamga_core::signature::public_key_b64(&k.verifying_key())})
+    };
+    for (user, n) in [("off200", 41), ("admin", 42)] {
+        let (s, v) = app
+            .post_json(
+                &format!("/api/v1/admin/users/{user}/signing-keys"),
+                &office_admin,
+                &key(n),
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{user}: {v}");
+    }
+    // Nothing was registered for them; the central administrator may.
+    let (s, v) = app
+        .post_json("/api/v1/admin/users/off200/signing-keys", &admin, &key(41))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    // Its own office's officer: allowed.
+    let (s, v) = app
+        .post_json(
+            "/api/v1/admin/users/officer/signing-keys",
+            &office_admin,
+            &key(43),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
 }
