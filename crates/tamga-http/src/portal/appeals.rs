@@ -59,6 +59,24 @@ fn said(ctx: &Ctx, e: &AppError) -> (String, String) {
     (code.to_owned(), msg)
 }
 
+/// The sign page again, with the service's refusal of the signed act
+/// (the same body, to sign again once the cause is mended).
+fn refused(ctx: &Ctx, title: &str, action: &str, body: &str, e: &AppError) -> Response {
+    let (code, msg) = said(ctx, e);
+    show(
+        ctx,
+        sign_page(
+            ctx,
+            ctx.tr.t(title),
+            ctx.tr.t("appeal-sign-lead"),
+            action,
+            body,
+            Some((&code, msg)),
+            status_of(e),
+        ),
+    )
+}
+
 /// The status of a page that shows a refused act (as the API's).
 fn status_of(e: &AppError) -> u16 {
     match e {
@@ -248,21 +266,7 @@ async fn lodge(State(s): State<AppState>, req: Request) -> Response {
     match appeals::lodge(&s.clearance, &caller, signed(&form)).await {
         Ok(l) => see_other(&format!("/appeals/{}", l.appeal.id)),
         Err(AppError::Store(e)) => page_failed(&ctx, &e, None),
-        Err(e) => {
-            let (code, msg) = said(&ctx, &e);
-            show(
-                &ctx,
-                sign_page(
-                    &ctx,
-                    ctx.tr.t("appeal-sign-title"),
-                    ctx.tr.t("appeal-sign-lead"),
-                    "/appeals",
-                    form.get("body"),
-                    Some((&code, msg)),
-                    status_of(&e),
-                ),
-            )
-        }
+        Err(e) => refused(&ctx, "appeal-sign-title", "/appeals", form.get("body"), &e),
     }
 }
 
@@ -369,20 +373,12 @@ async fn decide(State(s): State<AppState>, Path(id): Path<String>, req: Request)
         Ok(_) => see_other(&format!("/appeals/{id}")),
         Err(AppError::NotFound { .. }) => not_found(&ctx),
         Err(AppError::Store(e)) => page_failed(&ctx, &e, None),
-        Err(e) => {
-            let (code, msg) = said(&ctx, &e);
-            show(
-                &ctx,
-                sign_page(
-                    &ctx,
-                    ctx.tr.t("appeal-decision-sign-title"),
-                    ctx.tr.t("appeal-sign-lead"),
-                    &format!("/appeals/{id}/decision"),
-                    form.get("body"),
-                    Some((&code, msg)),
-                    status_of(&e),
-                ),
-            )
-        }
+        Err(e) => refused(
+            &ctx,
+            "appeal-decision-sign-title",
+            &format!("/appeals/{id}/decision"),
+            form.get("body"),
+            &e,
+        ),
     }
 }

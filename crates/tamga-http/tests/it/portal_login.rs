@@ -18,6 +18,41 @@ pub(crate) fn client() -> reqwest::Client {
 }
 
 /// The value of `name="…" value="…"` in `html`.
+/// GETs a page as a browser with `cookie`: status and HTML.
+pub(crate) async fn page_get(app: &TestApp, cookie: &str, path: &str) -> (StatusCode, String) {
+    let r = client()
+        .get(format!("{}{path}", app.base))
+        .header("accept", HTML)
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+/// Posts a page form with `cookie`: status, `Location` and the page.
+pub(crate) async fn page_post(
+    app: &TestApp,
+    cookie: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (StatusCode, String, String) {
+    let r = client()
+        .post(format!("{}{path}", app.base))
+        .header("accept", HTML)
+        .header("cookie", cookie)
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let location = r
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (r.status(), location, r.text().await.unwrap())
+}
+
 pub(crate) fn hidden(html: &str, name: &str) -> String {
     let at = html
         .find(&format!("name=\"{name}\" value=\""))

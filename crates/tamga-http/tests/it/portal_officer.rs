@@ -16,14 +16,12 @@ use tamga_store::{NewUser, Role, User};
 
 use crate::browser_support::{axe, click, login, run_story, screenshot, text, wd, Checked};
 use crate::common::{lifecycle_cigarettes, lifecycle_selectivity, TestApp};
-use crate::portal_login::{client, hidden, page_login};
+use crate::portal_login::{hidden, page_get as page, page_login, page_post as post};
 
 stories!(
     officer_pages_follow_the_api_rules,
     an_officer_clears_a_red_declaration_signing_in_the_browser
 );
-
-const HTML: &str = "text/html,application/xhtml+xml";
 
 /// Lodges a declaration that goes red (HS chapter 24 under the officers'
 /// criterion); its MRN.
@@ -34,40 +32,6 @@ async fn red_declaration(app: &TestApp) -> String {
     assert_eq!(v["channel"], "red", "{v}");
     assert_eq!(v["state"], "under_control", "{v}");
     v["mrn"].as_str().unwrap().to_owned()
-}
-
-async fn page(app: &TestApp, cookie: &str, path: &str) -> (StatusCode, String) {
-    let r = client()
-        .get(format!("{}{path}", app.base))
-        .header("accept", HTML)
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    (r.status(), r.text().await.unwrap())
-}
-
-/// Posts a page form; status, `Location` and the page.
-async fn post(
-    app: &TestApp,
-    cookie: &str,
-    path: &str,
-    form: &[(&str, &str)],
-) -> (StatusCode, String, String) {
-    let r = client()
-        .post(format!("{}{path}", app.base))
-        .header("accept", HTML)
-        .header("cookie", cookie)
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let location = r
-        .headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    (r.status(), location, r.text().await.unwrap())
 }
 
 /// The text of the signed form `id`'s textarea, unescaped.

@@ -15,7 +15,7 @@ use crate::browser_support::{
     axe, click, login, login_with, logout, run_story, screenshot, text, wd, Checked,
 };
 use crate::common::TestApp;
-use crate::portal_login::{hidden, page_login};
+use crate::portal_login::{hidden, page_get as get, page_login, page_post as post};
 
 stories!(
     admin_pages_keep_to_roles_scope_and_tokens,
@@ -24,48 +24,6 @@ stories!(
     the_analyst_edits_checks_tries_and_activates_a_profile,
     an_administrator_approves_a_newly_registered_trader_in_a_browser,
 );
-
-const HTML: &str = "text/html,application/xhtml+xml";
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-async fn get(app: &TestApp, session: &str, path: &str) -> (StatusCode, String) {
-    let r = client()
-        .get(format!("{}{path}", app.base))
-        .header("cookie", session)
-        .header("accept", HTML)
-        .send()
-        .await
-        .unwrap();
-    (r.status(), r.text().await.unwrap())
-}
-
-async fn post(
-    app: &TestApp,
-    session: &str,
-    path: &str,
-    form: &[(&str, &str)],
-) -> (StatusCode, String, String) {
-    let r = client()
-        .post(format!("{}{path}", app.base))
-        .header("cookie", session)
-        .header("accept", HTML)
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let location = r
-        .headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    (r.status(), location, r.text().await.unwrap())
-}
 
 fn registration(eori: &str, username: &str, password: &str) -> serde_json::Value {
     json!({
