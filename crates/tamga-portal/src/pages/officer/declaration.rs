@@ -276,7 +276,7 @@ pub fn declaration_page(
                     l.goods_code.clone(),
                     l.measure_type.clone(),
                     l.expression.clone(),
-                    l.base.clone(),
+                    tr.engine(&l.base),
                     format!(
                         "{} {}",
                         tr.number(&l.amount.amount.to_string()),
