@@ -110,14 +110,15 @@ async fn check_pages(
 }
 
 async fn every_roles_main_pages_pass_axe(app: TestApp) {
-    // Trader 0's declarations: refused, under control, released.
+    // Trader 0's declarations: released, refused, under control.
+    let (s, v) = app.lodge(0, &app.body(0)).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["state"], "released", "{v}");
     let officer = app.officer("officer");
     refused(&app, 0, &officer).await;
     let (s, v) = app.lodge(0, &lifecycle_cigarettes(&app.body(0))).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let mrn = v["mrn"].as_str().unwrap().to_owned();
-    let (s, v) = app.lodge(0, &app.body(0)).await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
     let base = app.base.clone();
     run_story("accessibility", |c| async move {
         let r = async {
