@@ -23,10 +23,12 @@ enum Then {
     Check,
 }
 
-/// The pages to check by person (`""`: nobody logged in): path (`{mrn}`
-/// is a declaration of demo trader 0 under control), what to do first,
-/// and the screenshot to save, if any.
-const PAGES: &[(&str, &[(&str, Then, &str)])] = &[
+/// A page to check: its path (`{mrn}` is a declaration of demo trader 0
+/// under control), what to do first, and the screenshot to save, if any.
+type Page = (&'static str, Then, &'static str);
+
+/// The pages to check by person (`""`: nobody logged in).
+const PAGES: &[(&str, &[Page])] = &[
     (
         "",
         &[
@@ -78,7 +80,7 @@ async fn check_pages(
     c: &Client,
     base: &str,
     mrn: &str,
-    pages: &[(&str, Then, &str)],
+    pages: &[Page],
     found: &mut Vec<String>,
 ) -> Checked {
     for (path, then, shot) in pages {
