@@ -8,7 +8,9 @@
 //! no English text of the portal's messages left
 //! ([`tamga_portal::i18n::untranslated`]; the tariff's own descriptions
 //! are data, exempt on the pages that show tariff lines) and no Fluent
-//! message id shown instead of a text.
+//! message id shown instead of a text. So must a few forms posted with
+//! mistakes ([`ERROR_FORMS`]), whose messages beside their fields are
+//! texts too.
 
 use std::collections::BTreeSet;
 
@@ -70,6 +72,48 @@ const WITH_QUERY: &[(&str, &str)] = &[
     ("/calculator", "goodsCode=9999999999&origin=CN"),
     ("/admin/operators", "status=all"),
     ("/appeals/new", "mrn={mrn}&subject=refusal"),
+];
+
+/// Forms posted with mistakes, so their errors are shown beside their
+/// fields: who posts, where, and the fields besides the CSRF token.
+const ERROR_FORMS: &[(&str, &str, &[(&str, &str)])] = &[
+    (
+        "trader1",
+        "/trader/declarations/new",
+        &[
+            ("items", "1"),
+            ("_action", "check"),
+            ("/items/0/hsCode", "12AB"),
+        ],
+    ),
+    (
+        "admin",
+        "/admin/users",
+        &[
+            ("username", "inspector10"),
+            ("name", "Tenth"),
+            ("roles", "inspector"),
+        ],
+    ),
+    (
+        "admin",
+        "/admin/users/officer/keys",
+        &[("publicKey", "not a key")],
+    ),
+    (
+        "analyst",
+        "/analyst/profiles/TAX",
+        &[
+            ("op", "check"),
+            ("expression", "tax_rate > \"15"),
+            ("rationale", "r"),
+        ],
+    ),
+    (
+        "trader1",
+        "/trader/webhook",
+        &[("url", "ftp://example.com/hook")],
+    ),
 ];
 
 /// What the path parameters are filled with: the test's own data.
@@ -341,11 +385,52 @@ async fn every_page_speaks_russian(app: TestApp) {
             failures.push(format!("{at}: message ids shown {shown:?}"));
         }
     }
+    // Forms with their errors shown: the field messages are Russian too.
+    let person = |name: &str| {
+        people
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, c)| c.clone())
+            .unwrap_or_default()
+    };
+    for (who, path, form) in ERROR_FORMS {
+        let cookie = person(who);
+        let (_, html) = crate::portal_login::page_get(&app, &cookie, "/me").await;
+        let csrf = crate::portal_login::hidden(&html, "_csrf");
+        let mut fields: Vec<(&str, &str)> = vec![("_csrf", csrf.as_str())];
+        fields.extend(form.iter().copied());
+        let r = http
+            .post(format!("{}{path}", app.base))
+            .header("accept", HTML)
+            .header("accept-language", "ru-RU,ru;q=0.9")
+            .header("cookie", &cookie)
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let body = r.text().await.unwrap();
+        let at = format!("POST {path} (as {who}, {status})");
+        if !status.is_client_error() || !body.contains("aria-invalid=\"true\"") {
+            failures.push(format!("{at}: no field error shown"));
+        }
+        if !body.contains("<html lang=\"ru\">") {
+            failures.push(format!("{at}: not in Russian"));
+        }
+        let left = untranslated("ru", &body);
+        if !left.is_empty() {
+            failures.push(format!("{at}: untranslated {left:?}"));
+        }
+        let shown = ids_shown(&body, &ids);
+        if !shown.is_empty() {
+            failures.push(format!("{at}: message ids shown {shown:?}"));
+        }
+    }
     assert!(
         failures.is_empty(),
         "{} of {} pages fail:\n{}",
         failures.len(),
-        urls.len(),
+        urls.len() + ERROR_FORMS.len(),
         failures.join("\n")
     );
 }

@@ -16,7 +16,7 @@ use tamga_store::risk_sql::ProfileRecord;
 use super::admin::csrf;
 use super::{error_message, when};
 use crate::pages::{render, Frame, PageError};
-use crate::{Ctx, Rendered};
+use crate::{Ctx, Rendered, Tr};
 
 pub struct ProfileRow {
     pub id: String,
@@ -114,6 +114,18 @@ pub struct HitRow {
     pub office: String,
     pub channel: String,
     pub explanation: String,
+}
+
+/// The parser's message in the page's language: its own text (which may
+/// quote the rule) in English; in another language the API's text of its
+/// code, as a client asking the API in that language reads it (without
+/// the English details, so the page is never half English).
+fn detail_in(tr: &Tr, code: &str, detail: String) -> String {
+    if tr.lang == "en" || code.is_empty() {
+        return detail;
+    }
+    tr.exact(&format!("api-{code}"), None, &[])
+        .unwrap_or_default()
 }
 
 #[derive(Template)]
@@ -226,8 +238,8 @@ pub fn profile_page(
             } else {
                 String::new()
             },
+            error_detail: detail_in(&tr, &outcome.error_code, outcome.error_detail),
             error_code: outcome.error_code,
-            error_detail: outcome.error_detail,
             checked_ok: outcome.checked_ok,
             summary,
             hits,
