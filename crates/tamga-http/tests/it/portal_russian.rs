@@ -74,9 +74,12 @@ const WITH_QUERY: &[(&str, &str)] = &[
     ("/appeals/new", "mrn={mrn}&subject=refusal"),
 ];
 
+/// A form's fields besides the CSRF token.
+type Fields = &'static [(&'static str, &'static str)];
+
 /// Forms posted with mistakes, so their errors are shown beside their
-/// fields: who posts, where, and the fields besides the CSRF token.
-const ERROR_FORMS: &[(&str, &str, &[(&str, &str)])] = &[
+/// fields: who posts, where, and what.
+const ERROR_FORMS: &[(&str, &str, Fields)] = &[
     (
         "trader1",
         "/trader/declarations/new",
