@@ -191,12 +191,10 @@ async fn story(c: &Client, app: &TestApp) -> Checked {
     let lead = text(c, "p.lead").await?;
     check!(lead.contains(EORI), "dashboard lead {lead:?}");
     let public_key = make_key(c, base).await?;
-    // Without a key it cannot approve one: no form to register it itself.
+    // Without a key it cannot approve one: no section to add a key.
     check!(
-        c.find(Locator::Css("form[action='/me/keys'][method=post]"))
-            .await
-            .is_err(),
-        "a key holder without a key may register one"
+        c.find(Locator::Id("add-title")).await.is_err(),
+        "a holder without a key is offered to register one itself"
     );
     logout(c).await?;
 
@@ -212,8 +210,21 @@ async fn story(c: &Client, app: &TestApp) -> Checked {
     check!(done.contains("is registered"), "key notice {done:?}");
     logout(c).await?;
 
-    // The user lodges a declaration through the form.
+    // The user sees its key, and may now add others by signing.
     login_with(c, base, USER, PASSWORD).await?;
+    wd(c.goto(&format!("{base}/me/keys")).await, "keys")?;
+    let keys = text(c, "table.keys tbody").await?;
+    check!(
+        keys.contains(&tamga_app::clearance::key_id_of(&public_key)),
+        "the registered key is not listed: {keys:?}"
+    );
+    check!(
+        c.find(Locator::Id("add-title")).await.is_ok(),
+        "a key holder is not offered to add a key"
+    );
+
+    // The user lodges a declaration through the form.
+    wd(c.goto(&format!("{base}/trader")).await, "dashboard")?;
     click(c, "a[href='/trader/declarations/new']").await?;
     let declarant = value(c, "/declarant/id").await?;
     check!(declarant == EORI, "declarant filled with {declarant:?}");
