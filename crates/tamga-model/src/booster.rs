@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::features::Encoder;
+use crate::predictor::Predictor;
 use crate::record::Record;
 use crate::RiskModel;
 
@@ -88,6 +89,9 @@ pub struct GbdtModel {
     pub info: ModelInfo,
     encoder: Encoder,
     booster: GradientBooster,
+    /// The trees flattened, built on training and on load.
+    #[serde(skip)]
+    predictor: Predictor,
 }
 
 /// Trains on the inspected records (those with a label); the rest still
@@ -138,10 +142,12 @@ pub fn train(records: &[Record], options: TrainOptions) -> Result<GbdtModel, Mod
         features: names,
         trees: booster.trees.len(),
     };
+    let predictor = Predictor::new(&booster);
     Ok(GbdtModel {
         info,
         encoder,
         booster,
+        predictor,
     })
 }
 
@@ -153,8 +159,9 @@ impl GbdtModel {
 
     /// Reads a model saved by [`GbdtModel::to_bytes`].
     pub fn from_bytes(bytes: &[u8]) -> Result<GbdtModel, ModelError> {
-        let model: GbdtModel =
+        let mut model: GbdtModel =
             serde_json::from_slice(bytes).map_err(|e| ModelError::Format(e.to_string()))?;
+        model.predictor = Predictor::new(&model.booster);
         if model.info.format != FORMAT {
             return Err(ModelError::Format(format!(
                 "format {:?}, expected {FORMAT:?}",
@@ -179,13 +186,14 @@ impl GbdtModel {
         self.booster.json_dump().unwrap_or_default()
     }
 
-    fn probabilities(&self, x: &[f64], rows: usize) -> Vec<f64> {
-        let matrix = Matrix::new(x, rows, self.info.features.len());
-        self.booster
-            .predict(&matrix, false)
-            .into_iter()
-            .map(|log_odds| 1.0 / (1.0 + (-log_odds).exp()))
-            .collect()
+    /// Scores a slice on this thread, one row at a time.
+    fn score_chunk(&self, records: &[Record], out: &mut [f64]) {
+        let mut row = Vec::with_capacity(self.info.features.len());
+        for (r, o) in records.iter().zip(out) {
+            row.clear();
+            self.encoder.encode(r, &mut row);
+            *o = self.predictor.probability(&row);
+        }
     }
 }
 
@@ -195,11 +203,20 @@ impl RiskModel for GbdtModel {
     }
 
     fn score(&self, records: &[Record]) -> Vec<f64> {
-        if records.is_empty() {
-            return Vec::new();
+        let mut out = vec![0.0; records.len()];
+        // Large batches on every core; a few declarations on this thread.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if records.len() < 4096 || threads == 1 {
+            self.score_chunk(records, &mut out);
+            return out;
         }
-        let x = self.encoder.transform(records);
-        self.probabilities(&x, records.len())
+        let chunk = records.len().div_ceil(threads);
+        std::thread::scope(|s| {
+            for (r, o) in records.chunks(chunk).zip(out.chunks_mut(chunk)) {
+                s.spawn(move || self.score_chunk(r, o));
+            }
+        });
+        out
     }
 
     fn explain(&self, record: &Record, top: usize) -> Vec<Contribution> {
@@ -319,6 +336,30 @@ mod tests {
                 .predict_contributions(&matrix, ContributionsMethod::Shapley, false)[x.len()];
         let sum: f64 = all.iter().map(|c| c.contribution).sum::<f64>() + bias;
         assert!((sum - raw).abs() < 1e-6, "{sum} vs {raw}");
+    }
+
+    #[test]
+    fn the_flat_trees_score_exactly_as_the_booster() {
+        let records = history();
+        let model = train(&records[..800], TrainOptions::default()).unwrap();
+        let x = model.encoder.transform(&records[800..]);
+        let rows = records.len() - 800;
+        let matrix = Matrix::new(&x, rows, model.info.features.len());
+        let booster = model.booster.predict(&matrix, false);
+        let mut row = Vec::new();
+        for (i, r) in records[800..].iter().enumerate() {
+            row.clear();
+            model.encoder.encode(r, &mut row);
+            assert_eq!(model.predictor.log_odds(&row), booster[i], "row {i}");
+        }
+        // Large batches are split over threads and give the same scores.
+        let mut many = Vec::new();
+        while many.len() < 10_000 {
+            many.extend_from_slice(&records[800..]);
+        }
+        let scores = model.score(&many);
+        assert_eq!(scores[..rows], model.score(&records[800..])[..]);
+        assert_eq!(scores[rows..2 * rows], scores[..rows]);
     }
 
     #[test]

@@ -16,7 +16,8 @@
 //! duty amount, and how far the price per kg lies from the mean (in `ln`)
 //! of the same HS subheading before.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
@@ -43,17 +44,20 @@ impl Key {
         }
     }
 
-    /// The record's value of this key; `None` when a part is absent.
-    fn value(self, r: &Record) -> Option<String> {
+    /// The record's value of this key, written into `buf`; `None` when
+    /// a part is absent.
+    fn value<'a>(self, r: &'a Record, buf: &'a mut String) -> Option<&'a str> {
         let v = match self {
-            Key::Attr(a) => r.cat(a).to_owned(),
-            Key::Hs(d) => r.hs(d).to_owned(),
+            Key::Attr(a) => r.cat(a),
+            Key::Hs(d) => r.hs(d),
             Key::Pair(a, b) => {
                 let (x, y) = (r.cat(a), r.cat(b));
                 if x.is_empty() || y.is_empty() {
                     return None;
                 }
-                format!("{x}|{y}")
+                buf.clear();
+                let _ = write!(buf, "{x}|{y}");
+                buf.as_str()
             }
         };
         (!v.is_empty()).then_some(v)
@@ -99,7 +103,17 @@ struct Mean {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct Group {
     key: Key,
-    table: BTreeMap<String, Stat>,
+    /// Hashed for lookups, written sorted (a model's bytes are the same
+    /// for the same data).
+    #[serde(serialize_with = "sorted")]
+    table: HashMap<String, Stat>,
+}
+
+fn sorted<S: serde::Serializer, V: Serialize>(
+    map: &HashMap<String, V>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    map.iter().collect::<BTreeMap<_, _>>().serialize(s)
 }
 
 /// The encoder: what the declarations it learnt from revealed.
@@ -108,7 +122,8 @@ pub struct Encoder {
     overall: Stat,
     groups: Vec<Group>,
     /// Mean `ln(price per kg)` per HS subheading.
-    hs6_price: BTreeMap<String, Mean>,
+    #[serde(serialize_with = "sorted")]
+    hs6_price: HashMap<String, Mean>,
 }
 
 impl Default for Encoder {
@@ -119,10 +134,10 @@ impl Default for Encoder {
                 .into_iter()
                 .map(|key| Group {
                     key,
-                    table: BTreeMap::new(),
+                    table: HashMap::new(),
                 })
                 .collect(),
-            hs6_price: BTreeMap::new(),
+            hs6_price: HashMap::new(),
         }
     }
 }
@@ -159,11 +174,12 @@ impl Encoder {
     /// Appends the record's features to `out`.
     pub fn encode(&self, r: &Record, out: &mut Vec<f64>) {
         let prior = self.prior();
+        let mut buf = String::new();
         for g in &self.groups {
-            match g.key.value(r) {
+            match g.key.value(r, &mut buf) {
                 None => out.extend([f64::NAN, f64::NAN]),
                 Some(v) => {
-                    let s = g.table.get(&v).copied().unwrap_or_default();
+                    let s = g.table.get(v).copied().unwrap_or_default();
                     let rate = (s.frauds as f64 + SMOOTHING * prior) / (s.n as f64 + SMOOTHING);
                     out.extend([rate, (s.n as f64).ln_1p()]);
                 }
@@ -201,9 +217,13 @@ impl Encoder {
         let Some(fraud) = r.label else { return };
         self.overall.n += 1;
         self.overall.frauds += u32::from(fraud);
+        let mut buf = String::new();
         for g in &mut self.groups {
-            if let Some(v) = g.key.value(r) {
-                let s = g.table.entry(v).or_default();
+            if let Some(v) = g.key.value(r, &mut buf) {
+                let s = match g.table.get_mut(v) {
+                    Some(s) => s,
+                    None => g.table.entry(v.to_owned()).or_default(),
+                };
                 s.n += 1;
                 s.frauds += u32::from(fraud);
             }

@@ -15,6 +15,7 @@
 //! - [`booster`]: training ([`train`]) and the trained [`GbdtModel`], the
 //!   [`RiskModel`] tamga uses (score and explain), saved as one JSON file
 //!   with its content hash.
+//! - [`predictor`]: the trees flattened for fast scoring.
 //! - [`metrics`]: AUC and precision, recall and revenue caught at n %.
 //!
 //! Scores and features are `f64`: they are statistics, not money. No IO
@@ -25,6 +26,7 @@ pub mod booster;
 pub mod features;
 pub mod kcs;
 pub mod metrics;
+pub mod predictor;
 pub mod record;
 
 pub use booster::{train, Contribution, GbdtModel, ModelError, ModelInfo, TrainOptions};
