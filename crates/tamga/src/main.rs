@@ -36,6 +36,7 @@ mod bench_identity;
 mod bench_ledger;
 mod bench_portal;
 mod bench_risk;
+mod risk_cmd;
 mod serve;
 mod simulate;
 mod tariff_cmd;
@@ -146,6 +147,9 @@ enum Command {
     /// Tariff files and the duty engine's reference cases.
     #[command(subcommand)]
     Tariff(tariff_cmd::TariffCommand),
+    /// The learning risk model: train, score, evaluate.
+    #[command(subcommand)]
+    Risk(risk_cmd::RiskCommand),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(bench::Bench),
@@ -221,6 +225,7 @@ fn main() -> std::process::ExitCode {
             } => tour::lodge(&target, demo_trader, token, key, &file).await,
             Command::Simulate(args) => simulate::run(args).await,
             Command::Tariff(cmd) => tariff_cmd::run(cmd).await,
+            Command::Risk(cmd) => risk_cmd::run(cmd),
             Command::Bench(b) => bench::run(b).await,
             Command::Admin(cmd) => admin_cmd::run(cmd).await,
         }

@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 const ALLOWED: &[(&str, &[&str])] = &[
     ("tamga-core", &[]),
     ("tamga-sim", &["tamga-core"]),
+    ("tamga-model", &["tamga-core"]),
     ("tamga-store", &["tamga-core"]),
     ("tamga-app", &["tamga-core", "tamga-store"]),
     ("tamga-portal", &["tamga-core", "tamga-store", "tamga-app"]),
@@ -26,6 +27,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &[
             "tamga-core",
             "tamga-sim",
+            "tamga-model",
             "tamga-store",
             "tamga-app",
             "tamga-http",

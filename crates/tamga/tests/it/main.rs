@@ -7,3 +7,4 @@ mod architecture;
 mod cli;
 mod crash;
 mod demo_tour;
+mod risk_model;

@@ -1,0 +1,379 @@
+//! Training and the trained model.
+//!
+//! Gradient-boosted trees from the `forust-ml` crate (pure Rust, histogram
+//! splits, missing values learnt, exact TreeSHAP contributions), over the
+//! features of
+//! [`crate::features`]. A model is saved as one JSON document: what it was
+//! trained on ([`ModelInfo`]), the encoder and the trees. Its content hash
+//! is the SHA-256 of those bytes, so two trainings on the same data with
+//! the same seed give the same file and the same hash.
+
+use forust_ml::gradientbooster::ContributionsMethod;
+use forust_ml::objective::ObjectiveType;
+use forust_ml::{GradientBooster, Matrix};
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+use crate::features::Encoder;
+use crate::predictor::Predictor;
+use crate::record::Record;
+use crate::RiskModel;
+
+/// The file format's name and version.
+pub const FORMAT: &str = "tamga-risk-model/1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("no inspected declarations to learn from")]
+    NoLabels,
+    #[error("the inspected declarations are all fraudulent or all not: nothing to tell apart")]
+    OneClass,
+    #[error("training failed: {0}")]
+    Training(String),
+    #[error("not a tamga risk model: {0}")]
+    Format(String),
+}
+
+/// How to train.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainOptions {
+    /// Seed of the booster's row sampling.
+    pub seed: u64,
+    /// Trees.
+    pub trees: usize,
+    pub learning_rate: f32,
+    pub max_depth: usize,
+    /// Share of the rows each tree learns from.
+    pub subsample: f32,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            seed: 1,
+            trees: 300,
+            learning_rate: 0.05,
+            max_depth: 5,
+            subsample: 0.8,
+        }
+    }
+}
+
+/// What a model was trained on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    pub format: String,
+    pub options: TrainOptions,
+    /// First and last declaration date learnt from.
+    pub data_from: Date,
+    pub data_to: Date,
+    /// Inspected declarations learnt from, and the fraudulent ones.
+    pub rows: usize,
+    pub frauds: usize,
+    pub features: Vec<String>,
+    pub trees: usize,
+}
+
+/// One feature's push on a score, in log-odds (positive: riskier).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Contribution {
+    pub feature: String,
+    /// The feature's value for this declaration (`None` when absent).
+    pub value: Option<f64>,
+    pub contribution: f64,
+}
+
+/// A trained model.
+#[derive(Serialize, Deserialize)]
+pub struct GbdtModel {
+    pub info: ModelInfo,
+    encoder: Encoder,
+    booster: GradientBooster,
+    /// The trees flattened, built on training and on load.
+    #[serde(skip)]
+    predictor: Predictor,
+}
+
+/// Trains on the inspected records (those with a label); the rest still
+/// teach the value ratios.
+pub fn train(records: &[Record], options: TrainOptions) -> Result<GbdtModel, ModelError> {
+    let (encoder, data) = Encoder::fit_transform(records);
+    let names = encoder.feature_names();
+    let cols = names.len();
+    let labelled: Vec<usize> = (0..records.len())
+        .filter(|i| records[*i].label.is_some())
+        .collect();
+    if labelled.is_empty() {
+        return Err(ModelError::NoLabels);
+    }
+    let y: Vec<f64> = labelled
+        .iter()
+        .map(|i| f64::from(u8::from(records[*i].label == Some(true))))
+        .collect();
+    let frauds = y.iter().filter(|v| **v > 0.5).count();
+    if frauds == 0 || frauds == y.len() {
+        return Err(ModelError::OneClass);
+    }
+    let rows = records.len();
+    let mut x = Vec::with_capacity(cols * labelled.len());
+    for c in 0..cols {
+        x.extend(labelled.iter().map(|i| data[c * rows + i]));
+    }
+    let matrix = Matrix::new(&x, labelled.len(), cols);
+    let mut booster = GradientBooster::default()
+        .set_objective_type(ObjectiveType::LogLoss)
+        .set_iterations(options.trees)
+        .set_learning_rate(options.learning_rate)
+        .set_max_depth(options.max_depth)
+        .set_subsample(options.subsample)
+        .set_seed(options.seed)
+        .set_parallel(false);
+    booster
+        .fit_unweighted(&matrix, &y, None)
+        .map_err(|e| ModelError::Training(e.to_string()))?;
+    let dates = labelled.iter().map(|i| records[*i].date);
+    let info = ModelInfo {
+        format: FORMAT.to_owned(),
+        options,
+        data_from: dates.clone().min().expect("labelled is not empty"),
+        data_to: dates.max().expect("labelled is not empty"),
+        rows: labelled.len(),
+        frauds,
+        features: names,
+        trees: booster.trees.len(),
+    };
+    let predictor = Predictor::new(&booster);
+    Ok(GbdtModel {
+        info,
+        encoder,
+        booster,
+        predictor,
+    })
+}
+
+impl GbdtModel {
+    /// The model as JSON bytes (deterministic for the same model).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("a model serialises")
+    }
+
+    /// Reads a model saved by [`GbdtModel::to_bytes`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<GbdtModel, ModelError> {
+        let mut model: GbdtModel =
+            serde_json::from_slice(bytes).map_err(|e| ModelError::Format(e.to_string()))?;
+        model.predictor = Predictor::new(&model.booster);
+        if model.info.format != FORMAT {
+            return Err(ModelError::Format(format!(
+                "format {:?}, expected {FORMAT:?}",
+                model.info.format
+            )));
+        }
+        if model.info.features != model.encoder.feature_names() {
+            return Err(ModelError::Format(
+                "its features are not this version's".to_owned(),
+            ));
+        }
+        Ok(model)
+    }
+
+    /// The SHA-256 of the saved bytes, in hex: the model's identity.
+    pub fn content_hash(&self) -> String {
+        tamga_core::hash::sha256_hex(self.to_bytes())
+    }
+
+    /// The booster's JSON alone (for tools that read perpetual's format).
+    pub fn booster_json(&self) -> String {
+        self.booster.json_dump().unwrap_or_default()
+    }
+
+    /// Scores a slice on this thread, one row at a time.
+    fn score_chunk(&self, records: &[Record], out: &mut [f64]) {
+        let mut row = Vec::with_capacity(self.info.features.len());
+        for (r, o) in records.iter().zip(out) {
+            row.clear();
+            self.encoder.encode(r, &mut row);
+            *o = self.predictor.probability(&row);
+        }
+    }
+}
+
+impl RiskModel for GbdtModel {
+    fn feature_names(&self) -> &[String] {
+        &self.info.features
+    }
+
+    fn score(&self, records: &[Record]) -> Vec<f64> {
+        let mut out = vec![0.0; records.len()];
+        // Large batches on every core; a few declarations on this thread.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if records.len() < 4096 || threads == 1 {
+            self.score_chunk(records, &mut out);
+            return out;
+        }
+        let chunk = records.len().div_ceil(threads);
+        std::thread::scope(|s| {
+            for (r, o) in records.chunks(chunk).zip(out.chunks_mut(chunk)) {
+                s.spawn(move || self.score_chunk(r, o));
+            }
+        });
+        out
+    }
+
+    fn explain(&self, record: &Record, top: usize) -> Vec<Contribution> {
+        let mut x = Vec::new();
+        self.encoder.encode(record, &mut x);
+        let cols = x.len();
+        let matrix = Matrix::new(&x, 1, cols);
+        let contributions =
+            self.booster
+                .predict_contributions(&matrix, ContributionsMethod::Shapley, false);
+        let mut out: Vec<Contribution> = self
+            .info
+            .features
+            .iter()
+            .zip(&contributions)
+            .zip(&x)
+            .map(|((feature, c), v)| Contribution {
+                feature: feature.clone(),
+                value: (!v.is_nan()).then_some(*v),
+                contribution: *c,
+            })
+            .filter(|c| c.contribution != 0.0)
+            .collect();
+        out.sort_by(|a, b| {
+            b.contribution
+                .abs()
+                .total_cmp(&a.contribution.abs())
+                .then_with(|| a.feature.cmp(&b.feature))
+        });
+        out.truncate(top);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Attribute;
+    use time::macros::date;
+
+    /// Importers "BAD*" cheat three times in four, the others once in
+    /// twenty, over 60 days.
+    fn history() -> Vec<Record> {
+        let mut out = Vec::new();
+        for day in 0..60i64 {
+            for k in 0..20usize {
+                let bad = k % 5 == 0;
+                let mut cats = vec![String::new(); Attribute::ALL.len()];
+                cats[Attribute::Importer.index()] =
+                    format!("{}{}", if bad { "BAD" } else { "OK" }, k);
+                cats[Attribute::Hs6.index()] = format!("8471{:02}", k % 3);
+                let n = day as usize * 20 + k;
+                let fraud = if bad {
+                    !(day as u64).is_multiple_of(4)
+                } else {
+                    (day as usize + k).is_multiple_of(20)
+                };
+                out.push(Record {
+                    id: n.to_string(),
+                    date: date!(2020 - 01 - 01) + time::Duration::days(day),
+                    cats,
+                    net_mass_kg: Some(10.0 + k as f64),
+                    item_price: Some(1000.0 + (n % 7) as f64 * 10.0),
+                    tax_rate: Some(5.0),
+                    label: Some(fraud),
+                    revenue: None,
+                });
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn it_learns_who_cheats_explains_why_and_is_deterministic() {
+        let records = history();
+        let (train_part, later) = records.split_at(1000);
+        let model = train(train_part, TrainOptions::default()).unwrap();
+        assert_eq!(model.info.rows, 1000);
+        assert_eq!(model.info.data_from, date!(2020 - 01 - 01));
+        let scores = model.score(later);
+        let labels: Vec<bool> = later.iter().map(|r| r.label == Some(true)).collect();
+        let auc = crate::metrics::auc(&scores, &labels).unwrap();
+        assert!(auc > 0.8, "auc {auc}");
+        // The explanation of a cheat's score names the importer's history.
+        let bad = later
+            .iter()
+            .find(|r| r.cat(Attribute::Importer).starts_with("BAD"))
+            .unwrap();
+        let why = model.explain(bad, 3);
+        assert!(why[0].feature.starts_with("importer"), "{why:?}");
+        assert!(
+            why[0].contribution > 0.0,
+            "{why:?} {}",
+            model.score(std::slice::from_ref(bad))[0]
+        );
+        // Same data, same seed: the same bytes; they load back and score alike.
+        let again = train(train_part, TrainOptions::default()).unwrap();
+        assert_eq!(model.content_hash(), again.content_hash());
+        let loaded = GbdtModel::from_bytes(&model.to_bytes()).unwrap();
+        assert_eq!(loaded.score(later), scores);
+        assert!(GbdtModel::from_bytes(b"{\"info\":1}").is_err());
+    }
+
+    #[test]
+    fn contributions_add_up_to_the_score() {
+        let records = history();
+        let model = train(&records[..600], TrainOptions::default()).unwrap();
+        let r = &records[700];
+        let all = model.explain(r, usize::MAX);
+        let mut x = Vec::new();
+        model.encoder.encode(r, &mut x);
+        let matrix = Matrix::new(&x, 1, x.len());
+        let raw = model.booster.predict(&matrix, false)[0];
+        let bias =
+            model
+                .booster
+                .predict_contributions(&matrix, ContributionsMethod::Shapley, false)[x.len()];
+        let sum: f64 = all.iter().map(|c| c.contribution).sum::<f64>() + bias;
+        assert!((sum - raw).abs() < 1e-6, "{sum} vs {raw}");
+    }
+
+    #[test]
+    fn the_flat_trees_score_exactly_as_the_booster() {
+        let records = history();
+        let model = train(&records[..800], TrainOptions::default()).unwrap();
+        let x = model.encoder.transform(&records[800..]);
+        let rows = records.len() - 800;
+        let matrix = Matrix::new(&x, rows, model.info.features.len());
+        let booster = model.booster.predict(&matrix, false);
+        let mut row = Vec::new();
+        for (i, r) in records[800..].iter().enumerate() {
+            row.clear();
+            model.encoder.encode(r, &mut row);
+            assert_eq!(model.predictor.log_odds(&row), booster[i], "row {i}");
+        }
+        // Large batches are split over threads and give the same scores.
+        let mut many = Vec::new();
+        while many.len() < 10_000 {
+            many.extend_from_slice(&records[800..]);
+        }
+        let scores = model.score(&many);
+        assert_eq!(scores[..rows], model.score(&records[800..])[..]);
+        assert_eq!(scores[rows..2 * rows], scores[..rows]);
+    }
+
+    #[test]
+    fn nothing_to_learn_is_an_error() {
+        let mut records = history();
+        records.iter_mut().for_each(|r| r.label = None);
+        assert!(matches!(
+            train(&records, TrainOptions::default()),
+            Err(ModelError::NoLabels)
+        ));
+        records.iter_mut().for_each(|r| r.label = Some(false));
+        assert!(matches!(
+            train(&records, TrainOptions::default()),
+            Err(ModelError::OneClass)
+        ));
+    }
+}
