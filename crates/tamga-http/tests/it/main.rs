@@ -21,6 +21,7 @@ mod payments;
 mod people;
 mod portal_account;
 mod portal_appeals;
+mod portal_directory;
 mod portal_login;
 mod portal_officer;
 mod portal_staff;
