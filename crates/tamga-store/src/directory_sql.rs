@@ -78,15 +78,18 @@ pub struct OfficeStaffCount {
 pub trait DirectoryStore: Send + Sync {
     /// Traders (operators but banks and agencies) matching `q`.
     async fn trader_directory(&self, q: &TraderQuery) -> Result<TraderPage>;
-    /// The latest `limit` inspection tasks of `operator`'s declarations
-    /// (as declarant), newest first, with their findings counted.
+    /// The inspection tasks of `operator`'s latest `limit` inspected
+    /// declarations (as declarant), newest declaration first, with their
+    /// findings counted. SQLite walks the trader's declarations newest
+    /// first (`CROSS JOIN` keeps that order) and stops at `limit`.
     async fn trader_inspections(
         &self,
         operator: &Eori,
         limit: u32,
     ) -> Result<Vec<TraderInspection>>;
     /// The latest `limit` findings recorded on `operator`'s declarations,
-    /// newest first.
+    /// newest first. SQLite walks the findings (few: only controls with
+    /// findings record them) newest first and stops at `limit`.
     async fn trader_findings(
         &self,
         operator: &Eori,
@@ -185,8 +188,8 @@ macro_rules! directory_backend {
                 let rows = sqlx::query(&$sql(
                     "SELECT t.mrn, t.office, t.channel, t.status, t.outcome, t.created_at, t.result_at, \
                      (SELECT COUNT(*) FROM ops_findings f WHERE f.mrn = t.mrn) AS findings \
-                     FROM ops_tasks t JOIN declarations d ON d.mrn = t.mrn \
-                     WHERE d.declarant = ? ORDER BY t.created_at DESC, t.mrn LIMIT ?",
+                     FROM declarations d CROSS JOIN ops_tasks t \
+                     WHERE t.mrn = d.mrn AND d.declarant = ? ORDER BY d.id DESC LIMIT ?",
                 ))
                 .bind(operator.as_str())
                 .bind(i64::from(limit))
@@ -219,8 +222,8 @@ macro_rules! directory_backend {
                 let rows = sqlx::query(&$sql(
                     "SELECT f.mrn, f.officer, f.at, f.kind, f.item, f.declared_value, \
                      f.corrected_value, f.additional_duties, f.description \
-                     FROM ops_findings f JOIN declarations d ON d.mrn = f.mrn \
-                     WHERE d.declarant = ? ORDER BY f.at DESC, f.id DESC LIMIT ?",
+                     FROM ops_findings f CROSS JOIN declarations d \
+                     WHERE d.mrn = f.mrn AND d.declarant = ? ORDER BY f.id DESC LIMIT ?",
                 ))
                 .bind(operator.as_str())
                 .bind(i64::from(limit))
