@@ -184,6 +184,12 @@ async fn a_trader_profile_shows_its_inspections_and_findings(app: TestApp) {
         |p| p["metrics"]["withFindings"] == 1,
     )
     .await;
+    // The officer's declaration page links to the declarant's twin.
+    let session = page_login(&app, "officer").await;
+    let (_, page) = get(&app, &session, &format!("/officer/declarations/{mrn}")).await;
+    assert!(page.contains(&format!("href=\"/analyst/traders/{trader}\"")));
+    let (status, _) = get(&app, &session, &format!("/analyst/traders/{trader}")).await;
+    assert_eq!(status, StatusCode::OK);
     let analyst = page_login(&app, "analyst").await;
     let (status, html) = get(&app, &analyst, &format!("/analyst/traders/{trader}")).await;
     assert_eq!(status, StatusCode::OK);

@@ -4,6 +4,7 @@
 twin-traders-title = Trader profiles
 twin-traders-lead = Every trader with its risk category as of today and its history in figures. The category comes from transparent rules over the trader's declarations, inspections and findings.
 twin-traders-link = Trader profiles (digital twin)
+twin-declarant-link = The declarant's risk profile
 twin-search = EORI or name contains
 twin-search-submit = Search
 twin-traders-none = No trader matches.
