@@ -200,6 +200,7 @@ pub const RULES: &[Rule] = &[
     // The traders' digital twin: the roles of `/api/v1/traders/{id}/profile`.
     rule("GET", "/analyst/traders", TRADER_READERS),
     rule("GET", "/analyst/traders/{eori}", TRADER_READERS),
+    rule("POST", "/analyst/traders/{eori}/aeo", ADMIN),
     // The trader's and broker's pages mirror the operator endpoints.
     rule("GET", "/trader", OPERATOR),
     rule("GET", "/trader/declarations", OPERATOR),

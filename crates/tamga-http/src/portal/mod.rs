@@ -97,6 +97,7 @@ pub const PAGES: &[(&str, &str)] = &[
     ("POST", "/analyst/profiles/{id}/retirement"),
     ("GET", "/analyst/traders"),
     ("GET", "/analyst/traders/{eori}"),
+    ("POST", "/analyst/traders/{eori}/aeo"),
     ("GET", "/trader"),
     ("GET", "/trader/declarations"),
     ("POST", "/trader/declarations"),

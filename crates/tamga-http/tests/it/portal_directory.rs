@@ -11,11 +11,12 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 use crate::common::{lifecycle_eventually as eventually, TestApp};
-use crate::portal_login::{page_get as get, page_login};
+use crate::portal_login::{hidden, page_get as get, page_login, page_post as post};
 
 stories!(
     trader_profiles_keep_to_their_readers_search_and_page,
     a_trader_profile_shows_its_inspections_and_findings,
+    administrators_set_the_aeo_status_on_the_twin,
     administrators_see_their_offices_and_staff,
     offices_carry_hours_and_services,
     the_trader_declaration_page_lists_its_notifications,
@@ -377,4 +378,86 @@ async fn the_trader_declaration_page_lists_its_notifications(app: TestApp) {
     // In Russian.
     let (_, ru) = get(&app, &s, &format!("/trader/declarations/{mrn}?lang=ru")).await;
     assert!(ru.contains("Принята и зарегистрирована"));
+}
+
+async fn administrators_set_the_aeo_status_on_the_twin(app: TestApp) {
+    let trader = app.trader(4).id.clone();
+    let path = format!("/analyst/traders/{trader}");
+    let action = format!("{path}/aeo");
+    // Only administrators see the form and may post it.
+    let analyst = page_login(&app, "analyst").await;
+    let (_, page) = get(&app, &analyst, &path).await;
+    assert!(!page.contains("id=\"aeo-form\""));
+    let csrf = hidden(&page, "_csrf");
+    let (status, _, _) = post(&app, &analyst, &action, &[("_csrf", &csrf), ("aeo", "yes")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "an analyst does not set AEO");
+    let admin = page_login(&app, "admin").await;
+    let (_, page) = get(&app, &admin, &path).await;
+    assert!(page.contains("id=\"aeo-form\""));
+    let csrf = hidden(&page, "_csrf");
+    let (status, _, _) = post(&app, &admin, &action, &[("aeo", "yes")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no CSRF token");
+    // A reference too long: the service's code by the field, typed text kept.
+    let long = "R".repeat(201);
+    let (status, _, html) = post(
+        &app,
+        &admin,
+        &action,
+        &[("_csrf", &csrf), ("aeo", "yes"), ("reference", &long)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("AEO_REFERENCE") && html.contains(&long));
+    let (s, p) = app
+        .get(
+            &format!("/api/v1/traders/{trader}/profile"),
+            &app.user_token("analyst"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(p["aeo"].is_null(), "nothing set: {p}");
+    // Set: the trader is reassessed with the AEO rule at once.
+    let (status, location, _) = post(
+        &app,
+        &admin,
+        &action,
+        &[
+            ("_csrf", &csrf),
+            ("aeo", "yes"),
+            ("reference", "UZ-AEO-2026-17"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, format!("{path}?done=aeo"));
+    let (_, html) = get(&app, &analyst, &path).await;
+    assert!(html.contains("yes, UZ-AEO-2026-17"));
+    assert!(
+        html.contains("<code>AEO</code>"),
+        "the AEO rule moved the score"
+    );
+    let (_, p) = app
+        .get(
+            &format!("/api/v1/traders/{trader}/profile"),
+            &app.user_token("analyst"),
+        )
+        .await;
+    assert_eq!(p["aeo"]["aeo"], true, "{p}");
+    assert_eq!(p["aeo"]["updatedBy"], "admin");
+    // And unset.
+    let (status, _, _) = post(
+        &app,
+        &admin,
+        &action,
+        &[("_csrf", &csrf), ("reference", "")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, p) = app
+        .get(
+            &format!("/api/v1/traders/{trader}/profile"),
+            &app.user_token("analyst"),
+        )
+        .await;
+    assert_eq!(p["aeo"]["aeo"], false, "{p}");
 }

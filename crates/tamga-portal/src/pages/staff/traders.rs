@@ -3,7 +3,8 @@
 //! name, a page at a time: the store reads only the page) and
 //! `/analyst/traders/{eori}` (one trader: its category with the rules
 //! that gave it, its history in figures, its latest inspections and
-//! findings, and its category over time).
+//! findings, and its category over time; an administrator sets its AEO
+//! status there, as `PUT /api/v1/traders/{id}/aeo` does).
 //!
 //! The data is `tamga_app::workbench`'s, as the API's
 //! `GET /api/v1/traders/{id}/profile` gives it. The engine's reasons are
@@ -18,7 +19,8 @@ use tamga_app::workbench::{TraderControls, TraderDirectory, TraderProfile};
 use tamga_core::profiles::TraderCategory;
 use tamga_core::traders::{Assessment, TraderMetrics, HIGH_FROM, LOW_UP_TO};
 
-use super::{when, Pager};
+use super::admin::csrf;
+use super::{error_message, when, Pager};
 use crate::pages::{form_pairs, render, Frame, PageError};
 use crate::{Ctx, Rendered, Tr};
 
@@ -186,6 +188,7 @@ pub struct SnapshotRow {
 #[template(path = "staff/trader.html")]
 struct TraderPage {
     f: Frame,
+    eori: String,
     category: String,
     level: &'static str,
     explanation: String,
@@ -198,6 +201,20 @@ struct TraderPage {
     inspections: Vec<InspectionRow>,
     findings: Vec<FindingRow>,
     history: Vec<SnapshotRow>,
+    /// The AEO form (administrators only).
+    can_set_aeo: bool,
+    csrf: String,
+    aeo_now: bool,
+    aeo_reference: String,
+    aeo_error: String,
+    aeo_error_code: String,
+    done: String,
+}
+
+/// A refused AEO change: the service's code and what was typed.
+pub struct AeoFailure<'a> {
+    pub code: &'a str,
+    pub reference: &'a str,
 }
 
 /// The sentence of an assessment in the page's language.
@@ -251,13 +268,21 @@ fn rule_codes(a: &Assessment) -> String {
         .join(", ")
 }
 
-/// `/analyst/traders/{eori}`: the twin of one trader.
+/// `/analyst/traders/{eori}`: the twin of one trader (with `failure`,
+/// the AEO form's refusal, answered with `status`).
 pub fn trader_page(
     ctx: &Ctx,
     p: &TraderProfile,
     c: &TraderControls,
+    failure: Option<AeoFailure<'_>>,
+    status: u16,
 ) -> Result<Rendered, PageError> {
     let tr = ctx.tr;
+    let can_set_aeo = ctx
+        .me
+        .as_ref()
+        .is_some_and(|m| m.has(tamga_store::Role::Admin));
+    let aeo_now = p.aeo.as_ref().is_some_and(|a| a.aeo);
     let a = &p.assessment;
     let reasons = a
         .reasons
@@ -342,6 +367,7 @@ pub fn trader_page(
                     ("eori", p.operator.as_str()),
                 ),
             ),
+            eori: p.operator.to_string(),
             category: category(&tr, a.category),
             level: a.category.as_str(),
             explanation: explanation(&tr, a),
@@ -362,8 +388,28 @@ pub fn trader_page(
             inspections,
             findings,
             history,
+            can_set_aeo,
+            csrf: csrf(ctx),
+            aeo_now,
+            aeo_reference: match &failure {
+                Some(f) => f.reference.to_owned(),
+                None => p
+                    .aeo
+                    .as_ref()
+                    .and_then(|a| a.reference.clone())
+                    .unwrap_or_default(),
+            },
+            aeo_error: failure
+                .as_ref()
+                .map(|f| error_message(&tr, f.code))
+                .unwrap_or_default(),
+            aeo_error_code: failure.map(|f| f.code.to_owned()).unwrap_or_default(),
+            done: match ctx.param("done") {
+                Some("aeo") => tr.t("twin-aeo-done"),
+                _ => String::new(),
+            },
         },
-        200,
+        status,
     )
 }
 
