@@ -16,6 +16,7 @@ pub mod ledger;
 pub mod lifecycle;
 pub mod mandate;
 pub mod money;
+pub mod office_hours;
 pub mod pipeline;
 pub mod prearrival;
 pub mod profiles;

@@ -15,6 +15,7 @@ use crate::codes::{
     ProcedureCode,
 };
 use crate::declaration::DeclarationType;
+use crate::office_hours::{OfficeService, OpeningHours};
 
 /// HS 2022 entered into force on 1 January 2022.
 pub const HS2022_VALID_FROM: Date = time::macros::date!(2022 - 01 - 01);
@@ -74,6 +75,12 @@ pub struct Office {
     pub city: String,
     pub latitude: f64,
     pub longitude: f64,
+    /// Working hours in the office's local time (`None`: not published).
+    #[serde(default)]
+    pub hours: Option<OpeningHours>,
+    /// What the office offers.
+    #[serde(default)]
+    pub services: Vec<OfficeService>,
 }
 
 /// All reference tables as rows.
@@ -279,6 +286,8 @@ impl ReferenceBundle {
                 "city",
                 "latitude",
                 "longitude",
+                "hours",
+                "services",
             ],
         )? {
             let coord = |s: &str| {
@@ -297,6 +306,14 @@ impl ReferenceBundle {
                 city: r[4].clone(),
                 latitude: coord(&r[5])?,
                 longitude: coord(&r[6])?,
+                hours: match r[7].trim() {
+                    "" => None,
+                    h => Some(
+                        OpeningHours::parse(h).map_err(|e| err("offices.csv", line, e.reason))?,
+                    ),
+                },
+                services: OfficeService::parse_list(&r[8])
+                    .map_err(|e| err("offices.csv", line, e))?,
             });
         }
         Ok(b)

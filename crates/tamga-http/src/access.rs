@@ -106,6 +106,21 @@ const OPERATOR_OFFICER_ADMIN: Access = only(true, &[Role::Officer, Role::Admin])
 const APPEAL_READERS: Access = only(true, &[Role::AppealsOfficer, Role::Officer, Role::Admin]);
 
 const APPEALS_DECIDERS: Access = only(false, &[Role::AppealsOfficer]);
+/// Who reads every trader's profile: the customs users
+/// `GET /api/v1/traders/{id}/profile` serves (all but the bank; an
+/// operator reads only its own there, so not the directory).
+const TRADER_READERS: Access = only(
+    false,
+    &[
+        Role::Officer,
+        Role::Inspector,
+        Role::RiskAnalyst,
+        Role::Manager,
+        Role::AppealsOfficer,
+        Role::Admin,
+        Role::Agency,
+    ],
+);
 
 const fn rule(method: &'static str, path: &'static str, access: Access) -> Rule {
     Rule {
@@ -168,6 +183,8 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/admin/users/{username}", ADMIN),
     rule("POST", "/admin/users/{username}/keys", ADMIN),
     rule("GET", "/admin/audit", ADMIN),
+    rule("GET", "/admin/offices", ADMIN),
+    rule("GET", "/admin/offices/{code}", ADMIN),
     // The manager's dashboards (no API twin: managers and administrators).
     rule(
         "GET",
@@ -180,6 +197,10 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/analyst/profiles/{id}", ANALYST_ADMIN),
     rule("POST", "/analyst/profiles/{id}/activation", ANALYST_ADMIN),
     rule("POST", "/analyst/profiles/{id}/retirement", ANALYST_ADMIN),
+    // The traders' digital twin: the roles of `/api/v1/traders/{id}/profile`.
+    rule("GET", "/analyst/traders", TRADER_READERS),
+    rule("GET", "/analyst/traders/{eori}", TRADER_READERS),
+    rule("POST", "/analyst/traders/{eori}/aeo", ADMIN),
     // The trader's and broker's pages mirror the operator endpoints.
     rule("GET", "/trader", OPERATOR),
     rule("GET", "/trader/declarations", OPERATOR),

@@ -60,6 +60,7 @@ use crate::AppState;
         CreatedUserView,
         AuditEntryView,
         OfficeView,
+        tamga_core::office_hours::OfficeService,
         AuditPage,
         OperatorKind,
         OperatorStatus,
@@ -212,6 +213,19 @@ pub struct OfficeView {
     pub roles: Vec<String>,
     pub latitude: f64,
     pub longitude: f64,
+    /// Working hours in the office's local time (see `utcOffset`), a
+    /// subset of the OpenStreetMap `opening_hours` syntax: `24/7` or
+    /// rules like `Mo-Fr 08:00-18:00; Sa 09:00-13:00`; absent when not
+    /// published. Demo values.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "Mo-Fr 08:00-18:00; Sa 09:00-13:00")]
+    pub hours: Option<String>,
+    /// The office's local time offset from UTC (`+06:00`), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "+05:00")]
+    pub utc_offset: Option<String>,
+    /// What the office offers.
+    pub services: Vec<tamga_core::office_hours::OfficeService>,
 }
 
 /// Register an economic operator online (no token). Every field is
@@ -399,8 +413,8 @@ pub async fn update_user(
     Ok(Json(u.into()))
 }
 
-/// The customs offices (no token): code, name, country, city, roles and
-/// coordinates.
+/// The customs offices (no token): code, name, country, city, roles,
+/// coordinates, working hours (with the local UTC offset) and services.
 #[utoipa::path(get, path = "/api/v1/offices", tag = "reference",
     responses((status = 200, body = Vec<OfficeView>)))]
 pub async fn offices(State(s): State<AppState>) -> ApiResult<Json<Vec<OfficeView>>> {
@@ -415,6 +429,17 @@ pub async fn offices(State(s): State<AppState>) -> ApiResult<Json<Vec<OfficeView
                 roles: o.roles.clone(),
                 latitude: o.latitude,
                 longitude: o.longitude,
+                hours: o.hours.as_ref().map(|h| h.to_string()),
+                utc_offset: tamga_core::office_hours::utc_offset(&o.country).map(|u| {
+                    let (h, m, _) = u.as_hms();
+                    format!(
+                        "{}{:02}:{:02}",
+                        if h < 0 { '-' } else { '+' },
+                        h.abs(),
+                        m.abs()
+                    )
+                }),
+                services: o.services.clone(),
             })
             .collect(),
     ))

@@ -446,6 +446,15 @@ pub(crate) fn office_row(r: &impl Get) -> Result<Office> {
         city: r.s("city")?,
         latitude: r.f("latitude")?,
         longitude: r.f("longitude")?,
+        hours: match r.s("hours")?.as_str() {
+            "" => None,
+            h => Some(
+                tamga_core::office_hours::OpeningHours::parse(h)
+                    .map_err(|e| corrupt(format!("stored office hours: {e}")))?,
+            ),
+        },
+        services: tamga_core::office_hours::OfficeService::parse_list(&r.s("services")?)
+            .map_err(|e| corrupt(format!("stored office services: {e}")))?,
     })
 }
 
@@ -790,7 +799,7 @@ pub(crate) const SQL_DOCUMENT_TYPES: &str =
 pub(crate) const SQL_PROCEDURE_DOCUMENTS: &str =
     "SELECT procedure, document_code, reason FROM procedure_documents ORDER BY procedure, document_code";
 pub(crate) const SQL_OFFICES: &str =
-    "SELECT code, name, country, roles, city, latitude, longitude FROM offices ORDER BY code";
+    "SELECT code, name, country, roles, city, latitude, longitude, hours, services FROM offices ORDER BY code";
 
 /// Upsert-changes-only tail: `ON CONFLICT (key) DO UPDATE SET … WHERE any
 /// column differs` (or `DO NOTHING` for all-key tables).
@@ -825,6 +834,16 @@ macro_rules! load_reference_fn {
             let procedure_types: Vec<String> =
                 b.procedures.iter().map(codec::procedure_types).collect();
             let office_roles: Vec<String> = b.offices.iter().map(|o| o.roles.join(";")).collect();
+            let office_hours: Vec<(String, String)> = b
+                .offices
+                .iter()
+                .map(|o| {
+                    (
+                        o.hours.as_ref().map(|h| h.to_string()).unwrap_or_default(),
+                        tamga_core::office_hours::OfficeService::list_text(&o.services),
+                    )
+                })
+                .collect();
             let mut changed = Vec::new();
             let n = upsert(
                 c,
@@ -943,7 +962,11 @@ macro_rules! load_reference_fn {
             )
             .await?;
             changed.push(("procedure_documents".to_owned(), n));
-            let offices: Vec<_> = b.offices.iter().zip(&office_roles).collect();
+            let offices: Vec<_> = b
+                .offices
+                .iter()
+                .zip(office_roles.iter().zip(&office_hours))
+                .collect();
             let n = upsert(
                 c,
                 "offices",
@@ -955,17 +978,21 @@ macro_rules! load_reference_fn {
                     "city",
                     "latitude",
                     "longitude",
+                    "hours",
+                    "services",
                 ],
                 &["code"],
                 &offices,
-                |q, (r, roles)| {
+                |q, (r, (roles, (hours, services)))| {
                     q.push_bind(&r.code)
                         .push_bind(&r.name)
                         .push_bind(&r.country)
                         .push_bind(*roles)
                         .push_bind(&r.city)
                         .push_bind(r.latitude)
-                        .push_bind(r.longitude);
+                        .push_bind(r.longitude)
+                        .push_bind(hours)
+                        .push_bind(services);
                 },
             )
             .await?;

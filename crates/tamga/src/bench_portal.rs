@@ -10,8 +10,9 @@
 //! 4. Every `GET` page of [`tamga_http::portal::PAGES`] (plus a few with
 //!    a query) is requested `--requests` times by the first person who may
 //!    open it (anonymous first, then the demo roles): a path parameter is
-//!    filled from that person's data (`{mrn}`: their newest declaration)
-//!    or the page is listed as skipped. The latency is measured at the
+//!    filled from that person's data (`{mrn}`: their newest declaration;
+//!    `{eori}`: demo trader 1, `{code}`: the demo office) or the page is
+//!    listed as skipped. The latency is measured at the
 //!    client over loopback, so it bounds the server's time from above.
 //! 5. A page's weight: its HTML plus the style sheet and script it links,
 //!    before compression.
@@ -64,6 +65,7 @@ const PEOPLE: &[&str] = &[
 /// Pages requested with a query besides the bare routes.
 const WITH_QUERY: &[&str] = &[
     "/tariff?q=8471",
+    "/analyst/traders?q=silk",
     "/calculator?goodsCode=8471300000&origin=CN&customsValue=1000.00&currency=USD",
 ];
 
@@ -175,6 +177,9 @@ async fn fill(
         let mrn = newest_mrn(http, base, person?).await?;
         out = out.replace("{mrn}", &mrn);
     }
+    // The busiest demo trader's twin, the demo office's staff.
+    out = out.replace("{eori}", &tamga_app::demo::demo_trader_id(0));
+    out = out.replace("{code}", tamga_app::demo::DEMO_OFFICE);
     (!out.contains('{')).then_some(out)
 }
 

@@ -116,6 +116,28 @@ impl Clearance {
             .await?)
     }
 
+    /// The notifications an operator received about one of the
+    /// declarations it may see, oldest first (at most 500; others'
+    /// copies are theirs). Customs users get none: notifications are the
+    /// parties'.
+    pub async fn declaration_notifications(
+        &self,
+        caller: &Caller,
+        mrn: &Mrn,
+    ) -> Result<Vec<Notification>, AppError> {
+        self.declaration(caller, mrn).await?;
+        let Caller::Operator(op) = caller else {
+            return Ok(Vec::new());
+        };
+        Ok(self
+            .store
+            .declaration_notifications(op, mrn, 500)
+            .await?
+            .into_iter()
+            .map(crate::disclosure::for_operator)
+            .collect())
+    }
+
     /// An operator's notifications after `after`, oldest first.
     pub async fn notifications(
         &self,

@@ -679,6 +679,38 @@ pub async fn office_staff(
     Ok(store.office_staff(office).await?)
 }
 
+/// An office of the register with its staff counted.
+#[derive(Debug, Clone)]
+pub struct OfficeStaffing {
+    pub office: tamga_core::reference::Office,
+    /// Users of the office, and those of them active.
+    pub users: u64,
+    pub active: u64,
+}
+
+/// The offices an administrator administers (a central one: all; an
+/// office administrator: its own), each with its staff counted in SQL.
+pub async fn office_staffing(
+    store: &dyn Store,
+    caller: &Caller,
+) -> Result<Vec<OfficeStaffing>, AppError> {
+    let me = admin(caller)?;
+    let counts = store.office_staff_counts().await?;
+    Ok(offices(store)
+        .await?
+        .iter()
+        .filter(|o| me.offices.is_empty() || me.offices.iter().any(|m| m.as_str() == o.code))
+        .map(|o| {
+            let c = counts.iter().find(|c| c.office == o.code);
+            OfficeStaffing {
+                office: o.clone(),
+                users: c.map_or(0, |c| c.users),
+                active: c.map_or(0, |c| c.active),
+            }
+        })
+        .collect())
+}
+
 /// A page of the audit log (administrators), oldest first after `after`.
 pub async fn audit(
     store: &dyn Store,

@@ -1,7 +1,8 @@
 //! The officer workbench and the subject-oriented side of risk (issue 4),
 //! as a facade over its concerns: the trader digital twin ([`twin`]) and
 //! the trader profiles and AEO status people see of it ([`traders`]),
-//! inspectors and their competences ([`inspectors`]), automatic
+//! the traders' directory with their inspections and findings
+//! ([`directory`]), inspectors and their competences ([`inspectors`]), automatic
 //! dispatching of controlled declarations ([`dispatch`]), inspection tasks
 //! ([`tasks`]) with their results and findings ([`results`]), and labels
 //! for the learning model ([`labels`]).
@@ -22,6 +23,7 @@
 //! [`TraderMetrics`]: tamga_core::traders::TraderMetrics
 //! [`TraderContexts`]: crate::clearance::TraderContexts
 
+mod directory;
 mod dispatch;
 mod inspectors;
 mod labels;
@@ -31,6 +33,7 @@ mod tasks;
 mod traders;
 mod twin;
 
+pub use directory::{TraderControls, TraderDirectory, TraderSummary, SEARCH_MAX};
 pub use inspectors::InspectorView;
 pub use results::{parse_result, summarize, FINDING_KINDS};
 pub use tasks::{TaskDetail, TaskView};

@@ -1,9 +1,13 @@
 //! The customs offices register: every office of the reference data with
-//! its code, name, place, roles and coordinates, and a map drawn as SVG
-//! from the coordinates (no tiles, nothing fetched).
+//! its code, name, place, roles, working hours (whether it is open now,
+//! from the current UTC time and the office's country offset), services
+//! and coordinates, and a map drawn as SVG from the coordinates (no
+//! tiles, nothing fetched).
 
 use askama::Template;
+use time::OffsetDateTime;
 
+use tamga_core::office_hours::{utc_offset, OpeningHours, DAYS};
 use tamga_core::reference::Office;
 
 use super::{render, Frame, PageError};
@@ -21,6 +25,67 @@ struct OfficeView {
     country: String,
     roles: Vec<String>,
     coordinates: String,
+    hours: HoursView,
+    services: Vec<String>,
+}
+
+/// An office's working hours as the page shows them.
+#[derive(Debug, Default, PartialEq)]
+struct HoursView {
+    /// `Mon–Fri 08:00–18:00`, one line per run of days alike; empty when
+    /// the hours are not published.
+    lines: Vec<String>,
+    /// "Open now" / "Closed now", empty when it cannot be told.
+    now: String,
+    open: bool,
+}
+
+/// The day runs of `h` with the same spans (closed days left out).
+fn hours_view(tr: &Tr, h: Option<&OpeningHours>, country: &str, now: OffsetDateTime) -> HoursView {
+    let Some(h) = h else {
+        return HoursView {
+            lines: vec![tr.t("offices-hours-none")],
+            ..HoursView::default()
+        };
+    };
+    let day = |d: usize| tr.t(&format!("office-day-{}", DAYS[d].to_lowercase()));
+    let lines = match h {
+        OpeningHours::Always => vec![tr.t("offices-hours-always")],
+        OpeningHours::Rules(_) => {
+            let week = h.week();
+            let mut lines = Vec::new();
+            let mut d = 0;
+            while d < 7 {
+                let start = d;
+                while d + 1 < 7 && week[d + 1] == week[start] {
+                    d += 1;
+                }
+                if !week[start].is_empty() {
+                    let days = if start == d {
+                        day(start)
+                    } else {
+                        format!("{}–{}", day(start), day(d))
+                    };
+                    lines.push(format!("{days} {}", week[start].join(", ")));
+                }
+                d += 1;
+            }
+            lines
+        }
+    };
+    let (now, open) = match utc_offset(country) {
+        Some(offset) => {
+            let open = h.open_at(now, offset);
+            let id = if open {
+                "offices-open-now"
+            } else {
+                "offices-closed-now"
+            };
+            (tr.t(id), open)
+        }
+        None => (String::new(), false),
+    };
+    HoursView { lines, now, open }
 }
 
 struct Point {
@@ -150,6 +215,7 @@ fn map(tr: &Tr, offices: &[Office]) -> Option<MapView> {
 pub(super) async fn page(portal: &Portal, ctx: &Ctx) -> Result<Rendered, PageError> {
     let tr = ctx.tr;
     let offices = portal.offices().await?;
+    let now = OffsetDateTime::now_utc();
     let views = offices
         .iter()
         .map(|o| OfficeView {
@@ -174,6 +240,12 @@ pub(super) async fn page(portal: &Portal, ctx: &Ctx) -> Result<Rendered, PageErr
             } else {
                 String::new()
             },
+            hours: hours_view(&tr, o.hours.as_ref(), &o.country, now),
+            services: o
+                .services
+                .iter()
+                .map(|s| tr.t(&format!("office-service-{}", s.as_str())))
+                .collect(),
         })
         .collect();
     render(
@@ -200,7 +272,38 @@ mod tests {
             city: "City".into(),
             latitude: lat,
             longitude: lon,
+            hours: None,
+            services: vec![],
         }
+    }
+
+    #[test]
+    fn hours_are_shown_per_run_of_days_and_open_now_in_local_time() {
+        use time::macros::datetime;
+        let tr = Tr::new("en");
+        let h = OpeningHours::parse("Mo-Fr 08:00-18:00; Sa 09:00-13:00").unwrap();
+        // Monday 02:30 UTC: 08:30 in Bishkek, 07:30 in Tashkent.
+        let monday = datetime!(2026-12-07 02:30 UTC);
+        let v = hours_view(&tr, Some(&h), "KG", monday);
+        assert_eq!(v.lines, vec!["Mon–Fri 08:00–18:00", "Sat 09:00–13:00"]);
+        assert!(v.open);
+        assert_eq!(v.now, tr.t("offices-open-now"));
+        let v = hours_view(&tr, Some(&h), "UZ", monday);
+        assert!(!v.open);
+        assert_eq!(v.now, tr.t("offices-closed-now"));
+        // A country whose offset is not known: the hours, no verdict.
+        let v = hours_view(&tr, Some(&h), "DE", monday);
+        assert!(v.now.is_empty() && !v.lines.is_empty());
+        let v = hours_view(&tr, Some(&OpeningHours::Always), "KZ", monday);
+        assert_eq!(v.lines, vec![tr.t("offices-hours-always")]);
+        assert!(v.open);
+        let v = hours_view(&tr, None, "KZ", monday);
+        assert_eq!(v.lines, vec![tr.t("offices-hours-none")]);
+        assert!(v.now.is_empty());
+        // Russian day names.
+        let ru = Tr::new("ru");
+        let v = hours_view(&ru, Some(&h), "KG", monday);
+        assert_eq!(v.lines[0], "Пн–Пт 08:00–18:00");
     }
 
     #[test]

@@ -267,6 +267,20 @@ async fn pages_show_what_the_services_answer() {
         f.portal.offices().await.unwrap().len()
     );
     assert!(r.html.contains("import (IMP)"));
+    // Working hours and services from the reference data, with "open now"
+    // (the shipped offices are all in countries of a known offset).
+    assert!(r.html.contains("Round the clock"), "24/7 offices");
+    assert!(
+        r.html.contains("Mon–Fri 09:00–13:00, 14:00–18:00"),
+        "lunch break"
+    );
+    assert!(r.html.contains("veterinary control"));
+    assert_eq!(
+        r.html.matches("class=\"open-now\"").count()
+            + r.html.matches("class=\"closed-now\"").count(),
+        f.portal.offices().await.unwrap().len()
+    );
+    assert!(!r.html.contains("not yet part of the reference data"));
     // Status: the database answers.
     let r = p.status(&ctx("en", "/status", &[])).await.unwrap();
     assert!(r.html.contains("reachable (sqlite)"), "{}", r.html);
@@ -355,6 +369,12 @@ fn every_message_the_portal_uses_exists_in_every_language() {
         for r in &o.roles {
             ids.insert(format!("office-role-{r}"));
         }
+    }
+    for s in tamga_core::office_hours::OfficeService::ALL {
+        ids.insert(format!("office-service-{}", s.as_str()));
+    }
+    for d in tamga_core::office_hours::DAYS {
+        ids.insert(format!("office-day-{}", d.to_lowercase()));
     }
     let tariff_src = include_str!("../../../tamga-core/src/tariff/assess.rs");
     for (i, _) in tariff_src.match_indices("\"DUTY-") {

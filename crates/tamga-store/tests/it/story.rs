@@ -515,6 +515,17 @@ fn bundle(hs_count: usize) -> ReferenceBundle {
             city: "Tashkent".into(),
             latitude: 41.311_081_234_567_89,
             longitude: 69.240_562_1,
+            // Stored and read back with the rest (a quoted list of spans).
+            hours: Some(
+                tamga_core::office_hours::OpeningHours::parse(
+                    "Mo-Fr 09:00-13:00,14:00-18:00; Sa 09:00-13:00",
+                )
+                .unwrap(),
+            ),
+            services: vec![
+                tamga_core::office_hours::OfficeService::Import,
+                tamga_core::office_hours::OfficeService::Lab,
+            ],
         }],
     }
 }

@@ -1,5 +1,6 @@
-//! The customs staff's pages over HTTP: the administrator ([`admin`]),
-//! the manager's dashboards and the risk analyst's pages. Every route has
+//! The customs staff's pages over HTTP: the administrator ([`admin`],
+//! [`offices`]), the manager's dashboards and the risk analyst's pages
+//! ([`analyst`], the traders' digital twin [`traders`]). Every route has
 //! a rule in [`crate::access::RULES`] with the roles of its API twin, and
 //! every handler calls the same service as that API route with the
 //! session's caller, so a page shows and does exactly what the API
@@ -8,6 +9,8 @@
 pub mod admin;
 pub mod analyst;
 pub mod manager;
+pub mod offices;
+pub mod traders;
 
 use axum::extract::Request;
 use axum::http::request::Parts;
@@ -29,6 +32,8 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::routes())
         .merge(manager::routes())
         .merge(analyst::routes())
+        .merge(offices::routes())
+        .merge(traders::routes())
 }
 
 /// A logged-in page request: its context (with the person) and session.

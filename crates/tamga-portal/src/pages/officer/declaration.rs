@@ -40,6 +40,8 @@ struct DeclarationPage {
     username: String,
     mrn: String,
     facts: Vec<(String, String)>,
+    /// The declarant's EORI: a link to its trader profile.
+    declarant: String,
     channel: String,
     explanation: String,
     criteria: Vec<Row>,
@@ -362,6 +364,7 @@ pub fn declaration_page(
             username: me.map(|m| m.username.clone()).unwrap_or_default(),
             mrn,
             facts,
+            declarant: rec.declarant.to_string(),
             channel: decision
                 .map(|r| tr.t(&format!("officer-channel-{}", r.channel.as_str())))
                 .unwrap_or_default(),

@@ -13,6 +13,8 @@ pub mod analyst;
 pub mod audit;
 pub mod charts;
 pub mod dashboard;
+pub mod offices;
+pub mod traders;
 pub mod users;
 
 use time::OffsetDateTime;

@@ -32,7 +32,7 @@ fn yes_no(ctx: &Ctx, b: bool) -> String {
     ctx.tr.t(if b { "staff-yes" } else { "staff-no" })
 }
 
-fn user_row(ctx: &Ctx, u: &UserRecord) -> UserRow {
+pub(super) fn user_row(ctx: &Ctx, u: &UserRecord) -> UserRow {
     let tr = ctx.tr;
     UserRow {
         username: u.user.username.clone(),

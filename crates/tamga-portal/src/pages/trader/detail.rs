@@ -1,14 +1,15 @@
 //! `/trader/declarations/{mrn}`: one declaration as its operator may see
 //! it: the status timeline (its events, risk redacted to the channel),
 //! the duties explained per item and measure, the decisions with their
-//! reasons, and the acts possible in its state.
+//! reasons, every notification the operator received about it, and the
+//! acts possible in its state.
 
 use askama::Template;
 use serde_json::Value;
 
 use tamga_app::{AppError, Caller, Clearance};
 use tamga_core::codes::Mrn;
-use tamga_core::lifecycle::{Channel, State};
+use tamga_core::lifecycle::{Channel, NotificationKind, State};
 
 use super::{channel_name, state_name, when, when_text, Failure};
 use crate::pages::{render, Frame};
@@ -57,6 +58,7 @@ struct DetailPage {
     version: String,
     registered: String,
     timeline: Vec<Step>,
+    notifications: Vec<Step>,
     goods: Vec<Goods>,
     duties: Vec<ItemDuties>,
     duties_total: String,
@@ -131,6 +133,49 @@ fn step(tr: &Tr, e: &Value) -> Step {
     }
 }
 
+/// One notification the operator received, in the page's language.
+fn notice(tr: &Tr, n: &tamga_store::Notification) -> Step {
+    let p = &n.payload;
+    let detail = match n.kind {
+        NotificationKind::AwaitingPayment => tr.t2(
+            "td-note-due",
+            (
+                "amount",
+                &format!(
+                    "{} {}",
+                    tr.number(&text(&p["amountDue"])),
+                    text(&p["currency"])
+                ),
+            ),
+            ("reference", &text(&p["paymentReference"])),
+        ),
+        NotificationKind::Released if p["automatic"] == Value::Bool(true) => {
+            tr.t("td-note-automatic")
+        }
+        NotificationKind::Refused | NotificationKind::AppealDecided => text(&p["reason"]),
+        NotificationKind::Rejected | NotificationKind::RequestRejected => p["errors"]
+            .as_array()
+            .map(|es| {
+                es.iter()
+                    .filter_map(|e| e["code"].as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    let id = format!("td-note-{}", n.kind.as_str().replace('_', "-"));
+    Step {
+        at: when(n.at),
+        what: if tr.has(&id) {
+            tr.t(&id)
+        } else {
+            n.kind.as_str().to_owned()
+        },
+        detail,
+    }
+}
+
 fn money_total(tr: &Tr, result: &Value) -> String {
     match (result["total"].as_str(), result["currency"].as_str()) {
         (Some(t), Some(c)) => format!("{} {c}", tr.number(t)),
@@ -186,6 +231,7 @@ pub async fn detail(
     let mrn = Mrn::parse(mrn).map_err(|_| AppError::not_found(format!("declaration {mrn}")))?;
     let r = c.declaration(caller, &mrn).await?;
     let events = c.events(caller, &mrn).await?;
+    let notifications = c.declaration_notifications(caller, &mrn).await?;
     let d = &r.declaration;
     let doc = serde_json::to_value(d).unwrap_or(Value::Null);
     let goods: Vec<Goods> = doc["items"]
@@ -231,6 +277,7 @@ pub async fn detail(
             version: r.version.to_string(),
             registered: when(r.registered_at),
             timeline: events.iter().map(|e| step(&tr, e)).collect(),
+            notifications: notifications.iter().map(|n| notice(&tr, n)).collect(),
             duties: duties(&tr, &last_duties, &goods),
             duties_total: if last_duties.is_null() {
                 String::new()
@@ -242,4 +289,58 @@ pub async fn detail(
         },
         200,
     )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_notification_kind_is_named_in_every_language() {
+        let kinds = [
+            "registered",
+            "rejected",
+            "under_control",
+            "duties_assessed",
+            "awaiting_payment",
+            "released",
+            "refused",
+            "invalidated",
+            "amended",
+            "request_rejected",
+            "signing_key_added",
+            "operator_approved",
+            "signing_key_revoked",
+            "appeal_lodged",
+            "appeal_decided",
+        ];
+        for lang in ["en", "ru"] {
+            let tr = Tr::new(lang);
+            for k in kinds {
+                let kind: NotificationKind = serde_json::from_value(serde_json::json!(k)).unwrap();
+                assert_eq!(kind.as_str(), k);
+                assert!(
+                    tr.has(&format!("td-note-{}", k.replace('_', "-"))),
+                    "{lang} {k}"
+                );
+            }
+        }
+        // Waiting for payment names the amount and the reference.
+        let n = tamga_store::Notification {
+            id: 1,
+            recipient: tamga_core::codes::Eori::parse("UZ000000000101").unwrap(),
+            kind: NotificationKind::AwaitingPayment,
+            mrn: None,
+            lrn: None,
+            at: time::OffsetDateTime::UNIX_EPOCH,
+            payload: serde_json::json!({"amountDue": "1250.50", "currency": "UZS", "paymentReference": "TG-42"}),
+        };
+        let s = notice(&Tr::new("en"), &n);
+        assert_eq!(s.what, "Waiting for payment");
+        assert!(
+            s.detail.contains("1,250.50 UZS") && s.detail.contains("TG-42"),
+            "{}",
+            s.detail
+        );
+    }
 }
