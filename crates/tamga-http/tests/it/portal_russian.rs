@@ -134,6 +134,8 @@ struct Data {
     username: String,
     /// The style sheet's hashed file name.
     css: String,
+    /// The demo office (its staff on `/admin/offices/{code}`).
+    office: String,
 }
 
 /// The value of path parameter `{param}` of `route`. A page with a new
@@ -146,6 +148,7 @@ fn fill_param(route: &str, param: &str, d: &Data) -> Option<String> {
         ("name", r) if r.starts_with("/static/") => &d.css,
         ("id", r) if r.starts_with("/appeals/") => &d.appeal,
         ("id", r) if r.starts_with("/analyst/profiles/") => &d.profile,
+        ("code", r) if r.starts_with("/admin/offices/") => &d.office,
         _ => return None,
     };
     Some(v.clone())
@@ -217,6 +220,7 @@ async fn data(app: &TestApp) -> Data {
         eori: t.id.clone(),
         username: "officer".into(),
         css: css.trim_start_matches("/static/").to_owned(),
+        office: tamga_app::demo::DEMO_OFFICE.to_owned(),
     }
 }
 
@@ -447,6 +451,7 @@ fn a_parameter_without_a_value_is_said() {
         eori: "UZ000000000001".into(),
         username: "officer".into(),
         css: "tamga.css".into(),
+        office: "UZ000100".into(),
     };
     assert_eq!(
         fill("/trader/declarations/{mrn}/amend", &d).unwrap(),
