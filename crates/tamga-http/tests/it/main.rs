@@ -25,6 +25,7 @@ mod portal_appeals;
 mod portal_login;
 mod portal_officer;
 mod portal_onboarding;
+mod portal_risk_russian;
 mod portal_russian;
 mod portal_staff;
 mod portal_trader;
