@@ -32,7 +32,7 @@ use crate::prearrival::Preliminary;
 use crate::profiles::{Control, ProfileHit, TraderCategory, TraderContext};
 use crate::risk::{
     BlueDraw, CombinedDecision, ConfiguredRates, CriterionError, CriterionHit, FactorHit,
-    RandomDraw, RandomSelection, RiskDecision,
+    PrearrivalFactor, RandomDraw, RandomSelection, RiskDecision,
 };
 
 /// How category, model score and blue selection enter the decision.
@@ -196,6 +196,7 @@ pub fn decide(inp: Inputs<'_>, policy: &ChannelPolicy) -> RiskDecision {
                 "trader category high: at least {}",
                 policy.high_minimum.as_str()
             ),
+            prearrival: None,
         });
     }
     let model_score = inp
@@ -216,6 +217,7 @@ pub fn decide(inp: Inputs<'_>, policy: &ChannelPolicy) -> RiskDecision {
                 source: "model_score".into(),
                 channel: ch,
                 reason: format!("model score {s} at or above the {} threshold", ch.as_str()),
+                prearrival: None,
             });
         }
     }
@@ -241,6 +243,11 @@ pub fn decide(inp: Inputs<'_>, policy: &ChannelPolicy) -> RiskDecision {
                     )
                 }
             ),
+            prearrival: Some(PrearrivalFactor {
+                id: p.id.clone(),
+                transport_document: p.transport_document.clone(),
+                controls: p.controls.clone(),
+            }),
         });
     }
 
@@ -454,6 +461,8 @@ mod tests {
             channel,
             control,
             explanation: "item 1: origin == \"CN\" (was CN)".into(),
+            held: Vec::new(),
+            office: None,
         }
     }
 

@@ -84,32 +84,43 @@ impl SelectivityCriterion {
         Ok(())
     }
 
-    /// Why this criterion hits the declaration, or `None`.
-    fn hit(&self, d: &Declaration) -> Option<(Option<u32>, String)> {
+    /// Why this criterion hits the declaration, or `None`: the item hit,
+    /// the sentence and the conditions that held.
+    fn hit(&self, d: &Declaration) -> Option<(Option<u32>, String, Vec<CriterionMatch>)> {
         if !self.active {
             return None;
         }
         let mut why = Vec::new();
+        let mut matched = Vec::new();
         if let Some(t) = self.declaration_type {
             if d.declaration_type != t {
                 return None;
             }
             why.push(format!("declaration type {}", t.as_str()));
+            matched.push(CriterionMatch::DeclarationType {
+                value: t.as_str().to_owned(),
+            });
         }
         if let Some(o) = &self.office {
             if &d.declaration_office != o {
                 return None;
             }
             why.push(format!("office {o}"));
+            matched.push(CriterionMatch::Office {
+                value: o.to_string(),
+            });
         }
         if let Some(c) = &self.dispatch_country {
             if d.dispatch_country.as_ref() != Some(c) {
                 return None;
             }
             why.push(format!("dispatched from {c}"));
+            matched.push(CriterionMatch::DispatchCountry {
+                value: c.to_string(),
+            });
         }
         if self.hs_prefix.is_none() && self.origin.is_none() {
-            return Some((None, why.join(", ")));
+            return Some((None, why.join(", "), matched));
         }
         // Item-level conditions must hold together on one item.
         let item = d.items.iter().find(|i| {
@@ -123,11 +134,18 @@ impl SelectivityCriterion {
                 "item {} code {} starts with {p}",
                 item.sequence, item.hs_code
             ));
+            matched.push(CriterionMatch::HsPrefix {
+                code: item.hs_code.to_string(),
+                prefix: p.clone(),
+            });
         }
         if let Some(o) = &self.origin {
             why.push(format!("item {} originates in {o}", item.sequence));
+            matched.push(CriterionMatch::Origin {
+                value: o.to_string(),
+            });
         }
-        Some((Some(item.sequence), why.join(", ")))
+        Some((Some(item.sequence), why.join(", "), matched))
     }
 }
 
@@ -310,7 +328,30 @@ pub struct CriterionHit {
     pub channel: Channel,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item: Option<u32>,
+    /// The sentence (English) of why it hit, as stored since the first
+    /// decisions; [`CriterionHit::matched`] says the same in data.
     pub reason: String,
+    /// The conditions that held, in order (empty on decisions made before
+    /// they were recorded: their `reason` is all there is).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub matched: Vec<CriterionMatch>,
+}
+
+/// One condition of a selectivity criterion as it held on the declaration,
+/// so that a page can say it in its own language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "on", rename_all = "camelCase")]
+pub enum CriterionMatch {
+    /// The declaration is of this type (`IM`, `EX`, …).
+    DeclarationType { value: String },
+    /// Lodged at this office.
+    Office { value: String },
+    /// Dispatched from this country.
+    DispatchCountry { value: String },
+    /// The hit item's commodity code starts with the prefix.
+    HsPrefix { code: String, prefix: String },
+    /// The hit item originates in this country.
+    Origin { value: String },
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -370,7 +411,22 @@ pub struct FactorHit {
     pub source: String,
     /// The channel it requires at least.
     pub channel: Channel,
+    /// The sentence (English) as stored since the first decisions.
     pub reason: String,
+    /// For a `prearrival` factor: the pre-arrival decision it follows
+    /// (absent on decisions made before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prearrival: Option<PrearrivalFactor>,
+}
+
+/// The pre-arrival decision a factor follows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PrearrivalFactor {
+    pub id: String,
+    pub transport_document: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub controls: Vec<Control>,
 }
 
 /// The risk stage's result, stored on the declaration.
@@ -467,12 +523,13 @@ pub fn assess(
     let hits: Vec<CriterionHit> = criteria
         .iter()
         .filter_map(|c| {
-            c.hit(d).map(|(item, reason)| CriterionHit {
+            c.hit(d).map(|(item, reason, matched)| CriterionHit {
                 criterion_id: c.id.clone(),
                 description: c.description.clone(),
                 channel: c.channel,
                 item,
                 reason,
+                matched,
             })
         })
         .collect();

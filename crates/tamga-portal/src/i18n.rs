@@ -183,6 +183,15 @@ impl Tr {
         self.format(id, Some(&args))
     }
 
+    /// The message `id` with any number of variables.
+    pub fn ta(&self, id: &str, args: &[(&str, &str)]) -> String {
+        let mut fluent_args = FluentArgs::new();
+        for (name, value) in args {
+            fluent_args.set(name.to_string(), FluentValue::from(value.to_string()));
+        }
+        self.format(id, Some(&fluent_args))
+    }
+
     /// The message `id` (or its attribute `attr`) in this language alone,
     /// with the variables `args`: `None` when this language lacks it or a
     /// variable it uses is not given. No fallback to [`DEFAULT`], so a
@@ -244,14 +253,36 @@ impl Tr {
     }
 
     /// A duty line's base as the duty engine writes it (`customs value
-    /// 1000 UZS; 12 KGM`, `customs value … + duties … + excise … = …`) in
-    /// this language: the engine's few words are translated
-    /// (`engine-*` messages), the numbers, units and currencies kept.
+    /// 1000 UZS; 0.04 MIL`, `customs value … + duties … + excise … = …`)
+    /// in this language: the engine's few words are translated
+    /// (`engine-*` messages), its numbers written as [`Tr::number`] does
+    /// (each word that is a decimal number, `;` after it kept), units and
+    /// currencies kept.
     pub fn engine(&self, text: &str) -> String {
         if self.lang == DEFAULT {
             return text.to_owned();
         }
-        let mut out = text.to_owned();
+        let mut out = text
+            .split(' ')
+            .map(|word| {
+                let (n, rest) = match word.strip_suffix(';') {
+                    Some(n) => (n, ";"),
+                    None => (word, ""),
+                };
+                let numeric = !n.is_empty()
+                    && n.chars().any(|c| c.is_ascii_digit())
+                    && n.trim_start_matches('-')
+                        .chars()
+                        .all(|c| c.is_ascii_digit() || c == '.')
+                    && n.matches('.').count() <= 1;
+                if numeric {
+                    format!("{}{rest}", self.number(n))
+                } else {
+                    word.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
         for (words, id) in [
             ("customs value", "engine-customs-value"),
             ("duties", "engine-duties"),
@@ -331,6 +362,20 @@ pub fn untranslated(lang: &str, html: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn duty_bases_are_written_with_the_languages_numbers() {
+        let base = "customs value 12500.50 UZS; 0.04 MIL; 1 USD = 12650.5 UZS";
+        assert_eq!(Tr::new("en").engine(base), base);
+        let ru = Tr::new("ru");
+        assert_eq!(
+            ru.engine(base),
+            format!(
+                "{} 12\u{a0}500,50 UZS; 0,04 MIL; 1 USD = 12\u{a0}650,5 UZS",
+                ru.t("engine-customs-value")
+            )
+        );
+    }
 
     #[test]
     fn untranslated_text_is_found() {

@@ -12,7 +12,7 @@ use tamga_core::codes::{CountryCode, DocumentTypeCode, HsCode, OfficeCode};
 use tamga_core::lifecycle::Channel;
 use tamga_core::profiles::schema::{Attr, CodeKind, Ty};
 use tamga_core::profiles::{
-    what_would_hit, CompiledProfile, Control, Profile, ProfileEngine, RiskSubject,
+    what_would_hit, CompiledProfile, Control, Profile, ProfileEngine, ProfileHit, RiskSubject,
 };
 use tamga_store::risk_sql::{ProfileRecord, ProfileStatus, ProfileVersionRecord};
 use tamga_store::StoreError;
@@ -83,6 +83,11 @@ pub struct TestHit {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub item: Option<u32>,
     pub explanation: String,
+    /// The hit itself, for a page to say it in its own language (not in
+    /// the API's answer, which keeps its shape).
+    #[serde(skip)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
+    pub hit: ProfileHit,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -450,6 +455,7 @@ impl RiskAdmin {
                     channel: r.channel,
                     item: h.item,
                     explanation: h.explanation.clone(),
+                    hit: h.clone(),
                 }
             })
             .collect();

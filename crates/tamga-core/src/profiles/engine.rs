@@ -104,6 +104,30 @@ pub struct ProfileHit {
     /// Which conditions held, with the actual values, e.g.
     /// `origin == "CN" (was CN), value_per_kg < 2.5 (was 1.93)`.
     pub explanation: String,
+    /// The deciding conditions with the actual values, as data (empty on
+    /// hits recorded before: their `explanation` is all there is).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<HeldCondition>,
+    /// The office the hit was at, for a profile scoped to offices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub office: Option<String>,
+}
+
+/// A deciding condition of a profile hit: its source in the profile
+/// language and the actual values of the attributes it reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HeldCondition {
+    /// `origin == "CN"`, `not (trader.aeo or trader.first_time)`.
+    pub condition: String,
+    pub values: Vec<AttrValue>,
+}
+
+/// An attribute and its actual value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttrValue {
+    pub attr: String,
+    pub value: String,
 }
 
 /// The discrete key a profile is filed under.
@@ -278,7 +302,12 @@ impl CompiledProfile {
                 s.office.as_deref().unwrap_or("?")
             );
         }
+        let mut held = Vec::new();
+        collect_held(&self.node, s, item, &mut held);
         ProfileHit {
+            held,
+            office: (!self.profile.offices.is_empty())
+                .then(|| s.office.clone().unwrap_or_else(|| "?".to_owned())),
             profile_id: self.profile.id.clone(),
             version: self.profile.version,
             item: item.map(|i| i.sequence),
@@ -383,6 +412,41 @@ fn explain(n: &Node, s: &RiskSubject, item: Option<&ItemSubject>, start: usize, 
                 let _ = write!(out, "{} was {}", a.name(), value(*a, s, item));
             }
             out.push(')');
+        }
+    }
+}
+
+/// The deciding conditions of `n` (which holds), as [`explain`] writes
+/// them: each leaf, or a negation with every attribute it reads.
+fn collect_held(
+    n: &Node,
+    s: &RiskSubject,
+    item: Option<&ItemSubject>,
+    out: &mut Vec<HeldCondition>,
+) {
+    let of = |a: Attr| AttrValue {
+        attr: a.name().to_owned(),
+        value: value(a, s, item).to_string(),
+    };
+    match n {
+        Node::Leaf(l) => out.push(HeldCondition {
+            condition: l.text.to_string(),
+            values: vec![of(l.cond.attr())],
+        }),
+        Node::And(v) => v.iter().for_each(|c| collect_held(c, s, item, out)),
+        Node::Or(v) => {
+            if let Some(c) = v.iter().find(|c| eval(c, s, item)) {
+                collect_held(c, s, item, out);
+            }
+        }
+        Node::Not(c) => {
+            let mut attrs: Vec<Attr> = c.leaves().iter().map(|l| l.cond.attr()).collect();
+            attrs.sort();
+            attrs.dedup();
+            out.push(HeldCondition {
+                condition: render(n),
+                values: attrs.into_iter().map(of).collect(),
+            });
         }
     }
 }

@@ -34,8 +34,8 @@ mod tests;
 use serde::Serialize;
 
 pub use engine::{
-    check_expression, what_would_hit, CompiledProfile, Control, EngineStats, Profile,
-    ProfileEngine, ProfileHit,
+    check_expression, what_would_hit, AttrValue, CompiledProfile, Control, EngineStats,
+    HeldCondition, Profile, ProfileEngine, ProfileHit,
 };
 pub use schema::{schema, AttributeInfo};
 pub use subject::{ItemSubject, RiskSubject, TraderCategory, TraderContext};

@@ -920,3 +920,52 @@ fn empty_engines_and_subjects_without_items() {
     assert_eq!(ids, ["D"]);
     assert_eq!(e.evaluate(&s, DAY), e.evaluate_linear(&s, DAY));
 }
+
+#[test]
+fn a_hit_records_its_deciding_conditions_as_data() {
+    let mut p = profile(
+        "CIG",
+        "hs == \"2402200000\" and origin == \"CN\" and not (trader.aeo or trader.first_time)",
+    );
+    p.offices = vec![OfficeCode::parse("UZ000100").unwrap()];
+    let e = ProfileEngine::compile(vec![p]).unwrap();
+    let s = subject(vec![
+        item(1, "8703231000", "CN", "1"),
+        item(2, "2402200000", "CN", "1"),
+    ]);
+    let hits = e.evaluate(&s, DAY);
+    assert_eq!(hits, e.evaluate_linear(&s, DAY));
+    let h = &hits[0];
+    assert_eq!(h.item, Some(2));
+    assert_eq!(h.office.as_deref(), Some("UZ000100"));
+    let held: Vec<(&str, Vec<(&str, &str)>)> = h
+        .held
+        .iter()
+        .map(|c| {
+            (
+                c.condition.as_str(),
+                c.values
+                    .iter()
+                    .map(|v| (v.attr.as_str(), v.value.as_str()))
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        held,
+        [
+            ("hs == \"2402200000\"", vec![("hs", "2402200000")]),
+            ("origin == \"CN\"", vec![("origin", "CN")]),
+            (
+                "not (trader.aeo or trader.first_time)",
+                vec![("trader.aeo", "false"), ("trader.first_time", "false")]
+            ),
+        ]
+    );
+    // Stored without them, an older hit reads back with none.
+    let mut old = serde_json::to_value(h).unwrap();
+    old.as_object_mut().unwrap().remove("held");
+    old.as_object_mut().unwrap().remove("office");
+    let back: ProfileHit = serde_json::from_value(old).unwrap();
+    assert!(back.held.is_empty() && back.office.is_none());
+}

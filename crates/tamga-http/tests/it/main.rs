@@ -26,6 +26,7 @@ mod portal_directory;
 mod portal_login;
 mod portal_officer;
 mod portal_onboarding;
+mod portal_risk_russian;
 mod portal_russian;
 mod portal_staff;
 mod portal_trader;

@@ -10,6 +10,7 @@ mod home;
 pub mod login;
 pub mod officer;
 mod offices;
+pub mod risk;
 pub mod staff;
 mod status;
 mod tariff;

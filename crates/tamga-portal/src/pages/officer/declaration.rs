@@ -13,6 +13,7 @@ use tamga_store::{DeclarationRecord, Role};
 
 use super::queue::when;
 use super::{act_body, act_error, Act, ActInput};
+use crate::pages::risk::{self, Said};
 use crate::pages::{render, Frame, PageError};
 use crate::{Ctx, Rendered};
 
@@ -43,10 +44,11 @@ struct DeclarationPage {
     /// The declarant's EORI: a link to its trader profile.
     declarant: String,
     channel: String,
-    explanation: String,
-    criteria: Vec<Row>,
-    profiles: Vec<Row>,
-    factors: Vec<Row>,
+    explanation: Said,
+    /// Cells, and the reason said from the decision's data.
+    criteria: Vec<(Row, Said)>,
+    profiles: Vec<(Row, Said)>,
+    factors: Vec<(Row, Said)>,
     draw: Vec<(String, String)>,
     items: Vec<Row>,
     documents: Vec<Row>,
@@ -176,13 +178,15 @@ pub fn declaration_page(
             .hits
             .iter()
             .map(|h| {
-                vec![
-                    h.criterion_id.clone(),
-                    h.description.clone(),
-                    ch(h.channel),
-                    item(h.item),
-                    h.reason.clone(),
-                ]
+                (
+                    vec![
+                        h.criterion_id.clone(),
+                        h.description.clone(),
+                        ch(h.channel),
+                        item(h.item),
+                    ],
+                    risk::criterion(&tr, h),
+                )
             })
             .collect();
         profiles = r
@@ -190,31 +194,39 @@ pub fn declaration_page(
             .profile_hits
             .iter()
             .map(|h| {
-                vec![
-                    format!("{} v{}", h.profile_id, h.version),
-                    ch(h.channel),
-                    tr.t(&format!(
-                        "officer-control-{}",
-                        h.control.as_str().replace('_', "-")
-                    )),
-                    item(h.item),
-                    h.explanation.clone(),
-                ]
+                (
+                    vec![
+                        format!("{} v{}", h.profile_id, h.version),
+                        ch(h.channel),
+                        risk::control(&tr, h.control),
+                        item(h.item),
+                    ],
+                    risk::profile(&tr, h),
+                )
             })
             .collect();
         factors = r
             .combined
             .factors
             .iter()
-            .map(|f| vec![f.source.clone(), ch(f.channel), f.reason.clone()])
+            .map(|f| {
+                (
+                    vec![risk::source(&tr, f), ch(f.channel)],
+                    risk::factor(&tr, f, r),
+                )
+            })
             .collect();
         if let Some(s) = r.combined.model_score {
-            draw.push((tr.t("officer-model-score"), s.to_string()));
+            draw.push((tr.t("officer-model-score"), tr.number(&s.to_string())));
         }
-        draw.push((tr.t("officer-draw"), r.random.draw.to_string()));
+        draw.push((tr.t("officer-draw"), tr.number(&r.random.draw.to_string())));
         draw.push((
             tr.t("officer-rates"),
-            format!("{} / {}", r.random.yellow_rate, r.random.red_rate),
+            format!(
+                "{} / {}",
+                tr.number(&r.random.yellow_rate.to_string()),
+                tr.number(&r.random.red_rate.to_string())
+            ),
         ));
         draw.push((
             tr.t("officer-random-selected"),
@@ -368,7 +380,9 @@ pub fn declaration_page(
             channel: decision
                 .map(|r| tr.t(&format!("officer-channel-{}", r.channel.as_str())))
                 .unwrap_or_default(),
-            explanation: decision.map(|r| r.explanation.clone()).unwrap_or_default(),
+            explanation: decision
+                .map(|r| risk::explanation(&tr, r))
+                .unwrap_or_default(),
             criteria,
             profiles,
             factors,

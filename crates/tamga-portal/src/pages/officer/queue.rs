@@ -29,7 +29,8 @@ pub struct TaskRow {
     pub channel: String,
     pub channel_name: String,
     pub created: String,
-    pub explanation: String,
+    /// The risk decision said in the page's language (HTML, escaped).
+    pub explanation: crate::pages::risk::Said,
 }
 
 #[derive(Template)]
@@ -94,7 +95,7 @@ pub fn queue_page(
             explanation: t
                 .risk
                 .as_ref()
-                .map(|r| r.explanation.clone())
+                .map(|r| crate::pages::risk::explanation(&tr, r))
                 .unwrap_or_default(),
         })
         .collect();

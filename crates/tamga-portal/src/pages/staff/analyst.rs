@@ -113,7 +113,9 @@ pub struct HitRow {
     pub registered: String,
     pub office: String,
     pub channel: String,
-    pub explanation: String,
+    /// Why the profile would hit, said in the page's language (HTML,
+    /// escaped).
+    pub explanation: crate::pages::risk::Said,
 }
 
 /// The parser's message in the page's language: its own text (which may
@@ -204,7 +206,7 @@ pub fn profile_page(
                     registered: when(h.registered_at),
                     office: h.office.clone(),
                     channel: tr.t(&format!("dash-channel-{}", h.channel.as_str())),
-                    explanation: h.explanation.clone(),
+                    explanation: crate::pages::risk::profile(&tr, &h.hit),
                 })
                 .collect(),
         ),

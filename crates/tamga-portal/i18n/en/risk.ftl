@@ -1,0 +1,35 @@
+## A risk decision said from its data (pages/risk.rs): the officer's
+## declaration page and task list. Channel names inside sentences.
+risk-channel-green = green
+risk-channel-yellow = yellow
+risk-channel-red = red
+risk-none = no criterion or profile hit and not randomly selected: green
+risk-lead = { $channel }:
+risk-criterion = criterion { $id } ({ $channel }) hit:
+risk-criterion-declaration-type = declaration type { $value }
+risk-criterion-office = office { $value }
+risk-criterion-dispatch = dispatched from { $value }
+risk-criterion-hs-prefix = item { $item } code { $code } starts with { $prefix }
+risk-criterion-origin = item { $item } originates in { $value }
+risk-profile = profile { $id } v{ $version } ({ $channel }, { $control }) hit:
+risk-profile-item = item { $item }:
+risk-profile-actual = (was { $values })
+risk-profile-office = at office { $office }
+risk-yes = true
+risk-no = false
+risk-factor-category = trader category { $category }: at least { $channel }
+risk-factor-model = model score { $score } at or above the { $channel } threshold
+risk-factor-prearrival = pre-arrival information { $id } for transport document { $document } was preliminarily decided { $channel }
+risk-random = random selection for { $channel } (draw { $draw })
+risk-random-rate = random selection for { $channel } (draw { $draw } below rate { $rate })
+risk-random-factor = rates x{ $factor } for the trader's category
+risk-controls = control: { $controls }
+risk-blue-profile = released, selected for post-release audit (blue) by profile { $id }
+risk-blue-random = released, randomly selected for post-release audit (blue, draw { $draw } below { $rate })
+risk-blue-prearrival = released, selected for post-release audit (blue) before arrival
+risk-category-low = low
+risk-category-medium = medium
+risk-category-high = high
+risk-source-trader-category = trader category
+risk-source-model-score = model score
+risk-source-prearrival = pre-arrival information

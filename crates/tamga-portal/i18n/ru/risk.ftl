@@ -1,0 +1,35 @@
+## Решение системы управления рисками, изложенное по его данным
+## (pages/risk.rs): страница декларации и задания инспектора.
+risk-channel-green = зелёный
+risk-channel-yellow = жёлтый
+risk-channel-red = красный
+risk-none = ни критерии, ни профили риска не сработали, случайный отбор не выбрал декларацию: зелёный канал
+risk-lead = { $channel } канал:
+risk-criterion = сработал критерий { $id } ({ $channel }):
+risk-criterion-declaration-type = тип декларации { $value }
+risk-criterion-office = таможенный пост { $value }
+risk-criterion-dispatch = страна отправления { $value }
+risk-criterion-hs-prefix = товар № { $item }: код { $code } начинается с { $prefix }
+risk-criterion-origin = товар № { $item } происходит из { $value }
+risk-profile = сработал профиль риска { $id }, версия { $version } ({ $channel }, { $control }):
+risk-profile-item = товар № { $item }:
+risk-profile-actual = (фактически { $values })
+risk-profile-office = на таможенном посту { $office }
+risk-yes = да
+risk-no = нет
+risk-factor-category = категория риска участника ВЭД — { $category }: канал не ниже «{ $channel }»
+risk-factor-model = оценка модели { $score } не ниже порога канала «{ $channel }»
+risk-factor-prearrival = по предварительной информации { $id } (транспортный документ { $document }) принято предварительное решение: канал «{ $channel }»
+risk-random = случайный отбор в канал «{ $channel }» (жребий { $draw })
+risk-random-rate = случайный отбор в канал «{ $channel }» (жребий { $draw } ниже доли { $rate })
+risk-random-factor = доли ×{ $factor } по категории участника ВЭД
+risk-controls = форма контроля: { $controls }
+risk-blue-profile = выпуск разрешён, декларация отобрана для контроля после выпуска (синий канал) профилем { $id }
+risk-blue-random = выпуск разрешён, декларация случайно отобрана для контроля после выпуска (синий канал, жребий { $draw } ниже { $rate })
+risk-blue-prearrival = выпуск разрешён, декларация отобрана для контроля после выпуска (синий канал) до прибытия
+risk-category-low = низкая
+risk-category-medium = средняя
+risk-category-high = высокая
+risk-source-trader-category = категория участника ВЭД
+risk-source-model-score = оценка модели
+risk-source-prearrival = предварительная информация
