@@ -16,6 +16,7 @@ stories!(
     prearrival_information_is_assessed_and_applied_at_arrival,
     analytics_count_hits_controls_findings_and_release_times,
     tax_rate_profiles_see_the_duty_assessment,
+    an_activated_profile_stays_live_after_the_instances_reload,
 );
 
 /// No random selection, no blue draws: channels come from hits alone.
@@ -88,6 +89,45 @@ fn all_items_under(doc: &Value, hs: &str, suffix: &str) -> Value {
         item.as_object_mut().unwrap().remove("preferentialOrigin");
     }
     doc
+}
+
+/// An activation bumps the risk epoch; every instance (this one too)
+/// reloads its engine within a second or so. The profile must still hit
+/// after that reload, not only in the moment after activation.
+async fn an_activated_profile_stays_live_after_the_instances_reload(app: TestApp) {
+    deterministic(&app).await;
+    let analyst = app.user_token("analyst");
+    let doc = app.body(0);
+    let (s, p) = app
+        .post_json(
+            "/api/v1/risk/profiles",
+            &analyst,
+            &draft("LIVE", &hits_item0(&doc), "red", "documentary_check"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let (s, p) = app
+        .post_json(
+            "/api/v1/risk/profiles/LIVE/activation",
+            &analyst,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    for (round, suffix) in ["A", "B"].iter().enumerate() {
+        if round > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+        }
+        let mut d = doc.clone();
+        d["lrn"] = json!(format!("{}{suffix}", doc["lrn"].as_str().unwrap()));
+        let v = lodge_ok(&app, 0, &d).await;
+        let mrn = v["mrn"].as_str().unwrap().to_owned();
+        let decision = decision(&app, &mrn).await;
+        assert_eq!(
+            decision["profileHits"][0]["profileId"], "LIVE",
+            "round {round}: {decision}"
+        );
+    }
 }
 
 /// The live risk stage sees each item's tax rate from the duty
