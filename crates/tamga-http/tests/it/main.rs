@@ -23,6 +23,7 @@ mod portal_account;
 mod portal_appeals;
 mod portal_login;
 mod portal_officer;
+mod portal_paged;
 mod portal_staff;
 mod portal_trader;
 mod risk_api;
