@@ -147,13 +147,25 @@ fn hits(ids: &[&str]) -> String {
     )
 }
 
+/// A declaration of the data set: number, day, seconds into the day,
+/// channel, state, declarant, representative.
+type Decl = (
+    u32,
+    i64,
+    i64,
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+);
+
 /// The data set: declarations over five days, risk decisions (one
 /// declaration assessed twice), releases, tasks, a channel changed after
 /// registration, ledger entries on a trader's account and the revenue
 /// account, notifications.
 fn data() -> String {
     let mut s = String::new();
-    let rows: [(u32, i64, i64, &str, &str, &str, Option<&str>); 10] = [
+    let rows: [Decl; 10] = [
         (1, D0 - 1, 100, "green", "released", "UZ000000000101", None),
         (2, D0, 10, "green", "released", "UZ000000000101", None),
         (

@@ -77,7 +77,7 @@ async fn page_of(
     limit: u32,
 ) -> Result<StatementPageView, Result<(&'static str, &'static str), AccountError>> {
     let (from, to) = period.range().map_err(|f| Ok(("QUERY_DATE", f)))?;
-    let cursor = Period::cursor(ctx, first).map_err(|()| Ok(("QUERY_CURSOR", "from")))?;
+    let cursor = Period::cursor(ctx, first).ok_or(Ok(("QUERY_CURSOR", "from")))?;
     match s
         .clearance
         .accounts()

@@ -65,19 +65,19 @@ impl Period {
     }
 
     /// The page of the query: `after=` or `before=` an entry id, else
-    /// `first` (the newest or oldest movements); `Err` when a cursor is
-    /// not a number.
-    pub fn cursor(ctx: &Ctx, first: StatementCursor) -> Result<StatementCursor, ()> {
+    /// `first` (the newest or oldest movements); `None` when a cursor is
+    /// not a number (or both are given).
+    pub fn cursor(ctx: &Ctx, first: StatementCursor) -> Option<StatementCursor> {
         let num = |name: &str| {
             ctx.param(name)
                 .filter(|v| !v.is_empty())
                 .map(str::parse::<i64>)
         };
         match (num("after"), num("before")) {
-            (Some(Ok(id)), None) => Ok(StatementCursor::After(id)),
-            (None, Some(Ok(id))) => Ok(StatementCursor::Before(id)),
-            (None, None) => Ok(first),
-            _ => Err(()),
+            (Some(Ok(id)), None) => Some(StatementCursor::After(id)),
+            (None, Some(Ok(id))) => Some(StatementCursor::Before(id)),
+            (None, None) => Some(first),
+            _ => None,
         }
     }
 
