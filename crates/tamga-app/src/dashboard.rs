@@ -255,8 +255,8 @@ pub fn shape(
         .map(|r| ChannelTimes {
             channel: r.channel.clone(),
             released: r.released,
-            median_seconds: r.median_nanos / 1_000_000_000,
-            p90_seconds: r.p90_nanos / 1_000_000_000,
+            median_seconds: r.median_seconds,
+            p90_seconds: r.p90_seconds,
         })
         .collect();
     let revenue = revenue
@@ -320,8 +320,8 @@ mod tests {
             vec![ReleaseTimes {
                 channel: "green".into(),
                 released: 3,
-                median_nanos: 2_500_000_000,
-                p90_nanos: 9_000_000_000,
+                median_seconds: 2,
+                p90_seconds: 9,
             }],
             vec![(1, "UZS".into(), Decimal::new(12345, 2))],
             vec![

@@ -231,6 +231,8 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/trader/account/qr.svg", OPERATOR),
     rule("GET", "/trader/webhook", OPERATOR),
     rule("POST", "/trader/webhook", OPERATOR),
+    // The trader dashboard's "mark as read" (the portal's own marker).
+    rule("POST", "/trader/notifications/read", OPERATOR),
     rule("GET", "/api/v1/openapi.json", Public),
     rule("GET", "/api/v1/control/rules", Public),
     rule("GET", "/api/v1/risk/schema", Public),

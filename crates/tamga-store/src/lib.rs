@@ -46,6 +46,7 @@ pub mod epoch_sql;
 pub mod keys_sql;
 mod ledger_sql;
 pub mod mandate_sql;
+pub mod notice_sql;
 pub mod ops_sql;
 mod payment_sql;
 pub mod people_sql;
@@ -55,6 +56,7 @@ mod records;
 pub mod risk_sql;
 pub mod session_sql;
 pub mod sqlite;
+pub mod statement_sql;
 pub mod testing;
 pub mod token_sql;
 
@@ -70,6 +72,7 @@ pub use keys_sql::{
     KeyApproval, KeyAudit, KeyRevocation, NewKey, OfficerKeyRecord, OfficerKeyStore,
 };
 pub use mandate_sql::{MandateRecord, MandateStore, SignedBody};
+pub use notice_sql::NoticeStore;
 pub use ops_sql::OpsStore;
 pub use people_sql::{
     AuditQuery, Decided, NewUser, OperatorKind, OperatorRecord, OperatorStatus, PeopleStore,
@@ -80,6 +83,7 @@ pub use session_sql::{
     IdentityAudit, LoginRecord, NewSession, PasswordChange, SessionRecord, SessionStage,
     SessionStore, Throttle,
 };
+pub use statement_sql::StatementStore;
 pub use token_sql::{NewToken, RevokedToken, TokenGrant, TokenRecord, TokenStore};
 
 #[derive(Debug, thiserror::Error)]
@@ -528,7 +532,7 @@ pub struct StatementData {
     pub account: LedgerAccount,
     pub opening: Balances,
     pub closing: Balances,
-    /// In posting order.
+    /// In the order of their time, then of posting (entry id).
     pub movements: Vec<Movement>,
 }
 
@@ -570,6 +574,8 @@ pub trait Store:
     + SessionStore
     + AppealStore
     + DirectoryStore
+    + StatementStore
+    + NoticeStore
     + Send
     + Sync
     + 'static

@@ -616,33 +616,50 @@ impl Store for PgStore {
         {
             return Ok(Vec::new());
         }
+        // The other filters, after a first condition.
+        fn filters<'a>(qb: &mut QueryBuilder<'a, Postgres>, q: &'a DeclarationQuery) {
+            if let Some(offices) = &q.offices {
+                qb.push(" AND office = ANY(")
+                    .push_bind(offices.iter().map(|o| o.as_str()).collect::<Vec<_>>())
+                    .push(")");
+            }
+            if let Some(states) = &q.states {
+                qb.push(" AND state = ANY(")
+                    .push_bind(states.iter().map(|s| s.as_str()).collect::<Vec<_>>())
+                    .push(")");
+            }
+            if let Some(m) = &q.before {
+                qb.push(" AND id < (SELECT id FROM declarations WHERE mrn = ")
+                    .push_bind(m.as_str())
+                    .push(")");
+            }
+        }
+        let limit = i64::from(q.limit);
         let mut qb = QueryBuilder::<Postgres>::new(format!(
-            "SELECT {DECLARATION_COLUMNS} FROM declarations WHERE 1 = 1"
+            "SELECT {DECLARATION_COLUMNS} FROM declarations WHERE "
         ));
-        if let Some(p) = &q.party {
-            qb.push(" AND (declarant = ")
-                .push_bind(p.as_str())
-                .push(" OR representative = ")
-                .push_bind(p.as_str())
-                .push(")");
+        match &q.party {
+            // A party's newest as declarant and as representative, each
+            // read down its own index, then merged.
+            Some(p) => {
+                qb.push("id IN (SELECT id FROM (SELECT id FROM declarations WHERE declarant = ")
+                    .push_bind(p.as_str());
+                filters(&mut qb, q);
+                qb.push(" ORDER BY id DESC LIMIT ")
+                    .push_bind(limit)
+                    .push(") a UNION ALL SELECT id FROM (SELECT id FROM declarations WHERE representative = ")
+                    .push_bind(p.as_str());
+                filters(&mut qb, q);
+                qb.push(" ORDER BY id DESC LIMIT ")
+                    .push_bind(limit)
+                    .push(") b)");
+            }
+            None => {
+                qb.push("1 = 1");
+                filters(&mut qb, q);
+            }
         }
-        if let Some(offices) = &q.offices {
-            qb.push(" AND office = ANY(")
-                .push_bind(offices.iter().map(|o| o.as_str()).collect::<Vec<_>>())
-                .push(")");
-        }
-        if let Some(states) = &q.states {
-            qb.push(" AND state = ANY(")
-                .push_bind(states.iter().map(|s| s.as_str()).collect::<Vec<_>>())
-                .push(")");
-        }
-        if let Some(m) = &q.before {
-            qb.push(" AND id < (SELECT id FROM declarations WHERE mrn = ")
-                .push_bind(m.as_str())
-                .push(")");
-        }
-        qb.push(" ORDER BY id DESC LIMIT ")
-            .push_bind(i64::from(q.limit));
+        qb.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
         qb.build()
             .fetch_all(&self.pool)
             .await?

@@ -656,39 +656,56 @@ impl Store for SqliteStore {
         {
             return Ok(Vec::new());
         }
+        // The other filters, after a first condition.
+        fn filters<'a>(qb: &mut QueryBuilder<'a, Sqlite>, q: &'a DeclarationQuery) {
+            if let Some(offices) = &q.offices {
+                qb.push(" AND office IN (");
+                let mut sep = qb.separated(", ");
+                for o in offices {
+                    sep.push_bind(o.as_str());
+                }
+                qb.push(")");
+            }
+            if let Some(states) = &q.states {
+                qb.push(" AND state IN (");
+                let mut sep = qb.separated(", ");
+                for s in states {
+                    sep.push_bind(s.as_str());
+                }
+                qb.push(")");
+            }
+            if let Some(m) = &q.before {
+                qb.push(" AND id < (SELECT id FROM declarations WHERE mrn = ")
+                    .push_bind(m.as_str())
+                    .push(")");
+            }
+        }
+        let limit = i64::from(q.limit);
         let mut qb = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {DECLARATION_COLUMNS} FROM declarations WHERE 1 = 1"
+            "SELECT {DECLARATION_COLUMNS} FROM declarations WHERE "
         ));
-        if let Some(p) = &q.party {
-            qb.push(" AND (declarant = ")
-                .push_bind(p.as_str())
-                .push(" OR representative = ")
-                .push_bind(p.as_str())
-                .push(")");
-        }
-        if let Some(offices) = &q.offices {
-            qb.push(" AND office IN (");
-            let mut sep = qb.separated(", ");
-            for o in offices {
-                sep.push_bind(o.as_str());
+        match &q.party {
+            // A party's newest as declarant and as representative, each
+            // read down its own index, then merged.
+            Some(p) => {
+                qb.push("id IN (SELECT id FROM (SELECT id FROM declarations WHERE declarant = ")
+                    .push_bind(p.as_str());
+                filters(&mut qb, q);
+                qb.push(" ORDER BY id DESC LIMIT ")
+                    .push_bind(limit)
+                    .push(") UNION ALL SELECT id FROM (SELECT id FROM declarations WHERE representative = ")
+                    .push_bind(p.as_str());
+                filters(&mut qb, q);
+                qb.push(" ORDER BY id DESC LIMIT ")
+                    .push_bind(limit)
+                    .push("))");
             }
-            qb.push(")");
-        }
-        if let Some(states) = &q.states {
-            qb.push(" AND state IN (");
-            let mut sep = qb.separated(", ");
-            for s in states {
-                sep.push_bind(s.as_str());
+            None => {
+                qb.push("1 = 1");
+                filters(&mut qb, q);
             }
-            qb.push(")");
         }
-        if let Some(m) = &q.before {
-            qb.push(" AND id < (SELECT id FROM declarations WHERE mrn = ")
-                .push_bind(m.as_str())
-                .push(")");
-        }
-        qb.push(" ORDER BY id DESC LIMIT ")
-            .push_bind(i64::from(q.limit));
+        qb.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
         qb.build()
             .fetch_all(&self.reader)
             .await?

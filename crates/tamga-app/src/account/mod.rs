@@ -9,7 +9,7 @@
 //! each caller gets its own outcome once it is on disk.
 //!
 //! The views it answers with are in [`views`], the statement and its CSV
-//! in [`statement`].
+//! in [`statement`], a statement a page at a time in [`paged`].
 
 use std::sync::Arc;
 
@@ -24,8 +24,11 @@ use tamga_core::ledger::{
 };
 use tamga_store::{LedgerAccount, Refund, StatementData, Store, StoreError};
 
+mod paged;
 mod statement;
 mod views;
+
+pub use paged::{StatementCursor, StatementPageView, MAX_PAGE};
 
 pub use statement::{DeclarationLine, Statement};
 pub use views::{

@@ -62,6 +62,7 @@ mod check;
 mod load_cache;
 mod lodging;
 mod mrn_blocks;
+mod notices;
 mod notify;
 mod officer_acts;
 mod queries;
@@ -75,6 +76,7 @@ mod tests;
 
 pub use access::{can_view, is_party, Caller};
 pub use check::CheckReport;
+pub use notices::{UnreadNotices, UNREAD_CAP};
 pub use officer_acts::OfficerActGuard;
 pub use signature_audit::{check_officer_event, judge_revocation, SignatureCheck};
 pub use signatures::{

@@ -88,6 +88,26 @@ impl Clearance {
         Ok(list)
     }
 
+    /// How many declarations an operator is declarant or representative
+    /// of, per state (counted by the database down its indexes; states
+    /// without any left out). Operators only: the count is of the
+    /// declarations [`Clearance::declarations`] lists for them.
+    pub async fn declaration_counts(&self, caller: &Caller) -> Result<Vec<(State, i64)>, AppError> {
+        let Caller::Operator(op) = caller else {
+            return Err(AppError::Forbidden(
+                "declarations are counted for an economic operator".into(),
+            ));
+        };
+        let mut out = Vec::new();
+        for (state, n) in self.store.party_states(op).await? {
+            let state = State::parse(&state).ok_or_else(|| {
+                tamga_store::StoreError::Corrupt(format!("stored declaration state {state:?}"))
+            })?;
+            out.push((state, n));
+        }
+        Ok(out)
+    }
+
     /// An office's control queue (declarations under control).
     #[tracing::instrument(skip_all, fields(caller = %caller.label()))]
     pub async fn queue(

@@ -127,6 +127,7 @@ pub const PAGES: &[(&str, &str)] = &[
     ("GET", "/trader/account/qr.svg"),
     ("GET", "/trader/webhook"),
     ("POST", "/trader/webhook"),
+    ("POST", "/trader/notifications/read"),
 ];
 
 /// The Content-Security-Policy of every response.

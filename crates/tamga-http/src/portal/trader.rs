@@ -40,6 +40,7 @@ pub fn routes() -> Router<AppState> {
             get(invalidate_form).post(invalidate_check),
         )
         .route("/trader/declarations/{mrn}/invalidation", post(invalidate))
+        .route("/trader/notifications/read", post(mark_read))
 }
 
 /// A page request's context, session and operator.
@@ -312,4 +313,19 @@ async fn invalidate(State(s): State<AppState>, Path(mrn): Path<String>, req: Req
         .await
         .map(|a| a.record.mrn);
     after_act(&p.ctx, Act::Invalidate(mrn), &f, r)
+}
+
+/// Marks the operator's notifications up to `upTo` (the newest the
+/// dashboard showed) as read, then back to the dashboard.
+async fn mark_read(State(s): State<AppState>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let p = page!(s, parts);
+    let f = form!(body);
+    let Ok(up_to) = f.get("upTo").trim().parse::<i64>() else {
+        return html(error_page(&p.ctx, 400, None), p.ctx.tr.lang);
+    };
+    match s.clearance.mark_notifications_read(&p.caller, up_to).await {
+        Ok(()) => see_other("/trader"),
+        Err(e) => answer(&p.ctx, Err(e.into())),
+    }
 }

@@ -28,6 +28,7 @@ mod portal_officer;
 mod portal_onboarding;
 mod portal_risk_russian;
 mod portal_russian;
+mod portal_paged;
 mod portal_staff;
 mod portal_trader;
 mod risk_api;

@@ -407,7 +407,7 @@ async fn the_manager_dashboard_counts_in_sql_and_draws_svg(app: TestApp) {
     assert!(released >= 1, "{release:?}");
     assert!(release
         .iter()
-        .all(|r| r.median_nanos <= r.p90_nanos && r.median_nanos >= 0));
+        .all(|r| r.median_seconds <= r.p90_seconds && r.median_seconds >= 0));
     let revenue = app.store.dash_revenue(from, to).await.unwrap();
     assert!(
         revenue.iter().any(|r| r.amount_minor > 0),

@@ -93,6 +93,7 @@ api-OFFICE_FORMAT = the office code must be 8 characters: country code + 6 lette
 api-PROCEDURE_FORMAT = the procedure code must be 4 digits (requested + previous procedure)
 api-AMOUNT_FORMAT = the amount is not a valid non-negative decimal
 api-QUERY_DATE = the date must be written YYYY-MM-DD
+api-QUERY_CURSOR = after and before name an entry of this account
 api-QUERY_FORMAT = the format is json or csv
 api-QUERY_STATE = unknown declaration state
 api-QUERY_STATUS = status is open, done or all

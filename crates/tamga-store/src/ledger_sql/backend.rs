@@ -505,12 +505,20 @@ macro_rules! ledger_backend {
             let Some(acct) = account_by(c, "id", $crate::ledger_sql::sqlx_value::V::I(account)).await?.pop() else {
                 return Ok(None);
             };
+            // The whole days before `from` from the daily sums
+            // (`ledger_days`), then the entries of `from`'s day before it.
+            let day = from.div_euclid(86_400_000_000_000);
             let mut opening = LBalances::default();
             for r in sqlx::query(&$sql(
-                "SELECT bucket, CAST(COALESCE(SUM(delta), 0) AS BIGINT) AS total FROM ledger_entries \
-                 WHERE account = ? AND at < ? GROUP BY bucket",
+                "SELECT bucket, CAST(SUM(total) AS BIGINT) AS total FROM ledger_days \
+                 WHERE account = ? AND day < ? GROUP BY bucket \
+                 UNION ALL SELECT bucket, CAST(COALESCE(SUM(delta), 0) AS BIGINT) AS total FROM ledger_entries \
+                 WHERE account = ? AND at >= ? AND at < ? GROUP BY bucket",
             ))
             .bind(account)
+            .bind(day)
+            .bind(account)
+            .bind(day.saturating_mul(86_400_000_000_000))
             .bind(from)
             .fetch_all(&mut *c)
             .await?
@@ -524,7 +532,7 @@ macro_rules! ledger_backend {
             for r in sqlx::query(&$sql(
                 "SELECT e.id, e.txn, e.at, t.kind, e.bucket, e.delta, e.mrn, t.reference \
                  FROM ledger_entries e JOIN ledger_txns t ON t.id = e.txn \
-                 WHERE e.account = ? AND e.at >= ? AND e.at < ? ORDER BY e.id",
+                 WHERE e.account = ? AND e.at >= ? AND e.at < ? ORDER BY e.at, e.id",
             ))
             .bind(account)
             .bind(from)

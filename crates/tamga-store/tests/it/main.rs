@@ -26,6 +26,7 @@ macro_rules! stories {
     };
 }
 
+mod aggregates;
 mod appeals;
 mod draw_secrets;
 mod ledger;

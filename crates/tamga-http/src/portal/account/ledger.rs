@@ -10,11 +10,13 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use tamga_app::account::{AccountError, Statement};
+use tamga_app::account::{AccountError, Statement, StatementCursor, StatementPageView};
 use tamga_app::{AppError, Caller};
 use tamga_core::codes::Eori;
 use tamga_core::ledger::AccountKind;
-use tamga_portal::pages::account::ledger::{account_page, statement_page, AccountData, Period};
+use tamga_portal::pages::account::ledger::{
+    account_page, statement_page, AccountData, Period, PAGE_ROWS, PRINT_ROWS,
+};
 use tamga_portal::pages::account::qr;
 use tamga_portal::Ctx;
 
@@ -62,6 +64,33 @@ async fn statement_of(
     }
 }
 
+/// A page of the statement of the query's period (`after`/`before` a
+/// movement, else `first`), or the error code and the field it is about;
+/// a failure of the service is `Err(Err(..))`.
+async fn page_of(
+    s: &AppState,
+    ctx: &Ctx,
+    op: &Eori,
+    kind: AccountKind,
+    period: &Period,
+    first: StatementCursor,
+    limit: u32,
+) -> Result<StatementPageView, Result<(&'static str, &'static str), AccountError>> {
+    let (from, to) = period.range().map_err(|f| Ok(("QUERY_DATE", f)))?;
+    let cursor = Period::cursor(ctx, first).ok_or(Ok(("QUERY_CURSOR", "from")))?;
+    match s
+        .clearance
+        .accounts()
+        .statement_page(op, kind, from, to, cursor, limit)
+        .await
+    {
+        Ok(Some(page)) => Ok(page),
+        Ok(None) => Err(Ok(("QUERY_CURSOR", "from"))),
+        Err(AccountError::BadPeriod) => Err(Ok(("LEDGER-BAD-PERIOD", "to"))),
+        Err(e) => Err(Err(e)),
+    }
+}
+
 fn today() -> time::Date {
     time::OffsetDateTime::now_utc().date()
 }
@@ -85,7 +114,17 @@ pub async fn page(State(s): State<AppState>, parts: Parts) -> Response {
         Err(e) => return page_failed(&ctx, &e, None),
     };
     let period = Period::of(&ctx, today());
-    let statement = match statement_of(&s, &op, AccountKind::Cash, &period).await {
+    let statement = match page_of(
+        &s,
+        &ctx,
+        &op,
+        AccountKind::Cash,
+        &period,
+        StatementCursor::Newest,
+        PAGE_ROWS,
+    )
+    .await
+    {
         Ok(st) => Ok(st),
         Err(Ok(bad)) => Err(bad),
         Err(Err(e)) => return page_failed(&ctx, &e, None),
@@ -125,14 +164,49 @@ async fn period_statement(
     }
 }
 
-/// The printable statement.
+/// The printable statement, a page at a time.
 pub async fn printable(State(s): State<AppState>, parts: Parts) -> Response {
-    match period_statement(&s, &parts).await {
-        Ok((ctx, st, period)) => show(
+    let (ctx, active) = match session_ctx(&parts, &s).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let op = match operator(&active.caller()).await {
+        Ok(op) => op,
+        Err(r) => return r,
+    };
+    let kind = match kind(&ctx) {
+        Ok(k) => k,
+        Err(e) => return e.into_response(),
+    };
+    let period = Period::of(&ctx, today());
+    match page_of(
+        &s,
+        &ctx,
+        &op,
+        kind,
+        &period,
+        StatementCursor::Oldest,
+        PRINT_ROWS,
+    )
+    .await
+    {
+        Ok(st) => show(
             &ctx,
             statement_page(&ctx, &st, &period, time::OffsetDateTime::now_utc()),
         ),
-        Err(r) => r,
+        Err(Ok(("QUERY_CURSOR", _))) => ApiError::bad_request(
+            "QUERY_CURSOR",
+            "/after",
+            "after and before name an entry of this account",
+        )
+        .into_response(),
+        Err(Ok((code, field))) => ApiError::bad_request(
+            code,
+            &format!("/{field}"),
+            format!("{field}: a YYYY-MM-DD date, from on or before to"),
+        )
+        .into_response(),
+        Err(Err(e)) => refused(AppError::from(e)),
     }
 }
 

@@ -6,12 +6,18 @@
 //! inclusive) with links to its CSV (`/trader/account/statement.csv`, the
 //! API's CSV) and a printable page (`/trader/account/statement`).
 //!
-//! A period may hold many movements: the account page shows the newest
-//! [`PAGE_ROWS`], the printable page up to [`PRINT_ROWS`], and says how
-//! many more the CSV holds.
+//! A period may hold many movements: both pages show one page of them,
+//! read by the store ([`tamga_app::account::Accounts::statement_page`]):
+//! the account page the newest [`PAGE_ROWS`] first, the printable page
+//! [`PRINT_ROWS`] oldest first, each with links to the pages before and
+//! after (`before=`/`after=` an entry id); the opening and closing
+//! balances and the number of movements are the period's, from SQL sums.
+//! The CSV holds the whole period.
 
 use askama::Template;
-use tamga_app::account::{AccountView, MovementView, PaymentInstructions, Statement};
+use tamga_app::account::{
+    AccountView, MovementView, PaymentInstructions, StatementCursor, StatementPageView,
+};
 use tamga_core::ledger::AccountKind;
 use time::{Date, OffsetDateTime};
 
@@ -20,9 +26,9 @@ use crate::pages::{render, Frame, PageError};
 use crate::{Ctx, Rendered, Tr};
 
 /// Movements shown on the account page (newest first).
-pub const PAGE_ROWS: usize = 100;
-/// Movements on the printable statement (oldest first).
-pub const PRINT_ROWS: usize = 2000;
+pub const PAGE_ROWS: u32 = 50;
+/// Movements on a page of the printable statement (oldest first).
+pub const PRINT_ROWS: u32 = 200;
 
 /// A statement period as typed: `from` and `to` (`YYYY-MM-DD`), by
 /// default the current month up to today.
@@ -58,6 +64,23 @@ impl Period {
         Ok((from.midnight().assume_utc(), to.midnight().assume_utc()))
     }
 
+    /// The page of the query: `after=` or `before=` an entry id, else
+    /// `first` (the newest or oldest movements); `None` when a cursor is
+    /// not a number (or both are given).
+    pub fn cursor(ctx: &Ctx, first: StatementCursor) -> Option<StatementCursor> {
+        let num = |name: &str| {
+            ctx.param(name)
+                .filter(|v| !v.is_empty())
+                .map(str::parse::<i64>)
+        };
+        match (num("after"), num("before")) {
+            (Some(Ok(id)), None) => Some(StatementCursor::After(id)),
+            (None, Some(Ok(id))) => Some(StatementCursor::Before(id)),
+            (None, None) => Some(first),
+            _ => None,
+        }
+    }
+
     /// `from=…&to=…` for links.
     pub fn query(&self) -> String {
         crate::pages::form_pairs(
@@ -86,59 +109,85 @@ pub struct MovementRow {
     pub reference: String,
 }
 
-/// A statement as shown.
+/// A page of a statement as shown.
 pub struct StatementView {
     pub opening_available: String,
     pub opening_reserved: String,
     pub closing_available: String,
     pub closing_reserved: String,
     pub rows: Vec<MovementRow>,
-    /// Movements not shown (in the CSV).
-    pub more: usize,
+    /// "N movements in the period".
+    pub count: String,
+    /// Links to the pages before and after (empty when none): href and
+    /// label.
+    pub pages: Vec<(String, String)>,
 }
 
 fn kind_name(tr: &Tr, k: AccountKind) -> String {
     tr.t(&format!("acct-kind-{}", k.as_str()))
 }
 
-fn statement_view(tr: &Tr, st: &Statement, max: usize, newest_first: bool) -> StatementView {
-    let n = st.movements.len();
-    let take: Box<dyn Iterator<Item = &MovementView>> = if newest_first {
-        Box::new(st.movements.iter().rev().take(max))
-    } else {
-        Box::new(st.movements.iter().take(max))
-    };
+fn movement_row(tr: &Tr, m: &MovementView) -> MovementRow {
     let num = |d: rust_decimal::Decimal| tr.number(&d.to_string());
-    let rows = take
-        .map(|m| {
-            let kid = format!("acct-txn-{}", m.kind.as_str().replace('_', "-"));
-            MovementRow {
-                at: when(m.at),
-                kind: if tr.has(&kid) {
-                    tr.t(&kid)
-                } else {
-                    m.kind.as_str().to_owned()
-                },
-                bucket: tr.t(&format!("acct-bucket-{}", m.bucket.as_str())),
-                amount: num(m.amount),
-                available: num(m.balance_after.available),
-                reserved: num(m.balance_after.reserved),
-                mrn: m
-                    .mrn
-                    .as_ref()
-                    .map(|x| x.as_str().to_owned())
-                    .unwrap_or_default(),
-                reference: m.reference.clone().unwrap_or_default(),
-            }
-        })
-        .collect();
+    let kid = format!("acct-txn-{}", m.kind.as_str().replace('_', "-"));
+    MovementRow {
+        at: when(m.at),
+        kind: if tr.has(&kid) {
+            tr.t(&kid)
+        } else {
+            m.kind.as_str().to_owned()
+        },
+        bucket: tr.t(&format!("acct-bucket-{}", m.bucket.as_str())),
+        amount: num(m.amount),
+        available: num(m.balance_after.available),
+        reserved: num(m.balance_after.reserved),
+        mrn: m
+            .mrn
+            .as_ref()
+            .map(|x| x.as_str().to_owned())
+            .unwrap_or_default(),
+        reference: m.reference.clone().unwrap_or_default(),
+    }
+}
+
+/// The page `st` as shown, newest first or oldest first, with links
+/// (`path?query&after|before=…`) to the pages on either side.
+fn statement_view(
+    tr: &Tr,
+    st: &StatementPageView,
+    newest_first: bool,
+    path: &str,
+    query: &str,
+) -> StatementView {
+    let num = |d: rust_decimal::Decimal| tr.number(&d.to_string());
+    let mut rows: Vec<MovementRow> = st.rows.iter().map(|m| movement_row(tr, m)).collect();
+    let link = |dir: &str, entry: i64| format!("{path}?{query}&{dir}={entry}");
+    let mut pages = Vec::new();
+    let (first, last) = (st.rows.first(), st.rows.last());
+    if newest_first {
+        rows.reverse();
+        if let (true, Some(m)) = (st.later, last) {
+            pages.push((link("after", m.entry), tr.t("acct-newer")));
+        }
+        if let (true, Some(m)) = (st.earlier, first) {
+            pages.push((link("before", m.entry), tr.t("acct-older")));
+        }
+    } else {
+        if let (true, Some(m)) = (st.earlier, first) {
+            pages.push((link("before", m.entry), tr.t("acct-previous-page")));
+        }
+        if let (true, Some(m)) = (st.later, last) {
+            pages.push((link("after", m.entry), tr.t("acct-next-page")));
+        }
+    }
     StatementView {
         opening_available: num(st.opening.available),
         opening_reserved: num(st.opening.reserved),
         closing_available: num(st.closing.available),
         closing_reserved: num(st.closing.reserved),
         rows,
-        more: n.saturating_sub(max),
+        count: tr.t1("acct-count", "count", &tr.number(&st.movements.to_string())),
+        pages,
     }
 }
 
@@ -161,9 +210,9 @@ pub struct AccountData<'a> {
     pub accounts: &'a [AccountView],
     pub payment: &'a PaymentInstructions,
     pub period: Period,
-    /// The statement of the period, or the error code and the field
-    /// (`from`, `to`) it is about.
-    pub statement: Result<Statement, (&'a str, &'a str)>,
+    /// The page of the statement of the period, or the error code and
+    /// the field (`from`, `to`) it is about.
+    pub statement: Result<StatementPageView, (&'a str, &'a str)>,
 }
 
 pub fn account_page(ctx: &Ctx, d: AccountData<'_>) -> Result<Rendered, PageError> {
@@ -179,7 +228,17 @@ pub fn account_page(ctx: &Ctx, d: AccountData<'_>) -> Result<Rendered, PageError
         })
         .collect();
     let (statement, period_error, status) = match &d.statement {
-        Ok(st) => (Some(statement_view(&tr, st, PAGE_ROWS, true)), None, 200),
+        Ok(st) => (
+            Some(statement_view(
+                &tr,
+                st,
+                true,
+                "/trader/account",
+                &d.period.query(),
+            )),
+            None,
+            200,
+        ),
         Err((code, field)) => (
             None,
             Some((
@@ -234,11 +293,16 @@ struct StatementPage {
 /// sheet hides the site's frame).
 pub fn statement_page(
     ctx: &Ctx,
-    st: &Statement,
+    st: &StatementPageView,
     period: &Period,
     now: OffsetDateTime,
 ) -> Result<Rendered, PageError> {
     let tr = ctx.tr;
+    let mut query = period.query();
+    if let Some(kind) = ctx.param("kind").filter(|k| !k.is_empty()) {
+        query.push('&');
+        query.push_str(&crate::pages::form_pairs([("kind", kind)].into_iter()));
+    }
     render(
         &StatementPage {
             f: Frame::new(ctx, tr.t("acct-statement-title")),
@@ -254,7 +318,7 @@ pub fn statement_page(
             to: period.to.clone(),
             printed: when(now),
             query: period.query(),
-            s: statement_view(&tr, st, PRINT_ROWS, false),
+            s: statement_view(&tr, st, false, "/trader/account/statement", &query),
         },
         200,
     )

@@ -60,9 +60,30 @@ pub type Series = (&'static str, String);
 
 const WIDTH: i64 = 640;
 const HEIGHT: i64 = 240;
-const LEFT: i64 = 64;
+/// The narrowest margin left of a plot (the axis labels' room).
+const LEFT: i64 = 40;
 const BOTTOM: i64 = 24;
 const TOP: i64 = 10;
+/// A character's width at the charts' 11px text, rounded up (digits and
+/// capitals of a sans-serif face are about 0.6 em wide).
+const CHAR_W: i64 = 7;
+
+/// The room a text takes at the charts' font size, in user units.
+fn text_width(s: &str) -> i64 {
+    s.chars().count() as i64 * CHAR_W
+}
+
+/// The margin left of a plot whose axis is labelled `labels` (anchored
+/// at their end, 4 units off the axis): wide enough for the widest, so
+/// no label is clipped at the left edge of the view box.
+fn left_margin<'a>(labels: impl Iterator<Item = &'a str>, least: i64) -> i64 {
+    labels
+        .map(|l| text_width(l) + 8)
+        .max()
+        .unwrap_or(0)
+        .max(least)
+        .min(WIDTH / 2)
+}
 
 /// Column chart: one column per category, the series stacked (or side by
 /// side when `stacked` is false). `values[c][s]` is category `c`, series
@@ -78,7 +99,6 @@ pub fn columns(
     stacked: bool,
     fmt: &dyn Fn(i64) -> String,
 ) -> Chart {
-    let plot_w = WIDTH - LEFT - 8;
     let plot_h = HEIGHT - BOTTOM - TOP;
     let n = categories.len().max(1) as i64;
     let max = values
@@ -110,19 +130,21 @@ pub fn columns(
             .collect(),
         rows: Vec::new(),
     };
-    for i in 0..=4 {
-        let v = max * i / 4;
+    let ticks: Vec<(i64, String)> = (0..=4).map(|i| (max * i / 4, fmt(max * i / 4))).collect();
+    let left = left_margin(ticks.iter().map(|t| t.1.as_str()), LEFT);
+    let plot_w = WIDTH - left - 8;
+    for (v, text) in ticks {
         let y = TOP + plot_h - scale(v);
         c.lines.push(Line {
-            x1: LEFT,
+            x1: left,
             y1: y,
             x2: WIDTH - 8,
             y2: y,
         });
         c.labels.push(Label {
-            x: LEFT - 4,
+            x: left - 4,
             y: y + 4,
-            text: fmt(v),
+            text,
             anchor: "end",
         });
     }
@@ -131,7 +153,7 @@ pub fn columns(
     let every = (n + 9) / 10;
     for (i, cat) in categories.iter().enumerate() {
         let i = i as i64;
-        let x0 = LEFT + i * slot + (slot - bar) / 2;
+        let x0 = left + i * slot + (slot - bar) / 2;
         let vals = values.get(i as usize).cloned().unwrap_or_default();
         let mut base = TOP + plot_h;
         let each = (bar / series.len().max(1) as i64).max(1);
@@ -157,7 +179,7 @@ pub fn columns(
         }
         if i % every == 0 {
             c.labels.push(Label {
-                x: LEFT + i * slot + slot / 2,
+                x: left + i * slot + slot / 2,
                 y: HEIGHT - 6,
                 text: cat.clone(),
                 anchor: "middle",
@@ -183,11 +205,19 @@ pub fn bars(
     values: &[Vec<i64>],
     fmt: &dyn Fn(i64) -> String,
 ) -> Chart {
-    let left = 150;
+    let left = left_margin(categories.iter().map(String::as_str), 80);
+    // Room right of the longest bar for its value.
+    let right = values
+        .iter()
+        .flat_map(|v| v.iter())
+        .map(|v| text_width(&fmt(*v)) + 12)
+        .max()
+        .unwrap_or(0)
+        .max(40);
     let bar_h = 14;
     let row_h = bar_h * series.len().max(1) as i64 + 10;
     let height = TOP + row_h * categories.len().max(1) as i64 + 4;
-    let plot_w = WIDTH - left - 90;
+    let plot_w = (WIDTH - left - right).max(40);
     let max = values
         .iter()
         .flat_map(|v| v.iter().copied())
@@ -287,5 +317,78 @@ mod tests {
             &|v| v.to_string(),
         );
         assert_eq!(b.rects[0].w, 2 * b.rects[1].w);
+    }
+
+    /// Every text of a chart, at its anchor and estimated width, lies
+    /// inside the view box.
+    fn inside(c: &Chart) -> bool {
+        c.labels.iter().all(|l| {
+            let w = text_width(&l.text);
+            let (x0, x1) = match l.anchor {
+                "end" => (l.x - w, l.x),
+                "middle" => (l.x - w / 2, l.x + w / 2),
+                _ => (l.x, l.x + w),
+            };
+            x0 >= 0 && x1 <= c.width
+        })
+    }
+
+    #[test]
+    fn long_axis_labels_widen_the_margin_instead_of_being_clipped() {
+        let cats: Vec<String> = (1..=30).map(|d| format!("11-{d:02}")).collect();
+        let money = |v: i64| {
+            format!(
+                "{} UZS",
+                crate::Tr::new("ru").number(&format!("{}.{:02}", v / 100, v % 100))
+            )
+        };
+        let values: Vec<Vec<i64>> = (1..=30).map(|d| vec![d * 987_654_321]).collect();
+        let c = columns(
+            "r",
+            "R".into(),
+            "D".into(),
+            &cats,
+            &[("m", "x".into())],
+            &values,
+            false,
+            &money,
+        );
+        assert!(
+            inside(&c),
+            "{:?}",
+            c.labels.iter().map(|l| (l.x, &l.text)).collect::<Vec<_>>()
+        );
+        // The widest axis label sets the margin: the plot starts after it.
+        let widest = c
+            .labels
+            .iter()
+            .filter(|l| l.anchor == "end")
+            .map(|l| text_width(&l.text))
+            .max()
+            .unwrap();
+        assert!(c.lines[0].x1 >= widest + 4);
+        // Small figures keep the narrow margin.
+        let small = columns(
+            "s",
+            "S".into(),
+            "D".into(),
+            &cats,
+            &[("m", "x".into())],
+            &[vec![3]],
+            false,
+            &|v| v.to_string(),
+        );
+        assert_eq!(small.lines[0].x1, LEFT);
+        let names = vec!["A-VERY-LONG-PROFILE-IDENTIFIER (12 345 hits)".to_owned()];
+        let b = bars(
+            "y",
+            "Y".into(),
+            "D".into(),
+            &names,
+            &[("m", "y".into())],
+            &[vec![10_000]],
+            &|v| format!("{}.{:02} %", v / 100, v % 100),
+        );
+        assert!(inside(&b));
     }
 }
