@@ -40,6 +40,7 @@ use tamga_core::risk::{RandomSelection, SelectivityCriterion};
 pub mod appeal_sql;
 mod codec;
 pub mod dashboard_sql;
+pub mod drafts_sql;
 pub mod draw_sql;
 pub mod epoch_sql;
 pub mod keys_sql;
@@ -62,6 +63,7 @@ pub use appeal_sql::{
     AttachmentMeta, NewAppeal, NewAttachment,
 };
 pub use dashboard_sql::DashboardStore;
+pub use drafts_sql::{DraftHead, DraftRecord, DraftStore};
 pub use draw_sql::{DrawSecretRecord, DrawSecretStore};
 pub use epoch_sql::EpochStore;
 pub use keys_sql::{
@@ -567,6 +569,7 @@ pub trait Store:
     + TokenStore
     + SessionStore
     + AppealStore
+    + DraftStore
     + Send
     + Sync
     + 'static

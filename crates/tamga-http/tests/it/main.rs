@@ -22,6 +22,7 @@ mod people;
 mod portal_accessibility;
 mod portal_account;
 mod portal_appeals;
+mod portal_drafts;
 mod portal_login;
 mod portal_officer;
 mod portal_onboarding;

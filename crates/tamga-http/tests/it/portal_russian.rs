@@ -134,6 +134,8 @@ struct Data {
     username: String,
     /// The style sheet's hashed file name.
     css: String,
+    /// A declaration draft of demo trader 0.
+    draft: String,
 }
 
 /// The value of path parameter `{param}` of `route`. A page with a new
@@ -146,6 +148,7 @@ fn fill_param(route: &str, param: &str, d: &Data) -> Option<String> {
         ("name", r) if r.starts_with("/static/") => &d.css,
         ("id", r) if r.starts_with("/appeals/") => &d.appeal,
         ("id", r) if r.starts_with("/analyst/profiles/") => &d.profile,
+        ("id", r) if r.starts_with("/trader/drafts/") => &d.draft,
         _ => return None,
     };
     Some(v.clone())
@@ -210,6 +213,21 @@ async fn data(app: &TestApp) -> Data {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let css = tamga_portal::assets::CSS.path();
+    let draft = app
+        .store
+        .create_draft(
+            &tamga_core::codes::Eori::parse(&t.id).unwrap(),
+            "trader1",
+            "",
+            r#"{"items":1,"values":{"/items/0/hsCode":"12AB"}}"#,
+            time::OffsetDateTime::now_utc(),
+            10,
+        )
+        .await
+        .unwrap()
+        .expect("a draft")
+        .id
+        .to_string();
     Data {
         mrn,
         appeal,
@@ -217,6 +235,7 @@ async fn data(app: &TestApp) -> Data {
         eori: t.id.clone(),
         username: "officer".into(),
         css: css.trim_start_matches("/static/").to_owned(),
+        draft,
     }
 }
 
@@ -447,7 +466,9 @@ fn a_parameter_without_a_value_is_said() {
         eori: "UZ000000000001".into(),
         username: "officer".into(),
         css: "tamga.css".into(),
+        draft: "7".into(),
     };
+    assert_eq!(fill("/trader/drafts/{id}", &d).unwrap(), "/trader/drafts/7");
     assert_eq!(
         fill("/trader/declarations/{mrn}/amend", &d).unwrap(),
         "/trader/declarations/26UZ0001000000001/amend"

@@ -27,6 +27,7 @@ macro_rules! stories {
 }
 
 mod appeals;
+mod drafts;
 mod draw_secrets;
 mod ledger;
 mod mandates;
