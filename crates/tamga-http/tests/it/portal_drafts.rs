@@ -3,7 +3,8 @@
 //! typed (on another instance too: nothing is kept in memory), saved
 //! again, lodged (then gone) or deleted; another party, a broker of
 //! another party and a customs user never reach a trader's draft, and a
-//! form without its CSRF token changes nothing.
+//! form without its CSRF token changes nothing. The list is a page of 20
+//! at a time.
 
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -264,4 +265,32 @@ async fn drafts_are_saved_reopened_lodged_and_kept_to_their_party(app: TestApp) 
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, html) = get(&app, &trader, "/trader/drafts").await;
     assert!(html.contains("No drafts."));
+
+    // 21 drafts: 20 on the first page, the last one on the second.
+    let eori = tamga_core::codes::Eori::parse(&app.trader(0).id).unwrap();
+    let t0 = time::OffsetDateTime::now_utc();
+    for i in 0..21 {
+        app.store
+            .create_draft(
+                &eori,
+                "trader1",
+                &format!("PAGED-{i:02}"),
+                "{}",
+                t0 + time::Duration::seconds(i),
+                200,
+            )
+            .await
+            .unwrap()
+            .expect("under the limit");
+    }
+    let (_, html) = get(&app, &trader, "/trader/drafts").await;
+    assert_eq!(html.matches("PAGED-").count(), 20);
+    assert!(html.contains("PAGED-20") && !html.contains("PAGED-00"));
+    assert!(html.contains("href=\"/trader/drafts?page=2\" rel=\"next\""));
+    assert!(html.contains("(1–20 of 21)"));
+    let (_, html) = get(&app, &trader, "/trader/drafts?page=2").await;
+    assert_eq!(html.matches("PAGED-").count(), 1);
+    assert!(html.contains("PAGED-00"));
+    assert!(html.contains("href=\"/trader/drafts?page=1\" rel=\"prev\""));
+    assert!(!html.contains("rel=\"next\""));
 }
