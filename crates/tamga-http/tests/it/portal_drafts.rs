@@ -4,7 +4,7 @@
 //! again, lodged (then gone) or deleted; another party, a broker of
 //! another party and a customs user never reach a trader's draft, and a
 //! form without its CSRF token changes nothing. The list is a page of 20
-//! at a time.
+//! at a time; a party keeps at most 200 drafts.
 
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -293,4 +293,35 @@ async fn drafts_are_saved_reopened_lodged_and_kept_to_their_party(app: TestApp) 
     assert!(html.contains("PAGED-00"));
     assert!(html.contains("href=\"/trader/drafts?page=1\" rel=\"prev\""));
     assert!(!html.contains("rel=\"next\""));
+
+    // The party's 200th draft is its last: saving one more is the form
+    // again, what was typed kept, with the limit's code and text.
+    for i in 21..200 {
+        app.store
+            .create_draft(&eori, "trader1", "FILL", "{}", t0, 200)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("draft {i} refused"));
+    }
+    let r = post(
+        &app,
+        &trader,
+        "/trader/declarations/new",
+        &form_of(&doc, &csrf, "save"),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("DRAFTS_LIMIT") && html.contains("already keeps 200 drafts"));
+    assert!(html.contains(&field("/items/0/hsCode", &good_code)));
+    assert_eq!(app.store.count_drafts(&eori).await.unwrap(), 200);
+    // Another party is not limited by this one's drafts.
+    let r = post(
+        &app,
+        &trader2,
+        "/trader/declarations/new",
+        &form_of(&doc, &csrf2, "save"),
+    )
+    .await;
+    saved_to(&r);
 }
