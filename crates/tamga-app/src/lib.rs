@@ -10,6 +10,7 @@ pub mod clearance;
 pub mod dashboard;
 pub mod demo;
 pub mod disclosure;
+pub mod drafts;
 pub mod draw_secrets;
 pub mod epochs;
 pub mod error;

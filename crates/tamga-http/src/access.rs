@@ -215,6 +215,11 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/trader/declarations/{mrn}/invalidate", OPERATOR),
     rule("POST", "/trader/declarations/{mrn}/invalidate", OPERATOR),
     rule("POST", "/trader/declarations/{mrn}/invalidation", OPERATOR),
+    // Drafts: the party's own only (tamga_app::drafts scopes them).
+    rule("GET", "/trader/drafts", OPERATOR),
+    rule("GET", "/trader/drafts/{id}", OPERATOR),
+    rule("POST", "/trader/drafts/{id}", OPERATOR),
+    rule("POST", "/trader/drafts/{id}/deletion", OPERATOR),
     // The account area (`portal::account`), each as its API twin.
     rule("GET", "/register", Public),
     rule("POST", "/register", Public),

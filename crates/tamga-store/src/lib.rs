@@ -41,6 +41,7 @@ pub mod appeal_sql;
 mod codec;
 pub mod dashboard_sql;
 pub mod directory_sql;
+pub mod drafts_sql;
 pub mod draw_sql;
 pub mod epoch_sql;
 pub mod keys_sql;
@@ -66,6 +67,7 @@ pub use appeal_sql::{
 };
 pub use dashboard_sql::DashboardStore;
 pub use directory_sql::DirectoryStore;
+pub use drafts_sql::{DraftHead, DraftRecord, DraftStore};
 pub use draw_sql::{DrawSecretRecord, DrawSecretStore};
 pub use epoch_sql::EpochStore;
 pub use keys_sql::{
@@ -576,6 +578,7 @@ pub trait Store:
     + DirectoryStore
     + StatementStore
     + NoticeStore
+    + DraftStore
     + Send
     + Sync
     + 'static

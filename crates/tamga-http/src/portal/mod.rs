@@ -111,6 +111,10 @@ pub const PAGES: &[(&str, &str)] = &[
     ("GET", "/trader/declarations/{mrn}/invalidate"),
     ("POST", "/trader/declarations/{mrn}/invalidate"),
     ("POST", "/trader/declarations/{mrn}/invalidation"),
+    ("GET", "/trader/drafts"),
+    ("GET", "/trader/drafts/{id}"),
+    ("POST", "/trader/drafts/{id}"),
+    ("POST", "/trader/drafts/{id}/deletion"),
     // The account area (`account`).
     ("GET", "/register"),
     ("POST", "/register"),

@@ -4,6 +4,7 @@
 //! `OPERATOR` in [`crate::access::RULES`]). A declaration the operator may
 //! not see is the 404 page, as the API answers 404. Signed acts receive
 //! the exact JSON the browser signed (`body`), its `signature` and `keyId`.
+//! Drafts of the lodging form: [`drafts`].
 
 use axum::extract::{Multipart, Path, Request, State};
 use axum::http::request::Parts;
@@ -41,6 +42,9 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/trader/declarations/{mrn}/invalidation", post(invalidate))
         .route("/trader/notifications/read", post(mark_read))
+        .route("/trader/drafts", get(drafts::list))
+        .route("/trader/drafts/{id}", get(drafts::form).post(drafts::post))
+        .route("/trader/drafts/{id}/deletion", post(drafts::delete))
 }
 
 /// A page request's context, session and operator.
@@ -120,6 +124,8 @@ macro_rules! form {
     };
 }
 
+mod drafts;
+
 #[allow(clippy::result_large_err)] // the Err is the page to answer with
 fn mrn_of(ctx: &Ctx, raw: &str) -> Result<Mrn, Response> {
     Mrn::parse(raw).map_err(|_| html(error_page(ctx, 404, None), ctx.tr.lang))
@@ -169,6 +175,9 @@ async fn new_check(State(s): State<AppState>, req: Request) -> Response {
     let p = page!(s, parts);
     let op = op!(p);
     let f = form!(body);
+    if f.get("_action") == "save" {
+        return drafts::save(&s, &p.ctx, &p.caller, None, &f).await;
+    }
     answer(
         &p.ctx,
         pages::lodge_check(&s.clearance, &p.ctx, &op, &f).await,
@@ -224,12 +233,18 @@ async fn lodge(State(s): State<AppState>, req: Request) -> Response {
     let p = page!(s, parts);
     let op = op!(p);
     let f = form!(body);
+    let draft = f.get("draft").parse::<i64>().ok();
     let r = s
         .clearance
         .lodge(&op, signed(&f))
         .await
         .map(|a| a.record.mrn);
-    after_act(&p.ctx, Act::Lodge, &f, r)
+    if let (Ok(_), Some(id)) = (&r, draft) {
+        // Lodged: the draft it came from is done. Already deleted (by
+        // another user of the party) or not the party's: nothing to do.
+        let _ = s.clearance.delete_draft(&p.caller, id).await;
+    }
+    after_act(&p.ctx, draft.map_or(Act::Lodge, Act::Draft), &f, r)
 }
 
 async fn amend_form(State(s): State<AppState>, Path(mrn): Path<String>, req: Request) -> Response {

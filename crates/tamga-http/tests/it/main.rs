@@ -23,6 +23,7 @@ mod portal_accessibility;
 mod portal_account;
 mod portal_appeals;
 mod portal_directory;
+mod portal_drafts;
 mod portal_login;
 mod portal_officer;
 mod portal_onboarding;

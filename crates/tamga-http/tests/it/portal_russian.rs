@@ -136,6 +136,8 @@ struct Data {
     css: String,
     /// The demo office (its staff on `/admin/offices/{code}`).
     office: String,
+    /// A declaration draft of demo trader 0.
+    draft: String,
 }
 
 /// The value of path parameter `{param}` of `route`. A page with a new
@@ -149,6 +151,7 @@ fn fill_param(route: &str, param: &str, d: &Data) -> Option<String> {
         ("id", r) if r.starts_with("/appeals/") => &d.appeal,
         ("id", r) if r.starts_with("/analyst/profiles/") => &d.profile,
         ("code", r) if r.starts_with("/admin/offices/") => &d.office,
+        ("id", r) if r.starts_with("/trader/drafts/") => &d.draft,
         _ => return None,
     };
     Some(v.clone())
@@ -213,6 +216,21 @@ async fn data(app: &TestApp) -> Data {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let css = tamga_portal::assets::CSS.path();
+    let draft = app
+        .store
+        .create_draft(
+            &tamga_core::codes::Eori::parse(&t.id).unwrap(),
+            "trader1",
+            "",
+            r#"{"items":1,"values":{"/items/0/hsCode":"12AB"}}"#,
+            time::OffsetDateTime::now_utc(),
+            10,
+        )
+        .await
+        .unwrap()
+        .expect("a draft")
+        .id
+        .to_string();
     Data {
         mrn,
         appeal,
@@ -221,6 +239,7 @@ async fn data(app: &TestApp) -> Data {
         username: "officer".into(),
         css: css.trim_start_matches("/static/").to_owned(),
         office: tamga_app::demo::DEMO_OFFICE.to_owned(),
+        draft,
     }
 }
 
@@ -452,7 +471,9 @@ fn a_parameter_without_a_value_is_said() {
         username: "officer".into(),
         css: "tamga.css".into(),
         office: "UZ000100".into(),
+        draft: "7".into(),
     };
+    assert_eq!(fill("/trader/drafts/{id}", &d).unwrap(), "/trader/drafts/7");
     assert_eq!(
         fill("/trader/declarations/{mrn}/amend", &d).unwrap(),
         "/trader/declarations/26UZ0001000000001/amend"

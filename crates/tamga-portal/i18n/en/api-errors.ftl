@@ -420,3 +420,7 @@ api-APPEAL_TOO_LARGE = The appeal is too large.
 ## Portal pages
 api-LOGIN_CSRF = The login form expired: open it again.
 api-REGISTER_CSRF = The registration form expired: open it again.
+
+## Declaration drafts
+api-DRAFT_TOO_LARGE = The draft is too large to be saved (at most 2 MiB, the size of a declaration).
+api-DRAFTS_LIMIT = Your organisation already keeps 200 drafts: lodge or delete some before saving another.

@@ -28,6 +28,7 @@ macro_rules! stories {
 
 mod aggregates;
 mod appeals;
+mod drafts;
 mod draw_secrets;
 mod ledger;
 mod mandates;

@@ -22,6 +22,8 @@ use crate::{Ctx, Rendered, Tr};
 #[derive(Debug, Clone)]
 pub enum Act {
     Lodge,
+    /// Lodging the draft with this id (deleted once lodged).
+    Draft(i64),
     Amend(Mrn),
     Invalidate(Mrn),
 }
@@ -30,7 +32,7 @@ impl Act {
     /// Where the signed form goes.
     fn action(&self) -> String {
         match self {
-            Act::Lodge => "/trader/declarations".into(),
+            Act::Lodge | Act::Draft(_) => "/trader/declarations".into(),
             Act::Amend(m) => format!("/trader/declarations/{m}/amendments"),
             Act::Invalidate(m) => format!("/trader/declarations/{m}/invalidation"),
         }
@@ -40,6 +42,7 @@ impl Act {
     fn form_action(&self) -> String {
         match self {
             Act::Lodge => "/trader/declarations/new".into(),
+            Act::Draft(id) => format!("/trader/drafts/{id}"),
             Act::Amend(m) => format!("/trader/declarations/{m}/amend"),
             Act::Invalidate(m) => format!("/trader/declarations/{m}/invalidate"),
         }
@@ -55,6 +58,12 @@ struct FormPage {
     csrf: String,
     /// Whether the upload section is offered (lodging only).
     upload: bool,
+    /// Whether "save as draft" is offered (lodging, from a draft or not).
+    save: bool,
+    /// The draft's delete form's action ("" when not a draft).
+    delete: String,
+    /// What the page says of the draft it shows ("" when none).
+    note: String,
     groups: Vec<(String, Vec<Field>)>,
     items: Vec<(String, Vec<Field>)>,
     item_count: usize,
@@ -76,6 +85,8 @@ struct SignPage {
     facts: Vec<(String, String)>,
     warnings: Vec<(String, String)>,
     body: String,
+    /// The draft lodged by this act ("" when none).
+    draft: String,
 }
 
 #[derive(Template)]
@@ -102,8 +113,30 @@ fn form_page(
     rows: &[usize],
     status: u16,
 ) -> Result<Rendered, Failure> {
+    form_page_with(ctx, act, typed, violations, rows, status, Extra::default())
+}
+
+/// What a form page shows besides the fields: a note on the draft, and
+/// errors about no field (code, text).
+#[derive(Debug, Clone, Default)]
+pub(super) struct Extra {
+    pub note: String,
+    pub errors: Vec<(String, String)>,
+}
+
+/// [`form_page`] with a note and more errors.
+pub(super) fn form_page_with(
+    ctx: &Ctx,
+    act: &Act,
+    typed: &Typed,
+    violations: &[Violation],
+    rows: &[usize],
+    status: u16,
+    extra: Extra,
+) -> Result<Rendered, Failure> {
     let tr = ctx.tr;
-    let (fields, general) = place(&tr, typed, violations, rows);
+    let (fields, mut general) = place(&tr, typed, violations, rows);
+    general.extend(extra.errors);
     let mut all = fields.clone();
     let mut take = |names: &mut dyn Iterator<Item = String>| -> Vec<Field> {
         names
@@ -130,6 +163,7 @@ fn form_page(
     let s = summary(&fields);
     let heading = match act {
         Act::Amend(m) => tr.t1("trader-amend-title", "mrn", m.as_str()),
+        Act::Draft(_) => tr.t("drafts-form-title"),
         _ => tr.t("trader-new-title"),
     };
     Ok(render(
@@ -139,6 +173,12 @@ fn form_page(
             action: act.form_action(),
             csrf: csrf(ctx),
             upload: matches!(act, Act::Lodge),
+            save: matches!(act, Act::Lodge | Act::Draft(_)),
+            delete: match act {
+                Act::Draft(id) => format!("/trader/drafts/{id}/deletion"),
+                _ => String::new(),
+            },
+            note: extra.note,
             groups,
             items,
             item_count: typed.items,
@@ -212,7 +252,7 @@ fn sign_page(
 ) -> Result<Rendered, Failure> {
     let tr = ctx.tr;
     let heading = match act {
-        Act::Lodge => tr.t("trader-sign-lodge"),
+        Act::Lodge | Act::Draft(_) => tr.t("trader-sign-lodge"),
         Act::Amend(m) => tr.t1("trader-sign-amend", "mrn", m.as_str()),
         Act::Invalidate(m) => tr.t1("trader-sign-invalidate", "mrn", m.as_str()),
     };
@@ -229,6 +269,10 @@ fn sign_page(
                 .map(|m| m.username.clone())
                 .unwrap_or_default(),
             facts,
+            draft: match act {
+                Act::Draft(id) => id.to_string(),
+                _ => String::new(),
+            },
             warnings: warnings
                 .iter()
                 .map(|v| (v.code.clone(), super::form::violation_text(&tr, v)))
@@ -241,7 +285,7 @@ fn sign_page(
 
 /// A posted declaration form: "add item" shows one more item; "check"
 /// runs the dry run and shows the errors (422) or the sign page.
-async fn check_form(
+pub(super) async fn check_form(
     c: &Clearance,
     ctx: &Ctx,
     op: &Eori,

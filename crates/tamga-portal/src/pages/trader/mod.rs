@@ -1,6 +1,7 @@
 //! The trader's and broker's area (`/trader…`): the dashboard, the
 //! declarations list and page, and lodging, amending and invalidating
-//! through forms signed in the browser.
+//! through forms signed in the browser, and the drafts of the lodging
+//! form.
 //!
 //! Every page reads the same `tamga_app` service as the API route it
 //! mirrors, with the session's caller, so a page shows exactly what the
@@ -9,12 +10,14 @@
 
 mod dashboard;
 mod detail;
+mod drafts;
 pub mod form;
 mod list;
 mod lodge;
 
 pub use dashboard::dashboard;
 pub use detail::detail;
+pub use drafts::{draft_body, draft_check, draft_form, draft_typed, drafts, save_draft, Saved};
 pub use list::list;
 pub use lodge::{
     amend_check, amend_form, invalidate_form, lodge_check, lodge_failed, new_form, upload_check,
