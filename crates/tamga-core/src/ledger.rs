@@ -616,15 +616,14 @@ pub struct DeclarationBreakdown {
 /// so each transaction counts once), in order of first appearance.
 pub fn breakdown(movements: &[Movement]) -> Vec<(Mrn, DeclarationBreakdown)> {
     let mut out: Vec<(Mrn, DeclarationBreakdown)> = Vec::new();
+    // Where each declaration is in `out` (a period may hold thousands).
+    let mut at: std::collections::HashMap<&Mrn, usize> = std::collections::HashMap::new();
     for m in movements {
         let Some(mrn) = &m.mrn else { continue };
-        let i = match out.iter().position(|(k, _)| k == mrn) {
-            Some(i) => i,
-            None => {
-                out.push((mrn.clone(), DeclarationBreakdown::default()));
-                out.len() - 1
-            }
-        };
+        let i = *at.entry(mrn).or_insert_with(|| {
+            out.push((mrn.clone(), DeclarationBreakdown::default()));
+            out.len() - 1
+        });
         let b = &mut out[i].1;
         // Reserve: reserved +x; debit: reserved -x; release: reserved -x.
         if m.bucket == Bucket::Reserved {
