@@ -205,8 +205,13 @@ impl RiskModel for GbdtModel {
     fn score(&self, records: &[Record]) -> Vec<f64> {
         let mut out = vec![0.0; records.len()];
         // Large batches on every core; a few declarations on this thread.
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        if records.len() < 4096 || threads == 1 {
+        // (Asking for the cores reads the cgroup's files: not per declaration.)
+        let threads = if records.len() < 4096 {
+            1
+        } else {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        };
+        if threads == 1 {
             self.score_chunk(records, &mut out);
             return out;
         }
