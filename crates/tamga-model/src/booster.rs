@@ -181,11 +181,6 @@ impl GbdtModel {
         tamga_core::hash::sha256_hex(self.to_bytes())
     }
 
-    /// The booster's JSON alone (for tools that read perpetual's format).
-    pub fn booster_json(&self) -> String {
-        self.booster.json_dump().unwrap_or_default()
-    }
-
     /// Scores a slice on this thread, one row at a time.
     fn score_chunk(&self, records: &[Record], out: &mut [f64]) {
         let mut row = Vec::with_capacity(self.info.features.len());
