@@ -28,6 +28,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::lifecycle::Channel;
+use crate::model_risk::{
+    explore, Exploration, ExplorationInput, ExplorationPolicy, ModelAssessment, ModelFallback,
+};
 use crate::prearrival::Preliminary;
 use crate::profiles::{Control, ProfileHit, TraderCategory, TraderContext};
 use crate::risk::{
@@ -68,6 +71,9 @@ pub struct ChannelPolicy {
     #[serde(with = "rust_decimal::serde::str")]
     #[cfg_attr(feature = "openapi", schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$"))]
     pub model_red: Decimal,
+    /// Exploratory selection (issue 17); off in policies stored before it.
+    #[serde(default)]
+    pub exploration: ExplorationPolicy,
 }
 
 impl Default for ChannelPolicy {
@@ -80,6 +86,7 @@ impl Default for ChannelPolicy {
             high_minimum: Channel::Yellow,
             model_yellow: Decimal::new(6, 1),
             model_red: Decimal::new(85, 2),
+            exploration: ExplorationPolicy::default(),
         }
     }
 }
@@ -116,6 +123,9 @@ impl ChannelPolicy {
                 "model thresholds must be between 0 and 1, modelYellow <= modelRed",
             ));
         }
+        self.exploration
+            .check()
+            .map_err(|(field, message)| policy_error(field, message))?;
         Ok(())
     }
 
@@ -170,6 +180,13 @@ pub struct Inputs<'a> {
     pub trader: &'a TraderContext,
     /// The learning model's score (0 to 1), when a model is configured.
     pub model_score: Option<f64>,
+    /// What the model said, recorded with the decision.
+    pub model: Option<ModelAssessment>,
+    /// Why the active model gave no score (the rules decided alone).
+    pub model_fallback: Option<ModelFallback>,
+    /// The exploration draw, made when nothing else selects the
+    /// declaration (`None`: no exploration).
+    pub exploration: Option<ExplorationInput>,
     pub preliminary: Option<&'a Preliminary>,
     /// `None`: no random selection (pre-arrival assessment: the draw is
     /// made when the declaration is lodged).
@@ -301,15 +318,54 @@ pub fn decide(inp: Inputs<'_>, policy: &ChannelPolicy) -> RiskDecision {
         ),
     };
 
-    let channel = inp
+    let deterministic = inp
         .criteria_hits
         .iter()
         .map(|h| h.channel)
         .chain(inp.profile_hits.iter().map(|h| h.channel))
         .chain(factors.iter().map(|f| f.channel))
+        .max();
+    let mut channel = deterministic
+        .into_iter()
         .chain(selected)
         .max()
         .unwrap_or(Channel::Green);
+
+    // Exploration: only for what nothing else selected.
+    let exploration: Option<Exploration> = match &inp.exploration {
+        Some(e) if channel == Channel::Green => explore(e, inp.model_score),
+        _ => None,
+    };
+    if let (Some(x), Some(e)) = (&exploration, &inp.exploration) {
+        if x.selected {
+            channel = e.channel;
+            factors.push(FactorHit {
+                source: "exploration".into(),
+                channel: e.channel,
+                reason: format!(
+                    "selected to explore ({}, probability {}, draw {})",
+                    x.strategy.as_str(),
+                    x.probability.normalize(),
+                    x.draw.normalize()
+                ),
+                prearrival: None,
+            });
+        }
+    }
+    // The probability of this selection given what was known: 1 when a
+    // rule, profile, category or threshold required it; else the random
+    // rates, and exploration for what they did not draw.
+    let selection_probability = (channel != Channel::Green).then(|| {
+        if deterministic.is_some_and(|c| c > Channel::Green) {
+            return Decimal::ONE;
+        }
+        let r = (random.red_rate + random.yellow_rate).min(Decimal::ONE);
+        let p = exploration
+            .as_ref()
+            .map(|x| x.probability)
+            .unwrap_or_default();
+        (r + (Decimal::ONE - r) * p).min(Decimal::ONE).round_dp(6)
+    });
 
     let mut controls: Vec<Control> = Vec::new();
     let required = inp
@@ -376,6 +432,9 @@ pub fn decide(inp: Inputs<'_>, policy: &ChannelPolicy) -> RiskDecision {
     for f in &factors {
         parts.push(f.reason.clone());
     }
+    if let Some(fb) = &inp.model_fallback {
+        parts.push(format!("model not used ({}): rules alone", fb.reason));
+    }
     if let Some(s) = selected {
         parts.push(format!(
             "random selection for {} (draw {} below rate {}{})",
@@ -432,6 +491,10 @@ pub fn decide(inp: Inputs<'_>, policy: &ChannelPolicy) -> RiskDecision {
             factors,
             trader: Some(t.clone()),
             model_score,
+            model: inp.model,
+            model_fallback: inp.model_fallback,
+            exploration,
+            selection_probability,
             controls,
             configured_rates: configured,
             blue_draw,
@@ -477,6 +540,9 @@ mod tests {
             profile_hits: vec![],
             trader: t,
             model_score: None,
+            model: None,
+            model_fallback: None,
+            exploration: None,
             preliminary: None,
             draws: Some(Draws {
                 random: r,
@@ -645,6 +711,79 @@ mod tests {
         assert_eq!(d.combined.controls, [Control::NonIntrusiveScan]);
         assert!(d.explanation.contains("PA000001"));
         assert_eq!(d.combined.factors[0].source, "prearrival");
+    }
+
+    #[test]
+    fn exploration_selects_only_what_nothing_else_did_and_says_how_likely() {
+        use crate::model_risk::{ExplorationInput, ExplorationStrategy, ModelAssessment};
+        let t = TraderContext::default();
+        let r = no_random();
+        let explore = |draw: &str| ExplorationInput {
+            strategy: ExplorationStrategy::Random,
+            share: Decimal::new(2, 2),
+            channel: Channel::Red,
+            mean_uncertainty: None,
+            draw: draw.parse().unwrap(),
+        };
+        let model = ModelAssessment {
+            version: 7,
+            content_hash: "ab".repeat(32),
+            score: Decimal::new(1, 1),
+            item: 1,
+            contributions: Vec::new(),
+        };
+        // Drawn below the share: red, to explore, with its probability.
+        let mut i = inputs(&t, &r, "0.5", "0.9");
+        i.model_score = Some(0.1);
+        i.model = Some(model.clone());
+        i.exploration = Some(explore("0.01"));
+        let d = decide(i, &ChannelPolicy::default());
+        assert_eq!(d.channel, Channel::Red);
+        let x = d.combined.exploration.as_ref().expect("recorded");
+        assert!(x.selected);
+        assert_eq!(x.probability, Decimal::new(2, 2));
+        assert_eq!(d.combined.selection_probability, Some(Decimal::new(2, 2)));
+        assert_eq!(d.combined.factors.last().unwrap().source, "exploration");
+        assert!(
+            d.explanation.contains("selected to explore"),
+            "{}",
+            d.explanation
+        );
+        assert_eq!(d.combined.model.as_ref().unwrap().version, 7);
+        // Drawn above: green, the draw still recorded (probability 0.02).
+        let mut i = inputs(&t, &r, "0.5", "0.9");
+        i.exploration = Some(explore("0.5"));
+        let d = decide(i, &ChannelPolicy::default());
+        assert_eq!(d.channel, Channel::Green);
+        assert!(!d.combined.exploration.as_ref().unwrap().selected);
+        assert_eq!(d.combined.selection_probability, None);
+        // A profile already selects it: no exploration draw, probability 1.
+        let mut i = inputs(&t, &r, "0.5", "0.9");
+        i.profile_hits = vec![hit("P", Channel::Yellow, Control::DocumentaryCheck)];
+        i.exploration = Some(explore("0.01"));
+        let d = decide(i, &ChannelPolicy::default());
+        assert_eq!(d.channel, Channel::Yellow);
+        assert_eq!(d.combined.exploration, None);
+        assert_eq!(d.combined.selection_probability, Some(Decimal::ONE));
+    }
+
+    #[test]
+    fn a_model_fallback_is_said() {
+        let t = TraderContext::default();
+        let r = no_random();
+        let mut i = inputs(&t, &r, "0.5", "0.9");
+        i.model_fallback = Some(crate::model_risk::ModelFallback {
+            version: Some(3),
+            reason: "the model could not be loaded".into(),
+        });
+        let d = decide(i, &ChannelPolicy::default());
+        assert_eq!(d.channel, Channel::Green);
+        assert!(
+            d.explanation.contains("model not used"),
+            "{}",
+            d.explanation
+        );
+        assert_eq!(d.combined.model_fallback.as_ref().unwrap().version, Some(3));
     }
 
     #[test]

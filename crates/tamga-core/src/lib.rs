@@ -15,6 +15,7 @@ pub mod hash;
 pub mod ledger;
 pub mod lifecycle;
 pub mod mandate;
+pub mod model_risk;
 pub mod money;
 pub mod office_hours;
 pub mod pipeline;

@@ -218,6 +218,8 @@ pub const PURPOSE_BLUE: &str = "blue";
 pub const PURPOSE_SALT: &str = "salt";
 /// Purpose of the draw that picks an inspector for a controlled declaration.
 pub const PURPOSE_DISPATCH: &str = "dispatch";
+/// The exploration draw's purpose (issue 17).
+pub const PURPOSE_EXPLORE: &str = "explore";
 
 /// The first 8 bytes of a digest as a number in [0, 1) with 6 decimals.
 fn unit(d: &[u8]) -> Decimal {
@@ -496,6 +498,24 @@ pub struct CombinedDecision {
         with = "rust_decimal::serde::str_option"
     )]
     pub model_score: Option<Decimal>,
+    /// The model's version, score and the features behind it (issue 17).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<crate::model_risk::ModelAssessment>,
+    /// Why the active model gave no score: the rules decided alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_fallback: Option<crate::model_risk::ModelFallback>,
+    /// The exploration draw, for a declaration nothing else selected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exploration: Option<crate::model_risk::Exploration>,
+    /// For a selected declaration: the probability of its selection given
+    /// what was known (1 when a rule, profile, category or threshold
+    /// required it), for selection-bias-corrected yields.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
+    pub selection_probability: Option<Decimal>,
     /// Forms of control required (from the hits; by channel otherwise).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub controls: Vec<Control>,

@@ -100,6 +100,7 @@ const TASK_READERS: Access = only(
 const STAFF: Access = only(false, &[Role::Officer, Role::RiskAnalyst, Role::Admin]);
 const ANALYST_ADMIN: Access = only(false, &[Role::RiskAnalyst, Role::Admin]);
 const ADMIN: Access = only(false, &[Role::Admin]);
+const MODEL_READERS: Access = only(false, &[Role::RiskAnalyst, Role::Admin, Role::Manager]);
 const BANK: Access = only(false, &[Role::Bank]);
 const OPERATOR_OFFICER_ADMIN: Access = only(true, &[Role::Officer, Role::Admin]);
 /// Who reads appeals (each only those the service lets it).
@@ -345,6 +346,29 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/api/v1/risk/channel-policy", ANALYST_ADMIN),
     rule("PUT", "/api/v1/risk/channel-policy", ANALYST_ADMIN),
     rule("GET", "/api/v1/risk/analytics", ANALYST_ADMIN),
+    // The learning model's registry (issue 17): analysts and
+    // administrators change it, managers read it; nobody else learns
+    // what the model weighs.
+    rule("GET", "/api/v1/risk/models", MODEL_READERS),
+    rule("POST", "/api/v1/risk/models", ANALYST_ADMIN),
+    rule("POST", "/api/v1/risk/models/upload", ANALYST_ADMIN),
+    rule("POST", "/api/v1/risk/models/rollback", ANALYST_ADMIN),
+    rule("POST", "/api/v1/risk/models/deactivation", ANALYST_ADMIN),
+    rule("GET", "/api/v1/risk/models/drift", MODEL_READERS),
+    rule("GET", "/api/v1/risk/models/{version}", MODEL_READERS),
+    rule("GET", "/api/v1/risk/models/{version}/file", ANALYST_ADMIN),
+    rule(
+        "POST",
+        "/api/v1/risk/models/{version}/validation",
+        ANALYST_ADMIN,
+    ),
+    rule(
+        "POST",
+        "/api/v1/risk/models/{version}/activation",
+        ANALYST_ADMIN,
+    ),
+    rule("GET", "/api/v1/risk/model-schedule", MODEL_READERS),
+    rule("PUT", "/api/v1/risk/model-schedule", ANALYST_ADMIN),
     rule("GET", "/api/v1/risk/draw-secrets", STAFF),
     rule("POST", "/api/v1/risk/draw-secrets/rotation", ANALYST_ADMIN),
     rule("POST", "/api/v1/prearrival", OPERATOR),

@@ -44,6 +44,7 @@ pub mod guard;
 pub mod key_routes;
 pub mod login_routes;
 pub mod mandate_routes;
+pub mod model_routes;
 pub mod observe;
 pub mod openapi;
 pub mod people_routes;
@@ -115,6 +116,7 @@ pub fn openapi_doc() -> utoipa::openapi::OpenApi {
     doc.merge(mandate_routes::Api::openapi());
     doc.merge(people_routes::Api::openapi());
     doc.merge(risk_routes::Api::openapi());
+    doc.merge(model_routes::Api::openapi());
     doc.merge(token_routes::Api::openapi());
     doc.merge(workbench_routes::Api::openapi());
     openapi::finish(&mut doc);
@@ -229,6 +231,7 @@ pub fn router_with(state: AppState, limits: &Limits) -> Router {
         .merge(mandate_routes::routes())
         .merge(people_routes::routes())
         .merge(risk_routes::routes())
+        .merge(model_routes::routes())
         .merge(token_routes::routes())
         .merge(workbench_routes::routes())
         // The portal's public pages (not API: no OpenAPI paths).

@@ -157,6 +157,11 @@ impl GbdtModel {
         serde_json::to_vec(self).expect("a model serialises")
     }
 
+    /// The model's feature encoder (what training learnt of each entity).
+    pub fn encoder(&self) -> &Encoder {
+        &self.encoder
+    }
+
     /// Reads a model saved by [`GbdtModel::to_bytes`].
     pub fn from_bytes(bytes: &[u8]) -> Result<GbdtModel, ModelError> {
         let mut model: GbdtModel =

@@ -16,6 +16,10 @@
 //!   [`RiskModel`] tamga uses (score and explain), saved as one JSON file
 //!   with its content hash.
 //! - [`predictor`]: the trees flattened for fast scoring.
+//! - [`source`]: tamga's own declarations as records (one per goods
+//!   item), the same for training and for scoring in the lodging path.
+//! - [`drift`]: how far feature and score distributions moved between
+//!   two periods (PSI).
 //! - [`metrics`]: AUC and precision, recall and revenue caught at n %.
 //!
 //! Scores and features are `f64`: they are statistics, not money. No IO
@@ -23,11 +27,13 @@
 //! opens.
 
 pub mod booster;
+pub mod drift;
 pub mod features;
 pub mod kcs;
 pub mod metrics;
 pub mod predictor;
 pub mod record;
+pub mod source;
 
 pub use booster::{train, Contribution, GbdtModel, ModelError, ModelInfo, TrainOptions};
 pub use features::Encoder;

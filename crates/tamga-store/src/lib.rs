@@ -47,6 +47,7 @@ pub mod epoch_sql;
 pub mod keys_sql;
 mod ledger_sql;
 pub mod mandate_sql;
+pub mod model_sql;
 pub mod notice_sql;
 pub mod ops_sql;
 mod payment_sql;
@@ -74,6 +75,9 @@ pub use keys_sql::{
     KeyApproval, KeyAudit, KeyRevocation, NewKey, OfficerKeyRecord, OfficerKeyStore,
 };
 pub use mandate_sql::{MandateRecord, MandateStore, SignedBody};
+pub use model_sql::{
+    LabelledDeclaration, ModelActivation, ModelHead, ModelStore, NewModel, SelectionYields,
+};
 pub use notice_sql::NoticeStore;
 pub use ops_sql::OpsStore;
 pub use people_sql::{
@@ -579,6 +583,7 @@ pub trait Store:
     + StatementStore
     + NoticeStore
     + DraftStore
+    + ModelStore
     + Send
     + Sync
     + 'static

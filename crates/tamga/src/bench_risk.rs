@@ -709,6 +709,9 @@ fn frauds(args: &BenchRiskArgs) -> Result<(), String> {
                 profile_hits: hits,
                 trader: &trader,
                 model_score: None,
+                model: None,
+                model_fallback: None,
+                exploration: None,
                 preliminary: None,
                 draws: Some(Draws {
                     random: &random,

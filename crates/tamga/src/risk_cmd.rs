@@ -12,12 +12,20 @@ use tamga_model::{evaluate, kcs, train, GbdtModel, Record, RiskModel, TrainOptio
 
 #[derive(clap::Subcommand, Debug)]
 pub enum RiskCommand {
-    /// Train a model on inspected declarations (CSV files in the KCS
-    /// format; `Fraud` is the label) and write it to a file.
+    /// Train a model on inspected declarations and write it to a file:
+    /// CSV files in the KCS format (`Fraud` is the label), or tamga's own
+    /// declarations with their recorded control results (`--data-dir` or
+    /// `--database-url`).
     Train {
         /// A KCS-format CSV file; repeat for several.
-        #[arg(long = "csv", required = true)]
+        #[arg(long = "csv", required_unless_present_any = ["data_dir", "database_url"], conflicts_with_all = ["data_dir", "database_url"])]
         csv: Vec<PathBuf>,
+        /// tamga's embedded database in this directory.
+        #[arg(long, conflicts_with = "database_url")]
+        data_dir: Option<PathBuf>,
+        /// tamga's PostgreSQL database.
+        #[arg(long)]
+        database_url: Option<String>,
         /// Where to write the model.
         #[arg(long)]
         out: PathBuf,
@@ -58,11 +66,26 @@ pub fn run(cmd: RiskCommand) -> Result<(), String> {
     match cmd {
         RiskCommand::Train {
             csv,
+            data_dir,
+            database_url,
             out,
             seed,
             trees,
             json,
-        } => train_cmd(&csv, &out, seed, trees, json),
+        } => {
+            let source = match (data_dir, database_url) {
+                (_, Some(url)) => Source::Database(url),
+                (Some(dir), None) => {
+                    let db = dir.join("tamga.db");
+                    if !db.exists() {
+                        return Err(format!("no tamga database in {}", dir.display()));
+                    }
+                    Source::Database(db.display().to_string())
+                }
+                (None, None) => Source::Csv(csv),
+            };
+            train_cmd(&source, &out, seed, trees, json)
+        }
         RiskCommand::Score { model, csv, out } => score_cmd(&model, &csv, out.as_deref()),
         RiskCommand::Evaluate { model, csv, json } => evaluate_cmd(&model, &csv, json),
     }
@@ -93,8 +116,32 @@ fn load_model(path: &Path) -> Result<GbdtModel, String> {
     GbdtModel::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// Where training reads inspected declarations.
+enum Source {
+    Csv(Vec<PathBuf>),
+    /// tamga's own database (a SQLite path or a PostgreSQL URL).
+    Database(String),
+}
+
+/// tamga's inspected declarations with their outcomes, one record per
+/// goods item (`tamga_app::risk_admin::model::training`).
+fn read_database(url: &str, bar: &ProgressBar) -> Result<Vec<Record>, String> {
+    tokio::task::block_in_place(|| {
+        tokio::runtime::Handle::current().block_on(async {
+            let store = tamga_store::open(url)
+                .await
+                .map_err(|e| format!("cannot open the database: {e}"))?;
+            tamga_app::risk_admin::model::training::labelled_records(store.as_ref(), |n| {
+                bar.set_message(format!("read {n} inspected declarations"))
+            })
+            .await
+            .map_err(|e| e.to_string())
+        })
+    })
+}
+
 fn train_cmd(
-    files: &[PathBuf],
+    source: &Source,
     out: &Path,
     seed: u64,
     trees: usize,
@@ -103,9 +150,14 @@ fn train_cmd(
     let bar = spinner(json);
     let started = Instant::now();
     let mut records = Vec::new();
-    for f in files {
-        bar.set_message(format!("reading {}", f.display()));
-        records.extend(read_csv(f, true)?);
+    match source {
+        Source::Csv(files) => {
+            for f in files {
+                bar.set_message(format!("reading {}", f.display()));
+                records.extend(read_csv(f, true)?);
+            }
+        }
+        Source::Database(url) => records = read_database(url, &bar)?,
     }
     bar.set_message(format!("training on {} declarations", records.len()));
     let options = TrainOptions {

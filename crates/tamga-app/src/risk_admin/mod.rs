@@ -2,8 +2,9 @@
 //! concerns: risk profiles (create, version, test against past
 //! declarations, activate, retire, all audited: [`profiles`]), the risk
 //! stage lodging uses with its channel policy ([`stage`]), pre-arrival
-//! information with its preliminary decisions ([`prearrival`]), and
-//! effectiveness analytics ([`analytics`]).
+//! information with its preliminary decisions ([`prearrival`]),
+//! effectiveness analytics ([`analytics`]), and the learning model's
+//! registry, scoring, exploration, retraining and drift ([`model`]).
 //!
 //! [`CombinedStage`] is the risk stage lodging uses: officer selectivity
 //! criteria (re-read from [`Clearance::selectivity`] on every assessment),
@@ -15,6 +16,7 @@
 //! place.
 
 mod analytics;
+pub mod model;
 mod prearrival;
 mod profiles;
 mod stage;
@@ -179,6 +181,8 @@ impl RiskAdmin {
             )),
             policy: RwLock::new(Arc::new(policy)),
             prearrivals: RwLock::new(HashMap::new()),
+            model: RwLock::new(model::live::ModelSlot::None),
+            share: RwLock::new(None),
         });
         let admin = Arc::new(RiskAdmin {
             clearance,
@@ -195,8 +199,11 @@ impl RiskAdmin {
                 keep_strictest(&mut index, preliminary_of(&r));
             }
         }
+        admin.reload_model().await;
+        admin.reload_share().await;
         admin.clearance.set_risk_stage(admin.stage.clone());
         admin.watch_epochs(OffsetDateTime::now_utc());
+        admin.spawn_model_jobs();
         Ok(admin)
     }
 
@@ -243,6 +250,8 @@ impl RiskAdmin {
     async fn reload_risk(&self) -> Result<(), AppError> {
         let policy = load_policy(self.clearance.store().as_ref()).await?;
         *self.stage.policy.write().expect("lock") = Arc::new(policy);
+        self.reload_model().await;
+        self.reload_share().await;
         self.reload_engine().await
     }
 

@@ -7,9 +7,12 @@ use std::sync::{Arc, RwLock, Weak};
 use serde_json::json;
 use time::OffsetDateTime;
 
+use rust_decimal::Decimal;
+
 use tamga_core::channel::{self, ChannelPolicy, Draws, Inputs};
 use tamga_core::codes::Mrn;
 use tamga_core::declaration::Declaration;
+use tamga_core::model_risk::{ExplorationInput, ExplorationStrategy};
 use tamga_core::pipeline::{DutyResult, RiskStage};
 use tamga_core::prearrival::Preliminary;
 use tamga_core::profiles::{ProfileEngine, RiskSubject, TraderContext};
@@ -18,6 +21,7 @@ use tamga_core::risk::{self, RiskDecision};
 use crate::error::AppError;
 use crate::{Caller, Clearance};
 
+use super::model::live::{score_or_fallback, ModelSlot};
 use super::{analyst, RiskAdmin, POLICY_KEY};
 
 /// The risk stage lodging uses (see the module docs).
@@ -27,6 +31,10 @@ pub struct CombinedStage {
     pub(super) policy: RwLock<Arc<ChannelPolicy>>,
     /// Transport document reference → preliminary decision (latest wins).
     pub(super) prearrivals: RwLock<HashMap<String, Preliminary>>,
+    /// The registry's active model (see [`super::model`]).
+    pub(super) model: RwLock<ModelSlot>,
+    /// The exploratory share the adaptive job set, when it did.
+    pub(super) share: RwLock<Option<Decimal>>,
 }
 
 impl CombinedStage {
@@ -35,6 +43,43 @@ impl CombinedStage {
     }
     pub(super) fn policy(&self) -> Arc<ChannelPolicy> {
         self.policy.read().expect("lock").clone()
+    }
+    /// What is in the model slot now.
+    pub fn model_slot(&self) -> ModelSlot {
+        self.model.read().expect("lock").clone()
+    }
+    pub(super) fn set_model_slot(&self, slot: ModelSlot) {
+        *self.model.write().expect("lock") = slot;
+    }
+    pub(super) fn set_share(&self, share: Option<Decimal>) {
+        *self.share.write().expect("lock") = share;
+    }
+    /// The exploration draw's inputs for `mrn` (`None`: off).
+    fn exploration(
+        &self,
+        policy: &ChannelPolicy,
+        slot: &ModelSlot,
+        draw: impl FnOnce() -> Decimal,
+    ) -> Option<ExplorationInput> {
+        let e = &policy.exploration;
+        if e.strategy == ExplorationStrategy::Off {
+            return None;
+        }
+        let share = match e.strategy {
+            ExplorationStrategy::Adaptive => self.share.read().expect("lock").unwrap_or(e.share),
+            _ => e.share,
+        }
+        .clamp(Decimal::ZERO, Decimal::ONE);
+        Some(ExplorationInput {
+            strategy: e.strategy,
+            share,
+            channel: e.channel,
+            mean_uncertainty: match slot {
+                ModelSlot::Ready(m) => m.mean_uncertainty,
+                _ => None,
+            },
+            draw: draw(),
+        })
     }
     /// The preliminary decision indexed for a transport document, if any.
     pub fn preliminary_for_document(&self, reference: &str) -> Option<Preliminary> {
@@ -80,12 +125,31 @@ impl RiskStage for CombinedStage {
             )
         };
         let preliminary = self.preliminary(d);
+        let policy = self.policy();
+        let slot = self.model_slot();
+        let (scored, model_fallback) = score_or_fallback(
+            &slot,
+            mrn.as_str(),
+            d,
+            OffsetDateTime::now_utc().date(),
+            duties,
+        );
+        let (model_score, model) = match scored {
+            Some((s, a)) => (Some(s), Some(a)),
+            None => (None, None),
+        };
+        let exploration = self.exploration(&policy, &slot, || {
+            key.draw(risk::PURPOSE_EXPLORE, selectivity.random.seed, mrn.as_str())
+        });
         channel::decide(
             Inputs {
                 criteria_hits: base.hits,
                 profile_hits,
                 trader,
-                model_score: None,
+                model_score,
+                model,
+                model_fallback,
+                exploration,
                 preliminary: preliminary.as_ref(),
                 draws: Some(Draws {
                     random: &selectivity.random,
@@ -95,7 +159,7 @@ impl RiskStage for CombinedStage {
                     salt: base.random.salt.clone(),
                 }),
             },
-            &self.policy(),
+            &policy,
         )
     }
 }

@@ -33,6 +33,7 @@ mod portal_russian;
 mod portal_staff;
 mod portal_trader;
 mod risk_api;
+mod risk_model_api;
 mod security;
 mod tokens;
 mod workbench_api;

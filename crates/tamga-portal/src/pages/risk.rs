@@ -212,7 +212,7 @@ pub fn profile(tr: &Tr, h: &ProfileHit) -> Said {
 /// A factor's source (`trader category`).
 pub fn source(tr: &Tr, f: &FactorHit) -> String {
     match f.source.as_str() {
-        s @ ("trader_category" | "model_score" | "prearrival") => {
+        s @ ("trader_category" | "model_score" | "prearrival" | "exploration") => {
             tr.t(&format!("risk-source-{}", s.replace('_', "-")))
         }
         s => s.to_owned(),
@@ -244,6 +244,22 @@ pub fn factor(tr: &Tr, f: &FactorHit, d: &RiskDecision) -> Said {
                 ("score", &num(tr, s)),
                 ("channel", &ch),
             ));
+        }
+        "exploration" if d.combined.exploration.is_some() => {
+            if let Some(x) = &d.combined.exploration {
+                out.text(tr.ta(
+                    "risk-factor-exploration",
+                    &[
+                        (
+                            "strategy",
+                            &tr.t(&format!("risk-explore-{}", x.strategy.as_str())),
+                        ),
+                        ("probability", &num(tr, x.probability.normalize())),
+                        ("draw", &num(tr, x.draw.normalize())),
+                        ("channel", &ch),
+                    ],
+                ));
+            }
         }
         "prearrival" if f.prearrival.is_some() => {
             if let Some(p) = &f.prearrival {
@@ -301,6 +317,11 @@ pub fn explanation(tr: &Tr, d: &RiskDecision) -> Said {
     }
     for f in &d.combined.factors {
         parts.push(factor(tr, f, d));
+    }
+    if d.combined.model_fallback.is_some() {
+        let mut s = Said::default();
+        s.text(tr.t("risk-model-fallback"));
+        parts.push(s);
     }
     if let Some(sel) = d.random.selected {
         let mut s = Said::default();

@@ -32,6 +32,7 @@ mod drafts;
 mod draw_secrets;
 mod ledger;
 mod mandates;
+mod models;
 mod ops;
 mod people;
 mod risk;

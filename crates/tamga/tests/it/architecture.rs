@@ -16,7 +16,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("tamga-sim", &["tamga-core"]),
     ("tamga-model", &["tamga-core"]),
     ("tamga-store", &["tamga-core"]),
-    ("tamga-app", &["tamga-core", "tamga-store"]),
+    ("tamga-app", &["tamga-core", "tamga-store", "tamga-model"]),
     ("tamga-portal", &["tamga-core", "tamga-store", "tamga-app"]),
     (
         "tamga-http",
@@ -143,7 +143,7 @@ fn the_check_names_a_forbidden_edge_and_ignores_dev_dependencies() {
         vec![
             "forbidden edge tamga-store -> tamga-app (allowed for tamga-store: [\"tamga-core\"])"
                 .to_owned(),
-            "forbidden edge tamga-app -> tamga-sim (allowed for tamga-app: [\"tamga-core\", \"tamga-store\"])"
+            "forbidden edge tamga-app -> tamga-sim (allowed for tamga-app: [\"tamga-core\", \"tamga-store\", \"tamga-model\"])"
                 .to_owned(),
         ]
     );

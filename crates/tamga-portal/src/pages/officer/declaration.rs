@@ -219,6 +219,82 @@ pub fn declaration_page(
         if let Some(s) = r.combined.model_score {
             draw.push((tr.t("officer-model-score"), tr.number(&s.to_string())));
         }
+        if let Some(m) = &r.combined.model {
+            draw.push((
+                tr.t("officer-model-version"),
+                format!("{} ({})", m.version, m.content_hash.get(..12).unwrap_or("")),
+            ));
+            draw.push((tr.t("officer-model-item"), m.item.to_string()));
+            let why = m
+                .contributions
+                .iter()
+                .map(|c| {
+                    let sign = if c.contribution.is_sign_negative() {
+                        ""
+                    } else {
+                        "+"
+                    };
+                    match c.value {
+                        Some(v) => format!(
+                            "{} = {}: {sign}{}",
+                            c.feature,
+                            tr.number(&v.to_string()),
+                            tr.number(&c.contribution.to_string())
+                        ),
+                        None => format!(
+                            "{} ({}): {sign}{}",
+                            c.feature,
+                            tr.t("officer-model-missing"),
+                            tr.number(&c.contribution.to_string())
+                        ),
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            draw.push((tr.t("officer-model-contributions"), why));
+        }
+        if let Some(f) = &r.combined.model_fallback {
+            draw.push((
+                tr.t("officer-model-fallback"),
+                match f.version {
+                    Some(v) => tr.t1("officer-model-fallback-version", "version", &v.to_string()),
+                    None => tr.t("risk-model-fallback"),
+                },
+            ));
+        }
+        if let Some(x) = &r.combined.exploration {
+            draw.push((
+                tr.t("officer-exploration"),
+                tr.ta(
+                    "officer-exploration-draw",
+                    &[
+                        (
+                            "strategy",
+                            &tr.t(&format!("risk-explore-{}", x.strategy.as_str())),
+                        ),
+                        (
+                            "probability",
+                            &tr.number(&x.probability.normalize().to_string()),
+                        ),
+                        ("draw", &tr.number(&x.draw.normalize().to_string())),
+                        (
+                            "selected",
+                            &tr.t(if x.selected {
+                                "officer-yes"
+                            } else {
+                                "officer-no"
+                            }),
+                        ),
+                    ],
+                ),
+            ));
+        }
+        if let Some(p) = r.combined.selection_probability {
+            draw.push((
+                tr.t("officer-selection-probability"),
+                tr.number(&p.normalize().to_string()),
+            ));
+        }
         draw.push((tr.t("officer-draw"), tr.number(&r.random.draw.to_string())));
         draw.push((
             tr.t("officer-rates"),
