@@ -338,14 +338,20 @@ mod tests {
     #[test]
     fn the_policy_is_checked() {
         assert!(ExplorationPolicy::default().check().is_ok());
-        let mut p = ExplorationPolicy::default();
-        p.share = Decimal::new(6, 1);
+        let p = ExplorationPolicy {
+            share: Decimal::new(6, 1),
+            ..Default::default()
+        };
         assert_eq!(p.check().unwrap_err().0, "/exploration/share");
-        let mut p = ExplorationPolicy::default();
-        p.min_share = Decimal::new(1, 1);
+        let p = ExplorationPolicy {
+            min_share: Decimal::new(1, 1),
+            ..Default::default()
+        };
         assert_eq!(p.check().unwrap_err().0, "/exploration/minShare");
-        let mut p = ExplorationPolicy::default();
-        p.channel = Channel::Green;
+        let p = ExplorationPolicy {
+            channel: Channel::Green,
+            ..Default::default()
+        };
         assert_eq!(p.check().unwrap_err().0, "/exploration/channel");
     }
 }
