@@ -10,6 +10,7 @@
 
 use forust_ml::gradientbooster::ContributionsMethod;
 use forust_ml::objective::ObjectiveType;
+use forust_ml::sampler::SampleMethod;
 use forust_ml::{GradientBooster, Matrix};
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -18,6 +19,8 @@ use crate::features::Encoder;
 use crate::predictor::Predictor;
 use crate::record::Record;
 use crate::RiskModel;
+
+mod grow;
 
 /// The file format's name and version.
 pub const FORMAT: &str = "tamga-risk-model/1";
@@ -119,7 +122,19 @@ pub fn train(records: &[Record], options: TrainOptions) -> Result<GbdtModel, Mod
     for c in 0..cols {
         x.extend(labelled.iter().map(|i| data[c * rows + i]));
     }
-    let matrix = Matrix::new(&x, labelled.len(), cols);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let params = grow::Params {
+        trees: options.trees,
+        learning_rate: f64::from(options.learning_rate),
+        max_depth: options.max_depth,
+        subsample: f64::from(options.subsample),
+        seed: options.seed,
+        threads,
+    };
+    let (base_score, trees) =
+        grow::fit(&x, labelled.len(), cols, &y, &params).map_err(ModelError::Training)?;
+    // A forust booster holding our trees: forust explains (TreeSHAP) and
+    // saves them.
     let mut booster = GradientBooster::default()
         .set_objective_type(ObjectiveType::LogLoss)
         .set_iterations(options.trees)
@@ -128,9 +143,9 @@ pub fn train(records: &[Record], options: TrainOptions) -> Result<GbdtModel, Mod
         .set_subsample(options.subsample)
         .set_seed(options.seed)
         .set_parallel(false);
-    booster
-        .fit_unweighted(&matrix, &y, None)
-        .map_err(|e| ModelError::Training(e.to_string()))?;
+    booster.sample_method = SampleMethod::Random;
+    booster.base_score = base_score;
+    booster.trees = trees;
     let dates = labelled.iter().map(|i| records[*i].date);
     let info = ModelInfo {
         format: FORMAT.to_owned(),
