@@ -127,7 +127,8 @@ pub fn train(records: &[Record], options: TrainOptions) -> Result<GbdtModel, Mod
     for c in 0..cols {
         x.extend(labelled.iter().map(|i| data[c * rows + i]));
     }
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Histograms are split by feature: a few threads are enough for ~50.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     let params = grow::Params {
         trees: options.trees,
         learning_rate: f64::from(options.learning_rate),
