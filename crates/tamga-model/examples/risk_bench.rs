@@ -4,7 +4,8 @@
 //!
 //! `cargo run --release -p tamga-model --example risk_bench [-- DIR]`
 //! (DIR defaults to `../shared/data/risk/kcs`, beside the checkout; it
-//! must hold `train.csv` and `valid.csv`).
+//! must hold `train.csv` and `valid.csv`). `bench/compare.sh DIR` runs it
+//! beside XGBoost on the same training matrix.
 
 use std::time::Instant;
 
@@ -62,6 +63,7 @@ fn main() {
     println!(
         "{}",
         serde_json::json!({
+            "threads": std::thread::available_parallelism().map_or(1, |n| n.get()),
             "train": {"rows": train_rows.len(), "trees": model.info.trees, "seconds": train_s},
             "scoring": {
                 "batchRows": batch.len(),

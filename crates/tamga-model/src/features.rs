@@ -16,12 +16,13 @@
 //! duty amount, and how far the price per kg lies from the mean (in `ln`)
 //! of the same HS subheading before.
 
-use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write as _;
-
 use serde::{Deserialize, Serialize};
 
 use crate::record::{Attribute, Record};
+
+mod table;
+
+use table::{carry, finish, start, Name, Table};
 
 /// Pseudo-declarations of smoothing toward the overall fraud share.
 const SMOOTHING: f64 = 10.0;
@@ -44,23 +45,69 @@ impl Key {
         }
     }
 
-    /// The record's value of this key, written into `buf`; `None` when
-    /// a part is absent.
-    fn value<'a>(self, r: &'a Record, buf: &'a mut String) -> Option<&'a str> {
-        let v = match self {
-            Key::Attr(a) => r.cat(a),
-            Key::Hs(d) => r.hs(d),
-            Key::Pair(a, b) => {
-                let (x, y) = (r.cat(a), r.cat(b));
-                if x.is_empty() || y.is_empty() {
-                    return None;
-                }
-                buf.clear();
-                let _ = write!(buf, "{x}|{y}");
-                buf.as_str()
+    /// The record's name for this key and its hash key; `None` when a
+    /// part is absent.
+    #[inline]
+    fn lookup<'a>(self, r: &'a Record, h: &Hashes) -> Option<(u64, Name<'a>)> {
+        match self {
+            Key::Attr(a) => {
+                let i = a as usize;
+                h.attrs[i].map(|s| (finish(s), Name::One(cat(r, i))))
             }
-        };
-        (!v.is_empty()).then_some(v)
+            Key::Hs(d) => {
+                let hs = cat(r, Attribute::Hs6 as usize);
+                let state = match d {
+                    2 => h.hs2,
+                    4 => h.hs4,
+                    _ => hs
+                        .get(..d)
+                        .filter(|p| !p.is_empty())
+                        .map(|p| start(p.as_bytes())),
+                }?;
+                Some((finish(state), Name::One(&hs[..d])))
+            }
+            Key::Pair(a, b) => {
+                let (i, j) = (a as usize, b as usize);
+                let x = h.attrs[i]?;
+                h.attrs[j]?;
+                let y = cat(r, j);
+                let state = carry(carry(x, b"|"), y.as_bytes());
+                Some((finish(state), Name::Pair(cat(r, i), y)))
+            }
+        }
+    }
+}
+
+/// The record's value of the attribute at `i` ("" when absent).
+#[inline]
+fn cat(r: &Record, i: usize) -> &str {
+    r.cats.get(i).map_or("", String::as_str)
+}
+
+/// A record's attributes hashed once (FNV states; `None` when absent).
+struct Hashes {
+    attrs: [Option<u64>; Attribute::ALL.len()],
+    hs2: Option<u64>,
+    hs4: Option<u64>,
+}
+
+impl Hashes {
+    #[inline]
+    fn of(r: &Record) -> Hashes {
+        let mut attrs = [None; Attribute::ALL.len()];
+        for (i, h) in attrs.iter_mut().enumerate() {
+            let v = cat(r, i);
+            if !v.is_empty() {
+                *h = Some(start(v.as_bytes()));
+            }
+        }
+        let hs = cat(r, Attribute::Hs6 as usize);
+        let prefix = |d: usize| hs.get(..d).map(|p| start(p.as_bytes()));
+        Hashes {
+            attrs,
+            hs2: prefix(2),
+            hs4: prefix(4),
+        }
     }
 }
 
@@ -94,6 +141,29 @@ struct Stat {
     frauds: u32,
 }
 
+/// A group value's counts, with `ln(1 + n)` kept (saved as [`Stat`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(from = "Stat", into = "Stat")]
+struct Counted {
+    stat: Stat,
+    seen: f64,
+}
+
+impl From<Stat> for Counted {
+    fn from(stat: Stat) -> Counted {
+        Counted {
+            stat,
+            seen: f64::from(stat.n).ln_1p(),
+        }
+    }
+}
+
+impl From<Counted> for Stat {
+    fn from(c: Counted) -> Stat {
+        c.stat
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 struct Mean {
     n: u32,
@@ -103,17 +173,9 @@ struct Mean {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct Group {
     key: Key,
-    /// Hashed for lookups, written sorted (a model's bytes are the same
+    /// Found by hash, written sorted by name (a model's bytes are the same
     /// for the same data).
-    #[serde(serialize_with = "sorted")]
-    table: HashMap<String, Stat>,
-}
-
-fn sorted<S: serde::Serializer, V: Serialize>(
-    map: &HashMap<String, V>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    map.iter().collect::<BTreeMap<_, _>>().serialize(s)
+    table: Table<Counted>,
 }
 
 /// The encoder: what the declarations it learnt from revealed.
@@ -122,8 +184,7 @@ pub struct Encoder {
     overall: Stat,
     groups: Vec<Group>,
     /// Mean `ln(price per kg)` per HS subheading.
-    #[serde(serialize_with = "sorted")]
-    hs6_price: HashMap<String, Mean>,
+    hs6_price: Table<Mean>,
 }
 
 impl Default for Encoder {
@@ -134,10 +195,10 @@ impl Default for Encoder {
                 .into_iter()
                 .map(|key| Group {
                     key,
-                    table: HashMap::new(),
+                    table: Table::default(),
                 })
                 .collect(),
-            hs6_price: HashMap::new(),
+            hs6_price: Table::default(),
         }
     }
 }
@@ -174,23 +235,30 @@ impl Encoder {
     /// Appends the record's features to `out`.
     pub fn encode(&self, r: &Record, out: &mut Vec<f64>) {
         let prior = self.prior();
-        let mut buf = String::new();
+        let h = Hashes::of(r);
+        let unseen = [prior, 0.0];
         for g in &self.groups {
-            match g.key.value(r, &mut buf) {
-                None => out.extend([f64::NAN, f64::NAN]),
-                Some(v) => {
-                    let s = g.table.get(v).copied().unwrap_or_default();
-                    let rate = (s.frauds as f64 + SMOOTHING * prior) / (s.n as f64 + SMOOTHING);
-                    out.extend([rate, (s.n as f64).ln_1p()]);
-                }
-            }
+            out.extend(match g.key.lookup(r, &h) {
+                None => [f64::NAN, f64::NAN],
+                Some((key, name)) => match g.table.get(key, name) {
+                    None => unseen,
+                    Some(c) => {
+                        let s = c.stat;
+                        let rate = (f64::from(s.frauds) + SMOOTHING * prior)
+                            / (f64::from(s.n) + SMOOTHING);
+                        [rate, c.seen]
+                    }
+                },
+            });
         }
         let per_kg = r.unit_value_per_kg();
         let tax = match (r.item_price, r.tax_rate) {
             (Some(p), Some(t)) => Some(p * t / 100.0),
             _ => None,
         };
-        let vs_hs6 = match (per_kg, self.hs6_price.get(r.cat(Attribute::Hs6))) {
+        let hs6 = Attribute::Hs6 as usize;
+        let mean = h.attrs[hs6].and_then(|s| self.hs6_price.get(finish(s), Name::One(cat(r, hs6))));
+        let vs_hs6 = match (per_kg, mean) {
             (Some(v), Some(m)) if m.n > 0 && v > 0.0 => v.ln() - m.sum / m.n as f64,
             _ => f64::NAN,
         };
@@ -206,26 +274,22 @@ impl Encoder {
 
     /// Learns from one record: its value always, its label if inspected.
     pub fn learn(&mut self, r: &Record) {
-        if let Some(v) = r.unit_value_per_kg().filter(|v| *v > 0.0) {
-            let hs6 = r.cat(Attribute::Hs6);
-            if !hs6.is_empty() {
-                let m = self.hs6_price.entry(hs6.to_owned()).or_default();
-                m.n += 1;
-                m.sum += v.ln();
-            }
+        let h = Hashes::of(r);
+        let hs6 = Attribute::Hs6 as usize;
+        if let (Some(v), Some(s)) = (r.unit_value_per_kg().filter(|v| *v > 0.0), h.attrs[hs6]) {
+            let m = self.hs6_price.entry(finish(s), Name::One(cat(r, hs6)));
+            m.n += 1;
+            m.sum += v.ln();
         }
         let Some(fraud) = r.label else { return };
         self.overall.n += 1;
         self.overall.frauds += u32::from(fraud);
-        let mut buf = String::new();
         for g in &mut self.groups {
-            if let Some(v) = g.key.value(r, &mut buf) {
-                let s = match g.table.get_mut(v) {
-                    Some(s) => s,
-                    None => g.table.entry(v.to_owned()).or_default(),
-                };
-                s.n += 1;
-                s.frauds += u32::from(fraud);
+            if let Some((key, name)) = g.key.lookup(r, &h) {
+                let c = g.table.entry(key, name);
+                c.stat.n += 1;
+                c.stat.frauds += u32::from(fraud);
+                c.seen = f64::from(c.stat.n).ln_1p();
             }
         }
     }
@@ -305,6 +369,13 @@ mod tests {
 
     fn col(enc: &Encoder, name: &str) -> usize {
         enc.feature_names().iter().position(|n| n == name).unwrap()
+    }
+
+    #[test]
+    fn an_attribute_is_found_at_its_index() {
+        for a in Attribute::ALL {
+            assert_eq!(a as usize, a.index());
+        }
     }
 
     #[test]
