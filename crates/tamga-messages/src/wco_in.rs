@@ -24,6 +24,8 @@ use crate::xml::Element;
 
 /// The DEC-DMS namespace of `Declaration`.
 pub const DEC_NS: &str = "urn:wco:datamodel:WCO:DEC-DMS:2";
+/// The namespace of the DEC-DMS data types (`DateTimeString`).
+pub const DS_NS: &str = "urn:wco:datamodel:WCO:Declaration_DS:DMS:2";
 /// The namespace of the `MetaData` envelope.
 pub const MD_NS: &str = "urn:wco:datamodel:WCO:DocumentMetaData-DMS:2";
 
@@ -211,6 +213,7 @@ pub fn map(root: &Element) -> Result<Mapped, Vec<MessageError>> {
         )]);
     };
     d.mark_used();
+    m.doc.source("", d);
     let function_code = text(d, "FunctionCode").unwrap_or_default();
     let type_code = text(d, "TypeCode");
     let mrn = text(d, "ID");

@@ -16,7 +16,7 @@ use tamga_core::declaration::{
 use time::Date;
 
 use crate::error::MessageError;
-use crate::wco_in::{DEC_NS, EXCHANGE_RATE_DATE_STATEMENT, MD_NS};
+use crate::wco_in::{DEC_NS, DS_NS, EXCHANGE_RATE_DATE_STATEMENT, MD_NS};
 
 struct W {
     out: String,
@@ -62,7 +62,7 @@ impl W {
     fn date(&mut self, name: &str, d: Date) {
         self.open(name);
         let v = format!("{:04}{:02}{:02}", d.year(), u8::from(d.month()), d.day());
-        self.leaf_attr("DateTimeString", Some(("formatCode", "102")), &v);
+        self.leaf_attr("p1:DateTimeString", Some(("formatCode", "102")), &v);
         self.close(name);
     }
     fn party(&mut self, name: &str, p: &Party) {
@@ -102,7 +102,7 @@ pub fn write(d: &Declaration) -> Result<String, Vec<MessageError>> {
     };
     let _ = writeln!(
         w.out,
-        "<md:MetaData xmlns:md=\"{MD_NS}\" xmlns=\"{DEC_NS}\">"
+        "<md:MetaData xmlns:md=\"{MD_NS}\" xmlns=\"{DEC_NS}\" xmlns:p1=\"{DS_NS}\">"
     );
     w.depth = 1;
     w.leaf("md:WCODataModelVersionCode", "3.6");
