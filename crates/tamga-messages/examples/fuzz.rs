@@ -18,7 +18,10 @@ fn main() {
         .unwrap_or_else(|| format!("{}/tests/data", env!("CARGO_MANIFEST_DIR")));
     let mut samples = Vec::new();
     for e in std::fs::read_dir(&dir).expect("a folder").flatten() {
-        if e.path().extension().is_some_and(|x| x.eq_ignore_ascii_case("xml")) {
+        if e.path()
+            .extension()
+            .is_some_and(|x| x.eq_ignore_ascii_case("xml"))
+        {
             samples.push(std::fs::read(e.path()).expect("read"));
         }
     }

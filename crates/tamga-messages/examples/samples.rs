@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use tamga_core::reference::ReferenceData;
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -39,12 +41,16 @@ fn main() {
         let status = if r.not_a_declaration() {
             "other".to_owned()
         } else if r.mapped {
-            let c = r.control.as_ref().map_or("-".to_owned(), |c| format!("formed={} passed={}", c.declaration_formed, c.passed));
+            let c = r.control.as_ref().map_or("-".to_owned(), |c| {
+                format!("formed={} passed={}", c.declaration_formed, c.passed)
+            });
             format!("mapped {} {c}", r.kind.clone().unwrap_or_default())
         } else {
             "NOT-MAPPED".to_owned()
         };
-        *counts.entry(status.split(' ').take(2).collect::<Vec<_>>().join(" ")).or_default() += 1;
+        *counts
+            .entry(status.split(' ').take(2).collect::<Vec<_>>().join(" "))
+            .or_default() += 1;
         if !r.not_a_declaration() {
             println!("{} {status} unused={}", f.display(), r.not_used.len());
             if std::env::var_os("SHOW_UNUSED").is_some() {
@@ -54,7 +60,10 @@ fn main() {
             }
             if std::env::var_os("SHOW_VIOLATIONS").is_some() {
                 for v in r.control.iter().flat_map(|c| &c.violations) {
-                    println!("    violation {} {} {:?}", v.violation.code, v.violation.pointer, v.xpath);
+                    println!(
+                        "    violation {} {} {:?}",
+                        v.violation.code, v.violation.pointer, v.xpath
+                    );
                 }
             }
             for e in &r.errors {

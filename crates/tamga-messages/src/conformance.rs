@@ -54,7 +54,8 @@ impl Report {
 pub fn check(bytes: &[u8], reference: &ReferenceData, today: Date) -> Report {
     match read_wco(bytes, &Limits::default()) {
         Ok(m) => {
-            let control = matches!(m.kind, MessageKind::Lodgement).then(|| run_control(&m, reference, today));
+            let control =
+                matches!(m.kind, MessageKind::Lodgement).then(|| run_control(&m, reference, today));
             Report {
                 mapped: true,
                 kind: Some(kind_name(&m.kind).to_owned()),

@@ -111,9 +111,7 @@ fn apply_cds(b: &mut ReferenceBundle) -> Result<(), String> {
         .into_iter()
         .flat_map(|l| {
             let parent = l.parent_code;
-            l.child_codes
-                .into_iter()
-                .map(move |c| (parent.clone(), c))
+            l.child_codes.into_iter().map(move |c| (parent.clone(), c))
         })
         .collect();
     Ok(())

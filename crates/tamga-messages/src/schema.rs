@@ -271,7 +271,10 @@ impl Schema {
                         MessageError::new(
                             "SCHEMA-UNEXPECTED",
                             extra.path.clone(),
-                            format!("{} is not allowed here (unknown in {}, or out of order)", extra.name, e.name),
+                            format!(
+                                "{} is not allowed here (unknown in {}, or out of order)",
+                                extra.name, e.name
+                            ),
                         ),
                     ));
                 }
@@ -350,7 +353,11 @@ impl Schema {
             }
         }
         for d in decls.iter().filter(|d| d.required) {
-            if !e.attributes.iter().any(|a| a.ns.is_none() && a.name == d.name) {
+            if !e
+                .attributes
+                .iter()
+                .any(|a| a.ns.is_none() && a.name == d.name)
+            {
                 errs.push((
                     e.offset,
                     MessageError::new(
@@ -392,14 +399,22 @@ impl Schema {
             }
         }
         let collapsed = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-        let v = if builtin == "string" { raw } else { collapsed.as_str() };
+        let v = if builtin == "string" {
+            raw
+        } else {
+            collapsed.as_str()
+        };
         let ok = match builtin {
             "decimal" => decimal_re().is_match(v),
             "boolean" => matches!(v, "true" | "false" | "1" | "0"),
             _ => true,
         };
         if !ok {
-            errs.push(value_error(e, attr, format!("{v:?} is not a valid {builtin}")));
+            errs.push(value_error(
+                e,
+                attr,
+                format!("{v:?} is not a valid {builtin}"),
+            ));
             return;
         }
         for f in steps {
@@ -437,7 +452,10 @@ impl Schema {
         if f.length.is_some_and(|l| n != l) {
             problem = Some(format!("length {n}, must be {}", f.length.unwrap_or(0)));
         } else if f.min_length.is_some_and(|l| n < l) {
-            problem = Some(format!("length {n}, at least {}", f.min_length.unwrap_or(0)));
+            problem = Some(format!(
+                "length {n}, at least {}",
+                f.min_length.unwrap_or(0)
+            ));
         } else if f.max_length.is_some_and(|l| n > l) {
             problem = Some(format!("length {n}, at most {}", f.max_length.unwrap_or(0)));
         } else if !f.patterns.is_empty() && !f.patterns.iter().any(|p| p.is_match(v)) {
@@ -450,9 +468,15 @@ impl Schema {
             let frac = frac.trim_end_matches('0');
             let int = int.trim_start_matches('0');
             if f.fraction_digits.is_some_and(|d| frac.len() > d) {
-                problem = Some(format!("{v:?} has more than {} decimal places", f.fraction_digits.unwrap_or(0)));
+                problem = Some(format!(
+                    "{v:?} has more than {} decimal places",
+                    f.fraction_digits.unwrap_or(0)
+                ));
             } else if f.total_digits.is_some_and(|d| int.len() + frac.len() > d) {
-                problem = Some(format!("{v:?} has more than {} digits", f.total_digits.unwrap_or(0)));
+                problem = Some(format!(
+                    "{v:?} has more than {} digits",
+                    f.total_digits.unwrap_or(0)
+                ));
             }
         }
         if let Some(p) = problem {
@@ -540,12 +564,10 @@ impl Schema {
                 }
                 at
             }
-            Particle::Choice(_, items) => {
-                match items.iter().find(|i| self.starts(i, kids[pos])) {
-                    Some(i) => self.particle(i, kids, pos, parent, errs),
-                    None => pos,
-                }
-            }
+            Particle::Choice(_, items) => match items.iter().find(|i| self.starts(i, kids[pos])) {
+                Some(i) => self.particle(i, kids, pos, parent, errs),
+                None => pos,
+            },
             Particle::Group(_, name) => match self.groups.get(local(name)) {
                 Some(g) => self.particle(g, kids, pos, parent, errs),
                 None => pos,

@@ -252,14 +252,17 @@ pub fn map(root: &Element) -> Result<Mapped, Vec<MessageError>> {
     }
     if let Some(q) = d.child("GoodsItemQuantity") {
         // DE 1/9 is the count of items: tamga's items array says it.
-        let items = d
-            .child("GoodsShipment")
-            .map_or(0, |gs| gs.children_named("GovernmentAgencyGoodsItem").count());
+        let items = d.child("GoodsShipment").map_or(0, |gs| {
+            gs.children_named("GovernmentAgencyGoodsItem").count()
+        });
         if q.take_text() != items.to_string() && kind == MessageKind::Lodgement {
             m.errors.push(MessageError::new(
                 "WCO-CONFLICT",
                 q.path.clone(),
-                format!("{} goods items declared, {items} in the message", q.text.trim()),
+                format!(
+                    "{} goods items declared, {items} in the message",
+                    q.text.trim()
+                ),
             ));
         }
     }
@@ -476,14 +479,16 @@ impl Mapper {
         }
         self.party("/declarant", d.child("Declarant"));
         self.party("/exporter", d.child("Exporter"));
-        self.str("/exitOffice", d.child("ExitOffice").and_then(|o| o.child("ID")));
+        self.str(
+            "/exitOffice",
+            d.child("ExitOffice").and_then(|o| o.child("ID")),
+        );
         self.str(
             "/presentationOffice",
             d.child("PresentationOffice").and_then(|o| o.child("ID")),
         );
         for a in d.children_named("AdditionalInformation") {
-            if a.child("StatementCode").map(|c| c.text.trim())
-                == Some(EXCHANGE_RATE_DATE_STATEMENT)
+            if a.child("StatementCode").map(|c| c.text.trim()) == Some(EXCHANGE_RATE_DATE_STATEMENT)
             {
                 text(a, "StatementCode");
                 self.str("/exchangeRateDate", a.child("StatementDescription"));
@@ -604,12 +609,14 @@ impl Mapper {
             }
             self.amount(
                 &format!("{base}/itemPrice"),
-                c.child("InvoiceLine").and_then(|l| l.child("ItemChargeAmount")),
+                c.child("InvoiceLine")
+                    .and_then(|l| l.child("ItemChargeAmount")),
             );
         }
         self.int(
             &format!("{base}/valuationMethod"),
-            item.child("CustomsValuation").and_then(|v| v.child("MethodCode")),
+            item.child("CustomsValuation")
+                .and_then(|v| v.child("MethodCode")),
         );
         for o in item.children_named("Origin") {
             let ty = o.child("TypeCode").map(|t| t.text.trim());
@@ -649,11 +656,14 @@ impl Mapper {
         );
         self.per_item(
             "/destinationCountry",
-            item.child("Destination").and_then(|x| x.child("CountryCode")),
+            item.child("Destination")
+                .and_then(|x| x.child("CountryCode")),
         );
         let mut additional = Vec::new();
         for g in item.children_named("GovernmentProcedure") {
-            let Some(cur) = g.child("CurrentCode") else { continue };
+            let Some(cur) = g.child("CurrentCode") else {
+                continue;
+            };
             let c = cur.text.trim();
             if c.len() == 2 {
                 let code = format!("{}{}", c, text(g, "PreviousCode").unwrap_or_default());

@@ -242,8 +242,12 @@ impl<'a> Reader<'a> {
                     } else {
                         "XML-SYNTAX"
                     };
-                    return Err(MessageError::new(code, self.here(), format!("not well-formed XML: {e}"))
-                        .at(self.source, at));
+                    return Err(MessageError::new(
+                        code,
+                        self.here(),
+                        format!("not well-formed XML: {e}"),
+                    )
+                    .at(self.source, at));
                 }
             };
             match event {
@@ -268,13 +272,17 @@ impl<'a> Reader<'a> {
                     let ns = ns.map_err(|p| {
                         self.err(
                             "XML-NAMESPACE",
-                            format!("element prefix {:?} is not declared", String::from_utf8_lossy(&p)),
+                            format!(
+                                "element prefix {:?} is not declared",
+                                String::from_utf8_lossy(&p)
+                            ),
                         )
                     })?;
                     let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
                     let mut attributes = Vec::new();
                     for a in e.attributes() {
-                        let a = a.map_err(|e| self.err("XML-SYNTAX", format!("bad attribute: {e}")))?;
+                        let a =
+                            a.map_err(|e| self.err("XML-SYNTAX", format!("bad attribute: {e}")))?;
                         let key = a.key.as_ref();
                         if key == b"xmlns" || key.starts_with(b"xmlns:") {
                             continue;
@@ -360,7 +368,9 @@ impl<'a> Reader<'a> {
                     let text = String::from_utf8_lossy(&c.into_inner()).into_owned();
                     match self.stack.last_mut() {
                         Some(open) => open.element.text.push_str(&text),
-                        None => return Err(self.err("XML-SYNTAX", "CDATA outside the root element")),
+                        None => {
+                            return Err(self.err("XML-SYNTAX", "CDATA outside the root element"))
+                        }
                     }
                 }
                 (_, Event::DocType(_)) => {
@@ -378,7 +388,9 @@ impl<'a> Reader<'a> {
                             return Err(MessageError::new(
                                 "XML-ENCODING",
                                 "",
-                                format!("the message declares encoding {enc:?}; only UTF-8 is accepted"),
+                                format!(
+                                    "the message declares encoding {enc:?}; only UTF-8 is accepted"
+                                ),
                             )
                             .at(self.source, start));
                         }
@@ -420,10 +432,7 @@ fn owned_ns(ns: ResolveResult<'_>) -> Result<Option<String>, Vec<u8>> {
 /// elements carry a position.
 fn simplify_paths(open: &mut Open) {
     for child in &mut open.element.children {
-        let single = open
-            .names
-            .iter()
-            .any(|(k, n)| *k == child.name && *n == 1);
+        let single = open.names.iter().any(|(k, n)| *k == child.name && *n == 1);
         if single {
             let old = child.path.clone();
             if let Some(new) = old.strip_suffix("[1]") {

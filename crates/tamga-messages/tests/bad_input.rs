@@ -5,7 +5,10 @@
 use tamga_messages::{read_wco, Limits, MessageError};
 
 fn sample() -> String {
-    let path = format!("{}/tests/data/lodgement_IM117a.xml", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/data/lodgement_IM117a.xml",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read_to_string(path).unwrap()
 }
 
@@ -24,7 +27,10 @@ fn a_truncated_message_is_refused_where_it_ends() {
     assert!(e.line.is_some());
     // Cut at every tenth byte: never a panic, always an error.
     for n in (0..xml.len() - 20).step_by(10) {
-        assert!(read_wco(&xml.as_bytes()[..n], &Limits::default()).is_err(), "cut at {n} accepted");
+        assert!(
+            read_wco(&xml.as_bytes()[..n], &Limits::default()).is_err(),
+            "cut at {n} accepted"
+        );
     }
 }
 
@@ -66,10 +72,18 @@ fn too_many_elements_are_refused() {
 
 #[test]
 fn billion_laughs_is_refused_without_expanding_anything() {
-    let mut xml = String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n<!ENTITY lol \"lol\">\n");
+    let mut xml =
+        String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n<!ENTITY lol \"lol\">\n");
     for i in 1..10 {
-        let prev = if i == 1 { "lol".to_owned() } else { format!("lol{}", i - 1) };
-        xml.push_str(&format!("<!ENTITY lol{i} \"{}\">\n", format!("&{prev};").repeat(10)));
+        let prev = if i == 1 {
+            "lol".to_owned()
+        } else {
+            format!("lol{}", i - 1)
+        };
+        xml.push_str(&format!(
+            "<!ENTITY lol{i} \"{}\">\n",
+            format!("&{prev};").repeat(10)
+        ));
     }
     xml.push_str("]>\n<lolz>&lol9;</lolz>");
     let started = std::time::Instant::now();
@@ -152,39 +166,91 @@ fn the_schema_layer_reports_order_presence_occurrence_and_values() {
     assert!(codes(&xml).is_empty());
     // FunctionCode is required.
     let missing = xml.replace("<FunctionCode>9</FunctionCode>", "");
-    assert_eq!(codes(&missing)[0], ("SCHEMA-MISSING".to_owned(), "/MetaData/Declaration".to_owned()));
+    assert_eq!(
+        codes(&missing)[0],
+        (
+            "SCHEMA-MISSING".to_owned(),
+            "/MetaData/Declaration".to_owned()
+        )
+    );
     // Out of order: TypeCode before FunctionalReferenceID.
-    let swapped = xml.replace(
-        "<FunctionalReferenceID>U.79274687ENGX</FunctionalReferenceID>",
-        "",
-    )
-    .replace("<TypeCode>IMA</TypeCode>", "<TypeCode>IMA</TypeCode><FunctionalReferenceID>U.79274687ENGX</FunctionalReferenceID>");
+    let swapped = xml
+        .replace(
+            "<FunctionalReferenceID>U.79274687ENGX</FunctionalReferenceID>",
+            "",
+        )
+        .replace(
+            "<TypeCode>IMA</TypeCode>",
+            "<TypeCode>IMA</TypeCode><FunctionalReferenceID>U.79274687ENGX</FunctionalReferenceID>",
+        );
     assert_eq!(
         codes(&swapped)[0],
-        ("SCHEMA-UNEXPECTED".to_owned(), "/MetaData/Declaration/FunctionalReferenceID".to_owned())
+        (
+            "SCHEMA-UNEXPECTED".to_owned(),
+            "/MetaData/Declaration/FunctionalReferenceID".to_owned()
+        )
     );
     // An element the schema does not know.
     let unknown = xml.replace("<GoodsItemQuantity>", "<Bogus>1</Bogus><GoodsItemQuantity>");
-    assert_eq!(codes(&unknown)[0], ("SCHEMA-UNEXPECTED".to_owned(), "/MetaData/Declaration/Bogus".to_owned()));
+    assert_eq!(
+        codes(&unknown)[0],
+        (
+            "SCHEMA-UNEXPECTED".to_owned(),
+            "/MetaData/Declaration/Bogus".to_owned()
+        )
+    );
     // Twice what may occur once.
-    let twice = xml.replace("<SupervisingOffice>", "<SupervisingOffice><ID>GBBEL004</ID></SupervisingOffice><SupervisingOffice>");
+    let twice = xml.replace(
+        "<SupervisingOffice>",
+        "<SupervisingOffice><ID>GBBEL004</ID></SupervisingOffice><SupervisingOffice>",
+    );
     assert_eq!(codes(&twice)[0].0, "SCHEMA-TOO-MANY");
     // Values: too long, not a decimal, too many decimals, a bad enumeration
     // of an attribute, a missing required attribute.
     let long = xml.replace("<TypeCode>IMA</TypeCode>", "<TypeCode>IMAX</TypeCode>");
-    assert_eq!(codes(&long)[0], ("SCHEMA-VALUE".to_owned(), "/MetaData/Declaration/TypeCode".to_owned()));
-    let nan = xml.replace("<GrossMassMeasure>2200</GrossMassMeasure>", "<GrossMassMeasure>22OO</GrossMassMeasure>");
+    assert_eq!(
+        codes(&long)[0],
+        (
+            "SCHEMA-VALUE".to_owned(),
+            "/MetaData/Declaration/TypeCode".to_owned()
+        )
+    );
+    let nan = xml.replace(
+        "<GrossMassMeasure>2200</GrossMassMeasure>",
+        "<GrossMassMeasure>22OO</GrossMassMeasure>",
+    );
     assert_eq!(codes(&nan)[0].0, "SCHEMA-VALUE");
-    let places = xml.replace("<GrossMassMeasure>2200</GrossMassMeasure>", "<GrossMassMeasure>2200.1234567</GrossMassMeasure>");
+    let places = xml.replace(
+        "<GrossMassMeasure>2200</GrossMassMeasure>",
+        "<GrossMassMeasure>2200.1234567</GrossMassMeasure>",
+    );
     assert_eq!(codes(&places)[0].0, "SCHEMA-VALUE");
-    let currency = xml.replace("<InvoiceAmount currencyID=\"GBP\">", "<InvoiceAmount currencyID=\"pounds\">");
-    assert_eq!(codes(&currency)[0], ("SCHEMA-VALUE".to_owned(), "/MetaData/Declaration/InvoiceAmount/@currencyID".to_owned()));
-    let attr = xml.replace("<InvoiceAmount currencyID=\"GBP\">", "<InvoiceAmount currency=\"GBP\">");
+    let currency = xml.replace(
+        "<InvoiceAmount currencyID=\"GBP\">",
+        "<InvoiceAmount currencyID=\"pounds\">",
+    );
+    assert_eq!(
+        codes(&currency)[0],
+        (
+            "SCHEMA-VALUE".to_owned(),
+            "/MetaData/Declaration/InvoiceAmount/@currencyID".to_owned()
+        )
+    );
+    let attr = xml.replace(
+        "<InvoiceAmount currencyID=\"GBP\">",
+        "<InvoiceAmount currency=\"GBP\">",
+    );
     assert_eq!(codes(&attr)[0].0, "SCHEMA-ATTRIBUTE");
     let blank = xml.replace("<TypeCode>IMA</TypeCode>", "<TypeCode>   </TypeCode>");
     assert_eq!(codes(&blank)[0].0, "SCHEMA-VALUE");
     let text = xml.replace("<Declarant>", "<Declarant>free text");
-    assert_eq!(codes(&text)[0], ("SCHEMA-TEXT".to_owned(), "/MetaData/Declaration/Declarant".to_owned()));
+    assert_eq!(
+        codes(&text)[0],
+        (
+            "SCHEMA-TEXT".to_owned(),
+            "/MetaData/Declaration/Declarant".to_owned()
+        )
+    );
     // Every error carries its line.
     let e = read_wco(long.as_bytes(), &Limits::default()).unwrap_err();
     assert!(e[0].line.is_some_and(|l| l > 30));

@@ -40,11 +40,18 @@ fn ten_thousand_mutated_messages_never_panic() {
                 refused += 1;
                 assert!(!errors.is_empty());
                 for e in errors {
-                    assert!(CODES.iter().any(|(c, _)| *c == e.code), "undocumented code {}", e.code);
+                    assert!(
+                        CODES.iter().any(|(c, _)| *c == e.code),
+                        "undocumented code {}",
+                        e.code
+                    );
                 }
             }
         }
     }
     // Both paths were exercised.
-    assert!(mapped > 100 && refused > 1000, "mapped {mapped}, refused {refused}");
+    assert!(
+        mapped > 100 && refused > 1000,
+        "mapped {mapped}, refused {refused}"
+    );
 }

@@ -38,7 +38,10 @@ fn a_cds_lodgement_maps_every_element_tamga_models() {
     assert_eq!(d["transport"]["container"], json!(true));
     assert_eq!(d["destinationCountry"], json!("GB"));
     assert_eq!(d["dispatchCountry"], json!("GB"));
-    assert_eq!(d["deliveryTerms"], json!({"incoterm": "CIF", "place": "GBBEL"}));
+    assert_eq!(
+        d["deliveryTerms"],
+        json!({"incoterm": "CIF", "place": "GBBEL"})
+    );
     let item = &d["items"][0];
     assert_eq!(item["sequence"], json!(1));
     assert_eq!(item["description"], json!("For the manufacture of starch"));
@@ -49,9 +52,18 @@ fn a_cds_lodgement_maps_every_element_tamga_models() {
     assert_eq!(item["netMassKg"], json!("2000"));
     assert_eq!(item["itemPrice"], json!("25000"));
     assert_eq!(item["valuationMethod"], json!(1));
-    assert_eq!(item["packages"], json!({"kind": "BX", "count": 100, "marks": "ADRN123456123"}));
-    assert_eq!(item["documents"][0], json!({"type": "N935", "reference": "12345/24.02.2026"}));
-    assert_eq!(item["documents"][3], json!({"type": "U110", "reference": "1255512"}));
+    assert_eq!(
+        item["packages"],
+        json!({"kind": "BX", "count": 100, "marks": "ADRN123456123"})
+    );
+    assert_eq!(
+        item["documents"][0],
+        json!({"type": "N935", "reference": "12345/24.02.2026"})
+    );
+    assert_eq!(
+        item["documents"][3],
+        json!({"type": "U110", "reference": "1255512"})
+    );
     // Z355 (entry summary) and ZDCR (DUCR) are not transport documents.
     assert!(d.get("transportDocuments").is_none());
 
@@ -73,14 +85,18 @@ fn a_cds_lodgement_maps_every_element_tamga_models() {
     }
     // Nothing mapped is listed as unused.
     for p in &m.not_used {
-        assert!(!p.ends_with("/Description") && !p.contains("GoodsMeasure"), "{p} is mapped");
+        assert!(
+            !p.ends_with("/Description") && !p.contains("GoodsMeasure"),
+            "{p} is mapped"
+        );
     }
 }
 
 #[test]
 fn control_violations_point_at_the_elements_of_the_message() {
     let m = read("lodgement_IM117a.xml").expect("the sample maps");
-    let violations = to_declaration(&m).expect_err("CDS carries no declarant name or office of lodgement");
+    let violations =
+        to_declaration(&m).expect_err("CDS carries no declarant name or office of lodgement");
     let at = |pointer: &str| {
         violations
             .iter()
@@ -90,7 +106,10 @@ fn control_violations_point_at_the_elements_of_the_message() {
     // A missing value points at the element that should hold it.
     let name = at("/declarant/name");
     assert_eq!(name.violation.code, "FLC-REQUIRED");
-    assert_eq!(name.xpath.as_deref(), Some("/MetaData/Declaration/Declarant"));
+    assert_eq!(
+        name.xpath.as_deref(),
+        Some("/MetaData/Declaration/Declarant")
+    );
     let office = at("/declarationOffice");
     assert_eq!(office.violation.code, "FLC-REQUIRED");
     assert_eq!(office.xpath.as_deref(), Some("/MetaData/Declaration"));
@@ -98,7 +117,10 @@ fn control_violations_point_at_the_elements_of_the_message() {
 
 #[test]
 fn a_value_in_the_wrong_format_is_reported_by_control_at_its_element() {
-    let path = format!("{}/tests/data/lodgement_IM117a.xml", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/data/lodgement_IM117a.xml",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let xml = std::fs::read_to_string(path).unwrap();
     let xml = xml.replace("<ID>07019010</ID>", "<ID>0701901</ID>");
     let m = read_wco(xml.as_bytes(), &Limits::default()).expect("still schema-valid");
@@ -117,7 +139,12 @@ fn a_value_in_the_wrong_format_is_reported_by_control_at_its_element() {
 #[test]
 fn an_amendment_carries_its_mrn_changes_and_reasons() {
     let m = read("amendment_IM002c.xml").expect("the sample maps");
-    let MessageKind::Amendment { mrn, changes, statements } = &m.kind else {
+    let MessageKind::Amendment {
+        mrn,
+        changes,
+        statements,
+    } = &m.kind
+    else {
         panic!("not an amendment: {:?}", m.kind);
     };
     assert_eq!(mrn.as_deref(), Some("25GB3POHWIVZSF9AR0"));
@@ -128,13 +155,22 @@ fn an_amendment_carries_its_mrn_changes_and_reasons() {
         .as_deref()
         .is_some_and(|d| d.contains("TotalPackageQuantity")));
     assert_eq!(m.document["totals"]["packages"], json!(53));
-    assert!(m.not_used.iter().all(|p| !p.contains("/Amendment")), "{:?}", m.not_used);
+    assert!(
+        m.not_used.iter().all(|p| !p.contains("/Amendment")),
+        "{:?}",
+        m.not_used
+    );
 }
 
 #[test]
 fn a_cancellation_and_a_goods_presentation_are_recognised() {
     let m = read("cancellation_IM011a.xml").expect("the sample maps");
-    let MessageKind::Cancellation { mrn, changes, statements } = &m.kind else {
+    let MessageKind::Cancellation {
+        mrn,
+        changes,
+        statements,
+    } = &m.kind
+    else {
         panic!("not a cancellation: {:?}", m.kind);
     };
     assert_eq!(mrn.as_deref(), Some("24GBA4ZYBWXU1BSA00"));
@@ -143,9 +179,16 @@ fn a_cancellation_and_a_goods_presentation_are_recognised() {
         statements[0].description.as_deref(),
         Some("This is a duplicate declaration, please cancel")
     );
-    assert_eq!(m.not_used, vec!["/MetaData/Declaration/Submitter".to_owned()]);
+    assert_eq!(
+        m.not_used,
+        vec!["/MetaData/Declaration/Submitter".to_owned()]
+    );
     let g = read("presentation_GPR.xml").expect("the sample maps");
-    assert!(matches!(g.kind, MessageKind::GoodsPresentation { mrn: Some(_) }), "{:?}", g.kind);
+    assert!(
+        matches!(g.kind, MessageKind::GoodsPresentation { mrn: Some(_) }),
+        "{:?}",
+        g.kind
+    );
 }
 
 #[test]

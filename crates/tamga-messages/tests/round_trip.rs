@@ -9,8 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use rust_decimal::Decimal;
 use tamga_core::codes::{CountryCode, Eori, OfficeCode};
 use tamga_core::declaration::{
-    AdditionalType, Declaration, DeclarationType, RepresentationKind, Representative,
-    TransportMode,
+    AdditionalType, Declaration, DeclarationType, RepresentationKind, Representative, TransportMode,
 };
 use tamga_core::reference::{ReferenceBundle, SHIPPED};
 use tamga_messages::{read_wco, to_declaration, write_wco, Limits, MessageKind};
@@ -65,7 +64,8 @@ fn every_simulator_declaration_round_trips_through_wco_xml() {
     for n in 0..1500 {
         let s = generator.next();
         assert!(matches!(s.expect, Expectation::Valid));
-        let mut d: Declaration = serde_json::from_slice(&s.body).expect("the generator writes a declaration");
+        let mut d: Declaration =
+            serde_json::from_slice(&s.body).expect("the generator writes a declaration");
         if n % 2 == 1 {
             vary(&mut d, &mut rng);
         }
@@ -105,5 +105,11 @@ fn a_transport_document_date_is_refused_not_dropped() {
     let errors = write_wco(&d).expect_err("a date DEC-DMS cannot carry");
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].code, "OUT-UNREPRESENTABLE");
-    assert_eq!(errors[0].pointer, format!("/transportDocuments/{}/issuedOn", d.transport_documents.len() - 1));
+    assert_eq!(
+        errors[0].pointer,
+        format!(
+            "/transportDocuments/{}/issuedOn",
+            d.transport_documents.len() - 1
+        )
+    );
 }

@@ -77,7 +77,9 @@ pub fn run(cmd: MessagesCommand) -> Result<(), String> {
             ..
         } => convert_to(&file, target.as_deref()),
         MessagesCommand::Convert { .. } => Err("give --from or --to".to_owned()),
-        MessagesCommand::Conformance { dir, json, profile } => conformance_dir(&dir, json, &profile),
+        MessagesCommand::Conformance { dir, json, profile } => {
+            conformance_dir(&dir, json, &profile)
+        }
     }
 }
 
@@ -169,7 +171,8 @@ fn convert_to(file: &Path, target: Option<&Path>) -> Result<(), String> {
 }
 
 fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
     for entry in entries {
         let path = entry.map_err(|e| e.to_string())?.path();
         if path.is_dir() {
@@ -237,13 +240,19 @@ fn conformance_dir(dir: &Path, as_json: bool, profile: &str) -> Result<(), Strin
                     summary.declaration_formed += usize::from(c.declaration_formed);
                     summary.control_passed += usize::from(c.passed);
                     for v in &c.violations {
-                        *summary.violations_by_code.entry(v.violation.code.clone()).or_default() += 1;
+                        *summary
+                            .violations_by_code
+                            .entry(v.violation.code.clone())
+                            .or_default() += 1;
                     }
                 }
             } else {
                 summary.not_mapped += 1;
                 let code = report.errors.first().map_or("", |e| e.code);
-                *summary.not_mapped_by_code.entry(code.to_owned()).or_default() += 1;
+                *summary
+                    .not_mapped_by_code
+                    .entry(code.to_owned())
+                    .or_default() += 1;
             }
             if !as_json {
                 let status = if report.mapped {
@@ -253,13 +262,20 @@ fn conformance_dir(dir: &Path, as_json: bool, profile: &str) -> Result<(), Strin
                         report.not_used.len(),
                         report.control.as_ref().map_or(String::new(), |c| format!(
                             "; control: {}",
-                            if c.passed { "passed".to_owned() } else { format!("{} violation(s)", c.violations.len()) }
+                            if c.passed {
+                                "passed".to_owned()
+                            } else {
+                                format!("{} violation(s)", c.violations.len())
+                            }
                         ))
                     )
                 } else {
                     format!(
                         "NOT MAPPED: {}",
-                        report.errors.first().map_or(String::new(), ToString::to_string)
+                        report
+                            .errors
+                            .first()
+                            .map_or(String::new(), ToString::to_string)
                     )
                 };
                 out(format!("{name}: {status}"))?;
