@@ -40,6 +40,11 @@ pub struct ControlResult {
     /// No error-severity violation.
     pub passed: bool,
     pub violations: Vec<LocatedViolation>,
+    /// When the declaration did not form (so control could not reach its
+    /// code lists): the profile's code lists applied to the codes the
+    /// message does carry ([`crate::profile::check_codes`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code_lists: Option<Vec<LocatedViolation>>,
 }
 
 impl Report {
@@ -101,9 +106,12 @@ fn run_control(m: &Mapped, reference: &ReferenceData, today: Date) -> ControlRes
     let report = control::run(&m.document, &ctx);
     let passed = report.passed();
     let declaration_formed = report.declaration.is_some();
+    let code_lists = (!declaration_formed)
+        .then(|| locate(m, crate::profile::check_codes(&m.document, reference)));
     ControlResult {
         declaration_formed,
         passed,
         violations: locate(m, report.violations),
+        code_lists,
     }
 }

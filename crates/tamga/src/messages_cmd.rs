@@ -209,6 +209,9 @@ struct Summary {
     not_mapped_by_code: std::collections::BTreeMap<String, usize>,
     /// Control violations of mapped lodgements, by rule code.
     violations_by_code: std::collections::BTreeMap<String, usize>,
+    /// Where the declaration did not form: the profile's code-list
+    /// findings on the codes the message carries, by rule code.
+    code_lists_by_code: std::collections::BTreeMap<String, usize>,
     /// Elements not used, by their path without positions.
     not_used_by_element: std::collections::BTreeMap<String, usize>,
 }
