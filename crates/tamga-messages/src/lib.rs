@@ -45,8 +45,9 @@ pub use xml::Limits;
 /// declaration, then the schema, then the mapping. Every error of the first layer that fails.
 pub fn read_wco(bytes: &[u8], limits: &Limits) -> Result<Mapped, Vec<MessageError>> {
     let root = xml::parse(bytes, limits).map_err(|e| vec![e])?;
-    wco_in::is_declaration(&root).map_err(|e| vec![e.at(bytes, root.offset)])?;
-    let schema_errors = schema::dec_dms().validate(&root);
+    let message = wco_in::unwrap(&root);
+    wco_in::is_declaration(message).map_err(|e| vec![e.at(bytes, message.offset)])?;
+    let schema_errors = schema::dec_dms().validate(message);
     if !schema_errors.is_empty() {
         return Err(schema_errors
             .into_iter()

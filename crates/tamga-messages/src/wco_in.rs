@@ -124,6 +124,24 @@ pub struct Mapped {
     pub elements: usize,
 }
 
+/// The message inside HMRC's MDG submission wrapper
+/// (`submitDeclarationRequest/requestDetail/MetaData`, as some CDS samples
+/// are stored), or the root itself. The wrapper's own elements
+/// (`requestCommon`: regime, receipt date, client and party ids) are not
+/// used and so listed.
+pub fn unwrap(root: &Element) -> &Element {
+    if root.name == "submitDeclarationRequest" {
+        if let Some(detail) = root.child("requestDetail") {
+            if let Some(inner) = detail.children.iter().find(|c| c.name == "MetaData") {
+                root.mark_used();
+                detail.mark_used();
+                return inner;
+            }
+        }
+    }
+    root
+}
+
 /// Whether the tree is a DEC-DMS declaration at all (before its schema is
 /// checked): `Declaration` in the DEC-DMS namespace, alone or in a
 /// `MetaData` envelope whose `WCOTypeName` (if any) is `DEC`.
@@ -170,7 +188,8 @@ pub fn is_declaration(root: &Element) -> Result<(), MessageError> {
 }
 
 /// Maps a parsed DEC-DMS message. Every error at once, or the mapping.
-pub fn map(root: &Element) -> Result<Mapped, Vec<MessageError>> {
+pub fn map(outer: &Element) -> Result<Mapped, Vec<MessageError>> {
+    let root = unwrap(outer);
     let mut m = Mapper {
         doc: JsonDoc::new(),
         errors: Vec::new(),
@@ -270,7 +289,7 @@ pub fn map(root: &Element) -> Result<Mapped, Vec<MessageError>> {
         return Err(m.errors);
     }
     let mut not_used = Vec::new();
-    root.unused(&mut not_used);
+    outer.unused(&mut not_used);
     Ok(Mapped {
         kind,
         envelope,
@@ -279,7 +298,7 @@ pub fn map(root: &Element) -> Result<Mapped, Vec<MessageError>> {
         document: m.doc.value,
         sources: m.doc.sources,
         not_used,
-        elements: root.count(),
+        elements: outer.count(),
     })
 }
 

@@ -204,3 +204,27 @@ fn messages_tamga_cannot_hold_are_refused_with_reasons() {
     let e = read("notification_DMSACC.xml").expect_err("a notification is no declaration");
     assert_eq!(e[0].code, "WCO-NOT-DECLARATION");
 }
+
+#[test]
+fn a_declaration_in_hmrcs_submission_wrapper_is_read_and_the_wrapper_listed() {
+    let path = format!(
+        "{}/tests/data/lodgement_IM117a.xml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let xml = std::fs::read_to_string(path).unwrap();
+    let body = xml.split_once("?>").unwrap().1;
+    let wrapped = format!(
+        "<v1:submitDeclarationRequest xmlns:v1=\"http://uk/gov/hmrc/mdg/declarationmanagement/submitdeclaration/request/schema/v1\">\
+         <v1:requestCommon><v1:regime>CDS</v1:regime></v1:requestCommon>\
+         <v1:requestDetail>{body}</v1:requestDetail></v1:submitDeclarationRequest>"
+    );
+    let m = read_wco(wrapped.as_bytes(), &Limits::default()).expect("the wrapped sample maps");
+    assert_eq!(m.document["lrn"], json!("U.79274687ENGX"));
+    assert!(m
+        .not_used
+        .contains(&"/submitDeclarationRequest/requestCommon".to_owned()));
+    assert!(m.not_used.contains(
+        &"/submitDeclarationRequest/requestDetail/MetaData/Declaration/SupervisingOffice"
+            .to_owned()
+    ));
+}
