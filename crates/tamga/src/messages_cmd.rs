@@ -248,6 +248,12 @@ fn conformance_dir(dir: &Path, as_json: bool, profile: &str) -> Result<(), Strin
                             .entry(v.violation.code.clone())
                             .or_default() += 1;
                     }
+                    for v in c.code_lists.iter().flatten() {
+                        *summary
+                            .code_lists_by_code
+                            .entry(v.violation.code.clone())
+                            .or_default() += 1;
+                    }
                 }
             } else {
                 summary.not_mapped += 1;
@@ -324,6 +330,35 @@ fn strip_positions(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_json_declaration_goes_to_xml_and_back_through_the_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let json_path = dir.path().join("d.json");
+        let xml_path = dir.path().join("d.xml");
+        let bundle =
+            tamga_core::reference::ReferenceBundle::from_csv(&tamga_core::reference::SHIPPED)
+                .unwrap();
+        let mut cfg = tamga_sim::GeneratorConfig::demo(2, time::macros::date!(2026 - 11 - 20), 3);
+        cfg.error_share = Some(0.0);
+        let body = tamga_sim::Generator::new(cfg, &bundle).unwrap().next().body;
+        std::fs::write(&json_path, &body).unwrap();
+        convert_to(&json_path, Some(&xml_path)).unwrap();
+        let xml = std::fs::read(&xml_path).unwrap();
+        let m = tamga_messages::read_wco(&xml, &tamga_messages::Limits::default()).unwrap();
+        let original: Value = serde_json::from_slice(&body).unwrap();
+        let back = serde_json::to_value(tamga_messages::to_declaration(&m).unwrap()).unwrap();
+        assert_eq!(back, original);
+        assert!(convert_from(&xml_path, true, "tamga").is_ok());
+        // A file that is not a declaration: not mapped, an error.
+        std::fs::write(
+            &xml_path,
+            b"<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><x>&e;</x>",
+        )
+        .unwrap();
+        assert!(convert_from(&xml_path, true, "tamga").is_err());
+        assert!(convert_from(&xml_path, true, "nope").is_err());
+    }
 
     #[test]
     fn positions_are_stripped_for_the_summary() {
