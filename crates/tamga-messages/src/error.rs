@@ -5,7 +5,8 @@
 //!
 //! The codes are grouped by layer: `XML-*` the reader (well-formedness,
 //! limits, DTDs, encoding), `SCHEMA-*` the XSD layer, `WCO-*` the mapping to
-//! tamga's declaration, `OUT-*` writing tamga's declaration as XML.
+//! tamga's declaration, `OUT-*` writing tamga's declaration as XML, `EDI-*`
+//! the EDIFACT syntax layer (the pointer is `segment N (TAG)`).
 
 use serde::Serialize;
 
@@ -97,5 +98,16 @@ pub const CODES: &[(&str, &str)] = &[
     ("WCO-VALUE", "a value tamga models cannot be converted (number, date, code)"),
     ("WCO-CONFLICT", "the message gives different values where tamga holds one (e.g. the procedure per item)"),
     ("WCO-UNIT", "a measure in a unit tamga does not convert"),
+    ("EDI-TOO-LARGE", "the EDIFACT interchange is larger than the limit"),
+    ("EDI-UNA", "the service string advice is shorter than six characters"),
+    ("EDI-RELEASE", "a release character before a character that is not a service character, or at the end"),
+    ("EDI-TERMINATOR", "the last segment has no segment terminator"),
+    ("EDI-TAG", "a segment tag that is not three letters or digits"),
+    ("EDI-ENCODING", "EDIFACT data that is not UTF-8"),
+    ("EDI-EMPTY", "no segment at all"),
+    ("EDI-ENVELOPE", "UNB/UNZ or UNH/UNT missing or out of place"),
+    ("EDI-SEGMENT-COUNT", "UNT's segment count is not the message's"),
+    ("EDI-MESSAGE-COUNT", "UNZ's message count is not the interchange's"),
+    ("EDI-REFERENCE", "UNT's or UNZ's reference is not its UNH's or UNB's"),
     ("OUT-UNREPRESENTABLE", "a field of tamga's declaration has no place in WCO DEC-DMS XML"),
 ];

@@ -25,6 +25,7 @@
 //! EDIFACT are later rounds; they build on [`read_wco`] and [`MessageError`].
 
 pub mod conformance;
+pub mod edifact;
 pub mod error;
 pub mod json_doc;
 pub mod profile;
