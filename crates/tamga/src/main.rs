@@ -6,6 +6,7 @@
 //! - `simulate`: realistic traffic against a running server.
 //! - `bench pipeline`: the whole pipeline in-process with durable commits.
 //! - `admin`: create an administrator, reset a password (on the machine).
+//! - `messages`: WCO DEC-DMS XML in and out, conformance over a folder.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -36,6 +37,7 @@ mod bench_identity;
 mod bench_ledger;
 mod bench_portal;
 mod bench_risk;
+mod messages_cmd;
 mod risk_cmd;
 mod serve;
 mod simulate;
@@ -157,6 +159,9 @@ enum Command {
     /// reset a password.
     #[command(subcommand)]
     Admin(admin_cmd::AdminCommand),
+    /// Standard messages: WCO DEC-DMS XML in and out, conformance runs.
+    #[command(subcommand)]
+    Messages(messages_cmd::MessagesCommand),
 }
 
 /// Prints a line on stdout; a closed pipe (`tamga example | head`) is not
@@ -228,6 +233,7 @@ fn main() -> std::process::ExitCode {
             Command::Risk(cmd) => risk_cmd::run(cmd),
             Command::Bench(b) => bench::run(b).await,
             Command::Admin(cmd) => admin_cmd::run(cmd).await,
+            Command::Messages(cmd) => messages_cmd::run(cmd),
         }
     });
     match result {

@@ -15,6 +15,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("tamga-core", &[]),
     ("tamga-sim", &["tamga-core"]),
     ("tamga-model", &["tamga-core"]),
+    ("tamga-messages", &["tamga-core"]),
     ("tamga-store", &["tamga-core"]),
     ("tamga-app", &["tamga-core", "tamga-store", "tamga-model"]),
     ("tamga-portal", &["tamga-core", "tamga-store", "tamga-app"]),
@@ -31,6 +32,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "tamga-store",
             "tamga-app",
             "tamga-http",
+            "tamga-messages",
         ],
     ),
 ];

@@ -1,0 +1,99 @@
+//! Building tamga's wire JSON by JSON pointer, remembering for each value
+//! which XML element it came from, so that control's JSON pointers can be
+//! answered with the XPath of the element the trader wrote.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use crate::xml::Element;
+
+/// A JSON document under construction and its sources.
+#[derive(Debug, Default)]
+pub struct JsonDoc {
+    pub value: Value,
+    /// JSON pointer → XPath of the element it was mapped from.
+    pub sources: BTreeMap<String, String>,
+}
+
+impl JsonDoc {
+    pub fn new() -> Self {
+        Self {
+            value: Value::Object(Map::new()),
+            sources: BTreeMap::new(),
+        }
+    }
+
+    /// Sets `pointer` (e.g. `/items/0/hsCode`) to `v`, creating objects
+    /// and arrays on the way (a numeric token makes an array), and records
+    /// `from` as its source.
+    pub fn put(&mut self, pointer: &str, v: Value, from: &Element) {
+        set(&mut self.value, pointer, v);
+        self.sources.insert(pointer.to_owned(), from.path.clone());
+    }
+
+    /// Records a source for a container (an item, a party) without a value.
+    pub fn source(&mut self, pointer: &str, from: &Element) {
+        self.sources
+            .entry(pointer.to_owned())
+            .or_insert_with(|| from.path.clone());
+    }
+
+    pub fn get(&self, pointer: &str) -> Option<&Value> {
+        self.value.pointer(pointer)
+    }
+}
+
+fn set(root: &mut Value, pointer: &str, v: Value) {
+    let tokens: Vec<&str> = pointer.split('/').skip(1).collect();
+    let mut here = root;
+    for (i, token) in tokens.iter().enumerate() {
+        let last = i + 1 == tokens.len();
+        let next_is_index = tokens
+            .get(i + 1)
+            .is_some_and(|t| t.bytes().all(|b| b.is_ascii_digit()));
+        let fresh = || {
+            if next_is_index {
+                Value::Array(Vec::new())
+            } else {
+                Value::Object(Map::new())
+            }
+        };
+        if let Ok(index) = token.parse::<usize>() {
+            let Value::Array(items) = here else { return };
+            while items.len() <= index {
+                items.push(Value::Null);
+            }
+            if last {
+                items[index] = v;
+                return;
+            }
+            if items[index].is_null() {
+                items[index] = fresh();
+            }
+            here = &mut items[index];
+        } else {
+            let Value::Object(map) = here else { return };
+            if last {
+                map.insert((*token).to_owned(), v);
+                return;
+            }
+            here = map.entry((*token).to_owned()).or_insert_with(fresh);
+        }
+    }
+}
+
+/// The XPath for a JSON pointer: its own source, else the nearest
+/// ancestor's (a missing field points at the element that should hold it).
+pub fn xpath_for(sources: &BTreeMap<String, String>, pointer: &str) -> Option<String> {
+    let mut p = pointer;
+    loop {
+        if let Some(x) = sources.get(p) {
+            return Some(x.clone());
+        }
+        match p.rfind('/') {
+            Some(i) => p = &p[..i],
+            None => return None,
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! tamga's standard messages (issue 19): the formats traders' software
+//! already speaks, mapped to and from tamga's own declaration.
+//!
+//! This round: WCO DEC-DMS XML (WCO Data Model 3.6 as the UK's CDS uses
+//! it) in and out.
+//!
+//! Reading is layered, like a customs administration's:
+//! 1. [`xml`]: the bytes into an element tree, safely (no DTD, so no entity
+//!    expansion and no external entity; size, depth and element limits;
+//!    UTF-8 only);
+//! 2. [`schema`]: the published XSDs (shipped in `schemas/`), checked by a
+//!    validator of the XSD subset those schemas use;
+//! 3. [`wco_in`]: the tree into tamga's wire JSON and the message kind
+//!    (lodgement, amendment, cancellation, goods presentation), listing
+//!    every element tamga does not model;
+//! 4. tamga's own format-logical control on that document
+//!    ([`to_declaration`] runs its structure layer and answers with
+//!    XPaths).
+//!
+//! [`wco_out`] writes a declaration back as DEC-DMS XML; [`profile`] holds
+//! the code-list profiles (tamga's default, and `cds` from the public CDS
+//! code lists shipped in `code-lists/cds`).
+//!
+//! No IO: bytes in, values out. The HTTP endpoint, DMS notifications and
+//! EDIFACT are later rounds; they build on [`read_wco`] and [`MessageError`].
+
+pub mod conformance;
+pub mod edifact;
+pub mod error;
+pub mod json_doc;
+pub mod profile;
+pub mod schema;
+pub mod wco_in;
+pub mod wco_out;
+pub mod xml;
+
+use serde::Serialize;
+use tamga_core::control::{self, Violation};
+use tamga_core::declaration::Declaration;
+
+pub use error::MessageError;
+pub use wco_in::{Mapped, MessageKind};
+pub use xml::Limits;
+
+/// Reads a DEC-DMS message: well-formedness and limits, whether it is a
+/// declaration, then the schema, then the mapping. Every error of the first layer that fails.
+pub fn read_wco(bytes: &[u8], limits: &Limits) -> Result<Mapped, Vec<MessageError>> {
+    let root = xml::parse(bytes, limits).map_err(|e| vec![e])?;
+    let message = wco_in::unwrap(&root);
+    wco_in::is_declaration(message).map_err(|e| vec![e.at(bytes, message.offset)])?;
+    let schema_errors = schema::dec_dms().validate(message);
+    if !schema_errors.is_empty() {
+        return Err(schema_errors
+            .into_iter()
+            .map(|(offset, e)| e.at(bytes, offset))
+            .collect());
+    }
+    wco_in::map(&root)
+}
+
+/// A control violation with the XPath of the element it concerns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LocatedViolation {
+    #[serde(flatten)]
+    pub violation: Violation,
+    /// The element the value came from, or the nearest one that should
+    /// hold a missing value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xpath: Option<String>,
+}
+
+/// Places control's violations (JSON pointers) in the message (XPaths).
+pub fn locate(mapped: &Mapped, violations: Vec<Violation>) -> Vec<LocatedViolation> {
+    violations
+        .into_iter()
+        .map(|v| LocatedViolation {
+            xpath: json_doc::xpath_for(&mapped.sources, &v.pointer),
+            violation: v,
+        })
+        .collect()
+}
+
+/// tamga's typed declaration from a mapped lodgement, through control's
+/// structure layer; its violations carry the XPath of their element.
+pub fn to_declaration(mapped: &Mapped) -> Result<Declaration, Vec<LocatedViolation>> {
+    match control::parse_declaration(&mapped.document) {
+        (Some(d), v) if v.is_empty() => Ok(d),
+        (_, v) => Err(locate(mapped, v)),
+    }
+}
+
+/// Writes tamga's declaration as DEC-DMS XML.
+pub fn write_wco(d: &Declaration) -> Result<String, Vec<MessageError>> {
+    wco_out::write(d)
+}

@@ -1,0 +1,453 @@
+//! A safe XML reader: the message bytes into a small element tree.
+//!
+//! Built on `quick-xml`, which never expands DTD entities; on top of that a
+//! document type declaration is refused outright (`XML-DOCTYPE`), so no
+//! "billion laughs" and no external entity can ever be defined, let alone
+//! read. The only references accepted are XML's five predefined entities
+//! and character references; anything else is `XML-ENTITY`. Size, depth
+//! and element count are limited before anything is allocated per element.
+//! Only UTF-8 is read (`XML-ENCODING` otherwise).
+//!
+//! Every element and attribute remembers whether the mapping used it, so
+//! whatever tamga does not model can be listed (see [`Element::unused`]).
+
+use std::cell::Cell;
+
+use quick_xml::events::Event;
+use quick_xml::name::ResolveResult;
+use quick_xml::NsReader;
+
+use crate::error::MessageError;
+
+/// Bounds on what the reader accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest message in bytes.
+    pub max_bytes: usize,
+    /// Deepest element nesting (the root is depth 1).
+    pub max_depth: usize,
+    /// Most elements in one message.
+    pub max_elements: usize,
+}
+
+impl Default for Limits {
+    /// 8 MiB, depth 32, 250,000 elements: a 999-item CDS declaration is
+    /// about 3 MiB, depth 9.
+    fn default() -> Self {
+        Self {
+            max_bytes: 8 * 1024 * 1024,
+            max_depth: 32,
+            max_elements: 250_000,
+        }
+    }
+}
+
+/// An attribute (namespace declarations are not kept: they are syntax).
+#[derive(Debug)]
+pub struct Attribute {
+    /// Namespace URI, when the attribute is prefixed.
+    pub ns: Option<String>,
+    /// Local name.
+    pub name: String,
+    pub value: String,
+    used: Cell<bool>,
+}
+
+/// An element with its children, text and source position.
+#[derive(Debug)]
+pub struct Element {
+    /// Namespace URI (None when in no namespace).
+    pub ns: Option<String>,
+    /// Local name.
+    pub name: String,
+    pub attributes: Vec<Attribute>,
+    /// The element's own text (character data and CDATA, entities
+    /// resolved), as written.
+    pub text: String,
+    pub children: Vec<Element>,
+    /// XPath-like pointer, e.g. `/MetaData/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[2]`
+    /// (the position only where a parent has several children of the name).
+    pub path: String,
+    /// Byte offset of the start tag in the message.
+    pub offset: usize,
+    used: Cell<bool>,
+}
+
+impl Element {
+    /// The first child of that local name.
+    pub fn child(&self, name: &str) -> Option<&Element> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    /// Every child of that local name, in order.
+    pub fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> + 'a {
+        self.children.iter().filter(move |c| c.name == name)
+    }
+
+    /// Marks the element used and returns its text, trimmed.
+    pub fn take_text(&self) -> &str {
+        self.used.set(true);
+        self.text.trim()
+    }
+
+    /// Marks the element itself used (a container whose meaning is its
+    /// presence, or one whose children are read one by one).
+    pub fn mark_used(&self) {
+        self.used.set(true);
+    }
+
+    /// The attribute's value (marked used), if present.
+    pub fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes.iter().find(|a| a.name == name).map(|a| {
+            a.used.set(true);
+            a.value.as_str()
+        })
+    }
+
+    /// Whether this element or anything below it was used.
+    pub fn any_used(&self) -> bool {
+        self.used.get() || self.children.iter().any(Element::any_used)
+    }
+
+    /// Pointers to what the mapping did not use: the highest element of an
+    /// unused subtree (its whole content is meant), unused attributes as
+    /// `path/@name`, and the text of a used container as `path/text()`.
+    /// Schema plumbing (`xsi:*`) is not data and never listed.
+    pub fn unused(&self, out: &mut Vec<String>) {
+        if !self.any_used() {
+            out.push(self.path.clone());
+            return;
+        }
+        for a in &self.attributes {
+            if !a.used.get() && a.ns.as_deref() != Some(XSI) {
+                out.push(format!("{}/@{}", self.path, a.name));
+            }
+        }
+        if !self.children.is_empty() && !self.text.trim().is_empty() && !self.used.get() {
+            out.push(format!("{}/text()", self.path));
+        }
+        if self.children.is_empty() && !self.used.get() && !self.text.trim().is_empty() {
+            out.push(format!("{}/text()", self.path));
+        }
+        for c in &self.children {
+            c.unused(out);
+        }
+    }
+
+    /// Number of elements in this subtree.
+    pub fn count(&self) -> usize {
+        1 + self.children.iter().map(Element::count).sum::<usize>()
+    }
+}
+
+/// The XML Schema instance namespace (`xsi:schemaLocation`).
+pub const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
+
+/// Reads `bytes` into a tree, or the first reason it cannot.
+pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Element, MessageError> {
+    if bytes.len() > limits.max_bytes {
+        return Err(MessageError::new(
+            "XML-TOO-LARGE",
+            "",
+            format!(
+                "the message has {} bytes; at most {} are accepted",
+                bytes.len(),
+                limits.max_bytes
+            ),
+        ));
+    }
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let bom = bytes.len() - body.len();
+    if body.starts_with(b"\xFE\xFF") || body.starts_with(b"\xFF\xFE") || body.starts_with(b"\0") {
+        return Err(MessageError::new(
+            "XML-ENCODING",
+            "",
+            "the message is UTF-16 or UTF-32; only UTF-8 is accepted",
+        )
+        .at(bytes, 0));
+    }
+    if let Err(e) = std::str::from_utf8(body) {
+        return Err(MessageError::new(
+            "XML-ENCODING",
+            "",
+            format!(
+                "the message is not valid UTF-8 (byte {} is not part of a UTF-8 character); only UTF-8 is accepted",
+                bom + e.valid_up_to()
+            ),
+        )
+        .at(bytes, bom + e.valid_up_to()));
+    }
+    Reader::new(body, bytes, bom, limits).run()
+}
+
+struct Open {
+    element: Element,
+    /// Count of children per name, to number repeated siblings.
+    names: Vec<(String, usize)>,
+}
+
+struct Reader<'a> {
+    xml: NsReader<&'a [u8]>,
+    source: &'a [u8],
+    bom: usize,
+    limits: &'a Limits,
+    stack: Vec<Open>,
+    elements: usize,
+    root: Option<Element>,
+}
+
+impl<'a> Reader<'a> {
+    fn new(body: &'a [u8], source: &'a [u8], bom: usize, limits: &'a Limits) -> Self {
+        let mut xml = NsReader::from_reader(body);
+        let config = xml.config_mut();
+        config.expand_empty_elements = true;
+        config.check_end_names = true;
+        config.check_comments = true;
+        Self {
+            xml,
+            source,
+            bom,
+            limits,
+            stack: Vec::new(),
+            elements: 0,
+            root: None,
+        }
+    }
+
+    fn position(&self) -> usize {
+        self.bom + usize::try_from(self.xml.buffer_position()).unwrap_or(usize::MAX)
+    }
+
+    fn here(&self) -> String {
+        self.stack
+            .last()
+            .map(|o| o.element.path.clone())
+            .unwrap_or_default()
+    }
+
+    fn err(&self, code: &'static str, message: impl Into<String>) -> MessageError {
+        MessageError::new(code, self.here(), message).at(self.source, self.position())
+    }
+
+    fn run(mut self) -> Result<Element, MessageError> {
+        loop {
+            let start = self.position();
+            let event = match self.xml.read_resolved_event() {
+                Ok(e) => e,
+                Err(e) => {
+                    let at =
+                        self.bom + usize::try_from(self.xml.error_position()).unwrap_or(usize::MAX);
+                    let code = if matches!(e, quick_xml::Error::Escape(_)) {
+                        "XML-ENTITY"
+                    } else {
+                        "XML-SYNTAX"
+                    };
+                    return Err(MessageError::new(
+                        code,
+                        self.here(),
+                        format!("not well-formed XML: {e}"),
+                    )
+                    .at(self.source, at));
+                }
+            };
+            match event {
+                (ns, Event::Start(e)) => {
+                    let ns = owned_ns(ns);
+                    if self.root.is_some() {
+                        return Err(self.err("XML-SYNTAX", "a second root element"));
+                    }
+                    self.elements += 1;
+                    if self.elements > self.limits.max_elements {
+                        return Err(self.err(
+                            "XML-TOO-MANY-ELEMENTS",
+                            format!("more than {} elements", self.limits.max_elements),
+                        ));
+                    }
+                    if self.stack.len() + 1 > self.limits.max_depth {
+                        return Err(self.err(
+                            "XML-TOO-DEEP",
+                            format!("elements nested deeper than {}", self.limits.max_depth),
+                        ));
+                    }
+                    let ns = ns.map_err(|p| {
+                        self.err(
+                            "XML-NAMESPACE",
+                            format!(
+                                "element prefix {:?} is not declared",
+                                String::from_utf8_lossy(&p)
+                            ),
+                        )
+                    })?;
+                    let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                    let mut attributes = Vec::new();
+                    for a in e.attributes() {
+                        let a =
+                            a.map_err(|e| self.err("XML-SYNTAX", format!("bad attribute: {e}")))?;
+                        let key = a.key.as_ref();
+                        if key == b"xmlns" || key.starts_with(b"xmlns:") {
+                            continue;
+                        }
+                        let (ans, local) = self.xml.resolve_attribute(a.key);
+                        let ans = match ans {
+                            ResolveResult::Bound(n) => {
+                                Some(String::from_utf8_lossy(n.as_ref()).into_owned())
+                            }
+                            ResolveResult::Unbound => None,
+                            ResolveResult::Unknown(p) => {
+                                return Err(self.err(
+                                    "XML-NAMESPACE",
+                                    format!(
+                                        "attribute prefix {:?} is not declared",
+                                        String::from_utf8_lossy(&p)
+                                    ),
+                                ))
+                            }
+                        };
+                        let local = String::from_utf8_lossy(local.as_ref()).into_owned();
+                        let value = a.unescape_value().map_err(|e| {
+                            self.err("XML-ENTITY", format!("attribute {local}: {e}"))
+                        })?;
+                        attributes.push(Attribute {
+                            ns: ans,
+                            name: local,
+                            value: value.into_owned(),
+                            used: Cell::new(false),
+                        });
+                    }
+                    let path = match self.stack.last_mut() {
+                        None => format!("/{name}"),
+                        Some(parent) => {
+                            let n = match parent.names.iter_mut().find(|(k, _)| *k == name) {
+                                Some((_, n)) => {
+                                    *n += 1;
+                                    *n
+                                }
+                                None => {
+                                    parent.names.push((name.clone(), 1));
+                                    1
+                                }
+                            };
+                            format!("{}/{name}[{n}]", parent.element.path)
+                        }
+                    };
+                    self.stack.push(Open {
+                        element: Element {
+                            ns,
+                            name,
+                            attributes,
+                            text: String::new(),
+                            children: Vec::new(),
+                            path,
+                            offset: start,
+                            used: Cell::new(false),
+                        },
+                        names: Vec::new(),
+                    });
+                }
+                (_, Event::End(_)) => {
+                    let Some(mut done) = self.stack.pop() else {
+                        return Err(self.err("XML-SYNTAX", "an end tag without a start tag"));
+                    };
+                    simplify_paths(&mut done);
+                    match self.stack.last_mut() {
+                        Some(parent) => parent.element.children.push(done.element),
+                        None => self.root = Some(done.element),
+                    }
+                }
+                (_, Event::Text(t)) => {
+                    let text = t
+                        .unescape()
+                        .map_err(|e| self.err("XML-ENTITY", format!("{e}")))?;
+                    match self.stack.last_mut() {
+                        Some(open) => open.element.text.push_str(&text),
+                        None if text.trim().is_empty() => {}
+                        None => return Err(self.err("XML-SYNTAX", "text outside the root element")),
+                    }
+                }
+                (_, Event::CData(c)) => {
+                    let text = String::from_utf8_lossy(&c.into_inner()).into_owned();
+                    match self.stack.last_mut() {
+                        Some(open) => open.element.text.push_str(&text),
+                        None => {
+                            return Err(self.err("XML-SYNTAX", "CDATA outside the root element"))
+                        }
+                    }
+                }
+                (_, Event::DocType(_)) => {
+                    return Err(MessageError::new(
+                        "XML-DOCTYPE",
+                        "",
+                        "a document type declaration (<!DOCTYPE ...>) is not accepted: no DTD, internal or external entity is ever read",
+                    )
+                    .at(self.source, start));
+                }
+                (_, Event::Decl(d)) => {
+                    if let Some(Ok(enc)) = d.encoding() {
+                        let enc = String::from_utf8_lossy(&enc).to_ascii_lowercase();
+                        if enc != "utf-8" && enc != "utf8" {
+                            return Err(MessageError::new(
+                                "XML-ENCODING",
+                                "",
+                                format!(
+                                    "the message declares encoding {enc:?}; only UTF-8 is accepted"
+                                ),
+                            )
+                            .at(self.source, start));
+                        }
+                    }
+                }
+                (_, Event::Comment(_) | Event::PI(_)) => {}
+                // Never produced: empty elements are expanded into Start and End.
+                (_, Event::Empty(_)) => {
+                    return Err(self.err("XML-SYNTAX", "unexpected empty-element event"));
+                }
+                (_, Event::Eof) => break,
+            }
+        }
+        if !self.stack.is_empty() {
+            return Err(self.err(
+                "XML-TRUNCATED",
+                format!(
+                    "the message ends with {} element(s) still open",
+                    self.stack.len()
+                ),
+            ));
+        }
+        self.root
+            .ok_or_else(|| MessageError::new("XML-EMPTY", "", "the message has no root element"))
+    }
+}
+
+/// The namespace of a resolved name, owned; the unknown prefix as error.
+fn owned_ns(ns: ResolveResult<'_>) -> Result<Option<String>, Vec<u8>> {
+    match ns {
+        ResolveResult::Bound(n) => Ok(Some(String::from_utf8_lossy(n.as_ref()).into_owned())),
+        ResolveResult::Unbound => Ok(None),
+        ResolveResult::Unknown(p) => Err(p),
+    }
+}
+
+/// Drops the `[1]` of children that are the only one of their name, so a
+/// pointer reads `/Declaration/GoodsShipment/Consignment` and only repeated
+/// elements carry a position.
+fn simplify_paths(open: &mut Open) {
+    for child in &mut open.element.children {
+        let single = open.names.iter().any(|(k, n)| *k == child.name && *n == 1);
+        if single {
+            let old = child.path.clone();
+            if let Some(new) = old.strip_suffix("[1]") {
+                let new = new.to_owned();
+                rename(child, &old, &new);
+            }
+        }
+    }
+}
+
+fn rename(e: &mut Element, old: &str, new: &str) {
+    if let Some(rest) = e.path.strip_prefix(old) {
+        e.path = format!("{new}{rest}");
+    }
+    for c in &mut e.children {
+        rename(c, old, new);
+    }
+}
