@@ -156,7 +156,9 @@ mod tests {
         assert!(all.len() > 6000, "{}", all.len());
         assert!(all.iter().all(|e| e.code.len() == 6));
         assert!(all.iter().any(|e| e.source == Source::Parcel));
-        assert!(all.iter().any(|e| e.description == "absinthe" && e.code == "220890"));
+        assert!(all
+            .iter()
+            .any(|e| e.description == "absinthe" && e.code == "220890"));
     }
 
     #[test]
@@ -172,7 +174,8 @@ mod tests {
 
     #[test]
     fn a_row_without_a_code_is_skipped_and_a_short_row_is_an_error() {
-        let ok = parse_parcels("Goods Description,Commodity Code\nshoes,640399\nhat,65x\n").unwrap();
+        let ok =
+            parse_parcels("Goods Description,Commodity Code\nshoes,640399\nhat,65x\n").unwrap();
         assert_eq!(ok.len(), 1);
         assert_eq!(parse_parcels(SHIPPED_PARCELS).unwrap().len(), 2358 - 3);
         let e = parse_parcels("Goods Description,Commodity Code\nshoes,640399\nhat\n").unwrap_err();

@@ -71,7 +71,7 @@ impl Tally {
             if self.rows == 0 {
                 0.0
             } else {
-                (h as f64 / self.rows as f64 * 1e4).round() / 1e4
+                h as f64 / self.rows as f64
             }
         };
         Accuracy {

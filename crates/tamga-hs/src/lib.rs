@@ -27,6 +27,7 @@ pub mod evaluate;
 pub mod model;
 pub mod nomenclature;
 pub mod ranking;
+pub mod rerank;
 pub mod text;
 
 use std::sync::OnceLock;
@@ -37,6 +38,7 @@ pub use evaluate::{Accuracy, Tally, TopK};
 pub use model::{Model, Params};
 pub use nomenclature::Nomenclature;
 pub use ranking::{Neighbour, Node, Path, Ranking, Suggestion};
+pub use rerank::{RerankParams, Reranker};
 
 /// The most candidates one call returns.
 pub const MAX_TOP: usize = 50;
@@ -45,6 +47,7 @@ pub const MAX_TOP: usize = 50;
 #[derive(Debug)]
 pub struct Classifier {
     model: Model,
+    reranker: Reranker,
 }
 
 impl Classifier {
@@ -56,8 +59,10 @@ impl Classifier {
         params: Params,
     ) -> Result<Self, HsError> {
         let nomenclature = Nomenclature::from_csv(nomenclature_csv)?;
+        let reranker = Reranker::train(&nomenclature, &examples, params, params.rerank);
         Ok(Classifier {
             model: Model::build(nomenclature, examples, params),
+            reranker,
         })
     }
 
@@ -83,7 +88,7 @@ impl Classifier {
     /// longer than [`MAX_DESCRIPTION_BYTES`] or with control characters).
     pub fn rank(&self, description: &str) -> Result<Ranking<'_>, HsError> {
         error::check_description(description)?;
-        Ok(Ranking::new(&self.model, description))
+        Ok(Ranking::new(&self.model, &self.reranker, description))
     }
 
     /// The `top` best subheadings (at most [`MAX_TOP`]) with their reasons.
@@ -104,5 +109,9 @@ impl Classifier {
 
     pub fn model(&self) -> &Model {
         &self.model
+    }
+
+    pub fn reranker(&self) -> &Reranker {
+        &self.reranker
     }
 }

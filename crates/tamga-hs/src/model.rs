@@ -40,18 +40,21 @@ pub struct Params {
     pub knn: f32,
     /// Blend: the heading centroid's cosine.
     pub heading: f32,
+    /// The learned correction ([`crate::rerank`]).
+    pub rerank: crate::rerank::RerankParams,
 }
 
 impl Default for Params {
     fn default() -> Self {
         Params {
             word_share: 0.5,
-            nomenclature_weight: 1.0,
+            nomenclature_weight: 2.0,
             parent_weight: 0.5,
             neighbours: 10,
             centroid: 1.0,
             knn: 0.5,
             heading: 0.5,
+            rerank: crate::rerank::RerankParams::default(),
         }
     }
 }
@@ -114,6 +117,8 @@ pub struct Model {
     pub(crate) class_words: Vec<FxHashSet<u64>>,
     pub(crate) params: Params,
     vocabulary: FxHashMap<u64, u32>,
+    /// The feature hash of each feature id.
+    hashes: Vec<u64>,
     idf: Vec<f32>,
     blocks: Vec<Block>,
     unknown_idf: f32,
@@ -162,6 +167,9 @@ pub struct Scores {
     pub subheadings: Vec<f32>,
     /// (example index, cosine), most similar first.
     pub neighbours: Vec<(u32, f32)>,
+    /// The word block of the description's TF-IDF vector (stems and
+    /// pairs): (feature hash, weight).
+    pub words: Vec<(u64, f32)>,
 }
 
 impl Model {
@@ -191,11 +199,13 @@ impl Model {
         let mut vocabulary = FxHashMap::default();
         let mut df: Vec<f32> = Vec::new();
         let mut blocks = Vec::new();
+        let mut hashes = Vec::new();
         let all = example_counts.iter().chain(&sub_counts).chain(&head_counts);
         let documents = example_counts.len() + sub_counts.len() + head_counts.len();
         for c in all {
             for (&f, &(_, b)) in c {
                 let id = *vocabulary.entry(f).or_insert_with(|| {
+                    hashes.push(f);
                     df.push(0.0);
                     blocks.push(b);
                     (df.len() - 1) as u32
@@ -204,7 +214,10 @@ impl Model {
             }
         }
         let n = documents as f32;
-        let idf: Vec<f32> = df.iter().map(|d| ((1.0 + n) / (1.0 + d)).ln() + 1.0).collect();
+        let idf: Vec<f32> = df
+            .iter()
+            .map(|d| ((1.0 + n) / (1.0 + d)).ln() + 1.0)
+            .collect();
         let mut model = Model {
             nomenclature,
             examples,
@@ -212,6 +225,7 @@ impl Model {
             class_words: Vec::new(),
             params,
             vocabulary,
+            hashes,
             idf,
             blocks,
             unknown_idf: (1.0 + n).ln() + 1.0,
@@ -246,7 +260,11 @@ impl Model {
             })
             .collect();
         for (i, s) in nom.subheadings.iter().enumerate() {
-            add(&mut head_sum[s.heading], &sub_vecs[i], params.nomenclature_weight);
+            add(
+                &mut head_sum[s.heading],
+                &sub_vecs[i],
+                params.nomenclature_weight,
+            );
         }
         let mut class_words: Vec<FxHashSet<u64>> = nom
             .subheadings
@@ -356,6 +374,11 @@ impl Model {
         Scores {
             subheadings,
             neighbours,
+            words: q
+                .iter()
+                .filter(|&&(id, _)| self.blocks[id as usize] == Block::Word)
+                .map(|&(id, w)| (self.hashes[id as usize], w))
+                .collect(),
         }
     }
 

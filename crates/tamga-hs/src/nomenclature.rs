@@ -55,7 +55,8 @@ impl Nomenclature {
                 )
             })?;
             let line = record.position().map_or(0, |p| p.line());
-            let (Some(code), Some(text), Some(level)) = (record.get(1), record.get(2), record.get(4))
+            let (Some(code), Some(text), Some(level)) =
+                (record.get(1), record.get(2), record.get(4))
             else {
                 return Err(err(line, "fewer than 5 columns".into()));
             };

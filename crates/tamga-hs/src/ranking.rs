@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::error::{check_code, HsError};
 use crate::model::{Model, Scores};
+use crate::rerank::Reranker;
 use crate::text::{self, Token};
 
 /// A code and its text in the nomenclature.
@@ -61,10 +62,12 @@ fn round(x: f32) -> f64 {
 }
 
 impl<'a> Ranking<'a> {
-    pub(crate) fn new(model: &'a Model, description: &str) -> Self {
+    pub(crate) fn new(model: &'a Model, reranker: &Reranker, description: &str) -> Self {
+        let mut scores = model.score(description);
+        reranker.adjust(&model.nomenclature, &mut scores);
         Ranking {
             model,
-            scores: model.score(description),
+            scores,
             tokens: text::tokens(description),
         }
     }

@@ -25,23 +25,76 @@ pub enum Block {
 }
 
 const STOP_WORDS: &[&str] = &[
-    "a", "amp", "an", "and", "any", "are", "as", "at", "be", "but", "by", "etc", "for", "from",
-    "in", "incl", "including", "into", "is", "it", "its", "kind", "kinds", "nbsp", "nes", "no",
-    "not", "of", "on", "or", "other", "pcs", "quot", "than", "that", "the", "their", "this",
-    "to", "type", "used", "whether", "with", "without",
+    "a",
+    "amp",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "but",
+    "by",
+    "etc",
+    "for",
+    "from",
+    "in",
+    "incl",
+    "including",
+    "into",
+    "is",
+    "it",
+    "its",
+    "kind",
+    "kinds",
+    "nbsp",
+    "nes",
+    "no",
+    "not",
+    "of",
+    "on",
+    "or",
+    "other",
+    "pcs",
+    "quot",
+    "than",
+    "that",
+    "the",
+    "their",
+    "this",
+    "to",
+    "type",
+    "used",
+    "whether",
+    "with",
+    "without",
 ];
 
-/// The words of `text` that carry meaning, in order.
+/// The words of `text` that carry meaning, in order. A hyphenated word
+/// gives its parts and then the parts joined (`t-shirt` → `shirt`,
+/// `tshirt`), so both spellings meet.
 pub fn tokens(text: &str) -> Vec<Token> {
     let lower = text.to_lowercase();
-    lower
-        .split(|c: char| !c.is_alphabetic())
-        .filter(|w| w.chars().count() >= 2 && !STOP_WORDS.contains(w))
-        .map(|w| Token {
-            word: w.to_owned(),
-            stem: stem(w),
-        })
-        .collect()
+    let mut out = Vec::new();
+    let mut push = |w: &str| {
+        if w.chars().count() >= 2 && !STOP_WORDS.contains(&w) {
+            out.push(Token {
+                word: w.to_owned(),
+                stem: stem(w),
+            });
+        }
+    };
+    for chunk in lower.split(|c: char| !c.is_alphabetic() && c != '-') {
+        let parts: Vec<&str> = chunk.split('-').filter(|p| !p.is_empty()).collect();
+        for p in &parts {
+            push(p);
+        }
+        if parts.len() > 1 {
+            push(&parts.concat());
+        }
+    }
+    out
 }
 
 /// A light English stemmer: plurals only (`batteries` → `battery`,
@@ -61,10 +114,7 @@ pub fn stem(word: &str) -> String {
     {
         return word[..n - 2].to_owned();
     }
-    if n > 3
-        && word.ends_with('s')
-        && !["ss", "us", "is"].iter().any(|s| word.ends_with(s))
-    {
+    if n > 3 && word.ends_with('s') && !["ss", "us", "is"].iter().any(|s| word.ends_with(s)) {
         return word[..n - 1].to_owned();
     }
     word.to_owned()
@@ -121,6 +171,11 @@ mod tests {
             .map(|t| t.stem)
             .collect();
         assert_eq!(words, ["men", "leather", "boot", "size", "ml", "polish"]);
+        let words: Vec<String> = tokens("T-Shirts - x-ray")
+            .into_iter()
+            .map(|t| t.stem)
+            .collect();
+        assert_eq!(words, ["shirt", "tshirt", "ray", "xray"]);
     }
 
     #[test]
