@@ -5,6 +5,7 @@
 //! - `example`, `sign`, `lodge`: the command-line tour.
 //! - `simulate`: realistic traffic against a running server.
 //! - `bench pipeline`: the whole pipeline in-process with durable commits.
+//! - `hs`: the HS classification assistant (suggest, predict, evaluate).
 //! - `admin`: create an administrator, reset a password (on the machine).
 //! - `messages`: WCO DEC-DMS XML in and out, conformance over a folder.
 
@@ -37,6 +38,7 @@ mod bench_identity;
 mod bench_ledger;
 mod bench_portal;
 mod bench_risk;
+mod hs_cmd;
 mod messages_cmd;
 mod risk_cmd;
 mod serve;
@@ -152,6 +154,9 @@ enum Command {
     /// The learning risk model: train, score, evaluate.
     #[command(subcommand)]
     Risk(risk_cmd::RiskCommand),
+    /// The HS classification assistant: suggest, predict, evaluate.
+    #[command(subcommand)]
+    Hs(hs_cmd::HsCommand),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(bench::Bench),
@@ -231,6 +236,7 @@ fn main() -> std::process::ExitCode {
             Command::Simulate(args) => simulate::run(args).await,
             Command::Tariff(cmd) => tariff_cmd::run(cmd).await,
             Command::Risk(cmd) => risk_cmd::run(cmd),
+            Command::Hs(cmd) => hs_cmd::run(cmd),
             Command::Bench(b) => bench::run(b).await,
             Command::Admin(cmd) => admin_cmd::run(cmd).await,
             Command::Messages(cmd) => messages_cmd::run(cmd),

@@ -7,4 +7,5 @@ mod architecture;
 mod cli;
 mod crash;
 mod demo_tour;
+mod hs;
 mod risk_model;

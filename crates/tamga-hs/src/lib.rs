@@ -1,0 +1,117 @@
+//! tamga's HS classification assistant: given a goods description, the
+//! HS 2022 subheadings it most likely belongs to, ranked, each with its
+//! reasons (the matching terms, the nearest labelled descriptions, the
+//! nomenclature path).
+//!
+//! Pure: no IO, no network, nothing downloaded. The model is built in
+//! process from data compiled into the crate — the HS 2022 nomenclature
+//! (`reference/hs2022.csv`) and HMRC's labelled parcel descriptions and
+//! search terms (`data/hmrc-fpo/`, MIT, Crown copyright) — in a fraction
+//! of a second, once per process ([`Classifier::shipped`]). More labelled
+//! descriptions (e.g. classifications an officer confirmed) are one
+//! [`Classifier::build`] away.
+//!
+//! ```
+//! let hs = tamga_hs::Classifier::shipped().unwrap();
+//! let ranking = hs.rank("mens leather boots").unwrap();
+//! assert_eq!(&ranking.top_codes(1)[0].0[..2], "64"); // footwear
+//! // Does the declared heading rank in the top 5?
+//! assert!(ranking.heading_rank("6403").unwrap() <= 5);
+//! ```
+//!
+//! How it works and how well: `docs/hs-classification.md`.
+
+pub mod corpus;
+pub mod error;
+pub mod evaluate;
+pub mod model;
+pub mod nomenclature;
+pub mod ranking;
+pub mod rerank;
+pub mod text;
+
+use std::sync::OnceLock;
+
+pub use corpus::{Example, Source};
+pub use error::{HsError, MAX_DESCRIPTION_BYTES};
+pub use evaluate::{Accuracy, Tally, TopK};
+pub use model::{Model, Params};
+pub use nomenclature::Nomenclature;
+pub use ranking::{Neighbour, Node, Path, Ranking, Suggestion};
+pub use rerank::{RerankParams, Reranker};
+
+/// The most candidates one call returns.
+pub const MAX_TOP: usize = 50;
+
+/// A built classification assistant.
+#[derive(Debug)]
+pub struct Classifier {
+    model: Model,
+    reranker: Reranker,
+}
+
+impl Classifier {
+    /// Builds from a nomenclature CSV (`section,hscode,description,parent,level`)
+    /// and labelled descriptions.
+    pub fn build(
+        nomenclature_csv: &str,
+        examples: Vec<Example>,
+        params: Params,
+    ) -> Result<Self, HsError> {
+        let nomenclature = Nomenclature::from_csv(nomenclature_csv)?;
+        let reranker = Reranker::train(&nomenclature, &examples, params, params.rerank);
+        Ok(Classifier {
+            model: Model::build(nomenclature, examples, params),
+            reranker,
+        })
+    }
+
+    /// Builds from the shipped data with the default parameters.
+    pub fn build_shipped() -> Result<Self, HsError> {
+        Self::build(
+            nomenclature::SHIPPED_HS2022,
+            corpus::shipped_examples()?,
+            Params::default(),
+        )
+    }
+
+    /// The classifier built from the shipped data, once per process.
+    pub fn shipped() -> Result<&'static Classifier, HsError> {
+        static SHIPPED: OnceLock<Result<Classifier, HsError>> = OnceLock::new();
+        SHIPPED
+            .get_or_init(Self::build_shipped)
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// Scores every subheading for a description (rejected if empty,
+    /// longer than [`MAX_DESCRIPTION_BYTES`] or with control characters).
+    pub fn rank(&self, description: &str) -> Result<Ranking<'_>, HsError> {
+        error::check_description(description)?;
+        Ok(Ranking::new(&self.model, &self.reranker, description))
+    }
+
+    /// The `top` best subheadings (at most [`MAX_TOP`]) with their reasons.
+    pub fn suggest(&self, description: &str, top: usize) -> Result<Vec<Suggestion>, HsError> {
+        Ok(self.rank(description)?.suggestions(top.min(MAX_TOP)))
+    }
+
+    /// Whether the heading of `declared` (4 or more digits) is among the
+    /// `k` best for the description: the mismatch check.
+    pub fn heading_in_top(
+        &self,
+        description: &str,
+        declared: &str,
+        k: usize,
+    ) -> Result<bool, HsError> {
+        Ok(self.rank(description)?.heading_rank(declared)? <= k)
+    }
+
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    pub fn reranker(&self) -> &Reranker {
+        &self.reranker
+    }
+}
