@@ -51,3 +51,6 @@ pub trait RiskModel {
     /// record's score (log-odds), largest first.
     fn explain(&self, record: &Record, top: usize) -> Vec<Contribution>;
 }
+
+pub mod explore;
+pub mod simulate;

@@ -1,4 +1,4 @@
-//! `tamga risk train|score|evaluate`: the learning risk model
+//! `tamga risk train|score|evaluate|simulate`: the learning risk model
 //! (`tamga_model`) from the command line, on CSV files in the public Korea
 //! Customs Service format. Reading files, progress and output live here;
 //! the model crate reads from a reader and does no IO of its own.
@@ -9,6 +9,8 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tamga_model::{evaluate, kcs, train, GbdtModel, Record, RiskModel, TrainOptions};
+
+mod simulate;
 
 #[derive(clap::Subcommand, Debug)]
 pub enum RiskCommand {
@@ -60,6 +62,11 @@ pub enum RiskCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Replay labelled CSV files week by week under an inspection budget:
+    /// only what a strategy inspects reveals its label, the model retrains
+    /// on that, and the frauds (and revenue) caught per week are compared
+    /// for exploit-only and the exploration strategies.
+    Simulate(simulate::SimulateArgs),
 }
 
 pub fn run(cmd: RiskCommand) -> Result<(), String> {
@@ -88,6 +95,7 @@ pub fn run(cmd: RiskCommand) -> Result<(), String> {
         }
         RiskCommand::Score { model, csv, out } => score_cmd(&model, &csv, out.as_deref()),
         RiskCommand::Evaluate { model, csv, json } => evaluate_cmd(&model, &csv, json),
+        RiskCommand::Simulate(args) => simulate::run(args),
     }
 }
 

@@ -1,7 +1,9 @@
 //! `tamga risk train|score|evaluate` end to end on small KCS-format files
 //! written here: a model learns which importers cheat, scores every row in
 //! order, evaluates with the documented JSON, is byte-for-byte the same
-//! for the same seed, and bad files get an error naming line and column.
+//! for the same seed, and bad files get an error naming line and column;
+//! `tamga risk simulate` spends exactly the budget each week, the top
+//! scores catch the planted cheats, and a seed gives the same report.
 
 use std::path::Path;
 use std::process::Command;
@@ -173,4 +175,177 @@ fn bad_files_and_models_are_refused_with_a_pointer() {
     let (ok, _, err) = run(&["risk", "score", "--model", &p(&model), "--csv", &p(&bad)]);
     assert!(!ok);
     assert!(err.contains("not a tamga risk model"), "{err}");
+}
+
+/// The JSON report of `tamga risk simulate` on `csv` with `extra` args.
+fn simulate_json(csv: &Path, extra: &[&str]) -> (String, Value) {
+    let mut args = vec![
+        "risk",
+        "simulate",
+        "--csv",
+        csv.to_str().unwrap(),
+        "--budget",
+        "10%",
+        "--explore",
+        "30",
+        "--seed",
+        "3",
+        "--warmup-weeks",
+        "3",
+        "--retrain-every",
+        "2",
+        "--trees",
+        "20",
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    let (ok, out, err) = run(&args);
+    assert!(ok, "{err}");
+    let report = serde_json::from_str(&out).unwrap();
+    (out, report)
+}
+
+#[test]
+fn the_simulator_spends_the_budget_and_compares_the_strategies() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data.csv");
+    // 2020-01-01 (a Wednesday, ISO week 1) to 2020-03-24 (a Tuesday, week
+    // 13): partial first and last weeks.
+    write_kcs(&data, 0..84);
+    let (out, r) = simulate_json(&data, &[]);
+    let mut keys: Vec<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        ["settings", "simulated", "totals", "warmup", "weeks"],
+        "{r}"
+    );
+    assert_eq!(r["settings"]["budget"], 0.1);
+    assert_eq!(r["settings"]["explore"], 0.3);
+    assert_eq!(r["warmup"]["from"], "2020-01-01");
+    // Weeks 1 to 3 train the first model (5 + 7 + 7 days of 20 rows).
+    assert_eq!(r["warmup"]["declarations"], 380);
+    let weeks = r["weeks"].as_array().unwrap();
+    assert_eq!(weeks.len(), 10);
+    assert_eq!(weeks[0]["week"], "2020-W04");
+    assert_eq!(weeks[9]["week"], "2020-W13");
+    let strategies = ["exploit", "random", "uncertain", "adaptive"];
+    for w in weeks {
+        let declarations = w["declarations"].as_u64().unwrap();
+        let budget = (declarations as f64 * 0.1).round() as u64;
+        assert_eq!(w["inspections"].as_u64().unwrap(), budget, "{w}");
+        for s in strategies {
+            let o = &w["results"][s];
+            assert_eq!(o["inspected"].as_u64().unwrap(), budget, "{s} in {w}");
+            assert!(o["frauds"].as_u64().unwrap() <= w["frauds"].as_u64().unwrap());
+            assert!(o["revenue"].is_null(), "no revenue column");
+        }
+        assert_eq!(w["results"]["exploit"]["explored"], 0);
+        // 30 % of a full week's 14 inspections.
+        if declarations == 140 {
+            assert_eq!(w["results"]["random"]["explored"], 4, "{w}");
+        }
+    }
+    assert_eq!(weeks[9]["declarations"], 40);
+    let total = |s: &str, k: &str| r["totals"][s][k].as_f64().unwrap();
+    let inspected: u64 = weeks
+        .iter()
+        .map(|w| w["inspections"].as_u64().unwrap())
+        .sum();
+    for s in strategies {
+        assert_eq!(total(s, "inspected"), inspected as f64);
+    }
+    // The planted cheats are found; exploring costs some of them.
+    assert!(total("exploit", "precision") > 0.6, "{r}");
+    assert!(
+        total("exploit", "frauds") >= total("random", "frauds"),
+        "{r}"
+    );
+    assert!(r["totals"]["exploit"]["estimated_frauds"].is_null());
+    assert!(total("random", "estimated_frauds") > 0.0);
+
+    // The same seed, the same report, byte for byte.
+    assert_eq!(simulate_json(&data, &[]).0, out);
+    // One strategy alone.
+    let (_, one) = simulate_json(&data, &["--strategy", "exploit"]);
+    assert_eq!(
+        one["settings"]["strategies"],
+        serde_json::json!(["exploit"])
+    );
+    assert_eq!(one["totals"]["exploit"], r["totals"]["exploit"]);
+    assert!(one["totals"].get("random").is_none());
+
+    // The table: a line per week and the totals.
+    let (ok, text, err) = run(&[
+        "risk",
+        "simulate",
+        "--csv",
+        data.to_str().unwrap(),
+        "--budget",
+        "10",
+        "--explore",
+        "30%",
+        "--seed",
+        "3",
+        "--warmup-weeks",
+        "3",
+        "--retrain-every",
+        "2",
+        "--trees",
+        "20",
+    ]);
+    assert!(ok, "{err}");
+    assert!(
+        text.contains("2020-W04") && text.contains("2020-W13"),
+        "{text}"
+    );
+    let exploit_line = text
+        .lines()
+        .find(|l| l.starts_with("exploit "))
+        .unwrap_or_else(|| panic!("{text}"));
+    let frauds = total("exploit", "frauds").to_string();
+    assert!(
+        exploit_line.split_whitespace().nth(3) == Some(frauds.as_str()),
+        "{exploit_line} vs {frauds}"
+    );
+}
+
+#[test]
+fn the_simulator_refuses_bad_arguments_and_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data.csv");
+    write_kcs(&data, 0..84);
+    let csv = data.to_str().unwrap();
+    let fails = |args: &[&str]| {
+        let mut all = vec!["risk", "simulate", "--csv", csv];
+        all.extend_from_slice(args);
+        let (ok, _, err) = run(&all);
+        assert!(!ok, "{args:?} should fail");
+        err
+    };
+    for budget in ["0", "0%", "150%", "five", "0.05"] {
+        let err = fails(&["--budget", budget]);
+        assert!(err.contains("--budget"), "{budget}: {err}");
+    }
+    assert!(fails(&["--budget", "0.05"]).contains("ambiguous"));
+    let err = fails(&["--explore", "101"]);
+    assert!(err.contains("--explore") && err.contains("100 %"), "{err}");
+    let err = fails(&["--strategy", "greedy"]);
+    assert!(err.contains("--strategy"), "{err}");
+    let err = fails(&["--warmup-weeks", "13"]);
+    assert!(err.contains("13 ISO weeks"), "{err}");
+    // Every row replayed needs its label.
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "Declaration ID,Date\n1,2020-01-01\n").unwrap();
+    let (ok, _, err) = run(&["risk", "simulate", "--csv", bad.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(err.contains("line 1") && err.contains("Fraud"), "{err}");
+    std::fs::write(
+        &bad,
+        format!("{HEADER}\n1,2020-01-01,1,I,D,847100,CN,1,5,8,\n"),
+    )
+    .unwrap();
+    let (ok, _, err) = run(&["risk", "simulate", "--csv", bad.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(err.contains("line 2") && err.contains("Fraud"), "{err}");
 }
