@@ -70,6 +70,8 @@ fn path_parameter(path: &str, name: &str) -> Schema {
         "id" => string(ID_PATTERN),
         // An appeal's attachment number.
         "n" if path.starts_with("/api/v1/appeals/") => integer(),
+        // A risk model's version.
+        "version" if path.starts_with("/api/v1/risk/models/") => integer(),
         other => panic!("path parameter {other} of {path} has no format: add it here"),
     }
 }

@@ -21,6 +21,11 @@
 //! - [`drift`]: how far feature and score distributions moved between
 //!   two periods (PSI).
 //! - [`metrics`]: AUC and precision, recall and revenue caught at n %.
+//! - [`explore`]: exploration strategies (random, most-uncertain,
+//!   adaptive), inclusion probabilities and inverse-probability-weighted
+//!   estimators.
+//! - [`simulate`]: the inspection-budget simulator (a labelled data set
+//!   replayed week by week, labels revealed only for what is inspected).
 //!
 //! Scores and features are `f64`: they are statistics, not money. No IO
 //! here beyond reading from a `Read` and writing to a `Write` the caller

@@ -1,6 +1,7 @@
 //! `tamga risk train|score|evaluate|simulate`: the learning risk model
 //! (`tamga_model`) from the command line, on CSV files in the public Korea
-//! Customs Service format. Reading files, progress and output live here;
+//! Customs Service format or (training) on tamga's own inspected
+//! declarations in its database. Reading files, progress and output live here;
 //! the model crate reads from a reader and does no IO of its own.
 
 use std::io::Write;

@@ -105,6 +105,11 @@ pub struct Settings {
     /// The session cookie is marked `Secure` (sent over HTTPS only): set
     /// when the service is served over TLS (`tamga serve --secure-cookies`).
     pub secure_cookies: bool,
+    /// Each instance looks every minute for the risk model's scheduled
+    /// work (adaptive exploration share, retraining, drift; run once per
+    /// period across instances). Off only in tests that run it themselves
+    /// (`RiskAdmin::run_due_jobs`).
+    pub scheduled_model_jobs: bool,
 }
 
 impl Default for Settings {
@@ -114,6 +119,7 @@ impl Default for Settings {
             max_batch: 512,
             webhook_allow_loopback: false,
             secure_cookies: false,
+            scheduled_model_jobs: true,
         }
     }
 }

@@ -203,7 +203,9 @@ impl RiskAdmin {
         admin.reload_share().await;
         admin.clearance.set_risk_stage(admin.stage.clone());
         admin.watch_epochs(OffsetDateTime::now_utc());
-        admin.spawn_model_jobs();
+        if admin.clearance.settings().scheduled_model_jobs {
+            admin.spawn_model_jobs();
+        }
         Ok(admin)
     }
 

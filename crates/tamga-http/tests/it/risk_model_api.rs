@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 use common::TestApp;
 use tamga_core::lifecycle::EventBody;
 use tamga_core::risk::RiskDecision;
+use tamga_store::RiskStore;
 
 stories!(
     a_model_trained_on_recorded_results_scores_every_lodging,
@@ -264,7 +265,7 @@ async fn a_model_trained_on_recorded_results_scores_every_lodging(app: TestApp) 
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{p}");
-    let mut selected = 0;
+    let mut explored = Vec::new();
     for k in 0..12 {
         let i = 1 + k % 4;
         let (s, l) = app.lodge(i, &app.body(i)).await;
@@ -278,7 +279,7 @@ async fn a_model_trained_on_recorded_results_scores_every_lodging(app: TestApp) 
         assert_eq!(x.probability, "0.5".parse().unwrap());
         assert_eq!(x.selected, x.draw < x.probability);
         if x.selected {
-            selected += 1;
+            explored.push(l["mrn"].as_str().unwrap().to_owned());
             assert_eq!(d.channel, tamga_core::lifecycle::Channel::Yellow);
             assert_eq!(
                 d.combined.selection_probability,
@@ -293,7 +294,74 @@ async fn a_model_trained_on_recorded_results_scores_every_lodging(app: TestApp) 
             assert_eq!(d.channel, tamga_core::lifecycle::Channel::Green);
         }
     }
-    assert!((1..12).contains(&selected), "{selected} of 12 explored");
+    assert!(
+        (1..12).contains(&explored.len()),
+        "{} of 12 explored",
+        explored.len()
+    );
+
+    // The explored declarations are inspected: all found something.
+    let me = app.officer("officer");
+    for mrn in &explored {
+        let (s, v) = app
+            .act(
+                &me,
+                &format!("/api/v1/declarations/{mrn}/control-result"),
+                &json!({"mrn": mrn, "act": "control_result", "version": 1, "outcome": "findings"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let (s, v) = app
+            .act(
+                &me,
+                &format!("/api/v1/declarations/{mrn}/refusal"),
+                &json!({"mrn": mrn, "act": "refusal", "version": 1, "reason": "found"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    labels(&app, 40 + explored.len()).await;
+    // Adaptive: the daily job counts the yields by how they were selected
+    // (too few controls to move the share), once per period whichever
+    // instance asks.
+    let (s, p) = app
+        .put_json(
+            "/api/v1/risk/channel-policy",
+            &analyst,
+            &json!({"blueRate": "0", "lowFactor": "1", "aeoFactor": "1", "highFactor": "1",
+                    "highMinimum": "green", "modelYellow": "0.99", "modelRed": "1",
+                    "exploration": {"strategy": "adaptive", "share": "0.5", "minShare": "0.1",
+                                    "maxShare": "0.5", "channel": "yellow"}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    let now = time::OffsetDateTime::now_utc();
+    app.risk.run_due_jobs("instance-a", now).await.unwrap();
+    let share = app
+        .store
+        .risk_setting("exploration_share")
+        .await
+        .unwrap()
+        .expect("the adaptive job wrote the share");
+    let n = explored.len() as u64;
+    assert_eq!(share["explore"], json!([n, n]), "{share}");
+    assert_eq!(share["other"], json!([0, 0]), "{share}");
+    assert_eq!(share["share"], "0.5");
+    let drift_before = app.store.risk_setting("model_drift").await.unwrap();
+    assert!(
+        drift_before.is_some(),
+        "the drift job ran with a model live"
+    );
+    // Another instance at the same moment finds the period's work done.
+    app.store
+        .put_risk_setting("exploration_share", &json!(null))
+        .await
+        .unwrap();
+    app.risk.run_due_jobs("instance-b", now).await.unwrap();
+    assert_eq!(
+        app.store.risk_setting("exploration_share").await.unwrap(),
+        Some(Value::Null)
+    );
 
     // Drift: this period's scores, none before.
     let (s, drift) = app.get("/api/v1/risk/models/drift?days=7", &analyst).await;

@@ -424,3 +424,18 @@ api-REGISTER_CSRF = The registration form expired: open it again.
 ## Declaration drafts
 api-DRAFT_TOO_LARGE = The draft is too large to be saved (at most 2 MiB, the size of a declaration).
 api-DRAFTS_LIMIT = Your organisation already keeps 200 drafts: lodge or delete some before saving another.
+
+# The learning risk model's registry (issue 17).
+api-ALREADY_VALIDATED = This model has been validated already: a validation is written once.
+api-CANDIDATE_WORSE = This model did no better than the model active when it was validated; activate it with force to override.
+api-MODEL_FILE = This is not a tamga risk model file.
+api-MODEL_UNLOADABLE = The model file could not be loaded.
+api-MODEL_VERSION = The model version is not valid.
+api-NOTHING_TO_ROLL_BACK = There is no earlier model to go back to.
+api-NOT_ENOUGH_LABELS = There are not enough inspected declarations with recorded results to train a model.
+api-NOT_VALIDATED = This model has no validation metrics: validate it first.
+api-NO_LATEST_PERIOD = There is no inspected declaration after this model's training data to validate it on.
+api-REASON = Give a reason of 3 to 500 characters.
+api-SCHEDULE = The retraining schedule is not valid.
+api-TRAINING_DATA = The inspected declarations cannot train a model (all found fraudulent, or none).
+api-TRAIN_OPTIONS = The training options are not valid.

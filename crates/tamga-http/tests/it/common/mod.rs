@@ -29,6 +29,8 @@ pub struct TestApp {
     pub demo: Demo,
     pub store: Arc<dyn Store>,
     pub seed: std::cell::Cell<u64>,
+    /// The server's risk service (to run its scheduled work now).
+    pub risk: std::sync::Arc<tamga_app::risk_admin::RiskAdmin>,
     _db: TestDb,
 }
 
@@ -53,12 +55,19 @@ pub async fn spawn_app_with(db: TestDb, settings: Settings, limits: tamga_http::
         })
         .await
         .expect("no random selection");
+    // The risk model's scheduled work runs when a story says so
+    // (`TestApp::risk`), never on a timer in the middle of one.
+    let settings = Settings {
+        scheduled_model_jobs: false,
+        ..settings
+    };
     let clearance = Clearance::start(store.clone(), settings)
         .await
         .expect("start");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let state = tamga_http::state(clearance).await.expect("state");
+    let risk = state.risk.clone();
     tokio::spawn(tamga_http::serve_with(
         listener,
         state,
@@ -71,6 +80,7 @@ pub async fn spawn_app_with(db: TestDb, settings: Settings, limits: tamga_http::
         demo: demo(),
         store,
         seed: std::cell::Cell::new(1),
+        risk,
         _db: db,
     }
 }
@@ -111,9 +121,11 @@ impl TestApp {
     /// deployment with several instances runs); its base URL.
     pub async fn another_instance(&self) -> String {
         let store = tamga_store::open(&self._db.url).await.expect("open store");
-        let clearance = Clearance::start(store, Settings::default())
-            .await
-            .expect("start");
+        let settings = Settings {
+            scheduled_model_jobs: false,
+            ..Settings::default()
+        };
+        let clearance = Clearance::start(store, settings).await.expect("start");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let state = tamga_http::state(clearance).await.expect("state");
