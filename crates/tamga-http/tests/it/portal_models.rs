@@ -184,7 +184,11 @@ async fn the_model_page_keeps_to_its_readers_tokens_and_refusals(app: TestApp) {
         &app,
         &analyst,
         "/analyst/models/schedule",
-        &[("_csrf", &csrf), ("retrainEveryDays", "0"), ("latestDays", "")],
+        &[
+            ("_csrf", &csrf),
+            ("retrainEveryDays", "0"),
+            ("latestDays", ""),
+        ],
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -193,7 +197,11 @@ async fn the_model_page_keeps_to_its_readers_tokens_and_refusals(app: TestApp) {
         &app,
         &analyst,
         "/analyst/models/schedule",
-        &[("_csrf", &csrf), ("retrainEveryDays", "7"), ("latestDays", "14")],
+        &[
+            ("_csrf", &csrf),
+            ("retrainEveryDays", "7"),
+            ("latestDays", "14"),
+        ],
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -310,12 +318,18 @@ async fn an_analyst_trains_activates_and_rolls_back_in_pages(app: TestApp) {
     let analyst = page_login(&app, "analyst").await;
     let (_, html) = get(&app, &analyst, PAGE).await;
     let csrf = hidden(&html, "_csrf");
-    let (status, to, _) = post(&app, &analyst, PAGE, &[("_csrf", &csrf), ("latestDays", "")]).await;
+    let (status, to, _) = post(
+        &app,
+        &analyst,
+        PAGE,
+        &[("_csrf", &csrf), ("latestDays", "")],
+    )
+    .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let models = registered(&app).await;
     let v = models["models"][0]["version"].as_i64().unwrap();
     assert_eq!(to, format!("/analyst/models?done=trained&version={v}"));
-    assert_eq!(models["models"][0]["createdBy"], "analyst");
+    assert_eq!(models["models"][0]["createdBy"], "user:analyst");
     let (status, html) = get(&app, &analyst, &to).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains(&format!("Model {v} is trained and registered")));
@@ -336,10 +350,18 @@ async fn an_analyst_trains_activates_and_rolls_back_in_pages(app: TestApp) {
     )
     .await;
     assert_eq!(status, StatusCode::CONFLICT);
-    assert!(html.contains("ALREADY_VALIDATED") && html.contains("This model is already validated."));
+    assert!(
+        html.contains("ALREADY_VALIDATED") && html.contains("This model is already validated.")
+    );
     // Activation needs a reason, then the model is live.
     let activation = format!("/analyst/models/{v}/activation");
-    let (status, _, html) = post(&app, &analyst, &activation, &[("_csrf", &csrf), ("reason", "")]).await;
+    let (status, _, html) = post(
+        &app,
+        &analyst,
+        &activation,
+        &[("_csrf", &csrf), ("reason", "")],
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(html.contains("REASON"));
     let (status, to, _) = post(

@@ -258,7 +258,10 @@ pub fn models_page(
         None => tr.t("models-live-none"),
     };
     let (problem, problem_detail) = match (&view.problem, view.active) {
-        (Some(p), Some(v)) => (tr.t1("models-problem", "version", &v.to_string()), p.clone()),
+        (Some(p), Some(v)) => (
+            tr.t1("models-problem", "version", &v.to_string()),
+            p.clone(),
+        ),
         (Some(p), None) => (tr.t("models-problem-any"), p.clone()),
         (None, _) => (String::new(), String::new()),
     };
@@ -306,10 +309,7 @@ pub fn models_page(
     let failure = failure.unwrap_or_default();
     let opt = |v: Option<i64>| v.map(|d| d.to_string()).unwrap_or_default();
     let (every, schedule_latest) = if failure.code.is_empty() {
-        (
-            opt(schedule.retrain_every_days),
-            opt(schedule.latest_days),
-        )
+        (opt(schedule.retrain_every_days), opt(schedule.latest_days))
     } else {
         (failure.every, failure.schedule_latest)
     };
@@ -354,7 +354,7 @@ mod tests {
     fn metrics_read_in_the_page_language() {
         let en = Tr::new("en");
         let ru = Tr::new("ru");
-        let m = serde_json::json!({"auc": 0.8125, "precision_at": {"5": 0.5}});
+        let m = serde_json::json!({"auc": 0.8126, "precision_at": {"5": 0.5}});
         assert_eq!(metrics(&en, &m), ("0.813".to_owned(), "50.0 %".to_owned()));
         assert_eq!(metrics(&ru, &m), ("0,813".to_owned(), "50,0 %".to_owned()));
         let none = serde_json::json!({"auc": null, "precision_at": {"5": 0.0}});
