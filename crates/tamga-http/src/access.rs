@@ -202,6 +202,22 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/analyst/traders", TRADER_READERS),
     rule("GET", "/analyst/traders/{eori}", TRADER_READERS),
     rule("POST", "/analyst/traders/{eori}/aeo", ADMIN),
+    // The learning model's page: the roles of `/api/v1/risk/models…`.
+    rule("GET", "/analyst/models", MODEL_READERS),
+    rule("POST", "/analyst/models", ANALYST_ADMIN),
+    rule(
+        "POST",
+        "/analyst/models/{version}/validation",
+        ANALYST_ADMIN,
+    ),
+    rule(
+        "POST",
+        "/analyst/models/{version}/activation",
+        ANALYST_ADMIN,
+    ),
+    rule("POST", "/analyst/models/rollback", ANALYST_ADMIN),
+    rule("POST", "/analyst/models/deactivation", ANALYST_ADMIN),
+    rule("POST", "/analyst/models/schedule", ANALYST_ADMIN),
     // The trader's and broker's pages mirror the operator endpoints.
     rule("GET", "/trader", OPERATOR),
     rule("GET", "/trader/declarations", OPERATOR),

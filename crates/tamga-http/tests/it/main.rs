@@ -25,6 +25,7 @@ mod portal_appeals;
 mod portal_directory;
 mod portal_drafts;
 mod portal_login;
+mod portal_models;
 mod portal_officer;
 mod portal_onboarding;
 mod portal_paged;

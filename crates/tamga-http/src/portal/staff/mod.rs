@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod analyst;
 pub mod manager;
+pub mod models;
 pub mod offices;
 pub mod traders;
 
@@ -32,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::routes())
         .merge(manager::routes())
         .merge(analyst::routes())
+        .merge(models::routes())
         .merge(offices::routes())
         .merge(traders::routes())
 }

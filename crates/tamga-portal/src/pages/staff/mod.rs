@@ -13,6 +13,7 @@ pub mod analyst;
 pub mod audit;
 pub mod charts;
 pub mod dashboard;
+pub mod models;
 pub mod offices;
 pub mod traders;
 pub mod users;
