@@ -256,10 +256,15 @@ impl RiskModel for GbdtModel {
         let mut x = Vec::new();
         self.encoder.encode(record, &mut x);
         let cols = x.len();
-        let matrix = Matrix::new(&x, 1, cols);
-        let contributions =
+        let contributions = if self.info.options.max_depth + 2 <= crate::shap::MAX_PATH {
+            let mut c = vec![0.0; cols + 1];
+            crate::shap::contributions(&self.booster.trees, &x, &mut c);
+            c
+        } else {
+            let matrix = Matrix::new(&x, 1, cols);
             self.booster
-                .predict_contributions(&matrix, ContributionsMethod::Shapley, false);
+                .predict_contributions(&matrix, ContributionsMethod::Shapley, false)
+        };
         let mut out: Vec<Contribution> = self
             .info
             .features
@@ -376,6 +381,32 @@ mod tests {
                 .predict_contributions(&matrix, ContributionsMethod::Shapley, false)[x.len()];
         let sum: f64 = all.iter().map(|c| c.contribution).sum::<f64>() + bias;
         assert!((sum - raw).abs() < 1e-6, "{sum} vs {raw}");
+    }
+
+    #[test]
+    fn our_tree_shap_gives_forusts_contributions() {
+        let records = history();
+        let model = train(&records[..600], TrainOptions::default()).unwrap();
+        for r in &records[600..700] {
+            let mut x = Vec::new();
+            model.encoder.encode(r, &mut x);
+            let matrix = Matrix::new(&x, 1, x.len());
+            let theirs =
+                model
+                    .booster
+                    .predict_contributions(&matrix, ContributionsMethod::Shapley, false);
+            let mut ours = vec![0.0; x.len() + 1];
+            crate::shap::contributions(&model.booster.trees, &x, &mut ours);
+            for f in 0..x.len() {
+                assert!(
+                    (ours[f] - theirs[f]).abs() < 1e-9,
+                    "feature {f}: {} vs {}",
+                    ours[f],
+                    theirs[f]
+                );
+            }
+        }
+        assert!(crate::shap::fits(&model.booster.trees));
     }
 
     #[test]

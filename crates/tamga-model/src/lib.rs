@@ -16,6 +16,7 @@
 //!   [`RiskModel`] tamga uses (score and explain), saved as one JSON file
 //!   with its content hash.
 //! - [`predictor`]: the trees flattened for fast scoring.
+//! - [`shap`]: exact TreeSHAP contributions without allocation.
 //! - [`source`]: tamga's own declarations as records (one per goods
 //!   item), the same for training and for scoring in the lodging path.
 //! - [`drift`]: how far feature and score distributions moved between
@@ -38,6 +39,7 @@ pub mod kcs;
 pub mod metrics;
 pub mod predictor;
 pub mod record;
+pub mod shap;
 pub mod source;
 
 pub use booster::{train, Contribution, GbdtModel, ModelError, ModelInfo, TrainOptions};
