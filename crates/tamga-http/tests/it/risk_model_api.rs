@@ -17,7 +17,6 @@ use serde_json::{json, Value};
 use common::TestApp;
 use tamga_core::lifecycle::EventBody;
 use tamga_core::risk::RiskDecision;
-use tamga_store::RiskStore;
 
 stories!(
     a_model_trained_on_recorded_results_scores_every_lodging,
