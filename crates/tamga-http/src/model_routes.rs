@@ -76,6 +76,19 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
+/// A request body of `T`, which must be a JSON object (serde would also
+/// read a struct from an array of its fields).
+fn object<T: serde::de::DeserializeOwned>(v: serde_json::Value, code: &str) -> ApiResult<T> {
+    if !v.is_object() {
+        return Err(ApiError::bad_request(
+            code,
+            "",
+            "the body must be a JSON object",
+        ));
+    }
+    serde_json::from_value(v).map_err(|e| ApiError::bad_request(code, "", e.to_string()))
+}
+
 fn version(v: &str) -> ApiResult<i64> {
     v.parse::<i64>()
         .ok()
@@ -289,7 +302,8 @@ pub async fn get_schedule(
 pub async fn put_schedule(
     State(s): State<AppState>,
     Auth(caller): Auth,
-    ApiJson(r): ApiJson<ModelSchedule>,
+    ApiJson(r): ApiJson<serde_json::Value>,
 ) -> ApiResult<Json<ModelSchedule>> {
+    let r: ModelSchedule = object(r, "SCHEDULE")?;
     Ok(Json(s.risk.set_model_schedule(&caller, r).await?))
 }
