@@ -67,7 +67,7 @@ pub struct Predictor {
 }
 
 /// The deepest a tree may be to be laid out complete.
-const MAX_DEPTH: usize = 16;
+pub(crate) const MAX_DEPTH: usize = 16;
 
 impl Predictor {
     /// Flattens the booster's trees, or says why it cannot: a tree with a

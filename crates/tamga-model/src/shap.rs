@@ -12,9 +12,10 @@
 
 use forust_ml::tree::Tree;
 
-/// The deepest unique path explained here (a tree of depth `d` needs
-/// `d + 2`); deeper trees are refused at load.
-pub const MAX_PATH: usize = 24;
+/// The longest unique path explained here: a tree of depth `d` needs
+/// `d + 2`, and a model with a tree deeper than the predictor's limit is
+/// refused at load and at training (`Predictor::new`).
+pub const MAX_PATH: usize = crate::predictor::MAX_DEPTH + 2;
 
 #[derive(Clone, Copy, Default)]
 struct El {
@@ -25,22 +26,6 @@ struct El {
 }
 
 type Path = [El; MAX_PATH];
-
-/// Whether every tree is shallow enough for [`MAX_PATH`].
-pub fn fits(trees: &[Tree]) -> bool {
-    fn depth(t: &Tree, i: usize) -> usize {
-        let n = &t.nodes[i];
-        if n.is_leaf {
-            return 0;
-        }
-        let mut d = depth(t, n.left_child).max(depth(t, n.right_child));
-        if n.missing_node != n.left_child && n.missing_node != n.right_child {
-            d = d.max(depth(t, n.missing_node));
-        }
-        d + 1
-    }
-    trees.iter().all(|t| depth(t, 0) + 2 <= MAX_PATH)
-}
 
 fn extend(path: &mut Path, depth: usize, zero: f32, one: f32, feature: usize) {
     path[depth] = El {

@@ -24,7 +24,7 @@ pub const TOP_CONTRIBUTIONS: usize = 5;
 pub struct LiveModel {
     pub version: i64,
     pub content_hash: String,
-    pub model: GbdtModel,
+    pub model: Arc<GbdtModel>,
     /// The mean of 4·s·(1 − s) over the validation period's scores, the
     /// normaliser of uncertain exploration.
     pub mean_uncertainty: Option<f64>,
@@ -163,7 +163,7 @@ pub fn load(version: i64, expected_hash: &str, body: &[u8]) -> Result<LiveModel,
     Ok(LiveModel {
         version,
         content_hash: hash,
-        model,
+        model: Arc::new(model),
         mean_uncertainty: None,
     })
 }

@@ -258,8 +258,14 @@ impl RiskAdmin {
             .ok_or_else(|| AppError::not_found(format!("risk model {version}")))
     }
 
-    /// The active model loaded from the registry (for validation).
-    async fn load_registered(&self, version: i64) -> Result<GbdtModel, AppError> {
+    /// Model `version`: the one the stage has loaded when it is that one
+    /// (no second read and parse), else read from the registry.
+    async fn load_registered(&self, version: i64) -> Result<Arc<GbdtModel>, AppError> {
+        if let ModelSlot::Ready(m) = self.stage.model_slot() {
+            if m.version == version {
+                return Ok(m.model.clone());
+            }
+        }
         let body = self
             .clearance
             .store()
@@ -269,6 +275,7 @@ impl RiskAdmin {
         tokio::task::spawn_blocking(move || GbdtModel::from_bytes(&body))
             .await
             .map_err(|e| AppError::Unavailable(e.to_string()))?
+            .map(Arc::new)
             .map_err(|e| conflict("MODEL_UNLOADABLE", e.to_string()))
     }
 
@@ -332,8 +339,13 @@ impl RiskAdmin {
         let started = std::time::Instant::now();
         let (model, validation) = tokio::task::spawn_blocking(move || {
             let model = tamga_model::train(&train, options)?;
-            let v = (!latest.is_empty())
-                .then(|| validation(&model, active.as_ref().map(|(v, m)| (*v, m)), &latest));
+            let v = (!latest.is_empty()).then(|| {
+                validation(
+                    &model,
+                    active.as_ref().map(|(v, m)| (*v, m.as_ref())),
+                    &latest,
+                )
+            });
             Ok::<_, tamga_model::ModelError>((model, v))
         })
         .await
@@ -464,7 +476,11 @@ impl RiskAdmin {
             _ => None,
         };
         let v = tokio::task::spawn_blocking(move || {
-            validation(&model, active.as_ref().map(|(v, m)| (*v, m)), &latest)
+            validation(
+                &model,
+                active.as_ref().map(|(v, m)| (*v, m.as_ref())),
+                &latest,
+            )
         })
         .await
         .map_err(|e| AppError::Unavailable(e.to_string()))?;
