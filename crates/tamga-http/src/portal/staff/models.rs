@@ -248,30 +248,15 @@ async fn activate(State(s): State<AppState>, req: Request) -> Response {
 }
 
 async fn rollback(State(s): State<AppState>, req: Request) -> Response {
-    let (parts, body, ctx, active) = match begin(&s, req).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let p = match posted(body).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let caller = active.caller();
-    let (req, failure) = change(&p);
-    let result = s.risk.rollback_model(&caller, req).await;
-    answer(
-        &s,
-        &ctx,
-        &parts,
-        &caller,
-        result,
-        |_| "rolled-back".to_owned(),
-        failure,
-    )
-    .await
+    step_back(s, req, false).await
 }
 
 async fn deactivate(State(s): State<AppState>, req: Request) -> Response {
+    step_back(s, req, true).await
+}
+
+/// Rolling back to the model live before, or to the rules alone.
+async fn step_back(s: AppState, req: Request, to_rules: bool) -> Response {
     let (parts, body, ctx, active) = match begin(&s, req).await {
         Ok(x) => x,
         Err(r) => return r,
@@ -282,14 +267,18 @@ async fn deactivate(State(s): State<AppState>, req: Request) -> Response {
     };
     let caller = active.caller();
     let (req, failure) = change(&p);
-    let result = s.risk.deactivate_model(&caller, req).await;
+    let (result, done) = if to_rules {
+        (s.risk.deactivate_model(&caller, req).await, "deactivated")
+    } else {
+        (s.risk.rollback_model(&caller, req).await, "rolled-back")
+    };
     answer(
         &s,
         &ctx,
         &parts,
         &caller,
         result,
-        |_| "deactivated".to_owned(),
+        |_| done.to_owned(),
         failure,
     )
     .await
