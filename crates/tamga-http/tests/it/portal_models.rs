@@ -6,13 +6,12 @@
 //! analyst trains a model from recorded inspection results, activates it,
 //! deactivates it and rolls back to it in pages, each act the API's.
 
-use std::time::Duration;
-
 use reqwest::StatusCode;
 use serde_json::json;
 
 use tamga_portal::i18n::untranslated;
 
+use crate::common::model::{inspected, labels, setup};
 use crate::common::TestApp;
 use crate::portal_login::{hidden, page_get as get, page_login, page_post as post};
 
@@ -217,94 +216,6 @@ async fn the_model_page_keeps_to_its_readers_tokens_and_refusals(app: TestApp) {
     let (_, ru) = get(&app, &analyst, &format!("{PAGE}?lang=ru")).await;
     assert!(ru.contains("раз в 7 дн."));
     all_russian(&ru);
-}
-
-/// No random selection; HS chapter 24 always red (as the API's story).
-async fn setup(app: &TestApp) {
-    let analyst = app.user_token("analyst");
-    let (s, v) = app
-        .put_json(
-            "/api/v1/selectivity/random",
-            &analyst,
-            &json!({"yellowRate": "0", "redRate": "0", "seed": 1}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    let (s, v) = app
-        .put_json(
-            "/api/v1/risk/channel-policy",
-            &analyst,
-            &json!({"blueRate": "0", "lowFactor": "1", "aeoFactor": "1", "highFactor": "1",
-                    "highMinimum": "green", "modelYellow": "0.99", "modelRed": "1"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    let (s, v) = app
-        .put_json(
-            "/api/v1/selectivity/criteria/TOBACCO",
-            &app.user_token("officer"),
-            &json!({"description": "HS chapter 24", "hsPrefix": "24", "channel": "red"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-}
-
-/// Lodges a cigarette declaration of trader `i` (red), records its
-/// control's outcome and releases or refuses it (as the API's story).
-async fn inspected(app: &TestApp, i: usize, findings: bool) {
-    let mut doc = app.body(i);
-    doc["items"][0]["hsCode"] = json!("2402200000");
-    doc["items"][0]["description"] = json!("Cigarettes containing tobacco");
-    doc["items"][0]["supplementaryUnits"] = json!("40");
-    let (s, v) = app.lodge(i, &doc).await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
-    let mrn = v["mrn"].as_str().unwrap().to_owned();
-    let me = app.officer("officer");
-    let outcome = if findings { "findings" } else { "compliant" };
-    let (s, v) = app
-        .act(
-            &me,
-            &format!("/api/v1/declarations/{mrn}/control-result"),
-            &json!({"mrn": mrn, "act": "control_result", "version": 1, "outcome": outcome}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    let (path, body) = if findings {
-        (
-            format!("/api/v1/declarations/{mrn}/refusal"),
-            json!({"mrn": mrn, "act": "refusal", "version": 1, "reason": "undeclared goods"}),
-        )
-    } else {
-        (
-            format!("/api/v1/declarations/{mrn}/release"),
-            json!({"mrn": mrn, "act": "release", "version": 1}),
-        )
-    };
-    let (s, v) = app.act(&me, &path, &body).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-}
-
-/// Waits until `n` inspected declarations are labelled.
-async fn labels(app: &TestApp, n: usize) {
-    let analyst = app.user_token("analyst");
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let (s, v) = app
-            .get("/api/v1/analytics/labels?after=0&limit=10000", &analyst)
-            .await;
-        assert_eq!(s, StatusCode::OK, "{v}");
-        let got = v
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|l| l["inspected"] == true)
-            .count();
-        if got >= n {
-            return;
-        }
-        assert!(std::time::Instant::now() < deadline, "{got} labels of {n}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 async fn an_analyst_trains_activates_and_rolls_back_in_pages(app: TestApp) {

@@ -557,3 +557,5 @@ pub async fn lifecycle_eventually(
 pub async fn transport_spawn_app(limits: tamga_http::Limits) -> TestApp {
     spawn_app_with(TestDb::sqlite().await, Settings::default(), limits).await
 }
+
+pub mod model;
