@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::features::Encoder;
-use crate::predictor::{probability, Predictor, LANES};
+use crate::predictor::{probability, Predictor, GROUPS, LANES};
 use crate::record::Record;
 use crate::RiskModel;
 
@@ -99,6 +99,10 @@ pub struct GbdtModel {
     /// The trees flattened, built on training and on load.
     #[serde(skip)]
     predictor: Predictor,
+    /// The trees' TreeSHAP tables, built on the first explanation (or by
+    /// [`GbdtModel::prepare_explaining`]).
+    #[serde(skip)]
+    explainer: std::sync::OnceLock<crate::shap_table::Tables>,
 }
 
 /// Trains on the inspected records (those with a label); the rest still
@@ -168,6 +172,7 @@ pub fn train(records: &[Record], options: TrainOptions) -> Result<GbdtModel, Mod
         encoder,
         booster,
         predictor,
+        explainer: Default::default(),
     })
 }
 
@@ -202,6 +207,14 @@ impl GbdtModel {
         Ok(model)
     }
 
+    /// Builds the explaining tables now rather than on the first
+    /// explanation (a live model does so when it is loaded, so that no
+    /// lodging waits for them).
+    pub fn prepare_explaining(&self) -> &crate::shap_table::Tables {
+        self.explainer
+            .get_or_init(|| crate::shap_table::Tables::new(&self.booster.trees))
+    }
+
     /// The SHA-256 of the saved bytes, in hex: the model's identity.
     pub fn content_hash(&self) -> String {
         tamga_core::hash::sha256_hex(self.to_bytes())
@@ -209,8 +222,9 @@ impl GbdtModel {
 
     /// Scores a slice on this thread, a block of rows at a time.
     fn score_chunk(&self, records: &[Record], out: &mut [f64]) {
-        const BLOCK: usize = 8 * LANES;
-        let mut rows = Vec::with_capacity(self.info.features.len() * BLOCK);
+        const BLOCK: usize = GROUPS * LANES;
+        // (A declaration's few goods items need a few rows, not a block.)
+        let mut rows = Vec::with_capacity(self.info.features.len() * BLOCK.min(records.len()));
         for (records, out) in records.chunks(BLOCK).zip(out.chunks_mut(BLOCK)) {
             rows.clear();
             for r in records {
@@ -256,9 +270,11 @@ impl RiskModel for GbdtModel {
         self.encoder.encode(record, &mut x);
         let cols = x.len();
         // Every tree is at most the predictor's depth (checked when the
-        // model was built or loaded), so its paths fit `shap::MAX_PATH`.
+        // model was built or loaded), so the paths of the trees explained
+        // recursively fit `shap::MAX_PATH`.
         let mut contributions = vec![0.0; cols];
-        crate::shap::contributions(&self.booster.trees, &x, &mut contributions);
+        self.prepare_explaining()
+            .contributions(&self.booster.trees, &x, &mut contributions);
         let mut out: Vec<Contribution> = self
             .info
             .features
@@ -401,6 +417,44 @@ mod tests {
                     theirs[f]
                 );
             }
+        }
+    }
+
+    #[test]
+    fn the_tables_give_the_recursive_contributions() {
+        let records = history();
+        let model = train(&records[..600], TrainOptions::default()).unwrap();
+        let tables = model.prepare_explaining();
+        assert_eq!(tables.tabled(), model.booster.trees.len());
+        // With no room for tables every tree is explained recursively,
+        // through the same entry.
+        let untabled = crate::shap_table::Tables::with_budget(&model.booster.trees, 0);
+        assert_eq!(untabled.tabled(), 0);
+        for r in &records[600..700] {
+            let mut x = Vec::new();
+            model.encoder.encode(r, &mut x);
+            let mut recursive = vec![0.0; x.len()];
+            crate::shap::contributions(&model.booster.trees, &x, &mut recursive);
+            let mut tabled = vec![0.0; x.len()];
+            tables.contributions(&model.booster.trees, &x, &mut tabled);
+            let mut fallback = vec![0.0; x.len()];
+            untabled.contributions(&model.booster.trees, &x, &mut fallback);
+            assert_eq!(fallback, recursive);
+            for f in 0..x.len() {
+                assert!(
+                    (tabled[f] - recursive[f]).abs() < 1e-5 * (1.0 + recursive[f].abs()),
+                    "feature {f}: {} vs {}",
+                    tabled[f],
+                    recursive[f]
+                );
+            }
+            // And they add up to the model's log-odds, less the bias.
+            let total: f64 = tabled.iter().sum();
+            let recursive_total: f64 = recursive.iter().sum();
+            assert!(
+                (total - recursive_total).abs() < 1e-5,
+                "{total} vs {recursive_total}"
+            );
         }
     }
 

@@ -17,6 +17,8 @@
 //!   with its content hash.
 //! - [`predictor`]: the trees flattened for fast scoring.
 //! - [`shap`]: exact TreeSHAP contributions without allocation.
+//! - [`shap_table`]: the same values from per-leaf tables built once per
+//!   model, fast enough for every lodging.
 //! - [`source`]: tamga's own declarations as records (one per goods
 //!   item), the same for training and for scoring in the lodging path.
 //! - [`drift`]: how far feature and score distributions moved between
@@ -40,6 +42,7 @@ pub mod metrics;
 pub mod predictor;
 pub mod record;
 pub mod shap;
+pub mod shap_table;
 pub mod source;
 
 pub use booster::{train, Contribution, GbdtModel, ModelError, ModelInfo, TrainOptions};

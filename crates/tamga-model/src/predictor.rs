@@ -19,6 +19,9 @@ use forust_ml::GradientBooster;
 /// Rows walked together by [`Predictor::log_odds_many`].
 pub const LANES: usize = 8;
 
+/// Groups of [`LANES`] rows taken through the trees together.
+pub const GROUPS: usize = 8;
+
 /// The high bit of `feature`: missing values go left.
 const MISSING_LEFT: u32 = 1 << 31;
 
@@ -157,39 +160,47 @@ impl Predictor {
 
     /// The raw scores of rows laid one after another (`cols` features
     /// each) into `out`: the same values as [`Predictor::log_odds`], faster.
+    ///
+    /// A block of up to [`GROUPS`] × [`LANES`] rows goes through the trees
+    /// one tree at a time, so that a tree's nodes are read from the
+    /// nearest cache for every group of the block; within a group the
+    /// `LANES` walks overlap. Each row still adds its trees' leaves in
+    /// tree order, so the sums are the same bits.
     pub fn log_odds_many(&self, rows: &[f64], out: &mut [f64]) {
         let cols = self.cols;
         assert_eq!(rows.len(), out.len() * cols, "rows of {cols} features");
-        for (block, o) in rows.chunks(cols * LANES).zip(out.chunks_mut(LANES)) {
-            if o.len() < LANES {
-                for (row, o) in block.chunks(cols).zip(o) {
-                    *o = self.log_odds(row);
-                }
-                continue;
-            }
-            let mut sum = [self.base; LANES];
+        for (block, o) in rows
+            .chunks(cols * LANES * GROUPS)
+            .zip(out.chunks_mut(LANES * GROUPS))
+        {
+            o.fill(self.base);
             for t in &self.trees {
                 let splits =
                     &self.splits[t.splits as usize..t.splits as usize + (1 << t.depth) - 1];
-                let mut at = [0usize; LANES];
-                for _ in 0..t.depth {
-                    for (l, i) in at.iter_mut().enumerate() {
-                        // SAFETY: `i` is a split of this tree (below 2^depth − 1:
-                        // `depth` steps from 0 by `2i + 1` or `2i + 2` end on the
-                        // last level, which is leaves), and a split's feature is
-                        // below `cols` (checked in `new`); `block` holds LANES
-                        // rows of `cols` features.
-                        let s = unsafe { splits.get_unchecked(*i) };
-                        let v = unsafe { *block.get_unchecked(l * cols + s.feature()) };
-                        *i = 2 * *i + 1 + s.right(v);
+                let (first, inner) = (t.leaves as usize, (1 << t.depth) - 1);
+                for (group, o) in block.chunks(cols * LANES).zip(o.chunks_mut(LANES)) {
+                    // A partial group (the goods items of one declaration,
+                    // say) walks its rows together too.
+                    let lanes = o.len();
+                    let mut at = [0usize; LANES];
+                    for _ in 0..t.depth {
+                        for (l, i) in at[..lanes].iter_mut().enumerate() {
+                            // SAFETY: `i` is a split of this tree (below
+                            // 2^depth − 1: `depth` steps from 0 by `2i + 1` or
+                            // `2i + 2` end on the last level, which is
+                            // leaves), and a split's feature is below `cols`
+                            // (checked in `new`); `group` holds `lanes` rows
+                            // of `cols` features (the assertion above).
+                            let s = unsafe { splits.get_unchecked(*i) };
+                            let v = unsafe { *group.get_unchecked(l * cols + s.feature()) };
+                            *i = 2 * *i + 1 + s.right(v);
+                        }
+                    }
+                    for (s, i) in o.iter_mut().zip(at) {
+                        *s += self.leaves[first + (i - inner)];
                     }
                 }
-                let (first, inner) = (t.leaves as usize, (1 << t.depth) - 1);
-                for (s, i) in sum.iter_mut().zip(at) {
-                    *s += self.leaves[first + (i - inner)];
-                }
             }
-            o.copy_from_slice(&sum);
         }
     }
 
