@@ -505,6 +505,9 @@ impl<'a> DeclRow<'a> {
 
 #[derive(Clone)]
 pub(crate) struct EventRow<'a> {
+    /// The event itself (the typed body, for rows derived from it such as
+    /// [`crate::score_rows`]).
+    pub event: &'a Event,
     pub mrn: &'a str,
     pub seq: i64,
     pub actor: String,
@@ -519,6 +522,7 @@ pub(crate) struct EventRow<'a> {
 impl<'a> EventRow<'a> {
     fn new(e: &'a Event) -> Result<Self> {
         Ok(EventRow {
+            event: e,
             mrn: e.mrn.as_str(),
             seq: i64::from(e.seq),
             actor: to_json(&e.actor)?,

@@ -56,6 +56,7 @@ mod placeholders;
 pub mod postgres;
 mod records;
 pub mod risk_sql;
+mod score_rows;
 pub mod session_sql;
 pub mod sqlite;
 pub mod statement_sql;

@@ -551,6 +551,8 @@ impl Store for PgStore {
                 })?);
             }
         }
+        let scores = crate::score_rows::score_rows(&events);
+        crate::score_rows::insert_postgres(&mut *c, &scores).await?;
         let notes: Vec<&codec::NotificationRow<'_>> =
             committed.iter().flat_map(|p| &p.notifications).collect();
         if !notes.is_empty() {

@@ -592,6 +592,8 @@ impl Store for SqliteStore {
             });
             qb.build().execute(&mut *c).await?;
         }
+        let scores = crate::score_rows::score_rows(&events);
+        crate::score_rows::insert_sqlite(&mut *c, &scores, SQLITE_MAX_PARAMS).await?;
         let notes: Vec<&codec::NotificationRow<'_>> =
             committed.iter().flat_map(|p| &p.notifications).collect();
         for chunk in codec::shaped_chunks(&notes, SQLITE_MAX_PARAMS / 6) {
