@@ -12,6 +12,7 @@ use rust_decimal::Decimal;
 use tamga_core::channel::{self, ChannelPolicy, Draws, Inputs};
 use tamga_core::codes::Mrn;
 use tamga_core::declaration::Declaration;
+use tamga_core::lifecycle::Channel;
 use tamga_core::model_risk::{ExplorationInput, ExplorationStrategy};
 use tamga_core::pipeline::{DutyResult, RiskStage};
 use tamga_core::prearrival::Preliminary;
@@ -134,14 +135,14 @@ impl RiskStage for CombinedStage {
             OffsetDateTime::now_utc().date(),
             duties,
         );
-        let (model_score, model) = match scored {
-            Some((s, a)) => (Some(s), Some(a)),
+        let (model_score, model) = match &scored {
+            Some(s) => (Some(s.score), Some(s.assessment.clone())),
             None => (None, None),
         };
         let exploration = self.exploration(&policy, &slot, || {
             key.draw(risk::PURPOSE_EXPLORE, selectivity.random.seed, mrn.as_str())
         });
-        channel::decide(
+        let mut decision = channel::decide(
             Inputs {
                 criteria_hits: base.hits,
                 profile_hits,
@@ -160,7 +161,19 @@ impl RiskStage for CombinedStage {
                 }),
             },
             &policy,
-        )
+        );
+        // A selected declaration becomes an officer's task: its decision
+        // records the contributions that explain the score. A green one
+        // records the score, version and item, and is explained on
+        // request from the same model file (`explain_decision`), so that
+        // explaining does not slow every release.
+        if decision.channel != Channel::Green {
+            if let (Some(mut s), Some(m)) = (scored, decision.combined.model.as_mut()) {
+                s.explain();
+                m.contributions = s.assessment.contributions;
+            }
+        }
+        decision
     }
 }
 

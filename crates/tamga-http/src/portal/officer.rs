@@ -20,9 +20,10 @@ use serde_json::Value;
 
 use tamga_app::clearance::Signed;
 use tamga_app::error::AppError;
+use tamga_app::Caller;
 use tamga_core::codes::Mrn;
 use tamga_core::event_view::from_api_view;
-use tamga_core::lifecycle::State as DeclState;
+use tamga_core::lifecycle::{Event, EventBody, State as DeclState};
 use tamga_portal::pages::error_page;
 use tamga_portal::pages::officer::declaration::{declaration_page, DeclarationData, Notice};
 use tamga_portal::pages::officer::queue::queue_page;
@@ -127,13 +128,14 @@ async fn show(
         Ok(r) => r,
         Err(e) => return refused(ctx, e),
     };
-    let events = match s.clearance.events(&caller, &mrn).await {
+    let mut events = match s.clearance.events(&caller, &mrn).await {
         Ok(v) => v
             .iter()
             .filter_map(|e| from_api_view(e).ok())
             .collect::<Vec<_>>(),
         Err(e) => return refused(ctx, e),
     };
+    explain_green(s, &caller, &mrn, &mut events).await;
     // The inspection task, if there is one the caller may see.
     let task = match s.workbench.task_detail(&caller, &mrn).await {
         Ok(d) => Some(d.task),
@@ -150,6 +152,27 @@ async fn show(
     match declaration_page(ctx, data, status) {
         Ok(p) => html(p, ctx.tr.lang),
         Err(e) => page_failed(ctx, &e, None),
+    }
+}
+
+/// A green decision's model score is explained when the page is shown
+/// (lodging records contributions only for selected declarations): the
+/// latest decision's assessment gets them, computed from the registered
+/// model file. If they cannot be computed the page shows the score alone.
+async fn explain_green(s: &AppState, caller: &Caller, mrn: &Mrn, events: &mut [Event]) {
+    let Some(model) = events.iter_mut().rev().find_map(|e| match &mut e.body {
+        EventBody::RiskAssessed { decision, .. } => Some(&mut decision.combined.model),
+        _ => None,
+    }) else {
+        return;
+    };
+    if !model.as_ref().is_some_and(|m| m.contributions.is_empty()) {
+        return;
+    }
+    match s.risk.explain_decision(caller, mrn).await {
+        Ok(Some(a)) => *model = Some(a),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(%mrn, error = %e, "the model score could not be explained"),
     }
 }
 

@@ -14,7 +14,9 @@ use serde_json::{json, Value};
 
 use common::model::{inspected, labels, setup};
 use common::TestApp;
-use tamga_core::lifecycle::EventBody;
+use tamga_core::lifecycle::{Channel, EventBody};
+
+use crate::portal_login::{client, page_login, HTML};
 use tamga_core::risk::RiskDecision;
 
 stories!(
@@ -34,6 +36,19 @@ async fn upload(app: &TestApp, token: &str, bytes: Vec<u8>) -> (StatusCode, Valu
         .await
         .unwrap();
     (r.status(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// GETs a portal page with a session cookie.
+async fn page(app: &TestApp, session: &str, path: &str) -> String {
+    let r = client()
+        .get(format!("{}{path}", app.base))
+        .header("cookie", session)
+        .header("accept", HTML)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{path}");
+    r.text().await.unwrap()
 }
 
 /// The risk decision recorded at lodging, as an officer reads it.
@@ -136,7 +151,14 @@ async fn a_model_trained_on_recorded_results_scores_every_lodging(app: TestApp) 
     let model = d.combined.model.as_ref().expect("scored by the model");
     assert_eq!(model.version, v);
     assert_eq!(model.content_hash, m["contentHash"].as_str().unwrap());
-    assert!(!model.contributions.is_empty(), "{model:?}");
+    // The contributions are recorded when the declaration is selected
+    // (an officer's task); a green one is explained when an officer opens
+    // it (below).
+    assert_eq!(
+        model.contributions.is_empty(),
+        d.channel == Channel::Green,
+        "{model:?}"
+    );
     assert!(model.contributions.len() <= 5);
     assert_eq!(d.combined.model_score, Some(model.score));
     assert!(d.combined.model_fallback.is_none());
@@ -188,6 +210,7 @@ async fn a_model_trained_on_recorded_results_scores_every_lodging(app: TestApp) 
         .await;
     assert_eq!(s, StatusCode::OK, "{p}");
     let mut explored = Vec::new();
+    let mut green = Vec::new();
     for k in 0..12 {
         let i = 1 + k % 4;
         let (s, l) = app.lodge(i, &app.body(i)).await;
@@ -200,6 +223,8 @@ async fn a_model_trained_on_recorded_results_scores_every_lodging(app: TestApp) 
             .expect("the draw is recorded");
         assert_eq!(x.probability, "0.5".parse().unwrap());
         assert_eq!(x.selected, x.draw < x.probability);
+        let contributions = &d.combined.model.as_ref().expect("scored").contributions;
+        assert_eq!(contributions.is_empty(), !x.selected, "{contributions:?}");
         if x.selected {
             explored.push(l["mrn"].as_str().unwrap().to_owned());
             assert_eq!(d.channel, tamga_core::lifecycle::Channel::Yellow);
@@ -214,8 +239,44 @@ async fn a_model_trained_on_recorded_results_scores_every_lodging(app: TestApp) 
             );
         } else {
             assert_eq!(d.channel, tamga_core::lifecycle::Channel::Green);
+            green.push(l["mrn"].as_str().unwrap().to_owned());
         }
     }
+    // An officer opening a green declaration sees why the model scored it
+    // as it did, computed from the registered model file; the trader's
+    // view of the same declaration never has it.
+    let officer = page_login(&app, "officer").await;
+    let page = page(
+        &app,
+        &officer,
+        &format!("/officer/declarations/{}", green[0]),
+    )
+    .await;
+    assert!(page.contains("Why the model scored it"), "{page}");
+    let officer_caller = tamga_app::Caller::User(
+        app.store
+            .user("officer")
+            .await
+            .unwrap()
+            .expect("demo officer"),
+    );
+    let mrn_of = |m: &str| tamga_core::codes::Mrn::parse(m).unwrap();
+    let explained = app
+        .risk
+        .explain_decision(&officer_caller, &mrn_of(&green[0]))
+        .await
+        .unwrap()
+        .expect("scored");
+    assert!(!explained.contributions.is_empty());
+    assert!(page.contains(&explained.contributions[0].feature), "{page}");
+    // Not to a trader (not customs staff).
+    let trader =
+        tamga_app::Caller::Operator(tamga_core::codes::Eori::parse(&app.trader(1).id).unwrap());
+    assert!(app
+        .risk
+        .explain_decision(&trader, &mrn_of(&green[0]))
+        .await
+        .is_err());
     assert!(
         (1..12).contains(&explored.len()),
         "{} of 12 explored",

@@ -15,9 +15,10 @@ use time::Date;
 use tamga_core::declaration::Declaration;
 use tamga_core::model_risk::{FeatureContribution, ModelAssessment, ModelFallback};
 use tamga_core::pipeline::DutyResult;
+use tamga_model::record::Record;
 use tamga_model::{GbdtModel, RiskModel};
 
-/// How many contributions a decision records.
+/// How many contributions an explained decision records.
 pub const TOP_CONTRIBUTIONS: usize = 5;
 
 /// A registered model in memory.
@@ -62,17 +63,59 @@ fn dec(x: f64, places: u32) -> Option<Decimal> {
         .map(|d| d.round_dp(places).normalize())
 }
 
+/// A declaration the live model scored: the score, what the decision
+/// records of it, and the riskiest item's record, kept so that the
+/// decision can be explained once its channel is known ([`Scored::explain`]).
+pub struct Scored {
+    pub score: f64,
+    pub assessment: ModelAssessment,
+    record: Record,
+    model: Arc<LiveModel>,
+}
+
+impl Scored {
+    /// The riskiest item's largest TreeSHAP contributions, into the
+    /// assessment; a panic inside the model leaves them empty (logged),
+    /// never fails the lodging.
+    pub fn explain(&mut self) {
+        let model = &self.model.model;
+        let record = &self.record;
+        match catch_unwind(AssertUnwindSafe(|| {
+            model.explain(record, TOP_CONTRIBUTIONS)
+        })) {
+            Ok(top) => {
+                self.assessment.contributions = top
+                    .into_iter()
+                    .filter_map(|c| {
+                        Some(FeatureContribution {
+                            feature: c.feature,
+                            value: c.value.and_then(|v| dec(v, 4)),
+                            contribution: dec(c.contribution, 4)?,
+                        })
+                    })
+                    .collect();
+            }
+            Err(_) => {
+                tracing::error!(
+                    version = self.model.version,
+                    "the risk model panicked while explaining; no contributions"
+                );
+            }
+        }
+    }
+}
+
 impl LiveModel {
     /// Scores `d` (dated `date`, with the duties just assessed): the
-    /// riskiest goods item's score and the features behind it.
-    pub fn assess(
-        &self,
+    /// riskiest goods item's score, without its contributions yet.
+    fn score(
+        self: &Arc<Self>,
         id: &str,
         d: &Declaration,
         date: Date,
         duties: &DutyResult,
-    ) -> Result<(f64, ModelAssessment), String> {
-        let records = tamga_model::source::records_of(id, d, date, duties, None);
+    ) -> Result<Scored, String> {
+        let mut records = tamga_model::source::records_of(id, d, date, duties, None);
         if records.is_empty() {
             return Err("the declaration has no goods item".into());
         }
@@ -84,31 +127,24 @@ impl LiveModel {
             .filter(|(_, s)| s.is_finite())
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .ok_or("the model gave no finite score")?;
-        let contributions = self
-            .model
-            .explain(&records[best], TOP_CONTRIBUTIONS)
-            .into_iter()
-            .filter_map(|c| {
-                Some(FeatureContribution {
-                    feature: c.feature,
-                    value: c.value.and_then(|v| dec(v, 4)),
-                    contribution: dec(c.contribution, 4)?,
-                })
-            })
-            .collect();
         let assessment = ModelAssessment {
             version: self.version,
             content_hash: self.content_hash.clone(),
             score: dec(score.clamp(0.0, 1.0), 4).unwrap_or_default(),
             item: d.items[best].sequence,
-            contributions,
+            contributions: Vec::new(),
         };
-        Ok((score, assessment))
+        Ok(Scored {
+            score,
+            assessment,
+            record: records.swap_remove(best),
+            model: self.clone(),
+        })
     }
 }
 
-/// Scores with whatever is in the slot, catching a panic: `(score,
-/// assessment)` or the fallback to record, or nothing when no model is
+/// Scores with whatever is in the slot, catching a panic: the scored
+/// declaration or the fallback to record, or nothing when no model is
 /// active.
 pub fn score_or_fallback(
     slot: &ModelSlot,
@@ -116,7 +152,7 @@ pub fn score_or_fallback(
     d: &Declaration,
     date: Date,
     duties: &DutyResult,
-) -> (Option<(f64, ModelAssessment)>, Option<ModelFallback>) {
+) -> (Option<Scored>, Option<ModelFallback>) {
     match slot {
         ModelSlot::None => (None, None),
         ModelSlot::Broken { version, reason } => (
@@ -127,7 +163,7 @@ pub fn score_or_fallback(
             }),
         ),
         ModelSlot::Ready(m) => {
-            match catch_unwind(AssertUnwindSafe(|| m.assess(id, d, date, duties))) {
+            match catch_unwind(AssertUnwindSafe(|| m.score(id, d, date, duties))) {
                 Ok(Ok(x)) => (Some(x), None),
                 Ok(Err(reason)) => (
                     None,
@@ -151,7 +187,8 @@ pub fn score_or_fallback(
     }
 }
 
-/// Loads a registered model file, checking its hash.
+/// Loads a registered model file, checking its hash, and readies it to
+/// explain.
 pub fn load(version: i64, expected_hash: &str, body: &[u8]) -> Result<LiveModel, String> {
     let model = GbdtModel::from_bytes(body).map_err(|e| format!("model {version}: {e}"))?;
     let hash = model.content_hash();
@@ -160,6 +197,9 @@ pub fn load(version: i64, expected_hash: &str, body: &[u8]) -> Result<LiveModel,
             "model {version}: the file's hash {hash} is not the registered {expected_hash}"
         ));
     }
+    // The explaining tables, now (in the loader's blocking task) rather
+    // than on the first lodging scored.
+    model.prepare_explaining();
     Ok(LiveModel {
         version,
         content_hash: hash,
@@ -225,14 +265,20 @@ mod tests {
         let date = time::macros::date!(2026 - 03 - 01);
         let (scored, fallback) = score_or_fallback(&slot, "X", &d, date, &not_assessed());
         assert!(fallback.is_none());
-        let (score, a) = scored.expect("scored");
-        assert!((0.0..=1.0).contains(&score));
-        assert_eq!(a.version, 4);
-        assert!(d.items.iter().any(|i| i.sequence == a.item));
-        assert!(a.contributions.len() <= TOP_CONTRIBUTIONS);
+        let mut scored = scored.expect("scored");
+        assert!((0.0..=1.0).contains(&scored.score));
+        assert_eq!(scored.assessment.version, 4);
+        assert!(d.items.iter().any(|i| i.sequence == scored.assessment.item));
+        // Contributions come when asked for (once the channel is known).
+        assert!(scored.assessment.contributions.is_empty());
+        scored.explain();
+        let a = scored.assessment.clone();
+        assert!(!a.contributions.is_empty() && a.contributions.len() <= TOP_CONTRIBUTIONS);
         // The same declaration, the same answer (nothing random).
         let (again, _) = score_or_fallback(&slot, "X", &d, date, &not_assessed());
-        assert_eq!(again.unwrap().1, a);
+        let mut again = again.unwrap();
+        again.explain();
+        assert_eq!(again.assessment, a);
     }
 
     #[test]

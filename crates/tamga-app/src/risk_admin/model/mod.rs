@@ -2,7 +2,8 @@
 //! (train from tamga's own inspected declarations, register an uploaded
 //! model, validate on the latest period against the active model,
 //! activate, roll back, deactivate), the model lodging scores with
-//! ([`live`]), the training data ([`training`]), drift ([`drift`]), and
+//! ([`live`]), explaining a recorded green decision on request
+//! ([`explain`]), the training data ([`training`]), drift ([`drift`]), and
 //! the work that runs on a schedule, once across instances ([`jobs`]).
 //!
 //! Invariants:
@@ -16,6 +17,7 @@
 //!   period is held out for validation (temporal split only).
 
 pub mod drift;
+pub mod explain;
 pub mod jobs;
 pub mod live;
 pub mod training;
