@@ -75,6 +75,11 @@ struct Step {
     element: u8,
 }
 
+/// A split on the way to a node, while the tables are built: the node,
+/// the child taken, the split's feature and the child's share of the
+/// node's cover.
+type PathStep = (usize, usize, usize, f64);
+
 #[derive(Clone, Copy, Debug)]
 struct Leaf {
     steps: u32,
@@ -160,9 +165,8 @@ impl TreeTable {
             features: Vec::new(),
             coefficients: Vec::new(),
         };
-        // Depth-first over the root paths: (node, the path to it as
-        // (node, child, feature, the child's share of the cover)).
-        let mut stack: Vec<(usize, Vec<(usize, usize, usize, f64)>)> = vec![(0, Vec::new())];
+        // Depth-first over the root paths: (node, the path to it).
+        let mut stack: Vec<(usize, Vec<PathStep>)> = vec![(0, Vec::new())];
         while let Some((i, path)) = stack.pop() {
             let n = tree.nodes.get(i)?;
             if !n.is_leaf {
