@@ -140,6 +140,7 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/", Public),
     rule("GET", "/calculator", Public),
     rule("GET", "/tariff", Public),
+    rule("GET", "/hs", Public),
     rule("GET", "/offices", Public),
     rule("GET", "/status", Public),
     rule("GET", "/static/{name}", Public),
@@ -260,6 +261,8 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/api/v1/risk/schema", Public),
     rule("GET", "/api/v1/tariff", Public),
     rule("POST", "/api/v1/tariff/calculator", Public),
+    // Classification help is public; bounded per address (`guard::hs_rate_limit`).
+    rule("GET", "/api/v1/hs/suggestions", Public),
     // Declarations.
     rule("POST", "/api/v1/declarations", OPERATOR),
     rule("GET", "/api/v1/declarations", Authenticated),

@@ -3,6 +3,9 @@
 //!
 //! - [`rate_limit`]: per client address and per API token (GCRA through
 //!   `governor`), 429 `RATE_LIMITED` with `Retry-After`.
+//! - [`hs_rate_limit`]: the HS classification assistant's own, tighter
+//!   rate per client address (its API and its page), so nobody keeps the
+//!   instance's processors ranking descriptions.
 //! - [`read_body`]: a request's body is read whole, within its time-out
 //!   (408 `REQUEST_TIMEOUT`) and a memory budget, *before* the request
 //!   takes an in-flight slot, so a slow sender holds a little memory and
@@ -38,6 +41,8 @@ pub struct Guard {
     body_memory_max: usize,
     by_address: Option<DefaultKeyedRateLimiter<IpAddr>>,
     by_token: Option<DefaultKeyedRateLimiter<String>>,
+    /// Requests to the HS classification assistant per client address.
+    hs_by_address: Option<DefaultKeyedRateLimiter<IpAddr>>,
     checks: AtomicU64,
 }
 
@@ -66,6 +71,7 @@ impl Guard {
             body_memory_max: memory,
             by_address: limiter(limits.address_rate, limits.address_burst),
             by_token: limiter(limits.token_rate, limits.token_burst),
+            hs_by_address: limiter(limits.hs_rate, limits.hs_burst),
             checks: AtomicU64::new(0),
         })
     }
@@ -77,6 +83,10 @@ impl Guard {
                 l.shrink_to_fit();
             }
             if let Some(l) = &self.by_token {
+                l.retain_recent();
+                l.shrink_to_fit();
+            }
+            if let Some(l) = &self.hs_by_address {
                 l.retain_recent();
                 l.shrink_to_fit();
             }
@@ -122,6 +132,20 @@ pub async fn rate_limit(State(g): State<Arc<Guard>>, req: Request, next: Next) -
         let key = tamga_app::clearance::sha256_hex(token.as_bytes());
         if let Err(n) = l.check_key(&key) {
             return too_many(n.wait_time_from(l.clock().now()), "with this token");
+        }
+    }
+    next.run(req).await
+}
+
+/// The HS classification assistant's rate per client address (a route
+/// layer of its API and its page; see [`crate::hs_assistant`]).
+pub async fn hs_rate_limit(State(g): State<Arc<Guard>>, req: Request, next: Next) -> Response {
+    if let (Some(l), Some(peer)) = (&g.hs_by_address, crate::transport::client_address(&req)) {
+        if let Err(n) = l.check_key(&peer.ip()) {
+            return too_many(
+                n.wait_time_from(l.clock().now()),
+                "to the HS classification assistant from this address",
+            );
         }
     }
     next.run(req).await

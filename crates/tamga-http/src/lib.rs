@@ -17,6 +17,8 @@
 //!   connection and request [`Limits`] (time-outs, per-address connections,
 //!   rate limits); `/healthz` is answered outside the in-flight and rate
 //!   limits ([`transport`], [`guard`]).
+//! - [`hs_routes`] and the `/hs` page serve the HS classification
+//!   assistant ([`hs_assistant`]), built in the background at start.
 //! - [`webhook`] pushes notifications to traders' webhooks, one delivery
 //!   task per trader so a slow endpoint never delays another's.
 
@@ -41,6 +43,8 @@ pub mod error;
 pub mod error_lang;
 pub mod extract;
 pub mod guard;
+pub mod hs_assistant;
+pub mod hs_routes;
 pub mod key_routes;
 pub mod login_routes;
 pub mod mandate_routes;
@@ -76,6 +80,8 @@ pub struct AppStateInner {
     pub workbench: Arc<Workbench>,
     /// The web portal's pages ([`portal`]).
     pub portal: Arc<tamga_portal::Portal>,
+    /// The HS classification assistant ([`hs_assistant`]).
+    pub hs: hs_assistant::HsAssistant,
 }
 
 pub type AppState = Arc<AppStateInner>;
@@ -113,6 +119,7 @@ pub fn openapi_doc() -> utoipa::openapi::OpenApi {
     doc.merge(appeal_routes::Api::openapi());
     doc.merge(key_routes::Api::openapi());
     doc.merge(login_routes::Api::openapi());
+    doc.merge(hs_routes::Api::openapi());
     doc.merge(mandate_routes::Api::openapi());
     doc.merge(people_routes::Api::openapi());
     doc.merge(risk_routes::Api::openapi());
@@ -164,8 +171,14 @@ pub async fn state(clearance: Arc<Clearance>) -> Result<AppState, AppError> {
     let workbench = Workbench::start(clearance.clone()).await?;
     let mut epochs = tamga_app::identity::epoch::watch(&clearance).await;
     let portal = Arc::new(tamga_portal::Portal::new(clearance.clone()));
+    // Built on a thread of its own: the server answers meanwhile.
+    let hs = hs_assistant::HsAssistant::default();
+    if clearance.settings().hs_build_at_start {
+        hs.start();
+    }
     let state = Arc::new(AppStateInner {
         portal,
+        hs,
         clearance,
         tokens: auth::TokenCache::default(),
         webhooks,
@@ -234,6 +247,11 @@ pub fn router_with(state: AppState, limits: &Limits) -> Router {
         .merge(model_routes::routes())
         .merge(token_routes::routes())
         .merge(workbench_routes::routes())
+        // The HS classification assistant, its API and its page, behind
+        // their own rate per client address.
+        .merge(hs_routes::routes().merge(portal::hs::routes()).route_layer(
+            axum::middleware::from_fn_with_state(guard.clone(), guard::hs_rate_limit),
+        ))
         // The portal's public pages (not API: no OpenAPI paths).
         .merge(portal::routes())
         // Who may call what, before any extractor reads the request.

@@ -11,8 +11,9 @@
 //! - One client address holds at most
 //!   [`Limits::max_connections_per_address`] connections; a connection
 //!   beyond is answered 429 `TOO_MANY_CONNECTIONS` and closed at once.
-//! - Per-token and per-address request rates (429 `RATE_LIMITED` with
-//!   `Retry-After`, see [`crate::guard`]).
+//! - Per-token and per-address request rates, and a tighter one per
+//!   address for the HS classification assistant (429 `RATE_LIMITED`
+//!   with `Retry-After`, see [`crate::guard`]).
 //!
 //! Every limit is per instance (in memory): it protects this process's
 //! connections and workers, not a cluster-wide quota.
@@ -57,6 +58,11 @@ pub struct Limits {
     /// allowed above it; 0 turns the limit off.
     pub token_rate: u32,
     pub token_burst: u32,
+    /// Requests a second from one client address to the HS classification
+    /// assistant (`GET /api/v1/hs/suggestions`, the `/hs` page), and the
+    /// burst allowed above it; 0 turns the limit off.
+    pub hs_rate: u32,
+    pub hs_burst: u32,
 }
 
 impl Default for Limits {
@@ -71,6 +77,8 @@ impl Default for Limits {
             address_burst: 8000,
             token_rate: 2000,
             token_burst: 4000,
+            hs_rate: 10,
+            hs_burst: 40,
         }
     }
 }

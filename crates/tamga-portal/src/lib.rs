@@ -16,8 +16,9 @@
 //!   script or style, so the strict Content-Security-Policy holds.
 //! - **Pages** ([`pages`]): home, duty calculator (the API's service,
 //!   [`tamga_app::calculator`]), tariff browser
-//!   ([`tamga_app::tariff_browser`]), customs offices register with an SVG
-//!   map, service status, and the error page.
+//!   ([`tamga_app::tariff_browser`]), the HS code assistant (the answer
+//!   of `tamga-http`'s assistant shown, [`pages::hs`]), customs offices
+//!   register with an SVG map, service status, and the error page.
 
 pub mod assets;
 pub mod i18n;

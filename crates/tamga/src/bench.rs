@@ -491,7 +491,12 @@ async fn pipeline_on(a: &PipelineArgs, url: &str) -> Result<serde_json::Value, S
     tamga_app::bootstrap(&store, true)
         .await
         .map_err(|e| format!("cannot load reference data: {e}"))?;
-    let mut settings = Settings::default();
+    // Not the HS assistant's background build: it would take cores from
+    // what is measured (it builds if a request asks for it).
+    let mut settings = Settings {
+        hs_build_at_start: false,
+        ..Settings::default()
+    };
     if let Some(b) = a.max_batch {
         settings.max_batch = b;
     }

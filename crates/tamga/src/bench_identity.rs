@@ -88,7 +88,13 @@ async fn bench_on(a: &BenchIdentityArgs, url: &str) -> Result<serde_json::Value,
         .await
         .map_err(|e| e.to_string())?;
     let demo = demo.ok_or("the benchmark database is not fresh")?;
-    let clearance = Clearance::start(store.clone(), Settings::default())
+    // Not the HS assistant's background build: it would take cores from
+    // what is measured (it builds if a request asks for it).
+    let settings = Settings {
+        hs_build_at_start: false,
+        ..Settings::default()
+    };
+    let clearance = Clearance::start(store.clone(), settings)
         .await
         .map_err(|e| e.to_string())?;
     let state = tamga_http::state(clearance)

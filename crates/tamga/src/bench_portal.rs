@@ -218,7 +218,13 @@ async fn bench_on(a: &BenchPortalArgs, url: &str) -> Result<serde_json::Value, S
     tamga_app::bootstrap(&store, true)
         .await
         .map_err(|e| format!("cannot load reference data: {e}"))?;
-    let clearance: Arc<Clearance> = Clearance::start(store.clone(), Settings::default())
+    // Not the HS assistant's background build: it would take cores from
+    // what is measured (it builds if a request asks for it).
+    let settings = Settings {
+        hs_build_at_start: false,
+        ..Settings::default()
+    };
+    let clearance: Arc<Clearance> = Clearance::start(store.clone(), settings)
         .await
         .map_err(|e| format!("cannot start: {e}"))?;
     let state = tamga_http::state(clearance.clone())

@@ -44,6 +44,13 @@ pub struct LimitArgs {
     /// Burst above the token rate [default: 4000].
     #[arg(long, env = "TAMGA_TOKEN_BURST")]
     pub token_burst: Option<u32>,
+    /// Requests a second from one client address to the HS classification
+    /// assistant (its API and its page), 0 for no limit [default: 10].
+    #[arg(long, env = "TAMGA_HS_RATE")]
+    pub hs_rate: Option<u32>,
+    /// Burst above the HS assistant's rate [default: 40].
+    #[arg(long, env = "TAMGA_HS_BURST")]
+    pub hs_burst: Option<u32>,
 }
 
 fn seconds(name: &str, v: f64) -> Result<Duration, String> {
@@ -85,6 +92,12 @@ impl LimitArgs {
         }
         if let Some(v) = self.token_burst {
             l.token_burst = v;
+        }
+        if let Some(v) = self.hs_rate {
+            l.hs_rate = v;
+        }
+        if let Some(v) = self.hs_burst {
+            l.hs_burst = v;
         }
         Ok(l)
     }

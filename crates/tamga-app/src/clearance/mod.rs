@@ -110,6 +110,14 @@ pub struct Settings {
     /// period across instances). Off only in tests that run it themselves
     /// (`RiskAdmin::run_due_jobs`).
     pub scheduled_model_jobs: bool,
+    /// The HS classification assistant (`tamga-http`: `GET
+    /// /api/v1/hs/suggestions` and the `/hs` page) builds its model from
+    /// the shipped data on a thread of its own as soon as the service
+    /// starts (seconds of one core; nothing waits for it). Off: it is built
+    /// when it is first asked for, for programs that rarely ask (tests,
+    /// benchmarks), so they do not pay for it. Until it is built the
+    /// assistant answers 503 `HS_NOT_READY`.
+    pub hs_build_at_start: bool,
 }
 
 impl Default for Settings {
@@ -120,6 +128,7 @@ impl Default for Settings {
             webhook_allow_loopback: false,
             secure_cookies: false,
             scheduled_model_jobs: true,
+            hs_build_at_start: true,
         }
     }
 }

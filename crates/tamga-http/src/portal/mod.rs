@@ -1,5 +1,5 @@
 //! The web portal over HTTP: the public pages of [`tamga_portal`] at `/`,
-//! `/calculator`, `/tariff`, `/offices` and `/status`, its static files
+//! `/calculator`, `/tariff`, `/hs` ([`hs`]), `/offices` and `/status`, its static files
 //! under `/static/`, the login pages ([`login`]) and the work areas of
 //! each role.
 //!
@@ -38,6 +38,7 @@ pub mod account;
 pub mod appeals;
 pub mod csrf;
 pub mod double_submit;
+pub mod hs;
 pub mod login;
 pub mod officer;
 pub mod staff;
@@ -50,6 +51,7 @@ pub const PAGES: &[(&str, &str)] = &[
     ("GET", "/"),
     ("GET", "/calculator"),
     ("GET", "/tariff"),
+    ("GET", "/hs"),
     ("GET", "/offices"),
     ("GET", "/status"),
     ("GET", "/static/{name}"),
@@ -269,7 +271,12 @@ async fn show(s: &AppState, req: Request, page: Page) -> Response {
             html(error_page(&ctx, 500, id), ctx.tr.lang)
         }
     };
-    // A language chosen in the query is remembered.
+    remember_language(&ctx, &mut res);
+    res
+}
+
+/// A language chosen in the query is remembered (the `lang` cookie).
+pub fn remember_language(ctx: &Ctx, res: &mut Response) {
     if ctx.param("lang").and_then(i18n::supported) == Some(ctx.tr.lang) {
         let c = format!(
             "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
@@ -279,7 +286,6 @@ async fn show(s: &AppState, req: Request, page: Page) -> Response {
             res.headers_mut().append(header::SET_COOKIE, v);
         }
     }
-    res
 }
 
 /// A static file by its hashed name (`304` when the ETag matches).

@@ -167,6 +167,21 @@ async fn browse(c: &Client, base: &str) -> Checked {
     let list = text(c, "#offices-list").await?;
     check!(list.contains("UZ000100"), "the list lacks UZ000100");
 
+    // The HS code assistant: a description typed, the candidates listed
+    // with their reasons, the description kept in the form.
+    wd(c.goto(&format!("{base}/hs")).await, "hs")?;
+    type_into(c, "q", "frozen shrimp").await?;
+    click(c, "form[action='/hs'] button[type=submit]").await?;
+    let candidates = text(c, "#candidates").await?;
+    check!(
+        candidates.contains("0306"),
+        "heading 0306 is not among the candidates: {candidates}"
+    );
+    let items = wd(c.find_all(Locator::Css("#candidates > li")).await, "items")?;
+    check!(items.len() == 5, "{} candidates, not 5", items.len());
+    let kept = value(c, "q").await?;
+    check!(kept == "frozen shrimp", "the form kept {kept:?}");
+
     // An unknown page: the HTML 404 page; an unknown API path stays JSON.
     wd(c.goto(&format!("{base}/no/such/page")).await, "404")?;
     let h1 = text(c, "h1").await?;
@@ -186,6 +201,7 @@ async fn browse(c: &Client, base: &str) -> Checked {
 }
 
 async fn pages_work_in_a_browser(app: TestApp) {
+    crate::common::hs_ready(&app).await;
     let driver = Chromedriver::start();
     let c = driver.browser().await;
     let result = browse(&c, &app.base).await;
@@ -214,7 +230,14 @@ async fn the_portal_speaks_http_properly(app: TestApp) {
     };
     const HTML: &str = "text/html,application/xhtml+xml,*/*;q=0.8";
     // Every page: HTML in the negotiated language, with the headers.
-    for page in ["/", "/calculator", "/tariff?q=8471", "/offices", "/status"] {
+    for page in [
+        "/",
+        "/calculator",
+        "/tariff?q=8471",
+        "/hs",
+        "/offices",
+        "/status",
+    ] {
         let r = get(page, HTML).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{page}");
         let h = r.headers();

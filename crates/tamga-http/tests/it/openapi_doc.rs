@@ -26,6 +26,7 @@ const PUBLIC: &[(&str, &str)] = &[
     ("get", "/api/v1/risk/schema"),
     ("get", "/api/v1/tariff"),
     ("post", "/api/v1/tariff/calculator"),
+    ("get", "/api/v1/hs/suggestions"),
     ("post", "/api/v1/registrations"),
     ("get", "/api/v1/offices"),
 ];

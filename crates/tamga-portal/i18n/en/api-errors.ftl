@@ -441,3 +441,11 @@ api-REASON = Give a reason of 3 to 500 characters.
 api-SCHEDULE = The retraining schedule is not valid.
 api-TRAINING_DATA = The inspected declarations cannot train a model (all found fraudulent, or none).
 api-TRAIN_OPTIONS = The training options are not valid.
+
+## The HS classification assistant (GET /api/v1/hs/suggestions, /hs)
+api-HS_NOT_READY = The HS classification assistant is still being built: retry in a few seconds.
+api-HS_UNAVAILABLE = The HS classification assistant is not available.
+api-HS_BUSY = The HS classification assistant is busy: retry in a second.
+api-HS_QUERY_EMPTY = The goods description is empty.
+api-HS_QUERY_TOO_LONG = The goods description is longer than 500 characters.
+api-HS_QUERY_NOT_TEXT = The goods description contains control characters.

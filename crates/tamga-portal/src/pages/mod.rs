@@ -7,6 +7,7 @@ mod calculator;
 mod error;
 pub mod form;
 mod home;
+pub mod hs;
 pub mod login;
 pub mod officer;
 mod offices;
@@ -117,6 +118,7 @@ pub const NAV: &[(&str, &str)] = &[
     ("/", "nav-home"),
     ("/calculator", "nav-calculator"),
     ("/tariff", "nav-tariff"),
+    ("/hs", "nav-hs"),
     ("/offices", "nav-offices"),
     ("/status", "nav-status"),
 ];

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use tamga_app::{Clearance, Settings};
 use tamga_portal::i18n::{self, Tr};
 use tamga_portal::pages::error_page;
+use tamga_portal::pages::hs::{HsAnswer, HsCandidate, HsExample, HsNode};
 use tamga_portal::{assets, Ctx, Portal, Rendered};
 use tamga_store::testing::TestDb;
 
@@ -43,6 +44,93 @@ const COMPUTER: &[(&str, &str)] = &[
     ("date", "2026-03-01"),
 ];
 
+fn node(code: &str, text: &str) -> HsNode {
+    HsNode {
+        code: code.into(),
+        text: text.into(),
+    }
+}
+
+/// An answer of the HS assistant as the HTTP layer hands it to the page
+/// (the assistant itself runs in `tamga-http`; its tests ask it).
+fn shrimp() -> HsAnswer {
+    HsAnswer::Candidates {
+        recognised: true,
+        candidates: vec![
+            HsCandidate {
+                code: "030617".into(),
+                score: 0.8123,
+                chapter: node(
+                    "03",
+                    "Fish and crustaceans, molluscs and other aquatic invertebrates",
+                ),
+                heading: node(
+                    "0306",
+                    "Crustaceans; in shell or not, live, fresh, chilled, frozen",
+                ),
+                subheading: node("030617", "Crustaceans; frozen, shrimps and prawns"),
+                matching_terms: vec!["frozen".into(), "shrimp".into()],
+                nearest: vec![HsExample {
+                    description: "frozen king prawns".into(),
+                    similarity: 0.61,
+                }],
+            },
+            HsCandidate {
+                code: "160521".into(),
+                score: 0.4,
+                chapter: node("16", "Meat, fish or crustaceans preparations"),
+                heading: node("1605", "Crustaceans, molluscs; prepared or preserved"),
+                subheading: node("160521", "Shrimps and prawns; not in airtight containers"),
+                matching_terms: vec![],
+                nearest: vec![],
+            },
+        ],
+    }
+}
+
+/// A page name, its query, and the answer the page shows.
+type HsCase = (&'static str, Vec<(&'static str, &'static str)>, HsAnswer);
+
+/// The HS assistant page's answers, by page name, with the query each
+/// answers.
+fn hs_answers() -> Vec<HsCase> {
+    vec![
+        ("hs", vec![], HsAnswer::Form),
+        ("hs candidates", vec![("q", "frozen shrimp")], shrimp()),
+        (
+            "hs unrecognised",
+            vec![("q", "12345")],
+            HsAnswer::Candidates {
+                recognised: false,
+                candidates: vec![],
+            },
+        ),
+        (
+            "hs refused",
+            vec![("q", " ")],
+            HsAnswer::Refused {
+                param: "q",
+                code: "HS_QUERY_EMPTY".into(),
+            },
+        ),
+        (
+            "hs refused top",
+            vec![("q", "tea"), ("top", "99")],
+            HsAnswer::Refused {
+                param: "top",
+                code: "QUERY_TOP".into(),
+            },
+        ),
+        (
+            "hs not ready",
+            vec![("q", "tea")],
+            HsAnswer::Unavailable {
+                code: "HS_NOT_READY".into(),
+            },
+        ),
+    ]
+}
+
 /// Every page of the portal in `lang`, by name.
 async fn every_page(p: &Portal, lang: &str) -> Vec<(String, Rendered)> {
     let mut out = Vec::new();
@@ -80,6 +168,12 @@ async fn every_page(p: &Portal, lang: &str) -> Vec<(String, Rendered)> {
             .await
             .unwrap(),
     );
+    for (name, query, answer) in hs_answers() {
+        add(
+            name,
+            p.hs_assistant(&ctx(lang, "/hs", &query), &answer).unwrap(),
+        );
+    }
     add(
         "offices",
         p.offices_page(&ctx(lang, "/offices", &[])).await.unwrap(),
@@ -118,6 +212,8 @@ async fn every_page_renders_in_every_language() {
                 "error 404" => 404,
                 "error 429" => 429,
                 "error 500" => 500,
+                "hs refused" | "hs refused top" => 400,
+                "hs not ready" => 503,
                 _ => 200,
             };
             assert_eq!(r.status, expected, "{lang} {name}");
@@ -284,6 +380,72 @@ async fn pages_show_what_the_services_answer() {
     // Status: the database answers.
     let r = p.status(&ctx("en", "/status", &[])).await.unwrap();
     assert!(r.html.contains("reachable (sqlite)"), "{}", r.html);
+}
+
+#[tokio::test]
+async fn the_hs_page_shows_the_assistants_answer() {
+    let f = fixture().await;
+    let p = &f.portal;
+    let r = p
+        .hs_assistant(&ctx("en", "/hs", &[("q", "frozen shrimp")]), &shrimp())
+        .unwrap();
+    let html = &r.html;
+    // The description kept in the form; the candidates in order, each with
+    // its path, a link to its heading in the tariff, terms and examples.
+    assert!(html.contains(">frozen shrimp</textarea>"), "{html}");
+    let first = html.find("id=\"hs-030617\"").expect("the first candidate");
+    let second = html.find("id=\"hs-160521\"").expect("the second candidate");
+    assert!(first < second);
+    assert!(html.contains("<code>0306 17</code>"), "{html}");
+    assert!(html.contains("href=\"/tariff?heading=0306\""));
+    assert!(html.contains(">0.812<"), "three decimals: {html}");
+    assert!(html.contains("frozen, shrimp"));
+    assert!(html.contains("<q lang=\"en\">frozen king prawns</q>"));
+    assert!(
+        html.contains("none of the description"),
+        "no matching terms"
+    );
+    assert!(html.contains("Candidates for “frozen shrimp”"));
+    // In Russian: the numbers of the language, the data left in English
+    // and marked so.
+    let ru = p
+        .hs_assistant(&ctx("ru", "/hs", &[("q", "frozen shrimp")]), &shrimp())
+        .unwrap();
+    assert!(ru.html.contains(">0,812<"), "{}", ru.html);
+    assert!(ru.html.contains("Варианты для «frozen shrimp»"));
+    assert!(ru
+        .html
+        .contains("<span lang=\"en\">Crustaceans; frozen, shrimps and prawns</span>"));
+    // A refused description: the message and the code beside the field.
+    let (_, query, refused) = &hs_answers()[3];
+    let r = p.hs_assistant(&ctx("en", "/hs", query), refused).unwrap();
+    assert_eq!(r.status, 400);
+    assert!(r.html.contains("id=\"q-error\""), "{}", r.html);
+    assert!(r.html.contains("<code>HS_QUERY_EMPTY</code>"));
+    assert!(r.html.contains("aria-describedby=\"q-hint q-error\""));
+    assert!(r.html.contains("aria-invalid=\"true\""));
+    assert!(!r.html.contains("id=\"candidates\""));
+    // The chosen count stays chosen.
+    let r = p
+        .hs_assistant(&ctx("en", "/hs", &[("q", "tea"), ("top", "10")]), &shrimp())
+        .unwrap();
+    assert!(
+        r.html.contains("<option value=\"10\" selected>"),
+        "{}",
+        r.html
+    );
+    // Not ready: said, nothing else.
+    let (_, query, not_ready) = &hs_answers()[5];
+    let r = p.hs_assistant(&ctx("en", "/hs", query), not_ready).unwrap();
+    assert_eq!(r.status, 503);
+    assert!(r.html.contains("id=\"hs-notice\""));
+    assert!(r.html.contains("still starting"));
+    // Text typed into the form is escaped.
+    let attack = "<script>alert(1)</script>";
+    let r = p
+        .hs_assistant(&ctx("en", "/hs", &[("q", attack)]), &shrimp())
+        .unwrap();
+    assert!(!r.html.contains("<script>alert"), "{}", r.html);
 }
 
 #[tokio::test]

@@ -29,7 +29,13 @@ impl LocalServer {
         tamga_app::bootstrap(&store, true)
             .await
             .map_err(|e| format!("cannot load reference data: {e}"))?;
-        let clearance = Clearance::start(store, Settings::default())
+        // Not the HS assistant's background build: it would take cores
+        // from what is measured (it builds if a request asks for it).
+        let settings = Settings {
+            hs_build_at_start: false,
+            ..Settings::default()
+        };
+        let clearance = Clearance::start(store, settings)
             .await
             .map_err(|e| format!("cannot start: {e}"))?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

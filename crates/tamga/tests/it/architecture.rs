@@ -22,7 +22,13 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("tamga-portal", &["tamga-core", "tamga-store", "tamga-app"]),
     (
         "tamga-http",
-        &["tamga-core", "tamga-store", "tamga-app", "tamga-portal"],
+        &[
+            "tamga-core",
+            "tamga-store",
+            "tamga-app",
+            "tamga-portal",
+            "tamga-hs",
+        ],
     ),
     (
         "tamga",

@@ -56,9 +56,12 @@ pub async fn spawn_app_with(db: TestDb, settings: Settings, limits: tamga_http::
         .await
         .expect("no random selection");
     // The risk model's scheduled work runs when a story says so
-    // (`TestApp::risk`), never on a timer in the middle of one.
+    // (`TestApp::risk`), never on a timer in the middle of one. The HS
+    // assistant is built when a story first asks for it (`hs_ready`), so
+    // the others do not pay for it.
     let settings = Settings {
         scheduled_model_jobs: false,
+        hs_build_at_start: false,
         ..settings
     };
     let clearance = Clearance::start(store.clone(), settings)
@@ -123,6 +126,7 @@ impl TestApp {
         let store = tamga_store::open(&self._db.url).await.expect("open store");
         let settings = Settings {
             scheduled_model_jobs: false,
+            hs_build_at_start: false,
             ..Settings::default()
         };
         let clearance = Clearance::start(store, settings).await.expect("start");
@@ -549,6 +553,35 @@ pub async fn lifecycle_eventually(
             "timed out waiting on {path}: {s} {v}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until the server's HS classification assistant answers (its
+/// first request starts the build: a few seconds, once per test process,
+/// as the model is shared; longer in a debug build on a busy machine).
+pub async fn hs_ready(app: &TestApp) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(600);
+    loop {
+        let r = app
+            .http
+            .get(format!("{}/api/v1/hs/suggestions?q=tea", app.base))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        if status == StatusCode::OK {
+            return;
+        }
+        let v: Value = r.json().await.unwrap_or_default();
+        assert!(
+            status == StatusCode::SERVICE_UNAVAILABLE && v["error"]["code"] == "HS_NOT_READY",
+            "the HS assistant: {status} {v}"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the HS assistant was not built in 600 s"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
 

@@ -1,0 +1,26 @@
+# The HS code assistant page (/hs).
+hs-title = HS code assistant
+hs-lead = Describe the goods in a few words and see the HS 2022 subheadings they most likely belong to, each with why.
+hs-q-label = Goods description
+hs-q-hint = In English, as on an invoice or a parcel label: up to 500 characters, for example “frozen shrimp” or “men's cotton t-shirt”.
+hs-top-label = Number of candidates
+hs-submit = Suggest codes
+hs-results-for = Candidates for “{ $query }”
+hs-score = Score
+hs-chapter = Chapter
+hs-heading = Heading
+hs-matching-terms = Matching words
+hs-no-terms = none of the description's words as such
+hs-nearest = Similar descriptions classified here
+hs-similarity = similarity
+hs-nothing = The assistant found no candidate.
+hs-unrecognised = None of the description's words is known to the assistant, so it cannot suggest a code. Describe the goods in other words (in English).
+hs-disclaimer = These are suggestions, not a binding classification: check the code's full text, its notes and the national tariff before you declare it.
+hs-about = The assistant ranks the HS 2022 nomenclature against labelled goods descriptions; it is trained on HMRC's published parcel descriptions and search terms. The score is comparable only between the candidates of one description.
+hs-q-empty = Enter a description of the goods.
+hs-q-too-long = The description is too long: at most 500 characters.
+hs-q-not-text = The description contains control characters: type it as plain text.
+hs-top-invalid = Choose 5, 10 or 20 candidates (1 to 20).
+hs-not-ready = The assistant is still starting: try again in a few seconds.
+hs-busy = The assistant is busy: try again in a moment.
+hs-unavailable = The assistant is not available at the moment.
