@@ -19,8 +19,8 @@ use tamga_core::reference::{
 use tamga_core::risk::SelectivityCriterion;
 
 use crate::{
-    Alternative, AuditEntry, DeclarationRecord, Notification, Operator, Payment, PaymentOp,
-    Principal, QuotaDrawRecord, Result, Role, SigningKeyRecord, StoreError, Write, WriteOutcome,
+    Alternative, AuditEntry, DeclarationRecord, Notification, Operator, Original, Payment,
+    PaymentOp, Principal, QuotaDrawRecord, Result, Role, SigningKeyRecord, StoreError, Write, WriteOutcome,
 };
 
 /// The quota draws of the written inserts: (MRN, draw).
@@ -34,6 +34,19 @@ pub(crate) fn quota_rows<'p>(
         .filter(|(p, o)| o.is_written() && p.kind == PreparedKind::Insert)
         .filter_map(|(p, _)| p.decl.as_ref().map(|d| (d.mrn, p.quota)))
         .flat_map(|(mrn, q)| q.iter().map(move |q| (mrn, q)))
+        .collect()
+}
+
+/// The originals of the written inserts: (MRN, original).
+pub(crate) fn original_rows<'p>(
+    prepared: &'p [Prepared<'_>],
+    outcomes: &[WriteOutcome],
+) -> Vec<(&'p str, &'p Original)> {
+    prepared
+        .iter()
+        .zip(outcomes)
+        .filter(|(p, o)| o.is_written() && p.kind == PreparedKind::Insert)
+        .filter_map(|(p, _)| Some((p.decl.as_ref()?.mrn, p.original?)))
         .collect()
 }
 
@@ -570,6 +583,8 @@ pub(crate) struct Prepared<'a> {
     pub otherwise: Option<&'a Alternative>,
     /// Quota draws, stored with either form.
     pub quota: &'a [QuotaDrawRecord],
+    /// The message lodged, stored with either form.
+    pub original: Option<&'a Original>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -587,6 +602,7 @@ fn prepared<'a>(
     notifications: &'a [NewNotification],
     payment: Option<&'a Payment>,
     quota: &'a [QuotaDrawRecord],
+    original: Option<&'a Original>,
 ) -> Result<Prepared<'a>> {
     Ok(Prepared {
         kind,
@@ -600,6 +616,7 @@ fn prepared<'a>(
         payment: payment.map(|p| &p.op),
         otherwise: payment.and_then(|p| p.otherwise.as_deref()),
         quota,
+        original,
     })
 }
 
@@ -630,6 +647,7 @@ fn other_form<'a>(p: &Prepared<'a>, alt: &'a Alternative) -> Result<Prepared<'a>
         payment: None,
         otherwise: None,
         quota: &[],
+        original: None,
     })
 }
 
@@ -659,6 +677,7 @@ pub(crate) fn prepare(writes: &[Write]) -> Result<Vec<Prepared<'_>>> {
                 notifications,
                 payment,
                 quota_draws,
+                original,
             } => prepared(
                 PreparedKind::Insert,
                 Some(record),
@@ -667,6 +686,7 @@ pub(crate) fn prepare(writes: &[Write]) -> Result<Vec<Prepared<'_>>> {
                 notifications,
                 payment.as_ref(),
                 quota_draws,
+                original.as_deref(),
             ),
             Write::Update {
                 record,
@@ -682,10 +702,18 @@ pub(crate) fn prepare(writes: &[Write]) -> Result<Vec<Prepared<'_>>> {
                 notifications,
                 payment.as_ref(),
                 &[],
+                None,
             ),
-            Write::Notify { notifications } => {
-                prepared(PreparedKind::Notify, None, 0, &[], notifications, None, &[])
-            }
+            Write::Notify { notifications } => prepared(
+                PreparedKind::Notify,
+                None,
+                0,
+                &[],
+                notifications,
+                None,
+                &[],
+                None,
+            ),
         })
         .collect()
 }

@@ -50,6 +50,7 @@ pub mod mandate_sql;
 pub mod model_sql;
 pub mod notice_sql;
 pub mod ops_sql;
+pub mod originals_sql;
 mod payment_sql;
 pub mod people_sql;
 mod placeholders;
@@ -69,6 +70,7 @@ pub use appeal_sql::{
 pub use dashboard_sql::DashboardStore;
 pub use directory_sql::DirectoryStore;
 pub use drafts_sql::{DraftHead, DraftRecord, DraftStore};
+pub use originals_sql::{Original, OriginalStore, StoredOriginal, WCO_DEC_DMS_XML};
 pub use draw_sql::{DrawSecretRecord, DrawSecretStore};
 pub use epoch_sql::EpochStore;
 pub use keys_sql::{
@@ -330,6 +332,9 @@ pub enum Write {
         payment: Option<Payment>,
         /// Tariff quota draws of the declaration (stored with either form).
         quota_draws: Vec<QuotaDrawRecord>,
+        /// The message it was lodged as, when not tamga's JSON (stored
+        /// with either form, [`originals_sql`]).
+        original: Option<Box<Original>>,
     },
     /// A change to a declaration: new projection and its events. Refused
     /// with [`WriteOutcome::Stale`] unless the stored `last_seq` equals
@@ -584,6 +589,7 @@ pub trait Store:
     + NoticeStore
     + DraftStore
     + ModelStore
+    + OriginalStore
     + Send
     + Sync
     + 'static

@@ -18,7 +18,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("tamga-hs", &[]),
     ("tamga-messages", &["tamga-core"]),
     ("tamga-store", &["tamga-core"]),
-    ("tamga-app", &["tamga-core", "tamga-store", "tamga-model"]),
+    (
+        "tamga-app",
+        &["tamga-core", "tamga-store", "tamga-model", "tamga-messages"],
+    ),
     ("tamga-portal", &["tamga-core", "tamga-store", "tamga-app"]),
     (
         "tamga-http",
