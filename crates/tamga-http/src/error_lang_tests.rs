@@ -153,7 +153,10 @@ fn api_codes() -> Vec<(String, String)> {
     // layer's codes (`tamga_app::clearance::lodge_wco`); writing XML
     // (`OUT-*`) and EDIFACT (`EDI-*`) are not answered by the API.
     for (code, _) in tamga_messages::error::CODES {
-        if ["XML-", "SCHEMA-", "WCO-"].iter().any(|p| code.starts_with(p)) {
+        if ["XML-", "SCHEMA-", "WCO-"]
+            .iter()
+            .any(|p| code.starts_with(p))
+        {
             found.push(((*code).to_owned(), "tamga-messages error codes".into()));
         }
     }

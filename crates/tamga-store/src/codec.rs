@@ -20,7 +20,8 @@ use tamga_core::risk::SelectivityCriterion;
 
 use crate::{
     Alternative, AuditEntry, DeclarationRecord, Notification, Operator, Original, Payment,
-    PaymentOp, Principal, QuotaDrawRecord, Result, Role, SigningKeyRecord, StoreError, Write, WriteOutcome,
+    PaymentOp, Principal, QuotaDrawRecord, Result, Role, SigningKeyRecord, StoreError, Write,
+    WriteOutcome,
 };
 
 /// The quota draws of the written inserts: (MRN, draw).
@@ -601,8 +602,6 @@ fn prepared<'a>(
     events: &'a [Event],
     notifications: &'a [NewNotification],
     payment: Option<&'a Payment>,
-    quota: &'a [QuotaDrawRecord],
-    original: Option<&'a Original>,
 ) -> Result<Prepared<'a>> {
     Ok(Prepared {
         kind,
@@ -615,8 +614,8 @@ fn prepared<'a>(
             .collect::<Result<_>>()?,
         payment: payment.map(|p| &p.op),
         otherwise: payment.and_then(|p| p.otherwise.as_deref()),
-        quota,
-        original,
+        quota: &[],
+        original: None,
     })
 }
 
@@ -685,9 +684,12 @@ pub(crate) fn prepare(writes: &[Write]) -> Result<Vec<Prepared<'_>>> {
                 events,
                 notifications,
                 payment.as_ref(),
-                quota_draws,
-                original.as_deref(),
-            ),
+            )
+            .map(|p| Prepared {
+                quota: quota_draws,
+                original: original.as_deref(),
+                ..p
+            }),
             Write::Update {
                 record,
                 expected_last_seq,
@@ -701,19 +703,10 @@ pub(crate) fn prepare(writes: &[Write]) -> Result<Vec<Prepared<'_>>> {
                 events,
                 notifications,
                 payment.as_ref(),
-                &[],
-                None,
             ),
-            Write::Notify { notifications } => prepared(
-                PreparedKind::Notify,
-                None,
-                0,
-                &[],
-                notifications,
-                None,
-                &[],
-                None,
-            ),
+            Write::Notify { notifications } => {
+                prepared(PreparedKind::Notify, None, 0, &[], notifications, None)
+            }
         })
         .collect()
 }

@@ -70,7 +70,6 @@ pub use appeal_sql::{
 pub use dashboard_sql::DashboardStore;
 pub use directory_sql::DirectoryStore;
 pub use drafts_sql::{DraftHead, DraftRecord, DraftStore};
-pub use originals_sql::{Original, OriginalStore, StoredOriginal, WCO_DEC_DMS_XML};
 pub use draw_sql::{DrawSecretRecord, DrawSecretStore};
 pub use epoch_sql::EpochStore;
 pub use keys_sql::{
@@ -82,6 +81,7 @@ pub use model_sql::{
 };
 pub use notice_sql::NoticeStore;
 pub use ops_sql::OpsStore;
+pub use originals_sql::{Original, OriginalStore, StoredOriginal, WCO_DEC_DMS_XML};
 pub use people_sql::{
     AuditQuery, Decided, NewUser, OperatorKind, OperatorRecord, OperatorStatus, PeopleStore,
     UserChange, UserQuery, UserRecord,

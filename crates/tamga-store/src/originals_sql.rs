@@ -52,7 +52,8 @@ pub trait OriginalStore: Send + Sync {
 }
 
 const INSERT: &str = "INSERT INTO declaration_originals (mrn, format, body, body_sha256, not_used, at) VALUES (?, ?, ?, ?, ?, ?)";
-const SELECT: &str = "SELECT mrn, format, body, body_sha256, not_used, at FROM declaration_originals WHERE mrn = ?";
+const SELECT: &str =
+    "SELECT mrn, format, body, body_sha256, not_used, at FROM declaration_originals WHERE mrn = ?";
 
 fn stored<R>(r: &R) -> Result<StoredOriginal>
 where
@@ -118,5 +119,11 @@ macro_rules! originals_backend {
     };
 }
 
-originals_backend!(SqliteStore, reader, sqlx::SqliteConnection, insert_sqlite, sqlite_sql);
+originals_backend!(
+    SqliteStore,
+    reader,
+    sqlx::SqliteConnection,
+    insert_sqlite,
+    sqlite_sql
+);
 originals_backend!(PgStore, pool, sqlx::PgConnection, insert_pg, pg_sql);

@@ -610,7 +610,8 @@ impl Store for SqliteStore {
         }
         let originals = codec::original_rows(&prepared, &outcomes);
         if !originals.is_empty() {
-            crate::originals_sql::insert_sqlite(&mut *c, &originals, OffsetDateTime::now_utc()).await?;
+            crate::originals_sql::insert_sqlite(&mut *c, &originals, OffsetDateTime::now_utc())
+                .await?;
         }
         let quota = codec::quota_rows(&prepared, &outcomes);
         if !quota.is_empty() {

@@ -474,7 +474,11 @@ pub(crate) fn prepare(n: usize, seed: u64, xml: bool) -> Result<Vec<Ready>, Stri
                             let k = keys
                                 .get(&s.trader)
                                 .ok_or_else(|| format!("{} is not a demo trader", s.trader))?;
-                            let body = if xml { as_wco(&s.body)? } else { s.body.clone() };
+                            let body = if xml {
+                                as_wco(&s.body)?
+                            } else {
+                                s.body.clone()
+                            };
                             Ok(Ready {
                                 trader: s.trader.clone(),
                                 signature: signature::sign(&k.key, &body),
@@ -760,8 +764,11 @@ mod tests {
     fn xml_bench_bodies_are_the_json_bench_declarations() {
         let json = prepare(16, 3, false).unwrap();
         let xml = prepare(16, 3, true).unwrap();
-        let keys: HashMap<Eori, TraderKeys> =
-            demo_keys().unwrap().into_iter().map(|k| (k.id.clone(), k)).collect();
+        let keys: HashMap<Eori, TraderKeys> = demo_keys()
+            .unwrap()
+            .into_iter()
+            .map(|k| (k.id.clone(), k))
+            .collect();
         for (j, x) in json.iter().zip(&xml) {
             assert!(x.xml && !j.xml);
             assert_eq!(x.trader, j.trader);

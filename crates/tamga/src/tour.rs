@@ -122,7 +122,10 @@ pub async fn lodge(
     let body = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let sig = signature::sign(&signing_key(key)?, &body);
     // A `.xml` file is a WCO DEC-DMS declaration (docs/messages.md).
-    let content_type = if file.extension().is_some_and(|e| e.eq_ignore_ascii_case("xml")) {
+    let content_type = if file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xml"))
+    {
         "application/xml"
     } else {
         "application/json"

@@ -61,7 +61,13 @@ impl Clearance {
             Err(errors) => {
                 let violations = errors.into_iter().map(message_violation).collect();
                 return Err(self
-                    .reject(lodged_by, None, NotificationKind::Rejected, None, violations)
+                    .reject(
+                        lodged_by,
+                        None,
+                        NotificationKind::Rejected,
+                        None,
+                        violations,
+                    )
                     .await);
             }
         };

@@ -13,7 +13,6 @@ use tamga_app::demo::demo_signing_key;
 use tamga_core::codes::Mrn;
 use tamga_core::declaration::Declaration;
 use tamga_core::signature;
-use tamga_store::OriginalStore as _;
 
 use crate::common::{codes, TestApp};
 
@@ -105,12 +104,22 @@ async fn xml_lodging_is_the_json_lodging(app: TestApp) {
     let token = &app.trader(0).token;
     let (_, from_xml) = app.get(&format!("/api/v1/declarations/{mrn}"), token).await;
     let (_, from_json) = app
-        .get(&format!("/api/v1/declarations/{}", j["mrn"].as_str().unwrap()), token)
+        .get(
+            &format!("/api/v1/declarations/{}", j["mrn"].as_str().unwrap()),
+            token,
+        )
         .await;
     let mut read_xml = from_xml["declaration"].clone();
     read_xml["lrn"] = json!(lrn);
     assert_eq!(read_xml, from_json["declaration"]);
-    for field in ["type", "state", "channel", "declarant", "lodgedBy", "office"] {
+    for field in [
+        "type",
+        "state",
+        "channel",
+        "declarant",
+        "lodgedBy",
+        "office",
+    ] {
         assert_eq!(from_xml[field], from_json[field], "{field}");
     }
 
@@ -148,17 +157,26 @@ async fn xml_signature_identity_and_replay_are_checked_like_json(app: TestApp) {
     // XML with one byte changed after signing.
     let (s, v) = post(&app, 1, "application/xml", &xml, Some(&json_bytes), None).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    assert!(codes(&v).contains(&"FLC-SIGNATURE-INVALID".to_owned()), "{v}");
+    assert!(
+        codes(&v).contains(&"FLC-SIGNATURE-INVALID".to_owned()),
+        "{v}"
+    );
     let mut tampered = xml.clone();
     let at = tampered.windows(2).position(|w| w == b"\n ").unwrap();
     tampered[at + 1] = b'\t';
     let (s, v) = post(&app, 1, "application/xml", &tampered, Some(&xml), None).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    assert!(codes(&v).contains(&"FLC-SIGNATURE-INVALID".to_owned()), "{v}");
+    assert!(
+        codes(&v).contains(&"FLC-SIGNATURE-INVALID".to_owned()),
+        "{v}"
+    );
     // Signed with another trader's key.
     let (s, v) = post(&app, 1, "application/xml", &xml, None, Some(2)).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    assert!(codes(&v).contains(&"FLC-SIGNATURE-INVALID".to_owned()), "{v}");
+    assert!(
+        codes(&v).contains(&"FLC-SIGNATURE-INVALID".to_owned()),
+        "{v}"
+    );
     assert_eq!(app.count().await, 0);
 
     // Another trader lodging trader 1's declaration (signed with its own
@@ -168,10 +186,18 @@ async fn xml_signature_identity_and_replay_are_checked_like_json(app: TestApp) {
     let (s, as_xml) = lodge_xml(&app, 2, &xml).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{as_xml}");
     assert_eq!(codes(&as_xml), codes(&as_json));
-    assert!(codes(&as_xml).contains(&"FLC-LODGER-NOT-PARTY".to_owned()), "{as_xml}");
+    assert!(
+        codes(&as_xml).contains(&"FLC-LODGER-NOT-PARTY".to_owned()),
+        "{as_xml}"
+    );
     // Each of its violations names the element as well as the field.
     for x in as_xml["error"]["violations"].as_array().unwrap() {
-        assert!(x["xpath"].as_str().is_some_and(|p| p.starts_with("/MetaData/Declaration")), "{x}");
+        assert!(
+            x["xpath"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("/MetaData/Declaration")),
+            "{x}"
+        );
     }
     assert_eq!(app.count().await, 0);
 
@@ -188,7 +214,9 @@ async fn xml_signature_identity_and_replay_are_checked_like_json(app: TestApp) {
     let (s, v) = app.lodge(1, &doc).await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     assert_eq!(v["error"]["code"], "FLC-LRN-CONFLICT");
-    let relaid = String::from_utf8(xml.clone()).unwrap().replace("\n", "\r\n");
+    let relaid = String::from_utf8(xml.clone())
+        .unwrap()
+        .replace("\n", "\r\n");
     let (s, v) = lodge_xml(&app, 1, relaid.as_bytes()).await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     assert_eq!(v["error"]["code"], "FLC-LRN-CONFLICT");
@@ -203,16 +231,28 @@ async fn hostile_and_broken_xml_is_refused_with_codes_and_xpaths(app: TestApp) {
     let (xml, _) = xml_of(&app, 3);
     let text = String::from_utf8(xml.clone()).unwrap();
     let laughs = {
-        let mut s = String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n<!ENTITY lol \"lol\">\n");
+        let mut s =
+            String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n<!ENTITY lol \"lol\">\n");
         for i in 1..10 {
-            let prev = if i == 1 { "lol".to_owned() } else { format!("lol{}", i - 1) };
-            s.push_str(&format!("<!ENTITY lol{i} \"{}\">\n", format!("&{prev};").repeat(10)));
+            let prev = if i == 1 {
+                "lol".to_owned()
+            } else {
+                format!("lol{}", i - 1)
+            };
+            s.push_str(&format!(
+                "<!ENTITY lol{i} \"{}\">\n",
+                format!("&{prev};").repeat(10)
+            ));
         }
         s.push_str("]>\n<lolz>&lol9;</lolz>\n");
         s
     };
     let external = "<?xml version=\"1.0\"?>\n<!DOCTYPE d [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>\n<d>&xxe;</d>".to_owned();
-    let with_doctype = text.replacen("<md:MetaData", "<!DOCTYPE md:MetaData SYSTEM \"http://127.0.0.1:9/x.dtd\">\n<md:MetaData", 1);
+    let with_doctype = text.replacen(
+        "<md:MetaData",
+        "<!DOCTYPE md:MetaData SYSTEM \"http://127.0.0.1:9/x.dtd\">\n<md:MetaData",
+        1,
+    );
     let entity = text.replacen("<FunctionCode>9<", "<FunctionCode>&xxe;<", 1);
     let deep = format!("{}{}", "<a>".repeat(100_000), "</a>".repeat(100_000));
     let truncated = text[..text.len() / 2].to_owned();
@@ -221,22 +261,33 @@ async fn hostile_and_broken_xml_is_refused_with_codes_and_xpaths(app: TestApp) {
         .chars()
         .map(|c| c as u32 as u8)
         .collect();
-    let unknown_element = text.replacen(
-        "</FunctionCode>",
-        "</FunctionCode><Bogus>1</Bogus>",
-        1,
-    );
+    let unknown_element = text.replacen("</FunctionCode>", "</FunctionCode><Bogus>1</Bogus>", 1);
     let not_a_declaration = "<?xml version=\"1.0\"?><Invoice xmlns=\"urn:example\"/>".to_owned();
     let cases: Vec<(&str, Vec<u8>, &str, &str)> = vec![
         ("billion laughs", laughs.into_bytes(), "XML-DOCTYPE", "/"),
         ("external entity", external.into_bytes(), "XML-DOCTYPE", "/"),
         ("DOCTYPE", with_doctype.into_bytes(), "XML-DOCTYPE", "/"),
-        ("undefined entity", entity.into_bytes(), "XML-ENTITY", "/MetaData/Declaration/FunctionCode"),
+        (
+            "undefined entity",
+            entity.into_bytes(),
+            "XML-ENTITY",
+            "/MetaData/Declaration/FunctionCode",
+        ),
         ("deeply nested", deep.into_bytes(), "XML-TOO-DEEP", ""),
         ("truncated", truncated.into_bytes(), "XML-TRUNCATED", ""),
         ("ISO-8859-1", latin1, "XML-ENCODING", "/"),
-        ("schema", unknown_element.into_bytes(), "SCHEMA-UNEXPECTED", "/MetaData/Declaration/Bogus"),
-        ("not a declaration", not_a_declaration.into_bytes(), "WCO-NOT-DECLARATION", "/Invoice"),
+        (
+            "schema",
+            unknown_element.into_bytes(),
+            "SCHEMA-UNEXPECTED",
+            "/MetaData/Declaration/Bogus",
+        ),
+        (
+            "not a declaration",
+            not_a_declaration.into_bytes(),
+            "WCO-NOT-DECLARATION",
+            "/Invoice",
+        ),
     ];
     for (name, body, code, xpath) in cases {
         let (s, v) = lodge_xml(&app, 3, &body).await;
@@ -244,10 +295,15 @@ async fn hostile_and_broken_xml_is_refused_with_codes_and_xpaths(app: TestApp) {
         assert_eq!(v["error"]["code"], "DECLARATION_REJECTED", "{name}: {v}");
         let found = located(&v);
         assert!(
-            found.iter().any(|(c, x)| c.starts_with(code) && x.starts_with(xpath) && !x.is_empty()),
+            found
+                .iter()
+                .any(|(c, x)| c.starts_with(code) && x.starts_with(xpath) && !x.is_empty()),
             "{name}: {code} at {xpath} not in {found:?}"
         );
-        assert!(!v.to_string().contains("root:x:0:0"), "{name}: a local file leaked");
+        assert!(
+            !v.to_string().contains("root:x:0:0"),
+            "{name}: a local file leaked"
+        );
         assert_eq!(app.count().await, 0, "{name}: registered");
     }
 
@@ -259,7 +315,11 @@ async fn hostile_and_broken_xml_is_refused_with_codes_and_xpaths(app: TestApp) {
     assert_eq!(v["error"]["code"], "FLC-BODY-TOO-LARGE");
 
     // A type that is neither JSON nor XML, and XML in another charset.
-    for ct in ["text/plain", "application/octet-stream", "application/xml; charset=iso-8859-1"] {
+    for ct in [
+        "text/plain",
+        "application/octet-stream",
+        "application/xml; charset=iso-8859-1",
+    ] {
         let (s, v) = post(&app, 3, ct, &xml, None, None).await;
         assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{ct}: {v}");
         assert_eq!(v["error"]["code"], "CONTENT_TYPE", "{ct}");
@@ -290,7 +350,10 @@ async fn hostile_and_broken_xml_is_refused_with_codes_and_xpaths(app: TestApp) {
         .unwrap_or_else(|| panic!("{v}"));
     assert_eq!(hs["pointer"], "/items/0/hsCode");
     assert!(
-        hs["xpath"].as_str().unwrap().contains("/Commodity/Classification"),
+        hs["xpath"]
+            .as_str()
+            .unwrap()
+            .contains("/Commodity/Classification"),
         "{hs}"
     );
 

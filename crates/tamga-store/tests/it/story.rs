@@ -29,7 +29,6 @@ use tamga_core::reference::{
 };
 use tamga_core::risk::{RandomDraw, RandomSelection, RiskDecision, SelectivityCriterion};
 use tamga_store::testing::TestDb;
-use tamga_store::OriginalStore as _;
 use tamga_store::{
     Alternative, DeclarationQuery, DeclarationRecord, Operator, Payment, PaymentOp, Principal,
     Role, SigningKeyRecord, Store, StoreError, User, Write, WriteOutcome,
@@ -926,7 +925,10 @@ fn xml_original(l: &Lodged) -> tamga_store::Original {
         format: tamga_store::WCO_DEC_DMS_XML.to_owned(),
         body_sha256: format!("sha-of-{}", l.record.lrn),
         body,
-        not_used: vec!["/Declaration/Extra".to_owned(), "/Declaration/@a".to_owned()],
+        not_used: vec![
+            "/Declaration/Extra".to_owned(),
+            "/Declaration/@a".to_owned(),
+        ],
     }
 }
 
