@@ -19,6 +19,7 @@ use tamga_core::risk::{RandomSelection, SelectivityCriterion};
 use tamga_store::{DeclarationRecord, Notification};
 
 use crate::auth::{Auth, OperatorAuth};
+use crate::body_format::{body_format, BodyFormat};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiBytes, ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
@@ -221,52 +222,6 @@ pub async fn lodge(
     let mut view = DeclarationView::from(accepted);
     view.not_used = not_used;
     Ok((status, Json(view)).into_response())
-}
-
-/// How a lodging's body is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum BodyFormat {
-    Json,
-    /// WCO DEC-DMS XML.
-    Xml,
-}
-
-/// The format a lodging's `Content-Type` names: none or JSON (`…/json`,
-/// `…+json`) is JSON; `application/xml`, `text/xml` and `…+xml` are XML,
-/// in UTF-8 (a `charset` parameter, if any, must say so); anything else
-/// is 415 `CONTENT_TYPE`.
-fn body_format(headers: &HeaderMap) -> ApiResult<BodyFormat> {
-    let refuse = |why: &str| {
-        ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "CONTENT_TYPE",
-            format!("{why}: send the declaration as application/json, or as WCO DEC-DMS XML in UTF-8 (application/xml or text/xml)"),
-        )
-    };
-    let Some(value) = headers.get(axum::http::header::CONTENT_TYPE) else {
-        return Ok(BodyFormat::Json);
-    };
-    let value = value
-        .to_str()
-        .map_err(|_| refuse("the Content-Type header is not text"))?
-        .to_ascii_lowercase();
-    let mut parts = value.split(';').map(str::trim);
-    let media = parts.next().unwrap_or_default();
-    let charset = parts
-        .filter_map(|p| p.split_once('='))
-        .find(|(k, _)| k.trim() == "charset")
-        .map(|(_, v)| v.trim().trim_matches('"').to_owned());
-    let subtype = |suffix: &str| media.starts_with("application/") && media.ends_with(suffix);
-    if media == "application/json" || subtype("+json") {
-        return Ok(BodyFormat::Json);
-    }
-    if !(media == "application/xml" || media == "text/xml" || subtype("+xml")) {
-        return Err(refuse(&format!("Content-Type {media:?}")));
-    }
-    match charset.as_deref() {
-        None | Some("utf-8") | Some("utf8") => Ok(BodyFormat::Xml),
-        Some(other) => Err(refuse(&format!("charset {other:?}"))),
-    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
