@@ -395,6 +395,7 @@ mod tests {
                 })),
             }),
             quota_draws: Vec::new(),
+            original: None,
         }
     }
 

@@ -116,8 +116,8 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 /// Every error code the API can answer, with the file that makes it:
 /// each code-shaped literal of the non-test code of [`CRATES`] (the codes
 /// of `ApiError::new`, `bad_request`, `pub const X: &str`, `code: "…"`,
-/// the `code()` match arms, …) that is not in [`NOT_CODES`], and every
-/// rule of the control catalog.
+/// the `code()` match arms, …) that is not in [`NOT_CODES`], every rule
+/// of the control catalog, and the codes of reading a WCO message.
 fn api_codes() -> Vec<(String, String)> {
     let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut found: Vec<(String, String)> = Vec::new();
@@ -148,6 +148,17 @@ fn api_codes() -> Vec<(String, String)> {
     }
     for r in RULES {
         found.push((r.code.to_owned(), "tamga-core control catalog".into()));
+    }
+    // A declaration lodged as WCO DEC-DMS XML is refused with the message
+    // layer's codes (`tamga_app::clearance::lodge_wco`); writing XML
+    // (`OUT-*`) and EDIFACT (`EDI-*`) are not answered by the API.
+    for (code, _) in tamga_messages::error::CODES {
+        if ["XML-", "SCHEMA-", "WCO-"]
+            .iter()
+            .any(|p| code.starts_with(p))
+        {
+            found.push(((*code).to_owned(), "tamga-messages error codes".into()));
+        }
     }
     found.sort();
     found.dedup_by(|a, b| a.0 == b.0);

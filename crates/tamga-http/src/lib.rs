@@ -39,6 +39,7 @@ pub mod access;
 pub mod account_routes;
 pub mod appeal_routes;
 pub mod auth;
+pub mod body_format;
 pub mod error;
 pub mod error_lang;
 pub mod extract;

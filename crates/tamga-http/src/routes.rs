@@ -19,6 +19,7 @@ use tamga_core::risk::{RandomSelection, SelectivityCriterion};
 use tamga_store::{DeclarationRecord, Notification};
 
 use crate::auth::{Auth, OperatorAuth};
+use crate::body_format::{body_format, BodyFormat};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiBytes, ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
@@ -59,6 +60,12 @@ pub struct DeclarationView {
     /// The declaration data (the lodged document, parsed).
     #[schema(value_type = Declaration)]
     pub declaration: serde_json::Value,
+    /// Lodged as WCO DEC-DMS XML: the elements and attributes tamga does
+    /// not model (XPaths; empty when every one was mapped). They are not
+    /// dropped: the original message is stored with the declaration.
+    /// Absent for a JSON lodging.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_used: Option<Vec<String>>,
 }
 
 impl From<DeclarationRecord> for DeclarationView {
@@ -79,6 +86,7 @@ impl From<DeclarationRecord> for DeclarationView {
             warnings: Vec::new(),
             replay: false,
             declaration: serde_json::to_value(&r.declaration).unwrap_or_default(),
+            not_used: None,
         }
     }
 }
@@ -160,36 +168,60 @@ pub async fn healthz(State(s): State<AppState>) -> ApiResult<Json<Health>> {
 
 /// Lodge a declaration.
 ///
-/// The body is the declaration JSON; `X-Tamga-Signature` carries the base64
-/// detached Ed25519 signature over the exact body bytes, made with one of
+/// The body is the declaration JSON (`Content-Type: application/json`, or
+/// none), or a WCO DEC-DMS declaration with function code 9
+/// (`application/xml` or `text/xml`, UTF-8; docs/messages.md).
+/// `X-Tamga-Signature` carries the base64 detached Ed25519 signature over
+/// the exact body bytes (the XML as sent, for a message), made with one of
 /// the lodging operator's registered keys (`X-Tamga-Key-Id` may name it).
 /// It is controlled, registered (MRN), risk-assessed and, when green,
 /// released in the same request. Re-sending the same LRN and body returns
 /// the original declaration (200, `replay: true`).
+///
+/// XML: a message that is not well-formed, has a DOCTYPE (so no entity is
+/// ever expanded or fetched), breaks the DEC-DMS schema or cannot be
+/// mapped is rejected (422) with every error's code (`XML-*`, `SCHEMA-*`,
+/// `WCO-*`) and `xpath`; control's violations carry both their JSON
+/// `pointer` into the mapped declaration and the `xpath` of the element.
+/// The answer lists the elements tamga does not model (`notUsed`); the
+/// message is stored with the declaration. Function code 13 (amendment,
+/// cancellation, goods presentation): 400 `XML_FUNCTION_NOT_SUPPORTED` at
+/// `FunctionCode`.
 #[utoipa::path(post, path = "/api/v1/declarations", tag = "declarations",
-    request_body(content = Declaration, description = "declaration (see docs/declaration.md), signed", content_type = "application/json"),
+    request_body(description = "the declaration, signed: tamga's JSON (see docs/declaration.md) or WCO DEC-DMS XML (docs/messages.md)",
+        content((Declaration = "application/json"), (String = "application/xml"), (String = "text/xml"))),
     params(("X-Tamga-Signature" = String, Header, description = "base64 Ed25519 signature of the body"),
            ("X-Tamga-Key-Id" = Option<String>, Header, description = "id of the signing key")),
     responses(
         (status = 201, description = "registered (and possibly released)", body = DeclarationView),
         (status = 200, description = "identical re-send", body = DeclarationView),
-        (status = 400, description = "the body is not JSON, or too large", body = ErrorBody),
+        (status = 400, description = "a DEC-DMS message that is not an original declaration (XML_FUNCTION_NOT_SUPPORTED at its FunctionCode)", body = ErrorBody),
         (status = 409, description = "LRN used for a different body", body = ErrorBody),
-        (status = 422, description = "rejected by control (every violation listed), or the signature is missing, of an unknown key or invalid", body = ErrorBody)),
+        (status = 413, description = "the body is larger than 2 MiB", body = ErrorBody),
+        (status = 415, description = "the body is neither application/json nor UTF-8 application/xml or text/xml (CONTENT_TYPE)", body = ErrorBody),
+        (status = 422, description = "rejected (every violation listed): a body that is not JSON, or XML that cannot be read, breaks the schema or cannot be mapped; control; or the signature is missing, of an unknown key or invalid", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn lodge(
     State(s): State<AppState>,
     OperatorAuth(op): OperatorAuth,
     headers: HeaderMap,
     ApiBytes(b): ApiBytes,
-) -> ApiResult<impl IntoResponse> {
-    let accepted = s.clearance.lodge(&op, signed(&headers, &b)).await?;
+) -> ApiResult<Response> {
+    let (accepted, not_used) = match body_format(&headers)? {
+        BodyFormat::Json => (s.clearance.lodge(&op, signed(&headers, &b)).await?, None),
+        BodyFormat::Xml => {
+            let m = s.clearance.lodge_wco(&op, signed(&headers, &b)).await?;
+            (m.accepted, Some(m.not_used))
+        }
+    };
     let status = if accepted.replay {
         StatusCode::OK
     } else {
         StatusCode::CREATED
     };
-    Ok((status, Json(DeclarationView::from(accepted))))
+    let mut view = DeclarationView::from(accepted);
+    view.not_used = not_used;
+    Ok((status, Json(view)).into_response())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

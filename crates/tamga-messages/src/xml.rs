@@ -348,7 +348,6 @@ impl<'a> Reader<'a> {
                     let Some(mut done) = self.stack.pop() else {
                         return Err(self.err("XML-SYNTAX", "an end tag without a start tag"));
                     };
-                    simplify_paths(&mut done);
                     match self.stack.last_mut() {
                         Some(parent) => parent.element.children.push(done.element),
                         None => self.root = Some(done.element),
@@ -413,8 +412,11 @@ impl<'a> Reader<'a> {
                 ),
             ));
         }
-        self.root
-            .ok_or_else(|| MessageError::new("XML-EMPTY", "", "the message has no root element"))
+        let mut root = self
+            .root
+            .ok_or_else(|| MessageError::new("XML-EMPTY", "", "the message has no root element"))?;
+        assign_paths(&mut root);
+        Ok(root)
     }
 }
 
@@ -427,27 +429,30 @@ fn owned_ns(ns: ResolveResult<'_>) -> Result<Option<String>, Vec<u8>> {
     }
 }
 
-/// Drops the `[1]` of children that are the only one of their name, so a
-/// pointer reads `/Declaration/GoodsShipment/Consignment` and only repeated
-/// elements carry a position.
-fn simplify_paths(open: &mut Open) {
-    for child in &mut open.element.children {
-        let single = open.names.iter().any(|(k, n)| *k == child.name && *n == 1);
-        if single {
-            let old = child.path.clone();
-            if let Some(new) = old.strip_suffix("[1]") {
-                let new = new.to_owned();
-                rename(child, &old, &new);
-            }
+/// Gives every element below `e` its final pointer, in one pass once the
+/// tree is read: `/Declaration/GoodsShipment/Consignment`, with a position
+/// only where the parent has several children of the name
+/// (`GovernmentAgencyGoodsItem[2]`). While reading, an element's pointer
+/// carries its position so far (`[1]`): errors found then name it so.
+fn assign_paths(e: &mut Element) {
+    // (name, children of that name, seen so far)
+    let mut counts: Vec<(String, usize, usize)> = Vec::new();
+    for c in &e.children {
+        match counts.iter_mut().find(|x| x.0 == c.name) {
+            Some(x) => x.1 += 1,
+            None => counts.push((c.name.clone(), 1, 0)),
         }
     }
-}
-
-fn rename(e: &mut Element, old: &str, new: &str) {
-    if let Some(rest) = e.path.strip_prefix(old) {
-        e.path = format!("{new}{rest}");
-    }
     for c in &mut e.children {
-        rename(c, old, new);
+        let Some(x) = counts.iter_mut().find(|x| x.0 == c.name) else {
+            continue;
+        };
+        x.2 += 1;
+        c.path = if x.1 == 1 {
+            format!("{}/{}", e.path, c.name)
+        } else {
+            format!("{}/{}[{}]", e.path, c.name, x.2)
+        };
+        assign_paths(c);
     }
 }

@@ -19,8 +19,9 @@ use tamga_core::reference::{
 use tamga_core::risk::SelectivityCriterion;
 
 use crate::{
-    Alternative, AuditEntry, DeclarationRecord, Notification, Operator, Payment, PaymentOp,
-    Principal, QuotaDrawRecord, Result, Role, SigningKeyRecord, StoreError, Write, WriteOutcome,
+    Alternative, AuditEntry, DeclarationRecord, Notification, Operator, Original, Payment,
+    PaymentOp, Principal, QuotaDrawRecord, Result, Role, SigningKeyRecord, StoreError, Write,
+    WriteOutcome,
 };
 
 /// The quota draws of the written inserts: (MRN, draw).
@@ -34,6 +35,19 @@ pub(crate) fn quota_rows<'p>(
         .filter(|(p, o)| o.is_written() && p.kind == PreparedKind::Insert)
         .filter_map(|(p, _)| p.decl.as_ref().map(|d| (d.mrn, p.quota)))
         .flat_map(|(mrn, q)| q.iter().map(move |q| (mrn, q)))
+        .collect()
+}
+
+/// The originals of the written inserts: (MRN, original).
+pub(crate) fn original_rows<'p>(
+    prepared: &'p [Prepared<'_>],
+    outcomes: &[WriteOutcome],
+) -> Vec<(&'p str, &'p Original)> {
+    prepared
+        .iter()
+        .zip(outcomes)
+        .filter(|(p, o)| o.is_written() && p.kind == PreparedKind::Insert)
+        .filter_map(|(p, _)| Some((p.decl.as_ref()?.mrn, p.original?)))
         .collect()
 }
 
@@ -574,6 +588,8 @@ pub(crate) struct Prepared<'a> {
     pub otherwise: Option<&'a Alternative>,
     /// Quota draws, stored with either form.
     pub quota: &'a [QuotaDrawRecord],
+    /// The message lodged, stored with either form.
+    pub original: Option<&'a Original>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -590,7 +606,6 @@ fn prepared<'a>(
     events: &'a [Event],
     notifications: &'a [NewNotification],
     payment: Option<&'a Payment>,
-    quota: &'a [QuotaDrawRecord],
 ) -> Result<Prepared<'a>> {
     Ok(Prepared {
         kind,
@@ -603,7 +618,8 @@ fn prepared<'a>(
             .collect::<Result<_>>()?,
         payment: payment.map(|p| &p.op),
         otherwise: payment.and_then(|p| p.otherwise.as_deref()),
-        quota,
+        quota: &[],
+        original: None,
     })
 }
 
@@ -634,6 +650,7 @@ fn other_form<'a>(p: &Prepared<'a>, alt: &'a Alternative) -> Result<Prepared<'a>
         payment: None,
         otherwise: None,
         quota: &[],
+        original: None,
     })
 }
 
@@ -663,6 +680,7 @@ pub(crate) fn prepare(writes: &[Write]) -> Result<Vec<Prepared<'_>>> {
                 notifications,
                 payment,
                 quota_draws,
+                original,
             } => prepared(
                 PreparedKind::Insert,
                 Some(record),
@@ -670,8 +688,12 @@ pub(crate) fn prepare(writes: &[Write]) -> Result<Vec<Prepared<'_>>> {
                 events,
                 notifications,
                 payment.as_ref(),
-                quota_draws,
-            ),
+            )
+            .map(|p| Prepared {
+                quota: quota_draws,
+                original: original.as_deref(),
+                ..p
+            }),
             Write::Update {
                 record,
                 expected_last_seq,
@@ -685,10 +707,9 @@ pub(crate) fn prepare(writes: &[Write]) -> Result<Vec<Prepared<'_>>> {
                 events,
                 notifications,
                 payment.as_ref(),
-                &[],
             ),
             Write::Notify { notifications } => {
-                prepared(PreparedKind::Notify, None, 0, &[], notifications, None, &[])
+                prepared(PreparedKind::Notify, None, 0, &[], notifications, None)
             }
         })
         .collect()

@@ -50,6 +50,7 @@ pub mod mandate_sql;
 pub mod model_sql;
 pub mod notice_sql;
 pub mod ops_sql;
+pub mod originals_sql;
 mod payment_sql;
 pub mod people_sql;
 mod placeholders;
@@ -81,6 +82,7 @@ pub use model_sql::{
 };
 pub use notice_sql::NoticeStore;
 pub use ops_sql::OpsStore;
+pub use originals_sql::{Original, OriginalStore, StoredOriginal, WCO_DEC_DMS_XML};
 pub use people_sql::{
     AuditQuery, Decided, NewUser, OperatorKind, OperatorRecord, OperatorStatus, PeopleStore,
     UserChange, UserQuery, UserRecord,
@@ -331,6 +333,9 @@ pub enum Write {
         payment: Option<Payment>,
         /// Tariff quota draws of the declaration (stored with either form).
         quota_draws: Vec<QuotaDrawRecord>,
+        /// The message it was lodged as, when not tamga's JSON (stored
+        /// with either form, [`originals_sql`]).
+        original: Option<Box<Original>>,
     },
     /// A change to a declaration: new projection and its events. Refused
     /// with [`WriteOutcome::Stale`] unless the stored `last_seq` equals
@@ -585,6 +590,7 @@ pub trait Store:
     + NoticeStore
     + DraftStore
     + ModelStore
+    + OriginalStore
     + Send
     + Sync
     + 'static

@@ -570,6 +570,10 @@ impl Store for PgStore {
             .execute(&mut *c)
             .await?;
         }
+        let originals = codec::original_rows(&prepared, &outcomes);
+        if !originals.is_empty() {
+            crate::originals_sql::insert_pg(&mut *c, &originals, OffsetDateTime::now_utc()).await?;
+        }
         let quota = codec::quota_rows(&prepared, &outcomes);
         if !quota.is_empty() {
             use crate::ledger_sql::LedgerTx as _;

@@ -610,6 +610,11 @@ impl Store for SqliteStore {
             });
             qb.build().execute(&mut *c).await?;
         }
+        let originals = codec::original_rows(&prepared, &outcomes);
+        if !originals.is_empty() {
+            crate::originals_sql::insert_sqlite(&mut *c, &originals, OffsetDateTime::now_utc())
+                .await?;
+        }
         let quota = codec::quota_rows(&prepared, &outcomes);
         if !quota.is_empty() {
             use crate::ledger_sql::LedgerTx as _;

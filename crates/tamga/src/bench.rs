@@ -2,7 +2,10 @@
 //!
 //! - `bench pipeline`: the whole lodging pipeline in-process (control,
 //!   signature, registration, risk, release, durable group commit) over a
-//!   fresh store, with pre-generated and pre-signed declarations.
+//!   fresh store, with pre-generated and pre-signed declarations; with
+//!   `--xml` the same declarations written as WCO DEC-DMS XML and lodged
+//!   through [`Clearance::lodge_wco`], the path of the HTTP API's XML
+//!   bodies (read, schema, mapping, then the same pipeline).
 //! - `bench malformed`: the real HTTP server in-process, fed with malformed,
 //!   erroneous and badly signed declarations; no answer may be a 5xx.
 //! - `bench slow-clients`: the real HTTP server in-process while N slow
@@ -248,6 +251,11 @@ pub struct PipelineArgs {
     /// the run, so that the lodging path is the one with a live model.
     #[arg(long, conflicts_with = "core_only")]
     model: Option<std::path::PathBuf>,
+    /// Lodge the declarations as WCO DEC-DMS XML (written from the same
+    /// generated declarations, signed over the XML) through the API's XML
+    /// path: reading, the DEC-DMS schema and the mapping are measured too.
+    #[arg(long)]
+    xml: bool,
     /// Print JSON on stdout (no progress bar).
     #[arg(long)]
     json: bool,
@@ -301,6 +309,8 @@ pub(crate) struct Ready {
     body: Vec<u8>,
     signature: String,
     key_id: String,
+    /// `body` is WCO DEC-DMS XML, not tamga's JSON.
+    xml: bool,
 }
 
 #[derive(Default)]
@@ -435,7 +445,9 @@ async fn pipeline(a: PipelineArgs) -> Result<(), String> {
     Ok(())
 }
 
-pub(crate) fn prepare(n: usize, seed: u64) -> Result<Vec<Ready>, String> {
+/// `n` generated declarations, signed by their traders; as WCO DEC-DMS
+/// XML when `xml` (written from the same declarations).
+pub(crate) fn prepare(n: usize, seed: u64, xml: bool) -> Result<Vec<Ready>, String> {
     let keys: HashMap<Eori, TraderKeys> = demo_keys()?
         .into_iter()
         .map(|k| (k.id.clone(), k))
@@ -462,11 +474,17 @@ pub(crate) fn prepare(n: usize, seed: u64) -> Result<Vec<Ready>, String> {
                             let k = keys
                                 .get(&s.trader)
                                 .ok_or_else(|| format!("{} is not a demo trader", s.trader))?;
+                            let body = if xml {
+                                as_wco(&s.body)?
+                            } else {
+                                s.body.clone()
+                            };
                             Ok(Ready {
                                 trader: s.trader.clone(),
-                                signature: signature::sign(&k.key, &s.body),
+                                signature: signature::sign(&k.key, &body),
                                 key_id: k.key_id.clone(),
-                                body: s.body.clone(),
+                                body,
+                                xml,
                             })
                         })
                         .collect::<Result<Vec<_>, String>>()
@@ -482,6 +500,15 @@ pub(crate) fn prepare(n: usize, seed: u64) -> Result<Vec<Ready>, String> {
         }
         Ok(all)
     })
+}
+
+/// A generated declaration's JSON written as WCO DEC-DMS XML.
+fn as_wco(json: &[u8]) -> Result<Vec<u8>, String> {
+    let d: tamga_core::declaration::Declaration =
+        serde_json::from_slice(json).map_err(|e| format!("a generated declaration: {e}"))?;
+    tamga_messages::write_wco(&d)
+        .map(String::into_bytes)
+        .map_err(|e| format!("a generated declaration as XML: {e:?}"))
 }
 
 async fn pipeline_on(a: &PipelineArgs, url: &str) -> Result<serde_json::Value, String> {
@@ -522,10 +549,11 @@ async fn pipeline_on(a: &PipelineArgs, url: &str) -> Result<serde_json::Value, S
     };
 
     let t_prepare = Instant::now();
-    let ready = Arc::new(prepare(a.declarations, a.seed)?);
+    let ready = Arc::new(prepare(a.declarations, a.seed, a.xml)?);
     let prepare_seconds = t_prepare.elapsed().as_secs_f64();
 
     let n = ready.len();
+    let mean_body_bytes = ready.iter().map(|r| r.body.len()).sum::<usize>() / n.max(1);
     let (hist, tally, seconds) = lodge_all(&clearance, ready, a.concurrency, a.json).await?;
 
     let stored = store
@@ -542,6 +570,8 @@ async fn pipeline_on(a: &PipelineArgs, url: &str) -> Result<serde_json::Value, S
     codes.truncate(10);
     Ok(json!({
         "benchmark": "pipeline",
+        "format": if a.xml { "wco-dec-dms-xml" } else { "json" },
+        "mean_body_bytes": mean_body_bytes,
         "backend": backend,
         "declarations": n,
         "items_per_declaration": 5,
@@ -609,16 +639,20 @@ pub(crate) async fn lodge_all(
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(r) = ready.get(i) else { break };
                 let t0 = Instant::now();
-                let result = clearance
-                    .lodge(
-                        &r.trader,
-                        Signed {
-                            body: &r.body,
-                            signature: Some(&r.signature),
-                            key_id: Some(&r.key_id),
-                        },
-                    )
-                    .await;
+                let signed = Signed {
+                    body: &r.body,
+                    signature: Some(&r.signature),
+                    key_id: Some(&r.key_id),
+                };
+                let result = if r.xml {
+                    // The HTTP API's XML path.
+                    clearance
+                        .lodge_wco(&r.trader, signed)
+                        .await
+                        .map(|m| m.accepted)
+                } else {
+                    clearance.lodge(&r.trader, signed).await
+                };
                 record(&mut hist, t0.elapsed());
                 match result {
                     Ok(acc) => {
@@ -667,8 +701,13 @@ fn print_pipeline_text(o: &serde_json::Value) {
         o["backend"].as_str().unwrap_or("?")
     );
     println!(
-        "  {} declarations x {} items, concurrency {}, max batch {}",
-        o["declarations"], o["items_per_declaration"], o["concurrency"], o["max_batch"]
+        "  {} declarations x {} items as {} ({} bytes on average), concurrency {}, max batch {}",
+        o["declarations"],
+        o["items_per_declaration"],
+        o["format"].as_str().unwrap_or("?"),
+        o["mean_body_bytes"],
+        o["concurrency"],
+        o["max_batch"]
     );
     if let Some(v) = o["model_version"].as_i64() {
         println!("  every lodging scored by the learning model (version {v})");
@@ -721,6 +760,31 @@ mod tests {
                 assert!(errors.is_empty(), "trader {trader} seed {seed}: {errors:?}");
                 assert!(report.declaration.is_some());
             }
+        }
+    }
+
+    /// `bench pipeline --xml` lodges the same declarations as its JSON
+    /// run, written as DEC-DMS XML and signed over the XML.
+    #[test]
+    fn xml_bench_bodies_are_the_json_bench_declarations() {
+        let json = prepare(16, 3, false).unwrap();
+        let xml = prepare(16, 3, true).unwrap();
+        let keys: HashMap<Eori, TraderKeys> = demo_keys()
+            .unwrap()
+            .into_iter()
+            .map(|k| (k.id.clone(), k))
+            .collect();
+        for (j, x) in json.iter().zip(&xml) {
+            assert!(x.xml && !j.xml);
+            assert_eq!(x.trader, j.trader);
+            let m = tamga_messages::read_wco(&x.body, &tamga_messages::Limits::default()).unwrap();
+            assert!(m.not_used.is_empty(), "{:?}", m.not_used);
+            let from_xml = tamga_messages::to_declaration(&m).unwrap();
+            let from_json: tamga_core::declaration::Declaration =
+                serde_json::from_slice(&j.body).unwrap();
+            assert_eq!(from_xml, from_json);
+            let key = keys[&x.trader].key.verifying_key();
+            signature::verify(&key, &x.body, &x.signature).expect("signed over the XML");
         }
     }
 

@@ -231,7 +231,7 @@ async fn bench_on(a: &BenchPortalArgs, url: &str) -> Result<serde_json::Value, S
         .await
         .map_err(|e| format!("cannot start services: {e}"))?;
 
-    let ready = Arc::new(prepare(a.declarations, a.seed)?);
+    let ready = Arc::new(prepare(a.declarations, a.seed, false)?);
     let (_, tally, lodge_seconds) = lodge_all(&clearance, ready, a.concurrency, a.json).await?;
     let stored = store
         .count_declarations()

@@ -124,7 +124,8 @@ enum Command {
         key: String,
         file: PathBuf,
     },
-    /// Sign and lodge a declaration file: the outcome (HTTP status, MRN,
+    /// Sign and lodge a declaration file (tamga's JSON, or WCO DEC-DMS XML
+    /// when the file name ends in `.xml`): the outcome (HTTP status, MRN,
     /// state, channel or error codes) on stderr, the server's JSON answer on
     /// stdout.
     Lodge {

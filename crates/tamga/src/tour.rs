@@ -121,13 +121,22 @@ pub async fn lodge(
     let (token, key) = (token.as_str(), key.as_str());
     let body = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let sig = signature::sign(&signing_key(key)?, &body);
+    // A `.xml` file is a WCO DEC-DMS declaration (docs/messages.md).
+    let content_type = if file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xml"))
+    {
+        "application/xml"
+    } else {
+        "application/json"
+    };
     let resp = reqwest::Client::new()
         .post(format!(
             "{}/api/v1/declarations",
             target.trim_end_matches('/')
         ))
         .bearer_auth(token)
-        .header("content-type", "application/json")
+        .header("content-type", content_type)
         .header("x-tamga-signature", sig)
         .body(body)
         .send()

@@ -11,6 +11,11 @@
 //!   declaration or given back (a failure, or a replay).
 //! - An identical re-send of an accepted declaration is answered with it
 //!   (`replay`); a different body under a used LRN is a conflict.
+//! - A declaration lodged as a standard message ([`super::messages`])
+//!   runs the same stages from its mapped document on: its signature and
+//!   replay check cover the message's bytes, its violations name the
+//!   element they are in ([`Lodgement::place`]), and its original bytes
+//!   are stored with it.
 
 use time::OffsetDateTime;
 
@@ -23,7 +28,8 @@ use tamga_core::lifecycle::{
 };
 use tamga_core::pipeline::{self, Decided, DutyResult};
 use tamga_store::{
-    Alternative, DeclarationRecord, Payment, PaymentOp, QuotaDrawRecord, Write, WriteOutcome,
+    Alternative, DeclarationRecord, Original, Payment, PaymentOp, QuotaDrawRecord, Write,
+    WriteOutcome,
 };
 
 use super::access::is_party;
@@ -38,6 +44,32 @@ use crate::error::AppError;
 const QUOTA_TRIES: u32 = 3;
 /// 409 when the quota changed on every try.
 pub(crate) const QUOTA_CHANGED: &str = "QUOTA_CHANGED";
+
+/// Fills in where a violation is in the body as it was sent (the XPath of
+/// a standard message's element).
+pub(crate) type Place<'a> = &'a (dyn Fn(&mut Violation) + Send + Sync);
+
+/// The document to lodge and what it was lodged as.
+pub(crate) struct Lodgement<'a> {
+    /// tamga's wire JSON (the body itself, or a message mapped into it).
+    pub doc: serde_json::Value,
+    /// SHA-256 (hex) of the signed body's bytes.
+    pub body_sha256: String,
+    /// For a message: places violations in it.
+    pub place: Option<Place<'a>>,
+    /// For a message: its bytes, stored with the declaration.
+    pub original: Option<Box<Original>>,
+}
+
+impl Lodgement<'_> {
+    /// `violations` placed in the body as sent.
+    fn placed(&self, mut violations: Vec<Violation>) -> Vec<Violation> {
+        if let Some(place) = self.place {
+            violations.iter_mut().for_each(place);
+        }
+        violations
+    }
+}
 
 /// What control, the signature and the representation check found.
 struct Checks {
@@ -58,7 +90,7 @@ impl Checks {
     }
 
     /// The lodging that passed every check, or the violations refusing it.
-    fn passed(self) -> Result<Passed, Vec<Violation>> {
+    fn passed(self, original: Option<Box<Original>>) -> Result<Passed, Vec<Violation>> {
         let errors = self.has_errors();
         match (self.declaration, self.key_id, errors) {
             (Some(declaration), Some(key_id), false) => Ok(Passed {
@@ -66,6 +98,7 @@ impl Checks {
                 key_id,
                 represented: self.represented,
                 warnings: self.violations,
+                original,
             }),
             _ => Err(self.violations),
         }
@@ -81,6 +114,8 @@ struct Passed {
     represented: Option<(i64, Eori)>,
     /// Control warnings (did not reject).
     warnings: Vec<Violation>,
+    /// The message it was lodged as, if not JSON.
+    original: Option<Box<Original>>,
 }
 
 /// A lodging given its MRN: who lodged it, who declares and who pays.
@@ -121,15 +156,34 @@ impl Clearance {
     pub async fn lodge(&self, lodged_by: &Eori, s: Signed<'_>) -> Result<Accepted, AppError> {
         let body_sha256 = sha256_hex(s.body);
         let doc = self.parse(lodged_by, s.body).await?;
+        let lodgement = Lodgement {
+            doc,
+            body_sha256,
+            place: None,
+            original: None,
+        };
+        self.lodge_document(lodged_by, &s, lodgement).await
+    }
+
+    /// Stages 2 to 9 on a parsed document, `s` its signed bytes.
+    pub(crate) async fn lodge_document(
+        &self,
+        lodged_by: &Eori,
+        s: &Signed<'_>,
+        mut lodgement: Lodgement<'_>,
+    ) -> Result<Accepted, AppError> {
         let now = OffsetDateTime::now_utc();
-        let mut checks = self.control(lodged_by, &s, &doc, now).await;
+        let doc = std::mem::take(&mut lodgement.doc);
+        let mut checks = self.control(lodged_by, s, &doc, now).await;
         self.authorise_representation(lodged_by, &mut checks, now)
             .await?;
-        let mut passed = match checks.passed() {
+        checks.violations = lodgement.placed(checks.violations);
+        let body_sha256 = lodgement.body_sha256.clone();
+        let mut passed = match checks.passed(lodgement.original.take()) {
             Ok(p) => p,
             Err(violations) => {
                 return self
-                    .refuse_lodging(lodged_by, &doc, violations, &body_sha256)
+                    .refuse_lodging(lodged_by, &doc, violations, &lodgement)
                     .await
             }
         };
@@ -137,7 +191,7 @@ impl Clearance {
         loop {
             tries += 1;
             let (duties, draws) = self
-                .assess_lodged_duties(lodged_by, &passed.declaration, now)
+                .assess_lodged_duties(lodged_by, &passed.declaration, now, &lodgement)
                 .await?;
             // Another try needs the declaration again (only when it draws
             // on a quota, whose balance another instance may change).
@@ -253,17 +307,17 @@ impl Clearance {
         lodged_by: &Eori,
         doc: &serde_json::Value,
         mut violations: Vec<Violation>,
-        body_sha256: &str,
+        lodgement: &Lodgement<'_>,
     ) -> Result<Accepted, AppError> {
         let (lrn, declarant) = lrn_and_declarant(doc);
         if let (Some(lrn), Some(declarant)) = (&lrn, &declarant) {
             if let Some(existing) = self.store.declaration_by_lrn(declarant, lrn).await? {
-                match replay_or_conflict(lodged_by, existing, body_sha256) {
-                    Err(AppError::LrnConflict { lrn, mrn }) => violations.push(violation(
+                match replay_or_conflict(lodged_by, existing, &lodgement.body_sha256) {
+                    Err(AppError::LrnConflict { lrn, mrn }) => violations.extend(lodgement.placed(vec![violation(
                         "FLC-LRN-CONFLICT",
                         "/lrn",
                         format!("LRN {lrn} was already used by this declarant for a different declaration ({mrn})"),
-                    )),
+                    )])),
                     answer => return answer,
                 }
             }
@@ -286,6 +340,7 @@ impl Clearance {
         lodged_by: &Eori,
         declaration: &Declaration,
         now: OffsetDateTime,
+        lodgement: &Lodgement<'_>,
     ) -> Result<(DutyResult, Vec<QuotaDrawRecord>), AppError> {
         match self.assess_duties(declaration, now.date()) {
             Ok(assessed) => Ok(assessed),
@@ -295,7 +350,7 @@ impl Clearance {
                     Some(&declaration.lrn),
                     NotificationKind::Rejected,
                     None,
-                    vec![v],
+                    lodgement.placed(vec![v]),
                 )
                 .await),
         }
@@ -408,6 +463,7 @@ impl Clearance {
             key_id,
             represented,
             warnings,
+            original,
         } = passed;
         // Both forms start with the same events, sealed once.
         let shared = registered.seal_shared(
@@ -454,6 +510,7 @@ impl Clearance {
                 notifications,
                 payment: payment.map(|op| Payment { op, otherwise }),
                 quota_draws: draws.to_vec(),
+                original,
             })
             .await?;
         self.answer(

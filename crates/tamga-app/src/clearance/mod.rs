@@ -61,6 +61,7 @@ mod changes;
 mod check;
 mod load_cache;
 mod lodging;
+mod messages;
 mod mrn_blocks;
 mod notices;
 mod notify;
@@ -76,6 +77,7 @@ mod tests;
 
 pub use access::{can_view, is_party, Caller};
 pub use check::CheckReport;
+pub use messages::{AcceptedMessage, XML_FUNCTION_NOT_SUPPORTED};
 pub use notices::{UnreadNotices, UNREAD_CAP};
 pub use officer_acts::OfficerActGuard;
 pub use signature_audit::{check_officer_event, judge_revocation, SignatureCheck};

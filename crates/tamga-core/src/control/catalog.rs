@@ -681,6 +681,7 @@ pub fn violation(code: &str, pointer: impl Into<String>, message: impl Into<Stri
         severity: r.severity,
         message: message.into(),
         pointer: pointer.into(),
+        xpath: None,
     }
 }
 

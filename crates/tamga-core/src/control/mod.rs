@@ -62,6 +62,11 @@ pub struct Violation {
     pub message: String,
     /// RFC 6901 JSON pointer into the lodged document ("" is the root).
     pub pointer: String,
+    /// For a declaration lodged as a standard message (WCO DEC-DMS XML):
+    /// the XPath of the element the problem is in (for a missing value,
+    /// the nearest element that should hold it). Absent for JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xpath: Option<String>,
 }
 
 /// What control needs to know besides the declaration itself.

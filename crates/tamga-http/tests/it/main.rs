@@ -39,3 +39,4 @@ mod risk_model_api;
 mod security;
 mod tokens;
 mod workbench_api;
+mod xml_lodging;

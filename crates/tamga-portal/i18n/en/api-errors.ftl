@@ -12,7 +12,7 @@
 api-BAD_REQUEST = the request is malformed
 api-BODY_NOT_UTF8 = the request body is not valid UTF-8
 api-BODY_UNREADABLE = the request body could not be read
-api-CONTENT_TYPE = send the body with Content-Type: application/json
+api-CONTENT_TYPE = send the body with a Content-Type the endpoint takes: application/json (a declaration may also be UTF-8 application/xml or text/xml)
 api-HEADERS_TOO_LARGE = request headers too large
 api-METHOD_NOT_ALLOWED = method not allowed on this endpoint
 api-NOT_FOUND = not found
@@ -449,3 +449,29 @@ api-HS_BUSY = The HS classification assistant is busy: retry in a second.
 api-HS_QUERY_EMPTY = The goods description is empty.
 api-HS_QUERY_TOO_LONG = The goods description is longer than 500 characters.
 api-HS_QUERY_NOT_TEXT = The goods description contains control characters.
+
+# WCO DEC-DMS XML lodged over POST /api/v1/declarations (docs/messages.md):
+# each violation also carries the XPath of the element (`xpath`).
+api-XML_FUNCTION_NOT_SUPPORTED = This endpoint lodges original declarations (function code 9): amend or invalidate a declaration with the JSON API.
+api-XML-TOO-LARGE = The XML message is larger than the limit.
+api-XML-TOO-DEEP = The XML message nests elements deeper than the limit.
+api-XML-TOO-MANY-ELEMENTS = The XML message has more elements than the limit.
+api-XML-ENCODING = The XML message is not UTF-8, or declares another encoding: only UTF-8 is accepted.
+api-XML-DOCTYPE = The XML message has a document type declaration (DTD): DTDs, and so entity definitions and external entities, are refused.
+api-XML-ENTITY = The XML message refers to an entity other than the five predefined ones or a character reference.
+api-XML-SYNTAX = The message is not well-formed XML.
+api-XML-TRUNCATED = The XML message ends before its root element is closed.
+api-XML-NAMESPACE = An element or attribute uses an undeclared namespace prefix.
+api-XML-EMPTY = The XML message has no root element.
+api-SCHEMA-UNEXPECTED = The DEC-DMS schema does not allow this element here (unknown, or out of order).
+api-SCHEMA-MISSING = An element the DEC-DMS schema requires is missing.
+api-SCHEMA-TOO-MANY = An element occurs more often than the DEC-DMS schema allows.
+api-SCHEMA-VALUE = A value breaks the DEC-DMS schema's type (length, pattern, digits or list of values).
+api-SCHEMA-ATTRIBUTE = An attribute the DEC-DMS schema does not allow, or a required one is missing.
+api-SCHEMA-TEXT = Text inside an element that may only contain elements.
+api-WCO-NOT-DECLARATION = The message is not a WCO DEC-DMS declaration.
+api-WCO-NAMESPACE = The message says it is a declaration but is not in the DEC-DMS namespaces.
+api-WCO-FUNCTION-CODE = tamga does not handle this function code (and type code).
+api-WCO-VALUE = A value cannot be converted into tamga's declaration (number, date or code).
+api-WCO-CONFLICT = The message gives different values where tamga's declaration holds one (for example a procedure per item).
+api-WCO-UNIT = A measure is in a unit tamga does not convert (masses are in kilograms).

@@ -121,6 +121,11 @@ story!(
     postgres_duplicate_lrn_writes_nothing
 );
 story!(
+    originals_are_stored_with_their_declaration,
+    sqlite_originals_are_stored_with_their_declaration,
+    postgres_originals_are_stored_with_their_declaration
+);
+story!(
     stale_update_writes_nothing,
     sqlite_stale_update_writes_nothing,
     postgres_stale_update_writes_nothing
@@ -396,6 +401,7 @@ fn insert(l: &Lodged) -> Write {
         notifications: l.notifications.clone(),
         payment: None,
         quota_draws: vec![],
+        original: None,
     }
 }
 
@@ -908,6 +914,66 @@ async fn duplicate_lrn_writes_nothing(store: Arc<dyn Store>) {
     assert_eq!(store.count_declarations().await.unwrap(), 4);
 }
 
+/// A declaration lodged as a message, as a lodging would store it.
+fn xml_original(l: &Lodged) -> tamga_store::Original {
+    let body = format!(
+        "<Declaration><FunctionalReferenceID>{}</FunctionalReferenceID></Declaration>",
+        l.record.lrn
+    )
+    .into_bytes();
+    tamga_store::Original {
+        format: tamga_store::WCO_DEC_DMS_XML.to_owned(),
+        body_sha256: format!("sha-of-{}", l.record.lrn),
+        body,
+        not_used: vec![
+            "/Declaration/Extra".to_owned(),
+            "/Declaration/@a".to_owned(),
+        ],
+    }
+}
+
+/// A declaration lodged as a message is stored with its bytes, in the
+/// commit that stores it; one refused (a duplicate LRN) stores none, and
+/// one lodged as JSON has none.
+async fn originals_are_stored_with_their_declaration(store: Arc<dyn Store>) {
+    let with = |l: &Lodged| {
+        let mut w = insert(l);
+        if let Write::Insert { original, .. } = &mut w {
+            *original = Some(Box::new(xml_original(l)));
+        }
+        w
+    };
+    let a = simple(1, "L-1", "UZ100");
+    let b = simple(2, "L-1", "UZ100"); // a's LRN again: refused
+    let c = simple(3, "L-2", "UZ100"); // JSON
+    let d = simple(4, "L-3", "UZ100");
+    let before = OffsetDateTime::now_utc();
+    let outcomes = store
+        .commit(&[with(&a), with(&b), insert(&c), with(&d)])
+        .await
+        .unwrap();
+    assert_eq!(
+        outcomes,
+        vec![
+            WriteOutcome::Committed,
+            WriteOutcome::DuplicateLrn {
+                existing: a.record.mrn.clone()
+            },
+            WriteOutcome::Committed,
+            WriteOutcome::Committed,
+        ]
+    );
+    for l in [&a, &d] {
+        let stored = store.original(&l.record.mrn).await.unwrap().unwrap();
+        assert_eq!(stored.mrn, l.record.mrn);
+        assert_eq!(stored.original, xml_original(l));
+        assert!(stored.at >= before - Duration::seconds(1));
+    }
+    for l in [&b, &c] {
+        assert_eq!(store.original(&l.record.mrn).await.unwrap(), None);
+    }
+}
+
 /// A lodging whose duties the account cannot cover: the form stored is the
 /// other one, which keeps the first events of the write (lodged,
 /// registered, risk, duties) and continues with its own; money is not
@@ -967,6 +1033,7 @@ async fn unsecured_write_stores_its_other_form(store: Arc<dyn Store>) {
             otherwise: Some(Box::new(alt)),
         }),
         quota_draws: vec![],
+        original: Some(Box::new(xml_original(l))),
     };
 
     let l = simple(1, "L-1", "UZ100");
@@ -994,6 +1061,9 @@ async fn unsecured_write_stores_its_other_form(store: Arc<dyn Store>) {
         store.declaration(&l.record.mrn).await.unwrap().as_ref(),
         Some(&*alt.record)
     );
+    // The message it was lodged as is stored with the other form too.
+    let original = store.original(&l.record.mrn).await.unwrap().unwrap();
+    assert_eq!(original.original, xml_original(&l));
     let events = store.events(&l.record.mrn).await.unwrap();
     let expected: Vec<Event> = l.events[..4].iter().chain(&alt.events).cloned().collect();
     assert_eq!(events, expected);
@@ -1018,6 +1088,7 @@ async fn unsecured_write_stores_its_other_form(store: Arc<dyn Store>) {
         .await;
     assert!(matches!(err, Err(StoreError::Corrupt(_))), "{err:?}");
     assert_eq!(store.declaration(&l2.record.mrn).await.unwrap(), None);
+    assert_eq!(store.original(&l2.record.mrn).await.unwrap(), None);
     assert_eq!(store.declaration(&mrn(3)).await.unwrap(), None);
     assert_eq!(store.count_declarations().await.unwrap(), 1);
 }

@@ -18,7 +18,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("tamga-hs", &[]),
     ("tamga-messages", &["tamga-core"]),
     ("tamga-store", &["tamga-core"]),
-    ("tamga-app", &["tamga-core", "tamga-store", "tamga-model"]),
+    (
+        "tamga-app",
+        &["tamga-core", "tamga-store", "tamga-model", "tamga-messages"],
+    ),
     ("tamga-portal", &["tamga-core", "tamga-store", "tamga-app"]),
     (
         "tamga-http",
@@ -153,7 +156,7 @@ fn the_check_names_a_forbidden_edge_and_ignores_dev_dependencies() {
         vec![
             "forbidden edge tamga-store -> tamga-app (allowed for tamga-store: [\"tamga-core\"])"
                 .to_owned(),
-            "forbidden edge tamga-app -> tamga-sim (allowed for tamga-app: [\"tamga-core\", \"tamga-store\", \"tamga-model\"])"
+            "forbidden edge tamga-app -> tamga-sim (allowed for tamga-app: [\"tamga-core\", \"tamga-store\", \"tamga-model\", \"tamga-messages\"])"
                 .to_owned(),
         ]
     );

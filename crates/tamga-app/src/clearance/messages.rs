@@ -1,0 +1,144 @@
+//! Lodging a declaration sent as a standard message (issue 19): WCO
+//! DEC-DMS XML, function code 9.
+//!
+//! [`Clearance::lodge_wco`] is the one path from a message's bytes to a
+//! lodged declaration: `POST /api/v1/declarations` with an XML body calls
+//! it, and so does `tamga bench pipeline --xml`. The message is read by
+//! `tamga_messages` (well-formedness and limits, DOCTYPE refused, the
+//! DEC-DMS schema, the mapping into tamga's wire JSON); then the mapped
+//! document goes through the same stages as a JSON body
+//! ([`Clearance::lodge_document`]):
+//! - the signature is checked over the message's exact bytes, and replay
+//!   and LRN conflicts compare the SHA-256 of those bytes;
+//! - every violation keeps its JSON pointer into the mapped document and
+//!   gains the XPath of the element it is in;
+//! - the bytes are stored with the declaration, in the same commit, with
+//!   the elements tamga does not model (`notUsed`, also in the answer).
+//!
+//! A message that cannot be read is rejected like a body that is not JSON:
+//! 422 with every error of the first layer that failed, each with its code
+//! (`XML-*`, `SCHEMA-*`, `WCO-*`) and XPath, a `rejected` notification to
+//! the operator, nothing registered. Amendments, cancellations and goods
+//! presentations (function code 13) are refused with
+//! [`XML_FUNCTION_NOT_SUPPORTED`] at `FunctionCode`: the API amends with
+//! the whole declaration, a DEC-DMS amendment carries only what changes.
+
+use tamga_core::codes::Eori;
+use tamga_core::control::{Severity, Violation};
+use tamga_core::lifecycle::NotificationKind;
+use tamga_messages::{Limits, Mapped, MessageError, MessageKind};
+use tamga_store::{Original, WCO_DEC_DMS_XML};
+
+use super::lodging::Lodgement;
+use super::signatures::{sha256_hex, Signed};
+use super::{Accepted, Clearance};
+use crate::error::AppError;
+
+/// 400: a DEC-DMS message other than an original declaration (function
+/// code 9).
+pub const XML_FUNCTION_NOT_SUPPORTED: &str = "XML_FUNCTION_NOT_SUPPORTED";
+
+/// A declaration lodged from a message.
+#[derive(Debug, Clone)]
+pub struct AcceptedMessage {
+    pub accepted: Accepted,
+    /// The elements and attributes of the message tamga does not model
+    /// (XPaths); they are kept in the stored original.
+    pub not_used: Vec<String>,
+}
+
+impl Clearance {
+    /// Lodges a signed WCO DEC-DMS declaration (function code 9): the
+    /// message read and mapped, then the lodging pipeline as for JSON.
+    #[tracing::instrument(skip_all, fields(operator = %lodged_by))]
+    pub async fn lodge_wco(
+        &self,
+        lodged_by: &Eori,
+        s: Signed<'_>,
+    ) -> Result<AcceptedMessage, AppError> {
+        let mapped = match tamga_messages::read_wco(s.body, &Limits::default()) {
+            Ok(m) => m,
+            Err(errors) => {
+                let violations = errors.into_iter().map(message_violation).collect();
+                return Err(self
+                    .reject(
+                        lodged_by,
+                        None,
+                        NotificationKind::Rejected,
+                        None,
+                        violations,
+                    )
+                    .await);
+            }
+        };
+        let declaration_path = mapped.sources.get("").cloned().unwrap_or_default();
+        if mapped.kind != MessageKind::Lodgement {
+            return Err(AppError::bad_request(
+                XML_FUNCTION_NOT_SUPPORTED,
+                format!("{declaration_path}/FunctionCode"),
+                format!(
+                    "function code {} ({}) is not lodged here: POST /api/v1/declarations takes original declarations (function code 9); amend or invalidate a declaration with the JSON API",
+                    mapped.function_code,
+                    mapped.type_code.as_deref().unwrap_or("no type code")
+                ),
+            ));
+        }
+        let Mapped {
+            document,
+            sources,
+            not_used,
+            ..
+        } = mapped;
+        let place = |v: &mut Violation| {
+            if v.xpath.is_none() {
+                v.xpath = tamga_messages::json_doc::xpath_for(&sources, &v.pointer);
+            }
+        };
+        let body_sha256 = sha256_hex(s.body);
+        let lodgement = Lodgement {
+            doc: document,
+            body_sha256: body_sha256.clone(),
+            place: Some(&place),
+            original: Some(Box::new(Original {
+                format: WCO_DEC_DMS_XML.to_owned(),
+                body: s.body.to_vec(),
+                body_sha256,
+                not_used: not_used.clone(),
+            })),
+        };
+        match self.lodge_document(lodged_by, &s, lodgement).await {
+            Ok(accepted) => Ok(AcceptedMessage { accepted, not_used }),
+            // The LRN's element, not the JSON field.
+            Err(AppError::LrnConflict { lrn, mrn }) => Err(AppError::Conflict {
+                code: "FLC-LRN-CONFLICT",
+                pointer: tamga_messages::json_doc::xpath_for(&sources, "/lrn")
+                    .unwrap_or(declaration_path),
+                message: format!(
+                    "LRN {lrn} was already used by this declarant for a different declaration ({mrn})"
+                ),
+            }),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// A message error as a violation of the lodging: its code, no JSON
+/// pointer (there is no document yet), the XPath of the element (`/`
+/// for the message as a whole) and the line and column in the message.
+fn message_violation(e: MessageError) -> Violation {
+    let at = match (e.line, e.column) {
+        (Some(l), Some(c)) => format!(" (line {l}, column {c})"),
+        _ => String::new(),
+    };
+    Violation {
+        code: e.code.to_owned(),
+        severity: Severity::Error,
+        message: format!("{}{at}", e.message),
+        pointer: String::new(),
+        xpath: Some(if e.pointer.is_empty() {
+            "/".to_owned()
+        } else {
+            e.pointer
+        }),
+    }
+}

@@ -1,0 +1,129 @@
+//! The original bytes of declarations lodged as a standard message (issue
+//! 19: WCO DEC-DMS XML), exactly as received and signed.
+//!
+//! They are written by the group commit, in the transaction that inserts
+//! the declaration ([`crate::Write::Insert`]'s `original`), so a
+//! declaration lodged as XML is never stored without the XML it was lodged
+//! with. The table (`0026_declaration_originals.sql` of each backend) is
+//! append-only. The SQL is written once (`?` placeholders, rewritten to
+//! `$n` for PostgreSQL).
+
+use async_trait::async_trait;
+use sqlx::Row;
+use time::OffsetDateTime;
+
+use tamga_core::codes::Mrn;
+
+use crate::placeholders::{numbered as pg_sql, plain as sqlite_sql};
+use crate::postgres::PgStore;
+use crate::sqlite::SqliteStore;
+use crate::{Result, StoreError};
+
+/// The format name of a WCO DEC-DMS XML message.
+pub const WCO_DEC_DMS_XML: &str = "wco-dec-dms-xml";
+
+/// What a declaration was lodged as, when it was not tamga's JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Original {
+    /// The message format ([`WCO_DEC_DMS_XML`]).
+    pub format: String,
+    /// The bytes as received (the signature covers them).
+    pub body: Vec<u8>,
+    /// SHA-256 (hex) of `body`: the `lodged` event's `body_sha256`.
+    pub body_sha256: String,
+    /// The elements and attributes tamga does not model (XPaths).
+    pub not_used: Vec<String>,
+}
+
+/// A stored original.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredOriginal {
+    pub mrn: Mrn,
+    pub original: Original,
+    /// When it was stored (the commit's time).
+    pub at: OffsetDateTime,
+}
+
+#[async_trait]
+pub trait OriginalStore: Send + Sync {
+    /// The original the declaration `mrn` was lodged as; `None` for a
+    /// declaration lodged as JSON (or no such declaration).
+    async fn original(&self, mrn: &Mrn) -> Result<Option<StoredOriginal>>;
+}
+
+const INSERT: &str = "INSERT INTO declaration_originals (mrn, format, body, body_sha256, not_used, at) VALUES (?, ?, ?, ?, ?, ?)";
+const SELECT: &str =
+    "SELECT mrn, format, body, body_sha256, not_used, at FROM declaration_originals WHERE mrn = ?";
+
+fn stored<R>(r: &R) -> Result<StoredOriginal>
+where
+    R: Row,
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    for<'q> i64: sqlx::Decode<'q, R::Database> + sqlx::Type<R::Database>,
+    for<'q> String: sqlx::Decode<'q, R::Database> + sqlx::Type<R::Database>,
+    for<'q> Vec<u8>: sqlx::Decode<'q, R::Database> + sqlx::Type<R::Database>,
+{
+    let mrn: String = r.try_get("mrn")?;
+    let not_used: String = r.try_get("not_used")?;
+    Ok(StoredOriginal {
+        mrn: Mrn::parse(&mrn)
+            .map_err(|_| StoreError::Corrupt(format!("original of {mrn:?}: MRN")))?,
+        original: Original {
+            format: r.try_get("format")?,
+            body: r.try_get("body")?,
+            body_sha256: r.try_get("body_sha256")?,
+            not_used: serde_json::from_str(&not_used)
+                .map_err(|e| StoreError::Corrupt(format!("original of {mrn}: not_used: {e}")))?,
+        },
+        at: crate::codec::from_nanos(r.try_get("at")?)?,
+    })
+}
+
+macro_rules! originals_backend {
+    ($store:ty, $read:ident, $conn:ty, $insert:ident, $sql:path) => {
+        #[async_trait]
+        impl OriginalStore for $store {
+            async fn original(&self, mrn: &Mrn) -> Result<Option<StoredOriginal>> {
+                sqlx::query(&$sql(SELECT))
+                    .bind(mrn.as_str())
+                    .fetch_optional(&self.$read)
+                    .await?
+                    .map(|r| stored(&r))
+                    .transpose()
+            }
+        }
+
+        /// Inserts the originals of the declarations a commit stores, in
+        /// its transaction.
+        pub(crate) async fn $insert(
+            c: &mut $conn,
+            rows: &[(&str, &Original)],
+            at: OffsetDateTime,
+        ) -> Result<()> {
+            let at = crate::codec::nanos(at)?;
+            for (mrn, o) in rows {
+                let not_used = serde_json::to_string(&o.not_used)
+                    .map_err(|e| StoreError::Corrupt(format!("original of {mrn}: {e}")))?;
+                sqlx::query(&$sql(INSERT))
+                    .bind(*mrn)
+                    .bind(&o.format)
+                    .bind(&o.body)
+                    .bind(&o.body_sha256)
+                    .bind(not_used)
+                    .bind(at)
+                    .execute(&mut *c)
+                    .await?;
+            }
+            Ok(())
+        }
+    };
+}
+
+originals_backend!(
+    SqliteStore,
+    reader,
+    sqlx::SqliteConnection,
+    insert_sqlite,
+    sqlite_sql
+);
+originals_backend!(PgStore, pool, sqlx::PgConnection, insert_pg, pg_sql);
