@@ -345,7 +345,7 @@ impl<'a> Reader<'a> {
                     });
                 }
                 (_, Event::End(_)) => {
-                    let Some(mut done) = self.stack.pop() else {
+                    let Some(done) = self.stack.pop() else {
                         return Err(self.err("XML-SYNTAX", "an end tag without a start tag"));
                     };
                     match self.stack.last_mut() {
