@@ -14,6 +14,7 @@ pub mod drafts;
 pub mod draw_secrets;
 pub mod epochs;
 pub mod error;
+pub mod goods;
 pub mod identity;
 pub mod keys;
 pub mod mandates;

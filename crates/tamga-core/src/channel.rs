@@ -493,6 +493,7 @@ pub fn decide(inp: Inputs<'_>, policy: &ChannelPolicy) -> RiskDecision {
             model_score,
             model: inp.model,
             model_fallback: inp.model_fallback,
+            goods: None,
             exploration,
             selection_probability,
             controls,

@@ -11,6 +11,7 @@ pub mod control;
 pub mod declaration;
 pub mod dispatch;
 pub mod event_view;
+pub mod goods_check;
 pub mod hash;
 pub mod ledger;
 pub mod lifecycle;

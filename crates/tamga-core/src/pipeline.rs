@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codes::{CurrencyCode, Mrn};
 use crate::declaration::Declaration;
+use crate::goods_check::GoodsChecks;
 use crate::lifecycle::{Actor, Channel, EventBody, NotificationKind};
 use crate::money::Money;
 use crate::profiles::TraderContext;
@@ -149,13 +150,15 @@ pub trait RiskStage: Send + Sync {
     /// `trader` is what is known of the declarant (its digital twin);
     /// `duties` is the declaration's duty assessment, which runs first so
     /// that risk can see each item's tax rate
-    /// ([`DutyResult::item_tax_rates`]).
+    /// ([`DutyResult::item_tax_rates`]); `goods` is the goods check of
+    /// its items, when one ran ([`crate::goods_check`]).
     fn assess(
         &self,
         d: &Declaration,
         mrn: &Mrn,
         trader: &TraderContext,
         duties: &DutyResult,
+        goods: Option<&GoodsChecks>,
     ) -> RiskDecision;
 }
 
@@ -175,6 +178,7 @@ impl RiskStage for SelectivityStage {
         mrn: &Mrn,
         _: &TraderContext,
         _: &DutyResult,
+        _: Option<&GoodsChecks>,
     ) -> RiskDecision {
         risk::assess(d, mrn, &self.criteria, &self.random, &self.key)
     }
@@ -227,9 +231,10 @@ pub fn decide(
     trader: &TraderContext,
     risk: &dyn RiskStage,
     duties: DutyResult,
+    goods: Option<&GoodsChecks>,
     currency: &CurrencyCode,
 ) -> Decided {
-    let decision = risk.assess(d, mrn, trader, &duties);
+    let decision = risk.assess(d, mrn, trader, &duties, goods);
     let channel = decision.channel;
     let due = duties.amount_due();
     let green = channel == Channel::Green;
@@ -441,6 +446,7 @@ mod tests {
             &TraderContext::default(),
             &risk,
             no_tariff,
+            None,
             &uzs(),
         );
         assert_eq!(decided.channel, Channel::Green);
@@ -476,6 +482,7 @@ mod tests {
             &TraderContext::default(),
             &risk,
             assessed(Decimal::new(123_456, 2)),
+            None,
             &uzs(),
         );
         assert_eq!(decided.due, Decimal::new(123_456, 2));
@@ -527,6 +534,7 @@ mod tests {
             &TraderContext::default(),
             &risk,
             assessed(Decimal::ONE),
+            None,
             &uzs(),
         );
         assert_eq!(decided.channel, Channel::Yellow);

@@ -506,6 +506,9 @@ impl AdvanceCargo {
                     net_mass_kg: Some(g.net_mass_kg),
                     tax_rate: None,
                     documents: Vec::new(),
+                    hs_rank: None,
+                    hs_mismatch: None,
+                    description_vague: None,
                 })
                 .collect(),
         }

@@ -504,6 +504,10 @@ pub struct CombinedDecision {
     /// Why the active model gave no score: the rules decided alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_fallback: Option<crate::model_risk::ModelFallback>,
+    /// The goods check (vague descriptions, declared headings that do not
+    /// match their description), when the lodging ran it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goods: Option<crate::goods_check::GoodsChecks>,
     /// The exploration draw, for a declaration nothing else selected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exploration: Option<crate::model_risk::Exploration>,

@@ -19,8 +19,13 @@
 //! assert!(ranking.heading_rank("6403").unwrap() <= 5);
 //! ```
 //!
+//! The goods check (is the description too vague, does the declared
+//! heading rank among the description's best?) is [`Classifier::assess`]
+//! with [`vague`].
+//!
 //! How it works and how well: `docs/hs-classification.md`.
 
+pub mod check;
 pub mod corpus;
 pub mod error;
 pub mod evaluate;
@@ -29,9 +34,11 @@ pub mod nomenclature;
 pub mod ranking;
 pub mod rerank;
 pub mod text;
+pub mod vague;
 
 use std::sync::OnceLock;
 
+pub use check::{Assessment, HeadingRank, MismatchRule, RANKED_HEADINGS};
 pub use corpus::{Example, Source};
 pub use error::{HsError, MAX_DESCRIPTION_BYTES};
 pub use evaluate::{Accuracy, Tally, TopK};
@@ -39,6 +46,7 @@ pub use model::{Model, Params};
 pub use nomenclature::Nomenclature;
 pub use ranking::{Neighbour, Node, Path, Ranking, Suggestion};
 pub use rerank::{RerankParams, Reranker};
+pub use vague::{VagueKind, VagueList};
 
 /// The most candidates one call returns.
 pub const MAX_TOP: usize = 50;
@@ -105,6 +113,13 @@ impl Classifier {
         k: usize,
     ) -> Result<bool, HsError> {
         Ok(self.rank(description)?.heading_rank(declared)? <= k)
+    }
+
+    /// Whether the heading of `code` (its first 4 digits) is in the
+    /// nomenclature.
+    pub fn knows_heading(&self, code: &str) -> bool {
+        code.get(..4)
+            .is_some_and(|h| self.model.nomenclature.heading(h).is_some())
     }
 
     pub fn model(&self) -> &Model {

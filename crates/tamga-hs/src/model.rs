@@ -383,6 +383,11 @@ impl Model {
     }
 
     /// Labelled descriptions the model holds.
+    /// The nomenclature the model ranks.
+    pub fn nomenclature(&self) -> &Nomenclature {
+        &self.nomenclature
+    }
+
     pub fn example_count(&self) -> usize {
         self.examples.len()
     }

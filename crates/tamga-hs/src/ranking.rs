@@ -201,6 +201,31 @@ impl<'a> Ranking<'a> {
         Ok(better + 1)
     }
 
+    /// The `k` best headings (4 digits), best first (ties by code), each
+    /// scored by its best subheading.
+    pub fn top_headings(&self, k: usize) -> Vec<(&'a str, f64)> {
+        let nom = &self.model.nomenclature;
+        let s = &self.scores.subheadings;
+        let mut best = vec![f32::NEG_INFINITY; nom.headings.len()];
+        for (j, sub) in nom.subheadings.iter().enumerate() {
+            best[sub.heading] = best[sub.heading].max(s[j]);
+        }
+        let mut idx: Vec<usize> = (0..best.len()).collect();
+        let order = |a: &usize, b: &usize| best[*b].total_cmp(&best[*a]).then(a.cmp(b));
+        let k = k.min(idx.len());
+        if k == 0 {
+            return Vec::new();
+        }
+        if k < idx.len() {
+            idx.select_nth_unstable_by(k - 1, order);
+            idx.truncate(k);
+        }
+        idx.sort_unstable_by(order);
+        idx.into_iter()
+            .map(|i| (nom.headings[i].code.as_str(), round(best[i])))
+            .collect()
+    }
+
     /// The rank (1 = best) of the heading of `code` (4 or more digits).
     pub fn heading_rank(&self, code: &str) -> Result<usize, HsError> {
         self.rank_at(code, 4)

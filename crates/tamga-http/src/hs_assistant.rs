@@ -5,7 +5,8 @@
 //! - **Built in the background.** The model is built from the data
 //!   compiled into the binary ([`Classifier::shipped`]: once per process,
 //!   seconds of one core) on a thread of its own, `tamga-hs-build`, never
-//!   on a runtime worker: the server answers and lodges while it builds
+//!   on a runtime worker ([`tamga_app::goods::HsModel`], shared with
+//!   lodging's goods check): the server answers and lodges while it builds
 //!   (they share the machine's cores for those seconds). It starts with
 //!   the service, or on the first request that needs it when
 //!   [`tamga_app::Settings::hs_build_at_start`] is off. Until it is built
@@ -26,14 +27,14 @@
 //! built from data in the binary, the same on every instance, and the
 //! limits protect this instance's processors.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::Semaphore;
 
+use tamga_app::goods::{HsModel, ModelState};
 use tamga_hs::{Classifier, HsError, Suggestion};
 
 use crate::error::ApiError;
@@ -214,76 +215,38 @@ impl IntoResponse for Refusal {
 
 /// The assistant of one instance (see the module doc).
 pub struct HsAssistant {
-    started: AtomicBool,
-    /// Set once by the build thread: the model, or `None` if it could not
-    /// be built.
-    built: Arc<OnceLock<Option<&'static Classifier>>>,
+    /// The model, shared with lodging's goods check
+    /// ([`tamga_app::goods::GoodsCheck::model`]).
+    model: Arc<HsModel>,
     slots: Arc<Semaphore>,
 }
 
-impl Default for HsAssistant {
-    fn default() -> Self {
+impl HsAssistant {
+    pub fn new(model: Arc<HsModel>) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         HsAssistant {
-            started: AtomicBool::new(false),
-            built: Arc::new(OnceLock::new()),
+            model,
             slots: Arc::new(Semaphore::new(cores.max(1))),
         }
     }
-}
 
-impl HsAssistant {
     /// Starts building the model on its own thread (once; later calls do
     /// nothing).
     pub fn start(&self) {
-        if self.started.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let built = self.built.clone();
-        let spawned = std::thread::Builder::new()
-            .name("tamga-hs-build".into())
-            .spawn(move || {
-                let at = Instant::now();
-                let classifier = match std::panic::catch_unwind(Classifier::shipped) {
-                    Ok(Ok(c)) => {
-                        tracing::info!(
-                            seconds = at.elapsed().as_secs_f64(),
-                            "the HS classification assistant is ready"
-                        );
-                        Some(c)
-                    }
-                    Ok(Err(e)) => {
-                        tracing::error!(code = e.code(), error = %e, "the HS classification assistant cannot be built");
-                        None
-                    }
-                    Err(_) => {
-                        tracing::error!("building the HS classification assistant panicked");
-                        None
-                    }
-                };
-                let _ = built.set(classifier);
-            });
-        if let Err(e) = spawned {
-            tracing::error!(error = %e, "cannot start the HS classification assistant's build");
-            let _ = self.built.set(None);
-        }
+        self.model.start();
     }
 
     /// The model, once built (starting its build if nobody has).
     pub fn classifier(&self) -> Result<&'static Classifier, Unavailable> {
-        match self.built.get() {
-            Some(Some(c)) => Ok(c),
-            Some(None) => Err(Unavailable::Failed),
-            None => {
-                self.start();
-                Err(Unavailable::NotReady)
-            }
-        }
+        self.model.classifier().map_err(|s| match s {
+            ModelState::NotReady => Unavailable::NotReady,
+            ModelState::Failed => Unavailable::Failed,
+        })
     }
 
     /// Whether the model is built.
     pub fn is_ready(&self) -> bool {
-        matches!(self.built.get(), Some(Some(_)))
+        self.model.is_ready()
     }
 
     /// The `top` best subheadings for a description, ranked on the

@@ -173,7 +173,7 @@ pub async fn state(clearance: Arc<Clearance>) -> Result<AppState, AppError> {
     let mut epochs = tamga_app::identity::epoch::watch(&clearance).await;
     let portal = Arc::new(tamga_portal::Portal::new(clearance.clone()));
     // Built on a thread of its own: the server answers meanwhile.
-    let hs = hs_assistant::HsAssistant::default();
+    let hs = hs_assistant::HsAssistant::new(clearance.goods().model().clone());
     if clearance.settings().hs_build_at_start {
         hs.start();
     }

@@ -232,7 +232,12 @@ impl Clearance {
         now: OffsetDateTime,
     ) -> EventBody {
         let trader = self.trader_context(&rec.declarant, now.date());
-        let decision = self.risk_stage().assess(amended, &rec.mrn, &trader, duties);
+        // The amended goods are checked again; the amendment's answer does
+        // not repeat the check's warnings, the decision records them.
+        let goods = self.goods.check(amended).map(|c| c.checks);
+        let decision = self
+            .risk_stage()
+            .assess(amended, &rec.mrn, &trader, duties, goods.as_ref());
         let channel = decision.channel.max(rec.channel);
         EventBody::RiskAssessed {
             decision,

@@ -23,6 +23,7 @@ use tamga_core::codes::Mrn;
 use tamga_core::codes::{Eori, Lrn};
 use tamga_core::control::{self, violation, ControlContext, Severity, Violation};
 use tamga_core::declaration::Declaration;
+use tamga_core::goods_check::GoodsChecks;
 use tamga_core::lifecycle::{
     Actor, Channel, Event, EventBody, NewNotification, NotificationKind, State,
 };
@@ -99,6 +100,7 @@ impl Checks {
                 represented: self.represented,
                 warnings: self.violations,
                 original,
+                goods: None,
             }),
             _ => Err(self.violations),
         }
@@ -116,6 +118,8 @@ struct Passed {
     warnings: Vec<Violation>,
     /// The message it was lodged as, if not JSON.
     original: Option<Box<Original>>,
+    /// The goods check of its items, when it ran.
+    goods: Option<GoodsChecks>,
 }
 
 /// A lodging given its MRN: who lodged it, who declares and who pays.
@@ -187,6 +191,7 @@ impl Clearance {
                     .await
             }
         };
+        self.check_goods(&mut passed, &lodgement);
         let mut tries = 0;
         loop {
             tries += 1;
@@ -333,6 +338,16 @@ impl Clearance {
             .await)
     }
 
+    /// Stage 3b: the goods check (vague descriptions, declared headings
+    /// that do not match their description): warnings and what the risk
+    /// stage reads; never a refusal, never a wait ([`crate::goods`]).
+    fn check_goods(&self, passed: &mut Passed, lodgement: &Lodgement<'_>) {
+        if let Some(checked) = self.goods.check(&passed.declaration) {
+            passed.warnings.extend(lodgement.placed(checked.warnings));
+            passed.goods = Some(checked.checks);
+        }
+    }
+
     /// Stage 4: duties on the lodging day, with tariff quota draws taken;
     /// an item that cannot be assessed rejects the lodging.
     async fn assess_lodged_duties(
@@ -369,7 +384,12 @@ impl Clearance {
         now: OffsetDateTime,
     ) -> Result<Accepted, AppError> {
         let registered = self.register(lodged_by, &passed, body_sha256, now).await?;
-        let decided = self.decide(&passed.declaration, &registered, duties);
+        let decided = self.decide(
+            &passed.declaration,
+            &registered,
+            duties,
+            passed.goods.as_ref(),
+        );
         let payment = self.secure_duties(&registered, &decided).await?;
         self.commit(&registered, passed, decided, payment, draws)
             .await
@@ -416,6 +436,7 @@ impl Clearance {
         declaration: &Declaration,
         registered: &Registered<'_>,
         duties: DutyResult,
+        goods: Option<&GoodsChecks>,
     ) -> Decided {
         let risk = self.risk_stage();
         let trader = self.trader_context(&registered.declarant, registered.now.date());
@@ -425,6 +446,7 @@ impl Clearance {
             &trader,
             risk.as_ref(),
             duties,
+            goods,
             &self.accounts.currency().code,
         )
     }
@@ -464,6 +486,7 @@ impl Clearance {
             represented,
             warnings,
             original,
+            ..
         } = passed;
         // Both forms start with the same events, sealed once.
         let shared = registered.seal_shared(

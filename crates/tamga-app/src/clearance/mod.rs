@@ -120,6 +120,9 @@ pub struct Settings {
     /// benchmarks), so they do not pay for it. Until it is built the
     /// assistant answers 503 `HS_NOT_READY`.
     pub hs_build_at_start: bool,
+    /// The goods check of lodging (vague descriptions, declared headings
+    /// that do not match their description: [`crate::goods`]).
+    pub goods_check: crate::goods::GoodsCheckSettings,
 }
 
 impl Default for Settings {
@@ -131,6 +134,7 @@ impl Default for Settings {
             secure_cookies: false,
             scheduled_model_jobs: true,
             hs_build_at_start: true,
+            goods_check: crate::goods::GoodsCheckSettings::default(),
         }
     }
 }
@@ -182,6 +186,8 @@ pub struct Clearance {
     officer_guard: RwLock<Option<Arc<dyn OfficerActGuard>>>,
     committed: watch::Receiver<u64>,
     settings: Settings,
+    /// The goods check lodging runs, with the HS assistant's model.
+    goods: crate::goods::GoodsCheck,
 }
 
 impl Clearance {
@@ -232,6 +238,10 @@ impl Clearance {
             officer_keys: KeyCache::new(),
             officer_guard: RwLock::new(None),
             committed: rx,
+            goods: crate::goods::GoodsCheck::new(
+                Arc::new(crate::goods::HsModel::default()),
+                settings.goods_check,
+            ),
             settings,
         });
         c.reload_selectivity().await?;
@@ -240,6 +250,12 @@ impl Clearance {
         // Deposits may have arrived while no instance was running.
         c.settle_all_awaiting().await?;
         Ok(c)
+    }
+
+    /// The goods check lodging runs, and the HS assistant's model it
+    /// shares with the assistant's page and API.
+    pub fn goods(&self) -> &crate::goods::GoodsCheck {
+        &self.goods
     }
 
     /// The single personal accounts.

@@ -12,6 +12,7 @@ use rust_decimal::Decimal;
 use tamga_core::channel::{self, ChannelPolicy, Draws, Inputs};
 use tamga_core::codes::Mrn;
 use tamga_core::declaration::Declaration;
+use tamga_core::goods_check::GoodsChecks;
 use tamga_core::lifecycle::Channel;
 use tamga_core::model_risk::{ExplorationInput, ExplorationStrategy};
 use tamga_core::pipeline::{DutyResult, RiskStage};
@@ -108,6 +109,7 @@ impl RiskStage for CombinedStage {
         mrn: &Mrn,
         trader: &TraderContext,
         duties: &DutyResult,
+        goods: Option<&GoodsChecks>,
     ) -> RiskDecision {
         let selectivity = self
             .clearance
@@ -121,7 +123,9 @@ impl RiskStage for CombinedStage {
             Vec::new()
         } else {
             engine.evaluate(
-                &RiskSubject::from_declaration(d, trader).with_tax_rates(&duties.item_tax_rates()),
+                &RiskSubject::from_declaration(d, trader)
+                    .with_tax_rates(&duties.item_tax_rates())
+                    .with_goods_checks(goods),
                 OffsetDateTime::now_utc().date(),
             )
         };
@@ -167,6 +171,7 @@ impl RiskStage for CombinedStage {
         // records the score, version and item, and is explained on
         // request from the same model file (`explain_decision`), so that
         // explaining does not slow every release.
+        decision.combined.goods = goods.cloned();
         if decision.channel != Channel::Green {
             if let (Some(mut s), Some(m)) = (scored, decision.combined.model.as_mut()) {
                 s.explain();

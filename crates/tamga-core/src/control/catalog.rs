@@ -521,6 +521,20 @@ pub static RULES: &[RuleDef] = &[
         E,
         "an amendment must keep the LRN, the declarant and the declaration type",
     ),
+    // The goods check (tamga_core::goods_check), applied by the lodging
+    // layer with the HS classification assistant: warnings, never refusals.
+    r(
+        "FLC-HS-MISMATCH",
+        L,
+        W,
+        "the declared heading is not among the best headings for the goods description",
+    ),
+    r(
+        "FLC-DESCRIPTION-VAGUE",
+        L,
+        W,
+        "the goods description is too vague to classify the goods",
+    ),
     // Duty assessment (tamga_core::tariff), applied by the lodging layer.
     r(
         "DUTY-ADDITIONAL-CODE-REQUIRED",
@@ -639,6 +653,8 @@ pub const EXTERNAL_RULES: &[&str] = &[
     "FLC-SIGNING-KEY-REVOKED",
     "FLC-LRN-CONFLICT",
     "FLC-AMEND-IDENTITY",
+    "FLC-HS-MISMATCH",
+    "FLC-DESCRIPTION-VAGUE",
     "FLC-MANDATE-MISSING",
     "FLC-MANDATE-SCOPE",
     "FLC-MANDATE-KIND",

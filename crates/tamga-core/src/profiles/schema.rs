@@ -87,6 +87,9 @@ attrs! {
     CustomsValue = "customs_value", Ty::Decimal, true, "item customs value (item price when none is declared), invoice currency";
     NetMassKg = "net_mass_kg", Ty::Decimal, true, "item net mass in kg";
     TaxRate = "tax_rate", Ty::Decimal, true, "item customs duty in percent of its customs value, from the duty assessment (absent without a tariff)";
+    HsRank = "hs_rank", Ty::Integer, true, "rank of the item's declared heading among the headings the HS classification assistant ranks for its description (1 = best, 51 = below the 50 best); absent when not assessed (vague or unrecognised description, assistant not ready)";
+    HsMismatch = "hs_mismatch", Ty::Bool, true, "the item's declared heading ranks below the goods check's threshold for its description (absent when not assessed)";
+    DescriptionVague = "description_vague", Ty::Bool, true, "the item's description is too vague to classify: listed, only generic words, or no word the assistant knows (absent when the check did not run)";
     Documents = "documents", Ty::CodeList(K::DocumentType), true, "document type codes produced for the item (also has_document(\"C505\"))";
     Items = "items", Ty::Integer, false, "number of goods items";
     TraderCategory = "trader.category", Ty::Code(K::TraderCategory), false, "trader risk category: low, medium or high";

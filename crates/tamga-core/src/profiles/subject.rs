@@ -68,6 +68,17 @@ pub struct ItemSubject {
     /// [`crate::pipeline::DutyResult::item_tax_rates`]), when known.
     pub tax_rate: Option<Decimal>,
     pub documents: Vec<String>,
+    /// The goods check's rank of the declared heading
+    /// ([`crate::goods_check::ItemGoodsCheck::heading_rank`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hs_rank: Option<u32>,
+    /// The goods check's mismatch indicator, when the item was checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hs_mismatch: Option<bool>,
+    /// The goods check's vague-description indicator, when the item was
+    /// checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description_vague: Option<bool>,
 }
 
 /// The attribute view of one declaration. Fields are public so that other
@@ -139,6 +150,9 @@ impl RiskSubject {
                     net_mass_kg: Some(i.net_mass_kg),
                     tax_rate: None,
                     documents,
+                    hs_rank: None,
+                    hs_mismatch: None,
+                    description_vague: None,
                 }
             })
             .collect();
@@ -165,6 +179,22 @@ impl RiskSubject {
             trader: trader.clone(),
             items,
         }
+    }
+
+    /// Sets the goods check's indicators on the items it checked (by item
+    /// number); the others stay absent.
+    pub fn with_goods_checks(mut self, goods: Option<&crate::goods_check::GoodsChecks>) -> Self {
+        let Some(goods) = goods else {
+            return self;
+        };
+        for item in &mut self.items {
+            if let Some(c) = goods.item(item.sequence) {
+                item.hs_rank = c.heading_rank;
+                item.hs_mismatch = Some(c.mismatch);
+                item.description_vague = Some(c.vague.is_some());
+            }
+        }
+        self
     }
 
     /// Sets the duty rates (percent) per item, in item order; extra rates
@@ -243,6 +273,13 @@ pub fn value<'a>(attr: Attr, s: &'a RiskSubject, item: Option<&'a ItemSubject>) 
         Attr::CustomsValue => num(item.and_then(|i| i.customs_value)),
         Attr::NetMassKg => num(item.and_then(|i| i.net_mass_kg)),
         Attr::TaxRate => num(item.and_then(|i| i.tax_rate)),
+        Attr::HsRank => num(item.and_then(|i| i.hs_rank).map(Decimal::from)),
+        Attr::HsMismatch => item
+            .and_then(|i| i.hs_mismatch)
+            .map_or(Val::Missing, Val::Bool),
+        Attr::DescriptionVague => item
+            .and_then(|i| i.description_vague)
+            .map_or(Val::Missing, Val::Bool),
         Attr::Documents => item.map_or(Val::List(&[]), |i| Val::List(&i.documents)),
         Attr::Items => Val::Num(Decimal::from(s.items.len())),
         Attr::TraderCategory => Val::Str(s.trader.category.as_str()),

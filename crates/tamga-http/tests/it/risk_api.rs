@@ -20,7 +20,7 @@ stories!(
 );
 
 /// No random selection, no blue draws: channels come from hits alone.
-async fn deterministic(app: &TestApp) {
+pub(crate) async fn deterministic(app: &TestApp) {
     let analyst = app.user_token("analyst");
     let (s, v) = app
         .put_json(
@@ -41,7 +41,7 @@ async fn deterministic(app: &TestApp) {
     assert_eq!(s, StatusCode::OK, "{v}");
 }
 
-fn draft(id: &str, expression: &str, channel: &str, control: &str) -> Value {
+pub(crate) fn draft(id: &str, expression: &str, channel: &str, control: &str) -> Value {
     json!({
         "id": id,
         "rationale": "test profile",
@@ -70,7 +70,7 @@ async fn lodge_ok(app: &TestApp, i: usize, doc: &Value) -> Value {
 }
 
 /// The stored risk decision of a declaration.
-async fn decision(app: &TestApp, mrn: &str) -> Value {
+pub(crate) async fn decision(app: &TestApp, mrn: &str) -> Value {
     let events = app.events(mrn, &app.user_token("admin")).await;
     let e = events
         .iter()
@@ -81,7 +81,7 @@ async fn decision(app: &TestApp, mrn: &str) -> Value {
 
 /// `doc` with every goods item under `hs`, a new LRN ending in `suffix`
 /// and no preference claimed (so the third-country duty is charged).
-fn all_items_under(doc: &Value, hs: &str, suffix: &str) -> Value {
+pub(crate) fn all_items_under(doc: &Value, hs: &str, suffix: &str) -> Value {
     let mut doc = doc.clone();
     doc["lrn"] = json!(format!("{}{suffix}", doc["lrn"].as_str().unwrap()));
     for item in doc["items"].as_array_mut().unwrap() {

@@ -20,7 +20,13 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("tamga-store", &["tamga-core"]),
     (
         "tamga-app",
-        &["tamga-core", "tamga-store", "tamga-model", "tamga-messages"],
+        &[
+            "tamga-core",
+            "tamga-store",
+            "tamga-model",
+            "tamga-messages",
+            "tamga-hs",
+        ],
     ),
     ("tamga-portal", &["tamga-core", "tamga-store", "tamga-app"]),
     (

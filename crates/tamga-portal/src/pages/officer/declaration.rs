@@ -5,6 +5,7 @@
 //! possible now, each prepared here and signed in the browser.
 
 use askama::Template;
+use tamga_core::goods_check::{GoodsCheckAbsence, GoodsChecks, RANK_BEYOND};
 use tamga_core::lifecycle::{Actor, Event, EventBody, State};
 use tamga_core::pipeline::DutyResult;
 use tamga_core::risk::RiskDecision;
@@ -51,6 +52,12 @@ struct DeclarationPage {
     factors: Vec<(Row, Said)>,
     draw: Vec<(String, String)>,
     items: Vec<Row>,
+    /// The goods check: item, heading rank, verdict, suggested codes.
+    goods_check: Vec<Row>,
+    /// The check's threshold and, if some items were not checked, why.
+    goods_check_note: String,
+    /// Whether the decision records a goods check at all.
+    has_goods_check: bool,
     documents: Vec<Row>,
     duties: Vec<Row>,
     duty_total: String,
@@ -134,6 +141,57 @@ fn history_row(ctx: &Ctx, e: &Event) -> Row {
         tr.t(&format!("officer-event-{}", kind.replace('_', "-"))),
         detail,
     ]
+}
+
+/// The goods check's table rows and its note (threshold, absence).
+fn goods_check_rows(tr: &crate::i18n::Tr, g: &GoodsChecks) -> (Vec<Row>, String) {
+    let rows = g
+        .items
+        .iter()
+        .map(|c| {
+            let mut rank = match c.heading_rank {
+                Some(n) if n >= RANK_BEYOND => tr.t("officer-goods-rank-beyond"),
+                Some(n) => n.to_string(),
+                None => tr.t("officer-goods-rank-none"),
+            };
+            if let Some(gap) = c.score_gap.filter(|g| !g.is_zero()) {
+                rank.push_str(&format!(" (−{})", tr.number(&gap.to_string())));
+            }
+            let mut verdict = Vec::new();
+            if c.mismatch {
+                verdict.push(tr.t("officer-goods-mismatch"));
+            }
+            if let Some(v) = c.vague {
+                verdict.push(tr.t(&format!("officer-goods-vague-{}", v.as_str())));
+            }
+            if verdict.is_empty() {
+                verdict.push(tr.t("officer-goods-consistent"));
+            }
+            let suggested = c
+                .suggestions
+                .iter()
+                .map(|s| format!("{} ({})", s.code, tr.number(&s.score.to_string())))
+                .collect::<Vec<_>>()
+                .join(", ");
+            vec![c.sequence.to_string(), rank, verdict.join("; "), suggested]
+        })
+        .collect();
+    let mut note = tr.t2(
+        "officer-goods-threshold",
+        ("k", &g.top_k.to_string()),
+        ("gap", &tr.number(&g.min_gap.to_string())),
+    );
+    if let Some(a) = g.absent {
+        let why = match a {
+            GoodsCheckAbsence::NotReady => "officer-goods-absent-not-ready",
+            GoodsCheckAbsence::Unavailable => "officer-goods-absent-unavailable",
+            GoodsCheckAbsence::OverBudget => "officer-goods-absent-over-budget",
+            GoodsCheckAbsence::Failed => "officer-goods-absent-failed",
+        };
+        note.push(' ');
+        note.push_str(&tr.t(why));
+    }
+    (rows, note)
 }
 
 pub fn declaration_page(
@@ -328,6 +386,11 @@ pub fn declaration_page(
             ]
         })
         .collect();
+    let (goods_check, goods_check_note) = decision
+        .and_then(|r| r.combined.goods.as_ref())
+        .map(|g| goods_check_rows(&tr, g))
+        .unwrap_or_default();
+    let has_goods_check = decision.is_some_and(|r| r.combined.goods.is_some());
     let mut documents: Vec<Row> = decl
         .items
         .iter()
@@ -464,6 +527,9 @@ pub fn declaration_page(
             factors,
             draw,
             items,
+            goods_check,
+            goods_check_note,
+            has_goods_check,
             documents,
             duties,
             duty_total,
