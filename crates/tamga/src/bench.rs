@@ -256,6 +256,13 @@ pub struct PipelineArgs {
     /// path: reading, the DEC-DMS schema and the mapping are measured too.
     #[arg(long)]
     xml: bool,
+    /// The goods check with the HS assistant's model built before the
+    /// run: `cached` (as served: what the assistant says of a description
+    /// is kept) or `uncached` (every item ranked: the worst case, every
+    /// description new). Without this flag the model is not built and
+    /// every lodging records the check's absence.
+    #[arg(long, value_parser = ["cached", "uncached"])]
+    goods_check: Option<String>,
     /// Print JSON on stdout (no progress bar).
     #[arg(long)]
     json: bool,
@@ -527,6 +534,9 @@ async fn pipeline_on(a: &PipelineArgs, url: &str) -> Result<serde_json::Value, S
     if let Some(b) = a.max_batch {
         settings.max_batch = b;
     }
+    if a.goods_check.as_deref() == Some("uncached") {
+        settings.goods_check.cache = 0;
+    }
     let max_batch = settings.max_batch;
     let model_version = match &a.model {
         Some(p) => Some(install_model(&store, p).await?),
@@ -548,6 +558,21 @@ async fn pipeline_on(a: &PipelineArgs, url: &str) -> Result<serde_json::Value, S
         )
     };
 
+    let goods_build_seconds = match &a.goods_check {
+        Some(_) => {
+            let t = Instant::now();
+            let model = clearance.goods().model();
+            model.start();
+            while !model.is_ready() {
+                if matches!(model.built(), Err(tamga_app::goods::ModelState::Failed)) {
+                    return Err("the HS assistant's model could not be built".into());
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            Some(round3(t.elapsed().as_secs_f64()))
+        }
+        None => None,
+    };
     let t_prepare = Instant::now();
     let ready = Arc::new(prepare(a.declarations, a.seed, a.xml)?);
     let prepare_seconds = t_prepare.elapsed().as_secs_f64();
@@ -578,6 +603,8 @@ async fn pipeline_on(a: &PipelineArgs, url: &str) -> Result<serde_json::Value, S
         "concurrency": a.concurrency,
         "max_batch": max_batch,
         "model_version": model_version,
+        "goods_check": a.goods_check,
+        "goods_check_build_seconds": goods_build_seconds,
         "seconds": round3(seconds),
         "declarations_per_second": (n as f64 / seconds).round(),
         "p50_ms": quantile_ms(&hist, 0.5),
@@ -711,6 +738,12 @@ fn print_pipeline_text(o: &serde_json::Value) {
     );
     if let Some(v) = o["model_version"].as_i64() {
         println!("  every lodging scored by the learning model (version {v})");
+    }
+    if let Some(g) = o["goods_check"].as_str() {
+        println!(
+            "  every goods item checked by the HS assistant ({g}; model built in {} s before the run)",
+            o["goods_check_build_seconds"]
+        );
     }
     println!(
         "  {} s  ->  {} declarations/s",

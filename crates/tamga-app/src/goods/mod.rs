@@ -64,6 +64,9 @@ pub struct GoodsCheckSettings {
     /// Most time one declaration's check may take; items after it are not
     /// checked.
     pub budget: Duration,
+    /// Descriptions whose assessment is kept (0: none, every item is
+    /// ranked).
+    pub cache: usize,
 }
 
 /// The calibrated rule (`docs/hs-classification.md`, "Goods check"): the
@@ -80,6 +83,7 @@ impl Default for GoodsCheckSettings {
             top_k: DEFAULT_TOP_K,
             min_gap: DEFAULT_MIN_GAP,
             budget: Duration::from_millis(20),
+            cache: CACHE_CAPACITY,
         }
     }
 }
@@ -98,7 +102,7 @@ pub struct Checked {
 pub struct GoodsCheck {
     model: Arc<HsModel>,
     settings: GoodsCheckSettings,
-    cache: Cache<String, Arc<Assessment>>,
+    cache: Option<Cache<String, Arc<Assessment>>>,
 }
 
 impl GoodsCheck {
@@ -106,7 +110,7 @@ impl GoodsCheck {
         GoodsCheck {
             model,
             settings,
-            cache: Cache::new(CACHE_CAPACITY),
+            cache: (settings.cache > 0).then(|| Cache::new(settings.cache)),
         }
     }
 
@@ -199,7 +203,7 @@ impl GoodsCheck {
         classifier: &tamga_hs::Classifier,
         description: &str,
     ) -> Option<Arc<Assessment>> {
-        if let Some(a) = self.cache.get(description) {
+        if let Some(a) = self.cache.as_ref().and_then(|c| c.get(description)) {
             return Some(a);
         }
         let assessed = std::panic::catch_unwind(AssertUnwindSafe(|| {
@@ -208,7 +212,9 @@ impl GoodsCheck {
         match assessed {
             Ok(Ok(a)) => {
                 let a = Arc::new(a);
-                self.cache.insert(description.to_owned(), a.clone());
+                if let Some(c) = &self.cache {
+                    c.insert(description.to_owned(), a.clone());
+                }
                 Some(a)
             }
             Ok(Err(e)) => {
