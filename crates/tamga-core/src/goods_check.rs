@@ -17,6 +17,33 @@ use serde::{Deserialize, Serialize};
 pub const HS_MISMATCH: &str = "FLC-HS-MISMATCH";
 /// Warning: the description is too vague to classify.
 pub const DESCRIPTION_VAGUE: &str = "FLC-DESCRIPTION-VAGUE";
+/// Warning: the item matches a controlled-goods entry and produces none of
+/// the documents that satisfy it.
+pub const CONTROLLED_GOODS: &str = "FLC-CONTROLLED-GOODS";
+
+/// A controlled-goods entry an item matched (issue 18, part 3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ControlledGoodsHit {
+    /// DE 1/6 item number.
+    pub sequence: u32,
+    /// The list entry's id (`PREC-EPHEDRINES`, `DU-DRONES` …).
+    pub entry: String,
+    /// The kind of control (`drug_precursor`, `dual_use`, `firearms` …).
+    pub regime: String,
+    /// `code`, `description` or `code_and_description`.
+    pub matched: String,
+    /// The term found in the description, if one was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub term: Option<String>,
+    /// The document codes any one of which satisfies the entry.
+    pub licence: Vec<String>,
+    /// Whether the item produces one of them.
+    pub licence_produced: bool,
+    /// The public instrument the entry comes from.
+    pub source: String,
+}
 
 /// Why a description is too vague to classify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,6 +149,13 @@ pub struct GoodsChecks {
     /// Why some or all items were not checked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub absent: Option<GoodsCheckAbsence>,
+    /// The version of the controlled-goods list every item was screened
+    /// against (screening needs no model and runs on every item).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controlled_list: Option<String>,
+    /// The controlled-goods entries the items matched.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub controlled: Vec<ControlledGoodsHit>,
 }
 
 impl GoodsChecks {
@@ -132,6 +166,8 @@ impl GoodsChecks {
             min_gap,
             items: Vec::new(),
             absent: Some(why),
+            controlled_list: None,
+            controlled: Vec::new(),
         }
     }
 
@@ -140,9 +176,16 @@ impl GoodsChecks {
         self.items.iter().find(|i| i.sequence == sequence)
     }
 
-    /// Whether any item is a mismatch or vague.
+    /// Whether any item is a mismatch, vague or controlled.
     pub fn flags_any(&self) -> bool {
-        self.items.iter().any(|i| i.mismatch || i.vague.is_some())
+        self.items.iter().any(|i| i.mismatch || i.vague.is_some()) || !self.controlled.is_empty()
+    }
+
+    /// The controlled-goods entries item `sequence` matched.
+    pub fn controlled_for(&self, sequence: u32) -> impl Iterator<Item = &ControlledGoodsHit> {
+        self.controlled
+            .iter()
+            .filter(move |h| h.sequence == sequence)
     }
 }
 
@@ -177,6 +220,8 @@ mod tests {
                 },
             ],
             absent: None,
+            controlled_list: None,
+            controlled: Vec::new(),
         };
         let j = serde_json::to_value(&c).unwrap();
         assert_eq!(

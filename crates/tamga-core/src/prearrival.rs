@@ -509,6 +509,8 @@ impl AdvanceCargo {
                     hs_rank: None,
                     hs_mismatch: None,
                     description_vague: None,
+                    controlled_goods: None,
+                    controlled_licence_missing: None,
                 })
                 .collect(),
         }

@@ -26,6 +26,7 @@
 //! How it works and how well: `docs/hs-classification.md`.
 
 pub mod check;
+pub mod controlled;
 pub mod corpus;
 pub mod error;
 pub mod evaluate;
@@ -39,6 +40,7 @@ pub mod vague;
 use std::sync::OnceLock;
 
 pub use check::{Assessment, HeadingRank, MismatchRule, RANKED_HEADINGS};
+pub use controlled::ControlledList;
 pub use corpus::{Example, Source};
 pub use error::{HsError, MAX_DESCRIPTION_BYTES};
 pub use evaluate::{Accuracy, Tally, TopK};

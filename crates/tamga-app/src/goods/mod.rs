@@ -1,15 +1,21 @@
-//! The goods check of lodging (issue 18, part 2): for every goods item,
-//! is its description too vague to classify, and does its declared
+//! The goods check of lodging (issue 18, parts 2 and 3): for every goods
+//! item, is its description too vague to classify, does its declared
 //! heading rank among the best the HS classification assistant
-//! (`tamga-hs`) finds for the description?
+//! (`tamga-hs`) finds for the description, and does it match an entry of
+//! the controlled and dual-use goods list (by code, description or both,
+//! `tamga_hs::controlled`), and if so, does it produce a licence?
 //!
 //! - **Where it goes.** Control warnings (`FLC-DESCRIPTION-VAGUE` at the
 //!   item's `description`, `FLC-HS-MISMATCH` at its `hsCode`, naming the
 //!   rank and the suggested codes: an honest trader sees a likely
-//!   misclassification before an officer does), the risk profiles' item
-//!   attributes `hs_rank`, `hs_mismatch` and `description_vague`, and the
-//!   risk decision (`goods`), which the officer's task shows with the
-//!   suggested codes. It never refuses a declaration.
+//!   misclassification before an officer does; `FLC-CONTROLLED-GOODS` at
+//!   its `documents` when a controlled item produces no licence), the risk
+//!   profiles' item attributes `hs_rank`, `hs_mismatch`,
+//!   `description_vague`, `controlled_goods` and
+//!   `controlled_licence_missing`, and the risk decision (`goods`), which
+//!   the officer's task shows with the suggested codes and the list
+//!   entries matched. It never refuses a declaration. The screening needs
+//!   no model: it runs on every item even before the model is built.
 //! - **Never in the way.** It runs in the lodging task after duties,
 //!   within a time budget ([`GoodsCheckSettings::budget`]): items it has
 //!   no time for are left unchecked and the absence is recorded
@@ -28,6 +34,8 @@
 //!   `docs/hs-classification.md` ("Goods check").
 
 pub mod model;
+#[cfg(test)]
+mod tests;
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -39,10 +47,11 @@ use rust_decimal::Decimal;
 use tamga_core::control::{violation, Violation};
 use tamga_core::declaration::Declaration;
 use tamga_core::goods_check::{
-    GoodsCheckAbsence, GoodsChecks, ItemGoodsCheck, SuggestedCode, Vagueness, DESCRIPTION_VAGUE,
-    HS_MISMATCH,
+    ControlledGoodsHit, GoodsCheckAbsence, GoodsChecks, ItemGoodsCheck, SuggestedCode, Vagueness,
+    CONTROLLED_GOODS, DESCRIPTION_VAGUE, HS_MISMATCH,
 };
-use tamga_hs::{Assessment, HeadingRank, MismatchRule, VagueKind};
+use tamga_hs::controlled::Matched;
+use tamga_hs::{Assessment, ControlledList, HeadingRank, MismatchRule, VagueKind};
 
 pub use model::{HsModel, ModelState};
 
@@ -135,6 +144,8 @@ impl GoodsCheck {
             top_k: top_k as usize,
             min_gap: min_gap.try_into().unwrap_or(0.0),
         };
+        // Controlled goods first: a list, no model, every item.
+        let (controlled_list, controlled, mut warnings) = screen_controlled(d);
         let classifier = match self.model.built() {
             Ok(c) => c,
             Err(state) => {
@@ -143,8 +154,12 @@ impl GoodsCheck {
                     ModelState::Failed => GoodsCheckAbsence::Unavailable,
                 };
                 return Some(Checked {
-                    checks: GoodsChecks::absent(top_k, min_gap, why),
-                    warnings: Vec::new(),
+                    checks: GoodsChecks {
+                        controlled_list,
+                        controlled,
+                        ..GoodsChecks::absent(top_k, min_gap, why)
+                    },
+                    warnings,
                 });
             }
         };
@@ -154,8 +169,9 @@ impl GoodsCheck {
             min_gap,
             items: Vec::with_capacity(d.items.len()),
             absent: None,
+            controlled_list,
+            controlled,
         };
-        let mut warnings = Vec::new();
         for (index, item) in d.items.iter().enumerate() {
             if started.elapsed() > self.settings.budget {
                 checks.absent = Some(GoodsCheckAbsence::OverBudget);
@@ -229,6 +245,64 @@ impl GoodsCheck {
     }
 }
 
+/// Screens every item against the shipped controlled-goods list: its
+/// version, the hits, and a warning for each item that matches an entry
+/// without producing one of its documents. A list that does not parse (a
+/// defect, logged) screens nothing and records no version.
+fn screen_controlled(d: &Declaration) -> (Option<String>, Vec<ControlledGoodsHit>, Vec<Violation>) {
+    let list = match ControlledList::shipped() {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!(error = %e, "the controlled-goods list cannot be read");
+            return (None, Vec::new(), Vec::new());
+        }
+    };
+    let mut hits = Vec::new();
+    let mut warnings = Vec::new();
+    for (index, item) in d.items.iter().enumerate() {
+        let code = item.hs_code.as_str();
+        for h in list.screen(code, &item.description) {
+            let e = h.entry;
+            let produced = item
+                .documents
+                .iter()
+                .any(|doc| e.licence.iter().any(|l| l == doc.type_code.as_str()));
+            if !produced {
+                let by = match (h.matched, h.term) {
+                    (Matched::Code, _) | (_, None) => format!("its code {code}"),
+                    (Matched::Description, Some(t)) => format!("the term {t:?} in its description"),
+                    (Matched::CodeAndDescription, Some(t)) => {
+                        format!("its code {code} and the term {t:?} in its description")
+                    }
+                };
+                warnings.push(violation(
+                    CONTROLLED_GOODS,
+                    format!("/items/{index}/documents"),
+                    format!(
+                        "item {}: by {by} the goods match controlled-goods entry {} ({}; {}): produce one of the documents {} (licence or authorisation)",
+                        item.sequence,
+                        e.id,
+                        e.regime.replace('_', " "),
+                        e.source,
+                        e.licence.join(", ")
+                    ),
+                ));
+            }
+            hits.push(ControlledGoodsHit {
+                sequence: item.sequence,
+                entry: e.id.clone(),
+                regime: e.regime.clone(),
+                matched: h.matched.as_str().to_owned(),
+                term: h.term.map(str::to_owned),
+                licence: e.licence.clone(),
+                licence_produced: produced,
+                source: e.source.clone(),
+            });
+        }
+    }
+    (Some(list.version().to_owned()), hits, warnings)
+}
+
 /// A model score as recorded: 4 decimal places.
 fn decimal(x: f64) -> Decimal {
     Decimal::from_f64_retain(x)
@@ -265,7 +339,7 @@ fn item_warnings(
         };
         out.push(violation(
             DESCRIPTION_VAGUE,
-            &format!("/items/{index}/description"),
+            format!("/items/{index}/description"),
             format!(
                 "item {}: the description {description:?} is too vague to classify: {why}; describe the goods as the tariff does (what they are, what they are made of, what they are for)",
                 c.sequence
@@ -281,7 +355,7 @@ fn item_warnings(
         let suggested: Vec<&str> = c.suggestions.iter().map(|s| s.code.as_str()).collect();
         out.push(violation(
             HS_MISMATCH,
-            &format!("/items/{index}/hsCode"),
+            format!("/items/{index}/hsCode"),
             format!(
                 "item {}: heading {heading} {rank} of the headings for the description {description:?}, well below the best (the check flags a heading outside the {} best); the HS assistant suggests {}",
                 c.sequence,

@@ -71,6 +71,16 @@ impl HsModel {
         }
     }
 
+    /// A model already built (tests, tools that build their own).
+    pub fn with(classifier: &'static Classifier) -> Self {
+        let built = OnceLock::new();
+        let _ = built.set(Some(classifier));
+        HsModel {
+            started: AtomicBool::new(true),
+            built: Arc::new(built),
+        }
+    }
+
     /// The model if it is built, without starting its build.
     pub fn built(&self) -> Result<&'static Classifier, ModelState> {
         match self.built.get() {

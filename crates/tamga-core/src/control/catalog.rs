@@ -535,6 +535,12 @@ pub static RULES: &[RuleDef] = &[
         W,
         "the goods description is too vague to classify the goods",
     ),
+    r(
+        "FLC-CONTROLLED-GOODS",
+        L,
+        W,
+        "the goods match an entry of the controlled and dual-use goods list and no licence is produced",
+    ),
     // Duty assessment (tamga_core::tariff), applied by the lodging layer.
     r(
         "DUTY-ADDITIONAL-CODE-REQUIRED",
@@ -655,6 +661,7 @@ pub const EXTERNAL_RULES: &[&str] = &[
     "FLC-AMEND-IDENTITY",
     "FLC-HS-MISMATCH",
     "FLC-DESCRIPTION-VAGUE",
+    "FLC-CONTROLLED-GOODS",
     "FLC-MANDATE-MISSING",
     "FLC-MANDATE-SCOPE",
     "FLC-MANDATE-KIND",

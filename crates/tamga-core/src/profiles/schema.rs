@@ -90,6 +90,8 @@ attrs! {
     HsRank = "hs_rank", Ty::Integer, true, "rank of the item's declared heading among the headings the HS classification assistant ranks for its description (1 = best, 51 = below the 50 best); absent when not assessed (vague or unrecognised description, assistant not ready)";
     HsMismatch = "hs_mismatch", Ty::Bool, true, "the item's declared heading ranks below the goods check's threshold for its description (absent when not assessed)";
     DescriptionVague = "description_vague", Ty::Bool, true, "the item's description is too vague to classify: listed, only generic words, or no word the assistant knows (absent when the check did not run)";
+    ControlledGoods = "controlled_goods", Ty::Bool, true, "the item matches an entry of the controlled and dual-use goods list, by its code, its description or both (absent when the screening did not run)";
+    ControlledLicenceMissing = "controlled_licence_missing", Ty::Bool, true, "the item matches a controlled-goods entry and produces none of the documents that satisfy it (absent when the screening did not run)";
     Documents = "documents", Ty::CodeList(K::DocumentType), true, "document type codes produced for the item (also has_document(\"C505\"))";
     Items = "items", Ty::Integer, false, "number of goods items";
     TraderCategory = "trader.category", Ty::Code(K::TraderCategory), false, "trader risk category: low, medium or high";

@@ -79,6 +79,12 @@ pub struct ItemSubject {
     /// checked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description_vague: Option<bool>,
+    /// The controlled-goods screening: the item matched an entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controlled_goods: Option<bool>,
+    /// The item matched an entry and produces none of its documents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controlled_licence_missing: Option<bool>,
 }
 
 /// The attribute view of one declaration. Fields are public so that other
@@ -153,6 +159,8 @@ impl RiskSubject {
                     hs_rank: None,
                     hs_mismatch: None,
                     description_vague: None,
+                    controlled_goods: None,
+                    controlled_licence_missing: None,
                 }
             })
             .collect();
@@ -192,6 +200,11 @@ impl RiskSubject {
                 item.hs_rank = c.heading_rank;
                 item.hs_mismatch = Some(c.mismatch);
                 item.description_vague = Some(c.vague.is_some());
+            }
+            if goods.controlled_list.is_some() {
+                let mut hits = goods.controlled_for(item.sequence).peekable();
+                item.controlled_goods = Some(hits.peek().is_some());
+                item.controlled_licence_missing = Some(hits.any(|h| !h.licence_produced));
             }
         }
         self
@@ -279,6 +292,12 @@ pub fn value<'a>(attr: Attr, s: &'a RiskSubject, item: Option<&'a ItemSubject>) 
             .map_or(Val::Missing, Val::Bool),
         Attr::DescriptionVague => item
             .and_then(|i| i.description_vague)
+            .map_or(Val::Missing, Val::Bool),
+        Attr::ControlledGoods => item
+            .and_then(|i| i.controlled_goods)
+            .map_or(Val::Missing, Val::Bool),
+        Attr::ControlledLicenceMissing => item
+            .and_then(|i| i.controlled_licence_missing)
             .map_or(Val::Missing, Val::Bool),
         Attr::Documents => item.map_or(Val::List(&[]), |i| Val::List(&i.documents)),
         Attr::Items => Val::Num(Decimal::from(s.items.len())),

@@ -39,6 +39,8 @@ fn item(seq: u32, hs: &str, origin: &str, per_kg: &str) -> ItemSubject {
         hs_rank: None,
         hs_mismatch: None,
         description_vague: None,
+        controlled_goods: None,
+        controlled_licence_missing: None,
     }
 }
 
@@ -1013,8 +1015,22 @@ fn goods_check_attributes_are_read_per_item() {
             },
         ],
         absent: None,
+        controlled_list: Some("test".into()),
+        controlled: vec![crate::goods_check::ControlledGoodsHit {
+            sequence: 2,
+            entry: "DU-DRONES".into(),
+            regime: "dual_use".into(),
+            matched: "code".into(),
+            term: None,
+            licence: vec!["C084".into()],
+            licence_produced: false,
+            source: "test".into(),
+        }],
     };
     let s = s.with_goods_checks(Some(&goods));
+    assert_eq!(hit(&s, "controlled_goods"), Some(Some(2)));
+    assert_eq!(hit(&s, "controlled_licence_missing"), Some(Some(2)));
+    assert_eq!(hit(&s, "controlled_goods == false"), Some(Some(1)));
     assert_eq!(hit(&s, "hs_mismatch"), Some(Some(1)));
     assert_eq!(hit(&s, "hs_rank > 20 and origin == \"CN\""), Some(Some(1)));
     assert_eq!(hit(&s, "description_vague"), Some(Some(2)));

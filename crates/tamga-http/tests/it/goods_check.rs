@@ -12,7 +12,10 @@ use crate::common::{hs_ready, TestApp};
 use crate::portal_login::{page_get, page_login};
 use crate::risk_api::{all_items_under, decision, deterministic, draft};
 
-stories!(goods_check_warns_feeds_profiles_and_shows_the_officer);
+stories!(
+    goods_check_warns_feeds_profiles_and_shows_the_officer,
+    controlled_goods_are_screened_by_code_and_description_without_the_model,
+);
 
 /// `doc` with every item's description set to `description`.
 fn described(doc: &Value, hs: &str, suffix: &str, description: &str) -> Value {
@@ -73,6 +76,9 @@ async fn goods_check_warns_feeds_profiles_and_shows_the_officer(app: TestApp) {
     assert_eq!(early["channel"], "green", "{early}");
     let d = decision(&app, early["mrn"].as_str().unwrap()).await;
     assert_eq!(d["goods"]["absent"], "not_ready", "{d}");
+    // The controlled-goods screening needs no model: it ran, found nothing.
+    assert!(d["goods"]["controlledList"].as_str().is_some(), "{d}");
+    assert!(d["goods"].get("controlled").is_none(), "{d}");
     assert_eq!(d["goods"]["topK"], 5, "{d}");
     assert_eq!(d["goods"]["minGap"], "0.30", "{d}");
 
@@ -168,4 +174,88 @@ async fn goods_check_warns_feeds_profiles_and_shows_the_officer(app: TestApp) {
         html.contains("declared heading does not match the description"),
         "{html}"
     );
+}
+
+/// Ephedrine declared as footwear: the screening finds it by its
+/// description (no model needed), warns at the item's documents, records
+/// the entry with its source, and a profile on `controlled_licence_missing`
+/// selects it; with a licence produced on the item the warning and the
+/// profile's hit go, the match stays recorded.
+async fn controlled_goods_are_screened_by_code_and_description_without_the_model(app: TestApp) {
+    deterministic(&app).await;
+    let analyst = app.user_token("analyst");
+    let (s, p) = app
+        .post_json(
+            "/api/v1/risk/profiles",
+            &analyst,
+            &draft(
+                "LICENCE",
+                "controlled_licence_missing",
+                "red",
+                "physical_inspection",
+            ),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let (s, p) = app
+        .post_json(
+            "/api/v1/risk/profiles/LICENCE/activation",
+            &analyst,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    let doc = app.body(0);
+    let mut precursor = all_items_under(&doc, "6403990000", "P");
+    precursor["items"][0]["description"] = json!("Pseudoephedrine hydrochloride, 25 kg drum");
+
+    let v = lodge_ok(&app, &precursor).await;
+    let w = warnings_with(&v, "FLC-CONTROLLED-GOODS");
+    assert_eq!(w.len(), 1, "{v}");
+    assert_eq!(w[0]["pointer"], "/items/0/documents", "{v}");
+    let message = w[0]["message"].as_str().unwrap();
+    assert!(message.contains("PREC-EPHEDRINES"), "{message}");
+    assert!(message.contains("pseudoephedrine"), "{message}");
+    assert_eq!(v["channel"], "red", "{v}");
+    let mrn = v["mrn"].as_str().unwrap().to_owned();
+    let d = decision(&app, &mrn).await;
+    assert_eq!(d["profileHits"][0]["profileId"], "LICENCE", "{d}");
+    let hit = &d["goods"]["controlled"][0];
+    assert_eq!(hit["sequence"], 1, "{d}");
+    assert_eq!(hit["entry"], "PREC-EPHEDRINES", "{d}");
+    assert_eq!(hit["regime"], "drug_precursor", "{d}");
+    assert_eq!(hit["matched"], "description", "{d}");
+    assert_eq!(hit["term"], "pseudoephedrine", "{d}");
+    assert_eq!(hit["licenceProduced"], false, "{d}");
+    assert!(hit["source"].as_str().unwrap().contains("1988"), "{d}");
+    assert_eq!(d["goods"]["controlled"].as_array().unwrap().len(), 1, "{d}");
+
+    // The officer sees the entry and its source.
+    let officer = page_login(&app, "officer").await;
+    let (s, html) = page_get(&app, &officer, &format!("/officer/declarations/{mrn}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("id=\"controlled\""), "{html}");
+    assert!(html.contains("PREC-EPHEDRINES"), "{html}");
+
+    // With an authorisation produced on the item: no warning, no hit.
+    let mut licensed = all_items_under(&doc, "6403990000", "Q");
+    licensed["items"][0]["description"] = json!("Pseudoephedrine hydrochloride, 25 kg drum");
+    licensed["items"][0]["documents"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"type": "C084", "reference": "PRECURSOR-LIC-2026-17"}));
+    let v = lodge_ok(&app, &licensed).await;
+    assert!(warnings_with(&v, "FLC-CONTROLLED-GOODS").is_empty(), "{v}");
+    assert_eq!(v["channel"], "green", "{v}");
+    let d = decision(&app, v["mrn"].as_str().unwrap()).await;
+    assert_eq!(d["goods"]["controlled"][0]["licenceProduced"], true, "{d}");
+
+    // The trader's view of the decision holds none of it.
+    let t = app.trader(0);
+    let (s, events) = app
+        .get(&format!("/api/v1/declarations/{mrn}/events"), &t.token)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{events}");
+    let text = events.to_string();
+    assert!(!text.contains("PREC-EPHEDRINES"), "{text}");
 }

@@ -342,6 +342,7 @@ api-FLC-CUSTOMS-VALUE-POSITIVE = a customs value must be greater than zero
 api-FLC-CUSTOMS-VALUE-RATIO = the customs value is implausibly far from the item price
 api-FLC-HS-MISMATCH = the declared heading is not among the best headings for the goods description
 api-FLC-DESCRIPTION-VAGUE = the goods description is too vague to classify the goods
+api-FLC-CONTROLLED-GOODS = the goods match an entry of the controlled and dual-use goods list and no licence is produced
 api-FLC-PREFERENCE-PROOF = preferential origin is claimed without a proof of origin on the item
 api-FLC-INVOICE-DATE-FUTURE = the invoice date is after the lodging date
 api-FLC-EXCHANGE-RATE-DATE-FUTURE = the exchange rate date is after the lodging date

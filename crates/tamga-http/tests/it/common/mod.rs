@@ -35,7 +35,17 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app(db: TestDb) -> TestApp {
-    spawn_app_with(db, Settings::default(), tamga_http::Limits::default()).await
+    // The goods check's time budget is for a served instance; a debug
+    // build on a shared CI machine is slower by far, and a story's
+    // assertions on every item must not depend on the machine's load.
+    let settings = Settings {
+        goods_check: tamga_app::goods::GoodsCheckSettings {
+            budget: Duration::from_secs(120),
+            ..Default::default()
+        },
+        ..Settings::default()
+    };
+    spawn_app_with(db, settings, tamga_http::Limits::default()).await
 }
 
 /// [`spawn_app`] with the service's settings (e.g. the test-only switch

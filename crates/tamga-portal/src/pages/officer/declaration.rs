@@ -58,6 +58,11 @@ struct DeclarationPage {
     goods_check_note: String,
     /// Whether the decision records a goods check at all.
     has_goods_check: bool,
+    /// Controlled-goods entries matched: item, entry, regime, how,
+    /// licence, produced.
+    controlled: Vec<Row>,
+    /// The controlled-goods list's version screened against.
+    controlled_list: String,
     documents: Vec<Row>,
     duties: Vec<Row>,
     duty_total: String,
@@ -391,6 +396,39 @@ pub fn declaration_page(
         .map(|g| goods_check_rows(&tr, g))
         .unwrap_or_default();
     let has_goods_check = decision.is_some_and(|r| r.combined.goods.is_some());
+    let goods = decision.and_then(|r| r.combined.goods.as_ref());
+    let controlled = goods
+        .map(|g| {
+            g.controlled
+                .iter()
+                .map(|h| {
+                    let how = tr.t(&format!(
+                        "officer-controlled-by-{}",
+                        h.matched.replace('_', "-")
+                    ));
+                    vec![
+                        h.sequence.to_string(),
+                        format!("{} ({})", h.entry, h.source),
+                        h.regime.replace('_', " "),
+                        match &h.term {
+                            Some(t) => format!("{how}: {t}"),
+                            None => how,
+                        },
+                        h.licence.join(", "),
+                        tr.t(if h.licence_produced {
+                            "officer-yes"
+                        } else {
+                            "officer-no"
+                        }),
+                    ]
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let controlled_list = goods
+        .and_then(|g| g.controlled_list.as_deref())
+        .map(|v| tr.t1("officer-controlled-list", "version", v))
+        .unwrap_or_default();
     let mut documents: Vec<Row> = decl
         .items
         .iter()
@@ -530,6 +568,8 @@ pub fn declaration_page(
             goods_check,
             goods_check_note,
             has_goods_check,
+            controlled,
+            controlled_list,
             documents,
             duties,
             duty_total,
