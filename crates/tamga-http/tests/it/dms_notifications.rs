@@ -23,6 +23,7 @@ stories!(
     a_rejected_xml_lodging_is_a_dmsrej_with_codes_and_pointers,
     xml_pull_is_negotiated_and_only_the_callers_own,
     a_selected_declaration_says_the_channel_only,
+    payment_awaited_then_amended_under_control,
 );
 
 webhook_loopback_stories!(xml_lodgings_are_pushed_as_signed_dms_documents);
@@ -326,6 +327,82 @@ async fn a_selected_declaration_says_the_channel_only(app: TestApp) {
     ] {
         assert!(!body.contains(secret), "{secret} is disclosed: {body}");
     }
+}
+
+async fn payment_awaited_then_amended_under_control(app: TestApp) {
+    common::lifecycle_selectivity(&app).await;
+    // A trader with an empty account: its declaration waits for payment.
+    let (id, token, key) = common::lifecycle_unfunded_trader(&app, 3).await;
+    let doc = common::lifecycle_body_of(&app, &id);
+    let xml = to_xml(&doc);
+    let r = app
+        .http
+        .post(format!("{}/api/v1/declarations", app.base))
+        .bearer_auth(&token)
+        .header("content-type", "application/xml")
+        .header("x-tamga-signature", signature::sign(&key, &xml))
+        .body(xml)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["state"], "awaiting_payment", "{v}");
+    let mrn = v["mrn"].as_str().unwrap().to_owned();
+    // Amended (as JSON) to cigarettes: duties assessed again, red.
+    let (s, v) = app
+        .send_signed(
+            &format!("/api/v1/declarations/{mrn}/amendments"),
+            &token,
+            Some(&key),
+            &common::lifecycle_amendment(&mrn, &common::lifecycle_cigarettes(&doc)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["state"], "under_control", "{v}");
+
+    let (s, _, body) = pull(&app, &token, Some("application/xml")).await;
+    assert_eq!(s, StatusCode::OK);
+    let ours: Vec<Pulled> = parse_list(&body)
+        .into_iter()
+        .filter(|n| n.mrn.as_deref() == Some(&mrn))
+        .collect();
+    let seq: Vec<(String, Vec<String>)> = ours
+        .iter()
+        .map(|n| {
+            (
+                n.kind.clone(),
+                n.responses.iter().map(|r| r.0.clone()).collect(),
+            )
+        })
+        .collect();
+    let expect = |k: &str, codes: &[&str]| {
+        (
+            k.to_owned(),
+            codes.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(
+        seq,
+        vec![
+            expect("registered", &["01", "13"]),
+            expect("awaiting_payment", &["14"]),
+            expect("amended", &["11", "13"]),
+            expect("under_control", &["05"]),
+        ],
+        "{body}"
+    );
+    // Payment awaited: the amount due and the reference to quote.
+    let reference =
+        tamga_core::ledger::payment_reference(&tamga_core::codes::Eori::parse(&id).unwrap());
+    assert!(
+        body.contains(&format!("<ReferenceID>{reference}</ReferenceID>")),
+        "{body}"
+    );
+    assert!(body.contains("<PaymentAmount currencyID="), "{body}");
+    // The amendment's version.
+    assert!(body.contains("<VersionID>2</VersionID>"), "{body}");
+    assert!(!body.contains("TOBACCO"), "{body}");
 }
 
 async fn xml_lodgings_are_pushed_as_signed_dms_documents(app: TestApp) {
