@@ -35,6 +35,7 @@ use tamga_app::risk_admin::RiskAdmin;
 use tamga_app::workbench::Workbench;
 use tamga_app::{AppError, Clearance};
 
+pub mod accept;
 pub mod access;
 pub mod account_routes;
 pub mod appeal_routes;

@@ -585,22 +585,49 @@ pub struct NotificationPage {
     pub next_after: i64,
 }
 
-/// Pull notifications with a cursor.
-#[utoipa::path(get, path = "/api/v1/notifications", tag = "account", params(NotificationParams),
-    responses((status = 200, description = "the page", body = NotificationPage)), security(("bearer" = [])))]
+/// Pull notifications with a cursor: the caller's own, oldest first.
+///
+/// JSON by default. With `Accept: application/xml` (or `text/xml`,
+/// preferred by its `q`), the same page as XML: a `Notifications` list
+/// (namespace `urn:tamga:notifications:1`, attribute `nextAfter`) of
+/// `Notification` elements (`id`, `kind`, `at`, `mrn`, `lrn`), each
+/// holding the notification as a WCO DMS response document (`MetaData`
+/// with one or more `Response`s: 01 DMSACC, 03 DMSREJ, 13 DMSTAX …, see
+/// docs/messages.md), or empty for a kind with no DMS form. An `Accept`
+/// allowing neither format: 406 `NOT_ACCEPTABLE`.
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "account", params(NotificationParams,
+        ("Accept" = Option<String>, Header, description = "application/json (default) or application/xml (DMS notifications)")),
+    responses((status = 200, description = "the page",
+            content((NotificationPage = "application/json"), (String = "application/xml"))),
+        (status = 406, description = "neither JSON nor XML is acceptable (NOT_ACCEPTABLE)", body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn notifications(
     State(s): State<AppState>,
     OperatorAuth(op): OperatorAuth,
+    headers: HeaderMap,
     ApiQuery(q): ApiQuery<NotificationParams>,
-) -> ApiResult<Json<NotificationPage>> {
+) -> ApiResult<Response> {
+    let format = crate::accept::answer(&headers)?;
     let after = q.after.unwrap_or(0);
     let limit = count(q.limit.as_deref(), "limit", 100, 1000)?;
+    if format == crate::accept::Answer::Xml {
+        let (xml, _) = s.clearance.notifications_xml(&op, after, limit).await?;
+        return Ok((
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "application/xml; charset=utf-8",
+            )],
+            xml,
+        )
+            .into_response());
+    }
     let list = s.clearance.notifications(&op, after, limit).await?;
     let next_after = list.last().map_or(after, |n| n.id);
     Ok(Json(NotificationPage {
         notifications: list,
         next_after,
-    }))
+    })
+    .into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -3,10 +3,15 @@
 //!
 //! One task per trader with a webhook: it waits for commits, reads the
 //! trader's notifications after its delivery cursor and POSTs them as
-//! `{"notifications": [...]}`. A failed POST is retried with exponential
-//! backoff a bounded number of times; then the batch is skipped (it stays
-//! available by pull) and the cursor moves on. A slow or dead endpoint only
-//! ever delays its own trader's deliveries.
+//! `{"notifications": [...]}`. A notification about a declaration lodged
+//! as WCO DEC-DMS XML (or the rejection of such a lodging) is POSTed alone
+//! as its DMS response document instead (`Content-Type: application/xml`,
+//! with [`NOTIFICATION_ID_HEADER`] and [`NOTIFICATION_KIND_HEADER`];
+//! `tamga_app::Clearance::push_as_dms`), in its place in the order. A
+//! failed POST is retried with exponential backoff a bounded number of
+//! times; then it is skipped (it stays available by pull) and the cursor
+//! moves on. A slow or dead endpoint only ever delays its own trader's
+//! deliveries.
 //!
 //! Deliveries reach public addresses only (issue 13, finding 5;
 //! `tamga_app::webhooks`): before every attempt the stored URL is checked
@@ -14,7 +19,8 @@
 //! unless every address it resolves to is allowed; the connection goes to
 //! those checked addresses, so a name cannot be re-pointed (DNS rebinding)
 //! between the check and the connection. Redirects are not followed,
-//! proxies from the environment are not used. Every POST is signed
+//! proxies from the environment are not used. Every POST, JSON or XML, is
+//! signed over its exact body bytes
 //! (`X-Tamga-Timestamp`, `X-Tamga-Webhook-Signature`) with the webhook's
 //! secret, read from the store for each batch (so a rotated secret, set on
 //! another instance, is used at once); a webhook without a secret (set
@@ -34,6 +40,10 @@ use tamga_app::Clearance;
 use tamga_core::codes::Eori;
 
 pub const MAX_ATTEMPTS: u32 = 5;
+/// On a DMS delivery: the notification's id (the pull cursor).
+pub const NOTIFICATION_ID_HEADER: &str = "X-Tamga-Notification-Id";
+/// On a DMS delivery: tamga's kind of the notification (`registered` …).
+pub const NOTIFICATION_KIND_HEADER: &str = "X-Tamga-Notification-Kind";
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 const BATCH: u32 = 100;
@@ -196,49 +206,21 @@ async fn deliver(
                 continue;
             }
         };
-        let body = match serde_json::to_vec(&serde_json::json!({ "notifications": batch })) {
-            Ok(b) => b,
+        // Each notification in its language (decided from the database,
+        // like every instance would): DMS XML one by one for declarations
+        // lodged as DEC-DMS XML, JSON in batches for the rest, in order.
+        let deliveries = match prepare(&clearance, batch).await {
+            Ok(d) => d,
             Err(e) => {
-                tracing::error!(error = %e, operator = %op, "could not encode notifications");
-                return;
+                tracing::warn!(error = %e, operator = %op, "could not prepare notifications");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
             }
         };
         let allow_loopback = clearance.settings().webhook_allow_loopback;
-        let mut delay = FIRST_BACKOFF;
-        let mut delivered = false;
-        for attempt in 1..=MAX_ATTEMPTS {
-            // The destination is checked again at every attempt: an
-            // address literal here, a name by the client's resolver.
-            if let Err(e) = webhooks::check_url(&url, allow_loopback) {
-                tracing::warn!(operator = %op, url = %url, error = %e, "webhook destination refused; not delivered");
-                break;
-            }
-            let timestamp = OffsetDateTime::now_utc().unix_timestamp();
-            let request = client
-                .post(&url)
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .header(TIMESTAMP_HEADER, timestamp.to_string())
-                .header(
-                    SIGNATURE_HEADER,
-                    webhooks::signature(&secret, timestamp, &body),
-                )
-                .body(body.clone());
-            match request.send().await {
-                Ok(r) if r.status().is_success() => {
-                    delivered = true;
-                    break;
-                }
-                Ok(r) => {
-                    tracing::debug!(operator = %op, status = %r.status(), attempt, "webhook refused")
-                }
-                Err(e) => {
-                    tracing::debug!(operator = %op, error = %e, attempt, "webhook unreachable")
-                }
-            }
-            if attempt < MAX_ATTEMPTS {
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(MAX_BACKOFF);
-            }
+        let mut delivered = true;
+        for d in &deliveries {
+            delivered &= post(&client, &url, &secret, allow_loopback, &op, d).await;
         }
         if !delivered {
             tracing::warn!(operator = %op, url = %url, up_to = last, "webhook failed {MAX_ATTEMPTS} times; skipped (still available by pull)");
@@ -248,6 +230,117 @@ async fn deliver(
             tracing::warn!(error = %e, operator = %op, "could not save webhook cursor");
         }
     }
+}
+
+/// One POST: a JSON batch, or one notification as a DMS document.
+enum Delivery {
+    Json(Vec<u8>),
+    Dms {
+        id: i64,
+        kind: &'static str,
+        body: Vec<u8>,
+    },
+}
+
+/// The batch as POSTs, in order: runs of JSON notifications together,
+/// each DMS notification alone.
+async fn prepare(
+    clearance: &Clearance,
+    batch: Vec<tamga_store::Notification>,
+) -> Result<Vec<Delivery>, String> {
+    let mut out = Vec::new();
+    let mut ctx = tamga_app::clearance::DmsContext::default();
+    let mut run: Vec<tamga_store::Notification> = Vec::new();
+    let json = |run: &mut Vec<tamga_store::Notification>| -> Result<Delivery, String> {
+        let body = serde_json::to_vec(&serde_json::json!({ "notifications": run }))
+            .map_err(|e| e.to_string())?;
+        run.clear();
+        Ok(Delivery::Json(body))
+    };
+    for n in batch {
+        let dms = if clearance
+            .push_as_dms(&n, &mut ctx)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            clearance
+                .dms_document(&n, &mut ctx)
+                .await
+                .map_err(|e| e.to_string())?
+        } else {
+            None
+        };
+        match dms {
+            Some(doc) => {
+                if !run.is_empty() {
+                    out.push(json(&mut run)?);
+                }
+                out.push(Delivery::Dms {
+                    id: n.id,
+                    kind: n.kind.as_str(),
+                    body: doc.into_bytes(),
+                });
+            }
+            None => run.push(n),
+        }
+    }
+    if !run.is_empty() {
+        out.push(json(&mut run)?);
+    }
+    Ok(out)
+}
+
+/// POSTs one delivery, signed, retrying with backoff; whether it was
+/// accepted.
+async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    secret: &str,
+    allow_loopback: bool,
+    op: &Eori,
+    d: &Delivery,
+) -> bool {
+    let (content_type, body) = match d {
+        Delivery::Json(b) => ("application/json", b),
+        Delivery::Dms { body, .. } => ("application/xml; charset=utf-8", body),
+    };
+    let mut delay = FIRST_BACKOFF;
+    for attempt in 1..=MAX_ATTEMPTS {
+        // The destination is checked again at every attempt: an
+        // address literal here, a name by the client's resolver.
+        if let Err(e) = webhooks::check_url(url, allow_loopback) {
+            tracing::warn!(operator = %op, url = %url, error = %e, "webhook destination refused; not delivered");
+            return false;
+        }
+        let timestamp = OffsetDateTime::now_utc().unix_timestamp();
+        let mut request = client
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .header(TIMESTAMP_HEADER, timestamp.to_string())
+            .header(
+                SIGNATURE_HEADER,
+                webhooks::signature(secret, timestamp, body),
+            );
+        if let Delivery::Dms { id, kind, .. } = d {
+            request = request
+                .header(NOTIFICATION_ID_HEADER, id.to_string())
+                .header(NOTIFICATION_KIND_HEADER, *kind);
+        }
+        match request.body(body.clone()).send().await {
+            Ok(r) if r.status().is_success() => return true,
+            Ok(r) => {
+                tracing::debug!(operator = %op, status = %r.status(), attempt, "webhook refused")
+            }
+            Err(e) => {
+                tracing::debug!(operator = %op, error = %e, attempt, "webhook unreachable")
+            }
+        }
+        if attempt < MAX_ATTEMPTS {
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(MAX_BACKOFF);
+        }
+    }
+    false
 }
 
 #[cfg(test)]

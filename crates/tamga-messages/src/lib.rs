@@ -21,10 +21,22 @@
 //! the code-list profiles (tamga's default, and `cds` from the public CDS
 //! code lists shipped in `code-lists/cds`).
 //!
-//! No IO: bytes in, values out. The HTTP endpoint, DMS notifications and
-//! EDIFACT are later rounds; they build on [`read_wco`] and [`MessageError`].
+//! Notifications go out as CDS DMS response XML: [`dms_notice`] says what
+//! each of tamga's notification kinds is written as, [`dms_out`] writes it
+//! (valid against the DMS response schema shipped in
+//! `schemas/notification`), [`dms_pointer`] turns an XPath into CDS's
+//! pointer, [`dms_codes`] maps tamga's codes to CDS validation codes, and
+//! [`dms_conformance`] sets tamga's notifications for a CDS sample against
+//! the ones the CDS sent.
+//!
+//! No IO: bytes in, values out.
 
 pub mod conformance;
+pub mod dms_codes;
+pub mod dms_conformance;
+pub mod dms_notice;
+pub mod dms_out;
+pub mod dms_pointer;
 pub mod edifact;
 pub mod error;
 pub mod json_doc;

@@ -8,7 +8,8 @@
 //! - global and local `xs:element` (name, type or anonymous complex type,
 //!   `minOccurs`/`maxOccurs`), `elementFormDefault="qualified"`;
 //! - `xs:sequence`, `xs:choice`, `xs:group ref`, `xs:any namespace=… processContents="strict"`
-//!   (the child is validated against the global element of its name);
+//!   (the child is validated against the global element of its name),
+//!   `xs:element ref` (a global element, by local name);
 //! - `xs:complexType` with element content, or `xs:simpleContent` by
 //!   `xs:restriction`/`xs:extension` of a base, with `xs:attribute`
 //!   (`use="required"`, the attribute's simple type);
@@ -81,6 +82,10 @@ enum Particle {
     Choice(Occurs, Vec<Particle>),
     Group(Occurs, String),
     Any(Occurs, String),
+    /// `xs:element ref=`: a global element, by its local name (resolved
+    /// when validating; one the loaded files do not declare matches
+    /// nothing, so its element is refused).
+    Ref(Occurs, String),
 }
 
 #[derive(Debug)]
@@ -572,7 +577,7 @@ impl Schema {
                 Some(g) => self.particle(g, kids, pos, parent, errs),
                 None => pos,
             },
-            Particle::Any(..) => {
+            Particle::Any(..) | Particle::Ref(..) => {
                 let k = kids[pos];
                 let key = (k.ns.clone().unwrap_or_default(), k.name.clone());
                 match self.globals.get(&key) {
@@ -609,6 +614,12 @@ impl Schema {
             Particle::Choice(_, items) => items.iter().any(|i| self.starts(i, k)),
             Particle::Group(_, n) => self.groups.get(local(n)).is_some_and(|g| self.starts(g, k)),
             Particle::Any(_, ns) => k.ns.as_deref() == Some(ns.as_str()),
+            Particle::Ref(_, name) => {
+                *name == k.name
+                    && self
+                        .globals
+                        .contains_key(&(k.ns.clone().unwrap_or_default(), k.name.clone()))
+            }
         }
     }
 
@@ -618,7 +629,7 @@ impl Schema {
             return true;
         }
         match p {
-            Particle::Element(..) | Particle::Any(..) => false,
+            Particle::Element(..) | Particle::Any(..) | Particle::Ref(..) => false,
             Particle::Sequence(_, items) => items.iter().all(|i| self.nullable(i)),
             Particle::Choice(_, items) => items.iter().any(|i| self.nullable(i)),
             Particle::Group(_, n) => self.groups.get(local(n)).is_some_and(|g| self.nullable(g)),
@@ -634,6 +645,7 @@ impl Schema {
             }
             Particle::Group(_, n) => format!("group {n}"),
             Particle::Any(_, ns) => format!("an element of {ns}"),
+            Particle::Ref(_, name) => name.clone(),
         }
     }
 }
@@ -644,7 +656,8 @@ fn occurs_of(p: &Particle) -> Occurs {
         | Particle::Sequence(o, _)
         | Particle::Choice(o, _)
         | Particle::Group(o, _)
-        | Particle::Any(o, _) => *o,
+        | Particle::Any(o, _)
+        | Particle::Ref(o, _) => *o,
     }
 }
 
@@ -686,7 +699,10 @@ fn element_decl(e: &Element, tns: &str) -> Result<ElementDecl, String> {
 fn particle(e: &Element, tns: &str) -> Result<Particle, String> {
     let o = occurs(e)?;
     Ok(match e.name.as_str() {
-        "element" => Particle::Element(o, element_decl(e, tns)?),
+        "element" => match e.attribute("ref") {
+            Some(r) => Particle::Ref(o, local(r).to_owned()),
+            None => Particle::Element(o, element_decl(e, tns)?),
+        },
         "sequence" => Particle::Sequence(o, particles(e, tns)?),
         "choice" => Particle::Choice(o, particles(e, tns)?),
         "group" => Particle::Group(

@@ -49,9 +49,15 @@ pub trait OriginalStore: Send + Sync {
     /// The original the declaration `mrn` was lodged as; `None` for a
     /// declaration lodged as JSON (or no such declaration).
     async fn original(&self, mrn: &Mrn) -> Result<Option<StoredOriginal>>;
+
+    /// The format alone of the original `mrn` was lodged as (without
+    /// reading its bytes): whether its notifications go out in that
+    /// format; `None` for JSON.
+    async fn original_format(&self, mrn: &Mrn) -> Result<Option<String>>;
 }
 
 const INSERT: &str = "INSERT INTO declaration_originals (mrn, format, body, body_sha256, not_used, at) VALUES (?, ?, ?, ?, ?, ?)";
+const SELECT_FORMAT: &str = "SELECT format FROM declaration_originals WHERE mrn = ?";
 const SELECT: &str =
     "SELECT mrn, format, body, body_sha256, not_used, at FROM declaration_originals WHERE mrn = ?";
 
@@ -90,6 +96,15 @@ macro_rules! originals_backend {
                     .await?
                     .map(|r| stored(&r))
                     .transpose()
+            }
+
+            async fn original_format(&self, mrn: &Mrn) -> Result<Option<String>> {
+                Ok(sqlx::query(&$sql(SELECT_FORMAT))
+                    .bind(mrn.as_str())
+                    .fetch_optional(&self.$read)
+                    .await?
+                    .map(|r| r.try_get::<String, _>("format"))
+                    .transpose()?)
             }
         }
 

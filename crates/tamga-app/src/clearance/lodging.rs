@@ -183,11 +183,19 @@ impl Clearance {
             .await?;
         checks.violations = lodgement.placed(checks.violations);
         let body_sha256 = lodgement.body_sha256.clone();
+        // A refused message's rejection names its format (`reject_as`).
+        let lodged_as = lodgement.original.as_ref().map(|o| o.format.clone());
         let mut passed = match checks.passed(lodgement.original.take()) {
             Ok(p) => p,
             Err(violations) => {
                 return self
-                    .refuse_lodging(lodged_by, &doc, violations, &lodgement)
+                    .refuse_lodging(
+                        lodged_by,
+                        &doc,
+                        violations,
+                        &lodgement,
+                        lodged_as.as_deref(),
+                    )
                     .await
             }
         };
@@ -196,7 +204,7 @@ impl Clearance {
         loop {
             tries += 1;
             let (duties, draws) = self
-                .assess_lodged_duties(lodged_by, &passed.declaration, now, &lodgement)
+                .assess_lodged_duties(lodged_by, &passed, now, &lodgement)
                 .await?;
             // Another try needs the declaration again (only when it draws
             // on a quota, whose balance another instance may change).
@@ -313,6 +321,7 @@ impl Clearance {
         doc: &serde_json::Value,
         mut violations: Vec<Violation>,
         lodgement: &Lodgement<'_>,
+        lodged_as: Option<&str>,
     ) -> Result<Accepted, AppError> {
         let (lrn, declarant) = lrn_and_declarant(doc);
         if let (Some(lrn), Some(declarant)) = (&lrn, &declarant) {
@@ -328,12 +337,13 @@ impl Clearance {
             }
         }
         Err(self
-            .reject(
+            .reject_as(
                 lodged_by,
                 lrn.as_ref(),
                 NotificationKind::Rejected,
                 None,
                 violations,
+                lodged_as,
             )
             .await)
     }
@@ -353,19 +363,21 @@ impl Clearance {
     async fn assess_lodged_duties(
         &self,
         lodged_by: &Eori,
-        declaration: &Declaration,
+        passed: &Passed,
         now: OffsetDateTime,
         lodgement: &Lodgement<'_>,
     ) -> Result<(DutyResult, Vec<QuotaDrawRecord>), AppError> {
+        let declaration = &passed.declaration;
         match self.assess_duties(declaration, now.date()) {
             Ok(assessed) => Ok(assessed),
             Err(v) => Err(self
-                .reject(
+                .reject_as(
                     lodged_by,
                     Some(&declaration.lrn),
                     NotificationKind::Rejected,
                     None,
                     lodgement.placed(vec![v]),
+                    passed.original.as_ref().map(|o| o.format.as_str()),
                 )
                 .await),
         }

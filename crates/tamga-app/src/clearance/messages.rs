@@ -61,12 +61,13 @@ impl Clearance {
             Err(errors) => {
                 let violations = errors.into_iter().map(message_violation).collect();
                 return Err(self
-                    .reject(
+                    .reject_as(
                         lodged_by,
                         None,
                         NotificationKind::Rejected,
                         None,
                         violations,
+                        Some(WCO_DEC_DMS_XML),
                     )
                     .await);
             }

@@ -59,6 +59,7 @@ mod access;
 mod amendment;
 mod changes;
 mod check;
+mod dms;
 mod load_cache;
 mod lodging;
 mod messages;
@@ -77,6 +78,7 @@ mod tests;
 
 pub use access::{can_view, is_party, Caller};
 pub use check::CheckReport;
+pub use dms::{DmsContext, NOTIFICATIONS_NS};
 pub use messages::{AcceptedMessage, XML_FUNCTION_NOT_SUPPORTED};
 pub use notices::{UnreadNotices, UNREAD_CAP};
 pub use officer_acts::OfficerActGuard;

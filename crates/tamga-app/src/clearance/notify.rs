@@ -62,8 +62,29 @@ impl Clearance {
         mrn: Option<&Mrn>,
         violations: Vec<Violation>,
     ) -> AppError {
+        self.reject_as(lodged_by, lrn, kind, mrn, violations, None)
+            .await
+    }
+
+    /// [`Self::reject`] for a lodging sent as a standard message: the
+    /// payload says its format (`lodgedAs`, e.g. `wco-dec-dms-xml`), so
+    /// that the rejection of a declaration that was never registered (no
+    /// MRN, no stored original) still goes out in the language it came in
+    /// (`super::dms`).
+    pub(super) async fn reject_as(
+        &self,
+        lodged_by: &Eori,
+        lrn: Option<&Lrn>,
+        kind: NotificationKind,
+        mrn: Option<&Mrn>,
+        violations: Vec<Violation>,
+        lodged_as: Option<&str>,
+    ) -> AppError {
         let now = OffsetDateTime::now_utc();
-        let payload = json!({ "errors": violations });
+        let mut payload = json!({ "errors": violations });
+        if let Some(format) = lodged_as {
+            payload["lodgedAs"] = json!(format);
+        }
         let notifications = make_notifications(
             std::slice::from_ref(lodged_by),
             kind,

@@ -14,6 +14,7 @@ mod api;
 mod api_lang;
 mod appeals;
 mod browser;
+mod dms_notifications;
 mod event_view_api;
 mod goods_check;
 mod hs;

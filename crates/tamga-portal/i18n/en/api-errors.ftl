@@ -15,6 +15,7 @@ api-BODY_UNREADABLE = the request body could not be read
 api-CONTENT_TYPE = send the body with a Content-Type the endpoint takes: application/json (a declaration may also be UTF-8 application/xml or text/xml)
 api-HEADERS_TOO_LARGE = request headers too large
 api-METHOD_NOT_ALLOWED = method not allowed on this endpoint
+api-NOT_ACCEPTABLE = accept a format the endpoint answers in: application/json, or application/xml for notifications as WCO DMS messages
 api-NOT_FOUND = not found
 api-PATH_PARAMETERS = a path parameter is malformed
 api-QUERY_PARAMETERS = a query parameter is malformed

@@ -12,6 +12,7 @@ api-BODY_UNREADABLE = Не удалось прочитать тело запро
 api-CONTENT_TYPE = Отправьте тело запроса с заголовком Content-Type, который принимает ресурс: application/json (декларацию можно подать и как application/xml или text/xml в UTF-8).
 api-HEADERS_TOO_LARGE = Заголовки запроса слишком велики.
 api-METHOD_NOT_ALLOWED = Этот метод не допускается для данного ресурса.
+api-NOT_ACCEPTABLE = Укажите в Accept формат, в котором отвечает ресурс: application/json или application/xml (уведомления как сообщения WCO DMS).
 api-NOT_FOUND = Запрошенный объект не найден.
 api-PATH_PARAMETERS = Параметр пути запроса указан неверно.
 api-QUERY_PARAMETERS = Параметр строки запроса указан неверно.

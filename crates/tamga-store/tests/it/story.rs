@@ -968,9 +968,14 @@ async fn originals_are_stored_with_their_declaration(store: Arc<dyn Store>) {
         assert_eq!(stored.mrn, l.record.mrn);
         assert_eq!(stored.original, xml_original(l));
         assert!(stored.at >= before - Duration::seconds(1));
+        assert_eq!(
+            store.original_format(&l.record.mrn).await.unwrap(),
+            Some(stored.original.format)
+        );
     }
     for l in [&b, &c] {
         assert_eq!(store.original(&l.record.mrn).await.unwrap(), None);
+        assert_eq!(store.original_format(&l.record.mrn).await.unwrap(), None);
     }
 }
 
