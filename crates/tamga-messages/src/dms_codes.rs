@@ -110,6 +110,10 @@ pub const VALIDATION_CODES: &[(&str, &str)] = &[
     ("FLC-SIGNING-KEY-REVOKED", "CDS12005"),
     ("FLC-LRN-CONFLICT", "CDS12003"),
     ("FLC-AMEND-IDENTITY", "CDS11012"),
+    // the goods check (warnings)
+    ("FLC-HS-MISMATCH", "CDS10004"),
+    ("FLC-DESCRIPTION-VAGUE", "CDS10001"),
+    ("FLC-CONTROLLED-GOODS", NO_CDS_CODE),
     // duty assessment
     ("DUTY-ADDITIONAL-CODE-REQUIRED", "CDS40059"),
     ("DUTY-AMOUNT-PRECISION", "CDS10010"),
