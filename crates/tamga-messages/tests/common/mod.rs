@@ -1,3 +1,6 @@
 //! Helpers shared by the tests.
 
+#![allow(dead_code)]
+
 pub mod mutate;
+pub mod vary;
