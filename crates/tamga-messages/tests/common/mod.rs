@@ -3,4 +3,5 @@
 #![allow(dead_code)]
 
 pub mod mutate;
+pub mod mutate_edi;
 pub mod vary;
