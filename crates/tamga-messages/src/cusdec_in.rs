@@ -77,9 +77,15 @@ impl CusdecMapped {
 /// Whether `e` is answered with a CONTRL (the interchange could not be
 /// read as one CUSDEC of a known directory) rather than a CUSRES.
 pub fn is_syntax_error(e: &MessageError) -> bool {
-    e.code.starts_with("EDI-")
+    is_syntax_code(e.code)
+}
+
+/// Whether an error code is answered with a CONTRL (see
+/// [`is_syntax_error`]).
+pub fn is_syntax_code(code: &str) -> bool {
+    code.starts_with("EDI-")
         || matches!(
-            e.code,
+            code,
             "CUSDEC-NOT-CUSDEC" | "CUSDEC-DIRECTORY" | "CUSDEC-ONE-MESSAGE"
         )
 }

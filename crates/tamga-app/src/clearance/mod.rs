@@ -59,6 +59,7 @@ mod access;
 mod amendment;
 mod changes;
 mod check;
+mod edifact_answers;
 mod load_cache;
 mod lodging;
 mod messages;
@@ -77,7 +78,8 @@ mod tests;
 
 pub use access::{can_view, is_party, Caller};
 pub use check::CheckReport;
-pub use messages::{AcceptedMessage, XML_FUNCTION_NOT_SUPPORTED};
+pub use edifact_answers::{cusres_accepted, edifact_refusal, EdifactAcceptance, EdifactRefusal};
+pub use messages::{AcceptedEdifact, AcceptedMessage, XML_FUNCTION_NOT_SUPPORTED};
 pub use notices::{UnreadNotices, UNREAD_CAP};
 pub use officer_acts::OfficerActGuard;
 pub use signature_audit::{check_officer_event, judge_revocation, SignatureCheck};

@@ -14,6 +14,7 @@ mod api;
 mod api_lang;
 mod appeals;
 mod browser;
+mod edifact_lodging;
 mod event_view_api;
 mod hs;
 mod login;
