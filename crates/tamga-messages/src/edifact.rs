@@ -481,13 +481,13 @@ fn check_envelope(segments: &[Segment], errors: &mut Vec<MessageError>) -> usize
                 let actual = s.number - h.number + 1;
                 match s.get(0, 0).map(str::parse::<usize>) {
                     Some(Ok(n)) if n == actual => {}
-                    other => errors.push(elem_err(
+                    _ => errors.push(elem_err(
                         "EDI-SEGMENT-COUNT",
                         s,
                         0,
                         format!(
                             "UNT counts {:?} segments; the message has {actual} (UNH to UNT)",
-                            other.and_then(Result::ok)
+                            s.get(0, 0).unwrap_or("")
                         ),
                     )),
                 }
@@ -498,8 +498,8 @@ fn check_envelope(segments: &[Segment], errors: &mut Vec<MessageError>) -> usize
                         1,
                         format!(
                             "UNT reference {:?} is not the UNH's {:?}",
-                            s.get(1, 0),
-                            h.get(0, 0)
+                            s.get(1, 0).unwrap_or(""),
+                            h.get(0, 0).unwrap_or("")
                         ),
                     ));
                 }
@@ -539,7 +539,7 @@ fn check_envelope(segments: &[Segment], errors: &mut Vec<MessageError>) -> usize
                 0,
                 format!(
                     "UNZ counts {:?} messages; the interchange has {messages}",
-                    last.get(0, 0)
+                    last.get(0, 0).unwrap_or("")
                 ),
             ));
         }
@@ -550,8 +550,8 @@ fn check_envelope(segments: &[Segment], errors: &mut Vec<MessageError>) -> usize
                 1,
                 format!(
                     "UNZ reference {:?} is not the UNB's {:?}",
-                    last.get(1, 0),
-                    first.get(4, 0)
+                    last.get(1, 0).unwrap_or(""),
+                    first.get(4, 0).unwrap_or("")
                 ),
             ));
         }
