@@ -211,6 +211,28 @@ async fn edifact_lodging_is_the_json_lodging(app: TestApp) {
     assert_eq!(v["notUsed"], json!([]), "{v}");
     assert_eq!(v["state"], "released");
     assert_eq!(app.count().await, 3);
+
+    // The OpenAPI document says so: the request body and each answer
+    // that can be EDIFACT.
+    let doc: Value = app
+        .http
+        .get(format!("{}/api/v1/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let op = &doc["paths"]["/api/v1/declarations"]["post"];
+    assert!(op["requestBody"]["content"][EDIFACT].is_object(), "{op}");
+    for status in ["200", "201", "409", "422"] {
+        let content = &op["responses"][status]["content"];
+        assert!(content[EDIFACT].is_object(), "{status}: {content}");
+        assert!(
+            content["application/json"].is_object(),
+            "{status}: {content}"
+        );
+    }
 }
 
 async fn edifact_signature_identity_and_replay_are_checked_like_json(app: TestApp) {
