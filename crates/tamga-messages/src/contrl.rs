@@ -104,7 +104,7 @@ pub fn write(
     let uci = |w: &mut EdiWriter, action: &str, e: Option<&MessageError>| {
         let (code, tag, pos) = match e {
             Some(e) => {
-                let at = e.segment.clone().unwrap_or(SegmentRef {
+                let at = e.segment.as_deref().cloned().unwrap_or(SegmentRef {
                     position: None,
                     tag: String::new(),
                     element: None,
@@ -156,7 +156,7 @@ pub fn write(
         });
         match header {
             Some(e) => {
-                let at = e.segment.clone().unwrap_or(SegmentRef {
+                let at = e.segment.as_deref().cloned().unwrap_or(SegmentRef {
                     position: None,
                     tag: String::new(),
                     element: None,

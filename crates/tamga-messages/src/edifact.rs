@@ -608,7 +608,9 @@ pub fn envelope(bytes: &[u8]) -> Envelope {
             push_char(&mut seg, body[i]);
             i += 1;
         } else if b == d.component {
-            seg.last_mut().map(|e| e.push(String::new()));
+            if let Some(e) = seg.last_mut() {
+                e.push(String::new());
+            }
         } else if b == d.element {
             seg.push(vec![String::new()]);
         } else if b == d.segment {

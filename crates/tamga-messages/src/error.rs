@@ -30,8 +30,9 @@ pub struct MessageError {
     pub message: String,
     /// For UN/EDIFACT: the position as ISO 9735-4 counts it (what a
     /// CONTRL or CUSRES reports); `pointer` is its text.
+    /// (Boxed: an error stays small enough to be an `Err`.)
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub segment: Option<SegmentRef>,
+    pub segment: Option<Box<SegmentRef>>,
 }
 
 impl MessageError {
@@ -48,7 +49,7 @@ impl MessageError {
 
     /// The same error at an EDIFACT position.
     pub fn in_segment(mut self, at: SegmentRef) -> Self {
-        self.segment = Some(at);
+        self.segment = Some(Box::new(at));
         self
     }
 

@@ -121,7 +121,7 @@ pub fn locate_cusdec(mapped: &CusdecMapped, violations: Vec<Violation>) -> Vec<V
         .into_iter()
         .map(|mut v| {
             if v.segment.is_none() {
-                v.segment = mapped.locate(&v.pointer).map(ToString::to_string);
+                v.segment = mapped.locate(&v.pointer).map(|s| s.to_string().into());
             }
             v
         })

@@ -168,7 +168,7 @@ fn ten_thousand_mutated_edifact_interchanges_never_panic() {
                             code: e.code.to_owned(),
                             message: e.message,
                             pointer: String::new(),
-                            at: e.segment,
+                            at: e.segment.map(|b| *b),
                         })
                         .collect();
                     let r = cusres::rejected(&answering, "L", &refusals);

@@ -496,7 +496,7 @@ mod tests {
         std::fs::write(dir.path().join("notes.txt"), b"not an interchange").unwrap();
         let mut found = Vec::new();
         walk(dir.path(), &mut found).unwrap();
-        assert_eq!(found, [edi_path.clone()]);
+        assert_eq!(found, std::slice::from_ref(&edi_path));
         let report = conformance::check_cusdec(
             &edi,
             &ReferenceData::new(&profile::bundle("tamga").unwrap()),

@@ -171,7 +171,7 @@ impl Clearance {
         } = mapped.clone();
         let place = |v: &mut Violation| {
             if v.segment.is_none() {
-                v.segment = mapped.locate(&v.pointer).map(ToString::to_string);
+                v.segment = mapped.locate(&v.pointer).map(|s| s.to_string().into());
             }
         };
         let body_sha256 = sha256_hex(s.body);
@@ -243,9 +243,9 @@ fn segment_violation(e: MessageError) -> Violation {
         pointer: String::new(),
         xpath: None,
         segment: Some(if e.pointer.is_empty() {
-            "interchange".to_owned()
+            "interchange".into()
         } else {
-            e.pointer
+            e.pointer.into()
         }),
     }
 }
