@@ -219,7 +219,20 @@ impl<'a> Mapper<'a> {
         self.segs[i].get(e, c).unwrap_or("")
     }
 
+    /// Sets `pointer`; a second, different value for it is a conflict
+    /// (tamga holds one), never a silent overwrite.
     fn put(&mut self, pointer: &str, v: Value, i: usize, e: usize, c: usize) {
+        if let Some(old) = self.doc.pointer(pointer) {
+            if *old != v {
+                let msg = format!("{v} here, {old} earlier: tamga holds one value ({pointer})");
+                self.errors.push(edifact::error_at(
+                    "CUSDEC-CONFLICT",
+                    self.segs[i].at_element(e, Some(c)),
+                    msg,
+                ));
+            }
+            return;
+        }
         set(&mut self.doc, pointer, v);
         self.sources
             .insert(pointer.to_owned(), self.segs[i].at_element(e, Some(c)));

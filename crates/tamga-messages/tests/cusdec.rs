@@ -158,6 +158,24 @@ fn mapping_errors_carry_segment_element_and_component() {
             "segment 1 (UNH) element 3 component 1",
         ),
     ];
+    let twice = |s: &str| {
+        let at = s.find("MOA+39:").unwrap();
+        let end = at + s[at..].find('\n').unwrap() + 1;
+        let other = s[at..end].replacen("MOA+39:", "MOA+39:1", 1);
+        let text = format!("{}{}{}", &s[..end], other, &s[end..]);
+        // The UNT count: one segment more.
+        let i = text.find("UNT+").unwrap() + 4;
+        let stop = i + text[i..].find('+').unwrap();
+        let n: usize = text[i..stop].parse().unwrap();
+        format!("{}{}{}", &text[..i], n + 1, &text[stop..])
+    };
+    let mut cases = cases;
+    cases.push((
+        "a second invoice amount",
+        edited(twice),
+        "CUSDEC-CONFLICT",
+        "(MOA) element 2 component 2",
+    ));
     for (name, bytes, code, pointer) in cases {
         let e = read_cusdec(&bytes).expect_err(name);
         assert_eq!(e[0].code, code, "{name}: {e:?}");
