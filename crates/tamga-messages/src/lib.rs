@@ -34,6 +34,7 @@ pub mod cusdec_in;
 pub mod cusdec_out;
 pub mod cusres;
 pub mod edifact;
+pub mod edifact_envelope;
 pub mod edifact_out;
 pub mod error;
 pub mod json_doc;
