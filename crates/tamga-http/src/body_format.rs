@@ -1,6 +1,6 @@
-//! The format of a lodging's body, from its `Content-Type`: tamga's JSON
-//! or a WCO DEC-DMS XML message (`POST /api/v1/declarations`,
-//! docs/messages.md). Anything else is refused before the body is looked
+//! The format of a lodging's body, from its `Content-Type`: tamga's JSON,
+//! a WCO DEC-DMS XML message or a UN/EDIFACT CUSDEC interchange
+//! (`POST /api/v1/declarations`, docs/messages.md). Anything else is refused before the body is looked
 //! at, with 415 `CONTENT_TYPE`.
 
 use axum::http::{HeaderMap, StatusCode};
@@ -13,18 +13,21 @@ pub enum BodyFormat {
     Json,
     /// WCO DEC-DMS XML.
     Xml,
+    /// UN/EDIFACT (`application/EDIFACT`, RFC 1767): a CUSDEC.
+    Edifact,
 }
 
 /// The format a lodging's `Content-Type` names: none or JSON (`…/json`,
 /// `…+json`) is JSON; `application/xml`, `text/xml` and `…+xml` are XML,
-/// in UTF-8 (a `charset` parameter, if any, must say so); anything else
-/// is 415 `CONTENT_TYPE`.
+/// in UTF-8 (a `charset` parameter, if any, must say so);
+/// `application/EDIFACT` (in any case) is EDIFACT, read as UTF-8 too;
+/// anything else is 415 `CONTENT_TYPE`.
 pub fn body_format(headers: &HeaderMap) -> ApiResult<BodyFormat> {
     let refuse = |why: &str| {
         ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "CONTENT_TYPE",
-            format!("{why}: send the declaration as application/json, or as WCO DEC-DMS XML in UTF-8 (application/xml or text/xml)"),
+            format!("{why}: send the declaration as application/json, as WCO DEC-DMS XML in UTF-8 (application/xml or text/xml), or as a UN/EDIFACT CUSDEC (application/EDIFACT)"),
         )
     };
     let Some(value) = headers.get(axum::http::header::CONTENT_TYPE) else {
@@ -44,11 +47,15 @@ pub fn body_format(headers: &HeaderMap) -> ApiResult<BodyFormat> {
     if media == "application/json" || subtype("+json") {
         return Ok(BodyFormat::Json);
     }
-    if !(media == "application/xml" || media == "text/xml" || subtype("+xml")) {
+    let format = if media == "application/edifact" {
+        BodyFormat::Edifact
+    } else if media == "application/xml" || media == "text/xml" || subtype("+xml") {
+        BodyFormat::Xml
+    } else {
         return Err(refuse(&format!("Content-Type {media:?}")));
-    }
+    };
     match charset.as_deref() {
-        None | Some("utf-8") | Some("utf8") => Ok(BodyFormat::Xml),
+        None | Some("utf-8") | Some("utf8") => Ok(format),
         Some(other) => Err(refuse(&format!("charset {other:?}"))),
     }
 }
@@ -89,12 +96,21 @@ mod tests {
         ] {
             assert_eq!(of(Some(xml)), Ok(BodyFormat::Xml), "{xml}");
         }
+        for edi in [
+            "application/EDIFACT",
+            "application/edifact",
+            "Application/Edifact; charset=utf-8",
+        ] {
+            assert_eq!(of(Some(edi)), Ok(BodyFormat::Edifact), "{edi}");
+        }
         for other in [
             "text/plain",
             "application/octet-stream",
             "multipart/form-data; boundary=x",
             "application/xml; charset=iso-8859-1",
             "text/xml; charset=utf-16",
+            "application/EDIFACT; charset=iso-8859-1",
+            "application/edi-x12",
             "xml",
             "",
         ] {

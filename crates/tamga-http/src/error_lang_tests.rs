@@ -149,11 +149,12 @@ fn api_codes() -> Vec<(String, String)> {
     for r in RULES {
         found.push((r.code.to_owned(), "tamga-core control catalog".into()));
     }
-    // A declaration lodged as WCO DEC-DMS XML is refused with the message
-    // layer's codes (`tamga_app::clearance::lodge_wco`); writing XML
-    // (`OUT-*`) and EDIFACT (`EDI-*`) are not answered by the API.
+    // A declaration lodged as WCO DEC-DMS XML or UN/EDIFACT CUSDEC is
+    // refused with the message layer's codes
+    // (`tamga_app::clearance::lodge_wco`, `lodge_edifact`); writing a
+    // message (`OUT-*`) is not answered by the API.
     for (code, _) in tamga_messages::error::CODES {
-        if ["XML-", "SCHEMA-", "WCO-"]
+        if ["XML-", "SCHEMA-", "WCO-", "EDI-", "CUSDEC-"]
             .iter()
             .any(|p| code.starts_with(p))
         {

@@ -262,15 +262,27 @@ fn is_html(r: &Response) -> bool {
         .is_some_and(|v| v.starts_with("text/html"))
 }
 
+/// An EDIFACT answer (a CONTRL or CUSRES to a lodged CUSDEC,
+/// [`crate::edifact_answer`]).
+fn is_edifact(r: &Response) -> bool {
+    r.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case(crate::edifact_answer::EDIFACT))
+}
+
 /// Turns every error response that is not JSON (nor the portal's HTML
-/// error page, [`crate::portal::html_errors`]) into the JSON error body.
+/// error page, [`crate::portal::html_errors`], nor an EDIFACT answer) into
+/// the JSON error body.
 pub async fn json_errors(req: Request, next: Next) -> Response {
     let response = next.run(req).await;
     let status = response.status();
-    // The portal's HTML error page is already an answer for a browser.
+    // The portal's HTML error page is already an answer for a browser, and
+    // a CONTRL or CUSRES for a broker's software.
     if !(status.is_client_error() || status.is_server_error())
         || is_json(&response)
         || is_html(&response)
+        || is_edifact(&response)
     {
         return response;
     }

@@ -41,6 +41,7 @@ pub mod account_routes;
 pub mod appeal_routes;
 pub mod auth;
 pub mod body_format;
+pub mod edifact_answer;
 pub mod error;
 pub mod error_lang;
 pub mod extract;

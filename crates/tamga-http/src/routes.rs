@@ -61,9 +61,10 @@ pub struct DeclarationView {
     #[schema(value_type = Declaration)]
     pub declaration: serde_json::Value,
     /// Lodged as WCO DEC-DMS XML: the elements and attributes tamga does
-    /// not model (XPaths; empty when every one was mapped). They are not
-    /// dropped: the original message is stored with the declaration.
-    /// Absent for a JSON lodging.
+    /// not model (XPaths); as a UN/EDIFACT CUSDEC (answered in JSON): the
+    /// segments, elements and components (`segment 12 (FTX)`). Empty when
+    /// every one was mapped. They are not dropped: the original message is
+    /// stored with the declaration. Absent for a JSON lodging.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_used: Option<Vec<String>>,
 }
@@ -169,14 +170,16 @@ pub async fn healthz(State(s): State<AppState>) -> ApiResult<Json<Health>> {
 /// Lodge a declaration.
 ///
 /// The body is the declaration JSON (`Content-Type: application/json`, or
-/// none), or a WCO DEC-DMS declaration with function code 9
-/// (`application/xml` or `text/xml`, UTF-8; docs/messages.md).
+/// none), a WCO DEC-DMS declaration with function code 9
+/// (`application/xml` or `text/xml`, UTF-8), or a UN/EDIFACT CUSDEC
+/// interchange, directory D:96B or D:99B, message function 9
+/// (`application/EDIFACT`, any case; docs/messages.md).
 /// `X-Tamga-Signature` carries the base64 detached Ed25519 signature over
-/// the exact body bytes (the XML as sent, for a message), made with one of
-/// the lodging operator's registered keys (`X-Tamga-Key-Id` may name it).
-/// It is controlled, registered (MRN), risk-assessed and, when green,
-/// released in the same request. Re-sending the same LRN and body returns
-/// the original declaration (200, `replay: true`).
+/// the exact body bytes (the XML or EDIFACT as sent, for a message), made
+/// with one of the lodging operator's registered keys (`X-Tamga-Key-Id` may
+/// name it). It is controlled, registered (MRN), risk-assessed and, when
+/// green, released in the same request. Re-sending the same LRN and body
+/// returns the original declaration (200, `replay: true`).
 ///
 /// XML: a message that is not well-formed, has a DOCTYPE (so no entity is
 /// ever expanded or fetched), breaks the DEC-DMS schema or cannot be
@@ -187,19 +190,33 @@ pub async fn healthz(State(s): State<AppState>) -> ApiResult<Json<Health>> {
 /// message is stored with the declaration. Function code 13 (amendment,
 /// cancellation, goods presentation): 400 `XML_FUNCTION_NOT_SUPPORTED` at
 /// `FunctionCode`.
+///
+/// EDIFACT: answered in `application/EDIFACT` unless `Accept` ranks
+/// `application/json` higher: 201/200 with a CUSRES (accepted, the MRN);
+/// 422 with a CONTRL for an interchange that cannot be read (`EDI-*`, with
+/// the segment and element position and the ISO 9735 syntax error code)
+/// or is not one CUSDEC of D:96B/D:99B; 422 with a CUSRES (rejected, each
+/// violation's code and segment position) for mapping (`CUSDEC-*`),
+/// control, signature and lodger errors; 409 with a CUSRES for an LRN used
+/// for other bytes. In JSON, the same statuses with the usual bodies, each
+/// violation with its `segment` position.
 #[utoipa::path(post, path = "/api/v1/declarations", tag = "declarations",
-    request_body(description = "the declaration, signed: tamga's JSON (see docs/declaration.md) or WCO DEC-DMS XML (docs/messages.md)",
-        content((Declaration = "application/json"), (String = "application/xml"), (String = "text/xml"))),
+    request_body(description = "the declaration, signed: tamga's JSON (see docs/declaration.md), WCO DEC-DMS XML or a UN/EDIFACT CUSDEC (docs/messages.md)",
+        content((Declaration = "application/json"), (String = "application/xml"), (String = "text/xml"), (String = "application/EDIFACT"))),
     params(("X-Tamga-Signature" = String, Header, description = "base64 Ed25519 signature of the body"),
            ("X-Tamga-Key-Id" = Option<String>, Header, description = "id of the signing key")),
     responses(
-        (status = 201, description = "registered (and possibly released)", body = DeclarationView),
-        (status = 200, description = "identical re-send", body = DeclarationView),
+        (status = 201, description = "registered (and possibly released); for an EDIFACT body, a CUSRES unless JSON is asked for",
+            content((DeclarationView = "application/json"), (String = "application/EDIFACT"))),
+        (status = 200, description = "identical re-send; for an EDIFACT body, a CUSRES unless JSON is asked for",
+            content((DeclarationView = "application/json"), (String = "application/EDIFACT"))),
         (status = 400, description = "a DEC-DMS message that is not an original declaration (XML_FUNCTION_NOT_SUPPORTED at its FunctionCode)", body = ErrorBody),
-        (status = 409, description = "LRN used for a different body", body = ErrorBody),
+        (status = 409, description = "LRN used for a different body (for an EDIFACT body, a CUSRES unless JSON is asked for)",
+            content((ErrorBody = "application/json"), (String = "application/EDIFACT"))),
         (status = 413, description = "the body is larger than 2 MiB", body = ErrorBody),
-        (status = 415, description = "the body is neither application/json nor UTF-8 application/xml or text/xml (CONTENT_TYPE)", body = ErrorBody),
-        (status = 422, description = "rejected (every violation listed): a body that is not JSON, or XML that cannot be read, breaks the schema or cannot be mapped; control; or the signature is missing, of an unknown key or invalid", body = ErrorBody)),
+        (status = 415, description = "the body is neither application/json, UTF-8 application/xml or text/xml, nor application/EDIFACT (CONTENT_TYPE)", body = ErrorBody),
+        (status = 422, description = "rejected (every violation listed): a body that is not JSON, XML or EDIFACT that cannot be read or mapped, control, or the signature is missing, of an unknown key or invalid; for an EDIFACT body a CONTRL (syntax) or a CUSRES (the rest) unless JSON is asked for",
+            content((ErrorBody = "application/json"), (String = "application/EDIFACT")))),
     security(("bearer" = [])))]
 pub async fn lodge(
     State(s): State<AppState>,
@@ -207,21 +224,42 @@ pub async fn lodge(
     headers: HeaderMap,
     ApiBytes(b): ApiBytes,
 ) -> ApiResult<Response> {
+    let status = |replay: bool| {
+        if replay {
+            StatusCode::OK
+        } else {
+            StatusCode::CREATED
+        }
+    };
     let (accepted, not_used) = match body_format(&headers)? {
         BodyFormat::Json => (s.clearance.lodge(&op, signed(&headers, &b)).await?, None),
         BodyFormat::Xml => {
             let m = s.clearance.lodge_wco(&op, signed(&headers, &b)).await?;
             (m.accepted, Some(m.not_used))
         }
-    };
-    let status = if accepted.replay {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
+        BodyFormat::Edifact => {
+            let json = crate::edifact_answer::wants_json(&headers);
+            return match s.clearance.lodge_edifact(&op, signed(&headers, &b)).await {
+                Ok(m) => {
+                    let status = status(m.accepted.replay);
+                    let mut view = DeclarationView::from(m.accepted);
+                    if json {
+                        view.not_used = Some(m.not_used);
+                        Ok((status, Json(view)).into_response())
+                    } else {
+                        Ok(crate::edifact_answer::accepted(
+                            &b, &view, m.not_used, status,
+                        ))
+                    }
+                }
+                Err(e) if json => Err(e.into()),
+                Err(e) => Ok(crate::edifact_answer::refused(&b, e)),
+            };
+        }
     };
     let mut view = DeclarationView::from(accepted);
     view.not_used = not_used;
-    Ok((status, Json(view)).into_response())
+    Ok((status(view.replay), Json(view)).into_response())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

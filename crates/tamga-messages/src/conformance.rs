@@ -1,6 +1,7 @@
-//! One message's conformance: read (XML, schema, mapping), then tamga's
-//! control under a code-list profile. The binary's `tamga messages
-//! conformance DIR` runs this over a folder.
+//! One message's conformance: read (XML, schema, mapping; or EDIFACT
+//! syntax and CUSDEC mapping), then tamga's control under a code-list
+//! profile. The binary's `tamga messages conformance DIR` runs this over a
+//! folder.
 
 use serde::Serialize;
 use tamga_core::codes::Eori;
@@ -8,8 +9,9 @@ use tamga_core::control::{self, ControlContext};
 use tamga_core::reference::ReferenceData;
 use time::Date;
 
+use crate::cusdec_in::CusdecMapped;
 use crate::wco_in::{Mapped, MessageKind};
-use crate::{locate, read_wco, Limits, LocatedViolation, MessageError};
+use crate::{locate, locate_cusdec, read_cusdec, read_wco, Limits, LocatedViolation, MessageError};
 
 /// What happened to one message.
 #[derive(Debug, Clone, Serialize)]
@@ -82,6 +84,92 @@ pub fn check(bytes: &[u8], reference: &ReferenceData, today: Date) -> Report {
     }
 }
 
+/// Whether `bytes` look like a UN/EDIFACT interchange: `UNA` or `UNB`
+/// first (after a byte order mark and white space).
+pub fn is_edifact(bytes: &[u8]) -> bool {
+    let b = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let b = &b[start..];
+    b.starts_with(b"UNA") || b.starts_with(b"UNB")
+}
+
+/// [`check`] for a UN/EDIFACT CUSDEC: another message type is
+/// `notDeclaration`; violations carry their segment position.
+pub fn check_cusdec(bytes: &[u8], reference: &ReferenceData, today: Date) -> Report {
+    match read_cusdec(bytes) {
+        Ok(m) => {
+            let control = Some(run_cusdec_control(&m, reference, today));
+            Report {
+                mapped: true,
+                kind: Some("lodgement".to_owned()),
+                not_used: m.not_used,
+                errors: Vec::new(),
+                control,
+            }
+        }
+        Err(errors) => {
+            let other = errors.iter().all(|e| e.code == "CUSDEC-NOT-CUSDEC");
+            Report {
+                mapped: false,
+                kind: other.then(|| "notDeclaration".to_owned()),
+                not_used: Vec::new(),
+                errors,
+                control: None,
+            }
+        }
+    }
+}
+
+fn with_segments(v: Vec<tamga_core::control::Violation>) -> Vec<LocatedViolation> {
+    v.into_iter()
+        .map(|violation| LocatedViolation {
+            violation,
+            xpath: None,
+        })
+        .collect()
+}
+
+/// tamga's control of a mapped CUSDEC (the lodging operator taken to be
+/// the declarant).
+pub fn run_cusdec_control(
+    m: &CusdecMapped,
+    reference: &ReferenceData,
+    today: Date,
+) -> ControlResult {
+    let declarant = operator(&m.document);
+    let ctx = ControlContext {
+        reference,
+        today,
+        lodged_by: &declarant,
+    };
+    let report = control::run(&m.document, &ctx);
+    let passed = report.passed();
+    let declaration_formed = report.declaration.is_some();
+    let code_lists = (!declaration_formed).then(|| {
+        with_segments(locate_cusdec(
+            m,
+            crate::profile::check_codes(&m.document, reference),
+        ))
+    });
+    ControlResult {
+        declaration_formed,
+        passed,
+        violations: with_segments(locate_cusdec(m, report.violations)),
+        code_lists,
+    }
+}
+
+fn operator(document: &serde_json::Value) -> Eori {
+    document
+        .pointer("/declarant/id")
+        .and_then(|v| v.as_str())
+        .and_then(|s| Eori::parse(s).ok())
+        .unwrap_or_else(|| Eori::parse("XX0").expect("a well-formed placeholder operator id"))
+}
+
 fn kind_name(k: &MessageKind) -> &'static str {
     match k {
         MessageKind::Lodgement => "lodgement",
@@ -92,12 +180,7 @@ fn kind_name(k: &MessageKind) -> &'static str {
 }
 
 fn run_control(m: &Mapped, reference: &ReferenceData, today: Date) -> ControlResult {
-    let declarant = m
-        .document
-        .pointer("/declarant/id")
-        .and_then(|v| v.as_str())
-        .and_then(|s| Eori::parse(s).ok())
-        .unwrap_or_else(|| Eori::parse("XX0").expect("a well-formed placeholder operator id"));
+    let declarant = operator(&m.document);
     let ctx = ControlContext {
         reference,
         today,

@@ -6,9 +6,12 @@
 //! The codes are grouped by layer: `XML-*` the reader (well-formedness,
 //! limits, DTDs, encoding), `SCHEMA-*` the XSD layer, `WCO-*` the mapping to
 //! tamga's declaration, `OUT-*` writing tamga's declaration as XML, `EDI-*`
-//! the EDIFACT syntax layer (the pointer is `segment N (TAG)`).
+//! the EDIFACT syntax layer, `CUSDEC-*` the CUSDEC mapping (the pointer is
+//! `segment N (TAG) element E component C`, ISO 9735-4's positions).
 
 use serde::Serialize;
+
+use crate::edifact::SegmentRef;
 
 /// One problem in a message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -25,6 +28,11 @@ pub struct MessageError {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<u32>,
     pub message: String,
+    /// For UN/EDIFACT: the position as ISO 9735-4 counts it (what a
+    /// CONTRL or CUSRES reports); `pointer` is its text.
+    /// (Boxed: an error stays small enough to be an `Err`.)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segment: Option<Box<SegmentRef>>,
 }
 
 impl MessageError {
@@ -35,7 +43,14 @@ impl MessageError {
             line: None,
             column: None,
             message: message.into(),
+            segment: None,
         }
+    }
+
+    /// The same error at an EDIFACT position.
+    pub fn in_segment(mut self, at: SegmentRef) -> Self {
+        self.segment = Some(Box::new(at));
+        self
     }
 
     /// The same error placed at a byte offset of `source`.
@@ -99,15 +114,25 @@ pub const CODES: &[(&str, &str)] = &[
     ("WCO-CONFLICT", "the message gives different values where tamga holds one (e.g. the procedure per item)"),
     ("WCO-UNIT", "a measure in a unit tamga does not convert"),
     ("EDI-TOO-LARGE", "the EDIFACT interchange is larger than the limit"),
-    ("EDI-UNA", "the service string advice is shorter than six characters"),
+    ("EDI-UNA", "the service string advice is shorter than six characters, or its service characters are not distinct printable non-alphanumerics"),
     ("EDI-RELEASE", "a release character before a character that is not a service character, or at the end"),
-    ("EDI-TERMINATOR", "the last segment has no segment terminator"),
+    ("EDI-TERMINATOR", "the interchange ends inside a segment (no final terminator: truncated)"),
     ("EDI-TAG", "a segment tag that is not three letters or digits"),
     ("EDI-ENCODING", "EDIFACT data that is not UTF-8"),
     ("EDI-EMPTY", "no segment at all"),
-    ("EDI-ENVELOPE", "UNB/UNZ or UNH/UNT missing or out of place"),
+    ("EDI-ENVELOPE", "UNB/UNZ or UNH/UNT missing or out of place, or a segment outside a message"),
+    ("EDI-OUTSIDE", "a segment between two messages (after UNT, before UNH)"),
     ("EDI-SEGMENT-COUNT", "UNT's segment count is not the message's"),
     ("EDI-MESSAGE-COUNT", "UNZ's message count is not the interchange's"),
     ("EDI-REFERENCE", "UNT's or UNZ's reference is not its UNH's or UNB's"),
+    ("CUSDEC-NOT-CUSDEC", "the interchange's message is not a CUSDEC"),
+    ("CUSDEC-DIRECTORY", "a CUSDEC of a directory tamga does not read (D:96B and D:99B)"),
+    ("CUSDEC-ONE-MESSAGE", "more than one message in the interchange: a lodging is one declaration"),
+    ("CUSDEC-FUNCTION-CODE", "a message function (BGM 1225) other than 9, original"),
+    ("CUSDEC-MISSING", "a segment the mapping needs (BGM) is absent"),
+    ("CUSDEC-PLACE", "a segment where CUSDEC has no place for it (an item segment before UNS+D, a second BGM)"),
+    ("CUSDEC-VALUE", "a value tamga models cannot be converted (date, number, code)"),
+    ("CUSDEC-CONFLICT", "the message gives two values where tamga holds one, or an amount in another currency than the invoice's"),
+    ("CUSDEC-UNIT", "a mass in a unit other than kilograms"),
     ("OUT-UNREPRESENTABLE", "a field of tamga's declaration has no place in WCO DEC-DMS XML"),
 ];

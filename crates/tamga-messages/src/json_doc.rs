@@ -44,7 +44,8 @@ impl JsonDoc {
     }
 }
 
-fn set(root: &mut Value, pointer: &str, v: Value) {
+/// Sets `pointer` in `root` to `v`, creating objects and arrays on the way.
+pub fn set(root: &mut Value, pointer: &str, v: Value) {
     let tokens: Vec<&str> = pointer.split('/').skip(1).collect();
     let mut here = root;
     for (i, token) in tokens.iter().enumerate() {

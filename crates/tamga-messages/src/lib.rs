@@ -29,6 +29,11 @@
 //! [`dms_conformance`] sets tamga's notifications for a CDS sample against
 //! the ones the CDS sent.
 //!
+//! UN/EDIFACT: [`edifact`] is the syntax layer (ISO 9735), [`cusdec_in`]
+//! maps a CUSDEC (D:96B, D:99B) into the same wire JSON, [`cusdec_out`]
+//! writes a declaration as CUSDEC, and the answers are [`contrl`] (syntax
+//! errors) and [`cusres`] (accepted or rejected).
+//!
 //! No IO: bytes in, values out.
 
 pub mod conformance;
@@ -37,7 +42,13 @@ pub mod dms_conformance;
 pub mod dms_notice;
 pub mod dms_out;
 pub mod dms_pointer;
+pub mod contrl;
+pub mod cusdec_in;
+pub mod cusdec_out;
+pub mod cusres;
 pub mod edifact;
+pub mod edifact_envelope;
+pub mod edifact_out;
 pub mod error;
 pub mod json_doc;
 pub mod profile;
@@ -50,6 +61,8 @@ use serde::Serialize;
 use tamga_core::control::{self, Violation};
 use tamga_core::declaration::Declaration;
 
+pub use cusdec_in::CusdecMapped;
+pub use cusdec_out::Directory;
 pub use error::MessageError;
 pub use wco_in::{Mapped, MessageKind};
 pub use xml::Limits;
@@ -104,4 +117,45 @@ pub fn to_declaration(mapped: &Mapped) -> Result<Declaration, Vec<LocatedViolati
 /// Writes tamga's declaration as DEC-DMS XML.
 pub fn write_wco(d: &Declaration) -> Result<String, Vec<MessageError>> {
     wco_out::write(d)
+}
+
+/// The largest EDIFACT interchange read (the API's body limit is lower).
+pub const EDIFACT_MAX_BYTES: usize = 8 << 20;
+
+/// Reads a UN/EDIFACT CUSDEC interchange: syntax, one CUSDEC of directory
+/// D:96B or D:99B, the mapping. Every error of the first layer that fails;
+/// [`cusdec_in::is_syntax_error`] tells which are answered with a CONTRL.
+pub fn read_cusdec(bytes: &[u8]) -> Result<CusdecMapped, Vec<MessageError>> {
+    cusdec_in::read(bytes, EDIFACT_MAX_BYTES)
+}
+
+/// A control violation with the CUSDEC position of the value it concerns.
+pub fn locate_cusdec(mapped: &CusdecMapped, violations: Vec<Violation>) -> Vec<Violation> {
+    violations
+        .into_iter()
+        .map(|mut v| {
+            if v.segment.is_none() {
+                v.segment = mapped.locate(&v.pointer).map(|s| s.to_string().into());
+            }
+            v
+        })
+        .collect()
+}
+
+/// tamga's typed declaration from a mapped CUSDEC, through control's
+/// structure layer; its violations carry their segment position.
+pub fn cusdec_declaration(mapped: &CusdecMapped) -> Result<Declaration, Vec<Violation>> {
+    match control::parse_declaration(&mapped.document) {
+        (Some(d), v) if v.is_empty() => Ok(d),
+        (_, v) => Err(locate_cusdec(mapped, v)),
+    }
+}
+
+/// Writes tamga's declaration as a CUSDEC interchange.
+pub fn write_cusdec(
+    d: &Declaration,
+    directory: Directory,
+    prepared: time::OffsetDateTime,
+) -> Result<String, Vec<MessageError>> {
+    cusdec_out::write(d, directory, prepared)
 }

@@ -4,54 +4,15 @@
 //! sets (representative, offices, inland mode …) are set on a share of the
 //! declarations so that every field crosses the XML.
 
-use rand::{Rng, SeedableRng};
+mod common;
+
+use common::vary::vary;
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rust_decimal::Decimal;
-use tamga_core::codes::{CountryCode, Eori, OfficeCode};
-use tamga_core::declaration::{
-    AdditionalType, Declaration, DeclarationType, RepresentationKind, Representative, TransportMode,
-};
+use tamga_core::declaration::Declaration;
 use tamga_core::reference::{ReferenceBundle, SHIPPED};
 use tamga_messages::{read_wco, to_declaration, write_wco, Limits, MessageKind};
 use tamga_sim::{Expectation, Generator, GeneratorConfig};
-
-fn vary(d: &mut Declaration, rng: &mut ChaCha8Rng) {
-    if rng.gen_bool(0.5) {
-        d.representative = Some(Representative {
-            id: Eori::parse("DE123456789012345").unwrap(),
-            name: "Spedition & Söhne <Zoll> \"Agent\"".to_owned(),
-            kind: if rng.gen_bool(0.5) {
-                RepresentationKind::Direct
-            } else {
-                RepresentationKind::Indirect
-            },
-        });
-    }
-    if rng.gen_bool(0.5) {
-        d.presentation_office = Some(OfficeCode::parse("UZ000200").unwrap());
-        d.exit_office = Some(OfficeCode::parse("UZ000300").unwrap());
-    }
-    if rng.gen_bool(0.5) {
-        d.transport.inland_mode = Some(TransportMode::ALL[rng.gen_range(0..8)]);
-        d.transport.border_mode = TransportMode::ALL[rng.gen_range(0..8)];
-        d.transport.container = !d.transport.container;
-    }
-    if rng.gen_bool(0.3) {
-        d.declaration_type = DeclarationType::ALL[rng.gen_range(0..3)];
-        d.additional_type = AdditionalType::ALL[rng.gen_range(0..3)];
-    }
-    if rng.gen_bool(0.5) {
-        d.exporter = d.seller.clone();
-        d.importer = Some(d.declarant.clone());
-    }
-    for item in &mut d.items {
-        if rng.gen_bool(0.3) {
-            item.supplementary_units = Some(Decimal::new(rng.gen_range(1..100_000), 3));
-            item.preferential_origin = Some(CountryCode::parse("TR").unwrap());
-            item.packages.marks = Some("MARKS & NUMBERS 1/2".to_owned());
-        }
-    }
-}
 
 #[test]
 fn every_simulator_declaration_round_trips_through_wco_xml() {

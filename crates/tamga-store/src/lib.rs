@@ -82,7 +82,9 @@ pub use model_sql::{
 };
 pub use notice_sql::NoticeStore;
 pub use ops_sql::OpsStore;
-pub use originals_sql::{Original, OriginalStore, StoredOriginal, WCO_DEC_DMS_XML};
+pub use originals_sql::{
+    Original, OriginalStore, StoredOriginal, UNEDIFACT_CUSDEC, WCO_DEC_DMS_XML,
+};
 pub use people_sql::{
     AuditQuery, Decided, NewUser, OperatorKind, OperatorRecord, OperatorStatus, PeopleStore,
     UserChange, UserQuery, UserRecord,

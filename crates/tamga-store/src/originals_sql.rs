@@ -21,17 +21,20 @@ use crate::{Result, StoreError};
 
 /// The format name of a WCO DEC-DMS XML message.
 pub const WCO_DEC_DMS_XML: &str = "wco-dec-dms-xml";
+/// The format name of a UN/EDIFACT CUSDEC interchange.
+pub const UNEDIFACT_CUSDEC: &str = "unedifact-cusdec";
 
 /// What a declaration was lodged as, when it was not tamga's JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Original {
-    /// The message format ([`WCO_DEC_DMS_XML`]).
+    /// The message format ([`WCO_DEC_DMS_XML`], [`UNEDIFACT_CUSDEC`]).
     pub format: String,
     /// The bytes as received (the signature covers them).
     pub body: Vec<u8>,
     /// SHA-256 (hex) of `body`: the `lodged` event's `body_sha256`.
     pub body_sha256: String,
-    /// The elements and attributes tamga does not model (XPaths).
+    /// What tamga does not model: XPaths of elements and attributes, or
+    /// EDIFACT segment positions (`segment 12 (FTX)`).
     pub not_used: Vec<String>,
 }
 

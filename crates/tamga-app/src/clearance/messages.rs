@@ -1,5 +1,6 @@
 //! Lodging a declaration sent as a standard message (issue 19): WCO
-//! DEC-DMS XML, function code 9.
+//! DEC-DMS XML, function code 9, and UN/EDIFACT CUSDEC
+//! ([`Clearance::lodge_edifact`], message function 9).
 //!
 //! [`Clearance::lodge_wco`] is the one path from a message's bytes to a
 //! lodged declaration: `POST /api/v1/declarations` with an XML body calls
@@ -26,8 +27,8 @@
 use tamga_core::codes::Eori;
 use tamga_core::control::{Severity, Violation};
 use tamga_core::lifecycle::NotificationKind;
-use tamga_messages::{Limits, Mapped, MessageError, MessageKind};
-use tamga_store::{Original, WCO_DEC_DMS_XML};
+use tamga_messages::{CusdecMapped, Limits, Mapped, MessageError, MessageKind};
+use tamga_store::{Original, UNEDIFACT_CUSDEC, WCO_DEC_DMS_XML};
 
 use super::lodging::Lodgement;
 use super::signatures::{sha256_hex, Signed};
@@ -123,14 +124,100 @@ impl Clearance {
     }
 }
 
+/// A CUSDEC lodged: the declaration, and what the answer (CUSRES) says
+/// besides.
+#[derive(Debug, Clone)]
+pub struct AcceptedEdifact {
+    pub accepted: Accepted,
+    /// The segments, elements and components tamga does not model
+    /// (`segment 12 (FTX)`); they are kept in the stored original.
+    pub not_used: Vec<String>,
+}
+
+impl Clearance {
+    /// Lodges a signed UN/EDIFACT CUSDEC interchange (D:96B or D:99B,
+    /// message function 9): read and mapped by `tamga_messages`, then the
+    /// lodging pipeline as for JSON; the signature and replays go by the
+    /// interchange's exact bytes, which are stored with the declaration
+    /// (format `unedifact-cusdec`). A refusal's violations carry their
+    /// `segment` position (ISO 9735-4); an interchange that cannot be read
+    /// is refused with the syntax layer's `EDI-*` codes (the HTTP layer
+    /// answers those with a CONTRL).
+    #[tracing::instrument(skip_all, fields(operator = %lodged_by))]
+    pub async fn lodge_edifact(
+        &self,
+        lodged_by: &Eori,
+        s: Signed<'_>,
+    ) -> Result<AcceptedEdifact, AppError> {
+        let mapped = match tamga_messages::read_cusdec(s.body) {
+            Ok(m) => m,
+            Err(errors) => {
+                let violations = errors.into_iter().map(segment_violation).collect();
+                return Err(self
+                    .reject(
+                        lodged_by,
+                        None,
+                        NotificationKind::Rejected,
+                        None,
+                        violations,
+                    )
+                    .await);
+            }
+        };
+        let CusdecMapped {
+            document,
+            sources,
+            not_used,
+            ..
+        } = mapped.clone();
+        let place = |v: &mut Violation| {
+            if v.segment.is_none() {
+                v.segment = mapped.locate(&v.pointer).map(|s| s.to_string().into());
+            }
+        };
+        let body_sha256 = sha256_hex(s.body);
+        let lodgement = Lodgement {
+            doc: document,
+            body_sha256: body_sha256.clone(),
+            place: Some(&place),
+            original: Some(Box::new(Original {
+                format: UNEDIFACT_CUSDEC.to_owned(),
+                body: s.body.to_vec(),
+                body_sha256,
+                not_used: not_used.clone(),
+            })),
+        };
+        match self.lodge_document(lodged_by, &s, lodgement).await {
+            Ok(accepted) => Ok(AcceptedEdifact { accepted, not_used }),
+            // The LRN's segment, not the JSON field.
+            Err(AppError::LrnConflict { lrn, mrn }) => Err(AppError::Conflict {
+                code: "FLC-LRN-CONFLICT",
+                pointer: sources
+                    .get("/lrn")
+                    .or_else(|| sources.get(""))
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                message: format!(
+                    "LRN {lrn} was already used by this declarant for a different declaration ({mrn})"
+                ),
+            }),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn line_column(e: &MessageError) -> String {
+    match (e.line, e.column) {
+        (Some(l), Some(c)) => format!(" (line {l}, column {c})"),
+        _ => String::new(),
+    }
+}
+
 /// A message error as a violation of the lodging: its code, no JSON
 /// pointer (there is no document yet), the XPath of the element (`/`
 /// for the message as a whole) and the line and column in the message.
 fn message_violation(e: MessageError) -> Violation {
-    let at = match (e.line, e.column) {
-        (Some(l), Some(c)) => format!(" (line {l}, column {c})"),
-        _ => String::new(),
-    };
+    let at = line_column(&e);
     Violation {
         code: e.code.to_owned(),
         severity: Severity::Error,
@@ -140,6 +227,26 @@ fn message_violation(e: MessageError) -> Violation {
             "/".to_owned()
         } else {
             e.pointer
+        }),
+        segment: None,
+    }
+}
+
+/// An EDIFACT error as a violation of the lodging: its code, no JSON
+/// pointer, the segment position (`interchange` for the interchange as a
+/// whole, e.g. its size) and the line and column.
+fn segment_violation(e: MessageError) -> Violation {
+    let at = line_column(&e);
+    Violation {
+        code: e.code.to_owned(),
+        severity: Severity::Error,
+        message: format!("{}{at}", e.message),
+        pointer: String::new(),
+        xpath: None,
+        segment: Some(if e.pointer.is_empty() {
+            "interchange".into()
+        } else {
+            e.pointer.into()
         }),
     }
 }

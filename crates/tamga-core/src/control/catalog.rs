@@ -705,6 +705,7 @@ pub fn violation(code: &str, pointer: impl Into<String>, message: impl Into<Stri
         message: message.into(),
         pointer: pointer.into(),
         xpath: None,
+        segment: None,
     }
 }
 

@@ -67,6 +67,14 @@ pub struct Violation {
     /// the nearest element that should hold it). Absent for JSON.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub xpath: Option<String>,
+    /// For a declaration lodged as UN/EDIFACT CUSDEC: the position of the
+    /// segment (element, component) the problem is in, as ISO 9735-4
+    /// counts (`segment 12 (FTX) element 5 component 1`; for a missing
+    /// value, the segment that should hold it). Absent otherwise. (Boxed:
+    /// a violation stays small enough to be an `Err`.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub segment: Option<Box<str>>,
 }
 
 /// What control needs to know besides the declaration itself.

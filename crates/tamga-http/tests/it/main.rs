@@ -15,6 +15,7 @@ mod api_lang;
 mod appeals;
 mod browser;
 mod dms_notifications;
+mod edifact_lodging;
 mod event_view_api;
 mod goods_check;
 mod hs;
