@@ -304,6 +304,7 @@ fn message_violation(e: &MessageError) -> Violation {
         message: e.message.clone(),
         pointer: String::new(),
         xpath: Some(e.pointer.clone()),
+        segment: None,
     }
 }
 
