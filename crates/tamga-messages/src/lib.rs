@@ -37,15 +37,15 @@
 //! No IO: bytes in, values out.
 
 pub mod conformance;
+pub mod contrl;
+pub mod cusdec_in;
+pub mod cusdec_out;
+pub mod cusres;
 pub mod dms_codes;
 pub mod dms_conformance;
 pub mod dms_notice;
 pub mod dms_out;
 pub mod dms_pointer;
-pub mod contrl;
-pub mod cusdec_in;
-pub mod cusdec_out;
-pub mod cusres;
 pub mod edifact;
 pub mod edifact_envelope;
 pub mod edifact_out;
