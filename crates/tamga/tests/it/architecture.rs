@@ -162,7 +162,7 @@ fn the_check_names_a_forbidden_edge_and_ignores_dev_dependencies() {
         vec![
             "forbidden edge tamga-store -> tamga-app (allowed for tamga-store: [\"tamga-core\"])"
                 .to_owned(),
-            "forbidden edge tamga-app -> tamga-sim (allowed for tamga-app: [\"tamga-core\", \"tamga-store\", \"tamga-model\", \"tamga-messages\"])"
+            "forbidden edge tamga-app -> tamga-sim (allowed for tamga-app: [\"tamga-core\", \"tamga-store\", \"tamga-model\", \"tamga-messages\", \"tamga-hs\"])"
                 .to_owned(),
         ]
     );
