@@ -67,13 +67,21 @@ pub fn answer(headers: &HeaderMap) -> ApiResult<Answer> {
             xml = xml.max(q);
         }
     }
-    if json <= 0.0 && xml <= 0.0 {
+    // Only an explicit refusal of both (`q=0`) is 406. An `Accept` naming
+    // neither (empty, `text/html`, garbage) gets the default, JSON, as RFC
+    // 9110 (12.5.1) lets a server disregard what it cannot satisfy.
+    if json == 0.0 && xml == 0.0 {
         return Err(ApiError::new(
             StatusCode::NOT_ACCEPTABLE,
             NOT_ACCEPTABLE,
             "this endpoint answers application/json or application/xml: accept one of them",
         ));
     }
+    if json == 0.0 {
+        return Ok(Answer::Xml);
+    }
+    // Not named: JSON is the default, XML is not offered.
+    let json = if json < 0.0 { f32::MIN_POSITIVE } else { json };
     Ok(if xml > json {
         Answer::Xml
     } else {
@@ -120,12 +128,14 @@ mod tests {
     }
 
     #[test]
-    fn nothing_acceptable_is_406() {
-        assert_eq!(of(&["text/html"]), Err(StatusCode::NOT_ACCEPTABLE));
-        assert_eq!(
-            of(&["image/png, text/plain"]),
-            Err(StatusCode::NOT_ACCEPTABLE)
-        );
+    fn only_refusing_both_is_406() {
+        // Naming neither: the default.
+        assert_eq!(of(&["text/html"]), Ok(Answer::Json));
+        assert_eq!(of(&["image/png, text/plain"]), Ok(Answer::Json));
+        assert_eq!(of(&[""]), Ok(Answer::Json));
+        assert_eq!(of(&["0"]), Ok(Answer::Json));
+        assert_eq!(of(&["application/json;q=0"]), Ok(Answer::Xml));
+        assert_eq!(of(&["application/xml;q=0"]), Ok(Answer::Json));
         assert_eq!(
             of(&["application/json;q=0, application/xml;q=0"]),
             Err(StatusCode::NOT_ACCEPTABLE)

@@ -632,12 +632,13 @@ pub struct NotificationPage {
 /// holding the notification as a WCO DMS response document (`MetaData`
 /// with one or more `Response`s: 01 DMSACC, 03 DMSREJ, 13 DMSTAX …, see
 /// docs/messages.md), or empty for a kind with no DMS form. An `Accept`
-/// allowing neither format: 406 `NOT_ACCEPTABLE`.
+/// refusing both formats (`q=0`): 406 `NOT_ACCEPTABLE`; one naming
+/// neither gets JSON.
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "account", params(NotificationParams,
         ("Accept" = Option<String>, Header, description = "application/json (default) or application/xml (DMS notifications)")),
     responses((status = 200, description = "the page",
             content((NotificationPage = "application/json"), (String = "application/xml"))),
-        (status = 406, description = "neither JSON nor XML is acceptable (NOT_ACCEPTABLE)", body = ErrorBody)),
+        (status = 406, description = "both JSON and XML refused with q=0 (NOT_ACCEPTABLE)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn notifications(
     State(s): State<AppState>,

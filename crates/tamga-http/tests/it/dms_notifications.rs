@@ -272,13 +272,15 @@ async fn xml_pull_is_negotiated_and_only_the_callers_own(app: TestApp) {
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     let (s, _, _) = pull(&app, &app.user_token("officer"), Some("application/xml")).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    // Neither JSON nor XML acceptable: 406 with its code.
+
+    // Both refused: 406 with its code; naming neither gets JSON.
     let mine = &app.trader(2).token;
-    for accept in [
-        "text/html",
-        "application/json;q=0, application/xml;q=0",
-        "image/png",
-    ] {
+    for accept in ["text/html", "", "image/png"] {
+        let (s, ct, body) = pull(&app, mine, Some(accept)).await;
+        assert_eq!(s, StatusCode::OK, "{accept}: {body}");
+        assert!(ct.starts_with("application/json"), "{accept}: {ct}");
+    }
+    for accept in ["application/json;q=0, application/xml;q=0", "*/*;q=0"] {
         let (s, ct, body) = pull(&app, mine, Some(accept)).await;
         assert_eq!(s, StatusCode::NOT_ACCEPTABLE, "{accept}: {body}");
         assert!(ct.starts_with("application/json"), "{ct}");
