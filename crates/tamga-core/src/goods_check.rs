@@ -176,11 +176,6 @@ impl GoodsChecks {
         self.items.iter().find(|i| i.sequence == sequence)
     }
 
-    /// Whether any item is a mismatch, vague or controlled.
-    pub fn flags_any(&self) -> bool {
-        self.items.iter().any(|i| i.mismatch || i.vague.is_some()) || !self.controlled.is_empty()
-    }
-
     /// The controlled-goods entries item `sequence` matched.
     pub fn controlled_for(&self, sequence: u32) -> impl Iterator<Item = &ControlledGoodsHit> {
         self.controlled
@@ -233,13 +228,11 @@ mod tests {
         );
         let back: GoodsChecks = serde_json::from_value(j).unwrap();
         assert_eq!(back, c);
-        assert!(back.flags_any());
         assert_eq!(back.item(2).unwrap().vague, Some(Vagueness::Generic));
         let none = GoodsChecks::absent(5, Decimal::new(3, 1), GoodsCheckAbsence::NotReady);
         assert_eq!(
             serde_json::to_value(&none).unwrap(),
             serde_json::json!({"topK": 5, "minGap": "0.3", "absent": "not_ready"})
         );
-        assert!(!none.flags_any());
     }
 }

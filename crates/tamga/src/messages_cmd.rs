@@ -138,15 +138,29 @@ fn convert_from(file: &Path, as_json: bool, profile: &str) -> Result<(), String>
         }
         Err(errors) => (json!({"mapped": false, "errors": errors}), false),
     };
+    let headline = format!(
+        "{}: mapped ({}), {} element(s) not used",
+        file.display(),
+        doc["kind"].as_str().unwrap_or(""),
+        doc["notUsed"].as_array().map_or(0, Vec::len)
+    );
+    print_conversion(file, &doc, mapped, as_json, &headline)
+}
+
+/// Prints a conversion: the JSON report, or the headline, the mapped
+/// document and what was not used, or every error; fails when the message
+/// was not mapped.
+fn print_conversion(
+    file: &Path,
+    doc: &serde_json::Value,
+    mapped: bool,
+    as_json: bool,
+    headline: &str,
+) -> Result<(), String> {
     if as_json {
-        out(serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?)?;
+        out(serde_json::to_string_pretty(doc).map_err(|e| e.to_string())?)?;
     } else if mapped {
-        out(format!(
-            "{}: mapped ({}), {} element(s) not used",
-            file.display(),
-            doc["kind"].as_str().unwrap_or(""),
-            doc["notUsed"].as_array().map_or(0, Vec::len)
-        ))?;
+        out(headline.to_owned())?;
         out(serde_json::to_string_pretty(&doc["document"]).map_err(|e| e.to_string())?)?;
         for u in doc["notUsed"].as_array().into_iter().flatten() {
             out(format!("not used: {}", u.as_str().unwrap_or("")))?;
@@ -181,34 +195,13 @@ fn convert_from_edifact(file: &Path, as_json: bool, profile: &str) -> Result<(),
         }
         Err(errors) => (json!({"mapped": false, "errors": errors}), false),
     };
-    if as_json {
-        out(serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?)?;
-    } else if mapped {
-        out(format!(
-            "{}: mapped (CUSDEC D:{}), {} segment(s), element(s) or component(s) not used",
-            file.display(),
-            doc["directory"].as_str().unwrap_or(""),
-            doc["notUsed"].as_array().map_or(0, Vec::len)
-        ))?;
-        out(serde_json::to_string_pretty(&doc["document"]).map_err(|e| e.to_string())?)?;
-        for u in doc["notUsed"].as_array().into_iter().flatten() {
-            out(format!("not used: {}", u.as_str().unwrap_or("")))?;
-        }
-    } else {
-        for e in doc["errors"].as_array().into_iter().flatten() {
-            out(format!(
-                "{} at {}: {}",
-                e["code"].as_str().unwrap_or(""),
-                e["pointer"].as_str().unwrap_or(""),
-                e["message"].as_str().unwrap_or("")
-            ))?;
-        }
-    }
-    if mapped {
-        Ok(())
-    } else {
-        Err(format!("{} was not mapped", file.display()))
-    }
+    let headline = format!(
+        "{}: mapped (CUSDEC D:{}), {} segment(s), element(s) or component(s) not used",
+        file.display(),
+        doc["directory"].as_str().unwrap_or(""),
+        doc["notUsed"].as_array().map_or(0, Vec::len)
+    );
+    print_conversion(file, &doc, mapped, as_json, &headline)
 }
 
 fn convert_to(

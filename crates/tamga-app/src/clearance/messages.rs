@@ -96,25 +96,53 @@ impl Clearance {
                 v.xpath = tamga_messages::json_doc::xpath_for(&sources, &v.pointer);
             }
         };
+        // The LRN's element, not the JSON field.
+        let lrn_at =
+            tamga_messages::json_doc::xpath_for(&sources, "/lrn").unwrap_or(declaration_path);
+        self.lodge_message(
+            lodged_by,
+            &s,
+            document,
+            WCO_DEC_DMS_XML,
+            not_used,
+            &place,
+            lrn_at,
+        )
+        .await
+    }
+
+    /// The stages from control on for a mapped message: its bytes are
+    /// signed, hashed for replays and stored with the declaration
+    /// (`format`, `not_used`); `place` locates a violation in the message,
+    /// and an LRN conflict points at `lrn_at`, the LRN's place in it.
+    #[allow(clippy::too_many_arguments)]
+    async fn lodge_message(
+        &self,
+        lodged_by: &Eori,
+        s: &Signed<'_>,
+        document: serde_json::Value,
+        format: &str,
+        not_used: Vec<String>,
+        place: super::lodging::Place<'_>,
+        lrn_at: String,
+    ) -> Result<AcceptedMessage, AppError> {
         let body_sha256 = sha256_hex(s.body);
         let lodgement = Lodgement {
             doc: document,
             body_sha256: body_sha256.clone(),
-            place: Some(&place),
+            place: Some(place),
             original: Some(Box::new(Original {
-                format: WCO_DEC_DMS_XML.to_owned(),
+                format: format.to_owned(),
                 body: s.body.to_vec(),
                 body_sha256,
                 not_used: not_used.clone(),
             })),
         };
-        match self.lodge_document(lodged_by, &s, lodgement).await {
+        match self.lodge_document(lodged_by, s, lodgement).await {
             Ok(accepted) => Ok(AcceptedMessage { accepted, not_used }),
-            // The LRN's element, not the JSON field.
             Err(AppError::LrnConflict { lrn, mrn }) => Err(AppError::Conflict {
                 code: "FLC-LRN-CONFLICT",
-                pointer: tamga_messages::json_doc::xpath_for(&sources, "/lrn")
-                    .unwrap_or(declaration_path),
+                pointer: lrn_at,
                 message: format!(
                     "LRN {lrn} was already used by this declarant for a different declaration ({mrn})"
                 ),
@@ -124,15 +152,10 @@ impl Clearance {
     }
 }
 
-/// A CUSDEC lodged: the declaration, and what the answer (CUSRES) says
-/// besides.
-#[derive(Debug, Clone)]
-pub struct AcceptedEdifact {
-    pub accepted: Accepted,
-    /// The segments, elements and components tamga does not model
-    /// (`segment 12 (FTX)`); they are kept in the stored original.
-    pub not_used: Vec<String>,
-}
+/// A CUSDEC lodged: the declaration, and the segments, elements and
+/// components tamga does not model (`segment 12 (FTX)`), kept in the
+/// stored original.
+pub type AcceptedEdifact = AcceptedMessage;
 
 impl Clearance {
     /// Lodges a signed UN/EDIFACT CUSDEC interchange (D:96B or D:99B,
@@ -169,40 +192,28 @@ impl Clearance {
             sources,
             not_used,
             ..
-        } = mapped.clone();
+        } = &mapped;
         let place = |v: &mut Violation| {
             if v.segment.is_none() {
                 v.segment = mapped.locate(&v.pointer).map(|s| s.to_string().into());
             }
         };
-        let body_sha256 = sha256_hex(s.body);
-        let lodgement = Lodgement {
-            doc: document,
-            body_sha256: body_sha256.clone(),
-            place: Some(&place),
-            original: Some(Box::new(Original {
-                format: UNEDIFACT_CUSDEC.to_owned(),
-                body: s.body.to_vec(),
-                body_sha256,
-                not_used: not_used.clone(),
-            })),
-        };
-        match self.lodge_document(lodged_by, &s, lodgement).await {
-            Ok(accepted) => Ok(AcceptedEdifact { accepted, not_used }),
-            // The LRN's segment, not the JSON field.
-            Err(AppError::LrnConflict { lrn, mrn }) => Err(AppError::Conflict {
-                code: "FLC-LRN-CONFLICT",
-                pointer: sources
-                    .get("/lrn")
-                    .or_else(|| sources.get(""))
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
-                message: format!(
-                    "LRN {lrn} was already used by this declarant for a different declaration ({mrn})"
-                ),
-            }),
-            Err(e) => Err(e),
-        }
+        // The LRN's segment, not the JSON field.
+        let lrn_at = sources
+            .get("/lrn")
+            .or_else(|| sources.get(""))
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        self.lodge_message(
+            lodged_by,
+            &s,
+            document.clone(),
+            UNEDIFACT_CUSDEC,
+            not_used.clone(),
+            &place,
+            lrn_at,
+        )
+        .await
     }
 }
 

@@ -128,10 +128,6 @@ impl GoodsCheck {
         &self.model
     }
 
-    pub fn settings(&self) -> GoodsCheckSettings {
-        self.settings
-    }
-
     /// Checks every goods item of `d` (see the module doc); `None` when
     /// the check is off.
     pub fn check(&self, d: &Declaration) -> Option<Checked> {

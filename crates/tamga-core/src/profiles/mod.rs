@@ -29,6 +29,8 @@ pub mod subject;
 pub mod syntax;
 
 #[cfg(test)]
+mod goods_tests;
+#[cfg(test)]
 mod tests;
 
 use serde::Serialize;

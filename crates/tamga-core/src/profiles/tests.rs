@@ -12,7 +12,7 @@ use super::*;
 use crate::codes::OfficeCode;
 use crate::lifecycle::Channel;
 
-fn dec(s: &str) -> Decimal {
+pub(super) fn dec(s: &str) -> Decimal {
     s.parse().unwrap()
 }
 
@@ -24,7 +24,7 @@ fn err(src: &str) -> ProfileError {
     compile_expr(src).expect_err(src)
 }
 
-fn item(seq: u32, hs: &str, origin: &str, per_kg: &str) -> ItemSubject {
+pub(super) fn item(seq: u32, hs: &str, origin: &str, per_kg: &str) -> ItemSubject {
     ItemSubject {
         sequence: seq,
         hs: Some(hs.into()),
@@ -44,7 +44,7 @@ fn item(seq: u32, hs: &str, origin: &str, per_kg: &str) -> ItemSubject {
     }
 }
 
-fn subject(items: Vec<ItemSubject>) -> RiskSubject {
+pub(super) fn subject(items: Vec<ItemSubject>) -> RiskSubject {
     RiskSubject {
         declaration_type: Some("IM".into()),
         procedure: Some("4000".into()),
@@ -67,7 +67,7 @@ fn subject(items: Vec<ItemSubject>) -> RiskSubject {
     }
 }
 
-fn profile(id: &str, expr: &str) -> Profile {
+pub(super) fn profile(id: &str, expr: &str) -> Profile {
     Profile {
         id: id.into(),
         version: 1,
@@ -973,77 +973,4 @@ fn a_hit_records_its_deciding_conditions_as_data() {
     old.as_object_mut().unwrap().remove("office");
     let back: ProfileHit = serde_json::from_value(old).unwrap();
     assert!(back.held.is_empty() && back.office.is_none());
-}
-
-#[test]
-fn goods_check_attributes_are_read_per_item() {
-    use crate::goods_check::{GoodsChecks, ItemGoodsCheck, Vagueness};
-    let s = subject(vec![
-        item(1, "0811900000", "CN", "9"),
-        item(2, "8703231000", "CN", "9"),
-        item(3, "6403990000", "CN", "9"),
-    ]);
-    let hit = |s: &RiskSubject, src: &str| {
-        CompiledProfile::compile(profile("P", src))
-            .unwrap()
-            .hit(s)
-            .map(|h| h.item)
-    };
-    // Without a goods check every indicator is absent: nothing holds.
-    assert_eq!(hit(&s, "hs_mismatch"), None);
-    assert_eq!(hit(&s, "hs_rank > 5"), None);
-    assert_eq!(hit(&s, "description_vague"), None);
-    let goods = GoodsChecks {
-        top_k: 5,
-        min_gap: dec("0.3"),
-        items: vec![
-            ItemGoodsCheck {
-                sequence: 1,
-                heading_rank: Some(37),
-                score_gap: Some(dec("0.5")),
-                mismatch: true,
-                vague: None,
-                suggestions: vec![],
-            },
-            ItemGoodsCheck {
-                sequence: 2,
-                heading_rank: None,
-                score_gap: None,
-                mismatch: false,
-                vague: Some(Vagueness::Generic),
-                suggestions: vec![],
-            },
-        ],
-        absent: None,
-        controlled_list: Some("test".into()),
-        controlled: vec![crate::goods_check::ControlledGoodsHit {
-            sequence: 2,
-            entry: "DU-DRONES".into(),
-            regime: "dual_use".into(),
-            matched: "code".into(),
-            term: None,
-            licence: vec!["C084".into()],
-            licence_produced: false,
-            source: "test".into(),
-        }],
-    };
-    let s = s.with_goods_checks(Some(&goods));
-    assert_eq!(hit(&s, "controlled_goods"), Some(Some(2)));
-    assert_eq!(hit(&s, "controlled_licence_missing"), Some(Some(2)));
-    assert_eq!(hit(&s, "controlled_goods == false"), Some(Some(1)));
-    assert_eq!(hit(&s, "hs_mismatch"), Some(Some(1)));
-    assert_eq!(hit(&s, "hs_rank > 20 and origin == \"CN\""), Some(Some(1)));
-    assert_eq!(hit(&s, "description_vague"), Some(Some(2)));
-    assert_eq!(hit(&s, "hs_mismatch and description_vague"), None);
-    // Item 3 was not checked (over budget): its indicators stay absent,
-    // so `== false` does not hold there (while `not`, a negation, does).
-    assert_eq!(hit(&s, "hs6 == \"640399\" and hs_mismatch == false"), None);
-    assert_eq!(
-        hit(&s, "hs6 == \"640399\" and not hs_mismatch"),
-        Some(Some(3))
-    );
-    assert_eq!(
-        hit(&s, "hs2 == \"87\" and hs_mismatch == false"),
-        Some(Some(2))
-    );
 }

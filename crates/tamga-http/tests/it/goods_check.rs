@@ -33,6 +33,27 @@ fn warnings_with(v: &Value, code: &str) -> Vec<Value> {
         .unwrap_or_default()
 }
 
+/// Creates and activates a profile (as the analyst).
+async fn activate(app: &TestApp, id: &str, expression: &str, channel: &str, control: &str) {
+    let analyst = app.user_token("analyst");
+    let (s, p) = app
+        .post_json(
+            "/api/v1/risk/profiles",
+            &analyst,
+            &draft(id, expression, channel, control),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let (s, p) = app
+        .post_json(
+            &format!("/api/v1/risk/profiles/{id}/activation"),
+            &analyst,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+}
+
 async fn lodge_ok(app: &TestApp, doc: &Value) -> Value {
     let (s, v) = app.lodge(0, doc).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
@@ -41,28 +62,14 @@ async fn lodge_ok(app: &TestApp, doc: &Value) -> Value {
 
 async fn goods_check_warns_feeds_profiles_and_shows_the_officer(app: TestApp) {
     deterministic(&app).await;
-    let analyst = app.user_token("analyst");
-    let (s, p) = app
-        .post_json(
-            "/api/v1/risk/profiles",
-            &analyst,
-            &draft(
-                "GOODS",
-                "hs_mismatch or description_vague",
-                "yellow",
-                "documentary_check",
-            ),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{p}");
-    let (s, p) = app
-        .post_json(
-            "/api/v1/risk/profiles/GOODS/activation",
-            &analyst,
-            &json!({}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{p}");
+    activate(
+        &app,
+        "GOODS",
+        "hs_mismatch or description_vague",
+        "yellow",
+        "documentary_check",
+    )
+    .await;
     let doc = app.body(0);
     let shrimp_as_shoes = |suffix: &str| described(&doc, "6403990000", suffix, "frozen shrimp");
 
@@ -183,28 +190,14 @@ async fn goods_check_warns_feeds_profiles_and_shows_the_officer(app: TestApp) {
 /// profile's hit go, the match stays recorded.
 async fn controlled_goods_are_screened_by_code_and_description_without_the_model(app: TestApp) {
     deterministic(&app).await;
-    let analyst = app.user_token("analyst");
-    let (s, p) = app
-        .post_json(
-            "/api/v1/risk/profiles",
-            &analyst,
-            &draft(
-                "LICENCE",
-                "controlled_licence_missing",
-                "red",
-                "physical_inspection",
-            ),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{p}");
-    let (s, p) = app
-        .post_json(
-            "/api/v1/risk/profiles/LICENCE/activation",
-            &analyst,
-            &json!({}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{p}");
+    activate(
+        &app,
+        "LICENCE",
+        "controlled_licence_missing",
+        "red",
+        "physical_inspection",
+    )
+    .await;
     let doc = app.body(0);
     let mut precursor = all_items_under(&doc, "6403990000", "P");
     precursor["items"][0]["description"] = json!("Pseudoephedrine hydrochloride, 25 kg drum");
