@@ -48,6 +48,10 @@ impl HsModel {
                 let at = Instant::now();
                 let classifier = match std::panic::catch_unwind(Classifier::shipped) {
                     Ok(Ok(c)) => {
+                        // The goods check's lists, compiled here rather
+                        // than in the first lodging that needs them.
+                        let _ = tamga_hs::VagueList::shipped();
+                        let _ = tamga_hs::ControlledList::shipped();
                         tracing::info!(
                             seconds = at.elapsed().as_secs_f64(),
                             "the HS classification assistant is ready"
