@@ -46,26 +46,20 @@ impl JsonDoc {
 
 /// Sets `pointer` in `root` to `v`, creating objects and arrays on the way.
 pub fn set(root: &mut Value, pointer: &str, v: Value) {
-    let tokens: Vec<&str> = pointer.split('/').skip(1).collect();
+    let mut tokens = pointer.split('/').skip(1).peekable();
     let mut here = root;
-    for (i, token) in tokens.iter().enumerate() {
-        let last = i + 1 == tokens.len();
-        let next_is_index = tokens
-            .get(i + 1)
-            .is_some_and(|t| t.bytes().all(|b| b.is_ascii_digit()));
-        let fresh = || {
-            if next_is_index {
-                Value::Array(Vec::new())
-            } else {
-                Value::Object(Map::new())
-            }
+    while let Some(token) = tokens.next() {
+        let next = tokens.peek();
+        let fresh = || match next {
+            Some(t) if t.bytes().all(|b| b.is_ascii_digit()) => Value::Array(Vec::new()),
+            _ => Value::Object(Map::new()),
         };
         if let Ok(index) = token.parse::<usize>() {
             let Value::Array(items) = here else { return };
             while items.len() <= index {
                 items.push(Value::Null);
             }
-            if last {
+            if next.is_none() {
                 items[index] = v;
                 return;
             }
@@ -75,11 +69,17 @@ pub fn set(root: &mut Value, pointer: &str, v: Value) {
             here = &mut items[index];
         } else {
             let Value::Object(map) = here else { return };
-            if last {
-                map.insert((*token).to_owned(), v);
+            if next.is_none() {
+                map.insert(token.to_owned(), v);
                 return;
             }
-            here = map.entry((*token).to_owned()).or_insert_with(fresh);
+            if !map.contains_key(token) {
+                map.insert(token.to_owned(), fresh());
+            }
+            match map.get_mut(token) {
+                Some(h) => here = h,
+                None => return,
+            }
         }
     }
 }

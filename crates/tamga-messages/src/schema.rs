@@ -75,12 +75,36 @@ struct Occurs {
     max: u32,
 }
 
+/// A type or group named in the schema, found once every file is loaded
+/// (`to`: its index), so validating never looks a name up.
+#[derive(Debug)]
+struct Link {
+    /// The qualified name as written (`ds:CodeType`).
+    name: String,
+    /// The index of the named type (or group); None for a built-in type
+    /// (or a name the files do not define).
+    to: Option<usize>,
+}
+
+impl Link {
+    fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            to: None,
+        }
+    }
+
+    fn resolve(&mut self, names: &HashMap<String, usize>) {
+        self.to = names.get(local(&self.name)).copied();
+    }
+}
+
 #[derive(Debug)]
 enum Particle {
     Element(Occurs, ElementDecl),
     Sequence(Occurs, Vec<Particle>),
     Choice(Occurs, Vec<Particle>),
-    Group(Occurs, String),
+    Group(Occurs, Link),
     Any(Occurs, String),
     /// `xs:element ref=`: a global element, by its local name (resolved
     /// when validating; one the loaded files do not declare matches
@@ -97,7 +121,7 @@ struct ElementDecl {
 
 #[derive(Debug)]
 enum TypeRef {
-    Named(String),
+    Named(Link),
     Anonymous(Box<TypeDef>),
 }
 
@@ -107,7 +131,7 @@ enum TypeDef {
     Complex(Option<Particle>, Vec<AttrDecl>),
     /// Text content: base type, this step's facets, attributes.
     Simple {
-        base: String,
+        base: Link,
         facets: Facets,
         attributes: Vec<AttrDecl>,
     },
@@ -116,7 +140,7 @@ enum TypeDef {
 #[derive(Debug)]
 struct AttrDecl {
     name: String,
-    ty: String,
+    ty: Link,
     required: bool,
 }
 
@@ -134,9 +158,11 @@ struct Facets {
 /// A compiled schema set.
 #[derive(Debug)]
 pub struct Schema {
-    globals: HashMap<(String, String), ElementDecl>,
-    types: HashMap<String, TypeDef>,
-    groups: HashMap<String, Particle>,
+    /// Global elements by namespace, then local name.
+    globals: HashMap<String, HashMap<String, ElementDecl>>,
+    /// Named types and groups; every [`Link`] holds its index here.
+    types: Vec<TypeDef>,
+    groups: Vec<Particle>,
 }
 
 /// The DEC-DMS schema set (MetaData envelope and Declaration), compiled
@@ -177,9 +203,11 @@ impl Schema {
     pub fn load(files: &[(&str, &str)]) -> Result<Self, String> {
         let mut s = Schema {
             globals: HashMap::new(),
-            types: HashMap::new(),
-            groups: HashMap::new(),
+            types: Vec::new(),
+            groups: Vec::new(),
         };
+        let mut type_names: HashMap<String, usize> = HashMap::new();
+        let mut group_names: HashMap<String, usize> = HashMap::new();
         let limits = Limits {
             max_bytes: 16 * 1024 * 1024,
             max_depth: 256,
@@ -195,23 +223,41 @@ impl Schema {
                 match top.name.as_str() {
                     "element" => {
                         let decl = element_decl(top, &tns)?;
-                        s.globals.insert((tns.clone(), n), decl);
+                        s.globals.entry(tns.clone()).or_default().insert(n, decl);
                     }
                     "complexType" | "simpleType" => {
                         let t = type_def(top, &tns)?;
-                        if s.types.insert(n.clone(), t).is_some() {
+                        if type_names.insert(n.clone(), s.types.len()).is_some() {
                             return Err(format!("{name}: type {n} defined twice"));
                         }
+                        s.types.push(t);
                     }
                     "group" => {
                         let p = xs_children(top)
                             .next()
                             .ok_or_else(|| format!("{name}: empty group {n}"))?;
-                        s.groups.insert(n, particle(p, &tns)?);
+                        let g = particle(p, &tns)?;
+                        match group_names.get(&n) {
+                            Some(&i) => s.groups[i] = g,
+                            None => {
+                                group_names.insert(n, s.groups.len());
+                                s.groups.push(g);
+                            }
+                        }
                     }
                     _ => {}
                 }
             }
+        }
+        // Every name to its index, once: validating follows indices.
+        for t in &mut s.types {
+            link_type(t, &type_names, &group_names);
+        }
+        for g in &mut s.groups {
+            link_particle(g, &type_names, &group_names);
+        }
+        for d in s.globals.values_mut().flat_map(HashMap::values_mut) {
+            link_element(d, &type_names, &group_names);
         }
         Ok(s)
     }
@@ -219,8 +265,7 @@ impl Schema {
     /// Every schema error of `root`, with the byte offset of its element.
     pub fn validate(&self, root: &Element) -> Vec<(usize, MessageError)> {
         let mut errs = Vec::new();
-        let key = (root.ns.clone().unwrap_or_default(), root.name.clone());
-        match self.globals.get(&key) {
+        match self.global(root) {
             Some(decl) => self.element(decl, root, &mut errs),
             None => errs.push((
                 root.offset,
@@ -229,7 +274,8 @@ impl Schema {
                     root.path.clone(),
                     format!(
                         "root element {} in {:?} is not declared by the schema",
-                        root.name, key.0
+                        root.name,
+                        root.ns.as_deref().unwrap_or("")
                     ),
                 ),
             )),
@@ -237,9 +283,16 @@ impl Schema {
         errs
     }
 
+    /// The global element declared for `e`'s namespace and name.
+    fn global(&self, e: &Element) -> Option<&ElementDecl> {
+        self.globals
+            .get(e.ns.as_deref().unwrap_or(""))
+            .and_then(|m| m.get(e.name.as_str()))
+    }
+
     fn type_of<'a>(&'a self, t: &'a TypeRef) -> Option<&'a TypeDef> {
         match t {
-            TypeRef::Named(n) => self.types.get(local(n)),
+            TypeRef::Named(n) => n.to.map(|i| &self.types[i]),
             TypeRef::Anonymous(t) => Some(t),
         }
     }
@@ -248,13 +301,13 @@ impl Schema {
         let Some(ty) = self.type_of(&decl.ty) else {
             // A built-in simple type on an element.
             if let TypeRef::Named(n) = &decl.ty {
-                self.value(local(n), e.text.as_str(), e, None, errs);
+                self.value(local(&n.name), e.text.as_str(), e, None, errs);
             }
             return;
         };
         match ty {
-            TypeDef::Complex(content, attributes) => {
-                self.attributes(attributes, e, errs);
+            TypeDef::Complex(content, _) => {
+                self.attribute_list(ty, e, errs);
                 if !e.text.trim().is_empty() {
                     errs.push((
                         e.offset,
@@ -265,9 +318,9 @@ impl Schema {
                         ),
                     ));
                 }
-                let kids: Vec<&Element> = e.children.iter().collect();
+                let kids = e.children.as_slice();
                 let pos = match content {
-                    Some(p) => self.particle(p, &kids, 0, e, errs),
+                    Some(p) => self.particle(p, kids, 0, e, errs),
                     None => 0,
                 };
                 if let Some(extra) = kids.get(pos) {
@@ -295,57 +348,52 @@ impl Schema {
                         ),
                     ));
                 }
-                let mut attrs = Vec::new();
-                self.simple_chain(ty, &mut attrs, &mut Vec::new());
-                let attrs: Vec<&AttrDecl> = attrs;
-                self.attribute_list(&attrs, e, errs);
+                self.attribute_list(ty, e, errs);
                 self.check_simple(ty, &e.text, e, None, errs);
             }
         }
     }
 
-    /// Collects the attributes along a simple-content derivation chain.
-    fn simple_chain<'a>(
-        &'a self,
-        ty: &'a TypeDef,
-        attrs: &mut Vec<&'a AttrDecl>,
-        seen: &mut Vec<&'a str>,
-    ) {
-        if let TypeDef::Simple {
-            base, attributes, ..
-        } = ty
-        {
-            attrs.extend(attributes.iter());
-            let b = local(base);
-            if seen.contains(&b) {
-                return;
-            }
-            seen.push(b);
-            if let Some(t) = self.types.get(b) {
-                self.simple_chain(t, attrs, seen);
-            }
-        }
+    /// The steps of a simple(-content) type's derivation, from the type
+    /// itself down to the last one the schema defines (at most 16).
+    fn chain<'a>(&'a self, ty: &'a TypeDef) -> impl Iterator<Item = &'a TypeDef> + 'a {
+        std::iter::successors(Some(ty), move |t| match t {
+            TypeDef::Simple { base, .. } => base.to.map(|i| &self.types[i]),
+            TypeDef::Complex(..) => None,
+        })
+        .take(16)
     }
 
-    fn attributes(&self, decls: &[AttrDecl], e: &Element, errs: &mut Vec<(usize, MessageError)>) {
-        let refs: Vec<&AttrDecl> = decls.iter().collect();
-        self.attribute_list(&refs, e, errs);
+    /// The attributes a type declares: a complex type's own, or every step
+    /// of a simple-content derivation's.
+    fn attribute_decls<'a>(&'a self, ty: &'a TypeDef) -> impl Iterator<Item = &'a AttrDecl> + 'a {
+        let own: &'a [AttrDecl] = match ty {
+            TypeDef::Complex(_, attributes) => attributes,
+            TypeDef::Simple { .. } => &[],
+        };
+        let simple = match ty {
+            TypeDef::Simple { .. } => Some(self.chain(ty)),
+            TypeDef::Complex(..) => None,
+        };
+        own.iter()
+            .chain(simple.into_iter().flatten().flat_map(|t| match t {
+                TypeDef::Simple { attributes, .. } => attributes.as_slice(),
+                TypeDef::Complex(..) => &[],
+            }))
     }
 
-    fn attribute_list(
-        &self,
-        decls: &[&AttrDecl],
-        e: &Element,
-        errs: &mut Vec<(usize, MessageError)>,
-    ) {
+    fn attribute_list(&self, ty: &TypeDef, e: &Element, errs: &mut Vec<(usize, MessageError)>) {
         for a in &e.attributes {
             if a.ns.as_deref() == Some(XSI) {
                 continue;
             }
-            match decls.iter().find(|d| a.ns.is_none() && d.name == a.name) {
-                Some(d) => match self.types.get(local(&d.ty)) {
-                    Some(t) => self.check_simple(t, &a.value, e, Some(&a.name), errs),
-                    None => self.value(local(&d.ty), &a.value, e, Some(&a.name), errs),
+            let decl = self
+                .attribute_decls(ty)
+                .find(|d| a.ns.is_none() && d.name == a.name);
+            match decl {
+                Some(d) => match d.ty.to {
+                    Some(i) => self.check_simple(&self.types[i], &a.value, e, Some(&a.name), errs),
+                    None => self.value(local(&d.ty.name), &a.value, e, Some(&a.name), errs),
                 },
                 None => errs.push((
                     e.offset,
@@ -357,7 +405,7 @@ impl Schema {
                 )),
             }
         }
-        for d in decls.iter().filter(|d| d.required) {
+        for d in self.attribute_decls(ty).filter(|d| d.required) {
             if !e
                 .attributes
                 .iter()
@@ -386,29 +434,36 @@ impl Schema {
         attr: Option<&str>,
         errs: &mut Vec<(usize, MessageError)>,
     ) {
-        let mut steps = Vec::new();
-        let mut here = ty;
-        let mut builtin = "string";
-        for _ in 0..16 {
-            let TypeDef::Simple { base, facets, .. } = here else {
-                break;
-            };
-            steps.push(facets);
-            let b = local(base);
-            match self.types.get(b) {
-                Some(next) => here = next,
-                None => {
-                    builtin = b;
-                    break;
-                }
-            }
-        }
-        let collapsed = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-        let v = if builtin == "string" {
-            raw
+        let builtin = self.chain(ty).last().map_or("string", |t| match t {
+            TypeDef::Simple { base, .. } => local(&base.name),
+            TypeDef::Complex(..) => "string",
+        });
+        let facets = self.chain(ty).filter_map(|t| match t {
+            TypeDef::Simple { facets, .. } => Some(facets),
+            TypeDef::Complex(..) => None,
+        });
+        self.check_builtin(builtin, facets, raw, e, attr, errs);
+    }
+
+    /// A value of a built-in type (its whitespace rule and lexical form),
+    /// then the facets of each derivation step.
+    fn check_builtin<'f>(
+        &self,
+        builtin: &str,
+        facets: impl Iterator<Item = &'f Facets>,
+        raw: &str,
+        e: &Element,
+        attr: Option<&str>,
+        errs: &mut Vec<(usize, MessageError)>,
+    ) {
+        // Every built-in but `string` collapses whitespace; most values
+        // need no collapsing, and then nothing is copied.
+        let v: std::borrow::Cow<'_, str> = if builtin == "string" || !needs_collapse(raw) {
+            raw.into()
         } else {
-            collapsed.as_str()
+            raw.split_whitespace().collect::<Vec<_>>().join(" ").into()
         };
+        let v = v.as_ref();
         let ok = match builtin {
             "decimal" => decimal_re().is_match(v),
             "boolean" => matches!(v, "true" | "false" | "1" | "0"),
@@ -422,7 +477,7 @@ impl Schema {
             ));
             return;
         }
-        for f in steps {
+        for f in facets {
             self.facets(f, v, e, attr, errs);
         }
     }
@@ -436,12 +491,7 @@ impl Schema {
         attr: Option<&str>,
         errs: &mut Vec<(usize, MessageError)>,
     ) {
-        let t = TypeDef::Simple {
-            base: builtin.to_owned(),
-            facets: Facets::default(),
-            attributes: Vec::new(),
-        };
-        self.check_simple(&t, raw, e, attr, errs);
+        self.check_builtin(builtin, std::iter::empty(), raw, e, attr, errs);
     }
 
     fn facets(
@@ -494,7 +544,7 @@ impl Schema {
     fn particle(
         &self,
         p: &Particle,
-        kids: &[&Element],
+        kids: &[Element],
         mut pos: usize,
         parent: &Element,
         errs: &mut Vec<(usize, MessageError)>,
@@ -552,14 +602,14 @@ impl Schema {
     fn once(
         &self,
         p: &Particle,
-        kids: &[&Element],
+        kids: &[Element],
         pos: usize,
         parent: &Element,
         errs: &mut Vec<(usize, MessageError)>,
     ) -> usize {
         match p {
             Particle::Element(_, d) => {
-                self.element(d, kids[pos], errs);
+                self.element(d, &kids[pos], errs);
                 pos + 1
             }
             Particle::Sequence(_, items) => {
@@ -569,25 +619,28 @@ impl Schema {
                 }
                 at
             }
-            Particle::Choice(_, items) => match items.iter().find(|i| self.starts(i, kids[pos])) {
+            Particle::Choice(_, items) => match items.iter().find(|i| self.starts(i, &kids[pos])) {
                 Some(i) => self.particle(i, kids, pos, parent, errs),
                 None => pos,
             },
-            Particle::Group(_, name) => match self.groups.get(local(name)) {
-                Some(g) => self.particle(g, kids, pos, parent, errs),
+            Particle::Group(_, name) => match name.to {
+                Some(g) => self.particle(&self.groups[g], kids, pos, parent, errs),
                 None => pos,
             },
             Particle::Any(..) | Particle::Ref(..) => {
-                let k = kids[pos];
-                let key = (k.ns.clone().unwrap_or_default(), k.name.clone());
-                match self.globals.get(&key) {
+                let k = &kids[pos];
+                match self.global(k) {
                     Some(d) => self.element(d, k, errs),
                     None => errs.push((
                         k.offset,
                         MessageError::new(
                             "SCHEMA-UNEXPECTED",
                             k.path.clone(),
-                            format!("{} is not declared in {:?}", k.name, key.0),
+                            format!(
+                                "{} is not declared in {:?}",
+                                k.name,
+                                k.ns.as_deref().unwrap_or("")
+                            ),
                         ),
                     )),
                 }
@@ -612,14 +665,9 @@ impl Schema {
                 false
             }
             Particle::Choice(_, items) => items.iter().any(|i| self.starts(i, k)),
-            Particle::Group(_, n) => self.groups.get(local(n)).is_some_and(|g| self.starts(g, k)),
+            Particle::Group(_, n) => n.to.is_some_and(|g| self.starts(&self.groups[g], k)),
             Particle::Any(_, ns) => k.ns.as_deref() == Some(ns.as_str()),
-            Particle::Ref(_, name) => {
-                *name == k.name
-                    && self
-                        .globals
-                        .contains_key(&(k.ns.clone().unwrap_or_default(), k.name.clone()))
-            }
+            Particle::Ref(_, name) => *name == k.name && self.global(k).is_some(),
         }
     }
 
@@ -632,7 +680,7 @@ impl Schema {
             Particle::Element(..) | Particle::Any(..) | Particle::Ref(..) => false,
             Particle::Sequence(_, items) => items.iter().all(|i| self.nullable(i)),
             Particle::Choice(_, items) => items.iter().any(|i| self.nullable(i)),
-            Particle::Group(_, n) => self.groups.get(local(n)).is_some_and(|g| self.nullable(g)),
+            Particle::Group(_, n) => n.to.is_some_and(|g| self.nullable(&self.groups[g])),
         }
     }
 
@@ -643,7 +691,7 @@ impl Schema {
                 let names: Vec<String> = items.iter().map(|i| self.describe(i)).collect();
                 format!("one of ({})", names.join(", "))
             }
-            Particle::Group(_, n) => format!("group {n}"),
+            Particle::Group(_, n) => format!("group {}", n.name),
             Particle::Any(_, ns) => format!("an element of {ns}"),
             Particle::Ref(_, name) => name.clone(),
         }
@@ -672,6 +720,20 @@ fn value_error(e: &Element, attr: Option<&str>, problem: String) -> (usize, Mess
     )
 }
 
+/// Whether collapsing XSD whitespace would change `v`: a blank at either
+/// end, or one that is not a single space.
+fn needs_collapse(v: &str) -> bool {
+    if !v.is_ascii() {
+        return true;
+    }
+    let b = v.as_bytes();
+    let blank = |c: &u8| c.is_ascii_whitespace();
+    b.first().is_some_and(blank)
+        || b.last().is_some_and(blank)
+        || b.iter().any(|c| blank(c) && *c != b' ')
+        || v.contains("  ")
+}
+
 fn decimal_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| Regex::new(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$").expect("decimal pattern"))
@@ -683,10 +745,10 @@ fn element_decl(e: &Element, tns: &str) -> Result<ElementDecl, String> {
         .ok_or_else(|| format!("{}: element without a name", e.path))?
         .to_owned();
     let ty = match e.attribute("type") {
-        Some(t) => TypeRef::Named(t.to_owned()),
+        Some(t) => TypeRef::Named(Link::new(t)),
         None => match xs_children(e).find(|c| c.name == "complexType" || c.name == "simpleType") {
             Some(t) => TypeRef::Anonymous(Box::new(type_def(t, tns)?)),
-            None => TypeRef::Named("string".to_owned()),
+            None => TypeRef::Named(Link::new("string")),
         },
     };
     Ok(ElementDecl {
@@ -707,9 +769,10 @@ fn particle(e: &Element, tns: &str) -> Result<Particle, String> {
         "choice" => Particle::Choice(o, particles(e, tns)?),
         "group" => Particle::Group(
             o,
-            e.attribute("ref")
-                .ok_or_else(|| format!("{}: group without ref", e.path))?
-                .to_owned(),
+            Link::new(
+                e.attribute("ref")
+                    .ok_or_else(|| format!("{}: group without ref", e.path))?,
+            ),
         ),
         "any" => {
             if e.attribute("processContents").unwrap_or("strict") != "strict" {
@@ -755,10 +818,10 @@ fn type_def(e: &Element, tns: &str) -> Result<TypeDef, String> {
 }
 
 fn restriction(r: &Element, attributes: Vec<AttrDecl>) -> Result<TypeDef, String> {
-    let base = r
-        .attribute("base")
-        .ok_or_else(|| format!("{}: no base", r.path))?
-        .to_owned();
+    let base = Link::new(
+        r.attribute("base")
+            .ok_or_else(|| format!("{}: no base", r.path))?,
+    );
     let mut f = Facets::default();
     for c in xs_children(r) {
         let v = c.attribute("value").unwrap_or("").to_owned();
@@ -794,7 +857,50 @@ fn attr_decl(a: &Element) -> Result<AttrDecl, String> {
             .attribute("name")
             .ok_or_else(|| format!("{}: attribute without a name", a.path))?
             .to_owned(),
-        ty: a.attribute("type").unwrap_or("string").to_owned(),
+        ty: Link::new(a.attribute("type").unwrap_or("string")),
         required: a.attribute("use") == Some("required"),
     })
+}
+
+type Names = HashMap<String, usize>;
+
+fn link_type(t: &mut TypeDef, types: &Names, groups: &Names) {
+    match t {
+        TypeDef::Complex(content, attributes) => {
+            if let Some(p) = content {
+                link_particle(p, types, groups);
+            }
+            for a in attributes {
+                a.ty.resolve(types);
+            }
+        }
+        TypeDef::Simple {
+            base, attributes, ..
+        } => {
+            base.resolve(types);
+            for a in attributes {
+                a.ty.resolve(types);
+            }
+        }
+    }
+}
+
+fn link_element(d: &mut ElementDecl, types: &Names, groups: &Names) {
+    match &mut d.ty {
+        TypeRef::Named(n) => n.resolve(types),
+        TypeRef::Anonymous(t) => link_type(t, types, groups),
+    }
+}
+
+fn link_particle(p: &mut Particle, types: &Names, groups: &Names) {
+    match p {
+        Particle::Element(_, d) => link_element(d, types, groups),
+        Particle::Sequence(_, items) | Particle::Choice(_, items) => {
+            for i in items {
+                link_particle(i, types, groups);
+            }
+        }
+        Particle::Group(_, g) => g.resolve(groups),
+        Particle::Any(..) | Particle::Ref(..) => {}
+    }
 }

@@ -12,6 +12,8 @@
 //! whatever tamga does not model can be listed (see [`Element::unused`]).
 
 use std::cell::Cell;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
@@ -46,7 +48,7 @@ impl Default for Limits {
 #[derive(Debug)]
 pub struct Attribute {
     /// Namespace URI, when the attribute is prefixed.
-    pub ns: Option<String>,
+    pub ns: Option<Arc<str>>,
     /// Local name.
     pub name: String,
     pub value: String,
@@ -56,8 +58,9 @@ pub struct Attribute {
 /// An element with its children, text and source position.
 #[derive(Debug)]
 pub struct Element {
-    /// Namespace URI (None when in no namespace).
-    pub ns: Option<String>,
+    /// Namespace URI (None when in no namespace), shared by every element
+    /// of the message in it.
+    pub ns: Option<Arc<str>>,
     /// Local name.
     pub name: String,
     pub attributes: Vec<Attribute>,
@@ -182,8 +185,6 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Element, MessageError> {
 
 struct Open {
     element: Element,
-    /// Count of children per name, to number repeated siblings.
-    names: Vec<(String, usize)>,
 }
 
 struct Reader<'a> {
@@ -194,6 +195,8 @@ struct Reader<'a> {
     stack: Vec<Open>,
     elements: usize,
     root: Option<Element>,
+    /// The message's namespaces, each allocated once.
+    namespaces: Vec<Arc<str>>,
 }
 
 impl<'a> Reader<'a> {
@@ -211,6 +214,7 @@ impl<'a> Reader<'a> {
             stack: Vec::new(),
             elements: 0,
             root: None,
+            namespaces: Vec::new(),
         }
     }
 
@@ -218,11 +222,26 @@ impl<'a> Reader<'a> {
         self.bom + usize::try_from(self.xml.buffer_position()).unwrap_or(usize::MAX)
     }
 
+    /// The pointer of the innermost open element, its position among its
+    /// parent's children of the name so far (`[1]` for the first): built
+    /// only for an error, so reading builds no pointer.
     fn here(&self) -> String {
-        self.stack
-            .last()
-            .map(|o| o.element.path.clone())
-            .unwrap_or_default()
+        let mut path = String::new();
+        for (depth, open) in self.stack.iter().enumerate() {
+            let name = &open.element.name;
+            path.push('/');
+            path.push_str(name);
+            if depth > 0 {
+                let before = self.stack[depth - 1]
+                    .element
+                    .children
+                    .iter()
+                    .filter(|c| c.name == *name)
+                    .count();
+                push_index(&mut path, before + 1);
+            }
+        }
+        path
     }
 
     fn err(&self, code: &'static str, message: impl Into<String>) -> MessageError {
@@ -252,7 +271,13 @@ impl<'a> Reader<'a> {
             };
             match event {
                 (ns, Event::Start(e)) => {
-                    let ns = owned_ns(ns);
+                    let ns = match ns {
+                        ResolveResult::Bound(n) => {
+                            Ok(Some(intern(&mut self.namespaces, n.as_ref())))
+                        }
+                        ResolveResult::Unbound => Ok(None),
+                        ResolveResult::Unknown(p) => Err(p),
+                    };
                     if self.root.is_some() {
                         return Err(self.err("XML-SYNTAX", "a second root element"));
                     }
@@ -290,7 +315,7 @@ impl<'a> Reader<'a> {
                         let (ans, local) = self.xml.resolve_attribute(a.key);
                         let ans = match ans {
                             ResolveResult::Bound(n) => {
-                                Some(String::from_utf8_lossy(n.as_ref()).into_owned())
+                                Some(intern(&mut self.namespaces, n.as_ref()))
                             }
                             ResolveResult::Unbound => None,
                             ResolveResult::Unknown(p) => {
@@ -314,22 +339,6 @@ impl<'a> Reader<'a> {
                             used: Cell::new(false),
                         });
                     }
-                    let path = match self.stack.last_mut() {
-                        None => format!("/{name}"),
-                        Some(parent) => {
-                            let n = match parent.names.iter_mut().find(|(k, _)| *k == name) {
-                                Some((_, n)) => {
-                                    *n += 1;
-                                    *n
-                                }
-                                None => {
-                                    parent.names.push((name.clone(), 1));
-                                    1
-                                }
-                            };
-                            format!("{}/{name}[{n}]", parent.element.path)
-                        }
-                    };
                     self.stack.push(Open {
                         element: Element {
                             ns,
@@ -337,17 +346,22 @@ impl<'a> Reader<'a> {
                             attributes,
                             text: String::new(),
                             children: Vec::new(),
-                            path,
+                            path: String::new(),
                             offset: start,
                             used: Cell::new(false),
                         },
-                        names: Vec::new(),
                     });
                 }
                 (_, Event::End(_)) => {
-                    let Some(done) = self.stack.pop() else {
+                    let Some(mut done) = self.stack.pop() else {
                         return Err(self.err("XML-SYNTAX", "an end tag without a start tag"));
                     };
+                    // Indentation between child elements is not content.
+                    if !done.element.children.is_empty()
+                        && done.element.text.bytes().all(|b| b.is_ascii_whitespace())
+                    {
+                        done.element.text = String::new();
+                    }
                     match self.stack.last_mut() {
                         Some(parent) => parent.element.children.push(done.element),
                         None => self.root = Some(done.element),
@@ -358,6 +372,11 @@ impl<'a> Reader<'a> {
                         .unescape()
                         .map_err(|e| self.err("XML-ENTITY", format!("{e}")))?;
                     match self.stack.last_mut() {
+                        // Indentation after a child element: not kept.
+                        Some(open)
+                            if !open.element.children.is_empty()
+                                && open.element.text.is_empty()
+                                && text.bytes().all(|b| b.is_ascii_whitespace()) => {}
                         Some(open) => open.element.text.push_str(&text),
                         None if text.trim().is_empty() => {}
                         None => return Err(self.err("XML-SYNTAX", "text outside the root element")),
@@ -415,18 +434,29 @@ impl<'a> Reader<'a> {
         let mut root = self
             .root
             .ok_or_else(|| MessageError::new("XML-EMPTY", "", "the message has no root element"))?;
+        root.path.push('/');
+        root.path.push_str(&root.name);
         assign_paths(&mut root);
         Ok(root)
     }
 }
 
-/// The namespace of a resolved name, owned; the unknown prefix as error.
-fn owned_ns(ns: ResolveResult<'_>) -> Result<Option<String>, Vec<u8>> {
-    match ns {
-        ResolveResult::Bound(n) => Ok(Some(String::from_utf8_lossy(n.as_ref()).into_owned())),
-        ResolveResult::Unbound => Ok(None),
-        ResolveResult::Unknown(p) => Err(p),
+/// The namespace URI, shared: each distinct one of a message is allocated
+/// once.
+fn intern(namespaces: &mut Vec<Arc<str>>, uri: &[u8]) -> Arc<str> {
+    if let Some(n) = namespaces.iter().find(|n| n.as_bytes() == uri) {
+        return n.clone();
     }
+    let n: Arc<str> = String::from_utf8_lossy(uri).into();
+    namespaces.push(n.clone());
+    n
+}
+
+/// Appends `[n]`.
+fn push_index(path: &mut String, n: usize) {
+    path.push('[');
+    path.push_str(itoa::Buffer::new().format(n));
+    path.push(']');
 }
 
 /// Gives every element below `e` its final pointer, in one pass once the
@@ -435,24 +465,48 @@ fn owned_ns(ns: ResolveResult<'_>) -> Result<Option<String>, Vec<u8>> {
 /// (`GovernmentAgencyGoodsItem[2]`). While reading, an element's pointer
 /// carries its position so far (`[1]`): errors found then name it so.
 fn assign_paths(e: &mut Element) {
-    // (name, children of that name, seen so far)
-    let mut counts: Vec<(String, usize, usize)> = Vec::new();
-    for c in &e.children {
-        match counts.iter_mut().find(|x| x.0 == c.name) {
-            Some(x) => x.1 += 1,
-            None => counts.push((c.name.clone(), 1, 0)),
+    // Per child: its position among the children of its name, and whether
+    // the name repeats (only then is the position written). Linear in the
+    // number of children (a hash map beyond a few), whatever the message.
+    let places: Vec<(usize, bool)> = if e.children.len() <= 16 {
+        e.children
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let same = |o: &Element| o.name == c.name;
+                let before = e.children[..i].iter().filter(|o| same(o)).count();
+                (
+                    before + 1,
+                    before > 0 || e.children[i + 1..].iter().any(same),
+                )
+            })
+            .collect()
+    } else {
+        let mut totals: HashMap<&str, usize> = HashMap::new();
+        for c in &e.children {
+            *totals.entry(c.name.as_str()).or_default() += 1;
         }
-    }
-    for c in &mut e.children {
-        let Some(x) = counts.iter_mut().find(|x| x.0 == c.name) else {
-            continue;
-        };
-        x.2 += 1;
-        c.path = if x.1 == 1 {
-            format!("{}/{}", e.path, c.name)
-        } else {
-            format!("{}/{}[{}]", e.path, c.name, x.2)
-        };
+        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(totals.len());
+        e.children
+            .iter()
+            .map(|c| {
+                let n = seen.entry(c.name.as_str()).or_default();
+                *n += 1;
+                (*n, totals.get(c.name.as_str()).is_some_and(|t| *t > 1))
+            })
+            .collect()
+    };
+    let parent = std::mem::take(&mut e.path);
+    for (c, (n, repeats)) in e.children.iter_mut().zip(places) {
+        let mut path = String::with_capacity(parent.len() + c.name.len() + 6);
+        path.push_str(&parent);
+        path.push('/');
+        path.push_str(&c.name);
+        if repeats {
+            push_index(&mut path, n);
+        }
+        c.path = path;
         assign_paths(c);
     }
+    e.path = parent;
 }
