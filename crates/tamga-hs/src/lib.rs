@@ -30,6 +30,7 @@ pub mod controlled;
 pub mod corpus;
 pub mod error;
 pub mod evaluate;
+pub mod linear;
 pub mod model;
 pub mod nomenclature;
 pub mod ranking;
@@ -44,6 +45,7 @@ pub use controlled::ControlledList;
 pub use corpus::{Example, Source};
 pub use error::{HsError, MAX_DESCRIPTION_BYTES};
 pub use evaluate::{Accuracy, Tally, TopK};
+pub use linear::{Discriminative, LinearParams};
 pub use model::{Model, Params};
 pub use nomenclature::Nomenclature;
 pub use ranking::{Neighbour, Node, Path, Ranking, Suggestion};
@@ -58,6 +60,7 @@ pub const MAX_TOP: usize = 50;
 pub struct Classifier {
     model: Model,
     reranker: Reranker,
+    linear: Discriminative,
 }
 
 impl Classifier {
@@ -69,10 +72,27 @@ impl Classifier {
         params: Params,
     ) -> Result<Self, HsError> {
         let nomenclature = Nomenclature::from_csv(nomenclature_csv)?;
-        let reranker = Reranker::train(&nomenclature, &examples, params, params.rerank);
+        let model = Model::build(nomenclature, examples.clone(), params);
+        // The correction (its fold models) and the linear models are
+        // independent: trained side by side.
+        let (reranker, linear) = std::thread::scope(|scope| {
+            let reranker = scope
+                .spawn(|| Reranker::train(&model.nomenclature, &examples, params, params.rerank));
+            let linear = Discriminative::train(
+                &model,
+                &examples,
+                params.linear,
+                (params.linear_heading, params.linear_subheading),
+            );
+            let reranker = reranker
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (reranker, linear)
+        });
         Ok(Classifier {
-            model: Model::build(nomenclature, examples, params),
+            model,
             reranker,
+            linear,
         })
     }
 
@@ -98,7 +118,12 @@ impl Classifier {
     /// longer than [`MAX_DESCRIPTION_BYTES`] or with control characters).
     pub fn rank(&self, description: &str) -> Result<Ranking<'_>, HsError> {
         error::check_description(description)?;
-        Ok(Ranking::new(&self.model, &self.reranker, description))
+        Ok(Ranking::new(
+            &self.model,
+            &self.reranker,
+            &self.linear,
+            description,
+        ))
     }
 
     /// The `top` best subheadings (at most [`MAX_TOP`]) with their reasons.
@@ -130,5 +155,16 @@ impl Classifier {
 
     pub fn reranker(&self) -> &Reranker {
         &self.reranker
+    }
+
+    pub fn linear(&self) -> &Discriminative {
+        &self.linear
+    }
+
+    /// The same classifier with other blend weights for the linear models
+    /// (for tuning without retraining).
+    pub fn set_linear_weights(&mut self, heading: f32, subheading: f32) {
+        self.linear.heading_weight = heading;
+        self.linear.subheading_weight = subheading;
     }
 }
