@@ -20,6 +20,7 @@
 //!   `--blend`: three other blends);
 //! - `--build-times`: the shipped build's parts, one after the other
 //!   (`--no-correction`: without the correction's fold models).
+//! - `--suggest TEXT`: the shipped model's best codes for one description.
 //! - `--misses`: prints the first 60 held-out descriptions with their
 //!   best three codes and the true heading's rank.
 
@@ -71,6 +72,17 @@ fn main() {
         train.len(),
         test.len()
     );
+
+    if let Some(i) = args.iter().position(|a| a == "--suggest") {
+        // The shipped model's best five for one description, and its
+        // best headings.
+        let c = Classifier::shipped().expect("builds");
+        let text = args.get(i + 1).expect("--suggest TEXT");
+        let r = c.rank(text).expect("valid");
+        println!("subheadings {:?}", r.top_codes(5));
+        println!("headings {:?}", r.top_headings(8));
+        return;
+    }
 
     if args.iter().any(|a| a == "--build-times") {
         // The shipped build's parts, one after the other (the build runs

@@ -6,8 +6,10 @@
 //! Pure: no IO, no network, nothing downloaded. The model is built in
 //! process from data compiled into the crate — the HS 2022 nomenclature
 //! (`reference/hs2022.csv`) and HMRC's labelled parcel descriptions and
-//! search terms (`data/hmrc-fpo/`, MIT, Crown copyright) — in a fraction
-//! of a second, once per process ([`Classifier::shipped`]). More labelled
+//! search terms (`data/hmrc-fpo/`, MIT, Crown copyright) — in seconds,
+//! once per process ([`Classifier::shipped`]): TF-IDF indexes (centroids
+//! and nearest neighbours, [`model`]), a learned correction ([`rerank`])
+//! and linear heading and subheading classifiers ([`linear`]). More labelled
 //! descriptions (e.g. classifications an officer confirmed) are one
 //! [`Classifier::build`] away.
 //!

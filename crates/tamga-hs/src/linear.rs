@@ -360,6 +360,31 @@ mod tests {
     }
 
     #[test]
+    fn a_grouped_model_only_learns_against_the_class_siblings() {
+        // Classes 0 and 1 are siblings; class 2 is alone in its group, so
+        // it never has a rival and nothing is learned for it.
+        let samples: Vec<Sample> = (0..30)
+            .map(|i| Sample {
+                x: vec![((i % 3) as u32, 1.0)],
+                class: (i % 3) as u32,
+                weight: 1.0,
+            })
+            .collect();
+        let m = Linear::train(&samples, 3, 3, Some(&[0, 0, 1]), LinearParams::default());
+        let p = m.scores(&[(0, 1.0)]);
+        assert!(p[0] > p[1] + 0.5, "{p:?}");
+        let p = m.scores(&[(1, 1.0)]);
+        assert!(p[1] > p[0] + 0.5, "{p:?}");
+        assert_eq!(m.scores(&[(2, 1.0)])[2], 0.0);
+        // The same data gives the same model.
+        let again = Linear::train(&samples, 3, 3, Some(&[0, 0, 1]), LinearParams::default());
+        assert_eq!(
+            again.scores(&[(0, 0.7), (1, 0.3)]),
+            m.scores(&[(0, 0.7), (1, 0.3)])
+        );
+    }
+
+    #[test]
     fn the_shuffle_is_a_deterministic_permutation() {
         let a = shuffled(100, 3);
         let mut sorted = a.clone();

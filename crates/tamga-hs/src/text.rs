@@ -145,10 +145,8 @@ pub fn skeleton(stem: &str) -> Option<String> {
     }
     let mut out = String::with_capacity(stem.len());
     for (i, c) in stem.chars().enumerate() {
-        if i == 0 || !matches!(c, 'a' | 'e' | 'i' | 'o' | 'u') {
-            if !out.ends_with(c) {
-                out.push(c);
-            }
+        if (i == 0 || !matches!(c, 'a' | 'e' | 'i' | 'o' | 'u')) && !out.ends_with(c) {
+            out.push(c);
         }
     }
     (out.len() >= 3).then_some(out)
