@@ -20,7 +20,7 @@
 //!   `--blend`: three other blends);
 //! - `--build-times`: the shipped build's parts, one after the other
 //!   (`--no-correction`: without the correction's fold models).
-//! - `--suggest TEXT`: the shipped model's best codes for one description.
+//! - `--suggest TEXT…`: the shipped model's best codes for each description.
 //! - `--misses`: prints the first 60 held-out descriptions with their
 //!   best three codes and the true heading's rank.
 
@@ -74,13 +74,16 @@ fn main() {
     );
 
     if let Some(i) = args.iter().position(|a| a == "--suggest") {
-        // The shipped model's best five for one description, and its
-        // best headings.
+        // The shipped model's best five for each description that follows,
+        // its best headings and the matching terms of the first.
         let c = Classifier::shipped().expect("builds");
-        let text = args.get(i + 1).expect("--suggest TEXT");
-        let r = c.rank(text).expect("valid");
-        println!("subheadings {:?}", r.top_codes(5));
-        println!("headings {:?}", r.top_headings(8));
+        for text in &args[i + 1..] {
+            let r = c.rank(text).expect("valid");
+            println!("{text}: subheadings {:?}", r.top_codes(5));
+            println!("{text}: headings {:?}", r.top_headings(8));
+            let s = r.suggestions(1);
+            println!("{text}: matching terms {:?}", s[0].matching_terms);
+        }
         return;
     }
 
