@@ -36,7 +36,7 @@ use tamga_hs::vague::{VagueList, SHIPPED_VAGUE_PATTERNS};
 use tamga_hs::{Classifier, HeadingRank, MismatchRule, Params};
 
 const KS: &[usize] = &[1, 2, 3, 5, 10, 20, 50];
-const GAPS: &[f64] = &[0.0, 0.1, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5];
+const GAPS: &[f64] = &[0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.2];
 /// The false-alarm rate the shipped threshold must stay within.
 const FALSE_ALARM_BUDGET: f64 = 0.10;
 

@@ -14,7 +14,13 @@
 //!   product titles, none of them in the shipped data), evaluated with the
 //!   shipped model;
 //! - `--tune`: a small grid over the blend, on a validation split of the
-//!   80 % (never the held-out 20 %).
+//!   80 % (never the held-out 20 %);
+//! - `--tune-linear`: the linear models' blend weights on the same
+//!   validation split, one build (`--both`: also without the correction;
+//!   `--blend`: three other blends);
+//! - `--build-times`: the shipped build's parts, one after the other
+//!   (`--no-correction`: without the correction's fold models).
+//! - `--suggest TEXT…`: the shipped model's best codes for each description.
 //! - `--misses`: prints the first 60 held-out descriptions with their
 //!   best three codes and the true heading's rank.
 
@@ -66,6 +72,96 @@ fn main() {
         train.len(),
         test.len()
     );
+
+    if let Some(i) = args.iter().position(|a| a == "--suggest") {
+        // The shipped model's best five for each description that follows,
+        // its best headings and the matching terms of the first.
+        let c = Classifier::shipped().expect("builds");
+        for text in &args[i + 1..] {
+            let r = c.rank(text).expect("valid");
+            println!("{text}: subheadings {:?}", r.top_codes(5));
+            println!("{text}: headings {:?}", r.top_headings(8));
+            let s = r.suggestions(1);
+            println!("{text}: matching terms {:?}", s[0].matching_terms);
+        }
+        return;
+    }
+
+    if args.iter().any(|a| a == "--build-times") {
+        // The shipped build's parts, one after the other (the build runs
+        // the correction beside the linear models).
+        let examples = tamga_hs::corpus::shipped_examples().expect("shipped");
+        let nom = tamga_hs::Nomenclature::from_csv(SHIPPED_HS2022).expect("nomenclature");
+        let p = Params::default();
+        let t = Instant::now();
+        let model = tamga_hs::Model::build(nom.clone(), examples.clone(), p);
+        println!("index model: {:.2} s", t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        let folds = if args.iter().any(|a| a == "--no-correction") {
+            0
+        } else {
+            p.rerank.folds
+        };
+        let r = tamga_hs::Reranker::train(&nom, &examples, p, RerankParams { folds, ..p.rerank });
+        println!(
+            "correction ({folds} fold models, threads): {:.2} s, {} weights",
+            t.elapsed().as_secs_f64(),
+            r.weight_count()
+        );
+        let t = Instant::now();
+        let l = tamga_hs::Discriminative::train(&model, &examples, p.linear, (1.0, 1.0));
+        println!(
+            "linear models (2 threads): {:.2} s, {} weights",
+            t.elapsed().as_secs_f64(),
+            l.weight_count()
+        );
+        return;
+    }
+
+    if args.iter().any(|a| a == "--tune-linear") {
+        let (fit, valid) = split(&train, 200, 2);
+        let d = Params::default();
+        let mut variants = vec![d];
+        if args.iter().any(|a| a == "--both") {
+            variants.push(Params {
+                rerank: RerankParams {
+                    folds: 0,
+                    ..d.rerank
+                },
+                ..d
+            });
+        }
+        if args.iter().any(|a| a == "--blend") {
+            variants = vec![
+                Params { knn: 1.0, ..d },
+                Params { heading: 0.25, ..d },
+                Params {
+                    word_share: 0.6,
+                    ..d
+                },
+            ];
+        }
+        for params in variants {
+            let (mut c, secs) = build(&fit, params);
+            println!(
+                "built in {secs:.1} s ({params:?}); linear weights {}",
+                c.linear().weight_count()
+            );
+            for (h, s) in [
+                (0.0, 0.0),
+                (0.8, 0.2),
+                (0.8, 0.4),
+                (1.2, 0.2),
+                (1.2, 0.4),
+                (1.6, 0.4),
+                (2.4, 0.4),
+            ] {
+                c.set_linear_weights(h, s);
+                show(&format!("validation h {h} s {s}"), &accuracy(&c, &valid));
+            }
+        }
+        return;
+    }
 
     if args.iter().any(|a| a == "--tune") {
         let (fit, valid) = split(&train, 200, 2);
@@ -206,11 +302,16 @@ fn main() {
     );
     let m = shipped.model();
     println!(
-        "shipped model: built in {shipped_secs:.3} s from {} labelled descriptions; {} features, {} index weights, {} learned weights (~{:.1} MB in memory)",
+        "shipped model: built in {shipped_secs:.3} s from {} labelled descriptions; {} features, {} index weights, {} correction weights, {} linear weights (~{:.1} MB in memory)",
         m.example_count(),
         m.feature_count(),
         m.weight_count(),
         shipped.reranker().weight_count(),
-        (m.weight_count() * 8 + m.feature_count() * 24 + shipped.reranker().weight_count() * 24) as f64 / 1e6
+        shipped.linear().weight_count(),
+        (m.weight_count() * 8
+            + m.feature_count() * 24
+            + shipped.reranker().weight_count() * 24
+            + shipped.linear().weight_count() * 8) as f64
+            / 1e6
     );
 }

@@ -6,8 +6,10 @@
 //! Pure: no IO, no network, nothing downloaded. The model is built in
 //! process from data compiled into the crate — the HS 2022 nomenclature
 //! (`reference/hs2022.csv`) and HMRC's labelled parcel descriptions and
-//! search terms (`data/hmrc-fpo/`, MIT, Crown copyright) — in a fraction
-//! of a second, once per process ([`Classifier::shipped`]). More labelled
+//! search terms (`data/hmrc-fpo/`, MIT, Crown copyright) — in seconds,
+//! once per process ([`Classifier::shipped`]): TF-IDF indexes (centroids
+//! and nearest neighbours, [`model`]), a learned correction ([`rerank`])
+//! and linear heading and subheading classifiers ([`linear`]). More labelled
 //! descriptions (e.g. classifications an officer confirmed) are one
 //! [`Classifier::build`] away.
 //!
@@ -30,6 +32,7 @@ pub mod controlled;
 pub mod corpus;
 pub mod error;
 pub mod evaluate;
+pub mod linear;
 pub mod model;
 pub mod nomenclature;
 pub mod ranking;
@@ -44,6 +47,7 @@ pub use controlled::ControlledList;
 pub use corpus::{Example, Source};
 pub use error::{HsError, MAX_DESCRIPTION_BYTES};
 pub use evaluate::{Accuracy, Tally, TopK};
+pub use linear::{Discriminative, LinearParams};
 pub use model::{Model, Params};
 pub use nomenclature::Nomenclature;
 pub use ranking::{Neighbour, Node, Path, Ranking, Suggestion};
@@ -58,6 +62,7 @@ pub const MAX_TOP: usize = 50;
 pub struct Classifier {
     model: Model,
     reranker: Reranker,
+    linear: Discriminative,
 }
 
 impl Classifier {
@@ -69,10 +74,27 @@ impl Classifier {
         params: Params,
     ) -> Result<Self, HsError> {
         let nomenclature = Nomenclature::from_csv(nomenclature_csv)?;
-        let reranker = Reranker::train(&nomenclature, &examples, params, params.rerank);
+        let model = Model::build(nomenclature, examples.clone(), params);
+        // The correction (its fold models) and the linear models are
+        // independent: trained side by side.
+        let (reranker, linear) = std::thread::scope(|scope| {
+            let reranker = scope
+                .spawn(|| Reranker::train(&model.nomenclature, &examples, params, params.rerank));
+            let linear = Discriminative::train(
+                &model,
+                &examples,
+                params.linear,
+                (params.linear_heading, params.linear_subheading),
+            );
+            let reranker = reranker
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (reranker, linear)
+        });
         Ok(Classifier {
-            model: Model::build(nomenclature, examples, params),
+            model,
             reranker,
+            linear,
         })
     }
 
@@ -98,7 +120,12 @@ impl Classifier {
     /// longer than [`MAX_DESCRIPTION_BYTES`] or with control characters).
     pub fn rank(&self, description: &str) -> Result<Ranking<'_>, HsError> {
         error::check_description(description)?;
-        Ok(Ranking::new(&self.model, &self.reranker, description))
+        Ok(Ranking::new(
+            &self.model,
+            &self.reranker,
+            &self.linear,
+            description,
+        ))
     }
 
     /// The `top` best subheadings (at most [`MAX_TOP`]) with their reasons.
@@ -130,5 +157,16 @@ impl Classifier {
 
     pub fn reranker(&self) -> &Reranker {
         &self.reranker
+    }
+
+    pub fn linear(&self) -> &Discriminative {
+        &self.linear
+    }
+
+    /// The same classifier with other blend weights for the linear models
+    /// (for tuning without retraining).
+    pub fn set_linear_weights(&mut self, heading: f32, subheading: f32) {
+        self.linear.heading_weight = heading;
+        self.linear.subheading_weight = subheading;
     }
 }

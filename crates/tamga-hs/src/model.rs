@@ -42,6 +42,12 @@ pub struct Params {
     pub heading: f32,
     /// The learned correction ([`crate::rerank`]).
     pub rerank: crate::rerank::RerankParams,
+    /// The linear models ([`crate::linear`]).
+    pub linear: crate::linear::LinearParams,
+    /// Blend: the heading model's score of the subheading's heading.
+    pub linear_heading: f32,
+    /// Blend: the subheading model's score.
+    pub linear_subheading: f32,
 }
 
 impl Default for Params {
@@ -55,6 +61,9 @@ impl Default for Params {
             knn: 0.5,
             heading: 0.5,
             rerank: crate::rerank::RerankParams::default(),
+            linear: crate::linear::LinearParams::default(),
+            linear_heading: 1.2,
+            linear_subheading: 0.4,
         }
     }
 }
@@ -170,6 +179,8 @@ pub struct Scores {
     /// The word block of the description's TF-IDF vector (stems and
     /// pairs): (feature hash, weight).
     pub words: Vec<(u64, f32)>,
+    /// The description's TF-IDF vector: (feature id, weight), sorted.
+    pub vector: Vec<(u32, f32)>,
 }
 
 impl Model {
@@ -329,6 +340,11 @@ impl Model {
         (known, coverage)
     }
 
+    /// The TF-IDF vector of a text (known features only, sorted by id).
+    pub fn text_vector(&self, text: &str) -> Vec<(u32, f32)> {
+        self.vector(&counts(text)).0
+    }
+
     /// Scores every subheading for a description (already checked).
     pub fn score(&self, description: &str) -> Scores {
         let (q, _) = self.vector(&counts(description));
@@ -379,6 +395,7 @@ impl Model {
                 .filter(|&&(id, _)| self.blocks[id as usize] == Block::Word)
                 .map(|&(id, w)| (self.hashes[id as usize], w))
                 .collect(),
+            vector: q,
         }
     }
 

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use crate::error::{check_code, HsError};
+use crate::linear::Discriminative;
 use crate::model::{Model, Scores};
 use crate::rerank::Reranker;
 use crate::text::{self, Token};
@@ -62,9 +63,15 @@ fn round(x: f32) -> f64 {
 }
 
 impl<'a> Ranking<'a> {
-    pub(crate) fn new(model: &'a Model, reranker: &Reranker, description: &str) -> Self {
+    pub(crate) fn new(
+        model: &'a Model,
+        reranker: &Reranker,
+        linear: &Discriminative,
+        description: &str,
+    ) -> Self {
         let mut scores = model.score(description);
         reranker.adjust(&model.nomenclature, &mut scores);
+        linear.adjust(model, &mut scores);
         Ranking {
             model,
             scores,

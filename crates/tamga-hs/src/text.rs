@@ -135,10 +135,30 @@ pub fn word_feature(stem: &str) -> u64 {
     hash(b'w', &[stem])
 }
 
+/// A stem's consonant skeleton: its first letter and the consonants after
+/// it (`towel` → `twl`, `sanitary` → `sntry`), so a parcel's vowel-less
+/// abbreviation (`sntry twls`) meets the word; `None` for skeletons
+/// shorter than 3 letters (too ambiguous) or words not in ASCII.
+pub fn skeleton(stem: &str) -> Option<String> {
+    if !stem.is_ascii() {
+        return None;
+    }
+    let mut out = String::with_capacity(stem.len());
+    for (i, c) in stem.chars().enumerate() {
+        if (i == 0 || !matches!(c, 'a' | 'e' | 'i' | 'o' | 'u')) && !out.ends_with(c) {
+            out.push(c);
+        }
+    }
+    (out.len() >= 3).then_some(out)
+}
+
 /// Appends the features of `tokens` (with repeats: the caller counts).
 pub fn features(tokens: &[Token], out: &mut Vec<(u64, Block)>) {
     for (i, t) in tokens.iter().enumerate() {
         out.push((word_feature(&t.stem), Block::Word));
+        if let Some(k) = skeleton(&t.stem) {
+            out.push((hash(b'k', &[&k]), Block::Word));
+        }
         if let Some(next) = tokens.get(i + 1) {
             out.push((hash(b'b', &[&t.stem, &next.stem]), Block::Word));
         }
@@ -190,11 +210,20 @@ mod tests {
     }
 
     #[test]
+    fn skeletons_match_vowel_less_abbreviations() {
+        assert_eq!(skeleton("towel").as_deref(), Some("twl"));
+        assert_eq!(skeleton(&stem("twls")), skeleton("towel"));
+        assert_eq!(skeleton("sanitary"), skeleton("sntry"));
+        assert_eq!(skeleton("boot"), None);
+        assert_eq!(skeleton("café"), None);
+    }
+
+    #[test]
     fn features_are_words_pairs_and_char_grams() {
         let mut out = Vec::new();
         features(&tokens("red wine"), &mut out);
         let words = out.iter().filter(|(_, b)| *b == Block::Word).count();
-        // red, wine, "red wine"
+        // red, wine, "red wine", skeleton "wn" is too short, "rd" too.
         assert_eq!(words, 3);
         // "<red>": 3 + 2 + 1 grams; "<wine>": 4 + 3 + 2.
         assert_eq!(out.len() - words, 6 + 9);
