@@ -95,21 +95,68 @@ pub fn declaration_element(root: &Element) -> Option<&Element> {
         .find(|c| c.name == "Declaration" && c.ns.as_deref() == Some(DEC_NS))
 }
 
+/// What [`apply`] needs of the message's element tree, read from it at
+/// once (so the tree need not be kept while the declaration is fetched):
+/// where each goods item is, the item count it declares, and what its
+/// `Amendment` pointers say ([`AMEND_POINTER`], [`AMEND_NOT_CARRIED`]:
+/// they depend on the message alone).
+#[derive(Debug, Clone, Default)]
+pub struct Carried {
+    /// The XPath of each `GovernmentAgencyGoodsItem`, in the message's order.
+    items: Vec<String>,
+    /// `GoodsItemQuantity`: its text and XPath.
+    item_quantity: Option<(String, String)>,
+    /// The pointers' errors.
+    errors: Vec<MessageError>,
+}
+
+/// Reads what [`apply`] needs of a parsed additional message.
+pub fn read_carried(message: &Element) -> Carried {
+    let Some(decl) = declaration_element(message) else {
+        return Carried {
+            errors: vec![MessageError::new(
+                "WCO-NOT-DECLARATION",
+                message.path.clone(),
+                "no DEC-DMS Declaration in the message",
+            )],
+            ..Carried::default()
+        };
+    };
+    Carried {
+        items: decl
+            .child("GoodsShipment")
+            .map(|gs| {
+                gs.children_named("GovernmentAgencyGoodsItem")
+                    .map(|e| e.path.clone())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        item_quantity: decl
+            .child("GoodsItemQuantity")
+            .map(|q| (q.text.trim().to_owned(), q.path.clone())),
+        errors: pointer_errors(decl),
+    }
+}
+
 /// Applies the amendment `mapped` (read from `message`) to `base`, the
-/// declaration's current version as wire JSON. Every error at once, each
-/// at the XPath of the element it concerns.
+/// declaration's current version as wire JSON: [`read_carried`], then
+/// [`apply`].
 pub fn merge(
     base: &Value,
     mapped: &Mapped,
     message: &Element,
 ) -> Result<Merged, Vec<MessageError>> {
-    let Some(decl) = declaration_element(message) else {
-        return Err(vec![MessageError::new(
-            "WCO-NOT-DECLARATION",
-            message.path.clone(),
-            "no DEC-DMS Declaration in the message",
-        )]);
-    };
+    apply(base, mapped, &read_carried(message))
+}
+
+/// Applies the amendment `mapped` to `base`, the declaration's current
+/// version as wire JSON. Every error at once, each at the XPath of the
+/// element it concerns.
+pub fn apply(
+    base: &Value,
+    mapped: &Mapped,
+    carried: &Carried,
+) -> Result<Merged, Vec<MessageError>> {
     let mut m = Merger {
         out: base.clone(),
         mapped,
@@ -120,7 +167,7 @@ pub fn merge(
     };
     let empty = serde_json::Map::new();
     let partial = mapped.document.as_object().unwrap_or(&empty);
-    let all_items = m.items(decl, partial.get("items"));
+    let all_items = m.items(&carried.items, partial.get("items"));
     for (key, v) in partial {
         match key.as_str() {
             // The additional message's own reference, not the LRN.
@@ -130,24 +177,21 @@ pub fn merge(
             k => m.overlay(&format!("/{k}"), &format!("/{k}"), v),
         }
     }
-    if let Some(q) = decl.child("GoodsItemQuantity") {
+    if let Some((q, at)) = &carried.item_quantity {
         let n = m
             .out
             .get("items")
             .and_then(Value::as_array)
             .map_or(0, Vec::len);
-        if q.text.trim() != n.to_string() {
+        if *q != n.to_string() {
             m.errors.push(MessageError::new(
                 "WCO-CONFLICT",
-                q.path.clone(),
-                format!(
-                    "{} goods items declared, the amended declaration has {n}",
-                    q.text.trim()
-                ),
+                at.clone(),
+                format!("{q} goods items declared, the amended declaration has {n}"),
             ));
         }
     }
-    m.pointers(decl);
+    m.errors.extend(carried.errors.iter().cloned());
     if !m.errors.is_empty() {
         return Err(m.errors);
     }
@@ -257,19 +301,15 @@ impl Merger<'_> {
 
     /// Merges the carried goods items by `SequenceNumeric`; whether every
     /// item of the declaration is carried.
-    fn items(&mut self, decl: &Element, items: Option<&Value>) -> bool {
+    fn items(&mut self, elements: &[String], items: Option<&Value>) -> bool {
         let mut carried = BTreeSet::new();
-        let elements: Vec<&Element> = decl
-            .child("GoodsShipment")
-            .map(|gs| gs.children_named("GovernmentAgencyGoodsItem").collect())
-            .unwrap_or_default();
-        for (i, el) in elements.into_iter().enumerate() {
+        for (i, path) in elements.iter().enumerate() {
             let v = items.and_then(|a| a.get(i)).filter(|v| v.is_object());
             let seq = v.and_then(|v| v.get("sequence")).and_then(Value::as_u64);
             let (Some(v), Some(seq)) = (v, seq) else {
                 self.errors.push(MessageError::new(
                     AMEND_ITEM,
-                    format!("{}/SequenceNumeric", el.path),
+                    format!("{path}/SequenceNumeric"),
                     "an amended goods item names the item it amends or adds by its SequenceNumeric (DE 1/6), a whole number",
                 ));
                 continue;
@@ -277,7 +317,7 @@ impl Merger<'_> {
             if !carried.insert(seq) {
                 self.errors.push(MessageError::new(
                     AMEND_ITEM,
-                    format!("{}/SequenceNumeric", el.path),
+                    format!("{path}/SequenceNumeric"),
                     format!("goods item {seq} is carried twice"),
                 ));
                 continue;
@@ -363,66 +403,68 @@ impl Merger<'_> {
         }
         self.overlay(&ptr, &ptr, v);
     }
+}
 
-    /// Every `Amendment`'s pointers name an element the message carries.
-    fn pointers(&mut self, decl: &Element) {
-        'amendments: for a in decl.children_named("Amendment") {
-            let steps: Vec<&Element> = a.children_named("Pointer").collect();
-            if steps.is_empty() {
-                continue;
+/// Every `Amendment`'s pointers name an element the message carries.
+fn pointer_errors(decl: &Element) -> Vec<MessageError> {
+    let mut errors = Vec::new();
+    'amendments: for a in decl.children_named("Amendment") {
+        let steps: Vec<&Element> = a.children_named("Pointer").collect();
+        if steps.is_empty() {
+            continue;
+        }
+        let mut chain = Vec::new();
+        for p in &steps {
+            let text = |n: &str| p.child(n).map(|c| c.text.trim().to_owned());
+            let sequence = match text("SequenceNumeric") {
+                None => None,
+                Some(t) => match t.parse::<u32>() {
+                    Ok(n) => Some(n),
+                    Err(_) => {
+                        errors.push(MessageError::new(
+                            AMEND_POINTER,
+                            format!("{}/SequenceNumeric", p.path),
+                            format!("sequence {t:?} is not a whole number"),
+                        ));
+                        continue 'amendments;
+                    }
+                },
+            };
+            chain.push(Pointer {
+                sequence,
+                section: text("DocumentSectionCode").unwrap_or_default(),
+                tag: text("TagID"),
+            });
+        }
+        match dms_pointer::resolve(&chain) {
+            Err(i) => {
+                let p = &chain[i];
+                errors.push(MessageError::new(
+                    AMEND_POINTER,
+                    steps[i].path.clone(),
+                    format!(
+                        "pointer step {} (section {}{}) names no element of the DEC-DMS declaration there",
+                        i + 1,
+                        p.section,
+                        p.tag.as_deref().map(|t| format!(", tag {t}")).unwrap_or_default()
+                    ),
+                ));
             }
-            let mut chain = Vec::new();
-            for p in &steps {
-                let text = |n: &str| p.child(n).map(|c| c.text.trim().to_owned());
-                let sequence = match text("SequenceNumeric") {
-                    None => None,
-                    Some(t) => match t.parse::<u32>() {
-                        Ok(n) => Some(n),
-                        Err(_) => {
-                            self.errors.push(MessageError::new(
-                                AMEND_POINTER,
-                                format!("{}/SequenceNumeric", p.path),
-                                format!("sequence {t:?} is not a whole number"),
-                            ));
-                            continue 'amendments;
-                        }
-                    },
-                };
-                chain.push(Pointer {
-                    sequence,
-                    section: text("DocumentSectionCode").unwrap_or_default(),
-                    tag: text("TagID"),
-                });
-            }
-            match dms_pointer::resolve(&chain) {
-                Err(i) => {
-                    let p = &chain[i];
-                    self.errors.push(MessageError::new(
-                        AMEND_POINTER,
-                        steps[i].path.clone(),
+            Ok(resolved) => {
+                if !carries(decl, &resolved[1..]) {
+                    errors.push(MessageError::new(
+                        AMEND_NOT_CARRIED,
+                        a.path.clone(),
                         format!(
-                            "pointer step {} (section {}{}) names no element of the DEC-DMS declaration there",
-                            i + 1,
-                            p.section,
-                            p.tag.as_deref().map(|t| format!(", tag {t}")).unwrap_or_default()
+                            "the amendment points at {} but does not carry it: tamga applies the elements an amendment carries; removing an element or a goods item is not supported (invalidate the declaration and lodge it anew)",
+                            describe(&resolved)
                         ),
                     ));
-                }
-                Ok(resolved) => {
-                    if !carries(decl, &resolved[1..]) {
-                        self.errors.push(MessageError::new(
-                            AMEND_NOT_CARRIED,
-                            a.path.clone(),
-                            format!(
-                                "the amendment points at {} but does not carry it: tamga applies the elements an amendment carries; removing an element or a goods item is not supported (invalidate the declaration and lodge it anew)",
-                                describe(&resolved)
-                            ),
-                        ));
-                    }
                 }
             }
         }
     }
+    errors
 }
 
 /// Whether `el` has the element `steps` name: a repeating element with a
