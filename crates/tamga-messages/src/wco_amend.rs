@@ -276,7 +276,7 @@ impl Merger<'_> {
         let name = out.rsplit('/').next().unwrap_or("");
         let shrinks = match (v, current) {
             (Value::Array(new), Some(Value::Array(old))) if GROUPS.contains(&name) => {
-                (new.len() < old.len()).then(|| (new.len(), old.len()))
+                (new.len() < old.len()).then_some((new.len(), old.len()))
             }
             _ => None,
         };
