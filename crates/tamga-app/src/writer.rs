@@ -557,6 +557,7 @@ mod tests {
                 events: Vec::new(),
                 notifications: Vec::new(),
                 payment: None,
+                original: None,
             },
         ];
         let outcomes = [

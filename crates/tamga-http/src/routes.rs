@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
-use tamga_app::clearance::SignatureCheck;
+use tamga_app::clearance::{MessageAct, SignatureCheck};
 use tamga_app::{Accepted, Caller, Signed};
 use tamga_core::codes::{Mrn, OfficeCode};
 use tamga_core::control::{RuleDef, Violation, RULES};
@@ -187,9 +187,21 @@ pub async fn healthz(State(s): State<AppState>) -> ApiResult<Json<Health>> {
 /// `WCO-*`) and `xpath`; control's violations carry both their JSON
 /// `pointer` into the mapped declaration and the `xpath` of the element.
 /// The answer lists the elements tamga does not model (`notUsed`); the
-/// message is stored with the declaration. Function code 13 (amendment,
-/// cancellation, goods presentation): 400 `XML_FUNCTION_NOT_SUPPORTED` at
-/// `FunctionCode`.
+/// message is stored with the declaration.
+///
+/// XML function code 13 acts on the declaration its `ID` (MRN) names, as
+/// the JSON acts do, and answers 200 with the declaration and `notUsed`:
+/// an amendment (type COR) applies what it carries to the current version
+/// (goods items by `SequenceNumeric`, a new one added) and is then
+/// controlled, assessed for duties and risk again (the stricter channel)
+/// as `POST …/{mrn}/amendments`; a cancellation (INV) invalidates it for
+/// the reason in `AdditionalInformation/StatementDescription` as
+/// `POST …/{mrn}/invalidation`. The same signed message again: 200,
+/// `replay: true`, nothing applied twice. Another operator's MRN: 404; no
+/// MRN in `ID`: 400 `SIGNED_MRN`; a pointer at an element the message
+/// does not carry (a removal): 422 `WCO-AMEND-NOT-CARRIED`; released,
+/// refused or invalidated already: 409. Goods presentation (GPR): 400
+/// `XML_FUNCTION_NOT_SUPPORTED` at `FunctionCode`.
 ///
 /// EDIFACT: answered in `application/EDIFACT` unless `Accept` ranks
 /// `application/json` higher: 201/200 with a CUSRES (accepted, the MRN);
@@ -208,10 +220,11 @@ pub async fn healthz(State(s): State<AppState>) -> ApiResult<Json<Health>> {
     responses(
         (status = 201, description = "registered (and possibly released); for an EDIFACT body, a CUSRES unless JSON is asked for",
             content((DeclarationView = "application/json"), (String = "application/EDIFACT"))),
-        (status = 200, description = "identical re-send; for an EDIFACT body, a CUSRES unless JSON is asked for",
+        (status = 200, description = "identical re-send; a DEC-DMS amendment or cancellation applied (or its replay); for an EDIFACT body, a CUSRES unless JSON is asked for",
             content((DeclarationView = "application/json"), (String = "application/EDIFACT"))),
-        (status = 400, description = "a DEC-DMS message that is not an original declaration (XML_FUNCTION_NOT_SUPPORTED at its FunctionCode)", body = ErrorBody),
-        (status = 409, description = "LRN used for a different body (for an EDIFACT body, a CUSRES unless JSON is asked for)",
+        (status = 400, description = "a DEC-DMS goods presentation (XML_FUNCTION_NOT_SUPPORTED at its FunctionCode); an amendment or cancellation without an MRN in ID (SIGNED_MRN), a cancellation without a reason (INVALIDATION_REASON), an amendment changing reserved duties or quota draws", body = ErrorBody),
+        (status = 404, description = "a DEC-DMS amendment or cancellation of a declaration the caller may not act on (or none)", body = ErrorBody),
+        (status = 409, description = "LRN used for a different body (for an EDIFACT body, a CUSRES unless JSON is asked for); a DEC-DMS amendment or cancellation of a declaration released, refused or invalidated already, or a cancellation while a control is pending",
             content((ErrorBody = "application/json"), (String = "application/EDIFACT"))),
         (status = 413, description = "the body is larger than 2 MiB", body = ErrorBody),
         (status = 415, description = "the body is neither application/json, UTF-8 application/xml or text/xml, nor application/EDIFACT (CONTENT_TYPE)", body = ErrorBody),
@@ -235,6 +248,13 @@ pub async fn lodge(
         BodyFormat::Json => (s.clearance.lodge(&op, signed(&headers, &b)).await?, None),
         BodyFormat::Xml => {
             let m = s.clearance.lodge_wco(&op, signed(&headers, &b)).await?;
+            if m.act != MessageAct::Lodged {
+                // An amendment or cancellation changes a declaration, as
+                // the JSON acts do: 200.
+                let mut view = DeclarationView::from(m.accepted);
+                view.not_used = Some(m.not_used);
+                return Ok((StatusCode::OK, Json(view)).into_response());
+            }
             (m.accepted, Some(m.not_used))
         }
         BodyFormat::Edifact => {

@@ -187,6 +187,66 @@ pub fn pointers(xpath: &str) -> Option<Vec<Pointer>> {
     Some(out)
 }
 
+/// One step of a resolved pointer: the schema element a CDS pointer step
+/// names, and the occurrence it names when the element may repeat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// The element's local name (`GovernmentAgencyGoodsItem`).
+    pub name: String,
+    /// The pointer's `SequenceNumeric`, when the element may repeat (on an
+    /// element that does not repeat CDS writes sequences that mean
+    /// nothing, and they are dropped).
+    pub sequence: Option<u32>,
+}
+
+/// The reverse of [`pointers`]: the element names a CDS pointer chain
+/// names, from `Declaration` (`42A`) down, each further section a class
+/// within the previous one, and the last step's `TagID` a data element
+/// of its class. `Err(i)`: step `i` names no class (or its tag no data
+/// element) of the DEC-DMS schema there.
+pub fn resolve(chain: &[Pointer]) -> Result<Vec<Step>, usize> {
+    let root = tree().children.get("Declaration").ok_or(0usize)?;
+    let mut here = root;
+    let mut out = Vec::new();
+    for (i, p) in chain.iter().enumerate() {
+        let (name, node) = if i == 0 {
+            if root.wco_id.as_deref().unwrap_or("42A") != p.section {
+                return Err(0);
+            }
+            ("Declaration", root)
+        } else {
+            here.children
+                .iter()
+                .find(|(_, c)| {
+                    c.wco_id.as_deref() == Some(p.section.as_str()) && is_class(&p.section)
+                })
+                .map(|(n, c)| (n.as_str(), c))
+                .ok_or(i)?
+        };
+        out.push(Step {
+            name: name.to_owned(),
+            sequence: p.sequence.filter(|_| node.repeats),
+        });
+        here = node;
+        if let Some(tag) = &p.tag {
+            if i + 1 != chain.len() {
+                return Err(i);
+            }
+            let name = here
+                .children
+                .iter()
+                .find(|(_, c)| c.wco_id.as_deref() == Some(tag.as_str()) && !is_class(tag))
+                .map(|(n, _)| n.clone())
+                .ok_or(i)?;
+            out.push(Step {
+                name,
+                sequence: None,
+            });
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,6 +336,78 @@ mod tests {
         let total = count(tree());
         assert!(total > 400, "{total}");
         assert!(missing.is_empty(), "{missing:?}");
+    }
+
+    #[test]
+    fn cds_amendment_pointers_resolve_to_elements() {
+        // TT_IM002b: the first item's item price.
+        let chain = vec![
+            p(Some(1), "42A", None),
+            p(Some(1), "67A", None),
+            p(Some(1), "68A", None),
+            p(Some(1), "23A", None),
+            p(Some(1), "79A", Some("112")),
+        ];
+        let names: Vec<(String, Option<u32>)> = resolve(&chain)
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.name, s.sequence))
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                ("Declaration".to_owned(), None),
+                ("GoodsShipment".to_owned(), None),
+                ("GovernmentAgencyGoodsItem".to_owned(), Some(1)),
+                ("Commodity".to_owned(), None),
+                ("InvoiceLine".to_owned(), None),
+                ("ItemChargeAmount".to_owned(), None),
+            ]
+        );
+        // TT_IM002c: the exporter's name and the header package count.
+        let exporter =
+            resolve(&[p(Some(1), "42A", None), p(Some(2), "57A", Some("R031"))]).unwrap();
+        assert_eq!(exporter[1].name, "Exporter");
+        assert_eq!(exporter[1].sequence, None);
+        assert_eq!(exporter[2].name, "Name");
+        let total = resolve(&[p(Some(1), "42A", Some("146"))]).unwrap();
+        assert_eq!(total[1].name, "TotalPackageQuantity");
+        // Every pointer made from an element's XPath resolves back to it.
+        let xpath = "/MetaData/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[2]/Commodity/GoodsMeasure/NetNetWeightMeasure";
+        let back = resolve(&pointers(xpath).unwrap()).unwrap();
+        let names: Vec<&str> = back.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "Declaration",
+                "GoodsShipment",
+                "GovernmentAgencyGoodsItem",
+                "Commodity",
+                "GoodsMeasure",
+                "NetNetWeightMeasure"
+            ]
+        );
+        assert_eq!(back[2].sequence, Some(2));
+    }
+
+    #[test]
+    fn pointers_that_name_nothing_say_where() {
+        assert_eq!(resolve(&[p(None, "67A", None)]), Err(0));
+        assert_eq!(
+            resolve(&[p(None, "42A", None), p(None, "99Z", None)]),
+            Err(1)
+        );
+        // 68A is not a class of the declaration itself, only of GoodsShipment.
+        assert_eq!(
+            resolve(&[p(None, "42A", None), p(Some(1), "68A", None)]),
+            Err(1)
+        );
+        // A tag that is no data element of its class; a tag before the last step.
+        assert_eq!(resolve(&[p(None, "42A", Some("ZZZ9"))]), Err(0));
+        assert_eq!(
+            resolve(&[p(None, "42A", Some("146")), p(None, "67A", None)]),
+            Err(0)
+        );
     }
 
     fn count(n: &Node) -> usize {

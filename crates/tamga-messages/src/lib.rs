@@ -13,6 +13,8 @@
 //! 3. [`wco_in`]: the tree into tamga's wire JSON and the message kind
 //!    (lodgement, amendment, cancellation, goods presentation), listing
 //!    every element tamga does not model;
+//!    [`wco_amend`] applies an amendment (function code 13, COR) to the
+//!    declaration it names;
 //! 4. tamga's own format-logical control on that document
 //!    ([`to_declaration`] runs its structure layer and answers with
 //!    XPaths).
@@ -53,6 +55,7 @@ pub mod error;
 pub mod json_doc;
 pub mod profile;
 pub mod schema;
+pub mod wco_amend;
 pub mod wco_in;
 pub mod wco_out;
 pub mod xml;
@@ -70,6 +73,15 @@ pub use xml::Limits;
 /// Reads a DEC-DMS message: well-formedness and limits, whether it is a
 /// declaration, then the schema, then the mapping. Every error of the first layer that fails.
 pub fn read_wco(bytes: &[u8], limits: &Limits) -> Result<Mapped, Vec<MessageError>> {
+    read_wco_tree(bytes, limits).map(|(_, mapped)| mapped)
+}
+
+/// [`read_wco`], also giving the element tree (an amendment's pointers
+/// are checked against it, [`wco_amend::merge`]).
+pub fn read_wco_tree(
+    bytes: &[u8],
+    limits: &Limits,
+) -> Result<(xml::Element, Mapped), Vec<MessageError>> {
     let root = xml::parse(bytes, limits).map_err(|e| vec![e])?;
     let message = wco_in::unwrap(&root);
     wco_in::is_declaration(message).map_err(|e| vec![e.at(bytes, message.offset)])?;
@@ -80,7 +92,8 @@ pub fn read_wco(bytes: &[u8], limits: &Limits) -> Result<Mapped, Vec<MessageErro
             .map(|(offset, e)| e.at(bytes, offset))
             .collect());
     }
-    wco_in::map(&root)
+    let mapped = wco_in::map(&root)?;
+    Ok((root, mapped))
 }
 
 /// A control violation with the XPath of the element it concerns.

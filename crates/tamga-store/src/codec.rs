@@ -38,7 +38,7 @@ pub(crate) fn quota_rows<'p>(
         .collect()
 }
 
-/// The originals of the written inserts: (MRN, original).
+/// The originals of the written inserts and updates: (MRN, original).
 pub(crate) fn original_rows<'p>(
     prepared: &'p [Prepared<'_>],
     outcomes: &[WriteOutcome],
@@ -46,7 +46,7 @@ pub(crate) fn original_rows<'p>(
     prepared
         .iter()
         .zip(outcomes)
-        .filter(|(p, o)| o.is_written() && p.kind == PreparedKind::Insert)
+        .filter(|(p, o)| o.is_written() && p.kind != PreparedKind::Notify)
         .filter_map(|(p, _)| Some((p.decl.as_ref()?.mrn, p.original?)))
         .collect()
 }
@@ -700,6 +700,7 @@ pub(crate) fn prepare(writes: &[Write]) -> Result<Vec<Prepared<'_>>> {
                 events,
                 notifications,
                 payment,
+                original,
             } => prepared(
                 PreparedKind::Update,
                 Some(record),
@@ -707,7 +708,11 @@ pub(crate) fn prepare(writes: &[Write]) -> Result<Vec<Prepared<'_>>> {
                 events,
                 notifications,
                 payment.as_ref(),
-            ),
+            )
+            .map(|p| Prepared {
+                original: original.as_deref(),
+                ..p
+            }),
             Write::Notify { notifications } => {
                 prepared(PreparedKind::Notify, None, 0, &[], notifications, None)
             }

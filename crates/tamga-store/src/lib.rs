@@ -83,7 +83,8 @@ pub use model_sql::{
 pub use notice_sql::NoticeStore;
 pub use ops_sql::OpsStore;
 pub use originals_sql::{
-    Original, OriginalStore, StoredOriginal, UNEDIFACT_CUSDEC, WCO_DEC_DMS_XML,
+    Original, OriginalStore, StoredOriginal, AMENDMENT, CANCELLATION, LODGEMENT, UNEDIFACT_CUSDEC,
+    WCO_DEC_DMS_XML,
 };
 pub use people_sql::{
     AuditQuery, Decided, NewUser, OperatorKind, OperatorRecord, OperatorStatus, PeopleStore,
@@ -348,6 +349,9 @@ pub enum Write {
         events: Vec<Event>,
         notifications: Vec<NewNotification>,
         payment: Option<Payment>,
+        /// The message of the act, when it came as one (an amendment or a
+        /// cancellation sent as DEC-DMS XML), stored with either form.
+        original: Option<Box<Original>>,
     },
     /// Notifications alone (e.g. a rejected lodging, which registers
     /// nothing).

@@ -1,6 +1,8 @@
 //! A trader's changes to a lodged declaration: amendments (the whole
 //! declaration again, controlled, assessed for duties and risk again) and
-//! invalidation.
+//! invalidation, sent as tamga's JSON acts or as DEC-DMS XML messages
+//! (`message_acts`, which form the amended declaration and call the same
+//! [`Clearance::amend_record`] and [`Clearance::invalidate_record`]).
 //!
 //! Invariants:
 //! - Both are signed by the declarant, or by a representative under a
@@ -23,15 +25,35 @@ use tamga_core::control::{self, violation, ControlContext, Severity, Violation};
 use tamga_core::declaration::Declaration;
 use tamga_core::lifecycle::{Actor, Channel, Event, EventBody, NotificationKind, State};
 use tamga_core::pipeline::DutyResult;
-use tamga_store::DeclarationRecord;
+use tamga_store::{DeclarationRecord, Original};
 
+use super::lodging::Place;
 use super::signatures::{sha256_hex, signed_json, Signed};
 use super::{Accepted, Caller, Clearance};
 use crate::error::AppError;
 
+/// How an amendment came.
+pub(super) enum AmendedBy<'a> {
+    /// tamga's signed JSON act, `{"mrn": ..., "declaration": {...}}`.
+    Json,
+    /// A DEC-DMS amendment merged onto the current version
+    /// ([`tamga_messages::wco_amend`]): the whole declaration (or the
+    /// merge's violations), how a violation is placed in the message, and
+    /// the message, stored with the new version.
+    Message {
+        document: Result<serde_json::Value, Vec<Violation>>,
+        place: Place<'a>,
+        original: Box<Original>,
+    },
+}
+
 impl Clearance {
     /// One of the operator's own (or represented) declarations.
-    async fn own_declaration(&self, op: &Eori, mrn: &Mrn) -> Result<DeclarationRecord, AppError> {
+    pub(super) async fn own_declaration(
+        &self,
+        op: &Eori,
+        mrn: &Mrn,
+    ) -> Result<DeclarationRecord, AppError> {
         self.declaration(&Caller::Operator(op.clone()), mrn).await
     }
 
@@ -43,9 +65,24 @@ impl Clearance {
     #[tracing::instrument(skip_all, fields(mrn = %mrn, operator = %op))]
     pub async fn amend(&self, op: &Eori, mrn: &Mrn, s: Signed<'_>) -> Result<Accepted, AppError> {
         let rec = self.own_declaration(op, mrn).await?;
+        self.amend_record(op, rec, &s, AmendedBy::Json).await
+    }
+
+    /// Amends `rec`, one of the operator's own (or represented)
+    /// declarations, with the signed amendment `s`, however it came: the
+    /// signature, a replay of the same bytes, the state, control,
+    /// identity and mandate, duties and risk again, then the new version.
+    pub(super) async fn amend_record(
+        &self,
+        op: &Eori,
+        rec: DeclarationRecord,
+        s: &Signed<'_>,
+        by: AmendedBy<'_>,
+    ) -> Result<Accepted, AppError> {
+        let mrn = rec.mrn.clone();
         let now = OffsetDateTime::now_utc();
         let mut violations = Vec::new();
-        let key_id = match self.verify(op, &s).await {
+        let key_id = match self.verify(op, s).await {
             Ok(k) => Some(k),
             Err(v) => {
                 violations.push(v);
@@ -54,7 +91,7 @@ impl Clearance {
         };
         let body_sha256 = sha256_hex(s.body);
         // Read once: for the replay check and the duty reassessment.
-        let events = self.store.events(mrn).await?;
+        let events = self.store.events(&mrn).await?;
         if key_id.is_some() && crate::acts::already_recorded(&events, &body_sha256) {
             return Ok(Accepted {
                 record: rec,
@@ -70,11 +107,34 @@ impl Clearance {
                 },
             ));
         }
-        let declaration =
-            self.control_amendment(op, mrn, s.body, key_id.is_some(), now, &mut violations)?;
+        let (declaration, prefix, place, original) = match by {
+            AmendedBy::Json => (
+                self.control_amendment(op, &mrn, s.body, key_id.is_some(), now, &mut violations)?,
+                "/declaration",
+                None,
+                None,
+            ),
+            AmendedBy::Message {
+                document,
+                place,
+                original,
+            } => {
+                let d = match document {
+                    Ok(doc) => self.control_amended(op, &doc, "", now, &mut violations),
+                    Err(v) => {
+                        violations.extend(v);
+                        None
+                    }
+                };
+                (d, "", Some(place), Some(original))
+            }
+        };
         if let Some(d) = &declaration {
-            self.authorise_amendment(op, &rec, d, now, &mut violations)
+            self.authorise_amendment(op, &rec, d, prefix, now, &mut violations)
                 .await?;
+        }
+        if let Some(place) = place {
+            violations.iter_mut().for_each(place);
         }
         let errors = violations.iter().any(|v| v.severity == Severity::Error);
         let (Some(declaration), Some(key_id), false) = (declaration, key_id, errors) else {
@@ -83,7 +143,7 @@ impl Clearance {
                     op,
                     Some(&rec.lrn),
                     NotificationKind::RequestRejected,
-                    Some(mrn),
+                    Some(&mrn),
                     violations,
                 )
                 .await);
@@ -98,7 +158,15 @@ impl Clearance {
         let risk = self.reassess_risk(&rec, &declaration, &duties, version, now);
         let duties = changed.then_some(duties);
         let rec = self
-            .record_amendment(op, rec, (declaration, version), amended, risk, duties)
+            .record_amendment(
+                op,
+                rec,
+                (declaration, version),
+                amended,
+                risk,
+                duties,
+                original,
+            )
             .await?;
         Ok(Accepted {
             record: rec,
@@ -138,22 +206,33 @@ impl Clearance {
         }) {
             Err(e) if signed => Err(e),
             Err(_) => Ok(None),
-            Ok(inner) => {
-                let report = control::run(
-                    inner,
-                    &ControlContext {
-                        reference: &self.reference,
-                        today: now.date(),
-                        lodged_by: op,
-                    },
-                );
-                violations.extend(report.violations.into_iter().map(|mut v| {
-                    v.pointer = format!("/declaration{}", v.pointer);
-                    v
-                }));
-                Ok(report.declaration)
-            }
+            Ok(inner) => Ok(self.control_amended(op, inner, "/declaration", now, violations)),
         }
+    }
+
+    /// Control of an amended declaration (wire JSON), its violations
+    /// added with their pointers under `prefix`.
+    fn control_amended(
+        &self,
+        op: &Eori,
+        doc: &serde_json::Value,
+        prefix: &str,
+        now: OffsetDateTime,
+        violations: &mut Vec<Violation>,
+    ) -> Option<Declaration> {
+        let report = control::run(
+            doc,
+            &ControlContext {
+                reference: &self.reference,
+                today: now.date(),
+                lodged_by: op,
+            },
+        );
+        violations.extend(report.violations.into_iter().map(|mut v| {
+            v.pointer = format!("{prefix}{}", v.pointer);
+            v
+        }));
+        report.declaration
     }
 
     /// An amendment keeps the LRN, the declarant and the declaration type;
@@ -164,25 +243,26 @@ impl Clearance {
         op: &Eori,
         rec: &DeclarationRecord,
         d: &Declaration,
+        prefix: &str,
         now: OffsetDateTime,
         violations: &mut Vec<Violation>,
     ) -> Result<(), AppError> {
         if d.lrn != rec.lrn {
             violations.push(violation(
                 "FLC-AMEND-IDENTITY",
-                "/declaration/lrn",
+                format!("{prefix}/lrn"),
                 format!("an amendment keeps the LRN {}; got {}", rec.lrn, d.lrn),
             ));
         }
         if d.declarant_id() != Some(&rec.declarant) || d.declaration_type != rec.declaration_type {
             violations.push(violation(
                 "FLC-AMEND-IDENTITY",
-                "/declaration/declarant/id",
+                format!("{prefix}/declarant/id"),
                 "an amendment keeps the declarant and the declaration type",
             ));
         } else if *op != rec.declarant {
             if let Err(mut v) = self.representation(op, d, now).await? {
-                v.pointer = format!("/declaration{}", v.pointer);
+                v.pointer = format!("{prefix}{}", v.pointer);
                 violations.push(v);
             }
         }
@@ -190,8 +270,9 @@ impl Clearance {
     }
 
     /// Commits the amendment (the new version), its risk assessment and its
-    /// duties if they changed; under control from now on when the channel
-    /// in force is not green.
+    /// duties if they changed, and the message it came as; under control
+    /// from now on when the channel in force is not green.
+    #[allow(clippy::too_many_arguments)]
     async fn record_amendment(
         &self,
         op: &Eori,
@@ -200,6 +281,7 @@ impl Clearance {
         amended: EventBody,
         risk: EventBody,
         duties: Option<DutyResult>,
+        original: Option<Box<Original>>,
     ) -> Result<DeclarationRecord, AppError> {
         let mut kinds = vec![NotificationKind::Amended];
         let was_controlled = rec.state == State::UnderControl;
@@ -216,7 +298,7 @@ impl Clearance {
         if let Some(d) = duties {
             bodies.push((Actor::System, EventBody::DutiesAssessed { result: d }));
         }
-        self.change(rec, bodies, Some(new_declaration), &kinds)
+        self.change_with(rec, bodies, Some(new_declaration), &kinds, original)
             .await
     }
 
@@ -326,8 +408,27 @@ impl Clearance {
         s: Signed<'_>,
     ) -> Result<Accepted, AppError> {
         let rec = self.own_declaration(op, mrn).await?;
+        let key_id = self.check_invalidator(op, &rec, &s).await?;
+        let doc = signed_json(std::str::from_utf8(s.body).map_err(|_| {
+            AppError::bad_request("REQUEST_JSON", "", "the body is not UTF-8 JSON")
+        })?)?;
+        crate::acts::check_trader_mrn(&doc, mrn)?;
+        let reason = invalidation_reason(&doc);
+        self.invalidate_record(op, rec, &key_id, s.body, reason, None)
+            .await
+    }
+
+    /// Who may invalidate `rec`: the signature over `s` is the operator's
+    /// (else 422), and a representative holds a mandate that covers the
+    /// declaration. The signing key's id.
+    pub(super) async fn check_invalidator(
+        &self,
+        op: &Eori,
+        rec: &DeclarationRecord,
+        s: &Signed<'_>,
+    ) -> Result<String, AppError> {
         let key_id = self
-            .verify(op, &s)
+            .verify(op, s)
             .await
             .map_err(|v| AppError::Rejected(vec![v]))?;
         if *op != rec.declarant {
@@ -340,18 +441,30 @@ impl Clearance {
                         op,
                         Some(&rec.lrn),
                         NotificationKind::RequestRejected,
-                        Some(mrn),
+                        Some(&rec.mrn),
                         vec![v],
                     )
                     .await);
             }
         }
-        let doc = signed_json(std::str::from_utf8(s.body).map_err(|_| {
-            AppError::bad_request("REQUEST_JSON", "", "the body is not UTF-8 JSON")
-        })?)?;
-        crate::acts::check_trader_mrn(&doc, mrn)?;
-        let body_sha256 = sha256_hex(s.body);
-        let events = self.store.events(mrn).await?;
+        Ok(key_id)
+    }
+
+    /// Invalidates `rec` with the signed `body` (checked by
+    /// [`Self::check_invalidator`]), for `reason`: the same body again is
+    /// a replay; not while a control of the current version is pending.
+    /// `original` is the message it came as, stored with the act.
+    pub(super) async fn invalidate_record(
+        &self,
+        op: &Eori,
+        rec: DeclarationRecord,
+        key_id: &str,
+        body: &[u8],
+        reason: Result<String, AppError>,
+        original: Option<Box<Original>>,
+    ) -> Result<Accepted, AppError> {
+        let body_sha256 = sha256_hex(body);
+        let events = self.store.events(&rec.mrn).await?;
         if crate::acts::already_recorded(&events, &body_sha256) {
             return Ok(Accepted {
                 record: rec,
@@ -359,7 +472,7 @@ impl Clearance {
                 replay: true,
             });
         }
-        let reason = invalidation_reason(&doc)?;
+        let reason = reason?;
         // Not while a control announced on the current version is pending
         // (a trader could otherwise withdraw a selected declaration and
         // lodge it again until a random selection passes).
@@ -372,7 +485,7 @@ impl Clearance {
         )?;
         let event = EventBody::Invalidated {
             reason,
-            signing_key: key_id,
+            signing_key: key_id.to_owned(),
             body_sha256: Some(body_sha256),
         };
         self.close_unreleased(
@@ -380,6 +493,7 @@ impl Clearance {
             &events,
             (Actor::Operator(op.clone()), event),
             NotificationKind::Invalidated,
+            original,
         )
         .await
     }

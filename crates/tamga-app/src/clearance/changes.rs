@@ -15,7 +15,9 @@ use time::OffsetDateTime;
 use tamga_core::codes::{Eori, Mrn};
 use tamga_core::declaration::Declaration;
 use tamga_core::lifecycle::{transition, Actor, Event, EventBody, NotificationKind, State};
-use tamga_store::{Alternative, DeclarationRecord, Payment, PaymentOp, Write, WriteOutcome};
+use tamga_store::{
+    Alternative, DeclarationRecord, Original, Payment, PaymentOp, Write, WriteOutcome,
+};
 
 use super::notify::{make_notifications, notification_payload, recipients};
 use super::Clearance;
@@ -31,6 +33,9 @@ pub(super) struct Change {
     /// Whose account pays, where a notification names it (waiting for
     /// payment: the payment reference to quote).
     pub(super) payer: Option<Eori>,
+    /// The message of the act, when it came as one (an amendment or a
+    /// cancellation sent as DEC-DMS XML): stored in the same commit.
+    pub(super) original: Option<Box<Original>>,
 }
 
 impl Clearance {
@@ -42,11 +47,26 @@ impl Clearance {
         new_declaration: Option<(Declaration, u32)>,
         kinds: &[NotificationKind],
     ) -> Result<DeclarationRecord, AppError> {
+        self.change_with(rec, bodies, new_declaration, kinds, None)
+            .await
+    }
+
+    /// [`Self::change`], storing the message of the act (`original`) in
+    /// the same commit.
+    pub(super) async fn change_with(
+        &self,
+        rec: DeclarationRecord,
+        bodies: Vec<(Actor, EventBody)>,
+        new_declaration: Option<(Declaration, u32)>,
+        kinds: &[NotificationKind],
+        original: Option<Box<Original>>,
+    ) -> Result<DeclarationRecord, AppError> {
         let change = Change {
             bodies,
             new_declaration,
             kinds: kinds.to_vec(),
             payer: None,
+            original,
         };
         self.change_paying(rec, change, None).await
     }
@@ -101,10 +121,11 @@ impl Clearance {
     pub(super) async fn change_paying(
         &self,
         rec: DeclarationRecord,
-        change: Change,
+        mut change: Change,
         payment: Option<(PaymentOp, Option<Change>)>,
     ) -> Result<DeclarationRecord, AppError> {
         let now = OffsetDateTime::now_utc();
+        let original = change.original.take();
         let expected = rec.last_seq;
         let (payment, otherwise) = match payment {
             Some((op, alt)) => {
@@ -131,6 +152,7 @@ impl Clearance {
                 events: primary.events,
                 notifications: primary.notifications,
                 payment,
+                original,
             })
             .await?
         {
@@ -153,19 +175,22 @@ impl Clearance {
     /// `actor`'s one event, notified as `kind`): its reservation, if any,
     /// goes back to the declarant's available funds in the same commit,
     /// then its quota draws (deleted in that transaction) go back to the
-    /// balances in memory too. `events` are the declaration's events.
+    /// balances in memory too. `events` are the declaration's events;
+    /// `original` the message of the act, when it came as one.
     pub(super) async fn close_unreleased(
         &self,
         rec: DeclarationRecord,
         events: &[Event],
         event: (Actor, EventBody),
         kind: NotificationKind,
+        original: Option<Box<Original>>,
     ) -> Result<super::Accepted, AppError> {
         let change = Change {
             bodies: vec![event],
             new_declaration: None,
             kinds: vec![kind],
             payer: None,
+            original,
         };
         let rec = self
             .change_paying(rec, change, Some((PaymentOp::Release, None)))

@@ -19,45 +19,60 @@
 //! A message that cannot be read is rejected like a body that is not JSON:
 //! 422 with every error of the first layer that failed, each with its code
 //! (`XML-*`, `SCHEMA-*`, `WCO-*`) and XPath, a `rejected` notification to
-//! the operator, nothing registered. Amendments, cancellations and goods
-//! presentations (function code 13) are refused with
-//! [`XML_FUNCTION_NOT_SUPPORTED`] at `FunctionCode`: the API amends with
-//! the whole declaration, a DEC-DMS amendment carries only what changes.
+//! the operator, nothing registered. An amendment (function code 13, COR)
+//! or a cancellation (INV) goes to the declaration its `ID` names
+//! (`message_acts`); a goods presentation (GPR) is refused with
+//! [`XML_FUNCTION_NOT_SUPPORTED`] at `FunctionCode`.
 
 use tamga_core::codes::Eori;
 use tamga_core::control::{Severity, Violation};
 use tamga_core::lifecycle::NotificationKind;
 use tamga_messages::{CusdecMapped, Limits, Mapped, MessageError, MessageKind};
-use tamga_store::{Original, UNEDIFACT_CUSDEC, WCO_DEC_DMS_XML};
+use tamga_store::{Original, LODGEMENT, UNEDIFACT_CUSDEC, WCO_DEC_DMS_XML};
 
 use super::lodging::Lodgement;
 use super::signatures::{sha256_hex, Signed};
 use super::{Accepted, Clearance};
 use crate::error::AppError;
 
-/// 400: a DEC-DMS message other than an original declaration (function
-/// code 9).
+/// 400: a DEC-DMS message tamga does not act on (a goods presentation,
+/// function code 13 with type GPR).
 pub const XML_FUNCTION_NOT_SUPPORTED: &str = "XML_FUNCTION_NOT_SUPPORTED";
 
-/// A declaration lodged from a message.
+/// What a message did to a declaration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageAct {
+    /// Lodged it (function code 9, or a CUSDEC).
+    Lodged,
+    /// Amended it (function code 13, COR).
+    Amended,
+    /// Invalidated it (function code 13, INV).
+    Invalidated,
+}
+
+/// A declaration lodged, amended or invalidated by a message.
 #[derive(Debug, Clone)]
 pub struct AcceptedMessage {
     pub accepted: Accepted,
     /// The elements and attributes of the message tamga does not model
     /// (XPaths); they are kept in the stored original.
     pub not_used: Vec<String>,
+    pub act: MessageAct,
 }
 
 impl Clearance {
-    /// Lodges a signed WCO DEC-DMS declaration (function code 9): the
-    /// message read and mapped, then the lodging pipeline as for JSON.
+    /// Acts on a signed WCO DEC-DMS message: a declaration (function code
+    /// 9) is lodged, the message read and mapped, then the lodging pipeline
+    /// as for JSON; an amendment (13, COR) or a cancellation (13, INV) of
+    /// the declaration its `ID` names goes the way of the JSON amendment or
+    /// invalidation (`message_acts`).
     #[tracing::instrument(skip_all, fields(operator = %lodged_by))]
     pub async fn lodge_wco(
         &self,
         lodged_by: &Eori,
         s: Signed<'_>,
     ) -> Result<AcceptedMessage, AppError> {
-        let mapped = match tamga_messages::read_wco(s.body, &Limits::default()) {
+        let (tree, mapped) = match tamga_messages::read_wco_tree(s.body, &Limits::default()) {
             Ok(m) => m,
             Err(errors) => {
                 let violations = errors.into_iter().map(message_violation).collect();
@@ -74,16 +89,30 @@ impl Clearance {
             }
         };
         let declaration_path = mapped.sources.get("").cloned().unwrap_or_default();
-        if mapped.kind != MessageKind::Lodgement {
-            return Err(AppError::bad_request(
-                XML_FUNCTION_NOT_SUPPORTED,
-                format!("{declaration_path}/FunctionCode"),
-                format!(
-                    "function code {} ({}) is not lodged here: POST /api/v1/declarations takes original declarations (function code 9); amend or invalidate a declaration with the JSON API",
-                    mapped.function_code,
-                    mapped.type_code.as_deref().unwrap_or("no type code")
-                ),
-            ));
+        match mapped.kind {
+            MessageKind::Lodgement => drop(tree),
+            MessageKind::Amendment { .. } => {
+                // The tree is read here, not kept across the awaits.
+                let carried = tamga_messages::wco_amend::read_carried(&tree);
+                drop(tree);
+                return self.amend_wco(lodged_by, &s, carried, mapped).await;
+            }
+            MessageKind::Cancellation { .. } => {
+                drop(tree);
+                return self.cancel_wco(lodged_by, &s, mapped).await;
+            }
+            MessageKind::GoodsPresentation { .. } => {
+                drop(tree);
+                return Err(AppError::bad_request(
+                    XML_FUNCTION_NOT_SUPPORTED,
+                    format!("{declaration_path}/FunctionCode"),
+                    format!(
+                        "function code {} ({}) is not handled: tamga takes declarations (function code 9), amendments (13, COR) and cancellations (13, INV); goods presentation (GPR) is not modelled",
+                        mapped.function_code,
+                        mapped.type_code.as_deref().unwrap_or("no type code")
+                    ),
+                ));
+            }
         }
         let Mapped {
             document,
@@ -132,6 +161,7 @@ impl Clearance {
             body_sha256: body_sha256.clone(),
             place: Some(place),
             original: Some(Box::new(Original {
+                act: LODGEMENT.to_owned(),
                 format: format.to_owned(),
                 body: s.body.to_vec(),
                 body_sha256,
@@ -139,7 +169,11 @@ impl Clearance {
             })),
         };
         match self.lodge_document(lodged_by, s, lodgement).await {
-            Ok(accepted) => Ok(AcceptedMessage { accepted, not_used }),
+            Ok(accepted) => Ok(AcceptedMessage {
+                accepted,
+                not_used,
+                act: MessageAct::Lodged,
+            }),
             Err(AppError::LrnConflict { lrn, mrn }) => Err(AppError::Conflict {
                 code: "FLC-LRN-CONFLICT",
                 pointer: lrn_at,
@@ -227,7 +261,7 @@ fn line_column(e: &MessageError) -> String {
 /// A message error as a violation of the lodging: its code, no JSON
 /// pointer (there is no document yet), the XPath of the element (`/`
 /// for the message as a whole) and the line and column in the message.
-fn message_violation(e: MessageError) -> Violation {
+pub(super) fn message_violation(e: MessageError) -> Violation {
     let at = line_column(&e);
     Violation {
         code: e.code.to_owned(),

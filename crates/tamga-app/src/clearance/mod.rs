@@ -8,6 +8,8 @@
 //! - `lodging`: the lodging pipeline, as its named stages;
 //! - `amendment`: amendments (control, duties and risk again) and
 //!   invalidation;
+//! - `messages`, `message_acts`: declarations, amendments and
+//!   cancellations sent as standard messages (DEC-DMS XML, CUSDEC);
 //! - `officer_acts`: control results, release and refusal, signed by
 //!   officers;
 //! - `signatures`: detached signatures of operators and officers, and the
@@ -63,6 +65,7 @@ mod dms;
 mod edifact_answers;
 mod load_cache;
 mod lodging;
+mod message_acts;
 mod messages;
 mod mrn_blocks;
 mod notices;
@@ -81,7 +84,7 @@ pub use access::{can_view, is_party, Caller};
 pub use check::CheckReport;
 pub use dms::{DmsContext, NOTIFICATIONS_NS};
 pub use edifact_answers::{cusres_accepted, edifact_refusal, EdifactAcceptance, EdifactRefusal};
-pub use messages::{AcceptedEdifact, AcceptedMessage, XML_FUNCTION_NOT_SUPPORTED};
+pub use messages::{AcceptedEdifact, AcceptedMessage, MessageAct, XML_FUNCTION_NOT_SUPPORTED};
 pub use notices::{UnreadNotices, UNREAD_CAP};
 pub use officer_acts::OfficerActGuard;
 pub use signature_audit::{check_officer_event, judge_revocation, SignatureCheck};

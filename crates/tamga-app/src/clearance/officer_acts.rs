@@ -255,6 +255,7 @@ impl Clearance {
             &events,
             (Actor::Officer(user.username), event),
             NotificationKind::Refused,
+            None,
         )
         .await
     }

@@ -124,6 +124,7 @@ impl Clearance {
                 new_declaration: None,
                 kinds: vec![NotificationKind::Released],
                 payer: None,
+                original: None,
             };
             let payment = reserved.then_some((PaymentOp::Debit, None));
             return self.change_paying(rec, change, payment).await;
@@ -150,6 +151,7 @@ impl Clearance {
             new_declaration: None,
             kinds: vec![NotificationKind::Released],
             payer: None,
+            original: None,
         };
         let otherwise = wait_if_unsecured.then(|| Change {
             bodies: vec![(
@@ -163,6 +165,7 @@ impl Clearance {
             new_declaration: None,
             kinds: vec![NotificationKind::AwaitingPayment],
             payer: Some(payer.clone()),
+            original: None,
         });
         self.change_paying(rec, change, Some((secure, otherwise)))
             .await

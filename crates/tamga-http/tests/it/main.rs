@@ -42,4 +42,5 @@ mod risk_model_api;
 mod security;
 mod tokens;
 mod workbench_api;
+mod xml_amendments;
 mod xml_lodging;

@@ -326,10 +326,10 @@ async fn hostile_and_broken_xml_is_refused_with_codes_and_xpaths(app: TestApp) {
         assert_eq!(v["error"]["code"], "CONTENT_TYPE", "{ct}");
     }
 
-    // A message tamga reads but does not lodge here: a cancellation
-    // (function code 13).
-    let cancellation = include_bytes!("../../../tamga-messages/tests/data/cancellation_IM011a.xml");
-    let (s, v) = lodge_xml(&app, 3, cancellation).await;
+    // A message tamga reads but does not act on: a goods presentation
+    // (function code 13, GPR).
+    let presentation = include_bytes!("../../../tamga-messages/tests/data/presentation_GPR.xml");
+    let (s, v) = lodge_xml(&app, 3, presentation).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     assert_eq!(v["error"]["code"], "XML_FUNCTION_NOT_SUPPORTED");
     assert_eq!(v["error"]["pointer"], "/MetaData/Declaration/FunctionCode");

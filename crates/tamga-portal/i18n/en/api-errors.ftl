@@ -456,7 +456,7 @@ api-HS_QUERY_NOT_TEXT = The goods description contains control characters.
 
 # WCO DEC-DMS XML lodged over POST /api/v1/declarations (docs/messages.md):
 # each violation also carries the XPath of the element (`xpath`).
-api-XML_FUNCTION_NOT_SUPPORTED = This endpoint lodges original declarations (function code 9): amend or invalidate a declaration with the JSON API.
+api-XML_FUNCTION_NOT_SUPPORTED = tamga takes declarations (function code 9), amendments and cancellations (13 with COR or INV) here; a goods presentation (GPR) is not handled.
 api-XML-TOO-LARGE = The XML message is larger than the limit.
 api-XML-TOO-DEEP = The XML message nests elements deeper than the limit.
 api-XML-TOO-MANY-ELEMENTS = The XML message has more elements than the limit.
@@ -479,6 +479,10 @@ api-WCO-FUNCTION-CODE = tamga does not handle this function code (and type code)
 api-WCO-VALUE = A value cannot be converted into tamga's declaration (number, date or code).
 api-WCO-CONFLICT = The message gives different values where tamga's declaration holds one (for example a procedure per item).
 api-WCO-UNIT = A measure is in a unit tamga does not convert (masses are in kilograms).
+api-WCO-AMEND-POINTER = An amendment's pointer names no element of the DEC-DMS declaration.
+api-WCO-AMEND-NOT-CARRIED = An amendment points at an element it does not carry: removing an element or a goods item is not supported; invalidate the declaration and lodge it anew.
+api-WCO-AMEND-ITEM = An amended goods item must name its sequence number (SequenceNumeric), once.
+api-WCO-AMEND-GROUP = An amendment that changes a repeated group (documents, transport documents, additional procedures) carries every member of it; removing one is not supported.
 api-EDI-TOO-LARGE = The EDIFACT interchange is larger than the limit.
 api-EDI-UNA = The service string advice (UNA) is shorter than six characters, or its service characters are not distinct printable characters other than letters and digits.
 api-EDI-RELEASE = A release character stands before a character that is not a service character, or at the very end.

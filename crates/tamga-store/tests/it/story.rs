@@ -922,6 +922,7 @@ fn xml_original(l: &Lodged) -> tamga_store::Original {
     )
     .into_bytes();
     tamga_store::Original {
+        act: tamga_store::LODGEMENT.to_owned(),
         format: tamga_store::WCO_DEC_DMS_XML.to_owned(),
         body_sha256: format!("sha-of-{}", l.record.lrn),
         body,
@@ -929,6 +930,18 @@ fn xml_original(l: &Lodged) -> tamga_store::Original {
             "/Declaration/Extra".to_owned(),
             "/Declaration/@a".to_owned(),
         ],
+    }
+}
+
+/// A cancellation sent as a message, as an invalidation would store it.
+fn cancellation_original(reason: &str) -> tamga_store::Original {
+    let body = format!("<Declaration><TypeCode>INV</TypeCode>{reason}</Declaration>").into_bytes();
+    tamga_store::Original {
+        act: tamga_store::CANCELLATION.to_owned(),
+        format: tamga_store::WCO_DEC_DMS_XML.to_owned(),
+        body_sha256: format!("sha-of-{reason}"),
+        body,
+        not_used: vec![],
     }
 }
 
@@ -976,7 +989,11 @@ async fn originals_are_stored_with_their_declaration(store: Arc<dyn Store>) {
     for l in [&b, &c] {
         assert_eq!(store.original(&l.record.mrn).await.unwrap(), None);
         assert_eq!(store.original_format(&l.record.mrn).await.unwrap(), None);
+        assert!(store.originals(&l.record.mrn).await.unwrap().is_empty());
     }
+    let all = store.originals(&a.record.mrn).await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].original.act, tamga_store::LODGEMENT);
 }
 
 /// A lodging whose duties the account cannot cover: the form stored is the
@@ -1249,6 +1266,7 @@ async fn stale_update_writes_nothing(store: Arc<dyn Store>) {
                     payload: json!({ "reason": reason }),
                 }],
                 payment: None,
+                original: Some(Box::new(cancellation_original(reason))),
             },
             record,
             ev,
@@ -1262,6 +1280,7 @@ async fn stale_update_writes_nothing(store: Arc<dyn Store>) {
         events: vec![],
         notifications: vec![],
         payment: None,
+        original: None,
     };
     let outcomes = store.commit(&[first, second, unknown]).await.unwrap();
     assert_eq!(
@@ -1289,6 +1308,13 @@ async fn stale_update_writes_nothing(store: Arc<dyn Store>) {
     assert_eq!(invalidations.len(), 1);
     assert_eq!(invalidations[0].payload, json!({"reason": "first"}));
     assert_eq!(store.declaration(&mrn(9)).await.unwrap(), None);
+    // The committed act's message is stored, the stale one's is not; the
+    // declaration was lodged as JSON, so it has no lodgement original.
+    let originals = store.originals(&l.record.mrn).await.unwrap();
+    assert_eq!(originals.len(), 1);
+    assert_eq!(originals[0].original, cancellation_original("first"));
+    assert_eq!(store.original(&l.record.mrn).await.unwrap(), None);
+    assert_eq!(store.original_format(&l.record.mrn).await.unwrap(), None);
 
     // A stale retry later is still refused and changes nothing.
     let (again, _, _) = invalidation(2, "again");
