@@ -81,9 +81,9 @@ pub struct GoodsCheckSettings {
 /// The calibrated rule (`docs/hs-classification.md`, "Goods check"): the
 /// most same-chapter misdeclarations found with at most 10 % false alarms
 /// on held-out honest descriptions.
-pub const DEFAULT_TOP_K: u32 = 5;
+pub const DEFAULT_TOP_K: u32 = 10;
 /// See [`DEFAULT_TOP_K`].
-pub const DEFAULT_MIN_GAP: Decimal = Decimal::from_parts(30, 0, 0, false, 2);
+pub const DEFAULT_MIN_GAP: Decimal = Decimal::from_parts(70, 0, 0, false, 2);
 
 impl Default for GoodsCheckSettings {
     fn default() -> Self {

@@ -86,8 +86,8 @@ async fn goods_check_warns_feeds_profiles_and_shows_the_officer(app: TestApp) {
     // The controlled-goods screening needs no model: it ran, found nothing.
     assert!(d["goods"]["controlledList"].as_str().is_some(), "{d}");
     assert!(d["goods"].get("controlled").is_none(), "{d}");
-    assert_eq!(d["goods"]["topK"], 5, "{d}");
-    assert_eq!(d["goods"]["minGap"], "0.30", "{d}");
+    assert_eq!(d["goods"]["topK"], 10, "{d}");
+    assert_eq!(d["goods"]["minGap"], "0.70", "{d}");
 
     hs_ready(&app).await;
 
@@ -127,7 +127,7 @@ async fn goods_check_warns_feeds_profiles_and_shows_the_officer(app: TestApp) {
     assert_eq!(d["profileHits"][0]["profileId"], "GOODS", "{d}");
     let item = &d["goods"]["items"][0];
     assert_eq!(item["mismatch"], true, "{d}");
-    assert!(item["headingRank"].as_u64().unwrap() > 5, "{d}");
+    assert!(item["headingRank"].as_u64().unwrap() > 10, "{d}");
     let gap: f64 = item["scoreGap"].as_str().unwrap().parse().unwrap();
     assert!(gap >= 0.3, "{d}");
     let suggested: Vec<&str> = item["suggestions"]
