@@ -31,6 +31,8 @@ pub mod syntax;
 #[cfg(test)]
 mod goods_tests;
 #[cfg(test)]
+mod value_tests;
+#[cfg(test)]
 mod tests;
 
 use serde::Serialize;
