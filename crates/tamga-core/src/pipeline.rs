@@ -15,11 +15,11 @@ use serde::{Deserialize, Serialize};
 use crate::codes::{CurrencyCode, Mrn};
 use crate::declaration::Declaration;
 use crate::goods_check::GoodsChecks;
-use crate::value_control::ValueChecks;
 use crate::lifecycle::{Actor, Channel, EventBody, NotificationKind};
 use crate::money::Money;
 use crate::profiles::TraderContext;
 use crate::risk::{self, DrawKey, RandomSelection, RiskDecision, SelectivityCriterion};
+use crate::value_control::ValueChecks;
 
 /// Result of the duty-assessment stage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

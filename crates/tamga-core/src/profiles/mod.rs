@@ -31,9 +31,9 @@ pub mod syntax;
 #[cfg(test)]
 mod goods_tests;
 #[cfg(test)]
-mod value_tests;
-#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod value_tests;
 
 use serde::Serialize;
 

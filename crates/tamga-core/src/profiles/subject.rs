@@ -227,10 +227,7 @@ impl RiskSubject {
 
     /// Sets the value check's z-score and indicators on the items it
     /// compared with a reference (by item number); the others stay absent.
-    pub fn with_value_checks(
-        mut self,
-        values: Option<&crate::value_control::ValueChecks>,
-    ) -> Self {
+    pub fn with_value_checks(mut self, values: Option<&crate::value_control::ValueChecks>) -> Self {
         let Some(values) = values else {
             return self;
         };

@@ -46,11 +46,20 @@ fn value_check_attributes_are_read_per_item() {
     ];
     let s = s.with_value_checks(Some(&checks));
     assert_eq!(hit(&s, "undervalued"), Some(Some(2)));
-    assert_eq!(hit(&s, "value_z <= -3 and value_reference_n >= 10"), Some(Some(2)));
+    assert_eq!(
+        hit(&s, "value_z <= -3 and value_reference_n >= 10"),
+        Some(Some(2))
+    );
     assert_eq!(hit(&s, "overvalued"), None);
     assert_eq!(hit(&s, "undervalued == false"), Some(Some(1)));
     // Item 3 is absent: neither true nor false.
-    assert_eq!(hit(&s, "hs == \"8473300000\" and not undervalued and value_z > 1"), None);
+    assert_eq!(
+        hit(
+            &s,
+            "hs == \"8473300000\" and not undervalued and value_z > 1"
+        ),
+        None
+    );
     assert_eq!(s.items[2].value_z, None);
     assert_eq!(s.items[1].value_reference_n, Some(10));
 }

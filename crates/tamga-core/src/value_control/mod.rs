@@ -213,9 +213,9 @@ pub struct ValueRule {
 }
 
 /// The calibrated thresholds (`docs/value-control.md`).
-pub const DEFAULT_UNDER_Z: Decimal = Decimal::from_parts(25, 0, 0, true, 1);
+pub const DEFAULT_UNDER_Z: Decimal = Decimal::from_parts(3, 0, 0, true, 0);
 /// See [`DEFAULT_UNDER_Z`].
-pub const DEFAULT_OVER_Z: Decimal = Decimal::from_parts(35, 0, 0, false, 1);
+pub const DEFAULT_OVER_Z: Decimal = Decimal::from_parts(3, 0, 0, false, 0);
 
 impl Default for ValueRule {
     fn default() -> Self {

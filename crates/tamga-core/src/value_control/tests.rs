@@ -127,8 +127,8 @@ fn an_item_far_below_its_reference_is_undervalued_and_recorded() {
     let mut checks = ValueChecks::new(&rule, "UZS");
     checks.items = vec![low, none];
     let j = serde_json::to_value(&checks).unwrap();
-    assert_eq!(j["underZ"], "-2.5");
-    assert_eq!(j["overZ"], "3.5");
+    assert_eq!(j["underZ"], "-3");
+    assert_eq!(j["overZ"], "3");
     assert_eq!(j["windowDays"], 365);
     assert_eq!(j["items"][0]["unit"], "kg");
     assert_eq!(j["items"][0]["reference"]["level"], "hs6");
