@@ -378,7 +378,7 @@ pub fn check_item(
     if let Some((level, key, s)) = reference {
         let z = s
             .z(unit_value)
-            .and_then(|z| Decimal::from_f64_retain(z))
+            .and_then(Decimal::from_f64_retain)
             .map(|z| z.round_dp(2).normalize());
         c.reference = Some(ReferenceUsed {
             level,
