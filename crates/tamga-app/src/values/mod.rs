@@ -174,6 +174,12 @@ impl ValueControl {
             for (unit, uv) in units {
                 let Some(uv) = uv else { continue };
                 for level in ReferenceLevel::ALL {
+                    // Spent: stop before the read (a read that hangs is
+                    // cut at the deadline too).
+                    if tokio::time::Instant::now() >= deadline {
+                        checks.absent = Some(ValueCheckAbsence::OverBudget);
+                        break 'items;
+                    }
                     let key = ValueKey::at(level, code, origin, unit);
                     let read =
                         tokio::time::timeout_at(deadline, self.reference(&key, currency, now))
@@ -212,3 +218,6 @@ impl ValueControl {
         Some(checks)
     }
 }
+
+#[cfg(test)]
+mod tests;
