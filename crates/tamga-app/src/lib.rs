@@ -21,6 +21,7 @@ pub mod mandates;
 pub mod reference;
 pub mod risk_admin;
 pub mod tariff_browser;
+pub mod values;
 pub mod webhooks;
 pub mod workbench;
 pub mod writer;

@@ -494,6 +494,7 @@ pub fn decide(inp: Inputs<'_>, policy: &ChannelPolicy) -> RiskDecision {
             model: inp.model,
             model_fallback: inp.model_fallback,
             goods: None,
+            values: None,
             exploration,
             selection_probability,
             controls,

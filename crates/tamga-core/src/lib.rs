@@ -27,3 +27,4 @@ pub mod risk;
 pub mod signature;
 pub mod tariff;
 pub mod traders;
+pub mod value_control;

@@ -19,6 +19,7 @@ use crate::lifecycle::{Actor, Channel, EventBody, NotificationKind};
 use crate::money::Money;
 use crate::profiles::TraderContext;
 use crate::risk::{self, DrawKey, RandomSelection, RiskDecision, SelectivityCriterion};
+use crate::value_control::ValueChecks;
 
 /// Result of the duty-assessment stage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,16 +151,26 @@ pub trait RiskStage: Send + Sync {
     /// `trader` is what is known of the declarant (its digital twin);
     /// `duties` is the declaration's duty assessment, which runs first so
     /// that risk can see each item's tax rate
-    /// ([`DutyResult::item_tax_rates`]); `goods` is the goods check of
-    /// its items, when one ran ([`crate::goods_check`]).
+    /// ([`DutyResult::item_tax_rates`]); `checks` are the goods and value
+    /// checks of its items, when they ran ([`crate::goods_check`],
+    /// [`crate::value_control`]).
     fn assess(
         &self,
         d: &Declaration,
         mrn: &Mrn,
         trader: &TraderContext,
         duties: &DutyResult,
-        goods: Option<&GoodsChecks>,
+        checks: ItemChecks<'_>,
     ) -> RiskDecision;
+}
+
+/// What lodging's checks of the goods items found, for the risk stage.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ItemChecks<'a> {
+    /// The goods check (descriptions, headings, controlled goods).
+    pub goods: Option<&'a GoodsChecks>,
+    /// The value check (unit values against the reference prices).
+    pub values: Option<&'a ValueChecks>,
 }
 
 /// Selectivity criteria and random selection, as configured by officers,
@@ -178,7 +189,7 @@ impl RiskStage for SelectivityStage {
         mrn: &Mrn,
         _: &TraderContext,
         _: &DutyResult,
-        _: Option<&GoodsChecks>,
+        _: ItemChecks<'_>,
     ) -> RiskDecision {
         risk::assess(d, mrn, &self.criteria, &self.random, &self.key)
     }
@@ -231,10 +242,10 @@ pub fn decide(
     trader: &TraderContext,
     risk: &dyn RiskStage,
     duties: DutyResult,
-    goods: Option<&GoodsChecks>,
+    checks: ItemChecks<'_>,
     currency: &CurrencyCode,
 ) -> Decided {
-    let decision = risk.assess(d, mrn, trader, &duties, goods);
+    let decision = risk.assess(d, mrn, trader, &duties, checks);
     let channel = decision.channel;
     let due = duties.amount_due();
     let green = channel == Channel::Green;
@@ -446,7 +457,7 @@ mod tests {
             &TraderContext::default(),
             &risk,
             no_tariff,
-            None,
+            ItemChecks::default(),
             &uzs(),
         );
         assert_eq!(decided.channel, Channel::Green);
@@ -482,7 +493,7 @@ mod tests {
             &TraderContext::default(),
             &risk,
             assessed(Decimal::new(123_456, 2)),
-            None,
+            ItemChecks::default(),
             &uzs(),
         );
         assert_eq!(decided.due, Decimal::new(123_456, 2));
@@ -534,7 +545,7 @@ mod tests {
             &TraderContext::default(),
             &risk,
             assessed(Decimal::ONE),
-            None,
+            ItemChecks::default(),
             &uzs(),
         );
         assert_eq!(decided.channel, Channel::Yellow);

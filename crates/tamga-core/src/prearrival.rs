@@ -511,6 +511,10 @@ impl AdvanceCargo {
                     description_vague: None,
                     controlled_goods: None,
                     controlled_licence_missing: None,
+                    value_z: None,
+                    undervalued: None,
+                    overvalued: None,
+                    value_reference_n: None,
                 })
                 .collect(),
         }

@@ -508,6 +508,10 @@ pub struct CombinedDecision {
     /// match their description), when the lodging ran it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub goods: Option<crate::goods_check::GoodsChecks>,
+    /// The value check (unit values against the reference prices built
+    /// from released declarations), when the lodging ran it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<crate::value_control::ValueChecks>,
     /// The exploration draw, for a declaration nothing else selected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exploration: Option<crate::model_risk::Exploration>,

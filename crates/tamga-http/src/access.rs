@@ -263,6 +263,9 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/api/v1/tariff/calculator", Public),
     // Classification help is public; bounded per address (`guard::hs_rate_limit`).
     rule("GET", "/api/v1/hs/suggestions", Public),
+    // Reference value ranges are public, only from samples of several
+    // declarants; bounded per address (`guard::values_rate_limit`).
+    rule("GET", "/api/v1/values/reference", Public),
     // Declarations.
     rule("POST", "/api/v1/declarations", OPERATOR),
     rule("GET", "/api/v1/declarations", Authenticated),

@@ -6,6 +6,9 @@
 //! - [`hs_rate_limit`]: the HS classification assistant's own, tighter
 //!   rate per client address (its API and its page), so nobody keeps the
 //!   instance's processors ranking descriptions.
+//! - [`values_rate_limit`]: the public value calculator's rate per client
+//!   address, as tight as the assistant's (each answer reads the
+//!   database).
 //! - [`read_body`]: a request's body is read whole, within its time-out
 //!   (408 `REQUEST_TIMEOUT`) and a memory budget, *before* the request
 //!   takes an in-flight slot, so a slow sender holds a little memory and
@@ -43,6 +46,8 @@ pub struct Guard {
     by_token: Option<DefaultKeyedRateLimiter<String>>,
     /// Requests to the HS classification assistant per client address.
     hs_by_address: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Requests to the public value calculator per client address.
+    values_by_address: Option<DefaultKeyedRateLimiter<IpAddr>>,
     checks: AtomicU64,
 }
 
@@ -72,6 +77,7 @@ impl Guard {
             by_address: limiter(limits.address_rate, limits.address_burst),
             by_token: limiter(limits.token_rate, limits.token_burst),
             hs_by_address: limiter(limits.hs_rate, limits.hs_burst),
+            values_by_address: limiter(limits.hs_rate, limits.hs_burst),
             checks: AtomicU64::new(0),
         })
     }
@@ -87,6 +93,10 @@ impl Guard {
                 l.shrink_to_fit();
             }
             if let Some(l) = &self.hs_by_address {
+                l.retain_recent();
+                l.shrink_to_fit();
+            }
+            if let Some(l) = &self.values_by_address {
                 l.retain_recent();
                 l.shrink_to_fit();
             }
@@ -145,6 +155,20 @@ pub async fn hs_rate_limit(State(g): State<Arc<Guard>>, req: Request, next: Next
             return too_many(
                 n.wait_time_from(l.clock().now()),
                 "to the HS classification assistant from this address",
+            );
+        }
+    }
+    next.run(req).await
+}
+
+/// The public value calculator's rate per client address (a route layer
+/// of `GET /api/v1/values/reference`; the same rate as the HS assistant's).
+pub async fn values_rate_limit(State(g): State<Arc<Guard>>, req: Request, next: Next) -> Response {
+    if let (Some(l), Some(peer)) = (&g.values_by_address, crate::transport::client_address(&req)) {
+        if let Err(n) = l.check_key(&peer.ip()) {
+            return too_many(
+                n.wait_time_from(l.clock().now()),
+                "to the value calculator from this address",
             );
         }
     }

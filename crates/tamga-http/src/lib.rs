@@ -61,6 +61,7 @@ pub mod routes;
 pub mod session;
 pub mod token_routes;
 pub mod transport;
+pub mod value_routes;
 pub mod webhook;
 pub mod workbench_routes;
 
@@ -128,6 +129,7 @@ pub fn openapi_doc() -> utoipa::openapi::OpenApi {
     doc.merge(risk_routes::Api::openapi());
     doc.merge(model_routes::Api::openapi());
     doc.merge(token_routes::Api::openapi());
+    doc.merge(value_routes::Api::openapi());
     doc.merge(workbench_routes::Api::openapi());
     openapi::finish(&mut doc);
     doc
@@ -255,6 +257,13 @@ pub fn router_with(state: AppState, limits: &Limits) -> Router {
         .merge(hs_routes::routes().merge(portal::hs::routes()).route_layer(
             axum::middleware::from_fn_with_state(guard.clone(), guard::hs_rate_limit),
         ))
+        // The public value calculator, behind its own rate per address.
+        .merge(
+            value_routes::routes().route_layer(axum::middleware::from_fn_with_state(
+                guard.clone(),
+                guard::values_rate_limit,
+            )),
+        )
         // The portal's public pages (not API: no OpenAPI paths).
         .merge(portal::routes())
         // Who may call what, before any extractor reads the request.

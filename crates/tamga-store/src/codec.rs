@@ -476,6 +476,9 @@ pub(crate) fn office_row(r: &impl Get) -> Result<Office> {
 
 /// A declaration projection encoded to column values.
 pub(crate) struct DeclRow<'a> {
+    /// The record itself (typed, for rows derived from it such as
+    /// [`crate::value_sql`]).
+    pub record: &'a DeclarationRecord,
     pub mrn: &'a str,
     pub lrn: &'a str,
     pub declarant: &'a str,
@@ -497,6 +500,7 @@ pub(crate) struct DeclRow<'a> {
 impl<'a> DeclRow<'a> {
     fn new(r: &'a DeclarationRecord) -> Result<Self> {
         Ok(DeclRow {
+            record: r,
             mrn: r.mrn.as_str(),
             lrn: r.lrn.as_str(),
             declarant: r.declarant.as_str(),

@@ -63,6 +63,7 @@ pub mod sqlite;
 pub mod statement_sql;
 pub mod testing;
 pub mod token_sql;
+pub mod value_sql;
 
 pub use appeal_sql::{
     AppealAudit, AppealDecision, AppealLodging, AppealQuery, AppealRecord, AppealStore,
@@ -97,6 +98,7 @@ pub use session_sql::{
 };
 pub use statement_sql::StatementStore;
 pub use token_sql::{NewToken, RevokedToken, TokenGrant, TokenRecord, TokenStore};
+pub use value_sql::{StoredObservation, ValueStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -597,6 +599,7 @@ pub trait Store:
     + DraftStore
     + ModelStore
     + OriginalStore
+    + ValueStore
     + Send
     + Sync
     + 'static

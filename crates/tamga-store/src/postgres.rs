@@ -553,6 +553,10 @@ impl Store for PgStore {
         }
         let scores = crate::score_rows::score_rows(&events);
         crate::score_rows::insert_postgres(&mut *c, &scores).await?;
+        let values = crate::value_sql::value_rows(&committed)?;
+        if !values.is_empty() {
+            crate::value_sql::write_pg(&mut *c, &values).await?;
+        }
         let notes: Vec<&codec::NotificationRow<'_>> =
             committed.iter().flat_map(|p| &p.notifications).collect();
         if !notes.is_empty() {

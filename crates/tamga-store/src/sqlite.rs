@@ -594,6 +594,10 @@ impl Store for SqliteStore {
         }
         let scores = crate::score_rows::score_rows(&events);
         crate::score_rows::insert_sqlite(&mut *c, &scores, SQLITE_MAX_PARAMS).await?;
+        let values = crate::value_sql::value_rows(&committed)?;
+        if !values.is_empty() {
+            crate::value_sql::write_sqlite(&mut *c, &values).await?;
+        }
         let notes: Vec<&codec::NotificationRow<'_>> =
             committed.iter().flat_map(|p| &p.notifications).collect();
         for chunk in codec::shaped_chunks(&notes, SQLITE_MAX_PARAMS / 6) {

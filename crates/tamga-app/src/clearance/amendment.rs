@@ -316,10 +316,16 @@ impl Clearance {
         let trader = self.trader_context(&rec.declarant, now.date());
         // The amended goods are checked again; the amendment's answer does
         // not repeat the check's warnings, the decision records them.
+        // The value check is not run again (it reads the database): the
+        // amended declaration's decision records none.
         let goods = self.goods.check(amended).map(|c| c.checks);
+        let checks = tamga_core::pipeline::ItemChecks {
+            goods: goods.as_ref(),
+            values: None,
+        };
         let decision = self
             .risk_stage()
-            .assess(amended, &rec.mrn, &trader, duties, goods.as_ref());
+            .assess(amended, &rec.mrn, &trader, duties, checks);
         let channel = decision.channel.max(rec.channel);
         EventBody::RiskAssessed {
             decision,

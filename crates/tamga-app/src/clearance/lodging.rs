@@ -27,7 +27,8 @@ use tamga_core::goods_check::GoodsChecks;
 use tamga_core::lifecycle::{
     Actor, Channel, Event, EventBody, NewNotification, NotificationKind, State,
 };
-use tamga_core::pipeline::{self, Decided, DutyResult};
+use tamga_core::pipeline::{self, Decided, DutyResult, ItemChecks};
+use tamga_core::value_control::ValueChecks;
 use tamga_store::{
     Alternative, DeclarationRecord, Original, Payment, PaymentOp, QuotaDrawRecord, Write,
     WriteOutcome,
@@ -101,6 +102,7 @@ impl Checks {
                 warnings: self.violations,
                 original,
                 goods: None,
+                values: None,
             }),
             _ => Err(self.violations),
         }
@@ -120,6 +122,8 @@ struct Passed {
     original: Option<Box<Original>>,
     /// The goods check of its items, when it ran.
     goods: Option<GoodsChecks>,
+    /// The value check of its items, when it ran.
+    values: Option<ValueChecks>,
 }
 
 /// A lodging given its MRN: who lodged it, who declares and who pays.
@@ -206,6 +210,7 @@ impl Clearance {
             let (duties, draws) = self
                 .assess_lodged_duties(lodged_by, &passed, now, &lodgement)
                 .await?;
+            self.check_values(&mut passed, &duties, now).await;
             // Another try needs the declaration again (only when it draws
             // on a quota, whose balance another instance may change).
             let again = (!draws.is_empty() && tries < QUOTA_TRIES).then(|| passed.clone());
@@ -358,6 +363,17 @@ impl Clearance {
         }
     }
 
+    /// Stage 4b: the value check (unit values against the reference
+    /// prices of released declarations): what the risk stage reads; never
+    /// a refusal, and within its time budget ([`crate::values`]).
+    async fn check_values(&self, passed: &mut Passed, duties: &DutyResult, now: OffsetDateTime) {
+        let currency = self.accounts.currency().code.clone();
+        passed.values = self
+            .values
+            .check(&passed.declaration, duties, currency.as_str(), now)
+            .await;
+    }
+
     /// Stage 4: duties on the lodging day, with tariff quota draws taken;
     /// an item that cannot be assessed rejects the lodging.
     async fn assess_lodged_duties(
@@ -400,7 +416,10 @@ impl Clearance {
             &passed.declaration,
             &registered,
             duties,
-            passed.goods.as_ref(),
+            ItemChecks {
+                goods: passed.goods.as_ref(),
+                values: passed.values.as_ref(),
+            },
         );
         let payment = self.secure_duties(&registered, &decided).await?;
         self.commit(&registered, passed, decided, payment, draws)
@@ -448,7 +467,7 @@ impl Clearance {
         declaration: &Declaration,
         registered: &Registered<'_>,
         duties: DutyResult,
-        goods: Option<&GoodsChecks>,
+        checks: ItemChecks<'_>,
     ) -> Decided {
         let risk = self.risk_stage();
         let trader = self.trader_context(&registered.declarant, registered.now.date());
@@ -458,7 +477,7 @@ impl Clearance {
             &trader,
             risk.as_ref(),
             duties,
-            goods,
+            checks,
             &self.accounts.currency().code,
         )
     }

@@ -130,6 +130,9 @@ pub struct Settings {
     /// The goods check of lodging (vague descriptions, declared headings
     /// that do not match their description: [`crate::goods`]).
     pub goods_check: crate::goods::GoodsCheckSettings,
+    /// The value check of lodging and the public value calculator
+    /// (reference prices from released declarations: [`crate::values`]).
+    pub value_control: crate::values::ValueControlSettings,
 }
 
 impl Default for Settings {
@@ -142,6 +145,7 @@ impl Default for Settings {
             scheduled_model_jobs: true,
             hs_build_at_start: true,
             goods_check: crate::goods::GoodsCheckSettings::default(),
+            value_control: crate::values::ValueControlSettings::default(),
         }
     }
 }
@@ -195,6 +199,8 @@ pub struct Clearance {
     settings: Settings,
     /// The goods check lodging runs, with the HS assistant's model.
     goods: crate::goods::GoodsCheck,
+    /// The value check lodging runs, and the reference prices it reads.
+    values: crate::values::ValueControl,
 }
 
 impl Clearance {
@@ -228,7 +234,9 @@ impl Clearance {
         let (tx, rx) = watch::channel(0);
         let recent = Arc::new(RecentRecords::default());
         let writer = Writer::spawn(store.clone(), settings.max_batch, tx, recent.clone());
+        let values = crate::values::ValueControl::new(store.clone(), settings.value_control);
         let c = Arc::new(Clearance {
+            values,
             store,
             recent,
             reference,
@@ -263,6 +271,12 @@ impl Clearance {
     /// shares with the assistant's page and API.
     pub fn goods(&self) -> &crate::goods::GoodsCheck {
         &self.goods
+    }
+
+    /// The value check lodging runs, and the reference prices of the
+    /// public value calculator.
+    pub fn values(&self) -> &crate::values::ValueControl {
+        &self.values
     }
 
     /// The single personal accounts.

@@ -12,10 +12,9 @@ use rust_decimal::Decimal;
 use tamga_core::channel::{self, ChannelPolicy, Draws, Inputs};
 use tamga_core::codes::Mrn;
 use tamga_core::declaration::Declaration;
-use tamga_core::goods_check::GoodsChecks;
 use tamga_core::lifecycle::Channel;
 use tamga_core::model_risk::{ExplorationInput, ExplorationStrategy};
-use tamga_core::pipeline::{DutyResult, RiskStage};
+use tamga_core::pipeline::{DutyResult, ItemChecks, RiskStage};
 use tamga_core::prearrival::Preliminary;
 use tamga_core::profiles::{ProfileEngine, RiskSubject, TraderContext};
 use tamga_core::risk::{self, RiskDecision};
@@ -109,7 +108,7 @@ impl RiskStage for CombinedStage {
         mrn: &Mrn,
         trader: &TraderContext,
         duties: &DutyResult,
-        goods: Option<&GoodsChecks>,
+        checks: ItemChecks<'_>,
     ) -> RiskDecision {
         let selectivity = self
             .clearance
@@ -125,7 +124,8 @@ impl RiskStage for CombinedStage {
             engine.evaluate(
                 &RiskSubject::from_declaration(d, trader)
                     .with_tax_rates(&duties.item_tax_rates())
-                    .with_goods_checks(goods),
+                    .with_goods_checks(checks.goods)
+                    .with_value_checks(checks.values),
                 OffsetDateTime::now_utc().date(),
             )
         };
@@ -171,7 +171,8 @@ impl RiskStage for CombinedStage {
         // records the score, version and item, and is explained on
         // request from the same model file (`explain_decision`), so that
         // explaining does not slow every release.
-        decision.combined.goods = goods.cloned();
+        decision.combined.goods = checks.goods.cloned();
+        decision.combined.values = checks.values.cloned();
         if decision.channel != Channel::Green {
             if let (Some(mut s), Some(m)) = (scored, decision.combined.model.as_mut()) {
                 s.explain();

@@ -32,6 +32,8 @@ pub mod syntax;
 mod goods_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod value_tests;
 
 use serde::Serialize;
 

@@ -92,6 +92,10 @@ attrs! {
     DescriptionVague = "description_vague", Ty::Bool, true, "the item's description is too vague to classify: listed, only generic words, or no word the assistant knows (absent when the check did not run)";
     ControlledGoods = "controlled_goods", Ty::Bool, true, "the item matches an entry of the controlled and dual-use goods list, by its code, its description or both (absent when the screening did not run)";
     ControlledLicenceMissing = "controlled_licence_missing", Ty::Bool, true, "the item matches a controlled-goods entry and produces none of the documents that satisfy it (absent when the screening did not run)";
+    ValueZ = "value_z", Ty::Decimal, true, "robust z-score of the item's customs value per unit (national currency, per supplementary unit when declared and referenced, else per kg) against the reference prices of released declarations (absent when no reference had enough observations, or the check did not run)";
+    Undervalued = "undervalued", Ty::Bool, true, "the item's value_z is at or below the value check's undervaluation threshold (absent when not assessed)";
+    Overvalued = "overvalued", Ty::Bool, true, "the item's value_z is at or above the value check's overvaluation threshold (absent when not assessed)";
+    ValueReferenceN = "value_reference_n", Ty::Integer, true, "observations in the reference the item's value was compared with (absent when not assessed)";
     Documents = "documents", Ty::CodeList(K::DocumentType), true, "document type codes produced for the item (also has_document(\"C505\"))";
     Items = "items", Ty::Integer, false, "number of goods items";
     TraderCategory = "trader.category", Ty::Code(K::TraderCategory), false, "trader risk category: low, medium or high";

@@ -85,6 +85,17 @@ pub struct ItemSubject {
     /// The item matched an entry and produces none of its documents.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controlled_licence_missing: Option<bool>,
+    /// The value check's robust z-score, when the item had a reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_z: Option<Decimal>,
+    /// The value check's indicators, when the item had a reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undervalued: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overvalued: Option<bool>,
+    /// Observations in the item's reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_reference_n: Option<u32>,
 }
 
 /// The attribute view of one declaration. Fields are public so that other
@@ -161,6 +172,10 @@ impl RiskSubject {
                     description_vague: None,
                     controlled_goods: None,
                     controlled_licence_missing: None,
+                    value_z: None,
+                    undervalued: None,
+                    overvalued: None,
+                    value_reference_n: None,
                 }
             })
             .collect();
@@ -206,6 +221,27 @@ impl RiskSubject {
                 item.controlled_goods = Some(hits.peek().is_some());
                 item.controlled_licence_missing = Some(hits.any(|h| !h.licence_produced));
             }
+        }
+        self
+    }
+
+    /// Sets the value check's z-score and indicators on the items it
+    /// compared with a reference (by item number); the others stay absent.
+    pub fn with_value_checks(mut self, values: Option<&crate::value_control::ValueChecks>) -> Self {
+        let Some(values) = values else {
+            return self;
+        };
+        for item in &mut self.items {
+            let Some(c) = values.item(item.sequence) else {
+                continue;
+            };
+            let (Some(r), Some(z)) = (&c.reference, c.z) else {
+                continue;
+            };
+            item.value_z = Some(z);
+            item.undervalued = Some(c.undervalued);
+            item.overvalued = Some(c.overvalued);
+            item.value_reference_n = Some(r.n);
         }
         self
     }
@@ -299,6 +335,14 @@ pub fn value<'a>(attr: Attr, s: &'a RiskSubject, item: Option<&'a ItemSubject>) 
         Attr::ControlledLicenceMissing => item
             .and_then(|i| i.controlled_licence_missing)
             .map_or(Val::Missing, Val::Bool),
+        Attr::ValueZ => num(item.and_then(|i| i.value_z)),
+        Attr::Undervalued => item
+            .and_then(|i| i.undervalued)
+            .map_or(Val::Missing, Val::Bool),
+        Attr::Overvalued => item
+            .and_then(|i| i.overvalued)
+            .map_or(Val::Missing, Val::Bool),
+        Attr::ValueReferenceN => num(item.and_then(|i| i.value_reference_n).map(Decimal::from)),
         Attr::Documents => item.map_or(Val::List(&[]), |i| Val::List(&i.documents)),
         Attr::Items => Val::Num(Decimal::from(s.items.len())),
         Attr::TraderCategory => Val::Str(s.trader.category.as_str()),

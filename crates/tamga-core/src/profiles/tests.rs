@@ -41,6 +41,10 @@ pub(super) fn item(seq: u32, hs: &str, origin: &str, per_kg: &str) -> ItemSubjec
         description_vague: None,
         controlled_goods: None,
         controlled_licence_missing: None,
+        value_z: None,
+        undervalued: None,
+        overvalued: None,
+        value_reference_n: None,
     }
 }
 

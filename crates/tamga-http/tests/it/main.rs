@@ -41,6 +41,7 @@ mod risk_api;
 mod risk_model_api;
 mod security;
 mod tokens;
+mod value_control;
 mod workbench_api;
 mod xml_amendments;
 mod xml_lodging;

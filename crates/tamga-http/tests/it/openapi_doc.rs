@@ -27,6 +27,7 @@ const PUBLIC: &[(&str, &str)] = &[
     ("get", "/api/v1/tariff"),
     ("post", "/api/v1/tariff/calculator"),
     ("get", "/api/v1/hs/suggestions"),
+    ("get", "/api/v1/values/reference"),
     ("post", "/api/v1/registrations"),
     ("get", "/api/v1/offices"),
 ];

@@ -454,6 +454,11 @@ api-HS_QUERY_EMPTY = The goods description is empty.
 api-HS_QUERY_TOO_LONG = The goods description is longer than 500 characters.
 api-HS_QUERY_NOT_TEXT = The goods description contains control characters.
 
+## The public value calculator (GET /api/v1/values/reference)
+api-VALUE_CODE = The commodity code must be 6 to 10 digits.
+api-VALUE_ORIGIN = The country of origin must be two capital letters (ISO 3166-1 alpha-2).
+api-VALUE_UNIT = The unit is kg or supplementary.
+
 # WCO DEC-DMS XML lodged over POST /api/v1/declarations (docs/messages.md):
 # each violation also carries the XPath of the element (`xpath`).
 api-XML_FUNCTION_NOT_SUPPORTED = tamga takes declarations (function code 9), amendments and cancellations (13 with COR or INV) here; a goods presentation (GPR) is not handled.

@@ -459,6 +459,11 @@ api-HS_QUERY_EMPTY = Описание товара пустое.
 api-HS_QUERY_TOO_LONG = Описание товара длиннее 500 символов.
 api-HS_QUERY_NOT_TEXT = В описании товара есть управляющие символы.
 
+## Общедоступный калькулятор стоимости (GET /api/v1/values/reference)
+api-VALUE_CODE = Код товара должен состоять из 6–10 цифр.
+api-VALUE_ORIGIN = Страна происхождения — две заглавные латинские буквы (ISO 3166-1 alpha-2).
+api-VALUE_UNIT = Единица измерения: kg или supplementary.
+
 # WCO DEC-DMS XML, поданная через POST /api/v1/declarations (docs/messages.md):
 # у каждого нарушения есть и XPath элемента (`xpath`).
 api-XML_FUNCTION_NOT_SUPPORTED = Здесь принимаются декларации (код функции 9), изменения и отзывы (13 с COR или INV); уведомление о предъявлении товаров (GPR) не обрабатывается.

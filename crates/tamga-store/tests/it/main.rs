@@ -39,3 +39,4 @@ mod risk;
 mod sessions;
 mod story;
 mod tokens;
+mod values;

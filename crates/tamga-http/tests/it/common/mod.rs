@@ -38,9 +38,16 @@ pub async fn spawn_app(db: TestDb) -> TestApp {
     // The goods check's time budget is for a served instance; a debug
     // build on a shared CI machine is slower by far, and a story's
     // assertions on every item must not depend on the machine's load.
+    // Likewise the value check's; and a story reads the reference prices
+    // as the database has them at once, not a summary kept for a minute.
     let settings = Settings {
         goods_check: tamga_app::goods::GoodsCheckSettings {
             budget: Duration::from_secs(120),
+            ..Default::default()
+        },
+        value_control: tamga_app::values::ValueControlSettings {
+            budget: Duration::from_secs(120),
+            cache_ttl: Duration::ZERO,
             ..Default::default()
         },
         ..Settings::default()

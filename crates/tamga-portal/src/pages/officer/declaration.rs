@@ -58,6 +58,12 @@ struct DeclarationPage {
     goods_check_note: String,
     /// Whether the decision records a goods check at all.
     has_goods_check: bool,
+    /// The value check: item, unit value, reference, z-score, finding.
+    value_check: Vec<Row>,
+    /// The check's rule and, if some items were not checked, why.
+    value_check_note: String,
+    /// Whether the decision records a value check at all.
+    has_value_check: bool,
     /// Controlled-goods entries matched: item, entry, regime, how,
     /// licence, produced.
     controlled: Vec<Row>,
@@ -397,6 +403,11 @@ pub fn declaration_page(
         .unwrap_or_default();
     let has_goods_check = decision.is_some_and(|r| r.combined.goods.is_some());
     let goods = decision.and_then(|r| r.combined.goods.as_ref());
+    let (value_check, value_check_note) = decision
+        .and_then(|r| r.combined.values.as_ref())
+        .map(|v| super::values::value_check_rows(&tr, v))
+        .unwrap_or_default();
+    let has_value_check = decision.is_some_and(|r| r.combined.values.is_some());
     let controlled = goods
         .map(|g| {
             g.controlled
@@ -568,6 +579,9 @@ pub fn declaration_page(
             goods_check,
             goods_check_note,
             has_goods_check,
+            value_check,
+            value_check_note,
+            has_value_check,
             controlled,
             controlled_list,
             documents,

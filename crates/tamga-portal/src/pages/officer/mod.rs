@@ -12,6 +12,7 @@
 
 pub mod declaration;
 pub mod queue;
+mod values;
 
 use serde_json::{json, Value};
 
