@@ -1,5 +1,5 @@
 //! The reference-price database of customs value control (issue 18, part
-//! 4): `value_observations` (`0028_value_observations.sql` of each
+//! 4): `value_observations` (`0029_value_observations.sql` of each
 //! backend).
 //!
 //! Rows are derived by the group commit from the typed events it stores,

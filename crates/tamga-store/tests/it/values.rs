@@ -1,5 +1,5 @@
 //! The reference-price database of customs value control (migration
-//! `0028_value_observations.sql`), on SQLite and (when `TAMGA_TEST_PG_URL`
+//! `0029_value_observations.sql`), on SQLite and (when `TAMGA_TEST_PG_URL`
 //! is set) PostgreSQL: observations are written by the commit that stores
 //! a duty assessment and count only once the declaration is released (in
 //! the same write, or by a later one); an amendment replaces them (or
