@@ -189,6 +189,7 @@ async fn update(store: &Arc<dyn Store>, x: &mut Decl, bodies: Vec<EventBody>, at
             events,
             notifications: vec![],
             payment: None,
+            original: None,
         }])
         .await
         .unwrap();
