@@ -150,29 +150,34 @@ pub async fn rate_limit(State(g): State<Arc<Guard>>, req: Request, next: Next) -
 /// The HS classification assistant's rate per client address (a route
 /// layer of its API and its page; see [`crate::hs_assistant`]).
 pub async fn hs_rate_limit(State(g): State<Arc<Guard>>, req: Request, next: Next) -> Response {
-    if let (Some(l), Some(peer)) = (&g.hs_by_address, crate::transport::client_address(&req)) {
-        if let Err(n) = l.check_key(&peer.ip()) {
-            return too_many(
-                n.wait_time_from(l.clock().now()),
-                "to the HS classification assistant from this address",
-            );
-        }
+    let what = "to the HS classification assistant from this address";
+    match per_address(g.hs_by_address.as_ref(), &req, what) {
+        Some(refused) => refused,
+        None => next.run(req).await,
     }
-    next.run(req).await
 }
 
 /// The public value calculator's rate per client address (a route layer
 /// of `GET /api/v1/values/reference`; the same rate as the HS assistant's).
 pub async fn values_rate_limit(State(g): State<Arc<Guard>>, req: Request, next: Next) -> Response {
-    if let (Some(l), Some(peer)) = (&g.values_by_address, crate::transport::client_address(&req)) {
-        if let Err(n) = l.check_key(&peer.ip()) {
-            return too_many(
-                n.wait_time_from(l.clock().now()),
-                "to the value calculator from this address",
-            );
-        }
+    let what = "to the value calculator from this address";
+    match per_address(g.values_by_address.as_ref(), &req, what) {
+        Some(refused) => refused,
+        None => next.run(req).await,
     }
-    next.run(req).await
+}
+
+/// A public service's rate per client address: the 429 when the address
+/// has used its share (`what` says of what).
+fn per_address(
+    limiter: Option<&DefaultKeyedRateLimiter<IpAddr>>,
+    req: &Request,
+    what: &str,
+) -> Option<Response> {
+    let (l, peer) = (limiter?, crate::transport::client_address(req)?);
+    l.check_key(&peer.ip())
+        .err()
+        .map(|n| too_many(n.wait_time_from(l.clock().now()), what))
 }
 
 fn timed_out() -> Response {

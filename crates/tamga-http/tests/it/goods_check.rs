@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::common::{hs_ready, TestApp};
 use crate::portal_login::{page_get, page_login};
-use crate::risk_api::{all_items_under, decision, deterministic, draft};
+use crate::risk_api::{activate, all_items_under, decision, deterministic};
 
 stories!(
     goods_check_warns_feeds_profiles_and_shows_the_officer,
@@ -31,27 +31,6 @@ fn warnings_with(v: &Value, code: &str) -> Vec<Value> {
         .as_array()
         .map(|w| w.iter().filter(|w| w["code"] == code).cloned().collect())
         .unwrap_or_default()
-}
-
-/// Creates and activates a profile (as the analyst).
-async fn activate(app: &TestApp, id: &str, expression: &str, channel: &str, control: &str) {
-    let analyst = app.user_token("analyst");
-    let (s, p) = app
-        .post_json(
-            "/api/v1/risk/profiles",
-            &analyst,
-            &draft(id, expression, channel, control),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{p}");
-    let (s, p) = app
-        .post_json(
-            &format!("/api/v1/risk/profiles/{id}/activation"),
-            &analyst,
-            &json!({}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{p}");
 }
 
 async fn lodge_ok(app: &TestApp, doc: &Value) -> Value {

@@ -53,6 +53,33 @@ pub(crate) fn draft(id: &str, expression: &str, channel: &str, control: &str) ->
     })
 }
 
+/// Creates and activates a profile (as the analyst).
+pub(crate) async fn activate(
+    app: &TestApp,
+    id: &str,
+    expression: &str,
+    channel: &str,
+    control: &str,
+) {
+    let analyst = app.user_token("analyst");
+    let (s, p) = app
+        .post_json(
+            "/api/v1/risk/profiles",
+            &analyst,
+            &draft(id, expression, channel, control),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let (s, p) = app
+        .post_json(
+            &format!("/api/v1/risk/profiles/{id}/activation"),
+            &analyst,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+}
+
 /// An expression that hits the first item of `doc`.
 fn hits_item0(doc: &Value) -> String {
     let item = &doc["items"][0];
@@ -135,19 +162,7 @@ async fn an_activated_profile_stays_live_after_the_instances_reload(app: TestApp
 /// `tax_rate > 15` profile, laptops (8471, 0 %) do not.
 async fn tax_rate_profiles_see_the_duty_assessment(app: TestApp) {
     deterministic(&app).await;
-    let analyst = app.user_token("analyst");
-    let (s, p) = app
-        .post_json(
-            "/api/v1/risk/profiles",
-            &analyst,
-            &draft("TAX", "tax_rate > 15", "red", "documentary_check"),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{p}");
-    let (s, p) = app
-        .post_json("/api/v1/risk/profiles/TAX/activation", &analyst, &json!({}))
-        .await;
-    assert_eq!(s, StatusCode::OK, "{p}");
+    activate(&app, "TAX", "tax_rate > 15", "red", "documentary_check").await;
     let doc = app.body(0);
 
     let shoes_doc = all_items_under(&doc, "6403990000", "S");

@@ -13,7 +13,7 @@ use tamga_core::value_control::{QuantityUnit, ValueKey};
 
 use crate::common::{spawn_app_with, TestApp};
 use crate::portal_login::{page_get, page_login};
-use crate::risk_api::{decision, deterministic, draft};
+use crate::risk_api::{activate, decision, deterministic};
 
 stories!(released_values_feed_the_calculator_and_flag_undervaluation);
 
@@ -63,23 +63,7 @@ async fn lodge_released(app: &TestApp, trader: usize, doc: &Value) -> Value {
 
 async fn released_values_feed_the_calculator_and_flag_undervaluation(app: TestApp) {
     deterministic(&app).await;
-    let analyst = app.user_token("analyst");
-    let (s, p) = app
-        .post_json(
-            "/api/v1/risk/profiles",
-            &analyst,
-            &draft("VALUE", "undervalued", "yellow", "documentary_check"),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{p}");
-    let (s, p) = app
-        .post_json(
-            "/api/v1/risk/profiles/VALUE/activation",
-            &analyst,
-            &json!({}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{p}");
+    activate(&app, "VALUE", "undervalued", "yellow", "documentary_check").await;
 
     // Bad input: a code, an origin, a unit, or nothing.
     for (query, code, pointer) in [

@@ -196,6 +196,15 @@ async fn update(store: &Arc<dyn Store>, x: &mut Decl, bodies: Vec<EventBody>, at
     assert!(out[0].is_written(), "{out:?}");
 }
 
+/// An officer's release of `x`.
+async fn release(store: &Arc<dyn Store>, x: &mut Decl, at: OffsetDateTime) {
+    let released = EventBody::Released {
+        automatic: false,
+        signature: None,
+    };
+    update(store, x, vec![released], at).await;
+}
+
 async fn sample(
     store: &Arc<dyn Store>,
     code: &str,
@@ -264,16 +273,7 @@ async fn observations_follow_assessment_release_and_amendment(store: Arc<dyn Sto
             .len(),
         6
     );
-    update(
-        &store,
-        &mut held,
-        vec![EventBody::Released {
-            automatic: false,
-            signature: None,
-        }],
-        t0() + Duration::hours(2),
-    )
-    .await;
+    release(&store, &mut held, t0() + Duration::hours(2)).await;
     let after = sample(&store, NAT, Some("CN"), QuantityUnit::Kg).await;
     assert_eq!(after.len(), 7);
     assert_eq!(after[0], d("900"), "released last, read first: {after:?}");
@@ -306,16 +306,7 @@ async fn observations_follow_assessment_release_and_amendment(store: Arc<dyn Sto
         t0() + Duration::hours(4),
     )
     .await;
-    update(
-        &store,
-        &mut amended,
-        vec![EventBody::Released {
-            automatic: false,
-            signature: None,
-        }],
-        t0() + Duration::hours(5),
-    )
-    .await;
+    release(&store, &mut amended, t0() + Duration::hours(5)).await;
     let after = sample(&store, NAT, Some("CN"), QuantityUnit::Kg).await;
     assert_eq!(after.len(), 8);
     assert_eq!(after[0], d("150"), "3000 / 20 kg: {after:?}");
@@ -344,16 +335,7 @@ async fn observations_follow_assessment_release_and_amendment(store: Arc<dyn Sto
         t0() + Duration::hours(7),
     )
     .await;
-    update(
-        &store,
-        &mut dropped,
-        vec![EventBody::Released {
-            automatic: false,
-            signature: None,
-        }],
-        t0() + Duration::hours(8),
-    )
-    .await;
+    release(&store, &mut dropped, t0() + Duration::hours(8)).await;
     let after = sample(&store, NAT, Some("CN"), QuantityUnit::Kg).await;
     assert_eq!(after.len(), 8, "{after:?}");
     assert!(!after.contains(&d("500")), "{after:?}");
