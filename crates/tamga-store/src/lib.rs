@@ -44,6 +44,7 @@ pub mod directory_sql;
 pub mod drafts_sql;
 pub mod draw_sql;
 pub mod epoch_sql;
+mod group_commit;
 pub mod keys_sql;
 mod ledger_sql;
 pub mod mandate_sql;

@@ -25,7 +25,7 @@ use std::collections::BTreeSet;
 use tamga_core::codes::Mrn;
 use tamga_core::ledger::{LedgerError, LedgerOp, LedgerOutcome};
 
-use crate::codec::{Prepared, PreparedKind};
+use crate::group_commit::{Prepared, PreparedKind};
 use crate::ledger_sql::{self, LedgerTx, MetaCache};
 use crate::{PaymentOp, Result, StoreError, WriteOutcome};
 

@@ -21,9 +21,10 @@ use tamga_core::reference::ReferenceBundle;
 use tamga_core::risk::{RandomSelection, SelectivityCriterion};
 
 use crate::codec::{
-    self, exists_or, from_json, nanos, to_json, PreparedKind, DECLARATION_COLUMNS, EVENT_COLUMNS,
+    self, exists_or, from_json, nanos, to_json, DECLARATION_COLUMNS, EVENT_COLUMNS,
     NOTIFICATION_COLUMNS, RANDOM_SELECTION_KEY,
 };
+use crate::group_commit::{self, PreparedKind};
 use crate::payment_sql;
 use crate::{
     AuditEntry, Committed, DeclarationQuery, DeclarationRecord, LoadReport, Notification, Operator,
@@ -396,7 +397,7 @@ impl Store for PgStore {
         if writes.is_empty() {
             return Ok(Committed::default());
         }
-        let prepared = codec::prepare(writes)?;
+        let prepared = group_commit::prepare(writes)?;
         let mut tx = self.begin().await?;
         let c = &mut *tx;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
@@ -428,7 +429,7 @@ impl Store for PgStore {
                 );
             }
         }
-        let mut outcomes = codec::insert_outcomes(&prepared, existing)?;
+        let mut outcomes = group_commit::insert_outcomes(&prepared, existing)?;
 
         // 1a. Tariff quota draws against what every instance drew.
         crate::ledger_sql::check_quotas(
@@ -447,10 +448,10 @@ impl Store for PgStore {
             nanos(OffsetDateTime::now_utc())?,
         )
         .await?;
-        let chosen = codec::chosen(&prepared, &outcomes)?;
+        let chosen = group_commit::chosen(&prepared, &outcomes)?;
 
         // 2. New declarations.
-        let new: Vec<&codec::DeclRow<'_>> = chosen
+        let new: Vec<&group_commit::DeclRow<'_>> = chosen
             .iter()
             .flatten()
             .filter(|p| p.kind == PreparedKind::Insert)
@@ -517,8 +518,9 @@ impl Store for PgStore {
         }
 
         // 4. Events and notifications of the committed writes.
-        let committed = codec::stored(&chosen, &outcomes);
-        let events: Vec<&codec::EventRow<'_>> = committed.iter().flat_map(|p| &p.events).collect();
+        let committed = group_commit::stored(&chosen, &outcomes);
+        let events: Vec<&group_commit::EventRow<'_>> =
+            committed.iter().flat_map(|p| &p.events).collect();
         let mut ids = Vec::new();
         if !events.is_empty() {
             let rows = sqlx::query(
@@ -557,7 +559,7 @@ impl Store for PgStore {
         if !values.is_empty() {
             crate::value_sql::write_pg(&mut *c, &values).await?;
         }
-        let notes: Vec<&codec::NotificationRow<'_>> =
+        let notes: Vec<&group_commit::NotificationRow<'_>> =
             committed.iter().flat_map(|p| &p.notifications).collect();
         if !notes.is_empty() {
             sqlx::query(
@@ -574,18 +576,18 @@ impl Store for PgStore {
             .execute(&mut *c)
             .await?;
         }
-        let originals = codec::original_rows(&prepared, &outcomes);
+        let originals = group_commit::original_rows(&prepared, &outcomes);
         if !originals.is_empty() {
             crate::originals_sql::insert_pg(&mut *c, &originals, OffsetDateTime::now_utc()).await?;
         }
-        let quota = codec::quota_rows(&prepared, &outcomes);
+        let quota = group_commit::quota_rows(&prepared, &outcomes);
         if !quota.is_empty() {
             use crate::ledger_sql::LedgerTx as _;
             ledger_impl::LedgerConn(&mut *c)
                 .insert_quota(&quota)
                 .await?;
         }
-        let event_ids = codec::event_ids(&chosen, &outcomes, ids)?;
+        let event_ids = group_commit::event_ids(&chosen, &outcomes, ids)?;
         tx.commit().await?;
         Ok(Committed {
             outcomes,

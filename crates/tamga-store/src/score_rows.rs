@@ -12,7 +12,7 @@ use sqlx::{QueryBuilder, Sqlite};
 
 use tamga_core::lifecycle::EventBody;
 
-use crate::codec::EventRow;
+use crate::group_commit::EventRow;
 use crate::Result;
 
 /// One `risk_scores` row.

@@ -32,9 +32,10 @@ use tamga_core::reference::ReferenceBundle;
 use tamga_core::risk::{RandomSelection, SelectivityCriterion};
 
 use crate::codec::{
-    self, exists_or, from_json, nanos, to_json, PreparedKind, DECLARATION_COLUMNS, EVENT_COLUMNS,
+    self, exists_or, from_json, nanos, to_json, DECLARATION_COLUMNS, EVENT_COLUMNS,
     NOTIFICATION_COLUMNS, RANDOM_SELECTION_KEY, SQLITE_MAX_PARAMS,
 };
+use crate::group_commit::{self, PreparedKind};
 use crate::payment_sql;
 
 use crate::{
@@ -442,7 +443,7 @@ impl Store for SqliteStore {
         if writes.is_empty() {
             return Ok(Committed::default());
         }
-        let prepared = codec::prepare(writes)?;
+        let prepared = group_commit::prepare(writes)?;
         let mut tx = self.begin().await?;
         let c = &mut *tx;
 
@@ -472,7 +473,7 @@ impl Store for SqliteStore {
                 );
             }
         }
-        let mut outcomes = codec::insert_outcomes(&prepared, existing)?;
+        let mut outcomes = group_commit::insert_outcomes(&prepared, existing)?;
 
         // 1a. Tariff quota draws against what every instance drew.
         crate::ledger_sql::check_quotas(
@@ -491,10 +492,10 @@ impl Store for SqliteStore {
             nanos(OffsetDateTime::now_utc())?,
         )
         .await?;
-        let chosen = codec::chosen(&prepared, &outcomes)?;
+        let chosen = group_commit::chosen(&prepared, &outcomes)?;
 
         // 2. New declarations.
-        let new: Vec<&codec::DeclRow<'_>> = chosen
+        let new: Vec<&group_commit::DeclRow<'_>> = chosen
             .iter()
             .flatten()
             .filter(|p| p.kind == PreparedKind::Insert)
@@ -559,8 +560,9 @@ impl Store for SqliteStore {
         }
 
         // 4. Events and notifications of the committed writes.
-        let committed = codec::stored(&chosen, &outcomes);
-        let events: Vec<&codec::EventRow<'_>> = committed.iter().flat_map(|p| &p.events).collect();
+        let committed = group_commit::stored(&chosen, &outcomes);
+        let events: Vec<&group_commit::EventRow<'_>> =
+            committed.iter().flat_map(|p| &p.events).collect();
         // The single writer holds the write lock: the next ids are after
         // the largest, given explicitly so the commit knows them.
         let first_id = if events.is_empty() {
@@ -572,7 +574,7 @@ impl Store for SqliteStore {
             max + 1
         };
         let ids: Vec<i64> = (first_id..).take(events.len()).collect();
-        let numbered: Vec<(i64, &codec::EventRow<'_>)> =
+        let numbered: Vec<(i64, &group_commit::EventRow<'_>)> =
             ids.iter().copied().zip(events.iter().copied()).collect();
         for chunk in codec::shaped_chunks(&numbered, SQLITE_MAX_PARAMS / 10) {
             let mut qb = QueryBuilder::<Sqlite>::new(
@@ -598,7 +600,7 @@ impl Store for SqliteStore {
         if !values.is_empty() {
             crate::value_sql::write_sqlite(&mut *c, &values).await?;
         }
-        let notes: Vec<&codec::NotificationRow<'_>> =
+        let notes: Vec<&group_commit::NotificationRow<'_>> =
             committed.iter().flat_map(|p| &p.notifications).collect();
         for chunk in codec::shaped_chunks(&notes, SQLITE_MAX_PARAMS / 6) {
             let mut qb = QueryBuilder::<Sqlite>::new(
@@ -614,19 +616,19 @@ impl Store for SqliteStore {
             });
             qb.build().execute(&mut *c).await?;
         }
-        let originals = codec::original_rows(&prepared, &outcomes);
+        let originals = group_commit::original_rows(&prepared, &outcomes);
         if !originals.is_empty() {
             crate::originals_sql::insert_sqlite(&mut *c, &originals, OffsetDateTime::now_utc())
                 .await?;
         }
-        let quota = codec::quota_rows(&prepared, &outcomes);
+        let quota = group_commit::quota_rows(&prepared, &outcomes);
         if !quota.is_empty() {
             use crate::ledger_sql::LedgerTx as _;
             ledger_impl::LedgerConn(&mut *c)
                 .insert_quota(&quota)
                 .await?;
         }
-        let event_ids = codec::event_ids(&chosen, &outcomes, ids)?;
+        let event_ids = group_commit::event_ids(&chosen, &outcomes, ids)?;
         tx.commit().await?;
         Ok(Committed {
             outcomes,

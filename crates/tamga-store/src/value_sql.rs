@@ -30,7 +30,8 @@ use tamga_core::lifecycle::EventBody;
 use tamga_core::pipeline::DutyResult;
 use tamga_core::value_control::{observations, ValueKey};
 
-use crate::codec::{nanos, PreparedKind};
+use crate::codec::nanos;
+use crate::group_commit::PreparedKind;
 use crate::placeholders::{numbered as pg_sql, plain as sqlite_sql};
 use crate::postgres::PgStore;
 use crate::sqlite::SqliteStore;
@@ -90,7 +91,7 @@ impl ValueRows {
 }
 
 /// The rows of the writes a commit stores (see the module doc).
-pub(crate) fn value_rows(committed: &[&crate::codec::Prepared<'_>]) -> Result<ValueRows> {
+pub(crate) fn value_rows(committed: &[&crate::group_commit::Prepared<'_>]) -> Result<ValueRows> {
     let mut out = ValueRows::default();
     // One row per key: a later write of the same declaration wins.
     let mut at: HashMap<(String, i64, &'static str), usize> = HashMap::new();

@@ -140,10 +140,10 @@ pub(crate) trait LedgerTx: Send {
 /// quota are checked one after the other. Call before money moves.
 pub(crate) async fn check_quotas<T: LedgerTx + ?Sized>(
     tx: &mut T,
-    prepared: &[crate::codec::Prepared<'_>],
+    prepared: &[crate::group_commit::Prepared<'_>],
     outcomes: &mut [WriteOutcome],
 ) -> Result<()> {
-    use crate::codec::PreparedKind;
+    use crate::group_commit::PreparedKind;
     let checked: Vec<bool> = (0..prepared.len())
         .map(|i| {
             outcomes[i] == WriteOutcome::Committed
