@@ -18,12 +18,12 @@
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
-use quick_xml::escape::escape;
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
 use crate::dms_pointer::Pointer;
 use crate::schema::Schema;
+use crate::xml_out::XmlWriter;
 
 /// The envelope's namespace.
 pub const MD_NS: &str = "urn:wco:datamodel:WCO:DocumentMetaData-DMS:2";
@@ -251,48 +251,13 @@ fn amount(d: Decimal) -> String {
     d.to_string()
 }
 
-struct W {
-    out: String,
-    depth: usize,
-}
-
-impl W {
-    fn indent(&mut self) {
-        for _ in 0..self.depth {
-            self.out.push_str("  ");
-        }
-    }
-    fn open(&mut self, name: &str) {
-        self.indent();
-        let _ = writeln!(self.out, "<{name}>");
-        self.depth += 1;
-    }
-    fn close(&mut self, name: &str) {
-        self.depth -= 1;
-        self.indent();
-        let _ = writeln!(self.out, "</{name}>");
-    }
-    fn leaf(&mut self, name: &str, attr: Option<(&str, &str)>, value: &str) {
-        self.indent();
-        let _ = match attr {
-            Some((k, v)) => writeln!(
-                self.out,
-                "<{name} {k}=\"{}\">{}</{name}>",
-                escape(v),
-                escape(value)
-            ),
-            None => writeln!(self.out, "<{name}>{}</{name}>", escape(value)),
-        };
-    }
-    fn text(&mut self, name: &str, value: &str) {
-        self.leaf(name, None, value);
-    }
+impl XmlWriter {
     fn money(&mut self, name: &str, currency: Option<&str>, d: Decimal) {
-        self.leaf(name, currency.map(|c| ("currencyID", c)), &amount(d));
+        self.leaf_attr(name, currency.map(|c| ("currencyID", c)), &amount(d));
     }
-    fn date(&mut self, name: &str, t: OffsetDateTime) {
+    fn date_time(&mut self, name: &str, t: OffsetDateTime) {
         self.open(name);
-        self.leaf(
+        self.leaf_attr(
             "ds:DateTimeString",
             Some(("formatCode", "304")),
             &date_time_304(t),
@@ -303,11 +268,11 @@ impl W {
         for p in pointers {
             self.open("Pointer");
             if let Some(s) = p.sequence {
-                self.text("SequenceNumeric", &s.to_string());
+                self.leaf("SequenceNumeric", &s.to_string());
             }
-            self.text("DocumentSectionCode", &p.section);
+            self.leaf("DocumentSectionCode", &p.section);
             if let Some(t) = &p.tag {
-                self.text("TagID", t);
+                self.leaf("TagID", t);
             }
             self.close("Pointer");
         }
@@ -325,18 +290,15 @@ pub fn write(responses: &[DmsResponse]) -> String {
 /// The `MetaData` element alone (no XML declaration), indented `depth`
 /// levels: for embedding in a list.
 pub fn write_element(responses: &[DmsResponse], depth: usize) -> String {
-    let mut w = W {
-        out: String::new(),
-        depth,
-    };
+    let mut w = XmlWriter::new(String::new(), depth, "  ");
     w.indent();
     let _ = writeln!(
         w.out,
         "<md:MetaData xmlns:md=\"{MD_NS}\" xmlns=\"{RES_NS}\" xmlns:ds=\"{RES_DS_NS}\">"
     );
     w.depth += 1;
-    w.text("md:WCODataModelVersionCode", "3.6");
-    w.text("md:WCOTypeName", "RES");
+    w.leaf("md:WCODataModelVersionCode", "3.6");
+    w.leaf("md:WCOTypeName", "RES");
     for r in responses {
         response(&mut w, r);
     }
@@ -346,28 +308,28 @@ pub fn write_element(responses: &[DmsResponse], depth: usize) -> String {
     w.out
 }
 
-fn response(w: &mut W, r: &DmsResponse) {
+fn response(w: &mut XmlWriter, r: &DmsResponse) {
     w.open("Response");
-    w.text("FunctionCode", r.function.code());
-    w.text("FunctionalReferenceID", clip(&r.reference, 35));
-    w.date("IssueDateTime", r.issued_at);
+    w.leaf("FunctionCode", r.function.code());
+    w.leaf("FunctionalReferenceID", clip(&r.reference, 35));
+    w.date_time("IssueDateTime", r.issued_at);
     for s in &r.statements {
         w.open("AdditionalInformation");
         if let Some(c) = &s.code {
-            w.text("StatementCode", clip(c, 17));
+            w.leaf("StatementCode", clip(c, 17));
         }
         if let Some(d) = &s.description {
-            w.text("StatementDescription", clip(d, MAX_TEXT));
+            w.leaf("StatementDescription", clip(d, MAX_TEXT));
         }
         if let Some(t) = &s.type_code {
-            w.text("StatementTypeCode", clip(t, 3));
+            w.leaf("StatementTypeCode", clip(t, 3));
         }
         w.close("AdditionalInformation");
     }
     for e in &r.errors {
         w.open("Error");
-        w.text("Description", clip(&e.description, MAX_TEXT));
-        w.text("ValidationCode", clip(&e.validation_code, 8));
+        w.leaf("Description", clip(&e.description, MAX_TEXT));
+        w.leaf("ValidationCode", clip(&e.validation_code, 8));
         w.pointers(&e.pointers);
         w.close("Error");
     }
@@ -375,32 +337,32 @@ fn response(w: &mut W, r: &DmsResponse) {
     w.close("Response");
 }
 
-fn declaration(w: &mut W, d: &DeclarationRef) {
+fn declaration(w: &mut XmlWriter, d: &DeclarationRef) {
     w.open("Declaration");
     if let Some(t) = d.accepted_at {
-        w.date("AcceptanceDateTime", t);
+        w.date_time("AcceptanceDateTime", t);
     }
     if let Some(t) = d.cancelled_at {
-        w.date("CancellationDateTime", t);
+        w.date_time("CancellationDateTime", t);
     }
     if let Some(lrn) = &d.lrn {
-        w.text("FunctionalReferenceID", clip(lrn, 35));
+        w.leaf("FunctionalReferenceID", clip(lrn, 35));
     }
     if let Some(mrn) = &d.mrn {
-        w.text("ID", clip(mrn, 70));
+        w.leaf("ID", clip(mrn, 70));
     }
     if let Some(t) = d.rejected_at {
-        w.date("RejectionDateTime", t);
+        w.date_time("RejectionDateTime", t);
     }
     if let Some(v) = d.version {
-        w.text("VersionID", &v.to_string());
+        w.leaf("VersionID", &v.to_string());
     }
     let currency = d.currency.as_deref();
     if let Some(p) = &d.payment {
         w.open("DutyTaxFee");
         w.open("Payment");
         if let Some(r) = &p.reference {
-            w.text("ReferenceID", clip(r, 35));
+            w.leaf("ReferenceID", clip(r, 35));
         }
         if let Some(a) = p.assessed {
             w.money("TaxAssessedAmount", currency, a);
@@ -415,7 +377,7 @@ fn declaration(w: &mut W, d: &DeclarationRef) {
         w.open("GoodsShipment");
         for item in &d.items {
             w.open("GovernmentAgencyGoodsItem");
-            w.text("SequenceNumeric", &item.sequence.to_string());
+            w.leaf("SequenceNumeric", &item.sequence.to_string());
             if !item.charges.is_empty() {
                 w.open("Commodity");
                 for c in &item.charges {
@@ -430,27 +392,27 @@ fn declaration(w: &mut W, d: &DeclarationRef) {
     w.close("Declaration");
 }
 
-fn charge(w: &mut W, currency: Option<&str>, c: &Charge) {
+fn charge(w: &mut XmlWriter, currency: Option<&str>, c: &Charge) {
     w.open("DutyTaxFee");
     if let Some(b) = c.base_amount {
         w.money("AdValoremTaxBaseAmount", currency, b);
     }
     if let Some(r) = &c.regime {
-        w.text("DutyRegimeCode", clip(r, 3));
+        w.leaf("DutyRegimeCode", clip(r, 3));
     }
     if let Some((q, unit)) = &c.base_quantity {
         let attr =
             (unit.chars().count() <= 5 && !unit.is_empty()).then_some(("unitCode", unit.as_str()));
-        w.leaf(
+        w.leaf_attr(
             "SpecificTaxBaseQuantity",
             attr,
             &q.round_dp(6).normalize().to_string(),
         );
     }
     if let Some(r) = c.rate {
-        w.text("TaxRateNumeric", &r.normalize().to_string());
+        w.leaf("TaxRateNumeric", &r.normalize().to_string());
     }
-    w.text("TypeCode", clip(&c.type_code, 3));
+    w.leaf("TypeCode", clip(&c.type_code, 3));
     w.open("Payment");
     w.money("TaxAssessedAmount", currency, c.assessed);
     w.money("PaymentAmount", currency, c.payable);

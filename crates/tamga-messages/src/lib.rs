@@ -59,6 +59,7 @@ pub mod wco_amend;
 pub mod wco_in;
 pub mod wco_out;
 pub mod xml;
+mod xml_out;
 
 use serde::Serialize;
 use tamga_core::control::{self, Violation};

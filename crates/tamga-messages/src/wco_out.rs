@@ -9,7 +9,6 @@
 
 use std::fmt::Write as _;
 
-use quick_xml::escape::escape;
 use tamga_core::declaration::{
     AdditionalType, Declaration, DocumentRef, Party, RepresentationKind,
 };
@@ -17,48 +16,9 @@ use time::Date;
 
 use crate::error::MessageError;
 use crate::wco_in::{DEC_NS, DS_NS, EXCHANGE_RATE_DATE_STATEMENT, MD_NS};
+use crate::xml_out::XmlWriter;
 
-struct W {
-    out: String,
-    depth: usize,
-}
-
-impl W {
-    fn open(&mut self, name: &str) {
-        self.indent();
-        let _ = writeln!(self.out, "<{name}>");
-        self.depth += 1;
-    }
-    fn close(&mut self, name: &str) {
-        self.depth -= 1;
-        self.indent();
-        let _ = writeln!(self.out, "</{name}>");
-    }
-    fn leaf(&mut self, name: &str, value: &str) {
-        self.leaf_attr(name, None, value);
-    }
-    fn leaf_attr(&mut self, name: &str, attr: Option<(&str, &str)>, value: &str) {
-        self.indent();
-        let _ = match attr {
-            Some((k, v)) => writeln!(
-                self.out,
-                "<{name} {k}=\"{}\">{}</{name}>",
-                escape(v),
-                escape(value)
-            ),
-            None => writeln!(self.out, "<{name}>{}</{name}>", escape(value)),
-        };
-    }
-    fn opt(&mut self, name: &str, value: Option<&str>) {
-        if let Some(v) = value {
-            self.leaf(name, v);
-        }
-    }
-    fn indent(&mut self) {
-        for _ in 0..self.depth {
-            self.out.push('\t');
-        }
-    }
+impl XmlWriter {
     fn date(&mut self, name: &str, d: Date) {
         self.open(name);
         let v = format!("{:04}{:02}{:02}", d.year(), u8::from(d.month()), d.day());
@@ -96,10 +56,11 @@ pub fn write(d: &Declaration) -> Result<String, Vec<MessageError>> {
     if !errors.is_empty() {
         return Err(errors);
     }
-    let mut w = W {
-        out: String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"),
-        depth: 0,
-    };
+    let mut w = XmlWriter::new(
+        String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"),
+        0,
+        "\t",
+    );
     let _ = writeln!(
         w.out,
         "<md:MetaData xmlns:md=\"{MD_NS}\" xmlns=\"{DEC_NS}\" xmlns:p1=\"{DS_NS}\">"
@@ -176,7 +137,7 @@ pub fn write(d: &Declaration) -> Result<String, Vec<MessageError>> {
     Ok(w.out)
 }
 
-fn goods_shipment(w: &mut W, d: &Declaration) {
+fn goods_shipment(w: &mut XmlWriter, d: &Declaration) {
     w.open("GoodsShipment");
     let t = &d.transport;
     w.open("Consignment");
@@ -288,7 +249,7 @@ fn goods_shipment(w: &mut W, d: &Declaration) {
     w.close("GoodsShipment");
 }
 
-fn document(w: &mut W, doc: &DocumentRef) {
+fn document(w: &mut XmlWriter, doc: &DocumentRef) {
     let code = doc.type_code.as_str();
     w.open("AdditionalDocument");
     w.leaf("CategoryCode", &code[..1]);
