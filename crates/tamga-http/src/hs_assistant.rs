@@ -3,8 +3,9 @@
 //! and the `/hs` page ([`crate::portal::hs`]).
 //!
 //! - **Built in the background.** The model is built from the data
-//!   compiled into the binary ([`Classifier::shipped`]: once per process,
-//!   seconds of one core) on a thread of its own, `tamga-hs-build`, never
+//!   compiled into the binary and the classifications officers confirmed
+//!   ([`tamga_app::goods::learning`]: seconds of one core, again when
+//!   officers confirm more) on a thread of its own, `tamga-hs-build`, never
 //!   on a runtime worker ([`tamga_app::goods::HsModel`], shared with
 //!   lodging's goods check): the server answers and lodges while it builds
 //!   (they share the machine's cores for those seconds). It starts with
@@ -24,8 +25,8 @@
 //!   The rate per client address is [`crate::guard::hs_rate_limit`]'s.
 //!
 //! Nothing here is shared between instances, nor needs to be: the model is
-//! built from data in the binary, the same on every instance, and the
-//! limits protect this instance's processors.
+//! built from data in the binary and labels in the database, the same on
+//! every instance, and the limits protect this instance's processors.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,8 +35,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::Semaphore;
 
-use tamga_app::goods::{HsModel, ModelState};
-use tamga_hs::{Classifier, HsError, Suggestion};
+use tamga_app::goods::{HsModel, ModelRef, ModelState};
+use tamga_hs::{HsError, Suggestion};
 
 use crate::error::ApiError;
 
@@ -237,7 +238,7 @@ impl HsAssistant {
     }
 
     /// The model, once built (starting its build if nobody has).
-    pub fn classifier(&self) -> Result<&'static Classifier, Unavailable> {
+    pub fn classifier(&self) -> Result<ModelRef, Unavailable> {
         self.model.classifier().map_err(|s| match s {
             ModelState::NotReady => Unavailable::NotReady,
             ModelState::Failed => Unavailable::Failed,

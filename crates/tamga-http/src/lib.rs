@@ -179,7 +179,12 @@ pub async fn state(clearance: Arc<Clearance>) -> Result<AppState, AppError> {
     // Built on a thread of its own: the server answers meanwhile.
     let hs = hs_assistant::HsAssistant::new(clearance.goods().model().clone());
     if clearance.settings().hs_build_at_start {
-        hs.start();
+        // With what officers confirmed, and again when they confirm more.
+        tamga_app::goods::learning::spawn(
+            clearance.store().clone(),
+            clearance.goods().model().clone(),
+            clearance.settings().hs_relearn_every,
+        );
     }
     let state = Arc::new(AppStateInner {
         portal,

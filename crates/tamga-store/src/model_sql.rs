@@ -89,6 +89,11 @@ pub struct LabelledDeclaration {
     pub registered_at: OffsetDateTime,
     /// Whether the control found something.
     pub findings: bool,
+    /// An officer recorded the control's result (compliant or findings).
+    pub result_recorded: bool,
+    /// Released (not refused): the goods went as declared, or as the
+    /// officer corrected them.
+    pub released: bool,
     pub declaration: Declaration,
 }
 
@@ -250,11 +255,14 @@ where
     let mrn: String = r.try_get("mrn")?;
     let doc: String = r.try_get("doc")?;
     let outcome: Option<String> = r.try_get("outcome")?;
+    let final_state: String = r.try_get("final_state")?;
     Ok(LabelledDeclaration {
         id: r.try_get("id")?,
         mrn: Mrn::parse(&mrn).map_err(|_| StoreError::Corrupt(format!("label mrn {mrn}")))?,
         registered_at: crate::codec::from_nanos(r.try_get("registered_at")?)?,
         findings: outcome.as_deref() == Some("findings"),
+        result_recorded: outcome.is_some(),
+        released: final_state == "released",
         declaration: serde_json::from_str(&doc)
             .map_err(|e| StoreError::Corrupt(format!("declaration {mrn}: {e}")))?,
     })
@@ -396,7 +404,7 @@ macro_rules! model_backend {
                 limit: i64,
             ) -> Result<Vec<LabelledDeclaration>> {
                 sqlx::query(&$sql(
-                    "SELECT l.id, l.mrn, l.outcome, d.registered_at, d.doc FROM ops_labels l JOIN declarations d ON d.mrn = l.mrn WHERE l.id > ? AND l.inspected ORDER BY l.id LIMIT ?",
+                    "SELECT l.id, l.mrn, l.outcome, l.final_state, d.registered_at, d.doc FROM ops_labels l JOIN declarations d ON d.mrn = l.mrn WHERE l.id > ? AND l.inspected ORDER BY l.id LIMIT ?",
                 ))
                 .bind(after)
                 .bind(limit)

@@ -127,6 +127,11 @@ pub struct Settings {
     /// benchmarks), so they do not pay for it. Until it is built the
     /// assistant answers 503 `HS_NOT_READY`.
     pub hs_build_at_start: bool,
+    /// With [`Self::hs_build_at_start`], the assistant's first model learns
+    /// from the classifications officers confirmed (released declarations
+    /// they controlled), and is rebuilt this often when new ones were
+    /// confirmed ([`crate::goods::learning`]).
+    pub hs_relearn_every: std::time::Duration,
     /// The goods check of lodging (vague descriptions, declared headings
     /// that do not match their description: [`crate::goods`]).
     pub goods_check: crate::goods::GoodsCheckSettings,
@@ -144,6 +149,7 @@ impl Default for Settings {
             secure_cookies: false,
             scheduled_model_jobs: true,
             hs_build_at_start: true,
+            hs_relearn_every: std::time::Duration::from_secs(3600),
             goods_check: crate::goods::GoodsCheckSettings::default(),
             value_control: crate::values::ValueControlSettings::default(),
         }

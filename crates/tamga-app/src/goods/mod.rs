@@ -25,19 +25,21 @@
 //!   check fails or panics (`failed`, logged).
 //! - **Cheap for repeated goods.** What the assistant says of a
 //!   description does not depend on the declared code, so it is kept per
-//!   description (a bounded cache of this process: derived from the model
-//!   in the binary, the same on every instance).
+//!   description (a bounded cache of this process, derived from the
+//!   model: emptied when a relearned model is installed).
 //! - **Rule.** A declared heading ranked below the
 //!   [`GoodsCheckSettings::top_k`] best for its description and scoring at
 //!   least [`GoodsCheckSettings::min_gap`] below the best is a mismatch;
 //!   the defaults come from the calibration in
 //!   `docs/hs-classification.md` ("Goods check").
 
+pub mod learning;
 pub mod model;
 #[cfg(test)]
 mod tests;
 
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -53,7 +55,7 @@ use tamga_core::goods_check::{
 use tamga_hs::controlled::Matched;
 use tamga_hs::{Assessment, ControlledList, HeadingRank, MismatchRule, VagueKind};
 
-pub use model::{HsModel, ModelState};
+pub use model::{HsModel, ModelRef, ModelState, Recipe};
 
 /// Subheadings suggested per item.
 pub const SUGGESTIONS: usize = 3;
@@ -112,6 +114,8 @@ pub struct GoodsCheck {
     model: Arc<HsModel>,
     settings: GoodsCheckSettings,
     cache: Option<Cache<String, Arc<Assessment>>>,
+    /// The model generation the kept assessments come from.
+    cache_generation: AtomicU64,
 }
 
 impl GoodsCheck {
@@ -120,6 +124,7 @@ impl GoodsCheck {
             model,
             settings,
             cache: (settings.cache > 0).then(|| Cache::new(settings.cache)),
+            cache_generation: AtomicU64::new(0),
         }
     }
 
@@ -142,6 +147,9 @@ impl GoodsCheck {
         };
         // Controlled goods first: a list, no model, every item.
         let (controlled_list, controlled, mut warnings) = screen_controlled(d);
+        // Read before the model: a model installed in between clears the
+        // kept assessments at the next check, never keeps old ones.
+        let generation = self.model.generation();
         let classifier = match self.model.built() {
             Ok(c) => c,
             Err(state) => {
@@ -159,6 +167,11 @@ impl GoodsCheck {
                 });
             }
         };
+        if let Some(cache) = &self.cache {
+            if self.cache_generation.swap(generation, Ordering::AcqRel) != generation {
+                cache.clear();
+            }
+        }
         let started = Instant::now();
         let mut checks = GoodsChecks {
             top_k,
@@ -173,7 +186,7 @@ impl GoodsCheck {
                 checks.absent = Some(GoodsCheckAbsence::OverBudget);
                 break;
             }
-            let Some(assessment) = self.assessment(classifier, &item.description) else {
+            let Some(assessment) = self.assessment(&classifier, &item.description) else {
                 checks.absent = Some(GoodsCheckAbsence::Failed);
                 continue;
             };

@@ -2,7 +2,7 @@
 //! warns and where, its absences (model not built, budget spent) and the
 //! controlled-goods screening that needs no model.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tamga_core::declaration::{Declaration, DocumentRef};
@@ -31,31 +31,35 @@ XVI,8528,Monitors and television receivers,85,4
 XVI,852872,Television receivers with colour display,8528,6
 ";
 
-fn classifier() -> &'static Classifier {
-    static C: OnceLock<Classifier> = OnceLock::new();
-    C.get_or_init(|| {
-        let ex = |d: &str, c: &str| Example {
-            description: d.into(),
-            code: c.into(),
-            source: Source::Parcel,
-        };
-        Classifier::build(
-            NOMENCLATURE,
-            vec![
-                ex("frozen shrimp", "030617"),
-                ex("king prawns frozen", "030617"),
-                ex("frozen crab legs", "030619"),
-                ex("mens leather boots", "640399"),
-                ex("leather shoes", "640399"),
-                ex("laptop computer", "847130"),
-                ex("keyboard for computer", "847330"),
-                ex("mobile phone", "851713"),
-                ex("smart tv", "852872"),
-            ],
-            Params::default(),
-        )
-        .expect("builds")
-    })
+fn small_examples() -> Result<Vec<Example>, tamga_hs::HsError> {
+    let ex = |d: &str, c: &str| Example {
+        description: d.into(),
+        code: c.into(),
+        source: Source::Parcel,
+    };
+    Ok(vec![
+        ex("frozen shrimp", "030617"),
+        ex("king prawns frozen", "030617"),
+        ex("frozen crab legs", "030619"),
+        ex("mens leather boots", "640399"),
+        ex("leather shoes", "640399"),
+        ex("laptop computer", "847130"),
+        ex("keyboard for computer", "847330"),
+        ex("mobile phone", "851713"),
+        ex("smart tv", "852872"),
+    ])
+}
+
+fn small_recipe() -> Recipe {
+    Recipe {
+        nomenclature: NOMENCLATURE,
+        examples: small_examples,
+        params: Params::default(),
+    }
+}
+
+fn classifier() -> Classifier {
+    Classifier::build(NOMENCLATURE, small_examples().unwrap(), Params::default()).expect("builds")
 }
 
 fn declaration() -> Declaration {
@@ -213,4 +217,71 @@ fn a_description_comes_from_the_cache_the_second_time() {
         },
     );
     assert_eq!(uncached.check(&declaration()).unwrap(), first);
+}
+
+/// A rebuilt model learns what officers confirmed, replaces the old one
+/// (a new generation) and the goods check forgets what it kept of the old.
+#[tokio::test]
+async fn a_rebuilt_model_learns_confirmed_classifications_and_the_check_forgets_the_old() {
+    let model = Arc::new(HsModel::new(small_recipe()));
+    assert!(model.rebuild(Vec::new()).await);
+    assert_eq!((model.generation(), model.confirmed()), (1, 0));
+    let check = GoodsCheck::new(model.clone(), GoodsCheckSettings::default());
+    let mut d = declaration();
+    d.items.truncate(1);
+    d.items[0].description = "zenbook flip".into();
+    d.items[0].hs_code = tamga_core::codes::HsCode::parse("847130").unwrap();
+    let before = check.check(&d).unwrap().checks;
+    assert!(
+        before.items[0]
+            .suggestions
+            .iter()
+            .all(|s| s.code != "847130"),
+        "{before:?}"
+    );
+    let confirmed = vec![Example {
+        description: "zenbook flip 14".into(),
+        code: "847130".into(),
+        source: Source::Confirmed,
+    }];
+    assert!(model.rebuild(confirmed).await);
+    assert_eq!((model.generation(), model.confirmed()), (2, 1));
+    let after = check.check(&d).unwrap().checks;
+    assert_eq!(after.items[0].suggestions[0].code, "847130", "{after:?}");
+}
+
+/// A model that cannot be built leaves the one in service in place; with
+/// none in service the assistant is unavailable.
+#[tokio::test]
+async fn a_failed_rebuild_keeps_the_model_in_service() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    fn flaky() -> Result<Vec<Example>, tamga_hs::HsError> {
+        if CALLS.fetch_add(1, Ordering::SeqCst) == 0 {
+            small_examples()
+        } else {
+            Err(tamga_hs::HsError::Data {
+                source_name: "test",
+                line: 0,
+                message: "gone".into(),
+            })
+        }
+    }
+    let model = HsModel::new(Recipe {
+        nomenclature: NOMENCLATURE,
+        examples: flaky,
+        params: Params::default(),
+    });
+    assert!(model.rebuild(Vec::new()).await);
+    assert!(!model.rebuild(Vec::new()).await);
+    assert!(model.built().is_ok());
+    assert_eq!(model.generation(), 1);
+
+    let never = HsModel::new(Recipe {
+        nomenclature: "not a nomenclature",
+        examples: small_examples,
+        params: Params::default(),
+    });
+    assert!(!never.rebuild(Vec::new()).await);
+    assert_eq!(never.built().unwrap_err(), ModelState::Failed);
 }

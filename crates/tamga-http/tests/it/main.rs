@@ -19,6 +19,7 @@ mod edifact_lodging;
 mod event_view_api;
 mod goods_check;
 mod hs;
+mod hs_learning;
 mod login;
 mod openapi_doc;
 mod payments;
