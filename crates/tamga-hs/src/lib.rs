@@ -73,7 +73,16 @@ impl Classifier {
         examples: Vec<Example>,
         params: Params,
     ) -> Result<Self, HsError> {
-        let nomenclature = Nomenclature::from_csv(nomenclature_csv)?;
+        Ok(Self::build_from(
+            Nomenclature::from_csv(nomenclature_csv)?,
+            examples,
+            params,
+        ))
+    }
+
+    /// Builds from a read nomenclature (e.g. one with withheld texts,
+    /// [`Nomenclature::withhold_texts`]) and labelled descriptions.
+    pub fn build_from(nomenclature: Nomenclature, examples: Vec<Example>, params: Params) -> Self {
         let model = Model::build(nomenclature, examples.clone(), params);
         // The correction (its fold models) and the linear models are
         // independent: trained side by side.
@@ -91,11 +100,11 @@ impl Classifier {
                 .unwrap_or_else(|p| std::panic::resume_unwind(p));
             (reranker, linear)
         });
-        Ok(Classifier {
+        Classifier {
             model,
             reranker,
             linear,
-        })
+        }
     }
 
     /// Builds from the shipped data with the default parameters.

@@ -256,7 +256,8 @@ pub struct Discriminative {
 impl Discriminative {
     /// Trains both models on the labelled descriptions the model holds and
     /// the nomenclature's texts (each subheading's text, labelled with it
-    /// and its heading; each heading's text, labelled with the heading).
+    /// and its heading, unless withheld; each heading's text, labelled with
+    /// the heading).
     pub fn train(
         model: &Model,
         examples: &[Example],
@@ -283,7 +284,10 @@ impl Discriminative {
             });
         }
         for (s, sub) in nom.subheadings.iter().enumerate() {
-            let x = model.text_vector(&sub.text);
+            let Some(text) = nom.training_text(s) else {
+                continue;
+            };
+            let x = model.text_vector(text);
             heads.push(Sample {
                 x: x.clone(),
                 class: sub.heading as u32,

@@ -196,10 +196,9 @@ impl Model {
             })
             .unzip();
         let example_counts: Vec<Counts> = examples.iter().map(|e| counts(&e.description)).collect();
-        let sub_counts: Vec<Counts> = nomenclature
-            .subheadings
-            .iter()
-            .map(|s| counts(&s.text))
+        // Withheld subheading texts are no document (`None`).
+        let sub_counts: Vec<Option<Counts>> = (0..nomenclature.subheadings.len())
+            .map(|i| nomenclature.training_text(i).map(counts))
             .collect();
         let head_counts: Vec<Counts> = nomenclature
             .headings
@@ -211,8 +210,12 @@ impl Model {
         let mut df: Vec<f32> = Vec::new();
         let mut blocks = Vec::new();
         let mut hashes = Vec::new();
-        let all = example_counts.iter().chain(&sub_counts).chain(&head_counts);
-        let documents = example_counts.len() + sub_counts.len() + head_counts.len();
+        let all = example_counts
+            .iter()
+            .chain(sub_counts.iter().flatten())
+            .chain(&head_counts);
+        let documents =
+            example_counts.len() + sub_counts.iter().flatten().count() + head_counts.len();
         for c in all {
             for (&f, &(_, b)) in c {
                 let id = *vocabulary.entry(f).or_insert_with(|| {
@@ -247,7 +250,10 @@ impl Model {
         };
         let ex_vecs: Vec<Vec<(u32, f32)>> =
             example_counts.iter().map(|c| model.vector(c).0).collect();
-        let sub_vecs: Vec<Vec<(u32, f32)>> = sub_counts.iter().map(|c| model.vector(c).0).collect();
+        let sub_vecs: Vec<Vec<(u32, f32)>> = sub_counts
+            .iter()
+            .map(|c| c.as_ref().map_or_else(Vec::new, |c| model.vector(c).0))
+            .collect();
         let head_vecs: Vec<Vec<(u32, f32)>> =
             head_counts.iter().map(|c| model.vector(c).0).collect();
         let nom = &model.nomenclature;
@@ -280,8 +286,10 @@ impl Model {
         let mut class_words: Vec<FxHashSet<u64>> = nom
             .subheadings
             .iter()
-            .map(|s| {
-                let text = format!("{} {}", s.text, nom.headings[s.heading].text);
+            .enumerate()
+            .map(|(i, s)| {
+                let own = nom.training_text(i).unwrap_or("");
+                let text = format!("{own} {}", nom.headings[s.heading].text);
                 text::tokens(&text)
                     .iter()
                     .map(|t| text::word_feature(&t.stem))

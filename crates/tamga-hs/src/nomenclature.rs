@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::error::HsError;
 
@@ -33,6 +33,8 @@ pub struct Nomenclature {
     pub subheadings: Vec<Subheading>,
     heading_index: FxHashMap<String, usize>,
     subheading_index: FxHashMap<String, usize>,
+    /// Subheadings whose text is not training text ([`Nomenclature::withhold_texts`]).
+    withheld: FxHashSet<usize>,
 }
 
 impl Nomenclature {
@@ -103,5 +105,25 @@ impl Nomenclature {
 
     pub fn chapter_text(&self, code: &str) -> &str {
         self.chapters.get(code).map_or("", String::as_str)
+    }
+
+    /// Withholds the texts of these subheadings (6-digit codes; unknown
+    /// codes are ignored) from training: a model built on this
+    /// nomenclature neither indexes nor learns from them (vocabulary,
+    /// document frequencies, centroids, linear models, the correction's
+    /// fold models), but still ranks the subheadings (from their heading's
+    /// text and their labelled descriptions) and shows their texts. For
+    /// evaluating on nomenclature texts (the benchmark's `--pooled`).
+    pub fn withhold_texts<'a>(&mut self, codes: impl IntoIterator<Item = &'a str>) {
+        for code in codes {
+            if let Some(i) = self.subheading(code) {
+                self.withheld.insert(i);
+            }
+        }
+    }
+
+    /// The text of subheading `i` as training text: `None` when withheld.
+    pub fn training_text(&self, i: usize) -> Option<&str> {
+        (!self.withheld.contains(&i)).then(|| self.subheadings[i].text.as_str())
     }
 }

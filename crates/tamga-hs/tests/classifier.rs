@@ -149,3 +149,55 @@ fn a_new_labelled_description_teaches_the_model() {
     assert_eq!(s[0].code, "950300");
     assert_eq!(s[0].nearest_examples[0].description, "glorbix plush figure");
 }
+
+#[test]
+fn a_withheld_nomenclature_text_does_not_train_but_its_code_still_ranks() {
+    let csv = "section,hscode,description,parent,level\n\
+               XX,95,Toys,TOTAL,2\n\
+               XX,9501,Wheeled toys,95,4\n\
+               XX,950110,Zorblat scooters,9501,6\n\
+               XX,950120,Plain tricycles,9501,6\n\
+               XX,9502,Dolls,95,4\n\
+               XX,950210,Rag dolls,9502,6\n";
+    let example = |description: &str, code: &str| Example {
+        description: description.into(),
+        code: code.into(),
+        source: Source::Confirmed,
+    };
+    let examples = vec![
+        example("shiny gizmo", "950110"),
+        example("red tricycle", "950120"),
+        example("cloth doll", "950210"),
+    ];
+    let build = |withheld: &[&str]| {
+        let mut nomenclature = tamga_hs::Nomenclature::from_csv(csv).unwrap();
+        nomenclature.withhold_texts(withheld.iter().copied());
+        Classifier::build_from(nomenclature, examples.clone(), Params::default())
+    };
+    let full = build(&[]);
+    assert!(!full.model().score("zorblat").words.is_empty());
+    let s = full.suggest("zorblat gizmo", 1).unwrap();
+    assert_eq!(s[0].code, "950110");
+    assert!(s[0].matching_terms.iter().any(|t| t == "zorblat"), "{s:?}");
+
+    let held = build(&["950110", "999999"]);
+    // Its words are not in the vocabulary (so in no index, no document
+    // frequency, no linear weight) nor among its matching terms.
+    assert!(held.model().score("zorblat").words.is_empty());
+    assert!(held.model().feature_count() < full.model().feature_count());
+    // The code is still a candidate, learnt from its descriptions, and
+    // still shown with its text.
+    let s = held.suggest("zorblat gizmo", 1).unwrap();
+    assert_eq!(s[0].code, "950110");
+    assert_eq!(s[0].path.subheading.text, "Zorblat scooters");
+    assert!(!s[0].matching_terms.iter().any(|t| t == "zorblat"), "{s:?}");
+    assert!(
+        held.rank("rag doll")
+            .unwrap()
+            .subheading_rank("950110")
+            .unwrap()
+            <= 3
+    );
+    // The other texts still train.
+    assert!(!held.model().score("tricycles").words.is_empty());
+}
