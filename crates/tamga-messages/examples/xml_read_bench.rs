@@ -56,6 +56,7 @@ fn main() {
             Duration::ZERO,
             Duration::ZERO,
         );
+        let (mut t_tree, mut t_quick) = (Duration::ZERO, Duration::ZERO);
         for (json, x) in &messages {
             // The floor: quick-xml's events, namespaces resolved, nothing kept.
             let z = Instant::now();
@@ -86,6 +87,15 @@ fn main() {
             black_box(&v);
             drop(v);
             let f = Instant::now();
+            // Whole readings: with every pointer and source (the
+            // amendment's and the conformance tools'), and the lodging's.
+            let g = Instant::now();
+            black_box(tamga_messages::read_wco_tree(x, &limits).expect("read"));
+            let h = Instant::now();
+            black_box(tamga_messages::read_wco_quick(x, &limits).expect("read"));
+            let k = Instant::now();
+            t_tree += h - g;
+            t_quick += k - h;
             t_parse += b - a;
             t_schema += c - b;
             t_map += d - c;
@@ -100,6 +110,11 @@ fn main() {
             per(t_map),
             per(t_parse + t_schema + t_map),
             per(t_json)
+        );
+        println!(
+            "round {round}: whole reading µs: read_wco_tree {:.1}, read_wco_quick (lodging) {:.1}",
+            per(t_tree),
+            per(t_quick)
         );
     }
 }

@@ -12,15 +12,25 @@ use crate::xml::Element;
 #[derive(Debug, Default)]
 pub struct JsonDoc {
     pub value: Value,
-    /// JSON pointer → XPath of the element it was mapped from.
+    /// JSON pointer → XPath of the element it was mapped from (empty when
+    /// not tracked).
     pub sources: BTreeMap<String, String>,
+    track: bool,
 }
 
 impl JsonDoc {
     pub fn new() -> Self {
+        Self::tracking(true)
+    }
+
+    /// A document that records its sources (`track`) or not (they are
+    /// only needed when something is wrong with it, and cost a pointer
+    /// and a path per value).
+    pub fn tracking(track: bool) -> Self {
         Self {
             value: Value::Object(Map::new()),
             sources: BTreeMap::new(),
+            track,
         }
     }
 
@@ -29,14 +39,18 @@ impl JsonDoc {
     /// `from` as its source.
     pub fn put(&mut self, pointer: &str, v: Value, from: &Element) {
         set(&mut self.value, pointer, v);
-        self.sources.insert(pointer.to_owned(), from.path.clone());
+        if self.track {
+            self.sources.insert(pointer.to_owned(), from.path.clone());
+        }
     }
 
     /// Records a source for a container (an item, a party) without a value.
     pub fn source(&mut self, pointer: &str, from: &Element) {
-        self.sources
-            .entry(pointer.to_owned())
-            .or_insert_with(|| from.path.clone());
+        if self.track {
+            self.sources
+                .entry(pointer.to_owned())
+                .or_insert_with(|| from.path.clone());
+        }
     }
 
     pub fn get(&self, pointer: &str) -> Option<&Value> {

@@ -97,6 +97,42 @@ pub fn read_wco_tree(
     Ok((root, mapped))
 }
 
+/// [`read_wco_tree`] for the lodging path, where the pointers are rarely
+/// needed: a lodgement (function code 9) that passes the schema and maps
+/// without error is read without building an XPath per element or a
+/// source per value ([`Mapped::sources`] is left empty: read the same
+/// bytes with [`read_wco_tree`] to place a violation); `not_used` is
+/// always complete. Anything else (an error, an amendment, a
+/// cancellation) is read again by [`read_wco_tree`], so its errors and
+/// sources are exactly that function's.
+pub fn read_wco_quick(
+    bytes: &[u8],
+    limits: &Limits,
+) -> Result<(xml::Element, Mapped), Vec<MessageError>> {
+    let Ok(mut root) = xml::parse_unplaced(bytes, limits) else {
+        return read_wco_tree(bytes, limits);
+    };
+    let valid = {
+        let message = wco_in::unwrap(&root);
+        wco_in::is_declaration(message).is_ok() && schema::dec_dms().validate(message).is_empty()
+    };
+    if valid {
+        if let Ok(mut mapped) = wco_in::map_untracked(&root) {
+            if mapped.kind == MessageKind::Lodgement {
+                if !mapped.not_used.is_empty() {
+                    // Named by their pointers: placed now (the tree keeps
+                    // what the mapping used).
+                    xml::place(&mut root);
+                    mapped.not_used.clear();
+                    root.unused(&mut mapped.not_used);
+                }
+                return Ok((root, mapped));
+            }
+        }
+    }
+    read_wco_tree(bytes, limits)
+}
+
 /// A control violation with the XPath of the element it concerns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LocatedViolation {

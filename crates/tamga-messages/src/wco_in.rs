@@ -189,9 +189,19 @@ pub fn is_declaration(root: &Element) -> Result<(), MessageError> {
 
 /// Maps a parsed DEC-DMS message. Every error at once, or the mapping.
 pub fn map(outer: &Element) -> Result<Mapped, Vec<MessageError>> {
+    map_with(outer, true)
+}
+
+/// [`map`] without [`Mapped::sources`] (left empty): for a reader that
+/// needs them only when something is wrong with the declaration.
+pub fn map_untracked(outer: &Element) -> Result<Mapped, Vec<MessageError>> {
+    map_with(outer, false)
+}
+
+fn map_with(outer: &Element, track: bool) -> Result<Mapped, Vec<MessageError>> {
     let root = unwrap(outer);
     let mut m = Mapper {
-        doc: JsonDoc::new(),
+        doc: JsonDoc::tracking(track),
         errors: Vec::new(),
     };
     let mut envelope = Envelope::default();

@@ -148,6 +148,25 @@ pub const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 
 /// Reads `bytes` into a tree, or the first reason it cannot.
 pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Element, MessageError> {
+    let mut root = parse_unplaced(bytes, limits)?;
+    place(&mut root);
+    Ok(root)
+}
+
+/// Gives every element of the tree its pointer ([`Element::path`]): once
+/// the tree is read, in one pass.
+pub fn place(root: &mut Element) {
+    let mut path = String::with_capacity(root.name.len() + 1);
+    path.push('/');
+    path.push_str(&root.name);
+    root.path = path;
+    assign_paths(root);
+}
+
+/// [`parse`] without the pointers (every [`Element::path`] empty): for a
+/// reader that needs them only when something is wrong, and then calls
+/// [`place`]. Errors of the reading itself carry their pointer.
+pub fn parse_unplaced(bytes: &[u8], limits: &Limits) -> Result<Element, MessageError> {
     if bytes.len() > limits.max_bytes {
         return Err(MessageError::new(
             "XML-TOO-LARGE",
@@ -431,13 +450,8 @@ impl<'a> Reader<'a> {
                 ),
             ));
         }
-        let mut root = self
-            .root
-            .ok_or_else(|| MessageError::new("XML-EMPTY", "", "the message has no root element"))?;
-        root.path.push('/');
-        root.path.push_str(&root.name);
-        assign_paths(&mut root);
-        Ok(root)
+        self.root
+            .ok_or_else(|| MessageError::new("XML-EMPTY", "", "the message has no root element"))
     }
 }
 

@@ -183,3 +183,57 @@ fn ten_thousand_mutated_edifact_interchanges_never_panic() {
         "mapped {mapped}, syntax errors {syntax}, mapping errors {mapping}"
     );
 }
+
+/// The lodging's quick reading (`read_wco_quick`: no pointers or sources
+/// built unless something is wrong) reads every message as the full one
+/// does, the samples and 3,000 mutations of them: the same refusals with
+/// the same pointers, the same declaration and elements not used; only a
+/// lodgement's sources are left out (read again when needed).
+#[test]
+fn the_quick_reading_agrees_with_the_full_one() {
+    use tamga_messages::{read_wco_quick, read_wco_tree, MessageKind};
+    let samples = samples();
+    let mut rng = ChaCha8Rng::seed_from_u64(0x1901);
+    let limits = Limits::default();
+    let (mut quick, mut full) = (0, 0);
+    let mutated = (0..3_000).map(|_| {
+        let base = &samples[rng.gen_range(0..samples.len())];
+        common::mutate::mutate(base, &mut rng)
+    });
+    for bytes in samples.iter().cloned().chain(mutated.collect::<Vec<_>>()) {
+        match (
+            read_wco_quick(&bytes, &limits),
+            read_wco_tree(&bytes, &limits),
+        ) {
+            (Ok((_, mut q)), Ok((_, t))) => {
+                if q.kind == MessageKind::Lodgement && q.sources.is_empty() {
+                    quick += 1;
+                    q.sources = t.sources.clone();
+                } else {
+                    full += 1;
+                }
+                assert_eq!(
+                    serde_json::to_value(&q).unwrap(),
+                    serde_json::to_value(&t).unwrap()
+                );
+            }
+            (Err(q), Err(t)) => {
+                let key = |e: &tamga_messages::MessageError| {
+                    (
+                        e.code,
+                        e.pointer.clone(),
+                        e.message.clone(),
+                        e.line,
+                        e.column,
+                    )
+                };
+                assert_eq!(
+                    q.iter().map(key).collect::<Vec<_>>(),
+                    t.iter().map(key).collect::<Vec<_>>()
+                );
+            }
+            (q, t) => panic!("quick {:?} / full {:?}", q.is_ok(), t.is_ok()),
+        }
+    }
+    assert!(quick > 0 && full > 0, "quick {quick}, full {full}");
+}

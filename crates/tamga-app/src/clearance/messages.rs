@@ -72,7 +72,7 @@ impl Clearance {
         lodged_by: &Eori,
         s: Signed<'_>,
     ) -> Result<AcceptedMessage, AppError> {
-        let (tree, mapped) = match tamga_messages::read_wco_tree(s.body, &Limits::default()) {
+        let (tree, mapped) = match tamga_messages::read_wco_quick(s.body, &Limits::default()) {
             Ok(m) => m,
             Err(errors) => {
                 let violations = errors.into_iter().map(message_violation).collect();
@@ -88,7 +88,6 @@ impl Clearance {
                     .await);
             }
         };
-        let declaration_path = mapped.sources.get("").cloned().unwrap_or_default();
         match mapped.kind {
             MessageKind::Lodgement => drop(tree),
             MessageKind::Amendment { .. } => {
@@ -103,6 +102,7 @@ impl Clearance {
             }
             MessageKind::GoodsPresentation { .. } => {
                 drop(tree);
+                let declaration_path = mapped.sources.get("").cloned().unwrap_or_default();
                 return Err(AppError::bad_request(
                     XML_FUNCTION_NOT_SUPPORTED,
                     format!("{declaration_path}/FunctionCode"),
@@ -115,19 +115,29 @@ impl Clearance {
             }
         }
         let Mapped {
-            document,
-            sources,
-            not_used,
-            ..
+            document, not_used, ..
         } = mapped;
+        // Read without its sources (`read_wco_quick`): they are read again,
+        // once, from the same bytes if a violation needs placing.
+        let sources = std::sync::OnceLock::new();
+        let sources = || {
+            sources.get_or_init(|| {
+                tamga_messages::read_wco_tree(s.body, &Limits::default())
+                    .map(|(_, m)| m.sources)
+                    .unwrap_or_default()
+            })
+        };
         let place = |v: &mut Violation| {
             if v.xpath.is_none() {
-                v.xpath = tamga_messages::json_doc::xpath_for(&sources, &v.pointer);
+                v.xpath = tamga_messages::json_doc::xpath_for(sources(), &v.pointer);
             }
         };
         // The LRN's element, not the JSON field.
-        let lrn_at =
-            tamga_messages::json_doc::xpath_for(&sources, "/lrn").unwrap_or(declaration_path);
+        let lrn_at = || {
+            let sources = sources();
+            tamga_messages::json_doc::xpath_for(sources, "/lrn")
+                .unwrap_or_else(|| sources.get("").cloned().unwrap_or_default())
+        };
         self.lodge_message(
             lodged_by,
             &s,
@@ -135,7 +145,7 @@ impl Clearance {
             WCO_DEC_DMS_XML,
             not_used,
             &place,
-            lrn_at,
+            &lrn_at,
         )
         .await
     }
@@ -153,7 +163,7 @@ impl Clearance {
         format: &str,
         not_used: Vec<String>,
         place: super::lodging::Place<'_>,
-        lrn_at: String,
+        lrn_at: &(dyn Fn() -> String + Send + Sync),
     ) -> Result<AcceptedMessage, AppError> {
         let body_sha256 = sha256_hex(s.body);
         let lodgement = Lodgement {
@@ -176,7 +186,7 @@ impl Clearance {
             }),
             Err(AppError::LrnConflict { lrn, mrn }) => Err(AppError::Conflict {
                 code: "FLC-LRN-CONFLICT",
-                pointer: lrn_at,
+                pointer: lrn_at(),
                 message: format!(
                     "LRN {lrn} was already used by this declarant for a different declaration ({mrn})"
                 ),
@@ -245,7 +255,7 @@ impl Clearance {
             UNEDIFACT_CUSDEC,
             not_used.clone(),
             &place,
-            lrn_at,
+            &move || lrn_at.clone(),
         )
         .await
     }
