@@ -204,6 +204,17 @@ pub fn parse_unplaced(bytes: &[u8], limits: &Limits) -> Result<Element, MessageE
 
 struct Open {
     element: Element,
+    /// Blank text read while the element has neither text nor children
+    /// yet, as a byte range of the message: indentation before a first
+    /// child (dropped when it comes) or a blank value (the text of an
+    /// element that ends without children). Kept aside so that
+    /// indentation is never decoded or allocated.
+    blank: Option<(usize, usize)>,
+}
+
+/// The blank bytes of `range` (ASCII whitespace, so UTF-8) as text.
+fn blank_text(source: &[u8], range: (usize, usize)) -> &str {
+    std::str::from_utf8(&source[range.0..range.1]).unwrap_or_default()
 }
 
 struct Reader<'a> {
@@ -358,7 +369,12 @@ impl<'a> Reader<'a> {
                             used: Cell::new(false),
                         });
                     }
+                    if let Some(parent) = self.stack.last_mut() {
+                        // Indentation before a child: not content.
+                        parent.blank = None;
+                    }
                     self.stack.push(Open {
+                        blank: None,
                         element: Element {
                             ns,
                             name,
@@ -375,6 +391,10 @@ impl<'a> Reader<'a> {
                     let Some(mut done) = self.stack.pop() else {
                         return Err(self.err("XML-SYNTAX", "an end tag without a start tag"));
                     };
+                    if let Some(range) = done.blank.take() {
+                        // A blank value, as written.
+                        done.element.text.push_str(blank_text(self.source, range));
+                    }
                     // Indentation between child elements is not content.
                     if !done.element.children.is_empty()
                         && done.element.text.bytes().all(|b| b.is_ascii_whitespace())
@@ -387,24 +407,52 @@ impl<'a> Reader<'a> {
                     }
                 }
                 (_, Event::Text(t)) => {
-                    let text = t
-                        .unescape()
-                        .map_err(|e| self.err("XML-ENTITY", format!("{e}")))?;
+                    let source = self.source;
+                    let blank = t.iter().all(|b| b.is_ascii_whitespace());
                     match self.stack.last_mut() {
-                        // Indentation after a child element: not kept.
-                        Some(open)
-                            if !open.element.children.is_empty()
-                                && open.element.text.is_empty()
-                                && text.bytes().all(|b| b.is_ascii_whitespace()) => {}
-                        Some(open) => open.element.text.push_str(&text),
-                        None if text.trim().is_empty() => {}
+                        // Indentation, never decoded: after a child element
+                        // it is not kept; before one (or a blank value) it
+                        // is set aside.
+                        Some(open) if blank && open.element.text.is_empty() => {
+                            if open.element.children.is_empty() {
+                                let end = start + t.len();
+                                open.blank = match open.blank {
+                                    None => Some((start, end)),
+                                    Some((a, b)) if b == start => Some((a, end)),
+                                    // Not contiguous (a comment between):
+                                    // the earlier part is text so far.
+                                    Some(earlier) => {
+                                        open.element.text.push_str(blank_text(source, earlier));
+                                        Some((start, end))
+                                    }
+                                };
+                            }
+                        }
+                        Some(_) => {
+                            let text = t
+                                .unescape()
+                                .map_err(|e| self.err("XML-ENTITY", format!("{e}")))?;
+                            if let Some(open) = self.stack.last_mut() {
+                                if let Some(range) = open.blank.take() {
+                                    open.element.text.push_str(blank_text(source, range));
+                                }
+                                open.element.text.push_str(&text);
+                            }
+                        }
+                        None if blank => {}
                         None => return Err(self.err("XML-SYNTAX", "text outside the root element")),
                     }
                 }
                 (_, Event::CData(c)) => {
                     let text = String::from_utf8_lossy(&c.into_inner()).into_owned();
+                    let source = self.source;
                     match self.stack.last_mut() {
-                        Some(open) => open.element.text.push_str(&text),
+                        Some(open) => {
+                            if let Some(range) = open.blank.take() {
+                                open.element.text.push_str(blank_text(source, range));
+                            }
+                            open.element.text.push_str(&text);
+                        }
                         None => {
                             return Err(self.err("XML-SYNTAX", "CDATA outside the root element"))
                         }
@@ -523,4 +571,36 @@ fn assign_paths(e: &mut Element) {
         assign_paths(c);
     }
     e.path = parent;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(xml: &str) -> Element {
+        parse(xml.as_bytes(), &Limits::default()).expect("parses")
+    }
+
+    #[test]
+    fn indentation_is_not_text_but_a_blank_value_is() {
+        let root = read("<a>\n  <b>  </b>\n  <c> x &amp; y </c>\n  <d><!-- n -->  </d>\n</a>\n");
+        assert_eq!(root.text, "");
+        assert_eq!(root.children.len(), 3);
+        assert_eq!(root.children[0].text, "  ");
+        assert_eq!(root.children[1].text, " x & y ");
+        assert_eq!(root.children[2].text, "  ");
+        let spaced = read("<d> <!-- n --> </d>");
+        assert_eq!(spaced.text, "  ", "both blanks, not the comment");
+        let cdata = read("<e> <![CDATA[<z>]]></e>");
+        assert_eq!(cdata.text, " <z>");
+    }
+
+    #[test]
+    fn mixed_content_keeps_its_text_and_pointers_are_placed() {
+        let root = read("<a>\n  <b/>\n  tail\n  <b/>\n</a>");
+        assert_eq!(root.text.trim(), "tail");
+        assert_eq!(root.children[1].path, "/a/b[2]");
+        let unplaced = parse_unplaced(b"<a><b/></a>", &Limits::default()).unwrap();
+        assert_eq!(unplaced.children[0].path, "");
+    }
 }
