@@ -5,8 +5,7 @@
 //! SQLite and, with `TAMGA_TEST_PG_URL`, on PostgreSQL.
 
 use crate::common;
-
-use std::time::Duration;
+use common::lifecycle_eventually as eventually;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -15,22 +14,6 @@ use common::TestApp;
 use tamga_app::goods::learning::Confirmed;
 
 stories!(released_controlled_declarations_teach_their_classifications);
-
-/// Polls `path` until `ok` holds (10 s at most).
-async fn eventually(app: &TestApp, path: &str, token: &str, ok: impl Fn(&Value) -> bool) -> Value {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let (s, v) = app.get(path, token).await;
-        if s == StatusCode::OK && ok(&v) {
-            return v;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting on {path}: {s} {v}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 /// A red cigarette declaration of trader `i` whose first item is described
 /// as `description`, once its task is assigned to the officer: its MRN and

@@ -4,8 +4,7 @@
 //! `TAMGA_TEST_PG_URL`, on PostgreSQL.
 
 use crate::common;
-
-use std::time::Duration;
+use common::lifecycle_eventually as eventually;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -18,22 +17,6 @@ stories!(
     queued_tasks_are_dispatched_later_and_reassigned,
     officer_acts_are_signed_and_kept_to_the_assigned_inspector,
 );
-
-/// Polls `path` until `ok` holds (10 s at most).
-async fn eventually(app: &TestApp, path: &str, token: &str, ok: impl Fn(&Value) -> bool) -> Value {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let (s, v) = app.get(path, token).await;
-        if s == StatusCode::OK && ok(&v) {
-            return v;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting on {path}: {s} {v}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 async fn red_declaration(app: &TestApp, i: usize) -> String {
     let (s, v) = app
