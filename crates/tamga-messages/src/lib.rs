@@ -102,16 +102,18 @@ pub fn read_wco_tree(
 /// without error is read without building an XPath per element or a
 /// source per value ([`Mapped::sources`] is left empty: read the same
 /// bytes with [`read_wco_tree`] to place a violation); `not_used` is
-/// always complete. Anything else (an error, an amendment, a
-/// cancellation) is read again by [`read_wco_tree`], so its errors and
-/// sources are exactly that function's.
+/// always complete. A message that is not well-formed is refused at
+/// once, as `read_wco_tree` refuses it; anything else (a schema or
+/// mapping error, an amendment, a cancellation) is read again by
+/// [`read_wco_tree`], so its errors and sources are exactly that
+/// function's.
 pub fn read_wco_quick(
     bytes: &[u8],
     limits: &Limits,
 ) -> Result<(xml::Element, Mapped), Vec<MessageError>> {
-    let Ok(mut root) = xml::parse_unplaced(bytes, limits) else {
-        return read_wco_tree(bytes, limits);
-    };
+    // A message that cannot be read is refused as `read_wco_tree` refuses
+    // it (its reader is this one, placing pointers after), not read twice.
+    let mut root = xml::parse_unplaced(bytes, limits).map_err(|e| vec![e])?;
     let valid = {
         let message = wco_in::unwrap(&root);
         wco_in::is_declaration(message).is_ok() && schema::dec_dms().validate(message).is_empty()

@@ -72,44 +72,55 @@ fn six_digits(code: &str) -> Option<String> {
 pub struct Confirmed {
     examples: Vec<Example>,
     after: i64,
+    /// Every classification read so far, kept or not.
+    read: u64,
 }
 
 impl Confirmed {
     /// Reads the labels after the cursor; how many classifications were
-    /// new.
+    /// new. The cursor moves past a label only once it is read, so a
+    /// failed read resumes where it stopped, losing nothing.
     pub async fn refresh(&mut self, store: &dyn Store) -> Result<usize, StoreError> {
-        let before = self.examples.len();
-        loop {
-            let page = store.labelled_declarations(self.after, PAGE).await?;
-            let Some(last) = page.last() else {
-                break;
-            };
-            self.after = last.id;
-            for l in &page {
-                if !(l.released && l.result_recorded) {
-                    continue;
-                }
-                let mut corrections = HashMap::new();
-                if l.findings {
-                    for f in store.findings(&l.mrn).await? {
-                        let f = f.finding;
-                        if let (true, Some(item), Some(code)) =
-                            (f.kind == "misclassification", f.item, f.corrected_value)
-                        {
-                            corrections.insert(item, code);
-                        }
-                    }
-                }
-                self.examples
-                    .extend(examples_of(&l.declaration, &corrections));
-            }
-        }
-        let new = self.examples.len() - before;
+        let before = self.read;
+        let result = self.read_pages(store).await;
         if self.examples.len() > MAX_CONFIRMED {
             let extra = self.examples.len() - MAX_CONFIRMED;
             self.examples.drain(..extra);
         }
-        Ok(new)
+        result.map(|()| (self.read - before) as usize)
+    }
+
+    async fn read_pages(&mut self, store: &dyn Store) -> Result<(), StoreError> {
+        loop {
+            let page = store.labelled_declarations(self.after, PAGE).await?;
+            if page.is_empty() {
+                return Ok(());
+            }
+            for l in &page {
+                if l.released && l.result_recorded {
+                    let mut corrections = HashMap::new();
+                    if l.findings {
+                        for f in store.findings(&l.mrn).await? {
+                            let f = f.finding;
+                            if let (true, Some(item), Some(code)) =
+                                (f.kind == "misclassification", f.item, f.corrected_value)
+                            {
+                                corrections.insert(item, code);
+                            }
+                        }
+                    }
+                    let examples = examples_of(&l.declaration, &corrections);
+                    self.read += examples.len() as u64;
+                    self.examples.extend(examples);
+                }
+                self.after = l.id;
+            }
+        }
+    }
+
+    /// Every classification read so far (including any no longer kept).
+    pub fn read(&self) -> u64 {
+        self.read
     }
 
     /// The classifications, oldest first.
@@ -126,22 +137,22 @@ pub fn spawn(
     model: Arc<HsModel>,
     every: Duration,
 ) -> tokio::task::JoinHandle<()> {
+    // This loop builds the model: a request meanwhile does not start
+    // another build.
+    model.claim_build();
     tokio::spawn(async move {
         let mut confirmed = Confirmed::default();
-        let mut built = false;
+        // What the installed model learned from (`read()` when it was
+        // built): a build that failed, or a read that failed half way, is
+        // made up for at the next turn.
+        let mut learned: Option<u64> = None;
         loop {
-            match confirmed.refresh(store.as_ref()).await {
-                Ok(new) if new > 0 || !built => {
-                    built |= model.rebuild(confirmed.examples().to_vec()).await;
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot read confirmed classifications; the HS assistant keeps its model");
-                    if !built {
-                        // The first model does not wait for the database.
-                        built = model.rebuild(Vec::new()).await;
-                    }
-                }
+            if let Err(e) = confirmed.refresh(store.as_ref()).await {
+                tracing::warn!(error = %e, "cannot read all confirmed classifications; the HS assistant learns from what was read");
+            }
+            let read = confirmed.read();
+            if learned != Some(read) && model.rebuild(confirmed.examples().to_vec()).await {
+                learned = Some(read);
             }
             tokio::time::sleep(every).await;
         }

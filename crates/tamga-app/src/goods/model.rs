@@ -118,12 +118,18 @@ impl HsModel {
         drop(self.spawn_build(Vec::new()));
     }
 
+    /// Marks the build as started by whoever will call [`Self::rebuild`]
+    /// (so that [`Self::classifier`] does not start another meanwhile).
+    pub fn claim_build(&self) {
+        self.started.store(true, Ordering::Release);
+    }
+
     /// Builds a model from the recipe and `confirmed` on its own thread
     /// and installs it once built, replacing the current one; resolves
     /// when it is installed (`true`) or could not be built (`false`: the
     /// current model stays, the failure is logged).
     pub async fn rebuild(&self, confirmed: Vec<Example>) -> bool {
-        self.started.store(true, Ordering::Release);
+        self.claim_build();
         match self.spawn_build(confirmed) {
             Some(done) => done.await.unwrap_or(false),
             None => false,
