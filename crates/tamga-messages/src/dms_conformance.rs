@@ -67,7 +67,7 @@ pub fn read_responses(bytes: &[u8]) -> Option<Vec<ReadResponse>> {
     Some(md.children_named("Response").map(response).collect())
 }
 
-fn find<'a>(e: &'a Element, name: &str) -> Option<&'a Element> {
+fn find<'a, 'm>(e: &'a Element<'m>, name: &str) -> Option<&'a Element<'m>> {
     if e.name == name {
         return Some(e);
     }

@@ -426,7 +426,7 @@ mod tests {
     use crate::xml::{self, Limits};
     use time::macros::datetime;
 
-    pub(crate) fn valid(doc: &str) -> crate::xml::Element {
+    pub(crate) fn valid(doc: &str) -> crate::xml::Element<'_> {
         let root = xml::parse(doc.as_bytes(), &Limits::default()).expect("well-formed");
         let errors = schema().validate(&root);
         assert!(errors.is_empty(), "{errors:?}\n{doc}");

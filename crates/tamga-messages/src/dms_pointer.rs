@@ -120,7 +120,7 @@ fn node(e: &Element, named: &HashMap<&str, &Element>) -> Node {
 
 fn collect(e: &Element, named: &HashMap<&str, &Element>, out: &mut HashMap<String, Node>) {
     for c in &e.children {
-        match c.name.as_str() {
+        match c.name {
             "element" => {
                 if let Some(name) = c.attribute("name") {
                     out.insert(name.to_owned(), node(c, named));

@@ -79,10 +79,10 @@ pub fn read_wco(bytes: &[u8], limits: &Limits) -> Result<Mapped, Vec<MessageErro
 
 /// [`read_wco`], also giving the element tree (an amendment's pointers
 /// are checked against it, [`wco_amend::merge`]).
-pub fn read_wco_tree(
-    bytes: &[u8],
+pub fn read_wco_tree<'a>(
+    bytes: &'a [u8],
     limits: &Limits,
-) -> Result<(xml::Element, Mapped), Vec<MessageError>> {
+) -> Result<(xml::Element<'a>, Mapped), Vec<MessageError>> {
     let root = xml::parse(bytes, limits).map_err(|e| vec![e])?;
     let message = wco_in::unwrap(&root);
     wco_in::is_declaration(message).map_err(|e| vec![e.at(bytes, message.offset)])?;
@@ -107,10 +107,10 @@ pub fn read_wco_tree(
 /// mapping error, an amendment, a cancellation) is read again by
 /// [`read_wco_tree`], so its errors and sources are exactly that
 /// function's.
-pub fn read_wco_quick(
-    bytes: &[u8],
+pub fn read_wco_quick<'a>(
+    bytes: &'a [u8],
     limits: &Limits,
-) -> Result<(xml::Element, Mapped), Vec<MessageError>> {
+) -> Result<(xml::Element<'a>, Mapped), Vec<MessageError>> {
     // A message that cannot be read is refused as `read_wco_tree` refuses
     // it (its reader is this one, placing pointers after), not read twice.
     let mut root = xml::parse_unplaced(bytes, limits).map_err(|e| vec![e])?;

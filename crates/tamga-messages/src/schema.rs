@@ -149,10 +149,45 @@ struct Facets {
     length: Option<usize>,
     min_length: Option<usize>,
     max_length: Option<usize>,
-    patterns: Vec<Regex>,
+    patterns: Vec<Pattern>,
     enumeration: Vec<String>,
     total_digits: Option<usize>,
     fraction_digits: Option<usize>,
+}
+
+/// A `pattern` facet: the DEC-DMS schemas' frequent ones as plain tests
+/// (each the same as its regular expression, which is kept for the rest).
+#[derive(Debug)]
+enum Pattern {
+    /// `.*[^\s].*`: one line with something not blank (as the regular
+    /// expression: `.` is anything but a line feed, `\s` is Unicode's
+    /// White_Space).
+    NotBlank,
+    /// `([0-9])*`
+    Digits,
+    /// `([a-zA-Z])*`
+    Letters,
+    Regex(Regex),
+}
+
+impl Pattern {
+    fn new(xsd: &str) -> Result<Self, regex::Error> {
+        Ok(match xsd {
+            r".*[^\s].*" => Pattern::NotBlank,
+            "([0-9])*" => Pattern::Digits,
+            "([a-zA-Z])*" => Pattern::Letters,
+            _ => Pattern::Regex(Regex::new(&format!("^(?:{xsd})$"))?),
+        })
+    }
+
+    fn is_match(&self, v: &str) -> bool {
+        match self {
+            Pattern::NotBlank => !v.contains('\n') && v.chars().any(|c| !c.is_whitespace()),
+            Pattern::Digits => v.bytes().all(|b| b.is_ascii_digit()),
+            Pattern::Letters => v.bytes().all(|b| b.is_ascii_alphabetic()),
+            Pattern::Regex(r) => r.is_match(v),
+        }
+    }
 }
 
 /// A compiled schema set.
@@ -192,7 +227,7 @@ fn occurs(e: &Element) -> Result<Occurs, String> {
     })
 }
 
-fn xs_children(e: &Element) -> impl Iterator<Item = &Element> {
+fn xs_children<'a, 'm>(e: &'a Element<'m>) -> impl Iterator<Item = &'a Element<'m>> {
     e.children
         .iter()
         .filter(|c| c.ns.as_deref() == Some(XS) && c.name != "annotation")
@@ -220,7 +255,7 @@ impl Schema {
                 let Some(n) = top.attribute("name").map(str::to_owned) else {
                     continue;
                 };
-                match top.name.as_str() {
+                match top.name {
                     "element" => {
                         let decl = element_decl(top, &tns)?;
                         s.globals.entry(tns.clone()).or_default().insert(n, decl);
@@ -287,7 +322,7 @@ impl Schema {
     fn global(&self, e: &Element) -> Option<&ElementDecl> {
         self.globals
             .get(e.ns.as_deref().unwrap_or(""))
-            .and_then(|m| m.get(e.name.as_str()))
+            .and_then(|m| m.get(e.name))
     }
 
     fn type_of<'a>(&'a self, t: &'a TypeRef) -> Option<&'a TypeDef> {
@@ -301,7 +336,7 @@ impl Schema {
         let Some(ty) = self.type_of(&decl.ty) else {
             // A built-in simple type on an element.
             if let TypeRef::Named(n) = &decl.ty {
-                self.value(local(&n.name), e.text.as_str(), e, None, errs);
+                self.value(local(&n.name), e.text.as_ref(), e, None, errs);
             }
             return;
         };
@@ -760,7 +795,7 @@ fn element_decl(e: &Element, tns: &str) -> Result<ElementDecl, String> {
 
 fn particle(e: &Element, tns: &str) -> Result<Particle, String> {
     let o = occurs(e)?;
-    Ok(match e.name.as_str() {
+    Ok(match e.name {
         "element" => match e.attribute("ref") {
             Some(r) => Particle::Ref(o, local(r).to_owned()),
             None => Particle::Element(o, element_decl(e, tns)?),
@@ -798,7 +833,7 @@ fn type_def(e: &Element, tns: &str) -> Result<TypeDef, String> {
     let mut content = None;
     let mut attributes = Vec::new();
     for c in xs_children(e) {
-        match c.name.as_str() {
+        match c.name {
             "sequence" | "choice" | "group" => content = Some(particle(c, tns)?),
             "attribute" => attributes.push(attr_decl(c)?),
             "simpleContent" => {
@@ -829,17 +864,16 @@ fn restriction(r: &Element, attributes: Vec<AttrDecl>) -> Result<TypeDef, String
             v.parse::<usize>()
                 .map_err(|_| format!("{}: bad facet value {v:?}", c.path))
         };
-        match c.name.as_str() {
+        match c.name {
             "length" => f.length = Some(n()?),
             "minLength" => f.min_length = Some(n()?),
             "maxLength" => f.max_length = Some(n()?),
             "totalDigits" => f.total_digits = Some(n()?),
             "fractionDigits" => f.fraction_digits = Some(n()?),
             "enumeration" => f.enumeration.push(v.clone()),
-            "pattern" => f.patterns.push(
-                Regex::new(&format!("^(?:{v})$"))
-                    .map_err(|e| format!("{}: pattern {v:?}: {e}", c.path))?,
-            ),
+            "pattern" => f
+                .patterns
+                .push(Pattern::new(&v).map_err(|e| format!("{}: pattern {v:?}: {e}", c.path))?),
             "attribute" => {}
             other => return Err(format!("{}: facet xs:{other} is not supported", c.path)),
         }
@@ -902,5 +936,54 @@ fn link_particle(p: &mut Particle, types: &Names, groups: &Names) {
         }
         Particle::Group(_, g) => g.resolve(groups),
         Particle::Any(..) | Particle::Ref(..) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plain tests answer exactly as the regular expressions they
+    /// stand for.
+    #[test]
+    fn plain_patterns_agree_with_their_regular_expressions() {
+        let values = [
+            "",
+            " ",
+            "\t",
+            "\n",
+            "\r",
+            "a",
+            " a ",
+            "a\nb",
+            "a\r",
+            "\u{a0}",
+            "\u{2003}x",
+            "x\u{85}",
+            "123",
+            "12a",
+            "abc",
+            "aBc",
+            "é",
+            "٣",
+            "a b",
+            "0",
+            "Z9",
+        ];
+        for xsd in [r".*[^\s].*", "([0-9])*", "([a-zA-Z])*"] {
+            let plain = Pattern::new(xsd).unwrap();
+            assert!(
+                !matches!(plain, Pattern::Regex(_)),
+                "{xsd} has a plain test"
+            );
+            let re = Regex::new(&format!("^(?:{xsd})$")).unwrap();
+            for v in values {
+                assert_eq!(plain.is_match(v), re.is_match(v), "{xsd} on {v:?}");
+            }
+        }
+        assert!(matches!(
+            Pattern::new("[A-Z]{3}").unwrap(),
+            Pattern::Regex(_)
+        ));
     }
 }

@@ -85,7 +85,7 @@ pub struct Merged {
 }
 
 /// The `Declaration` of a parsed message (in its envelope or wrapper).
-pub fn declaration_element(root: &Element) -> Option<&Element> {
+pub fn declaration_element<'a, 'm>(root: &'a Element<'m>) -> Option<&'a Element<'m>> {
     let r = wco_in::unwrap(root);
     if r.name == "Declaration" {
         return Some(r);

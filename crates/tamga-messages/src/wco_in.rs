@@ -129,7 +129,7 @@ pub struct Mapped {
 /// are stored), or the root itself. The wrapper's own elements
 /// (`requestCommon`: regime, receipt date, client and party ids) are not
 /// used and so listed.
-pub fn unwrap(root: &Element) -> &Element {
+pub fn unwrap<'a, 'm>(root: &'a Element<'m>) -> &'a Element<'m> {
     if root.name == "submitDeclarationRequest" {
         if let Some(detail) = root.child("requestDetail") {
             if let Some(inner) = detail.children.iter().find(|c| c.name == "MetaData") {
@@ -146,7 +146,7 @@ pub fn unwrap(root: &Element) -> &Element {
 /// checked): `Declaration` in the DEC-DMS namespace, alone or in a
 /// `MetaData` envelope whose `WCOTypeName` (if any) is `DEC`.
 pub fn is_declaration(root: &Element) -> Result<(), MessageError> {
-    let ok = match (root.name.as_str(), root.ns.as_deref()) {
+    let ok = match (root.name, root.ns.as_deref()) {
         ("MetaData", Some(MD_NS)) => {
             let ty = root.child("WCOTypeName").map(|t| t.text.trim());
             ty.is_none_or(|t| t == "DEC")
@@ -205,7 +205,7 @@ fn map_with(outer: &Element, track: bool) -> Result<Mapped, Vec<MessageError>> {
         errors: Vec::new(),
     };
     let mut envelope = Envelope::default();
-    let declaration = match (root.name.as_str(), root.ns.as_deref()) {
+    let declaration = match (root.name, root.ns.as_deref()) {
         ("MetaData", Some(MD_NS)) => {
             root.mark_used();
             envelope = Envelope {
@@ -300,13 +300,14 @@ fn map_with(outer: &Element, track: bool) -> Result<Mapped, Vec<MessageError>> {
     }
     let mut not_used = Vec::new();
     outer.unused(&mut not_used);
+    let (document, sources) = m.doc.finish();
     Ok(Mapped {
         kind,
         envelope,
         function_code,
         type_code,
-        document: m.doc.value,
-        sources: m.doc.sources,
+        document,
+        sources,
         not_used,
         elements: outer.count(),
     })
@@ -607,6 +608,7 @@ impl Mapper {
     fn item(&mut self, i: usize, item: &Element, first: bool) {
         let base = format!("/items/{i}");
         self.doc.source(&base, item);
+        self.doc.enter(&base);
         self.int(&format!("{base}/sequence"), item.child("SequenceNumeric"));
         self.amount(
             &format!("{base}/customsValue"),
@@ -735,5 +737,6 @@ impl Mapper {
                     .push(MessageError::new("WCO-CONFLICT", item.path.clone(), msg));
             }
         }
+        self.doc.leave();
     }
 }

@@ -11,6 +11,7 @@
 //! Every element and attribute remembers whether the mapping used it, so
 //! whatever tamga does not model can be listed (see [`Element::unused`]).
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -55,19 +56,21 @@ pub struct Attribute {
     used: Cell<bool>,
 }
 
-/// An element with its children, text and source position.
+/// An element with its children, text and source position, borrowing
+/// from the message it was read from (`'a`): its name always, its text
+/// unless an entity or a comment made it differ from the bytes written.
 #[derive(Debug)]
-pub struct Element {
+pub struct Element<'a> {
     /// Namespace URI (None when in no namespace), shared by every element
     /// of the message in it.
     pub ns: Option<Arc<str>>,
     /// Local name.
-    pub name: String,
+    pub name: &'a str,
     pub attributes: Vec<Attribute>,
     /// The element's own text (character data and CDATA, entities
     /// resolved), as written.
-    pub text: String,
-    pub children: Vec<Element>,
+    pub text: Cow<'a, str>,
+    pub children: Vec<Element<'a>>,
     /// XPath-like pointer, e.g. `/MetaData/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[2]`
     /// (the position only where a parent has several children of the name).
     pub path: String,
@@ -76,14 +79,17 @@ pub struct Element {
     used: Cell<bool>,
 }
 
-impl Element {
+impl<'a> Element<'a> {
     /// The first child of that local name.
-    pub fn child(&self, name: &str) -> Option<&Element> {
+    pub fn child(&self, name: &str) -> Option<&Element<'a>> {
         self.children.iter().find(|c| c.name == name)
     }
 
     /// Every child of that local name, in order.
-    pub fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> + 'a {
+    pub fn children_named<'s>(
+        &'s self,
+        name: &'s str,
+    ) -> impl Iterator<Item = &'s Element<'a>> + 's {
         self.children.iter().filter(move |c| c.name == name)
     }
 
@@ -147,7 +153,7 @@ impl Element {
 pub const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 
 /// Reads `bytes` into a tree, or the first reason it cannot.
-pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Element, MessageError> {
+pub fn parse<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Element<'a>, MessageError> {
     let mut root = parse_unplaced(bytes, limits)?;
     place(&mut root);
     Ok(root)
@@ -158,7 +164,7 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Element, MessageError> {
 pub fn place(root: &mut Element) {
     let mut path = String::with_capacity(root.name.len() + 1);
     path.push('/');
-    path.push_str(&root.name);
+    path.push_str(root.name);
     root.path = path;
     assign_paths(root);
 }
@@ -166,7 +172,7 @@ pub fn place(root: &mut Element) {
 /// [`parse`] without the pointers (every [`Element::path`] empty): for a
 /// reader that needs them only when something is wrong, and then calls
 /// [`place`]. Errors of the reading itself carry their pointer.
-pub fn parse_unplaced(bytes: &[u8], limits: &Limits) -> Result<Element, MessageError> {
+pub fn parse_unplaced<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Element<'a>, MessageError> {
     if bytes.len() > limits.max_bytes {
         return Err(MessageError::new(
             "XML-TOO-LARGE",
@@ -188,22 +194,25 @@ pub fn parse_unplaced(bytes: &[u8], limits: &Limits) -> Result<Element, MessageE
         )
         .at(bytes, 0));
     }
-    if let Err(e) = std::str::from_utf8(body) {
-        return Err(MessageError::new(
-            "XML-ENCODING",
-            "",
-            format!(
-                "the message is not valid UTF-8 (byte {} is not part of a UTF-8 character); only UTF-8 is accepted",
-                bom + e.valid_up_to()
-            ),
-        )
-        .at(bytes, bom + e.valid_up_to()));
-    }
-    Reader::new(body, bytes, bom, limits).run()
+    let text = match std::str::from_utf8(body) {
+        Ok(t) => t,
+        Err(e) => {
+            return Err(MessageError::new(
+                "XML-ENCODING",
+                "",
+                format!(
+                    "the message is not valid UTF-8 (byte {} is not part of a UTF-8 character); only UTF-8 is accepted",
+                    bom + e.valid_up_to()
+                ),
+            )
+            .at(bytes, bom + e.valid_up_to()))
+        }
+    };
+    Reader::new(text, bytes, bom, *limits).run()
 }
 
-struct Open {
-    element: Element,
+struct Open<'a> {
+    element: Element<'a>,
     /// Blank text read while the element has neither text nor children
     /// yet, as a byte range of the message: indentation before a first
     /// child (dropped when it comes) or a blank value (the text of an
@@ -219,25 +228,28 @@ fn blank_text(source: &[u8], range: (usize, usize)) -> &str {
 
 struct Reader<'a> {
     xml: NsReader<&'a [u8]>,
+    /// The message after its byte-order mark: what names and text borrow.
+    body: &'a str,
     source: &'a [u8],
     bom: usize,
-    limits: &'a Limits,
-    stack: Vec<Open>,
+    limits: Limits,
+    stack: Vec<Open<'a>>,
     elements: usize,
-    root: Option<Element>,
+    root: Option<Element<'a>>,
     /// The message's namespaces, each allocated once.
     namespaces: Vec<Arc<str>>,
 }
 
 impl<'a> Reader<'a> {
-    fn new(body: &'a [u8], source: &'a [u8], bom: usize, limits: &'a Limits) -> Self {
-        let mut xml = NsReader::from_reader(body);
+    fn new(body: &'a str, source: &'a [u8], bom: usize, limits: Limits) -> Self {
+        let mut xml = NsReader::from_reader(body.as_bytes());
         let config = xml.config_mut();
         config.expand_empty_elements = true;
         config.check_end_names = true;
         config.check_comments = true;
         Self {
             xml,
+            body,
             source,
             bom,
             limits,
@@ -278,7 +290,28 @@ impl<'a> Reader<'a> {
         MessageError::new(code, self.here(), message).at(self.source, self.position())
     }
 
-    fn run(mut self) -> Result<Element, MessageError> {
+    /// `bytes`, a part of the message (as every event of a reader over a
+    /// slice borrows), as the message's own text: no copy, no second
+    /// UTF-8 check.
+    fn borrow(&self, bytes: &[u8]) -> Option<&'a str> {
+        let at = (bytes.as_ptr() as usize).checked_sub(self.body.as_ptr() as usize)?;
+        let part = self.body.get(at..at.checked_add(bytes.len())?)?;
+        (part.as_ptr() == bytes.as_ptr()).then_some(part)
+    }
+
+    /// Raw event bytes as text, borrowed from the message when they are
+    /// part of it.
+    fn decode(&self, raw: Cow<'a, [u8]>) -> Cow<'a, str> {
+        match raw {
+            Cow::Borrowed(b) => match self.borrow(b) {
+                Some(t) => Cow::Borrowed(t),
+                None => String::from_utf8_lossy(b),
+            },
+            Cow::Owned(v) => Cow::Owned(String::from_utf8_lossy(&v).into_owned()),
+        }
+    }
+
+    fn run(mut self) -> Result<Element<'a>, MessageError> {
         loop {
             let start = self.position();
             let event = match self.xml.read_resolved_event() {
@@ -333,7 +366,6 @@ impl<'a> Reader<'a> {
                             ),
                         )
                     })?;
-                    let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
                     let mut attributes = Vec::new();
                     for a in e.attributes() {
                         let a =
@@ -369,6 +401,10 @@ impl<'a> Reader<'a> {
                             used: Cell::new(false),
                         });
                     }
+                    // The local name, borrowed from the message.
+                    let Some(name) = self.borrow(e.local_name().into_inner()) else {
+                        return Err(self.err("XML-SYNTAX", "an element name that cannot be read"));
+                    };
                     if let Some(parent) = self.stack.last_mut() {
                         // Indentation before a child: not content.
                         parent.blank = None;
@@ -379,7 +415,7 @@ impl<'a> Reader<'a> {
                             ns,
                             name,
                             attributes,
-                            text: String::new(),
+                            text: Cow::Borrowed(""),
                             children: Vec::new(),
                             path: String::new(),
                             offset: start,
@@ -393,13 +429,13 @@ impl<'a> Reader<'a> {
                     };
                     if let Some(range) = done.blank.take() {
                         // A blank value, as written.
-                        done.element.text.push_str(blank_text(self.source, range));
+                        append(&mut done.element.text, blank_text(self.source, range));
                     }
                     // Indentation between child elements is not content.
                     if !done.element.children.is_empty()
                         && done.element.text.bytes().all(|b| b.is_ascii_whitespace())
                     {
-                        done.element.text = String::new();
+                        done.element.text = Cow::Borrowed("");
                     }
                     match self.stack.last_mut() {
                         Some(parent) => parent.element.children.push(done.element),
@@ -422,21 +458,29 @@ impl<'a> Reader<'a> {
                                     // Not contiguous (a comment between):
                                     // the earlier part is text so far.
                                     Some(earlier) => {
-                                        open.element.text.push_str(blank_text(source, earlier));
+                                        append(&mut open.element.text, blank_text(source, earlier));
                                         Some((start, end))
                                     }
                                 };
                             }
                         }
                         Some(_) => {
-                            let text = t
-                                .unescape()
-                                .map_err(|e| self.err("XML-ENTITY", format!("{e}")))?;
+                            let raw = self.decode(t.into_inner());
+                            // Only text with a reference differs from the
+                            // bytes written (and is then owned).
+                            let text = if raw.contains('&') {
+                                match quick_xml::escape::unescape(&raw) {
+                                    Ok(t) => Cow::Owned(t.into_owned()),
+                                    Err(e) => return Err(self.err("XML-ENTITY", format!("{e}"))),
+                                }
+                            } else {
+                                raw
+                            };
                             if let Some(open) = self.stack.last_mut() {
                                 if let Some(range) = open.blank.take() {
-                                    open.element.text.push_str(blank_text(source, range));
+                                    append(&mut open.element.text, blank_text(source, range));
                                 }
-                                open.element.text.push_str(&text);
+                                append(&mut open.element.text, text);
                             }
                         }
                         None if blank => {}
@@ -444,14 +488,14 @@ impl<'a> Reader<'a> {
                     }
                 }
                 (_, Event::CData(c)) => {
-                    let text = String::from_utf8_lossy(&c.into_inner()).into_owned();
+                    let text = self.decode(c.into_inner());
                     let source = self.source;
                     match self.stack.last_mut() {
                         Some(open) => {
                             if let Some(range) = open.blank.take() {
-                                open.element.text.push_str(blank_text(source, range));
+                                append(&mut open.element.text, blank_text(source, range));
                             }
-                            open.element.text.push_str(&text);
+                            append(&mut open.element.text, text);
                         }
                         None => {
                             return Err(self.err("XML-SYNTAX", "CDATA outside the root element"))
@@ -503,6 +547,16 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Adds `more` to an element's text: borrowed while it is one piece.
+fn append<'a>(text: &mut Cow<'a, str>, more: impl Into<Cow<'a, str>>) {
+    let more = more.into();
+    if text.is_empty() {
+        *text = more;
+    } else if !more.is_empty() {
+        text.to_mut().push_str(&more);
+    }
+}
+
 /// The namespace URI, shared: each distinct one of a message is allocated
 /// once.
 fn intern(namespaces: &mut Vec<Arc<str>>, uri: &[u8]) -> Arc<str> {
@@ -546,15 +600,15 @@ fn assign_paths(e: &mut Element) {
     } else {
         let mut totals: HashMap<&str, usize> = HashMap::new();
         for c in &e.children {
-            *totals.entry(c.name.as_str()).or_default() += 1;
+            *totals.entry(c.name).or_default() += 1;
         }
         let mut seen: HashMap<&str, usize> = HashMap::with_capacity(totals.len());
         e.children
             .iter()
             .map(|c| {
-                let n = seen.entry(c.name.as_str()).or_default();
+                let n = seen.entry(c.name).or_default();
                 *n += 1;
-                (*n, totals.get(c.name.as_str()).is_some_and(|t| *t > 1))
+                (*n, totals.get(c.name).is_some_and(|t| *t > 1))
             })
             .collect()
     };
@@ -563,7 +617,7 @@ fn assign_paths(e: &mut Element) {
         let mut path = String::with_capacity(parent.len() + c.name.len() + 6);
         path.push_str(&parent);
         path.push('/');
-        path.push_str(&c.name);
+        path.push_str(c.name);
         if repeats {
             push_index(&mut path, n);
         }
@@ -577,7 +631,7 @@ fn assign_paths(e: &mut Element) {
 mod tests {
     use super::*;
 
-    fn read(xml: &str) -> Element {
+    fn read(xml: &str) -> Element<'_> {
         parse(xml.as_bytes(), &Limits::default()).expect("parses")
     }
 
@@ -593,6 +647,19 @@ mod tests {
         assert_eq!(spaced.text, "  ", "both blanks, not the comment");
         let cdata = read("<e> <![CDATA[<z>]]></e>");
         assert_eq!(cdata.text, " <z>");
+    }
+
+    #[test]
+    fn names_and_plain_text_are_borrowed_from_the_message() {
+        let root = read(
+            "<a xmlns=\"urn:x\"><p:b xmlns:p=\"urn:y\">v</p:b><c>x &lt; y</c><d>1<!-- -->2</d></a>",
+        );
+        assert_eq!(root.name, "a");
+        assert_eq!(root.children[0].name, "b", "the local name");
+        assert_eq!(root.children[0].ns.as_deref(), Some("urn:y"));
+        assert!(matches!(root.children[0].text, Cow::Borrowed("v")));
+        assert!(matches!(&root.children[1].text, Cow::Owned(t) if t == "x < y"));
+        assert!(matches!(&root.children[2].text, Cow::Owned(t) if t == "12"));
     }
 
     #[test]
