@@ -22,6 +22,12 @@ pub struct JsonDoc {
     scope: Option<(String, Value)>,
 }
 
+impl Default for JsonDoc {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl JsonDoc {
     pub fn new() -> Self {
         Self::tracking(true)
