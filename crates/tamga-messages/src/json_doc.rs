@@ -11,10 +11,12 @@ use crate::xml::Element;
 /// A JSON document under construction and its sources.
 #[derive(Debug)]
 pub struct JsonDoc {
-    pub value: Value,
+    /// Read through [`JsonDoc::get`] and taken with [`JsonDoc::finish`]
+    /// (an entered object is not in it until left).
+    value: Value,
     /// JSON pointer → XPath of the element it was mapped from (empty when
     /// not tracked).
-    pub sources: BTreeMap<String, String>,
+    sources: BTreeMap<String, String>,
     track: bool,
     /// The container being filled ([`JsonDoc::enter`]): its pointer and
     /// its value, set into `value` when left. Values put below it are set
@@ -71,8 +73,7 @@ impl JsonDoc {
     /// `pointer` below the entered object: the object and the rest.
     fn scoped<'p>(&mut self, pointer: &'p str) -> Option<(&mut Value, &'p str)> {
         let (base, v) = self.scope.as_mut()?;
-        let rest = pointer.strip_prefix(base.as_str())?;
-        rest.starts_with('/').then_some((v, rest))
+        Some((v, below(base, pointer)?))
     }
 
     /// Sets `pointer` (e.g. `/items/0/hsCode`) to `v`, creating objects
@@ -99,14 +100,20 @@ impl JsonDoc {
 
     pub fn get(&self, pointer: &str) -> Option<&Value> {
         if let Some((base, v)) = &self.scope {
-            if let Some(rest) = pointer.strip_prefix(base.as_str()) {
-                if rest.starts_with('/') {
-                    return v.pointer(rest);
-                }
+            if let Some(rest) = below(base, pointer) {
+                return v.pointer(rest);
             }
         }
         self.value.pointer(pointer)
     }
+}
+
+/// The rest of `pointer` below `base` (`/items/1/hsCode` below `/items/1`
+/// is `/hsCode`; `/items10` is not below `/items/1`).
+fn below<'p>(base: &str, pointer: &'p str) -> Option<&'p str> {
+    pointer
+        .strip_prefix(base)
+        .filter(|rest| rest.starts_with('/'))
 }
 
 /// Sets `pointer` in `root` to `v`, creating objects and arrays on the way.
