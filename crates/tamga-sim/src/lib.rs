@@ -27,8 +27,9 @@
 //!
 //! Modules: `profile` (the public vocabulary: behaviours, frauds, error
 //! kinds, configuration), `identities` (the demo traders), `knowledge`
-//! (partners, densities, decoys), `generator` and `mutate`; everything
-//! public is re-exported at the crate root.
+//! (partners, densities, decoys), `generator` (the stream; its parts
+//! `build`, `frauds`, `spoil`, `transport` and `tariff` are submodules) and
+//! `mutate`; everything public is re-exported at the crate root.
 
 mod generator;
 mod identities;
