@@ -38,8 +38,10 @@ use tamga_core::reference::ReferenceBundle;
 use tamga_core::risk::{RandomSelection, SelectivityCriterion};
 
 pub mod appeal_sql;
+mod audit_sql;
 mod codec;
 pub mod dashboard_sql;
+mod declaration_sql;
 pub mod directory_sql;
 pub mod drafts_sql;
 pub mod draw_sql;
@@ -52,19 +54,23 @@ pub mod model_sql;
 pub mod notice_sql;
 pub mod ops_sql;
 pub mod originals_sql;
+mod party_sql;
 mod payment_sql;
 pub mod people_sql;
 mod placeholders;
 pub mod postgres;
 mod records;
+mod reference_sql;
 pub mod risk_sql;
 mod score_rows;
+mod selectivity_sql;
 pub mod session_sql;
 pub mod sqlite;
 pub mod statement_sql;
 pub mod testing;
 pub mod token_sql;
 pub mod value_sql;
+mod webhook_sql;
 
 pub use appeal_sql::{
     AppealAudit, AppealDecision, AppealLodging, AppealQuery, AppealRecord, AppealStore,

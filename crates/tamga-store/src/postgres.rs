@@ -4,39 +4,43 @@
 //! over `unnest`ed arrays. Transactions that add notifications take a
 //! transaction-scoped advisory lock, so notification ids (the pull cursor)
 //! become visible in increasing order and a reader never skips one.
+//!
+//! What the backends share is written once in the `*_sql.rs` files (and
+//! `ledger_sql/`); this file holds what is PostgreSQL's own (connecting,
+//! the group commit) and implements [`Store`] by calling the shared
+//! families' `pg` functions.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
-use sqlx::query_builder::Separated;
 use sqlx::Connection;
-use sqlx::{Postgres, QueryBuilder, Row};
+use sqlx::{Postgres, Row};
 use time::OffsetDateTime;
 
-use tamga_core::codes::{Eori, Lrn, Mrn};
+use tamga_core::codes::{CurrencyCode, Eori, Lrn, Mrn};
+use tamga_core::ledger::{AccountId, AccountKind, LedgerOp, LedgerOutcome, RefundId};
 use tamga_core::lifecycle::Event;
 use tamga_core::reference::ReferenceBundle;
 use tamga_core::risk::{RandomSelection, SelectivityCriterion};
 
-use crate::codec::{
-    self, exists_or, from_json, nanos, to_json, DECLARATION_COLUMNS, EVENT_COLUMNS,
-    NOTIFICATION_COLUMNS, RANDOM_SELECTION_KEY,
-};
+use crate::codec::{self, nanos, DECLARATION_COLUMNS};
 use crate::group_commit::{self, PreparedKind};
-use crate::payment_sql;
+use crate::ledger_sql::{store as ledger_store, MetaCache};
 use crate::{
-    AuditEntry, Committed, DeclarationQuery, DeclarationRecord, LoadReport, Notification, Operator,
-    Principal, Result, SigningKeyRecord, Store, StoreError, User, Write, WriteOutcome,
+    audit_sql, declaration_sql, party_sql, payment_sql, reference_sql, selectivity_sql, webhook_sql,
 };
-use tamga_core::codes::CurrencyCode;
-use tamga_core::ledger::{AccountId, AccountKind, LedgerOp, LedgerOutcome, RefundId};
+use crate::{
+    AuditEntry, Committed, DeclarationQuery, DeclarationRecord, LedgerAccount, LedgerCheck,
+    LoadReport, Notification, Operator, Principal, Refund, Reservation, Result, SigningKeyRecord,
+    StatementData, Store, StoreError, StoredTariff, User, Write, WriteOutcome,
+};
 
-use crate::ledger_sql::{self, sqlx_value::V, MetaCache};
-use crate::{LedgerAccount, LedgerCheck, Refund, Reservation, StatementData, StoredTariff};
-
-mod ledger_impl {
+/// The ledger's SQL on this backend (`ledger_backend!`): used by the
+/// group commit here and by the ledger's [`Store`] methods
+/// (`ledger_sql/store.rs`).
+pub(crate) mod ledger_impl {
     use sqlx::postgres::PgConnection;
     use sqlx::Postgres;
 
@@ -88,7 +92,7 @@ mod ledger_impl {
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// PostgreSQL allows 65535 bound parameters per statement; stay below.
-const PG_MAX_PARAMS: usize = 65_000;
+pub(crate) const PG_MAX_PARAMS: usize = 65_000;
 
 /// Advisory lock key serializing group commits ("tamga" in ASCII).
 pub(crate) const COMMIT_LOCK: i64 = 0x74_61_6d_67_61;
@@ -96,7 +100,7 @@ pub(crate) const COMMIT_LOCK: i64 = 0x74_61_6d_67_61;
 pub struct PgStore {
     pub(crate) pool: PgPool,
     /// Kind and currency of ledger accounts (immutable), by id.
-    meta: MetaCache,
+    pub(crate) meta: MetaCache,
 }
 
 impl PgStore {
@@ -123,7 +127,7 @@ impl PgStore {
         self.pool.close().await;
     }
 
-    async fn begin(&self) -> Result<sqlx::Transaction<'static, Postgres>> {
+    pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, Postgres>> {
         Ok(self.pool.begin().await?)
     }
 }
@@ -155,33 +159,6 @@ async fn probe(options: &PgConnectOptions) -> Result<()> {
     }
 }
 
-async fn upsert<'a, T>(
-    conn: &mut PgConnection,
-    table: &str,
-    cols: &[&str],
-    key: &[&str],
-    rows: &'a [T],
-    mut bind: impl FnMut(&mut Separated<'_, 'a, Postgres, &'static str>, &'a T),
-) -> Result<u64> {
-    let mut changed = 0;
-    let tail = codec::upsert_tail(table, cols, key, "IS DISTINCT FROM");
-    for chunk in rows.chunks(PG_MAX_PARAMS / cols.len()) {
-        let mut qb =
-            QueryBuilder::<Postgres>::new(format!("INSERT INTO {table} ({}) ", cols.join(", ")));
-        qb.push_values(chunk, |mut b, r| bind(&mut b, r));
-        qb.push(&tail);
-        changed += qb
-            .build()
-            .persistent(false)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected();
-    }
-    Ok(changed)
-}
-
-codec::load_reference_fn!(PgConnection);
-
 #[async_trait]
 impl Store for PgStore {
     fn backend(&self) -> &'static str {
@@ -193,11 +170,10 @@ impl Store for PgStore {
         Ok(())
     }
 
+    // --- reference data (reference_sql.rs) -------------------------------
+
     async fn load_reference(&self, b: &ReferenceBundle) -> Result<LoadReport> {
-        let mut tx = self.begin().await?;
-        let changed = load_reference_rows(&mut tx, b).await?;
-        tx.commit().await?;
-        Ok(LoadReport { changed })
+        reference_sql::pg::load_reference(self, b).await
     }
 
     async fn reference(&self) -> Result<ReferenceBundle> {
@@ -206,113 +182,31 @@ impl Store for PgStore {
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .execute(&mut *tx)
             .await?;
-        let r = read_reference(&mut tx).await?;
+        let r = reference_sql::pg::read_reference(&mut tx).await?;
         tx.commit().await?;
         Ok(r)
     }
 
+    // --- parties and access (party_sql.rs) -------------------------------
+
     async fn create_operator(&self, op: &Operator) -> Result<()> {
-        sqlx::query("INSERT INTO operators (id, name, created_at) VALUES ($1, $2, $3)")
-            .bind(op.id.as_str())
-            .bind(&op.name)
-            .bind(nanos(op.created_at)?)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| exists_or(e, format!("operator {}", op.id)))?;
-        Ok(())
+        party_sql::pg::create_operator(self, op).await
     }
 
     async fn operator(&self, id: &Eori) -> Result<Option<Operator>> {
-        sqlx::query("SELECT id, name, created_at FROM operators WHERE id = $1")
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|r| codec::operator(&r))
-            .transpose()
+        party_sql::pg::operator(self, id).await
     }
 
     async fn create_user(&self, user: &User) -> Result<()> {
-        let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO users (username, name, operator_id, active, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&user.username)
-        .bind(&user.name)
-        .bind(user.operator.as_ref().map(|o| o.as_str()))
-        .bind(user.active)
-        .bind(nanos(user.created_at)?)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| exists_or(e, format!("user {}", user.username)))?;
-        for role in &user.roles {
-            sqlx::query(
-                "INSERT INTO user_roles (username, role) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            )
-            .bind(&user.username)
-            .bind(role.as_str())
-            .execute(&mut *tx)
-            .await?;
-        }
-        for (i, o) in user.offices.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO user_offices (username, position, office) VALUES ($1, $2, $3)",
-            )
-            .bind(&user.username)
-            .bind(i as i64)
-            .bind(o.as_str())
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        party_sql::pg::create_user(self, user).await
     }
 
     async fn user(&self, username: &str) -> Result<Option<User>> {
-        let mut c = self.pool.acquire().await?;
-        let Some(r) = sqlx::query(
-            "SELECT username, name, operator_id, active, created_at FROM users WHERE username = $1",
-        )
-        .bind(username)
-        .fetch_optional(&mut *c)
-        .await?
-        else {
-            return Ok(None);
-        };
-        let offices =
-            sqlx::query("SELECT office FROM user_offices WHERE username = $1 ORDER BY position")
-                .bind(username)
-                .fetch_all(&mut *c)
-                .await?
-                .iter()
-                .map(|r| codec::office(r.try_get("office")?))
-                .collect::<Result<_>>()?;
-        let mut roles = sqlx::query("SELECT role FROM user_roles WHERE username = $1")
-            .bind(username)
-            .fetch_all(&mut *c)
-            .await?
-            .iter()
-            .map(|r| codec::role(r.try_get("role")?))
-            .collect::<Result<Vec<_>>>()?;
-        roles.sort();
-        let operator: Option<String> = r.try_get("operator_id")?;
-        Ok(Some(User {
-            username: r.try_get("username")?,
-            name: r.try_get("name")?,
-            roles,
-            operator: operator.map(codec::eori).transpose()?,
-            offices,
-            active: r.try_get("active")?,
-            created_at: codec::from_nanos(r.try_get("created_at")?)?,
-        }))
+        party_sql::pg::user(self, username).await
     }
 
     async fn has_parties(&self) -> Result<bool> {
-        let r = sqlx::query(
-            "SELECT EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM operators) AS any_party",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(r.try_get("any_party")?)
+        party_sql::pg::has_parties(self).await
     }
 
     async fn add_token(
@@ -321,76 +215,25 @@ impl Store for PgStore {
         principal: &Principal,
         label: &str,
     ) -> Result<()> {
-        let (kind, operator_id, username) = match principal {
-            Principal::Operator { id } => ("operator", Some(id.as_str()), None),
-            Principal::User { username } => ("user", None, Some(username.as_str())),
-        };
-        sqlx::query(
-            "INSERT INTO api_tokens (token_sha256, kind, operator_id, username, label, created_at, id) VALUES ($1, $2, $3, $4, $5, $6, substr($1, 1, 16))",
-        )
-        .bind(token_sha256)
-        .bind(kind)
-        .bind(operator_id)
-        .bind(username)
-        .bind(label)
-        .bind(nanos(OffsetDateTime::now_utc())?)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| exists_or(e, "token"))?;
-        Ok(())
+        party_sql::pg::add_token(self, token_sha256, principal, label).await
     }
 
     async fn principal_for_token(&self, token_sha256: &str) -> Result<Option<Principal>> {
-        sqlx::query("SELECT kind, operator_id, username FROM api_tokens WHERE token_sha256 = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)")
-            .bind(token_sha256)
-            .bind(nanos(OffsetDateTime::now_utc())?)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|r| codec::principal(&r))
-            .transpose()
+        party_sql::pg::principal_for_token(self, token_sha256).await
     }
 
     async fn add_signing_key(&self, key: &SigningKeyRecord) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO signing_keys (key_id, operator, public_key, created_at, revoked) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&key.key_id)
-        .bind(key.operator.as_str())
-        .bind(&key.public_key)
-        .bind(nanos(key.created_at)?)
-        .bind(key.revoked)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| exists_or(e, format!("signing key {}", key.key_id)))?;
-        Ok(())
+        party_sql::pg::add_signing_key(self, key).await
     }
 
     async fn signing_keys(&self, operator: &Eori) -> Result<Vec<SigningKeyRecord>> {
-        sqlx::query(
-            "SELECT key_id, operator, public_key, created_at, revoked FROM signing_keys WHERE operator = $1 ORDER BY created_at, key_id",
-        )
-        .bind(operator.as_str())
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(codec::signing_key)
-        .collect()
+        party_sql::pg::signing_keys(self, operator).await
     }
 
+    // --- declarations (declaration_sql.rs; the group commit is here) -----
+
     async fn reserve_sequence(&self, name: &str, n: u64) -> Result<u64> {
-        let n = i64::try_from(n)
-            .map_err(|_| StoreError::Corrupt(format!("cannot reserve {n} values")))?;
-        let next: i64 = sqlx::query(
-            "INSERT INTO counters (name, next) VALUES ($1, 1 + $2) \
-             ON CONFLICT (name) DO UPDATE SET next = counters.next + excluded.next - 1 \
-             RETURNING next",
-        )
-        .bind(name)
-        .bind(n)
-        .fetch_one(&self.pool)
-        .await?
-        .try_get("next")?;
-        Ok((next - n) as u64)
+        declaration_sql::pg::reserve_sequence(self, name, n).await
     }
 
     async fn commit_numbered(&self, writes: &[Write]) -> Result<Committed> {
@@ -596,14 +439,7 @@ impl Store for PgStore {
     }
 
     async fn declaration(&self, mrn: &Mrn) -> Result<Option<DeclarationRecord>> {
-        sqlx::query(&format!(
-            "SELECT {DECLARATION_COLUMNS} FROM declarations WHERE mrn = $1"
-        ))
-        .bind(mrn.as_str())
-        .fetch_optional(&self.pool)
-        .await?
-        .map(|r| codec::declaration(&r))
-        .transpose()
+        declaration_sql::pg::declaration(self, mrn).await
     }
 
     async fn declaration_by_lrn(
@@ -611,94 +447,22 @@ impl Store for PgStore {
         declarant: &Eori,
         lrn: &Lrn,
     ) -> Result<Option<DeclarationRecord>> {
-        sqlx::query(&format!(
-            "SELECT {DECLARATION_COLUMNS} FROM declarations WHERE declarant = $1 AND lrn = $2"
-        ))
-        .bind(declarant.as_str())
-        .bind(lrn.as_str())
-        .fetch_optional(&self.pool)
-        .await?
-        .map(|r| codec::declaration(&r))
-        .transpose()
+        declaration_sql::pg::declaration_by_lrn(self, declarant, lrn).await
     }
 
     async fn declarations(&self, q: &DeclarationQuery) -> Result<Vec<DeclarationRecord>> {
-        if q.offices.as_ref().is_some_and(Vec::is_empty)
-            || q.states.as_ref().is_some_and(Vec::is_empty)
-        {
-            return Ok(Vec::new());
-        }
-        // The other filters, after a first condition.
-        fn filters<'a>(qb: &mut QueryBuilder<'a, Postgres>, q: &'a DeclarationQuery) {
-            if let Some(offices) = &q.offices {
-                qb.push(" AND office = ANY(")
-                    .push_bind(offices.iter().map(|o| o.as_str()).collect::<Vec<_>>())
-                    .push(")");
-            }
-            if let Some(states) = &q.states {
-                qb.push(" AND state = ANY(")
-                    .push_bind(states.iter().map(|s| s.as_str()).collect::<Vec<_>>())
-                    .push(")");
-            }
-            if let Some(m) = &q.before {
-                qb.push(" AND id < (SELECT id FROM declarations WHERE mrn = ")
-                    .push_bind(m.as_str())
-                    .push(")");
-            }
-        }
-        let limit = i64::from(q.limit);
-        let mut qb = QueryBuilder::<Postgres>::new(format!(
-            "SELECT {DECLARATION_COLUMNS} FROM declarations WHERE "
-        ));
-        match &q.party {
-            // A party's newest as declarant and as representative, each
-            // read down its own index, then merged.
-            Some(p) => {
-                qb.push("id IN (SELECT id FROM (SELECT id FROM declarations WHERE declarant = ")
-                    .push_bind(p.as_str());
-                filters(&mut qb, q);
-                qb.push(" ORDER BY id DESC LIMIT ")
-                    .push_bind(limit)
-                    .push(") a UNION ALL SELECT id FROM (SELECT id FROM declarations WHERE representative = ")
-                    .push_bind(p.as_str());
-                filters(&mut qb, q);
-                qb.push(" ORDER BY id DESC LIMIT ")
-                    .push_bind(limit)
-                    .push(") b)");
-            }
-            None => {
-                qb.push("1 = 1");
-                filters(&mut qb, q);
-            }
-        }
-        qb.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
-        qb.build()
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(codec::declaration)
-            .collect()
+        declaration_sql::pg::declarations(self, q).await
     }
 
     async fn events(&self, mrn: &Mrn) -> Result<Vec<Event>> {
-        sqlx::query(&format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE mrn = $1 ORDER BY seq"
-        ))
-        .bind(mrn.as_str())
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(codec::event)
-        .collect()
+        declaration_sql::pg::events(self, mrn).await
     }
 
     async fn count_declarations(&self) -> Result<u64> {
-        let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM declarations")
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("n")?;
-        Ok(n as u64)
+        declaration_sql::pg::count_declarations(self).await
     }
+
+    // --- notifications (webhook_sql.rs) ----------------------------------
 
     async fn notifications(
         &self,
@@ -706,119 +470,45 @@ impl Store for PgStore {
         after: i64,
         limit: u32,
     ) -> Result<Vec<Notification>> {
-        sqlx::query(&format!(
-            "SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE recipient = $1 AND id > $2 ORDER BY id LIMIT $3"
-        ))
-        .bind(recipient.as_str())
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(codec::notification)
-        .collect()
+        webhook_sql::pg::notifications(self, recipient, after, limit).await
     }
 
     async fn set_webhook(&self, operator: &Eori, url: Option<&str>) -> Result<()> {
-        match url {
-            Some(url) => sqlx::query(
-                "INSERT INTO webhooks (operator, url, delivered_up_to) \
-                 VALUES ($1, $2, (SELECT COALESCE(MAX(id), 0) FROM notifications WHERE recipient = $1)) \
-                 ON CONFLICT (operator) DO UPDATE SET url = excluded.url, secret = NULL",
-            )
-            .bind(operator.as_str())
-            .bind(url),
-            None => sqlx::query("DELETE FROM webhooks WHERE operator = $1").bind(operator.as_str()),
-        }
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        webhook_sql::pg::set_webhook(self, operator, url).await
     }
 
     async fn webhooks(&self) -> Result<Vec<(Eori, String, i64)>> {
-        sqlx::query("SELECT operator, url, delivered_up_to FROM webhooks ORDER BY operator")
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok((
-                    codec::eori(r.try_get("operator")?)?,
-                    r.try_get("url")?,
-                    r.try_get("delivered_up_to")?,
-                ))
-            })
-            .collect()
+        webhook_sql::pg::webhooks(self).await
     }
 
     async fn set_signed_webhook(&self, operator: &Eori, url: &str, secret: &str) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO webhooks (operator, url, delivered_up_to, secret) \
-             VALUES ($1, $2, (SELECT COALESCE(MAX(id), 0) FROM notifications WHERE recipient = $1), $3) \
-             ON CONFLICT (operator) DO UPDATE SET url = excluded.url, secret = excluded.secret",
-        )
-        .bind(operator.as_str())
-        .bind(url)
-        .bind(secret)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        webhook_sql::pg::set_signed_webhook(self, operator, url, secret).await
     }
 
     async fn webhook_secret(&self, operator: &Eori) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar::<_, Option<String>>(
-            "SELECT secret FROM webhooks WHERE operator = $1",
-        )
-        .bind(operator.as_str())
-        .fetch_optional(&self.pool)
-        .await?
-        .flatten())
+        webhook_sql::pg::webhook_secret(self, operator).await
     }
 
     async fn set_webhook_cursor(&self, operator: &Eori, delivered_up_to: i64) -> Result<()> {
-        sqlx::query("UPDATE webhooks SET delivered_up_to = $1 WHERE operator = $2")
-            .bind(delivered_up_to)
-            .bind(operator.as_str())
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        webhook_sql::pg::set_webhook_cursor(self, operator, delivered_up_to).await
     }
 
+    // --- selectivity (selectivity_sql.rs) and audit (audit_sql.rs) -------
+
     async fn put_criterion(&self, c: &SelectivityCriterion) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO selectivity_criteria (id, criterion) VALUES ($1, $2) \
-             ON CONFLICT (id) DO UPDATE SET criterion = excluded.criterion",
-        )
-        .bind(&c.id)
-        .bind(to_json(c)?)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        selectivity_sql::pg::put_criterion(self, c).await
     }
 
     async fn criteria(&self) -> Result<Vec<SelectivityCriterion>> {
-        sqlx::query("SELECT criterion FROM selectivity_criteria ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(codec::criterion)
-            .collect()
+        selectivity_sql::pg::criteria(self).await
     }
 
     async fn random_selection(&self) -> Result<Option<RandomSelection>> {
-        let v: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
-            .bind(RANDOM_SELECTION_KEY)
-            .fetch_optional(&self.pool)
-            .await?;
-        v.map(|v| from_json("random selection", &v)).transpose()
+        selectivity_sql::pg::random_selection(self).await
     }
 
     async fn set_random_selection(&self, r: &RandomSelection) -> Result<()> {
-        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-            .bind(RANDOM_SELECTION_KEY)
-            .bind(to_json(r)?)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        selectivity_sql::pg::set_random_selection(self, r).await
     }
 
     async fn append_audit(
@@ -828,41 +518,25 @@ impl Store for PgStore {
         at: OffsetDateTime,
         payload: &serde_json::Value,
     ) -> Result<i64> {
-        let id: i64 = sqlx::query_scalar("INSERT INTO audit_log (actor, action, at, payload) VALUES ($1, $2, $3, $4) RETURNING id")
-            .bind(actor)
-            .bind(action)
-            .bind(nanos(at)?)
-            .bind(to_json(payload)?)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(id)
+        audit_sql::pg::append_audit(self, actor, action, at, payload).await
     }
 
     async fn audit_log(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>> {
-        sqlx::query("SELECT id, actor, action, at, payload FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2")
-            .bind(after)
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(codec::audit)
-            .collect()
+        audit_sql::pg::audit_log(self, after, limit).await
     }
-    // --- ledger -----------------------------------------------------------
+
+    // --- tariff and ledger (ledger_sql/store.rs) -------------------------
 
     async fn put_tariff(&self, name: &str, body: &str, at: OffsetDateTime) -> Result<(i64, bool)> {
-        let mut tx = self.begin().await?;
-        let out = ledger_impl::put_tariff(&mut tx, name, body, nanos(at)?).await?;
-        tx.commit().await?;
-        Ok(out)
+        ledger_store::pg::put_tariff(self, name, body, at).await
     }
 
     async fn quota_drawn(&self) -> Result<Vec<crate::QuotaDrawRecord>> {
-        ledger_impl::quota_drawn(&mut *self.pool.acquire().await?).await
+        ledger_store::pg::quota_drawn(self).await
     }
 
     async fn tariff(&self) -> Result<Option<StoredTariff>> {
-        ledger_impl::tariff(&mut *self.pool.acquire().await?).await
+        ledger_store::pg::tariff(self).await
     }
 
     async fn ensure_ledger_account(
@@ -872,75 +546,38 @@ impl Store for PgStore {
         currency: &CurrencyCode,
         at: OffsetDateTime,
     ) -> Result<LedgerAccount> {
-        if kind.is_internal() {
-            return Err(StoreError::Corrupt(format!(
-                "{kind:?} accounts are internal and created with the ledger"
-            )));
-        }
-        {
-            let mut c = self.pool.acquire().await?;
-            if let Some(a) =
-                ledger_impl::account_by_key(&mut c, owner.as_str(), kind, currency.as_str()).await?
-            {
-                return Ok(a);
-            }
-        }
-        let mut tx = self.begin().await?;
-        ledger_impl::ensure_account(&mut tx, owner, kind, currency, nanos(at)?).await?;
-        let a = ledger_impl::account_by_key(&mut tx, owner.as_str(), kind, currency.as_str())
-            .await?
-            .ok_or_else(|| StoreError::Corrupt("account not created".into()))?;
-        tx.commit().await?;
-        Ok(a)
+        ledger_store::pg::ensure_ledger_account(self, owner, kind, currency, at).await
     }
 
     async fn ledger_account(&self, id: AccountId) -> Result<Option<LedgerAccount>> {
-        let mut c = self.pool.acquire().await?;
-        Ok(ledger_impl::account_by(&mut c, "id", V::I(id)).await?.pop())
+        ledger_store::pg::ledger_account(self, id).await
     }
 
     async fn ledger_accounts(&self, owner: Option<&Eori>) -> Result<Vec<LedgerAccount>> {
-        let mut c = self.pool.acquire().await?;
-        ledger_impl::account_by(&mut c, "owner", V::S(owner.map_or("", |o| o.as_str()))).await
+        ledger_store::pg::ledger_accounts(self, owner).await
     }
 
     async fn ledger_account_by_payment_reference(
         &self,
         payment_reference: &str,
     ) -> Result<Option<LedgerAccount>> {
-        let mut c = self.pool.acquire().await?;
-        Ok(
-            ledger_impl::account_by(&mut c, "payment_reference", V::S(payment_reference))
-                .await?
-                .pop(),
-        )
+        ledger_store::pg::ledger_account_by_payment_reference(self, payment_reference).await
     }
 
     async fn ledger(&self, ops: &[LedgerOp], at: OffsetDateTime) -> Result<Vec<LedgerOutcome>> {
-        if ops.is_empty() {
-            return Ok(Vec::new());
-        }
-        let at = nanos(at)?;
-        let mut tx = self.begin().await?;
-        let out =
-            ledger_sql::apply(&mut ledger_impl::LedgerConn(&mut tx), &self.meta, ops, at).await?;
-        tx.commit().await?;
-        Ok(out)
+        ledger_store::pg::ledger(self, ops, at).await
     }
 
     async fn reservation(&self, mrn: &Mrn) -> Result<Option<Reservation>> {
-        let mut c = self.pool.acquire().await?;
-        ledger_impl::reservation(&mut c, mrn).await
+        ledger_store::pg::reservation(self, mrn).await
     }
 
     async fn refund(&self, id: RefundId) -> Result<Option<Refund>> {
-        let mut c = self.pool.acquire().await?;
-        Ok(ledger_impl::refunds(&mut c, "id", id).await?.pop())
+        ledger_store::pg::refund(self, id).await
     }
 
     async fn refunds(&self, account: AccountId) -> Result<Vec<Refund>> {
-        let mut c = self.pool.acquire().await?;
-        ledger_impl::refunds(&mut c, "account", account).await
+        ledger_store::pg::refunds(self, account).await
     }
 
     async fn statement(
@@ -949,60 +586,12 @@ impl Store for PgStore {
         from: OffsetDateTime,
         to: OffsetDateTime,
     ) -> Result<Option<StatementData>> {
-        let (from, to) = (nanos(from)?, nanos(to)?);
-        let mut c = self.pool.begin().await?;
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            .execute(&mut *c)
-            .await?;
-        let s = ledger_impl::statement(&mut c, account, from, to).await?;
-        c.commit().await?;
-        Ok(s)
+        ledger_store::pg::statement(self, account, from, to).await
     }
 
     async fn ledger_check(&self) -> Result<LedgerCheck> {
-        let mut c = self.pool.begin().await?;
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            .execute(&mut *c)
-            .await?;
-        let r = ledger_impl::check(&mut c).await?;
-        c.commit().await?;
-        Ok(r)
+        ledger_store::pg::ledger_check(self).await
     }
-}
-
-async fn read_reference(c: &mut PgConnection) -> Result<ReferenceBundle> {
-    async fn all<T>(
-        c: &mut PgConnection,
-        sql: &str,
-        f: fn(&sqlx::postgres::PgRow) -> Result<T>,
-    ) -> Result<Vec<T>> {
-        sqlx::query(sql)
-            .fetch_all(&mut *c)
-            .await?
-            .iter()
-            .map(f)
-            .collect()
-    }
-    Ok(ReferenceBundle {
-        hs: all(c, codec::SQL_HS, codec::hs_entry).await?,
-        countries: all(c, codec::SQL_COUNTRIES, codec::country).await?,
-        currencies: all(c, codec::SQL_CURRENCIES, codec::currency).await?,
-        procedures: all(c, codec::SQL_PROCEDURES, codec::procedure).await?,
-        additional_procedures: all(c, codec::SQL_ADDITIONAL_PROCEDURES, |r| {
-            codec::code_description(r)
-        })
-        .await?,
-        procedure_combinations: all(c, codec::SQL_COMBINATIONS, |r| {
-            Ok((r.try_get("procedure")?, r.try_get("additional_procedure")?))
-        })
-        .await?,
-        document_types: all(c, codec::SQL_DOCUMENT_TYPES, codec::code_description).await?,
-        procedure_documents: all(c, codec::SQL_PROCEDURE_DOCUMENTS, |r| {
-            codec::procedure_document(r)
-        })
-        .await?,
-        offices: all(c, codec::SQL_OFFICES, codec::office_row).await?,
-    })
 }
 
 #[cfg(test)]

@@ -320,11 +320,13 @@ macro_rules! statement_backend {
     };
 }
 
-async fn sqlite_begin(_: &mut sqlx::Transaction<'static, sqlx::Sqlite>) -> Result<()> {
+/// A read transaction as it begins on SQLite: nothing to set.
+pub(crate) async fn sqlite_begin(_: &mut sqlx::Transaction<'static, sqlx::Sqlite>) -> Result<()> {
     Ok(())
 }
 
-async fn pg_begin(c: &mut sqlx::Transaction<'static, sqlx::Postgres>) -> Result<()> {
+/// Repeatable read, so everything one call reads agrees.
+pub(crate) async fn pg_begin(c: &mut sqlx::Transaction<'static, sqlx::Postgres>) -> Result<()> {
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         .execute(&mut **c)
         .await?;

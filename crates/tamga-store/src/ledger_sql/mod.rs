@@ -884,6 +884,7 @@ pub(crate) const ACCOUNT_COLUMNS: &str =
 
 mod backend;
 pub(crate) use backend::ledger_backend;
+pub(crate) mod store;
 
 /// A bind value for [`ledger_backend!`]'s `account_by`.
 pub(crate) mod sqlx_value {
