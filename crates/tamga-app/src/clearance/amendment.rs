@@ -155,7 +155,9 @@ impl Clearance {
             signing_key: key_id,
         };
         let (duties, changed) = self.reassess(op, &rec, &events, &declaration).await?;
-        let risk = self.reassess_risk(&rec, &declaration, &duties, version, now);
+        let risk = self
+            .reassess_risk(&rec, &declaration, &duties, version, now)
+            .await;
         let duties = changed.then_some(duties);
         let rec = self
             .record_amendment(
@@ -305,7 +307,7 @@ impl Clearance {
     /// The risk assessment of an amended declaration (`version`), by the
     /// installed risk stage as at lodging: the stricter of the channel in
     /// force and the new decision's applies from now on.
-    fn reassess_risk(
+    async fn reassess_risk(
         &self,
         rec: &DeclarationRecord,
         amended: &Declaration,
@@ -314,14 +316,19 @@ impl Clearance {
         now: OffsetDateTime,
     ) -> EventBody {
         let trader = self.trader_context(&rec.declarant, now.date());
-        // The amended goods are checked again; the amendment's answer does
-        // not repeat the check's warnings, the decision records them.
-        // The value check is not run again (it reads the database): the
-        // amended declaration's decision records none.
+        // The amended goods and values are checked again, as at lodging
+        // (an amendment must not dodge either); the amendment's answer
+        // does not repeat the goods check's warnings, the decision
+        // records them.
         let goods = self.goods.check(amended).map(|c| c.checks);
+        let currency = self.accounts.currency().code.clone();
+        let values = self
+            .values
+            .check(amended, duties, currency.as_str(), now)
+            .await;
         let checks = tamga_core::pipeline::ItemChecks {
             goods: goods.as_ref(),
-            values: None,
+            values: values.as_ref(),
         };
         let decision = self
             .risk_stage()

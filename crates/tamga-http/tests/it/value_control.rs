@@ -4,14 +4,17 @@
 //! enough declarants, trimmed extremes) and refuses bad input with codes
 //! and pointers, and lodging a strongly undervalued item records the
 //! indicator in the risk decision, where a profile selects it and the
-//! officer reads it, but the trader does not.
+//! officer reads it, but the trader does not; an amendment is checked
+//! again, so undervaluing by amendment is no way round it.
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use tamga_core::value_control::{QuantityUnit, ValueKey};
 
-use crate::common::{spawn_app_with, TestApp};
+use crate::common::{
+    lifecycle_amendment, lifecycle_body_of, lifecycle_unfunded_trader, spawn_app_with, TestApp,
+};
 use crate::portal_login::{page_get, page_login};
 use crate::risk_api::{activate, decision, deterministic};
 
@@ -231,6 +234,53 @@ async fn released_values_feed_the_calculator_and_flag_undervaluation(app: TestAp
         "{html}"
     );
     assert!(html.contains("national code 6403990000 CN"), "{html}");
+
+    // The dodge: lodged at a fair price (green, waiting for payment), then
+    // amended to a third of it before paying. The amendment is checked
+    // again: undervalued, the profile selects it, under control.
+    let (id, token, key) = lifecycle_unfunded_trader(&app, 3).await;
+    let fair = one_item(&lifecycle_body_of(&app, &id), "A", 1055);
+    let (s, v) = app
+        .send_signed(
+            "/api/v1/declarations",
+            &token,
+            Some(&key),
+            &serde_json::to_vec(&fair).unwrap(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["channel"], "green", "{v}");
+    assert_eq!(v["state"], "awaiting_payment", "{v}");
+    let mrn = v["mrn"].as_str().unwrap().to_owned();
+    let mut low = one_item(&lifecycle_body_of(&app, &id), "A", 330);
+    low["lrn"] = fair["lrn"].clone();
+    let (s, v) = app
+        .send_signed(
+            &format!("/api/v1/declarations/{mrn}/amendments"),
+            &token,
+            Some(&key),
+            &lifecycle_amendment(&mrn, &low),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["channel"], "yellow", "{v}");
+    assert_eq!(v["state"], "under_control", "{v}");
+    let events = app.events(&mrn, &app.user_token("admin")).await;
+    let risk: Vec<Value> = events
+        .iter()
+        .filter(|e| e.body.kind() == "risk_assessed")
+        .map(|e| serde_json::to_value(&e.body).unwrap())
+        .collect();
+    assert_eq!(risk.len(), 2, "{risk:?}");
+    let first = &risk[0]["decision"]["values"]["items"][0];
+    assert_eq!(first["undervalued"], false, "{}", risk[0]);
+    let amended = &risk[1]["decision"];
+    assert_eq!(risk[1]["version"], 2, "{}", risk[1]);
+    assert_eq!(
+        amended["values"]["items"][0]["undervalued"], true,
+        "{amended}"
+    );
+    assert_eq!(amended["profileHits"][0]["profileId"], "VALUE", "{amended}");
 }
 
 /// The calculator's own rate per client address.
