@@ -8,6 +8,7 @@ Run (from the workspace root):
     cargo run --release -p tamga-hs --example hs_bench -- /work/shared/data/hs --pooled --dump /tmp/hsrows
     python3 -m venv /tmp/hsvenv && /tmp/hsvenv/bin/pip install scikit-learn
     /tmp/hsvenv/bin/python crates/tamga-hs/bench/ref_svm.py /tmp/hsrows [default] [pooled]
+    /tmp/hsvenv/bin/python crates/tamga-hs/bench/ref_svm.py /tmp/hsrows titles FILE...
 
 It reads the rows hs_bench evaluates (all `description,code,...` CSV):
   train.csv        the labelled 80 % (deduped descriptions, hash split, seed 1)
@@ -22,6 +23,10 @@ Protocols (as hs_bench):
   pooled   trained on train.csv and the nomenclature texts except the held-out
            subheadings' (every subheading remains a class), tested on
            pooled_test.csv: all rows, its labelled rows, its nomenclature rows
+  titles   trained on every labelled row (train.csv and test.csv: what tamga
+           ships) and every nomenclature text, tested on each FILE: a CSV of
+           `description,hs_code` (or HMRC's brands.csv, `GDSDESC,CMDTYCODE`),
+           as `hs_bench --eval FILE` tests the shipped model
 
 The recipe: word 1-2-grams and character 2-5-grams (char_wb), sublinear
 TF-IDF fitted on the training texts, each block l2-normalised; one-vs-rest
@@ -94,7 +99,16 @@ def topk(scores, truth, k):
     return hits / len(truth)
 
 
-def run(d, protocol):
+def labelled_file(path):
+    """A test CSV's rows as hs_bench --eval reads them."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    d = "description" if rows and "description" in rows[0] else "GDSDESC"
+    c = "hs_code" if rows and "hs_code" in rows[0] else "CMDTYCODE"
+    return [{"description": r[d], "code": r[c], "source": path} for r in rows]
+
+
+def run(d, protocol, files=()):
     t0 = time.time()
     nom = read(d, "nomenclature.csv")
     head_text = {r["code"]: r["description"] for r in nom if r["level"] == "4"}
@@ -102,7 +116,12 @@ def run(d, protocol):
     heads, subs = sorted(head_text), sorted(sub_text)
     train = [(r["description"], r["code"][:6]) for r in read(d, "train.csv")]
     train = [(t, c) for t, c in train if c in sub_text]
-    test = read(d, "test.csv" if protocol == "default" else "pooled_test.csv")
+    if protocol == "titles":
+        train += [(r["description"], r["code"][:6]) for r in read(d, "test.csv")]
+        train = [(t, c) for t, c in train if c in sub_text]
+        test = [r for f in files for r in labelled_file(f)]
+    else:
+        test = read(d, "test.csv" if protocol == "default" else "pooled_test.csv")
     withheld = {r["code"] for r in test if r["source"] == "nomenclature"}
     sub_rows = [(t, c) for c, t in sub_text.items() if c not in withheld]
     head_rows = [(t, c) for c, t in head_text.items()]
@@ -122,6 +141,9 @@ def run(d, protocol):
     subsets = [("all", np.ones(len(test), bool))]
     if protocol == "pooled":
         subsets += [("labelled rows", ~kinds), ("nomenclature rows", kinds)]
+    if protocol == "titles":
+        sources = np.array([r["source"] for r in test])
+        subsets = [(os.path.basename(f), sources == f) for f in files]
     for name, m in subsets:
         print(
             f"svm {protocol:<7} {name:<18} rows {int(m.sum()):>5}  "
@@ -139,7 +161,10 @@ def run(d, protocol):
 if __name__ == "__main__":
     if len(sys.argv) < 2:
         sys.exit(__doc__)
+    if sys.argv[2:3] == ["titles"]:
+        run(sys.argv[1], "titles", sys.argv[3:])
+        sys.exit(0)
     for protocol in sys.argv[2:] or ["default", "pooled"]:
         if protocol not in ("default", "pooled"):
-            sys.exit(f"unknown protocol {protocol!r}: default or pooled")
+            sys.exit(f"unknown protocol {protocol!r}: default, pooled or titles FILE...")
         run(sys.argv[1], protocol)

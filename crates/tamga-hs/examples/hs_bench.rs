@@ -18,6 +18,14 @@
 //! - `--tune-linear`: the linear models' blend weights on the same
 //!   validation split, one build (`--both`: also without the correction;
 //!   `--blend`: three other blends);
+//! - `--tune-lexicon`: the goods lexicon's and the head word's weights,
+//!   on the same validation split; `--tune-sub`: the linear models'
+//!   weight of nomenclature texts (1 is shipped; 2, 3, 4 tried);
+//! - `--lexicon W`, `--head W`: the default run (and `--eval`) with
+//!   another weight of the lexicon's kinds or the head word (0: none);
+//! - `--eval FILE`: the shipped model on a labelled CSV (`description,
+//!   hs_code`, or HMRC's `GDSDESC,CMDTYCODE`), e.g.
+//!   `crates/tamga-hs/bench/titles-dev.csv`;
 //! - `--build-times`: the shipped build's parts, one after the other
 //!   (`--no-correction`: without the correction's fold models).
 //! - `--suggest TEXT…`: the shipped model's best codes for each description.
@@ -191,6 +199,7 @@ fn main() {
             println!("{text}: headings {:?}", r.top_headings(8));
             let s = r.suggestions(1);
             println!("{text}: matching terms {:?}", s[0].matching_terms);
+            println!("{text}: related terms {:?}", s[0].related_terms);
         }
         return;
     }
@@ -271,6 +280,87 @@ fn main() {
         return;
     }
 
+    if let Some(i) = args.iter().position(|a| a == "--eval") {
+        // A labelled CSV (`description,hs_code`) with the shipped model,
+        // for each head-phrase weight.
+        let text = std::fs::read_to_string(&args[i + 1]).expect("--eval FILE");
+        let mut rows = Vec::new();
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let header = reader.headers().expect("--eval: a header").clone();
+        let column = |names: &[&str]| {
+            header
+                .iter()
+                .position(|h| names.contains(&h))
+                .expect("--eval: description,hs_code (or HMRC's GDSDESC,CMDTYCODE)")
+        };
+        let (d, k) = (
+            column(&["description", "GDSDESC"]),
+            column(&["hs_code", "CMDTYCODE"]),
+        );
+        for r in reader.records() {
+            let r = r.expect("--eval: a CSV");
+            rows.push(Example {
+                description: r[d].to_owned(),
+                code: r[k].to_owned(),
+                source: tamga_hs::Source::Parcel,
+            });
+        }
+        let examples = tamga_hs::corpus::shipped_examples().expect("shipped");
+        let mut p = Params::default();
+        if let Some(i) = args.iter().position(|a| a == "--lexicon") {
+            p.lexicon = args[i + 1].parse().expect("--lexicon WEIGHT");
+        }
+        if let Some(i) = args.iter().position(|a| a == "--head") {
+            p.head = args[i + 1].parse().expect("--head WEIGHT");
+        }
+        println!("lexicon {}, head {}", p.lexicon, p.head);
+        let c = Classifier::build(SHIPPED_HS2022, examples, p).expect("builds");
+        show(&args[i + 1], &accuracy(&c, &rows));
+        return;
+    }
+
+    if args.iter().any(|a| a == "--tune-sub") {
+        // Variants aimed at subheadings, on the validation split.
+        let (fit, valid) = split(&train, 200, 2);
+        let d = Params::default();
+        for w in [1.0, 2.0, 3.0, 4.0] {
+            let p = Params {
+                linear: tamga_hs::LinearParams {
+                    nomenclature_weight: w,
+                    ..d.linear
+                },
+                ..d
+            };
+            let name = format!("linear nomenclature weight {w}");
+            let (c, secs) = build(&fit, p);
+            show(
+                &format!("validation {name} ({secs:.0} s)"),
+                &accuracy(&c, &valid),
+            );
+        }
+        return;
+    }
+
+    if args.iter().any(|a| a == "--tune-lexicon") {
+        // The lexicon's weight, on the validation split of the 80 %.
+        let (fit, valid) = split(&train, 200, 2);
+        for (lexicon, head) in [(0.0, 0.0), (0.5, 0.0), (1.0, 0.0), (1.5, 0.0), (1.0, 1.0)] {
+            let (c, secs) = build(
+                &fit,
+                Params {
+                    lexicon,
+                    head,
+                    ..Params::default()
+                },
+            );
+            show(
+                &format!("validation lexicon {lexicon} head {head} ({secs:.0} s)"),
+                &accuracy(&c, &valid),
+            );
+        }
+        return;
+    }
+
     if args.iter().any(|a| a == "--tune") {
         let (fit, valid) = split(&train, 200, 2);
         let mut results = Vec::new();
@@ -316,7 +406,17 @@ fn main() {
         return;
     }
 
-    let params = Params::default();
+    let mut params = Params::default();
+    if let Some(i) = args.iter().position(|a| a == "--lexicon") {
+        params.lexicon = args[i + 1].parse().expect("--lexicon WEIGHT");
+    }
+    if let Some(i) = args.iter().position(|a| a == "--head") {
+        params.head = args[i + 1].parse().expect("--head WEIGHT");
+    }
+    println!(
+        "lexicon weight {}, head weight {}",
+        params.lexicon, params.head
+    );
     let (held, secs) = build(&train, params);
     println!("build on the 80 %: {secs:.3} s");
     if args.iter().any(|a| a == "--misses") {
@@ -366,7 +466,12 @@ fn main() {
     );
 
     let start = Instant::now();
-    let shipped = Classifier::build_shipped().expect("shipped model builds");
+    let shipped = Classifier::build(
+        SHIPPED_HS2022,
+        tamga_hs::corpus::shipped_examples().expect("shipped"),
+        params,
+    )
+    .expect("shipped model builds");
     let shipped_secs = start.elapsed().as_secs_f64();
     let mut brands = Vec::new();
     let brands_csv = read("hmrc-fpo/brands.csv");

@@ -32,6 +32,7 @@ pub mod controlled;
 pub mod corpus;
 pub mod error;
 pub mod evaluate;
+pub mod lexicon;
 pub mod linear;
 pub mod model;
 pub mod nomenclature;
@@ -50,7 +51,7 @@ pub use evaluate::{Accuracy, Tally, TopK};
 pub use linear::{Discriminative, LinearParams};
 pub use model::{Model, Params};
 pub use nomenclature::Nomenclature;
-pub use ranking::{Neighbour, Node, Path, Ranking, Suggestion};
+pub use ranking::{Neighbour, Node, Path, Ranking, RelatedTerm, Suggestion};
 pub use rerank::{RerankParams, Reranker};
 pub use vague::{VagueKind, VagueList};
 

@@ -48,6 +48,10 @@ pub struct Params {
     pub linear_heading: f32,
     /// Blend: the subheading model's score.
     pub linear_subheading: f32,
+    /// Weight of a word the lexicon adds ([`crate::lexicon`]; 0: none).
+    pub lexicon: f32,
+    /// Weight of the description's head word feature ([`text::head`]; 0: none).
+    pub head: f32,
 }
 
 impl Default for Params {
@@ -64,6 +68,8 @@ impl Default for Params {
             linear: crate::linear::LinearParams::default(),
             linear_heading: 1.2,
             linear_subheading: 0.4,
+            lexicon: crate::lexicon::EXPANSION_WEIGHT,
+            head: 1.0,
         }
     }
 }
@@ -142,14 +148,43 @@ pub struct Model {
 /// Feature counts of a text.
 type Counts = FxHashMap<u64, (f32, Block)>;
 
-fn counts(text: &str) -> Counts {
+/// A text's feature counts; with `expansion > 0`, the words the lexicon
+/// says the text's words are kinds of ([`crate::lexicon`]), each counted
+/// `expansion`; with `head > 0`, its head word ([`text::head`]) counted
+/// `head`.
+fn counts(text: &str, expansion: f32, head: f32) -> Counts {
+    let tokens = text::tokens(text);
     let mut feats = Vec::new();
-    text::features(&text::tokens(text), &mut feats);
+    text::features(&tokens, &mut feats);
     let mut out = Counts::default();
     for (f, b) in feats {
         out.entry(f).or_insert((0.0, b)).0 += 1.0;
     }
+    if head > 0.0 {
+        if let Some(h) = text::head(text) {
+            out.entry(text::head_feature(&h))
+                .or_insert((0.0, Block::Word))
+                .0 += head;
+        }
+    }
+    if expansion > 0.0 {
+        for (kind, _) in crate::lexicon::Lexicon::shipped().kinds(&tokens) {
+            out.entry(text::word_feature(&kind))
+                .or_insert((0.0, Block::Word))
+                .0 += expansion;
+        }
+    }
     out
+}
+
+/// Sublinear term frequency; a count under 1 (an expansion alone) is its
+/// own weight.
+fn tf(count: f32) -> f32 {
+    if count >= 1.0 {
+        1.0 + count.ln()
+    } else {
+        count
+    }
 }
 
 fn add(into: &mut FxHashMap<u32, f32>, v: &[(u32, f32)], scale: f32) {
@@ -195,15 +230,22 @@ impl Model {
                 Some((e, c))
             })
             .unzip();
-        let example_counts: Vec<Counts> = examples.iter().map(|e| counts(&e.description)).collect();
+        let example_counts: Vec<Counts> = examples
+            .iter()
+            .map(|e| counts(&e.description, params.lexicon, params.head))
+            .collect();
         // Withheld subheading texts are no document (`None`).
         let sub_counts: Vec<Option<Counts>> = (0..nomenclature.subheadings.len())
-            .map(|i| nomenclature.training_text(i).map(counts))
+            .map(|i| {
+                nomenclature
+                    .training_text(i)
+                    .map(|t| counts(t, params.lexicon, params.head))
+            })
             .collect();
         let head_counts: Vec<Counts> = nomenclature
             .headings
             .iter()
-            .map(|h| counts(&h.text))
+            .map(|h| counts(&h.text, params.lexicon, params.head))
             .collect();
         // Vocabulary and document frequencies over every text.
         let mut vocabulary = FxHashMap::default();
@@ -327,7 +369,7 @@ impl Model {
         let mut norms = [0f32; 2];
         let mut known = Vec::with_capacity(counts.len());
         for (f, &(c, b)) in counts {
-            let tf = 1.0 + c.ln();
+            let tf = tf(c);
             let id = self.vocabulary.get(f).copied();
             let w = tf * id.map_or(self.unknown_idf, |i| self.idf[i as usize]);
             norms[b as usize] += w * w;
@@ -348,14 +390,19 @@ impl Model {
         (known, coverage)
     }
 
+    /// A text's feature counts under the model's parameters.
+    fn text_counts(&self, text: &str) -> Counts {
+        counts(text, self.params.lexicon, self.params.head)
+    }
+
     /// The TF-IDF vector of a text (known features only, sorted by id).
     pub fn text_vector(&self, text: &str) -> Vec<(u32, f32)> {
-        self.vector(&counts(text)).0
+        self.vector(&self.text_counts(text)).0
     }
 
     /// Scores every subheading for a description (already checked).
     pub fn score(&self, description: &str) -> Scores {
-        let (q, _) = self.vector(&counts(description));
+        let (q, _) = self.vector(&self.text_counts(description));
         let nom = &self.nomenclature;
         let mut sub = vec![0f32; nom.subheadings.len()];
         let mut head = vec![0f32; nom.headings.len()];

@@ -34,6 +34,14 @@ pub struct Neighbour {
     pub similarity: f64,
 }
 
+/// A word of the description and the kind of goods it is (a stem of the
+/// lexicon's) that a candidate's texts name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RelatedTerm {
+    pub word: String,
+    pub kind: String,
+}
+
 /// A candidate subheading and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Suggestion {
@@ -46,6 +54,10 @@ pub struct Suggestion {
     /// Words of the description found in the candidate's nomenclature
     /// texts or in its labelled descriptions.
     pub matching_terms: Vec<String>,
+    /// Words of the description that are kinds of goods the candidate's
+    /// texts name, by the goods lexicon ([`crate::lexicon`]): `moccasins`
+    /// is a kind of `footwear`. Only for words not already matching.
+    pub related_terms: Vec<RelatedTerm>,
     /// The nearest labelled descriptions classified under the candidate.
     pub nearest_examples: Vec<Neighbour>,
 }
@@ -136,6 +148,21 @@ impl<'a> Ranking<'a> {
                 matching_terms.push(t.word.clone());
             }
         }
+        let mut related_terms: Vec<RelatedTerm> = Vec::new();
+        if m.params.lexicon > 0.0 {
+            for (kind, from) in crate::lexicon::Lexicon::shipped().kinds(&self.tokens) {
+                let word = &self.tokens[from].word;
+                if m.class_words[i].contains(&text::word_feature(&kind))
+                    && !matching_terms.contains(word)
+                    && related_terms.len() < 5
+                {
+                    related_terms.push(RelatedTerm {
+                        word: word.clone(),
+                        kind,
+                    });
+                }
+            }
+        }
         let nearest_examples = self
             .scores
             .neighbours
@@ -166,6 +193,7 @@ impl<'a> Ranking<'a> {
                 },
             },
             matching_terms,
+            related_terms,
             nearest_examples,
         }
     }

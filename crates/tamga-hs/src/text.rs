@@ -152,6 +152,108 @@ pub fn skeleton(stem: &str) -> Option<String> {
     (out.len() >= 3).then_some(out)
 }
 
+/// Words that end a goods phrase: what follows says what the goods are
+/// for, with or in (`case for iphone` is a case).
+const PHRASE_ENDS: &[&str] = &[
+    "for",
+    "with",
+    "without",
+    "in",
+    "to",
+    "from",
+    "by",
+    "on",
+    "incl",
+    "including",
+];
+
+/// Words that are never the head of a goods phrase: colours, sizes,
+/// quantities, units written as words.
+const NOT_HEADS: &[&str] = &[
+    "black",
+    "white",
+    "red",
+    "blue",
+    "green",
+    "yellow",
+    "pink",
+    "grey",
+    "gray",
+    "brown",
+    "beige",
+    "orange",
+    "purple",
+    "gold",
+    "silver",
+    "navy",
+    "multicolour",
+    "multicolor",
+    "size",
+    "small",
+    "medium",
+    "large",
+    "xl",
+    "xxl",
+    "xs",
+    "one",
+    "two",
+    "new",
+    "pack",
+    "pcs",
+    "pc",
+    "piece",
+    "pieces",
+    "set",
+    "kg",
+    "ml",
+    "cm",
+    "mm",
+    "gb",
+    "tb",
+    "inch",
+];
+
+/// The head of a goods description, as a stem: the last word of its
+/// goods phrase, which is its first phrase (up to the first `,`, `;`, `(`,
+/// `[`, `|`, `/`, ` - ` or a word such as `for`, `with`, `in`; after
+/// `of`: `pair of shoes`), skipping colours, sizes and units at its end.
+/// `Levi's Men's 501 Original Fit Jeans, Dark Stonewash, 32W x 32L` →
+/// `jean`; `leather case for iphone` → `case`. `None` when there is none.
+pub fn head(text: &str) -> Option<String> {
+    let lower = text.to_lowercase();
+    let first = lower
+        .split([',', ';', '(', '|', '[', '/'])
+        .next()
+        .unwrap_or("")
+        .split(" - ")
+        .next()
+        .unwrap_or("");
+    let words: Vec<&str> = first
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let end = words
+        .iter()
+        .position(|w| PHRASE_ENDS.contains(w))
+        .unwrap_or(words.len());
+    let mut phrase = &words[..end];
+    if let Some(of) = phrase.iter().position(|w| *w == "of") {
+        if of + 1 < phrase.len() {
+            phrase = &phrase[of + 1..];
+        }
+    }
+    phrase
+        .iter()
+        .rev()
+        .find(|w| w.len() >= 3 && !STOP_WORDS.contains(w) && !NOT_HEADS.contains(w))
+        .map(|w| stem(w))
+}
+
+/// The feature of a description's head word ([`head`]).
+pub fn head_feature(stem: &str) -> u64 {
+    hash(b'h', &[stem])
+}
+
 /// Appends the features of `tokens` (with repeats: the caller counts).
 pub fn features(tokens: &[Token], out: &mut Vec<(u64, Block)>) {
     for (i, t) in tokens.iter().enumerate() {
@@ -216,6 +318,25 @@ mod tests {
         assert_eq!(skeleton("sanitary"), skeleton("sntry"));
         assert_eq!(skeleton("boot"), None);
         assert_eq!(skeleton("café"), None);
+    }
+
+    #[test]
+    fn the_head_is_the_last_word_of_the_goods_phrase() {
+        assert_eq!(head("Mens leather boots").as_deref(), Some("boot"));
+        assert_eq!(head("Leather case for iPhone 13").as_deref(), Some("case"));
+        assert_eq!(head("pair of shoes for kids").as_deref(), Some("shoe"));
+        assert_eq!(
+            head("Samsung Galaxy S21 5G Smartphone 128GB, black").as_deref(),
+            Some("smartphone")
+        );
+        assert_eq!(head("cup with lid").as_deref(), Some("cup"));
+        assert_eq!(head("black, xl").as_deref(), None);
+        assert_eq!(head("12345").as_deref(), None);
+        assert_eq!(head("for").as_deref(), None);
+        assert_eq!(
+            head("Levi's Men's 501 Original Fit Jeans, Dark Stonewash, 32W x 32L").as_deref(),
+            Some("jean")
+        );
     }
 
     #[test]

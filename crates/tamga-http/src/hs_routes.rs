@@ -84,9 +84,24 @@ pub struct HsSuggestion {
     /// Words of the description found in the candidate's nomenclature
     /// texts or in its labelled descriptions.
     pub matching_terms: Vec<String>,
+    /// Words of the description that are kinds of goods the candidate's
+    /// texts name, by the goods lexicon (WordNet): `moccasins` is a kind
+    /// of `footwear` (at most 5; only words not already matching).
+    pub related_terms: Vec<HsRelatedTerm>,
     /// The nearest labelled descriptions classified under the candidate
     /// (at most 3).
     pub nearest_examples: Vec<HsExample>,
+}
+
+/// A word of the description and the kind of goods it is.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HsRelatedTerm {
+    /// The word as read (lower case, letters only).
+    #[schema(example = "moccasins")]
+    pub word: String,
+    /// The kind the candidate's texts name (a stem: plurals are singular).
+    #[schema(example = "footwear")]
+    pub kind: String,
 }
 
 /// A candidate's place in the nomenclature.
@@ -148,6 +163,14 @@ impl HsSuggestions {
                         subheading: node(&s.path.subheading),
                     },
                     matching_terms: s.matching_terms,
+                    related_terms: s
+                        .related_terms
+                        .into_iter()
+                        .map(|r| HsRelatedTerm {
+                            word: r.word,
+                            kind: r.kind,
+                        })
+                        .collect(),
                     nearest_examples: s
                         .nearest_examples
                         .into_iter()

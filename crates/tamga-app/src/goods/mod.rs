@@ -85,7 +85,7 @@ pub struct GoodsCheckSettings {
 /// on held-out honest descriptions.
 pub const DEFAULT_TOP_K: u32 = 10;
 /// See [`DEFAULT_TOP_K`].
-pub const DEFAULT_MIN_GAP: Decimal = Decimal::from_parts(70, 0, 0, false, 2);
+pub const DEFAULT_MIN_GAP: Decimal = Decimal::from_parts(60, 0, 0, false, 2);
 
 impl Default for GoodsCheckSettings {
     fn default() -> Self {

@@ -38,6 +38,11 @@ fn candidate(s: tamga_hs::Suggestion) -> HsCandidate {
         code: s.code,
         score: s.score,
         matching_terms: s.matching_terms,
+        related_terms: s
+            .related_terms
+            .into_iter()
+            .map(|r| (r.word, r.kind))
+            .collect(),
         nearest: s
             .nearest_examples
             .into_iter()

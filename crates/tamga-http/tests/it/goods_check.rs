@@ -66,7 +66,7 @@ async fn goods_check_warns_feeds_profiles_and_shows_the_officer(app: TestApp) {
     assert!(d["goods"]["controlledList"].as_str().is_some(), "{d}");
     assert!(d["goods"].get("controlled").is_none(), "{d}");
     assert_eq!(d["goods"]["topK"], 10, "{d}");
-    assert_eq!(d["goods"]["minGap"], "0.70", "{d}");
+    assert_eq!(d["goods"]["minGap"], "0.60", "{d}");
 
     hs_ready(&app).await;
 

@@ -43,6 +43,9 @@ pub struct HsCandidate {
     pub heading: HsNode,
     pub subheading: HsNode,
     pub matching_terms: Vec<String>,
+    /// (word of the description, the kind of goods it is) by the goods
+    /// lexicon, shown as `moccasins → footwear`.
+    pub related_terms: Vec<(String, String)>,
     pub nearest: Vec<HsExample>,
 }
 
@@ -129,7 +132,17 @@ fn candidate(tr: &Tr, c: &HsCandidate) -> CandidateView {
         chapter_text: c.chapter.text.clone(),
         heading: c.heading.code.clone(),
         heading_text: c.heading.text.clone(),
-        terms: c.matching_terms.join(", "),
+        terms: c
+            .matching_terms
+            .iter()
+            .cloned()
+            .chain(
+                c.related_terms
+                    .iter()
+                    .map(|(word, kind)| format!("{word} → {kind}")),
+            )
+            .collect::<Vec<_>>()
+            .join(", "),
         examples: c
             .nearest
             .iter()

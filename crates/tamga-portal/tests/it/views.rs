@@ -70,6 +70,7 @@ fn shrimp() -> HsAnswer {
                 ),
                 subheading: node("030617", "Crustaceans; frozen, shrimps and prawns"),
                 matching_terms: vec!["frozen".into(), "shrimp".into()],
+                related_terms: vec![("prawns".into(), "shellfish".into())],
                 nearest: vec![HsExample {
                     description: "frozen king prawns".into(),
                     similarity: 0.61,
@@ -82,6 +83,7 @@ fn shrimp() -> HsAnswer {
                 heading: node("1605", "Crustaceans, molluscs; prepared or preserved"),
                 subheading: node("160521", "Shrimps and prawns; not in airtight containers"),
                 matching_terms: vec![],
+                related_terms: vec![],
                 nearest: vec![],
             },
         ],
@@ -399,7 +401,10 @@ async fn the_hs_page_shows_the_assistants_answer() {
     assert!(html.contains("<code>0306 17</code>"), "{html}");
     assert!(html.contains("href=\"/tariff?heading=0306\""));
     assert!(html.contains(">0.812<"), "three decimals: {html}");
-    assert!(html.contains("frozen, shrimp"));
+    assert!(
+        html.contains("frozen, shrimp, prawns → shellfish"),
+        "{html}"
+    );
     assert!(html.contains("<q lang=\"en\">frozen king prawns</q>"));
     assert!(
         html.contains("none of the description"),
