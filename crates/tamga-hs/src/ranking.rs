@@ -128,13 +128,21 @@ impl<'a> Ranking<'a> {
 
     /// The `k` best subheadings with their reasons.
     pub fn suggestions(&self, k: usize) -> Vec<Suggestion> {
+        // The description's kinds, once for all the candidates.
+        let kinds = if self.model.params.lexicon > 0.0 {
+            crate::lexicon::Lexicon::shipped().kinds(&self.tokens)
+        } else {
+            Vec::new()
+        };
         self.top_indexes(k)
             .into_iter()
-            .map(|i| self.suggestion(i))
+            .map(|i| self.suggestion(i, &kinds))
             .collect()
     }
 
-    fn suggestion(&self, i: usize) -> Suggestion {
+    /// Candidate `i` with its reasons; `kinds` are the description's
+    /// kinds by the lexicon ([`crate::lexicon::Lexicon::kinds`]).
+    fn suggestion(&self, i: usize, kinds: &[(String, usize)]) -> Suggestion {
         let m = self.model;
         let nom = &m.nomenclature;
         let sub = &nom.subheadings[i];
@@ -148,21 +156,18 @@ impl<'a> Ranking<'a> {
                 matching_terms.push(t.word.clone());
             }
         }
-        let mut related_terms: Vec<RelatedTerm> = Vec::new();
-        if m.params.lexicon > 0.0 {
-            for (kind, from) in crate::lexicon::Lexicon::shipped().kinds(&self.tokens) {
-                let word = &self.tokens[from].word;
-                if m.class_words[i].contains(&text::word_feature(&kind))
-                    && !matching_terms.contains(word)
-                    && related_terms.len() < 5
-                {
-                    related_terms.push(RelatedTerm {
-                        word: word.clone(),
-                        kind,
-                    });
-                }
-            }
-        }
+        let related_terms: Vec<RelatedTerm> = kinds
+            .iter()
+            .filter(|(kind, from)| {
+                m.class_words[i].contains(&text::word_feature(kind))
+                    && !matching_terms.contains(&self.tokens[*from].word)
+            })
+            .take(5)
+            .map(|(kind, from)| RelatedTerm {
+                word: self.tokens[*from].word.clone(),
+                kind: kind.clone(),
+            })
+            .collect();
         let nearest_examples = self
             .scores
             .neighbours

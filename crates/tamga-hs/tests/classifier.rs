@@ -45,6 +45,23 @@ fn a_suggestion_carries_its_path_terms_and_neighbours() {
     assert!(s.iter().any(|c| !c.nearest_examples.is_empty()), "{s:?}");
 }
 
+/// A word neither the labelled data nor the nomenclature uses is placed
+/// by what the goods lexicon says it is, and the reason says so.
+#[test]
+fn a_word_only_the_lexicon_knows_is_placed_by_its_kind() {
+    let s = hs().suggest("espadrilles", 3).unwrap();
+    let first = &s[0];
+    assert_eq!(first.path.chapter.code, "64", "{first:?}");
+    assert!(first.matching_terms.is_empty(), "{first:?}");
+    assert!(
+        first.related_terms.contains(&tamga_hs::RelatedTerm {
+            word: "espadrilles".into(),
+            kind: "sandal".into(),
+        }),
+        "{first:?}"
+    );
+}
+
 #[test]
 fn the_declared_heading_check_is_one_call() {
     let hs = hs();

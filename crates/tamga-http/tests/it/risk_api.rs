@@ -188,11 +188,7 @@ async fn tax_rate_profiles_see_the_duty_assessment(app: TestApp) {
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let events = app.events(&mrn, &app.user_token("admin")).await;
-    let reassessed: Vec<Value> = events
-        .iter()
-        .filter(|e| e.body.kind() == "risk_assessed")
-        .map(|e| serde_json::to_value(&e.body).unwrap())
-        .collect();
+    let reassessed = common::risk_assessments(&events);
     assert_eq!(reassessed.len(), 2, "{reassessed:?}");
     assert_eq!(reassessed[1]["version"], 2, "{}", reassessed[1]);
     assert_eq!(

@@ -13,7 +13,8 @@ use serde_json::{json, Value};
 use tamga_core::value_control::{QuantityUnit, ValueKey};
 
 use crate::common::{
-    lifecycle_amendment, lifecycle_body_of, lifecycle_unfunded_trader, spawn_app_with, TestApp,
+    lifecycle_amendment, lifecycle_body_of, lifecycle_lodge, lifecycle_unfunded_trader,
+    risk_assessments, spawn_app_with, TestApp,
 };
 use crate::portal_login::{page_get, page_login};
 use crate::risk_api::{activate, decision, deterministic};
@@ -240,14 +241,7 @@ async fn released_values_feed_the_calculator_and_flag_undervaluation(app: TestAp
     // again: undervalued, the profile selects it, under control.
     let (id, token, key) = lifecycle_unfunded_trader(&app, 3).await;
     let fair = one_item(&lifecycle_body_of(&app, &id), "A", 1055);
-    let (s, v) = app
-        .send_signed(
-            "/api/v1/declarations",
-            &token,
-            Some(&key),
-            &serde_json::to_vec(&fair).unwrap(),
-        )
-        .await;
+    let (s, v) = lifecycle_lodge(&app, &token, &key, &fair).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(v["channel"], "green", "{v}");
     assert_eq!(v["state"], "awaiting_payment", "{v}");
@@ -266,11 +260,7 @@ async fn released_values_feed_the_calculator_and_flag_undervaluation(app: TestAp
     assert_eq!(v["channel"], "yellow", "{v}");
     assert_eq!(v["state"], "under_control", "{v}");
     let events = app.events(&mrn, &app.user_token("admin")).await;
-    let risk: Vec<Value> = events
-        .iter()
-        .filter(|e| e.body.kind() == "risk_assessed")
-        .map(|e| serde_json::to_value(&e.body).unwrap())
-        .collect();
+    let risk = risk_assessments(&events);
     assert_eq!(risk.len(), 2, "{risk:?}");
     let first = &risk[0]["decision"]["values"]["items"][0];
     assert_eq!(first["undervalued"], false, "{}", risk[0]);

@@ -462,6 +462,33 @@ pub fn webhook_verify_signature(
 
 /// A signed amendment's body: the declaration it amends (`mrn`) and the
 /// whole declaration again.
+/// Lodges `doc` as a trader made by [`lifecycle_unfunded_trader`] (its
+/// token and key): the status and the answer.
+pub async fn lifecycle_lodge(
+    app: &TestApp,
+    token: &str,
+    key: &ed25519_dalek::SigningKey,
+    doc: &Value,
+) -> (StatusCode, Value) {
+    app.send_signed(
+        "/api/v1/declarations",
+        token,
+        Some(key),
+        &serde_json::to_vec(doc).unwrap(),
+    )
+    .await
+}
+
+/// The `risk_assessed` events of a declaration's record, as JSON (the
+/// lodging's first, then one per amendment).
+pub fn risk_assessments(events: &[Event]) -> Vec<Value> {
+    events
+        .iter()
+        .filter(|e| e.body.kind() == "risk_assessed")
+        .map(|e| serde_json::to_value(&e.body).unwrap())
+        .collect()
+}
+
 pub fn lifecycle_amendment(mrn: &str, doc: &Value) -> Vec<u8> {
     serde_json::to_vec(&json!({"mrn": mrn, "declaration": doc})).unwrap()
 }

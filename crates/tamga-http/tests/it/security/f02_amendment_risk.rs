@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::common::{
     lifecycle_amendment, lifecycle_body_of, lifecycle_cigarettes, lifecycle_eventually,
-    lifecycle_selectivity, lifecycle_unfunded_trader, TestApp,
+    lifecycle_lodge, lifecycle_selectivity, lifecycle_unfunded_trader, risk_assessments, TestApp,
 };
 
 stories!(
@@ -22,14 +22,7 @@ async fn amended_to_cigarettes_goes_under_control_and_a_deposit_does_not_release
     lifecycle_selectivity(&app).await;
     let (id, token, key) = lifecycle_unfunded_trader(&app, 1).await;
     let doc = lifecycle_body_of(&app, &id);
-    let (s, v) = app
-        .send_signed(
-            "/api/v1/declarations",
-            &token,
-            Some(&key),
-            &serde_json::to_vec(&doc).unwrap(),
-        )
-        .await;
+    let (s, v) = lifecycle_lodge(&app, &token, &key, &doc).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(v["channel"], "green", "{v}");
     assert_eq!(v["state"], "awaiting_payment", "{v}");
@@ -54,11 +47,7 @@ async fn amended_to_cigarettes_goes_under_control_and_a_deposit_does_not_release
     // redacted to their channel.
     let events = app.events(&mrn, &app.user_token("admin")).await;
     tamga_core::lifecycle::verify_chain(&events).unwrap();
-    let risk: Vec<Value> = events
-        .iter()
-        .filter(|e| e.body.kind() == "risk_assessed")
-        .map(|e| serde_json::to_value(&e.body).unwrap())
-        .collect();
+    let risk = risk_assessments(&events);
     assert_eq!(risk.len(), 2, "{risk:?}");
     assert_eq!(risk[1]["version"], 2, "{}", risk[1]);
     assert_eq!(risk[1]["channel"], "red", "{}", risk[1]);
